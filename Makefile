@@ -1,0 +1,43 @@
+# The two commands a new user needs: `make run` and `make test`.
+# Both create .venv on first use and install the project from its own files
+# (pyproject.toml, pinned by requirements.lock).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.flok-installed
+PYTEST_ARGS ?=
+
+.PHONY: run test lint typecheck pytest bench lock install clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/flok demo
+
+test: $(STAMP) lint typecheck pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+pytest: $(STAMP)
+	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(VENV)/bin/flok bench allocate
+
+# Re-pin every dependency after changing pyproject.toml.
+lock:
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

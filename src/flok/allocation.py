@@ -1,0 +1,163 @@
+"""The result of an allocation, its statistics and its report (ARCHITECTURE §3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from flok.model import Problem
+
+
+@dataclass(frozen=True)
+class Stats:
+    assigned: int
+    unassigned: int
+    seats: int
+    rank_histogram: dict[str, int]
+    fill_rate: float | None
+    opportunity_assigned: np.ndarray
+    objective: float
+    build_seconds: float = 0.0
+    solve_seconds: float = 0.0
+    decode_seconds: float = 0.0
+    total_seconds: float = 0.0
+
+
+def seat_ranks(problem: Problem, part: np.ndarray, opp: np.ndarray) -> np.ndarray:
+    """The rank of each assigned seat; 0 marks an unlisted seat.
+
+    In score mode the rank is the seat's place in the participant's own list ordered by
+    score (1 = their highest score), so a histogram means the same in both modes.
+    """
+    m = max(problem.n_opportunities, 1)
+    keys = problem.pref_participant * m + problem.pref_opportunity
+    ranks = problem.rank if problem.rank is not None else _score_ranks(problem)
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    q = part * m + opp
+    pos = np.searchsorted(sk, q)
+    pos_c = np.minimum(pos, max(sk.size - 1, 0))
+    found = (pos < sk.size) & (sk[pos_c] == q) if sk.size else np.zeros(q.size, dtype=bool)
+    out = np.zeros(q.size, dtype=np.int64)
+    out[found] = ranks[order[pos_c[found]]]
+    return out
+
+
+def _score_ranks(problem: Problem) -> np.ndarray:
+    assert problem.score is not None
+    order = np.lexsort((-problem.score, problem.pref_participant))
+    p_sorted = problem.pref_participant[order]
+    starts = np.searchsorted(p_sorted, p_sorted, side="left")
+    ranks = np.empty(order.size, dtype=np.int64)
+    ranks[order] = np.arange(order.size) - starts + 1
+    return ranks
+
+
+def compute_stats(problem: Problem, part: np.ndarray, opp: np.ndarray) -> Stats:
+    n, m = problem.n_participants, problem.n_opportunities
+    ranks = seat_ranks(problem, part, opp)
+    seats_per = np.bincount(part, minlength=n)
+    assigned = int((seats_per > 0).sum())
+    hist_counts = np.bincount(ranks, minlength=1)
+    hist = {str(r): int(c) for r, c in enumerate(hist_counts) if r > 0 and c > 0}
+    if problem.options.fill_unlisted or hist_counts[0]:
+        hist["unlisted"] = int(hist_counts[0])
+    hist["unassigned"] = n - assigned
+    used = np.bincount(opp, minlength=m)
+    total_cap = int(problem.capacity.sum())
+    fill = float(part.size / total_cap) if total_cap else None
+    if problem.rank is not None:
+        objective = float(np.where(ranks == 0, problem.unlisted_rank, ranks).sum())
+    else:
+        assert problem.score is not None
+        m1 = max(m, 1)
+        keys = problem.pref_participant * m1 + problem.pref_opportunity
+        order = np.argsort(keys, kind="stable")
+        pos = np.searchsorted(keys[order], part * m1 + opp)
+        objective = float(problem.score[order[pos]].sum()) if part.size else 0.0
+    return Stats(
+        assigned=assigned,
+        unassigned=n - assigned,
+        seats=int(part.size),
+        rank_histogram=hist,
+        fill_rate=fill,
+        opportunity_assigned=used,
+        objective=objective,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Allocation:
+    """Assignments (parallel index arrays), status and statistics of one solve."""
+
+    problem: Problem
+    participant: np.ndarray
+    opportunity: np.ndarray
+    status: str
+    strategy: str
+    strategy_reason: str
+    stats: Stats
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def objective(self) -> float:
+        return self.stats.objective
+
+    def assignments(self) -> list[tuple[str, str]]:
+        """(participant_id, opportunity_id) pairs, in participant order."""
+        pids, oids = self.problem.participant_ids, self.problem.opportunity_ids
+        return [(str(pids[p]), str(oids[o])) for p, o in zip(self.participant, self.opportunity, strict=True)]
+
+    def seat_of(self) -> dict[str, str | None]:
+        """Each participant's seat, None when unassigned (single-seat problems)."""
+        out: dict[str, str | None] = {str(p): None for p in self.problem.participant_ids}
+        out.update(self.assignments())
+        return out
+
+    def fill_by_opportunity(self) -> list[dict[str, Any]]:
+        p = self.problem
+        demand = np.bincount(p.pref_opportunity, minlength=p.n_opportunities)
+        rows = []
+        for o in range(p.n_opportunities):
+            cap = int(p.capacity[o])
+            got = int(self.stats.opportunity_assigned[o])
+            rows.append(
+                {
+                    "opportunity_id": str(p.opportunity_ids[o]),
+                    "capacity": cap,
+                    "assigned": got,
+                    "demand": int(demand[o]),
+                    "fill_rate": got / cap if cap else None,
+                }
+            )
+        return rows
+
+    def report(self, *, per_opportunity: bool = True) -> dict[str, Any]:
+        """The report.json object (ARCHITECTURE §3) plus a few extra, documented fields."""
+        s = self.stats
+        out: dict[str, Any] = {
+            "status": self.status,
+            "strategy": self.strategy,
+            "strategy_reason": self.strategy_reason,
+            "mode": self.problem.mode,
+            "objective": s.objective,
+            "assigned": s.assigned,
+            "unassigned": s.unassigned,
+            "seats_given": s.seats,
+            "participants": self.problem.n_participants,
+            "opportunities": self.problem.n_opportunities,
+            "capacity": int(self.problem.capacity.sum()),
+            "rank_histogram": s.rank_histogram,
+            "fill_rate": s.fill_rate,
+            "build_seconds": round(s.build_seconds, 6),
+            "solve_seconds": round(s.solve_seconds, 6),
+            "decode_seconds": round(s.decode_seconds, 6),
+            "total_seconds": round(s.total_seconds, 6),
+            "options": {k: v for k, v in vars(self.problem.options).items()},
+        }
+        out.update(self.details)
+        if per_opportunity:
+            out["fill_by_opportunity"] = self.fill_by_opportunity()
+        return out

@@ -1,0 +1,1 @@
+"""Benchmarks: seeded instance generators and timing tables (never part of the test suite)."""

@@ -1,0 +1,1 @@
+"""The ``flok`` command line: one module per capability, registered on one Typer app."""

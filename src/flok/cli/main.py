@@ -1,0 +1,15 @@
+"""Entry point of the ``flok`` command: importing a command module registers its commands."""
+
+from __future__ import annotations
+
+from flok.cli import allocate as _allocate  # noqa: F401
+from flok.cli import demo as _demo  # noqa: F401
+from flok.cli.app import app
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Errors Flok raises: one base class, so callers can catch everything Flok-specific at once."""
+
+from __future__ import annotations
+
+
+class FlokError(Exception):
+    """Base class of every error Flok raises on purpose."""
+
+
+class InputError(FlokError, ValueError):
+    """Bad input, located precisely enough for a person to fix the file.
+
+    ``row`` is the line number for CSV files (header = 1) and the 1-based item number for
+    JSON lists; ``field`` is the column or key.
+    """
+
+    def __init__(
+        self, message: str, *, source: str | None = None, row: int | None = None, field: str | None = None
+    ) -> None:
+        self.message = message
+        self.source = source
+        self.row = row
+        self.field = field
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        where = []
+        if self.source:
+            where.append(self.source)
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.field:
+            where.append(f"field '{self.field}'")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class InfeasibleError(FlokError):
+    """No allocation satisfies the hard requirements; ``reasons`` say why in plain words."""
+
+    def __init__(
+        self,
+        summary: str,
+        *,
+        reasons: list[str] | None = None,
+        hints: list[str] | None = None,
+        unseated: int = 0,
+        bottleneck: list[str] | None = None,
+    ) -> None:
+        self.summary = summary
+        self.reasons = list(reasons or [])
+        self.hints = list(hints or [])
+        self.unseated = unseated
+        self.bottleneck = list(bottleneck or [])
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        parts = [self.summary, *self.reasons]
+        return " ".join(p if p.endswith(".") else p + "." for p in parts)
+
+
+class SolverError(FlokError):
+    """A solver failed for a reason other than infeasibility (bug, limit, bad status)."""

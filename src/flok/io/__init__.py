@@ -1,0 +1,1 @@
+"""Readers and writers for Flok's file formats, every error naming file, row and field."""

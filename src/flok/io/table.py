@@ -1,0 +1,255 @@
+"""A column table of raw strings plus typed conversions that locate the first bad row.
+
+Every reader (CSV, JSON) produces a :class:`Table`; the model converts its columns with the
+functions here, so a CSV file and a JSON list report bad values the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from flok.errors import InputError
+
+MAX_FILE_BYTES = 2 * 1024**3
+
+
+@dataclass(frozen=True)
+class Table:
+    """String columns read from one source; ``row_base`` is the row number of the first record."""
+
+    source: str
+    columns: dict[str, pa.Array]
+    num_rows: int
+    row_base: int = 2
+
+    def has(self, name: str) -> bool:
+        return name in self.columns
+
+    def row(self, index: int) -> int:
+        return self.row_base + int(index)
+
+    def error(self, index: int | None, field: str | None, message: str) -> InputError:
+        return InputError(
+            message, source=self.source, row=None if index is None else self.row(index), field=field
+        )
+
+    def require(self, *names: str) -> None:
+        for name in names:
+            if name not in self.columns:
+                have = ", ".join(self.columns) or "none"
+                raise InputError(
+                    f"missing required column '{name}' (columns found: {have})",
+                    source=self.source,
+                    row=1 if self.row_base == 2 else None,
+                    field=name,
+                )
+
+    def text(self, name: str) -> pa.Array:
+        """A column as trimmed strings ('' where absent or empty)."""
+        if name not in self.columns:
+            return pa.array([""] * self.num_rows, type=pa.string())
+        col = self.columns[name]
+        return pc.fill_null(pc.utf8_trim_whitespace(col), "")
+
+    def ids(self, name: str) -> pa.Array:
+        """An identifier column: present, non-empty on every row."""
+        self.require(name)
+        col = self.text(name)
+        empty = np.flatnonzero(np.asarray(pc.equal(col, "").to_numpy(zero_copy_only=False)))
+        if empty.size:
+            raise self.error(int(empty[0]), name, "empty value; every row needs an id")
+        return col
+
+    def integers(
+        self, name: str, *, minimum: int | None = None, default: int | None = None, what: str = "an integer"
+    ) -> np.ndarray:
+        """Parse a column of integers (an integral float such as '3.0' is accepted)."""
+        values = self._floats(name, default=None if default is None else float(default), what=what)
+        bad = ~np.isfinite(values) | (values != np.round(values))
+        if minimum is not None:
+            bad |= values < minimum
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raw = self.text(name)[i].as_py()
+            limit = f" ≥ {minimum}" if minimum is not None else ""
+            raise self.error(i, name, f"must be {what}{limit}, got '{raw}'")
+        if np.abs(values).max(initial=0) > 2**53:
+            i = int(np.argmax(np.abs(values)))
+            raise self.error(i, name, "value is too large")
+        return values.astype(np.int64)
+
+    def floats(self, name: str, *, default: float | None = None, what: str = "a finite number") -> np.ndarray:
+        values = self._floats(name, default=default, what=what)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise self.error(i, name, f"must be {what}, got '{self.text(name)[i].as_py()}'")
+        return values
+
+    def _floats(self, name: str, *, default: float | None, what: str) -> np.ndarray:
+        if name not in self.columns and default is not None:
+            return np.full(self.num_rows, default, dtype=np.float64)
+        self.require(name)
+        col = self.text(name)
+        empty = np.asarray(pc.equal(col, "").to_numpy(zero_copy_only=False), dtype=bool)
+        if empty.any() and default is None:
+            i = int(np.flatnonzero(empty)[0])
+            raise self.error(i, name, f"missing value; expected {what}")
+        filled = pc.if_else(pc.equal(col, ""), "0", col)
+        try:
+            out = pc.cast(filled, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            out = self._floats_slow(filled, name, what)
+        if empty.any() and default is not None:
+            out[empty] = default
+        return out
+
+    def _floats_slow(self, col: pa.Array, name: str, what: str) -> np.ndarray:
+        values = col.to_pylist()
+        out = np.empty(len(values), dtype=np.float64)
+        for i, raw in enumerate(values):
+            try:
+                out[i] = float(raw)
+            except ValueError:
+                raise self.error(i, name, f"must be {what}, got '{raw}'") from None
+        return out
+
+
+def _check_encoding(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = data.count(b",", line_start, exc.start)
+        header = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip().split(",")
+        field = header[column].strip() if column < len(header) else None
+        raise InputError(
+            "file is not valid UTF-8 text; save it as UTF-8 (CSV UTF-8)", source=source, row=line, field=field
+        ) from None
+
+
+def read_csv(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> Table:
+    """Read a CSV file as string columns; header names are trimmed and lower-cased."""
+    p = Path(path)
+    source = p.name
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror}", source=str(path)) from None
+    if size > max_bytes:
+        raise InputError(f"file is {size} bytes, over the limit of {max_bytes}", source=source)
+    data = p.read_bytes()
+    return parse_csv_bytes(data, source)
+
+
+def parse_csv_bytes(data: bytes, source: str) -> Table:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    text = _check_encoding(data, source)
+    if not text.strip():
+        raise InputError(
+            "file is empty; expected a header row and at least one data row", source=source, row=1
+        )
+    header_line = text.split("\n", 1)[0]
+    names = [h.strip().lower() for h in next(iter(_split_header(header_line)))]
+    if any(not n for n in names):
+        i = names.index("")
+        raise InputError(f"header has an empty column name at position {i + 1}", source=source, row=1)
+    dupes = {n for n in names if names.count(n) > 1}
+    if dupes:
+        raise InputError(
+            f"header repeats column '{sorted(dupes)[0]}'", source=source, row=1, field=sorted(dupes)[0]
+        )
+    try:
+        tbl = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        msg = str(exc)
+        m = re.search(r"Expected (\d+) columns, got (\d+)", msg)
+        row = _bad_row(text, len(names))
+        if m:
+            raise InputError(
+                f"expected {m.group(1)} fields, got {m.group(2)}", source=source, row=row
+            ) from None
+        raise InputError(f"malformed CSV: {msg.splitlines()[0]}", source=source, row=row) from None
+    if tbl.num_rows == 0:
+        raise InputError("file has a header but no data rows", source=source, row=2)
+    cols = {n: tbl.column(n).combine_chunks() for n in names}
+    return Table(source=source, columns=cols, num_rows=tbl.num_rows, row_base=2)
+
+
+def _split_header(line: str) -> Iterable[list[str]]:
+    import csv
+
+    return csv.reader([line.rstrip("\r")])
+
+
+def _bad_row(text: str, width: int) -> int | None:
+    import csv
+    import io
+
+    for i, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if row and len(row) != width:
+            return i
+    return None
+
+
+def table_from_records(records: Any, source: str) -> Table:
+    """A table from a JSON list of objects; values are kept as their text form."""
+    if not isinstance(records, Sequence) or isinstance(records, str | bytes):
+        raise InputError("expected a list of objects", source=source)
+    names: dict[str, None] = {}
+    for i, rec in enumerate(records):
+        if not isinstance(rec, Mapping):
+            raise InputError("expected an object", source=source, row=i + 1)
+        for key in rec:
+            names.setdefault(str(key).strip().lower(), None)
+    cols: dict[str, list[str]] = {n: [] for n in names}
+    for rec in records:
+        lowered = {str(k).strip().lower(): v for k, v in rec.items()}
+        for n in names:
+            cols[n].append(_as_text(lowered.get(n)))
+    return Table(
+        source=source,
+        columns={n: pa.array(v, type=pa.string()) for n, v in cols.items()},
+        num_rows=len(records),
+        row_base=1,
+    )
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else repr(value)
+    if isinstance(value, list | tuple):
+        return ";".join(_as_text(v) for v in value)
+    return str(value)
+
+
+def table_from_columns(columns: Mapping[str, Sequence[Any] | np.ndarray], source: str) -> Table:
+    """A table from in-memory columns (used by the library's array entry points)."""
+    cols = {k.lower(): pa.array([_as_text(v) for v in vals], type=pa.string()) for k, vals in columns.items()}
+    n = len(next(iter(cols.values()))) if cols else 0
+    return Table(source=source, columns=cols, num_rows=n, row_base=1)

@@ -1,0 +1,144 @@
+"""Writers for Flok's outputs: all-or-nothing file writes and CSV safe from formula injection."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from flok.allocation import Allocation, seat_ranks
+
+_FORMULA = r"^[=+\-@\t\r]"
+
+
+def csv_safe(values: pa.Array) -> pa.Array:
+    """Prefix text a spreadsheet would run as a formula with an apostrophe (OWASP advice)."""
+    arr = pc.cast(values, pa.string())
+    risky = pc.fill_null(pc.match_substring_regex(arr, _FORMULA), False)
+    return pc.if_else(risky, pc.binary_join_element_wise("'", arr, ""), arr)
+
+
+def csv_safe_text(value: str) -> str:
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+class Outputs:
+    """Collects output files and publishes them together, so an error writes nothing."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Path, Path]] = []
+        self._stdout: list[bytes] = []
+
+    def open(self, target: str | Path) -> IO[bytes]:
+        if str(target) == "-":
+            buf = _Capture(self._stdout)
+            return buf
+        dest = Path(target)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
+        self._pending.append((Path(tmp), dest))
+        return os.fdopen(fd, "wb")
+
+    def commit(self) -> None:
+        for tmp, dest in self._pending:
+            os.replace(tmp, dest)
+        self._pending.clear()
+        for chunk in self._stdout:
+            sys.stdout.buffer.write(chunk)
+        sys.stdout.flush()
+
+    def abort(self) -> None:
+        for tmp, _ in self._pending:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        self._pending.clear()
+
+
+class _Capture:
+    def __init__(self, sink: list[bytes]) -> None:
+        self._sink = sink
+
+    def write(self, data: bytes) -> int:
+        self._sink.append(bytes(data))
+        return len(data)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> _Capture:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def outputs() -> Iterator[Outputs]:
+    out = Outputs()
+    try:
+        yield out
+    except BaseException:
+        out.abort()
+        raise
+    out.commit()
+
+
+def assignments_table(allocation: Allocation) -> pa.Table:
+    """One row per seat, then one row per unassigned participant (empty opportunity_id)."""
+    p = allocation.problem
+    part, opp = allocation.participant, allocation.opportunity
+    seated = np.zeros(p.n_participants, dtype=bool)
+    seated[part] = True
+    idle = np.flatnonzero(~seated)
+    pids = np.concatenate([p.participant_ids[part], p.participant_ids[idle]]).astype(str)
+    oids = np.concatenate([p.opportunity_ids[opp].astype(str), np.full(idle.size, "", dtype=object)])
+    cols: dict[str, pa.Array] = {
+        "participant_id": csv_safe(pa.array(pids)),
+        "opportunity_id": csv_safe(pa.array(oids.astype(str))),
+    }
+    if p.rank is not None:
+        ranks = seat_ranks(p, part, opp)
+        cols["rank"] = pa.array(
+            np.concatenate([ranks, np.zeros(idle.size, dtype=np.int64)]),
+            mask=np.concatenate([ranks == 0, np.ones(idle.size, dtype=bool)]),
+        )
+    else:
+        assert p.score is not None
+        m = max(p.n_opportunities, 1)
+        keys = p.pref_participant * m + p.pref_opportunity
+        order = np.argsort(keys, kind="stable")
+        pos = np.searchsorted(keys[order], part * m + opp)
+        scores = p.score[order[pos]] if part.size else np.zeros(0)
+        cols["score"] = pa.array(
+            np.concatenate([scores, np.zeros(idle.size)]),
+            mask=np.concatenate([np.zeros(part.size, dtype=bool), np.ones(idle.size, dtype=bool)]),
+        )
+    return pa.table(cols)
+
+
+def write_table_csv(table: pa.Table, stream: IO[bytes]) -> None:
+    pacsv.write_csv(table, stream, write_options=pacsv.WriteOptions(quoting_style="needed"))
+
+
+def write_json(obj: Any, stream: IO[bytes]) -> None:
+    stream.write(json.dumps(obj, indent=2, default=_json_default).encode("utf-8") + b"\n")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot serialise {type(value).__name__}")

@@ -1,0 +1,430 @@
+"""The problem Flok solves, held as flat numpy arrays so a million participants stay cheap.
+
+Participants and opportunities are numbered 0..n-1 and 0..m-1; each preference is one
+(participant, opportunity) pair with a rank or a score. Every constructor validates, so a
+:class:`Problem` in hand is always well-formed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from flok.errors import InputError
+from flok.io.table import Table, table_from_columns, table_from_records
+
+Mode = Literal["rank", "score"]
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to allocate; every field has a sensible default."""
+
+    fill_unlisted: bool = False
+    allow_unassigned: bool = True
+    min_score: float = 0.0
+    seed: int | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any] | None, source: str = "options") -> Options:
+        if data is None:
+            return cls()
+        if not isinstance(data, Mapping):
+            raise InputError("expected an object", source=source)
+        known = {f.name: f for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, raw in data.items():
+            if key not in known:
+                raise InputError(
+                    f"unknown option (known: {', '.join(sorted(known))})", source=source, field=key
+                )
+            default = getattr(cls(), key)
+            if isinstance(default, bool):
+                if not isinstance(raw, bool):
+                    raise InputError(f"must be true or false, got {raw!r}", source=source, field=key)
+            elif key == "seed":
+                if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int)):
+                    raise InputError(f"must be an integer, got {raw!r}", source=source, field=key)
+            elif isinstance(default, float):
+                if isinstance(raw, bool) or not isinstance(raw, int | float) or not np.isfinite(raw):
+                    raise InputError(f"must be a finite number, got {raw!r}", source=source, field=key)
+                raw = float(raw)
+            values[key] = raw
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> Options:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """A complete, validated allocation input."""
+
+    participant_ids: np.ndarray
+    opportunity_ids: np.ndarray
+    capacity: np.ndarray
+    pref_participant: np.ndarray
+    pref_opportunity: np.ndarray
+    rank: np.ndarray | None = None
+    score: np.ndarray | None = None
+    options: Options = field(default_factory=Options)
+    participant_attributes: dict[str, np.ndarray] = field(default_factory=dict)
+    opportunity_attributes: dict[str, np.ndarray] = field(default_factory=dict)
+
+    # --- shape -----------------------------------------------------------------------------
+    @property
+    def n_participants(self) -> int:
+        return len(self.participant_ids)
+
+    @property
+    def n_opportunities(self) -> int:
+        return len(self.opportunity_ids)
+
+    @property
+    def n_preferences(self) -> int:
+        return len(self.pref_participant)
+
+    @property
+    def mode(self) -> Mode:
+        return "rank" if self.rank is not None else "score"
+
+    @property
+    def max_rank(self) -> int:
+        if self.rank is None or self.rank.size == 0:
+            return 0
+        return int(self.rank.max())
+
+    @property
+    def unlisted_rank(self) -> int:
+        """The cost of an unranked seat under ``fill_unlisted``: max rank + 2 (ARCHITECTURE §4)."""
+        return self.max_rank + 2
+
+    def acceptable(self) -> np.ndarray:
+        """Mask of preferences that may be assigned (score mode drops pairs below min_score)."""
+        if self.score is None:
+            return np.ones(self.n_preferences, dtype=bool)
+        return self.score >= self.options.min_score
+
+    def with_options(self, **changes: Any) -> Problem:
+        problem = replace(self, options=self.options.with_(**changes))
+        problem._check_options()
+        return problem
+
+    def _check_options(self) -> None:
+        if self.score is not None and self.options.fill_unlisted:
+            raise InputError(
+                "fill_unlisted needs ranked preferences (rank column), not scores",
+                source="options",
+                field="fill_unlisted",
+            )
+
+    # --- constructors ----------------------------------------------------------------------
+    @classmethod
+    def from_arrays(
+        cls,
+        *,
+        opportunity_ids: Sequence[Any] | np.ndarray,
+        capacity: Sequence[int] | np.ndarray,
+        pref_participant: Sequence[int] | np.ndarray,
+        pref_opportunity: Sequence[int] | np.ndarray,
+        rank: Sequence[int] | np.ndarray | None = None,
+        score: Sequence[float] | np.ndarray | None = None,
+        participant_ids: Sequence[Any] | np.ndarray | None = None,
+        n_participants: int | None = None,
+        options: Options | None = None,
+    ) -> Problem:
+        """Fast path for callers that already hold integer indices (benchmarks, pulse)."""
+        pp = np.asarray(pref_participant, dtype=np.int64)
+        po = np.asarray(pref_opportunity, dtype=np.int64)
+        if participant_ids is None:
+            n = int(n_participants if n_participants is not None else (pp.max(initial=-1) + 1))
+            pids = np.array([f"p{i}" for i in range(n)], dtype=object)
+        else:
+            pids = np.asarray(participant_ids, dtype=object)
+        oids = np.asarray(opportunity_ids, dtype=object)
+        cap = np.asarray(capacity)
+        problem = cls(
+            participant_ids=pids,
+            opportunity_ids=oids,
+            capacity=_int_array(cap, "capacity", "opportunities"),
+            pref_participant=pp,
+            pref_opportunity=po,
+            rank=None if rank is None else _int_array(np.asarray(rank), "rank", "preferences"),
+            score=None if score is None else np.asarray(score, dtype=np.float64),
+            options=options or Options(),
+        )
+        problem._validate(None, None)
+        return problem
+
+    @classmethod
+    def from_tables(
+        cls,
+        opportunities: Table,
+        preferences: Table,
+        participants: Table | None = None,
+        options: Options | None = None,
+    ) -> Problem:
+        """Build from raw string tables (CSV or JSON), reporting bad values by row and field."""
+        opts = options or Options()
+        oids = opportunities.ids("opportunity_id")
+        _no_duplicates(opportunities, "opportunity_id", oids)
+        cap = opportunities.integers("capacity", minimum=0, what="a whole number of seats")
+
+        preferences.require("participant_id", "opportunity_id")
+        has_rank, has_score = preferences.has("rank"), preferences.has("score")
+        if has_rank == has_score:
+            raise InputError(
+                "give exactly one of the columns 'rank' or 'score'",
+                source=preferences.source,
+                row=1 if preferences.row_base == 2 else None,
+                field="rank",
+            )
+        pref_pid = preferences.ids("participant_id")
+        pref_oid = preferences.ids("opportunity_id")
+
+        pidx = pc.index_in(pref_oid, value_set=oids).to_numpy(zero_copy_only=False)
+        unknown = np.isnan(pidx) if pidx.dtype.kind == "f" else np.zeros(len(pidx), dtype=bool)
+        if unknown.any():
+            i = int(np.flatnonzero(unknown)[0])
+            raise preferences.error(
+                i,
+                "opportunity_id",
+                f"unknown opportunity '{pref_oid[i].as_py()}' (not in {opportunities.source})",
+            )
+        pref_o = pidx.astype(np.int64)
+
+        p_attrs: dict[str, np.ndarray] = {}
+        if participants is not None:
+            pids_arr = participants.ids("participant_id")
+            _no_duplicates(participants, "participant_id", pids_arr)
+            found = pc.index_in(pref_pid, value_set=pids_arr).to_numpy(zero_copy_only=False)
+            missing = np.isnan(found) if found.dtype.kind == "f" else np.zeros(len(found), dtype=bool)
+            if missing.any():
+                i = int(np.flatnonzero(missing)[0])
+                raise preferences.error(
+                    i,
+                    "participant_id",
+                    f"unknown participant '{pref_pid[i].as_py()}' (not in {participants.source})",
+                )
+            pref_p = found.astype(np.int64)
+            pids = np.asarray(pids_arr.to_numpy(zero_copy_only=False), dtype=object)
+            for name in participants.columns:
+                if name != "participant_id":
+                    p_attrs[name] = np.asarray(
+                        participants.text(name).to_numpy(zero_copy_only=False), dtype=object
+                    )
+        else:
+            enc = pc.dictionary_encode(pref_pid)
+            pref_p = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            pids = np.asarray(enc.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+
+        rank = score = None
+        if has_rank:
+            rank = preferences.integers("rank", minimum=1, what="a whole-number rank")
+        else:
+            score = preferences.floats("score")
+        o_attrs = {
+            name: np.asarray(opportunities.text(name).to_numpy(zero_copy_only=False), dtype=object)
+            for name in opportunities.columns
+            if name not in ("opportunity_id", "capacity")
+        }
+        problem = cls(
+            participant_ids=pids,
+            opportunity_ids=np.asarray(oids.to_numpy(zero_copy_only=False), dtype=object),
+            capacity=cap,
+            pref_participant=pref_p,
+            pref_opportunity=pref_o,
+            rank=rank,
+            score=score,
+            options=opts,
+            participant_attributes=p_attrs,
+            opportunity_attributes=o_attrs,
+        )
+        problem._validate(preferences, opportunities)
+        return problem
+
+    @classmethod
+    def from_records(
+        cls,
+        *,
+        opportunities: Sequence[Mapping[str, Any]],
+        preferences: Sequence[Mapping[str, Any]],
+        participants: Sequence[Mapping[str, Any]] | None = None,
+        options: Options | Mapping[str, Any] | None = None,
+        source: str = "problem",
+    ) -> Problem:
+        """Build from lists of dicts, the shape of the JSON input file."""
+        opts = options if isinstance(options, Options) else Options.from_mapping(options, f"{source} options")
+        return cls.from_tables(
+            table_from_records(opportunities, f"{source} opportunities"),
+            table_from_records(preferences, f"{source} preferences"),
+            None if participants is None else table_from_records(participants, f"{source} participants"),
+            opts,
+        )
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | str | Path, *, source: str | None = None) -> Problem:
+        """Build from the JSON input format (a parsed object or a path to a file)."""
+        if isinstance(data, str | Path):
+            path = Path(data)
+            source = source or path.name
+            try:
+                raw = path.read_bytes()
+            except OSError as exc:
+                raise InputError(f"cannot read file: {exc.strerror}", source=str(path)) from None
+            if not raw.strip():
+                raise InputError("file is empty", source=source)
+            try:
+                data = json.loads(raw.decode("utf-8-sig"))
+            except UnicodeDecodeError:
+                raise InputError("file is not valid UTF-8 text", source=source) from None
+            except json.JSONDecodeError as exc:
+                raise InputError(
+                    f"invalid JSON: {exc.msg} (column {exc.colno})", source=source, row=exc.lineno
+                ) from None
+        source = source or "problem"
+        if not isinstance(data, Mapping):
+            raise InputError("expected a JSON object with opportunities and preferences", source=source)
+        for key in ("opportunities", "preferences"):
+            if key not in data:
+                raise InputError(f"missing key '{key}'", source=source, field=key)
+        extra = set(data) - {"opportunities", "preferences", "participants", "options"}
+        if extra:
+            raise InputError("unknown key", source=source, field=sorted(extra)[0])
+        return cls.from_records(
+            opportunities=data["opportunities"],
+            preferences=data["preferences"],
+            participants=data.get("participants"),
+            options=data.get("options"),
+            source=source,
+        )
+
+    # --- validation ------------------------------------------------------------------------
+    def _validate(self, prefs: Table | None, opps: Table | None) -> None:
+        def err(table: Table | None, name: str, i: int, fld: str, msg: str) -> InputError:
+            if table is not None:
+                return table.error(i, fld, msg)
+            return InputError(msg, source=name, row=i + 1, field=fld)
+
+        n, m = self.n_participants, self.n_opportunities
+        if len(self.capacity) != m:
+            raise InputError(
+                "capacity must have one entry per opportunity", source="opportunities", field="capacity"
+            )
+        if m and self.capacity.min() < 0:
+            i = int(np.argmin(self.capacity))
+            raise err(opps, "opportunities", i, "capacity", "capacity must be ≥ 0")
+        if len(self.pref_participant) != len(self.pref_opportunity):
+            raise InputError("preference arrays differ in length", source="preferences")
+        e = self.n_preferences
+        if e:
+            bad = (self.pref_participant < 0) | (self.pref_participant >= n)
+            if bad.any():
+                raise err(
+                    prefs,
+                    "preferences",
+                    int(np.flatnonzero(bad)[0]),
+                    "participant_id",
+                    "participant index out of range",
+                )
+            bad = (self.pref_opportunity < 0) | (self.pref_opportunity >= m)
+            if bad.any():
+                raise err(
+                    prefs,
+                    "preferences",
+                    int(np.flatnonzero(bad)[0]),
+                    "opportunity_id",
+                    "opportunity index out of range",
+                )
+        uniq = pc.unique(pa.array(self.opportunity_ids.astype(str)))
+        if len(uniq) != m:
+            raise InputError("opportunity ids must be unique", source="opportunities", field="opportunity_id")
+        if (self.rank is None) == (self.score is None):
+            raise InputError("give exactly one of rank or score", source="preferences", field="rank")
+        if self.rank is not None:
+            if len(self.rank) != e:
+                raise InputError(
+                    "rank must have one entry per preference", source="preferences", field="rank"
+                )
+            if e and self.rank.min() < 1:
+                i = int(np.argmin(self.rank))
+                raise err(prefs, "preferences", i, "rank", f"rank must be ≥ 1, got {self.rank[i]}")
+        if self.score is not None:
+            if len(self.score) != e:
+                raise InputError(
+                    "score must have one entry per preference", source="preferences", field="score"
+                )
+            bad = ~np.isfinite(self.score)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise err(
+                    prefs, "preferences", i, "score", f"score must be a finite number, got {self.score[i]}"
+                )
+        self._check_options()
+        if e:
+            pair = self.pref_participant * max(m, 1) + self.pref_opportunity
+            dup = _first_duplicate(pair)
+            if dup is not None:
+                raise err(
+                    prefs,
+                    "preferences",
+                    dup,
+                    "opportunity_id",
+                    f"participant '{self.participant_ids[self.pref_participant[dup]]}' lists "
+                    f"opportunity '{self.opportunity_ids[self.pref_opportunity[dup]]}' twice",
+                )
+            if self.rank is not None:
+                key = self.pref_participant * (int(self.rank.max()) + 1) + self.rank
+                dup = _first_duplicate(key)
+                if dup is not None:
+                    raise err(
+                        prefs,
+                        "preferences",
+                        dup,
+                        "rank",
+                        f"participant '{self.participant_ids[self.pref_participant[dup]]}' "
+                        f"uses rank {self.rank[dup]} twice",
+                    )
+
+
+def _first_duplicate(keys: np.ndarray) -> int | None:
+    """Index of the first row (in input order) whose key already appeared earlier."""
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    same = np.flatnonzero(sk[1:] == sk[:-1])
+    if same.size == 0:
+        return None
+    return int(order[same + 1].min())
+
+
+def _no_duplicates(table: Table, name: str, col: pa.Array) -> None:
+    enc = pc.dictionary_encode(col)
+    if len(enc.dictionary) == len(col):
+        return
+    dup = _first_duplicate(enc.indices.to_numpy(zero_copy_only=False).astype(np.int64))
+    assert dup is not None
+    raise table.error(dup, name, f"duplicate id '{col[dup].as_py()}'")
+
+
+def _int_array(values: np.ndarray, name: str, source: str) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.size and arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr) | (arr != np.round(arr))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(f"must be a whole number, got {arr[i]}", source=source, row=i + 1, field=name)
+    elif arr.size and arr.dtype.kind not in "iub":
+        raise InputError("must be whole numbers", source=source, field=name)
+    return arr.astype(np.int64)
+
+
+def columns_table(columns: Mapping[str, Sequence[Any] | np.ndarray], source: str) -> Table:
+    """Re-exported helper so callers can validate in-memory columns like a file."""
+    return table_from_columns(columns, source)
