@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import sys
@@ -41,8 +42,7 @@ class Outputs:
 
     def open(self, target: str | Path) -> IO[bytes]:
         if str(target) == "-":
-            buf = _Capture(self._stdout)
-            return buf
+            return _Capture(self._stdout)
         dest = Path(target)
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
@@ -64,22 +64,17 @@ class Outputs:
         self._pending.clear()
 
 
-class _Capture:
+class _Capture(io.BytesIO):
+    """Buffers stdout output until commit; keeps its bytes when closed."""
+
     def __init__(self, sink: list[bytes]) -> None:
+        super().__init__()
         self._sink = sink
 
-    def write(self, data: bytes) -> int:
-        self._sink.append(bytes(data))
-        return len(data)
-
     def close(self) -> None:
-        pass
-
-    def __enter__(self) -> _Capture:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
+        if not self.closed:
+            self._sink.append(self.getvalue())
+        super().close()
 
 
 @contextlib.contextmanager
