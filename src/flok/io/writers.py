@@ -122,7 +122,13 @@ def assignments_table(allocation: Allocation) -> pa.Table:
 
 
 def write_table_csv(table: pa.Table, stream: IO[bytes]) -> None:
-    pacsv.write_csv(table, stream, write_options=pacsv.WriteOptions(quoting_style="needed"))
+    """CSV with a plain header line (pyarrow would quote every header name)."""
+    names = [f'"{n}"' if any(c in n for c in ',"\n') else n for n in table.column_names]
+    stream.write((",".join(names) + "\n").encode("utf-8"))
+    if table.num_rows:
+        pacsv.write_csv(
+            table, stream, write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed")
+        )
 
 
 def write_json(obj: Any, stream: IO[bytes]) -> None:

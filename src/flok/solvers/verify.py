@@ -23,8 +23,10 @@ def violations(problem: Problem, participant: np.ndarray, opportunity: np.ndarra
         return ["participant index out of range"]
     if opp.size and (opp.min() < 0 or opp.max() >= m):
         return ["opportunity index out of range"]
-    pairs = set(zip(part.tolist(), opp.tolist(), strict=True))
-    if len(pairs) != part.size:
+    width = max(m, 1)
+    keys = part * width + opp
+    sorted_keys = np.sort(keys)
+    if (sorted_keys[1:] == sorted_keys[:-1]).any():
         out.append("a participant holds two seats in the same opportunity")
     seats = np.bincount(part, minlength=n)
     max_seats = 1
@@ -39,22 +41,17 @@ def violations(problem: Problem, participant: np.ndarray, opportunity: np.ndarra
             f"for {problem.capacity[o]} seats"
         )
     if not problem.options.fill_unlisted:
-        allowed = set(zip(problem.pref_participant.tolist(), problem.pref_opportunity.tolist(), strict=True))
+        ok = np.ones(problem.n_preferences, dtype=bool)
         if problem.score is not None:
-            low = problem.score < problem.options.min_score
-            below = set(
-                zip(
-                    problem.pref_participant[low].tolist(),
-                    problem.pref_opportunity[low].tolist(),
-                    strict=True,
-                )
-            )
-            allowed -= below
-        bad = [pair for pair in pairs if pair not in allowed]
-        for p, o in sorted(bad)[:5]:
+            ok = problem.score >= problem.options.min_score
+        allowed = np.sort(problem.pref_participant[ok] * width + problem.pref_opportunity[ok])
+        pos = np.minimum(np.searchsorted(allowed, keys), max(allowed.size - 1, 0))
+        hit = allowed[pos] == keys if allowed.size else np.zeros(keys.size, dtype=bool)
+        bad = np.flatnonzero(~hit)
+        for i in bad[:5]:
             out.append(
-                f"participant {problem.participant_ids[p]} was given "
-                f"{problem.opportunity_ids[o]}, which they did not accept"
+                f"participant {problem.participant_ids[part[i]]} was given "
+                f"{problem.opportunity_ids[opp[i]]}, which they did not accept"
             )
     if not problem.options.allow_unassigned:
         missing = np.flatnonzero(seats == 0)

@@ -1,0 +1,202 @@
+"""Seat-allocation benchmark: Flok's flow against naive OR-Tools and PuLP/CBC on one instance.
+
+Each size runs in a fresh child process so its peak memory is its own. Run with
+``flok bench allocate`` or ``python -m flok.bench.allocate``; it prints a table.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import resource
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SIZES = [(1_000, 50), (10_000, 500), (100_000, 2_000), (1_000_000, 10_000)]
+NAIVE_MAX = 100_000
+PULP_MAX = 1_000
+
+
+def _naive_ortools(inst: Any) -> tuple[float, float]:
+    """Same formulation, built one arc per Python call (the common way)."""
+    from ortools.graph.python import min_cost_flow
+
+    t0 = time.perf_counter()
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    n = inst.n
+    for p, o, r in zip(
+        inst.pref_participant.tolist(), inst.pref_opportunity.tolist(), inst.rank.tolist(), strict=True
+    ):
+        smcf.add_arc_with_capacity_and_unit_cost(p, n + o, 1, r)
+    for p in range(n):
+        smcf.set_node_supply(p, 1)
+    for o, c in enumerate(inst.capacity.tolist()):
+        smcf.set_node_supply(n + o, -c)
+    smcf.solve_max_flow_with_min_cost()
+    cost = float(smcf.optimal_cost())
+    flows = [smcf.flow(a) for a in range(smcf.num_arcs())]
+    assert sum(flows) >= 0
+    return time.perf_counter() - t0, cost
+
+
+def _pulp(inst: Any) -> tuple[float, float]:
+    """A textbook MIP: x[p,o] binary, seats first (big weight), then rank."""
+    import pulp
+
+    t0 = time.perf_counter()
+    big = inst.n * (int(inst.rank.max()) + 1) + 1
+    prob = pulp.LpProblem("alloc", pulp.LpMinimize)
+    x = [pulp.LpVariable(f"x{i}", cat="Binary") for i in range(inst.rank.size)]
+    prob += pulp.lpSum((r - big) * v for r, v in zip(inst.rank.tolist(), x, strict=True))
+    by_p: dict[int, list[Any]] = {}
+    by_o: dict[int, list[Any]] = {}
+    for i, (p, o) in enumerate(
+        zip(inst.pref_participant.tolist(), inst.pref_opportunity.tolist(), strict=True)
+    ):
+        by_p.setdefault(p, []).append(x[i])
+        by_o.setdefault(o, []).append(x[i])
+    for vs in by_p.values():
+        prob += pulp.lpSum(vs) <= 1
+    for o, vs in by_o.items():
+        prob += pulp.lpSum(vs) <= int(inst.capacity[o])
+    prob.solve(pulp.PULP_CBC_CMD(msg=False))
+    seats = sum(int(round(v.value() or 0)) for v in x)
+    cost = float(sum(r * round(v.value() or 0) for r, v in zip(inst.rank.tolist(), x, strict=True)))
+    assert seats >= 0
+    return time.perf_counter() - t0, cost
+
+
+def run_size(n: int, m: int, seed: int = 0, with_csv: bool = False) -> dict[str, Any]:
+    """Measure one size (called in a child process)."""
+    from flok.bench.generate import zipf_instance
+    from flok.engine import allocate
+    from flok.model import Problem
+
+    allocate(zipf_instance(200, 10, seed=seed).problem())  # warm up lazy imports and kernels
+    inst = zipf_instance(n, m, seed=seed)
+    oids = np.array([f"o{i}" for i in range(m)], dtype=object)
+    t0 = time.perf_counter()
+    problem = Problem.from_arrays(
+        opportunity_ids=oids,
+        capacity=inst.capacity,
+        pref_participant=inst.pref_participant,
+        pref_opportunity=inst.pref_opportunity,
+        rank=inst.rank,
+        n_participants=n,
+    )
+    t1 = time.perf_counter()
+    result = allocate(problem)
+    t2 = time.perf_counter()
+    s = result.stats
+    row: dict[str, Any] = {
+        "size": f"{n:,}×{m:,}",
+        "prefs": inst.rank.size,
+        "validate": t1 - t0,
+        "build": s.build_seconds,
+        "solve": s.solve_seconds,
+        "decode": s.decode_seconds,
+        "total": t2 - t0,
+        "objective": s.objective,
+        "seats": s.seats,
+    }
+    if n <= NAIVE_MAX:
+        t3 = time.perf_counter()
+        lottery = allocate(problem.with_options(seed=seed + 1))
+        row["lottery"] = time.perf_counter() - t3
+        assert lottery.stats.objective == s.objective and lottery.stats.seats == s.seats
+        naive_t, naive_cost = _naive_ortools(inst)
+        assert naive_cost == s.objective, (naive_cost, s.objective)
+        row["naive"] = naive_t
+    if n <= PULP_MAX:
+        pulp_t, pulp_cost = _pulp(inst)
+        assert pulp_cost == s.objective, (pulp_cost, s.objective)
+        row["pulp"] = pulp_t
+    if with_csv:
+        row["csv"] = _csv_round_trip(inst)
+    row["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return row
+
+
+def _csv_round_trip(inst: Any) -> float:
+    """``flok allocate`` from CSV to CSV: read, validate, solve, write."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from flok.engine import allocate
+    from flok.io.problem_io import read_problem, write_allocation
+    from flok.io.writers import outputs
+
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        pacsv.write_csv(
+            pa.table({"opportunity_id": [f"o{i}" for i in range(inst.m)], "capacity": inst.capacity}),
+            d / "o.csv",
+        )
+        pids = np.char.add("p", inst.pref_participant.astype(str))
+        oids = np.char.add("o", inst.pref_opportunity.astype(str))
+        pacsv.write_csv(
+            pa.table({"participant_id": pids, "opportunity_id": oids, "rank": inst.rank}), d / "p.csv"
+        )
+        t0 = time.perf_counter()
+        problem = read_problem(opportunities=d / "o.csv", preferences=d / "p.csv")
+        result = allocate(problem)
+        with outputs() as out:
+            write_allocation(result, out, assignments=d / "a.csv", report=d / "r.json")
+        return time.perf_counter() - t0
+
+
+def _child(args: tuple[int, int, int, bool], queue: Any) -> None:
+    queue.put(run_size(*args))
+
+
+def measure(n: int, m: int, seed: int = 0, with_csv: bool = False) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=((n, m, seed, with_csv), queue))
+    proc.start()
+    row: dict[str, Any] = queue.get()
+    proc.join()
+    return row
+
+
+def _fmt(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = (
+        "| size (participants×opportunities) | prefs | validate | build | solve | decode | total "
+        "| build+decode share | peak RSS | naive OR-Tools | ratio | PuLP/CBC | ratio | CSV→CSV |"
+    )
+    lines = [head, "|" + "---|" * 14]
+    for r in rows:
+        flow = r["build"] + r["solve"] + r["decode"]
+        share = (r["build"] + r["decode"]) / r["total"]
+        naive = r.get("naive")
+        pulp_t = r.get("pulp")
+        lines.append(
+            f"| {r['size']} | {r['prefs']:,} | {_fmt(r['validate'])} | {_fmt(r['build'])} | {_fmt(r['solve'])} "
+            f"| {_fmt(r['decode'])} | {_fmt(r['total'])} | {100 * share:.1f}% | {r['peak_mb']:,.0f} MB "
+            f"| {_fmt(r.get('lottery'))} "
+            f"| {_fmt(naive)} | {f'{naive / flow:.1f}×' if naive else '—'} "
+            f"| {_fmt(pulp_t)} | {f'{pulp_t / flow:.0f}×' if pulp_t else '—'} | {_fmt(r.get('csv'))} |"
+        )
+    return "\n".join(lines)
+
+
+def main(sizes: list[tuple[int, int]] | None = None, seed: int = 0) -> None:
+    rows = []
+    for n, m in sizes or SIZES:
+        row = measure(n, m, seed, with_csv=(n == 100_000))
+        rows.append(row)
+        print(f"measured {row['size']}: total {_fmt(row['total'])}", flush=True)
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""``flok bench``: benchmarks that print a table (never part of the test suite)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from flok.cli.app import app
+
+bench_app = typer.Typer(
+    help="Benchmarks: seeded instances, timings printed as a table.", no_args_is_help=True
+)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("allocate")
+def bench_allocate(
+    max_participants: Annotated[int, typer.Option(help="Largest size to run.")] = 1_000_000,
+    seed: Annotated[int, typer.Option(help="Instance seed.")] = 0,
+) -> None:
+    """Seat allocation at 1k×50 … 1M×10k against naive OR-Tools and PuLP/CBC."""
+    from flok.bench.allocate import SIZES, main
+
+    main([s for s in SIZES if s[0] <= max_participants], seed)
