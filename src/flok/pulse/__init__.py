@@ -1,0 +1,55 @@
+"""Pulse: demand-aware community matching (ARCHITECTURE §5).
+
+Feedback events build a decayed demand ``D`` per opportunity; ``pulse = 100·σ(D/(k·capacity))``
+nudges fit scores (``S_adj = S − λ·(pulse − 50)``) so recommendations spread people from
+hot opportunities to strong, quieter alternatives. See docs/pulse.md.
+"""
+
+from flok.pulse.community import Events, Opportunities, Participants
+from flok.pulse.demand import (
+    ACTIONS,
+    DemandState,
+    PulseConfig,
+    adjusted_score,
+    demand_at,
+    ingest,
+    labels,
+    pulse,
+    update,
+)
+from flok.pulse.feed import FeedItem, feed
+from flok.pulse.fit import FitConfig, FitScorer, PairFit, RsvpModel, haversine_km, training_data
+from flok.pulse.market import Market, demand_state, history_metrics, market
+from flok.pulse.rebalance import Candidates, Rebalance, RebalanceConfig, candidates, rebalance
+
+__all__ = [
+    "ACTIONS",
+    "Candidates",
+    "DemandState",
+    "Events",
+    "FeedItem",
+    "FitConfig",
+    "FitScorer",
+    "Market",
+    "Opportunities",
+    "PairFit",
+    "Participants",
+    "PulseConfig",
+    "Rebalance",
+    "RebalanceConfig",
+    "RsvpModel",
+    "adjusted_score",
+    "candidates",
+    "demand_at",
+    "demand_state",
+    "feed",
+    "haversine_km",
+    "history_metrics",
+    "ingest",
+    "labels",
+    "market",
+    "pulse",
+    "rebalance",
+    "training_data",
+    "update",
+]

@@ -1,0 +1,190 @@
+"""Demand and pulse (ARCHITECTURE §5): decayed feedback per opportunity and its 0–100 transform.
+
+Times are seconds since the Unix epoch (floats) everywhere in the arrays; the scalar
+functions also accept timezone-aware datetimes so the service can pass database values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy.special import expit
+
+ACTIONS: tuple[str, ...] = ("shown", "clicked", "accepted", "declined")
+"""Feedback actions, in the order of their integer codes."""
+
+HOUR = 3600.0
+
+T = TypeVar("T", float, datetime)
+
+
+@dataclass(frozen=True)
+class PulseConfig:
+    """Every tunable of demand, pulse, adjusted score and labels, with ARCHITECTURE §5 defaults."""
+
+    weights: Mapping[str, float] = field(
+        default_factory=lambda: {"shown": 0.0, "clicked": 0.2, "accepted": 1.0, "declined": -0.5}
+    )
+    tau_hours: float = 12.0
+    k: float = 5.0
+    lam: float = 0.004
+    high_demand_pulse: float = 70.0
+    limited_share: float = 0.2
+
+    def __post_init__(self) -> None:
+        unknown = set(self.weights) - set(ACTIONS)
+        if unknown:
+            raise ValueError(f"unknown action {sorted(unknown)[0]!r}; actions are {', '.join(ACTIONS)}")
+        for name in ("tau_hours", "k"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive number, got {value}")
+
+    @property
+    def tau_seconds(self) -> float:
+        return self.tau_hours * HOUR
+
+    def weight_table(self) -> np.ndarray:
+        """Weights indexed by action code (see ``ACTIONS``); missing actions weigh 0."""
+        return np.array([float(self.weights.get(a, 0.0)) for a in ACTIONS])
+
+    def weight(self, action: str) -> float:
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}; actions are {', '.join(ACTIONS)}")
+        return float(self.weights.get(action, 0.0))
+
+
+def _elapsed(later: T, earlier: T) -> float:
+    if isinstance(later, datetime) and isinstance(earlier, datetime):
+        return (later - earlier).total_seconds()
+    return float(later) - float(earlier)  # type: ignore[arg-type]
+
+
+def update(
+    demand: float, t_ref: T | None, weight: float, t: T, *, tau_seconds: float = 12 * HOUR
+) -> tuple[float, T]:
+    """Fold one event of weight ``weight`` at time ``t`` into a stored ``(demand, t_ref)``.
+
+    Pure, so the service can run it inside the transaction that stores the event. A newer
+    event moves ``t_ref`` forward and decays the old demand; a late one is decayed by its
+    age. ``t_ref`` None means no event yet. De-duplicating event ids is the caller's job
+    (a unique key on the event id), since a pure function cannot remember them.
+    """
+    if t_ref is None:
+        return float(weight), t
+    age = _elapsed(t, t_ref)
+    if age >= 0:
+        return float(demand) * math.exp(-age / tau_seconds) + weight, t
+    return float(demand) + weight * math.exp(age / tau_seconds), t_ref
+
+
+def demand_at(demand: float, t_ref: T | None, t: T, *, tau_seconds: float = 12 * HOUR) -> float:
+    """Read stored demand at a time ``t ≥ t_ref`` (the past before ``t_ref`` is not recoverable)."""
+    if t_ref is None:
+        return 0.0
+    age = _elapsed(t, t_ref)
+    if age < 0:
+        raise ValueError("cannot read demand before its reference time t_ref")
+    return float(demand) * math.exp(-age / tau_seconds)
+
+
+def pulse(demand: np.ndarray | float, capacity: np.ndarray | float, *, k: float = 5.0) -> np.ndarray:
+    """``100·σ(D/(k·capacity))``; an opportunity without seats is full, so its pulse is 100."""
+    d = np.asarray(demand, dtype=np.float64)
+    cap = np.asarray(capacity, dtype=np.float64)
+    scale = k * np.where(cap > 0, cap, 1.0)
+    return np.where(cap > 0, 100.0 * expit(d / scale), 100.0)
+
+
+def adjusted_score(
+    score: np.ndarray | float, pulse_value: np.ndarray | float, *, lam: float = 0.004
+) -> np.ndarray:
+    """``S_adj = S − λ·(pulse − 50)``: hot opportunities lose a little, quiet ones gain."""
+    return np.asarray(score, dtype=np.float64) - lam * (np.asarray(pulse_value, dtype=np.float64) - 50.0)
+
+
+def labels(pulse_value: float, capacity: int, confirmed: int, config: PulseConfig | None = None) -> list[str]:
+    """Badges an app shows next to an opportunity ("High demand", "Limited spots", "Full")."""
+    cfg = config or PulseConfig()
+    out = []
+    if pulse_value >= cfg.high_demand_pulse:
+        out.append("High demand")
+    remaining = capacity - confirmed
+    if remaining <= 0:
+        out.append("Full")
+    elif remaining <= cfg.limited_share * capacity:
+        out.append("Limited spots")
+    return out
+
+
+@dataclass(frozen=True)
+class DemandState:
+    """``(D, t_ref)`` per opportunity, as the service stores it; ``t_ref`` is NaN before any event."""
+
+    demand: np.ndarray
+    t_ref: np.ndarray
+    tau_seconds: float
+
+    def at(self, t: float) -> np.ndarray:
+        """Demand of every opportunity at one time ``t`` (at or after every ``t_ref``)."""
+        ref = np.where(np.isnan(self.t_ref), t, self.t_ref)
+        if np.any(ref > t):
+            raise ValueError("cannot read demand before an opportunity's reference time t_ref")
+        return self.demand * np.exp(-(t - ref) / self.tau_seconds)
+
+
+def first_occurrence(event_ids: np.ndarray | pa.Array | None, n: int) -> np.ndarray:
+    """Mask keeping the first event of each repeated id; empty or missing ids are always kept."""
+    keep = np.ones(n, dtype=bool)
+    if event_ids is None:
+        return keep
+    arr = event_ids if isinstance(event_ids, pa.Array) else pa.array(np.asarray(event_ids, dtype=object))
+    arr = pc.cast(arr, pa.string())
+    enc = pc.dictionary_encode(arr)
+    if len(enc.dictionary) == n:
+        return keep
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    first = np.full(len(enc.dictionary), n, dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(n, dtype=np.int64))
+    keep = first[codes] == np.arange(n)
+    blank = np.asarray(pc.fill_null(pc.equal(arr, ""), True).to_numpy(zero_copy_only=False), dtype=bool)
+    return keep | blank
+
+
+def ingest(
+    opportunity: np.ndarray,
+    weight: np.ndarray,
+    at: np.ndarray,
+    n_opportunities: int,
+    *,
+    tau_seconds: float = 12 * HOUR,
+    event_ids: np.ndarray | pa.Array | None = None,
+    until: float | None = None,
+) -> DemandState:
+    """Demand state from a batch of events at once, in any order, counting each event id once.
+
+    Equivalent to folding every event through :func:`update`, but vectorized: per opportunity
+    ``t_ref`` is its latest event and ``D = Σ wᵢ·exp(−(t_ref − tᵢ)/τ)``. With ``until`` only
+    events at or before that time count (the demand "as of" ``until``).
+    """
+    opp = np.asarray(opportunity, dtype=np.int64)
+    w = np.asarray(weight, dtype=np.float64)
+    t = np.asarray(at, dtype=np.float64)
+    keep = first_occurrence(event_ids, opp.size)
+    if until is not None:
+        keep &= t <= until
+    if not keep.all():
+        opp, w, t = opp[keep], w[keep], t[keep]
+    t_ref = np.full(n_opportunities, -np.inf)
+    np.maximum.at(t_ref, opp, t)
+    contrib = w * np.exp((t - t_ref[opp]) / tau_seconds)
+    demand = np.bincount(opp, weights=contrib, minlength=n_opportunities)
+    t_ref[np.isneginf(t_ref)] = np.nan
+    return DemandState(demand=demand, t_ref=t_ref, tau_seconds=tau_seconds)

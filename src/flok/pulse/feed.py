@@ -1,0 +1,100 @@
+"""A participant's feed: every opportunity, the ones they can join first, each with its reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from flok.pulse.demand import adjusted_score
+from flok.pulse.fit import FitScorer
+from flok.pulse.market import Market
+
+NOT_IN_AVAILABILITY = "NOT_IN_AVAILABILITY"
+TOO_FAR = "TOO_FAR"
+FULL = "FULL"
+ALREADY_ATTENDING = "ALREADY_ATTENDING"
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One opportunity in a feed; ``codes`` is empty exactly when ``eligible``."""
+
+    opportunity_id: str
+    title: str
+    eligible: bool
+    fit: float
+    score: float
+    pulse: float
+    start: float
+    labels: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    why_not: list[str] = field(default_factory=list)
+
+
+def feed(participant: int | str, scorer: FitScorer, market: Market) -> list[FeedItem]:
+    """All opportunities for one participant: eligible ones by ``S_adj`` (best first), then the
+    ineligible ones by soonest start, each with machine ``codes`` and human ``why_not``."""
+    p = _index(participant, scorer)
+    opps = scorer.opportunities
+    m = len(opps)
+    fit = scorer.evaluate(np.full(m, p), np.arange(m))
+    s_adj = adjusted_score(fit.score, market.pulse, lam=market.config.lam)
+    who, which = market.attending(scorer.participants.ids[p : p + 1])
+    attending = np.zeros(m, dtype=bool)
+    attending[which[who == 0]] = True
+    full = market.remaining <= 0
+    max_km = scorer.config.max_km
+
+    items = []
+    for o in range(m):
+        codes, why = [], []
+        if attending[o]:
+            codes.append(ALREADY_ATTENDING)
+            why.append("you are already going")
+        if full[o] and not attending[o]:
+            codes.append(FULL)
+            why.append("no seats left")
+        if fit.too_far[o]:
+            codes.append(TOO_FAR)
+            why.append(f"{fit.km[o]:.1f} km away, beyond your {max_km:g} km")
+        if fit.unavailable[o]:
+            codes.append(NOT_IN_AVAILABILITY)
+            why.append(
+                "not in your availability"
+                if fit.coverage[o] == 0
+                else f"only {100 * fit.coverage[o]:.0f}% of it is in your availability"
+            )
+        items.append(
+            FeedItem(
+                opportunity_id=str(opps.ids[o]),
+                title=str(opps.title[o]),
+                eligible=not codes,
+                fit=float(fit.score[o]),
+                score=float(s_adj[o]),
+                pulse=float(market.pulse[o]),
+                start=float(opps.start[o]),
+                labels=market.labels(o),
+                reasons=scorer.reasons(fit, o),
+                codes=codes,
+                why_not=why,
+            )
+        )
+    eligible = sorted((i for i in items if i.eligible), key=lambda i: (-i.score, i.opportunity_id))
+    later = sorted(
+        (i for i in items if not i.eligible),
+        key=lambda i: (np.isnan(i.start), 0.0 if np.isnan(i.start) else i.start, i.opportunity_id),
+    )
+    return eligible + later
+
+
+def _index(participant: int | str, scorer: FitScorer) -> int:
+    if isinstance(participant, str):
+        hits = np.flatnonzero(scorer.participants.ids.astype(str) == participant)
+        if hits.size == 0:
+            raise KeyError(f"unknown participant {participant!r}")
+        return int(hits[0])
+    if not 0 <= participant < len(scorer.participants):
+        raise IndexError(f"participant index {participant} out of range")
+    return int(participant)

@@ -1,0 +1,289 @@
+"""Fit scores ``S ∈ [0, 1]`` for (participant, opportunity) pairs, with the reasons behind them.
+
+Three components, each in [0, 1]: interest overlap (shared tags over the smaller tag set),
+distance (1 at the same place, 0 at ``max_km``; beyond it the pair is ineligible) and
+schedule (the share of the opportunity's time inside one of the participant's availability
+windows; below ``min_coverage`` the pair is ineligible). ``S`` is their weighted mean, or,
+with a trained :class:`RsvpModel`, the predicted probability of an RSVP.
+
+Everything works on parallel index arrays of pairs, so callers score millions of pairs
+without a Python loop per pair.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy import sparse
+from scipy.special import expit
+
+from flok.pulse.community import ACCEPTED, Events, Opportunities, Participants
+
+EARTH_KM = 6371.0088
+FEATURES = ("interest", "distance", "schedule")
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Weights of the three components and the two eligibility cut-offs."""
+
+    interest_weight: float = 0.5
+    distance_weight: float = 0.3
+    schedule_weight: float = 0.2
+    max_km: float = 25.0
+    min_coverage: float = 1.0
+
+    def __post_init__(self) -> None:
+        w = (self.interest_weight, self.distance_weight, self.schedule_weight)
+        if min(w) < 0 or sum(w) <= 0:
+            raise ValueError("fit weights must be ≥ 0 and not all zero")
+        if not self.max_km > 0:
+            raise ValueError("max_km must be positive")
+        if not 0 <= self.min_coverage <= 1:
+            raise ValueError("min_coverage must be between 0 and 1")
+
+
+@dataclass(frozen=True)
+class PairFit:
+    """Components, eligibility and score of a batch of pairs (all arrays are parallel)."""
+
+    participant: np.ndarray
+    opportunity: np.ndarray
+    shared: np.ndarray
+    interest: np.ndarray
+    km: np.ndarray
+    distance: np.ndarray
+    coverage: np.ndarray
+    too_far: np.ndarray
+    unavailable: np.ndarray
+    score: np.ndarray
+
+    def features(self) -> np.ndarray:
+        return np.column_stack([self.interest, self.distance, self.coverage])
+
+
+def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Great-circle distance in km (NaN where a coordinate is missing)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp = p2 - p1
+    dl = np.radians(lon2) - np.radians(lon1)
+    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Points on the unit sphere, so "within r km" becomes one matrix product and a threshold."""
+    p, lam = np.radians(lat), np.radians(lon)
+    return np.column_stack([np.cos(p) * np.cos(lam), np.cos(p) * np.sin(lam), np.sin(p)])
+
+
+def coverage(
+    avail_start: np.ndarray, avail_end: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> np.ndarray:
+    """Share of each opportunity's time inside the best availability window of its participant.
+
+    ``avail_*`` are ``(pairs, W)`` with NaN padding; ``start``/``end`` are ``(pairs,)``. An
+    opportunity without a time, or a participant without windows, counts as fully covered;
+    an instant (start = end) is covered when it falls inside a window.
+    """
+    out = np.zeros(start.shape, dtype=np.float64)
+    duration = end - start
+    instant = duration <= 0
+    for w in range(avail_start.shape[1]):
+        ws, we = avail_start[:, w], avail_end[:, w]
+        overlap = np.minimum(we, end) - np.maximum(ws, start)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(instant, (ws <= start) & (start <= we), overlap / duration)
+        out = np.fmax(out, np.clip(np.nan_to_num(share, nan=0.0), 0.0, 1.0))
+    no_windows = np.isnan(avail_start).all(axis=1) if avail_start.shape[1] else np.ones(start.shape, bool)
+    return np.where(np.isnan(start) | no_windows, 1.0, out)
+
+
+class RsvpModel:
+    """Logistic model of P(RSVP | fit components), trained with scikit-learn, stored as JSON."""
+
+    def __init__(self, coef: np.ndarray, intercept: float) -> None:
+        self.coef = np.asarray(coef, dtype=np.float64)
+        self.intercept = float(intercept)
+        if self.coef.shape != (len(FEATURES),):
+            raise ValueError(f"expected {len(FEATURES)} coefficients ({', '.join(FEATURES)})")
+
+    @classmethod
+    def fit(cls, features: np.ndarray, rsvp: np.ndarray, *, c: float = 1.0) -> RsvpModel:
+        from sklearn.linear_model import LogisticRegression
+
+        y = np.asarray(rsvp, dtype=bool)
+        if y.all() or not y.any():
+            raise ValueError("training needs both pairs with and without an RSVP")
+        model = LogisticRegression(C=c, max_iter=1000).fit(features, y)
+        return cls(model.coef_[0], float(model.intercept_[0]))
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        return np.asarray(expit(features @ self.coef + self.intercept))
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": "flok.pulse.RsvpModel",
+            "features": list(FEATURES),
+            "coef": self.coef.tolist(),
+            "intercept": self.intercept,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> RsvpModel:
+        if data.get("features") != list(FEATURES):
+            raise ValueError(f"model features must be {list(FEATURES)}")
+        coef = data.get("coef")
+        intercept = data.get("intercept")
+        if not isinstance(coef, list) or not isinstance(intercept, int | float):
+            raise ValueError("model needs a 'coef' list and a numeric 'intercept'")
+        return cls(np.asarray(coef, dtype=np.float64), float(intercept))
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> RsvpModel:
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+class FitScorer:
+    """Scores pairs of one participant set against one opportunity set (tags encoded once)."""
+
+    def __init__(
+        self,
+        participants: Participants,
+        opportunities: Opportunities,
+        config: FitConfig | None = None,
+        model: RsvpModel | None = None,
+    ) -> None:
+        self.participants = participants
+        self.opportunities = opportunities
+        self.config = config or FitConfig()
+        self.model = model
+        self.vocabulary, self._p_tags, self._o_tags = _encode(participants.interests, opportunities.tags)
+        self._o_dense = self._o_tags.T.toarray().astype(np.float32) if self.vocab_size <= 4096 else None
+        self._n_interests = np.diff(self._p_tags.indptr)
+        self._n_tags = np.diff(self._o_tags.indptr)
+        self._p_xyz = unit_vectors(participants.lat, participants.lon)
+        self._o_xyz = unit_vectors(opportunities.lat, opportunities.lon)
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocabulary)
+
+    # --- blocks: one chunk of participants against every opportunity ----------------------
+    def shared_block(self, rows: slice) -> np.ndarray:
+        """Shared-tag counts ``(rows, m)`` by one matrix product."""
+        block = self._p_tags[rows]
+        if self._o_dense is not None:
+            return np.asarray(block.toarray().astype(np.float32) @ self._o_dense)
+        return np.asarray((block @ self._o_tags.T).toarray(), dtype=np.float32)
+
+    def nearby_block(self, rows: slice) -> np.ndarray:
+        """Mask ``(rows, m)`` of pairs within ``max_km`` (with 1 m slack) or without a location."""
+        dot = self._p_xyz[rows] @ self._o_xyz.T
+        cut = np.cos(min((self.config.max_km + 0.001) / EARTH_KM, np.pi))
+        with np.errstate(invalid="ignore"):
+            return np.asarray((dot >= cut) | np.isnan(dot))
+
+    # --- pairs ----------------------------------------------------------------------------
+    def evaluate(
+        self, participant: np.ndarray, opportunity: np.ndarray, shared: np.ndarray | None = None
+    ) -> PairFit:
+        """Every component, the eligibility flags and ``S`` for parallel index arrays."""
+        pi = np.asarray(participant, dtype=np.int64)
+        oi = np.asarray(opportunity, dtype=np.int64)
+        part, opp, cfg = self.participants, self.opportunities, self.config
+        if shared is None:
+            shared = np.asarray(self._p_tags[pi].multiply(self._o_tags[oi]).sum(axis=1)).ravel()
+        shared = np.asarray(shared, dtype=np.float64)
+        denom = np.minimum(self._n_interests[pi], self._n_tags[oi])
+        interest = np.divide(shared, denom, out=np.zeros(pi.size), where=denom > 0)
+        km = haversine_km(part.lat[pi], part.lon[pi], opp.lat[oi], opp.lon[oi])
+        known = ~np.isnan(km)
+        distance = np.where(known, np.clip(1.0 - np.nan_to_num(km) / cfg.max_km, 0.0, 1.0), 0.5)
+        too_far = known & (np.nan_to_num(km) > cfg.max_km)
+        cov = coverage(part.avail_start[pi], part.avail_end[pi], opp.start[oi], opp.end[oi])
+        unavailable = cov < cfg.min_coverage - 1e-12
+        fit = PairFit(pi, oi, shared, interest, km, distance, cov, too_far, unavailable, np.empty(0))
+        return PairFit(**{**fit.__dict__, "score": self._score(fit)})
+
+    def _score(self, fit: PairFit) -> np.ndarray:
+        if self.model is not None:
+            return self.model.predict(fit.features())
+        cfg = self.config
+        total = cfg.interest_weight + cfg.distance_weight + cfg.schedule_weight
+        s = cfg.interest_weight * fit.interest + cfg.distance_weight * fit.distance
+        return np.asarray((s + cfg.schedule_weight * fit.coverage) / total)
+
+    def reasons(self, fit: PairFit, index: int) -> list[str]:
+        """Plain-language reasons for one evaluated pair ("shares 3 interests (…)", "1.2 km away")."""
+        out = []
+        p, o = int(fit.participant[index]), int(fit.opportunity[index])
+        shared = sorted(set(self.participants.interests[p].as_py()) & set(self.opportunities.tags[o].as_py()))
+        if shared:
+            noun = "interest" if len(shared) == 1 else "interests"
+            out.append(f"shares {len(shared)} {noun} ({', '.join(shared)})")
+        else:
+            out.append("no shared interests")
+        km = float(fit.km[index])
+        if np.isnan(km):
+            out.append("location not given")
+        else:
+            out.append(f"{km:.1f} km away")
+        if np.isnan(self.opportunities.start[o]):
+            out.append("no fixed time")
+        elif fit.coverage[index] >= 1.0:
+            out.append("fits your availability")
+        else:
+            out.append(f"{100 * float(fit.coverage[index]):.0f}% of it is in your availability")
+        if self.model is not None:
+            out.append(f"predicted RSVP chance {100 * float(fit.score[index]):.0f}%")
+        return out
+
+
+def _encode(
+    interests: pa.ListArray, tags: pa.ListArray
+) -> tuple[np.ndarray, sparse.csr_matrix, sparse.csr_matrix]:
+    """One vocabulary for both sides and a 0/1 CSR matrix for each (duplicate tags count once)."""
+    flat = pa.concat_arrays([pc.list_flatten(interests), pc.list_flatten(tags)])
+    enc = pc.dictionary_encode(flat)
+    codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    v = len(enc.dictionary)
+    k = len(pc.list_flatten(interests))
+
+    def matrix(lists: pa.ListArray, col: np.ndarray) -> sparse.csr_matrix:
+        rows = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+        m = sparse.csr_matrix((np.ones(col.size, dtype=np.float32), (rows, col)), shape=(len(lists), v))
+        m.sum_duplicates()
+        m.data[:] = 1.0
+        return m
+
+    vocab = np.asarray(enc.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    return vocab, matrix(interests, codes[:k]), matrix(tags, codes[k:])
+
+
+def training_data(scorer: FitScorer, events: Events) -> tuple[np.ndarray, np.ndarray]:
+    """Features and labels from logged feedback: each (participant, opportunity) pair that has
+    any event is one sample, positive when it includes an ``accepted``. Unknown participants
+    are skipped."""
+    ev = events.unique()
+    found = pc.index_in(
+        pa.array(ev.participant_id.astype(str)), value_set=pa.array(scorer.participants.ids.astype(str))
+    )
+    known = np.asarray(pc.is_valid(found).to_numpy(zero_copy_only=False), dtype=bool)
+    pi = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)[known]
+    oi = ev.opportunity[known]
+    m = max(len(scorer.opportunities), 1)
+    key = pi * m + oi
+    uniq, inverse = np.unique(key, return_inverse=True)
+    positive = np.zeros(uniq.size, dtype=bool)
+    np.logical_or.at(positive, inverse, ev.action[known] == ACCEPTED)
+    fit = scorer.evaluate(uniq // m, uniq % m)
+    return fit.features(), positive

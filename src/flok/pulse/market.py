@@ -1,0 +1,116 @@
+"""The state of the market at one moment: demand, pulse and confirmed seats per opportunity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from flok import metrics
+from flok.pulse.community import ACCEPTED, Events, Opportunities, Participants
+from flok.pulse.demand import ACTIONS, DemandState, PulseConfig, ingest, labels, pulse
+
+
+@dataclass(frozen=True, eq=False)
+class Market:
+    """Per-opportunity demand, pulse and confirmed RSVPs, plus who attends what, as of ``at``."""
+
+    at: float
+    demand: np.ndarray
+    pulse: np.ndarray
+    capacity: np.ndarray
+    confirmed: np.ndarray
+    attending_participant: np.ndarray
+    attending_opportunity: np.ndarray
+    config: PulseConfig
+
+    @property
+    def remaining(self) -> np.ndarray:
+        return np.maximum(self.capacity - self.confirmed, 0)
+
+    def labels(self, opportunity: int) -> list[str]:
+        return labels(
+            float(self.pulse[opportunity]),
+            int(self.capacity[opportunity]),
+            int(self.confirmed[opportunity]),
+            self.config,
+        )
+
+    def attending(self, participant_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Attendance as (participant index, opportunity index) pairs for the given id list."""
+        pos = {str(p): i for i, p in enumerate(participant_ids)}
+        idx = np.array([pos.get(str(p), -1) for p in self.attending_participant], dtype=np.int64)
+        known = idx >= 0
+        return idx[known], self.attending_opportunity[known]
+
+
+def market(
+    opportunities: Opportunities,
+    events: Events,
+    *,
+    at: float | None = None,
+    config: PulseConfig | None = None,
+) -> Market:
+    """Demand, pulse and confirmed seats from the event log, as of ``at`` (default: latest event)."""
+    cfg = config or PulseConfig()
+    m = len(opportunities)
+    ev = events.unique()
+    if at is None:
+        at = float(ev.at.max()) if len(ev) else 0.0
+    state = demand_state(ev, m, cfg, until=at)
+    d = state.at(at)
+    past = ev.at <= at
+    from flok.pulse.community import Events as _Events
+
+    upto = _Events(ev.participant_id[past], ev.opportunity[past], ev.action[past], ev.at[past])
+    who, which = upto.attending()
+    confirmed = np.bincount(which, minlength=m).astype(np.int64)
+    return Market(
+        at=float(at),
+        demand=d,
+        pulse=pulse(d, opportunities.capacity, k=cfg.k),
+        capacity=opportunities.capacity,
+        confirmed=confirmed,
+        attending_participant=who,
+        attending_opportunity=which,
+        config=cfg,
+    )
+
+
+def demand_state(
+    events: Events, n_opportunities: int, config: PulseConfig, *, until: float | None = None
+) -> DemandState:
+    """Vectorized demand ingest of an event log (each event id counted once)."""
+    return ingest(
+        events.opportunity,
+        config.weight_table()[events.action],
+        events.at,
+        n_opportunities,
+        tau_seconds=config.tau_seconds,
+        event_ids=events.event_id,
+        until=until,
+    )
+
+
+def history_metrics(
+    events: Events, opportunities: Opportunities, participants: Participants
+) -> dict[str, object]:
+    """Metrics of what happened in the log: oversubscription, time to first RSVP, exposure."""
+    ev = events.unique()
+    order = np.argsort(ev.at, kind="stable")
+    rsvp = order[ev.action[order] == ACCEPTED]
+    pos = {str(p): i for i, p in enumerate(participants.ids)}
+    first = np.full(len(participants), np.nan)
+    idx = np.array([pos.get(str(p), -1) for p in ev.participant_id[rsvp]], dtype=np.int64)
+    known = idx >= 0
+    # Attempts are in time order, so the first write per participant is their first RSVP.
+    first_idx, first_pos = np.unique(idx[known], return_index=True)
+    first[first_idx] = ev.at[rsvp][known][first_pos]
+    shown = ev.action == ACTIONS.index("shown")
+    impressions = np.bincount(ev.opportunity[shown], minlength=len(opportunities))
+    return {
+        "oversubscription_rate": metrics.oversubscription_rate(ev.opportunity[rsvp], opportunities.capacity),
+        "matched_within_24h": metrics.matched_within(participants.joined_at, first, 24.0),
+        "time_to_first_rsvp": metrics.time_to_first(participants.joined_at, first),
+        "exposure_gini": metrics.gini(impressions),
+    }
