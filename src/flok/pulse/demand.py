@@ -64,7 +64,7 @@ class PulseConfig:
 def _elapsed(later: T, earlier: T) -> float:
     if isinstance(later, datetime) and isinstance(earlier, datetime):
         return (later - earlier).total_seconds()
-    return float(later) - float(earlier)  # type: ignore[arg-type]
+    return float(later) - float(earlier)
 
 
 def update(
