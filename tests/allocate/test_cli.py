@@ -29,9 +29,21 @@ def _write(tmp: Path, name: str, text: str | bytes) -> Path:
 def _run(tmp: Path, opps: str | bytes = OPPS, prefs: str | bytes = PREFS, *extra: str):
     o = _write(tmp, "opportunities.csv", opps)
     p = _write(tmp, "preferences.csv", prefs)
-    return runner.invoke(app, ["allocate", "--opportunities", str(o), "--preferences", str(p),
-                               "--out", str(tmp / "assignments.csv"), "--report", str(tmp / "report.json"),
-                               *extra])
+    return runner.invoke(
+        app,
+        [
+            "allocate",
+            "--opportunities",
+            str(o),
+            "--preferences",
+            str(p),
+            "--out",
+            str(tmp / "assignments.csv"),
+            "--report",
+            str(tmp / "report.json"),
+            *extra,
+        ],
+    )
 
 
 def test_allocate_writes_assignments_report_and_summary(tmp_path: Path) -> None:
@@ -45,8 +57,10 @@ def test_allocate_writes_assignments_report_and_summary(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["status"] == "optimal"
     assert report["assigned"] == 3
-    assert report["rank_histogram"] == {"1": 1, "2": 2, "unassigned": 0} or \
-        report["rank_histogram"]["unassigned"] == 0
+    assert (
+        report["rank_histogram"] == {"1": 1, "2": 2, "unassigned": 0}
+        or report["rank_histogram"]["unassigned"] == 0
+    )
     assert "Assigned 3 of 3 participants" in result.stdout
 
 
@@ -63,7 +77,9 @@ def test_unassigned_rows_have_empty_opportunity(tmp_path: Path) -> None:
 def test_out_dash_writes_csv_to_stdout_and_summary_to_stderr(tmp_path: Path) -> None:
     o = _write(tmp_path, "o.csv", OPPS)
     p = _write(tmp_path, "p.csv", PREFS)
-    result = runner.invoke(app, ["allocate", "--opportunities", str(o), "--preferences", str(p), "--out", "-"])
+    result = runner.invoke(
+        app, ["allocate", "--opportunities", str(o), "--preferences", str(p), "--out", "-"]
+    )
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0] == "participant_id,opportunity_id,rank"
     assert "Assigned" in result.stderr and "Assigned" not in result.stdout
@@ -72,8 +88,10 @@ def test_out_dash_writes_csv_to_stdout_and_summary_to_stderr(tmp_path: Path) -> 
 def test_json_input_with_options(tmp_path: Path) -> None:
     problem = {
         "opportunities": [{"opportunity_id": "A", "capacity": 1}, {"opportunity_id": "B", "capacity": 1}],
-        "preferences": [{"participant_id": "x", "opportunity_id": "A", "rank": 1},
-                        {"participant_id": "y", "opportunity_id": "A", "rank": 1}],
+        "preferences": [
+            {"participant_id": "x", "opportunity_id": "A", "rank": 1},
+            {"participant_id": "y", "opportunity_id": "A", "rank": 1},
+        ],
         "options": {"fill_unlisted": True},
     }
     path = _write(tmp_path, "problem.json", json.dumps(problem))
@@ -111,44 +129,110 @@ def test_formula_like_ids_are_neutralised(tmp_path: Path) -> None:
 
 BAD_CASES = [
     # (name, opportunities, preferences, expected substrings of the one error line)
-    ("missing column", OPPS, "participant_id,rank\nana,1\n",
-     ["preferences.csv", "row 1", "'opportunity_id'", "missing required column"]),
-    ("unknown opportunity", OPPS, "participant_id,opportunity_id,rank\nana,T9,1\n",
-     ["preferences.csv", "row 2", "'opportunity_id'", "unknown opportunity 'T9'"]),
-    ("duplicate rank", OPPS, "participant_id,opportunity_id,rank\nana,T1,1\nana,T2,1\n",
-     ["preferences.csv", "row 3", "'rank'", "rank 1 twice"]),
-    ("rank zero", OPPS, "participant_id,opportunity_id,rank\nana,T1,0\n",
-     ["preferences.csv", "row 2", "'rank'", "got '0'"]),
-    ("non-integer rank", OPPS, "participant_id,opportunity_id,rank\nana,T1,1\nbo,T1,1.5\n",
-     ["preferences.csv", "row 3", "'rank'", "got '1.5'"]),
-    ("text rank", OPPS, "participant_id,opportunity_id,rank\nana,T1,first\n",
-     ["preferences.csv", "row 2", "'rank'", "got 'first'"]),
-    ("negative capacity", "opportunity_id,capacity\nT1,1\nT2,-3\n", PREFS,
-     ["opportunities.csv", "row 3", "'capacity'", "got '-3'"]),
-    ("non-integer capacity", "opportunity_id,capacity\nT1,2.5\nT2,1\n", PREFS,
-     ["opportunities.csv", "row 2", "'capacity'", "got '2.5'"]),
-    ("NaN score", OPPS, "participant_id,opportunity_id,score\nana,T1,0.5\nbo,T1,NaN\n",
-     ["preferences.csv", "row 3", "'score'", "finite"]),
+    (
+        "missing column",
+        OPPS,
+        "participant_id,rank\nana,1\n",
+        ["preferences.csv", "row 1", "'opportunity_id'", "missing required column"],
+    ),
+    (
+        "unknown opportunity",
+        OPPS,
+        "participant_id,opportunity_id,rank\nana,T9,1\n",
+        ["preferences.csv", "row 2", "'opportunity_id'", "unknown opportunity 'T9'"],
+    ),
+    (
+        "duplicate rank",
+        OPPS,
+        "participant_id,opportunity_id,rank\nana,T1,1\nana,T2,1\n",
+        ["preferences.csv", "row 3", "'rank'", "rank 1 twice"],
+    ),
+    (
+        "rank zero",
+        OPPS,
+        "participant_id,opportunity_id,rank\nana,T1,0\n",
+        ["preferences.csv", "row 2", "'rank'", "got '0'"],
+    ),
+    (
+        "non-integer rank",
+        OPPS,
+        "participant_id,opportunity_id,rank\nana,T1,1\nbo,T1,1.5\n",
+        ["preferences.csv", "row 3", "'rank'", "got '1.5'"],
+    ),
+    (
+        "text rank",
+        OPPS,
+        "participant_id,opportunity_id,rank\nana,T1,first\n",
+        ["preferences.csv", "row 2", "'rank'", "got 'first'"],
+    ),
+    (
+        "negative capacity",
+        "opportunity_id,capacity\nT1,1\nT2,-3\n",
+        PREFS,
+        ["opportunities.csv", "row 3", "'capacity'", "got '-3'"],
+    ),
+    (
+        "non-integer capacity",
+        "opportunity_id,capacity\nT1,2.5\nT2,1\n",
+        PREFS,
+        ["opportunities.csv", "row 2", "'capacity'", "got '2.5'"],
+    ),
+    (
+        "NaN score",
+        OPPS,
+        "participant_id,opportunity_id,score\nana,T1,0.5\nbo,T1,NaN\n",
+        ["preferences.csv", "row 3", "'score'", "finite"],
+    ),
     ("empty file", OPPS, "", ["preferences.csv", "row 1", "empty"]),
-    ("header only", OPPS, "participant_id,opportunity_id,rank\n", ["preferences.csv", "row 2", "no data rows"]),
-    ("wrong encoding", OPPS, "participant_id,opportunity_id,rank\nana,T1,1\nJos\xe9,T1,2\n".encode("latin-1"),
-     ["preferences.csv", "row 3", "'participant_id'", "UTF-8"]),
-    ("duplicate pair", OPPS, "participant_id,opportunity_id,rank\nana,T1,1\nana,T1,2\n",
-     ["preferences.csv", "row 3", "lists opportunity 'T1' twice"]),
-    ("duplicate opportunity id", "opportunity_id,capacity\nT1,1\nT1,2\n", PREFS,
-     ["opportunities.csv", "row 3", "'opportunity_id'", "duplicate id 'T1'"]),
-    ("empty id", OPPS, "participant_id,opportunity_id,rank\n,T1,1\n",
-     ["preferences.csv", "row 2", "'participant_id'", "empty value"]),
-    ("ragged row", OPPS, "participant_id,opportunity_id,rank\nana,T1,1,extra\n",
-     ["preferences.csv", "row 2", "expected 3 fields"]),
-    ("both rank and score", OPPS, "participant_id,opportunity_id,rank,score\nana,T1,1,2\n",
-     ["preferences.csv", "exactly one of the columns"]),
+    (
+        "header only",
+        OPPS,
+        "participant_id,opportunity_id,rank\n",
+        ["preferences.csv", "row 2", "no data rows"],
+    ),
+    (
+        "wrong encoding",
+        OPPS,
+        "participant_id,opportunity_id,rank\nana,T1,1\nJos\xe9,T1,2\n".encode("latin-1"),
+        ["preferences.csv", "row 3", "'participant_id'", "UTF-8"],
+    ),
+    (
+        "duplicate pair",
+        OPPS,
+        "participant_id,opportunity_id,rank\nana,T1,1\nana,T1,2\n",
+        ["preferences.csv", "row 3", "lists opportunity 'T1' twice"],
+    ),
+    (
+        "duplicate opportunity id",
+        "opportunity_id,capacity\nT1,1\nT1,2\n",
+        PREFS,
+        ["opportunities.csv", "row 3", "'opportunity_id'", "duplicate id 'T1'"],
+    ),
+    (
+        "empty id",
+        OPPS,
+        "participant_id,opportunity_id,rank\n,T1,1\n",
+        ["preferences.csv", "row 2", "'participant_id'", "empty value"],
+    ),
+    (
+        "ragged row",
+        OPPS,
+        "participant_id,opportunity_id,rank\nana,T1,1,extra\n",
+        ["preferences.csv", "row 2", "expected 3 fields"],
+    ),
+    (
+        "both rank and score",
+        OPPS,
+        "participant_id,opportunity_id,rank,score\nana,T1,1,2\n",
+        ["preferences.csv", "exactly one of the columns"],
+    ),
 ]
 
 
 @pytest.mark.parametrize(("name", "opps", "prefs", "expected"), BAD_CASES, ids=[c[0] for c in BAD_CASES])
-def test_bad_input_exits_2_with_one_line(tmp_path: Path, name: str, opps: str, prefs: str | bytes,
-                                         expected: list[str]) -> None:
+def test_bad_input_exits_2_with_one_line(
+    tmp_path: Path, name: str, opps: str, prefs: str | bytes, expected: list[str]
+) -> None:
     result = _run(tmp_path, opps, prefs)
     assert result.exit_code == 2, (name, result.output)
     lines = result.stderr.strip().splitlines()
@@ -167,8 +251,10 @@ def test_error_leaves_previous_outputs_untouched(tmp_path: Path) -> None:
 
 
 def test_bad_json_names_the_field(tmp_path: Path) -> None:
-    problem = {"opportunities": [{"opportunity_id": "A", "capacity": -1}],
-               "preferences": [{"participant_id": "x", "opportunity_id": "A", "rank": 1}]}
+    problem = {
+        "opportunities": [{"opportunity_id": "A", "capacity": -1}],
+        "preferences": [{"participant_id": "x", "opportunity_id": "A", "rank": 1}],
+    }
     path = _write(tmp_path, "problem.json", json.dumps(problem))
     result = runner.invoke(app, ["allocate", str(path), "--out", str(tmp_path / "a.csv")])
     assert result.exit_code == 2
@@ -183,3 +269,12 @@ def test_bad_json_names_the_field(tmp_path: Path) -> None:
 def test_unknown_strategy_is_rejected(tmp_path: Path) -> None:
     result = _run(tmp_path, OPPS, PREFS, "--strategy", "magic")
     assert result.exit_code == 2
+
+
+def test_ids_with_commas_and_quotes_round_trip(tmp_path: Path) -> None:
+    opps = 'opportunity_id,capacity\n"Lab, room 2",1\n'
+    prefs = 'participant_id,opportunity_id,rank\n"O""Neil","Lab, room 2",1\n'
+    result = _run(tmp_path, opps, prefs)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader((tmp_path / "assignments.csv").open()))
+    assert rows == [{"participant_id": 'O"Neil', "opportunity_id": "Lab, room 2", "rank": "1"}]

@@ -89,9 +89,14 @@ def test_fill_unlisted_seats_people_whose_choices_are_full() -> None:
     assert result.stats.rank_histogram.get("unlisted", 0) == 0
     bigger = problem.with_options(fill_unlisted=True)
     more = flok.Problem.from_arrays(
-        opportunity_ids=list(bigger.opportunity_ids) + ["C"], capacity=[1, 1, 2],
-        pref_participant=bigger.pref_participant, pref_opportunity=bigger.pref_opportunity,
-        rank=bigger.rank, participant_ids=bigger.participant_ids, options=bigger.options)
+        opportunity_ids=[*list(bigger.opportunity_ids), "C"],
+        capacity=[1, 1, 2],
+        pref_participant=bigger.pref_participant,
+        pref_opportunity=bigger.pref_opportunity,
+        rank=bigger.rank,
+        participant_ids=bigger.participant_ids,
+        options=bigger.options,
+    )
     result = flok.allocate(more)
     assert result.stats.assigned == 3
     assert result.stats.rank_histogram["unlisted"] == 1
@@ -131,9 +136,14 @@ def test_fractional_scores_keep_their_units() -> None:
     pp = np.repeat(np.arange(n), m)
     po = np.tile(np.arange(m), n)
     score = rng.uniform(0, 1, size=n * m)
-    problem = flok.Problem.from_arrays(opportunity_ids=[f"o{i}" for i in range(m)], capacity=[5] * m,
-                                       pref_participant=pp, pref_opportunity=po, score=score,
-                                       n_participants=n)
+    problem = flok.Problem.from_arrays(
+        opportunity_ids=[f"o{i}" for i in range(m)],
+        capacity=[5] * m,
+        pref_participant=pp,
+        pref_opportunity=po,
+        score=score,
+        n_participants=n,
+    )
     result = flok.allocate(problem)
     best = hungarian(problem)
     assert result.objective == pytest.approx(-best[1], rel=1e-5)

@@ -11,9 +11,20 @@ import flok
 
 HERE = Path(__file__).resolve().parent.parent / "data" / "orlib"
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "external" / "orlib" / "assign"
-OPTIMA = {"assign100": 305, "assign200": 475, "assign300": 626, "assign400": 804, "assign500": 991,
-          "assign600": 1176, "assign700": 1362, "assign800": 1552, "assignp800": 2239,
-          "assignp1500": 5839, "assignp3000": 18696, "assignp5000": 48533}
+OPTIMA = {
+    "assign100": 305,
+    "assign200": 475,
+    "assign300": 626,
+    "assign400": 804,
+    "assign500": 991,
+    "assign600": 1176,
+    "assign700": 1362,
+    "assign800": 1552,
+    "assignp800": 2239,
+    "assignp1500": 5839,
+    "assignp3000": 18696,
+    "assignp5000": 48533,
+}
 
 
 def _load(path: Path) -> flok.Problem:
@@ -23,13 +34,18 @@ def _load(path: Path) -> flok.Problem:
         triples = tokens[1:].reshape(-1, 3)
         pp, po, cost = triples[:, 0] - 1, triples[:, 1] - 1, triples[:, 2]
     else:
-        cost = tokens[1:1 + n * n]
+        cost = tokens[1 : 1 + n * n]
         pp = np.repeat(np.arange(n), n)
         po = np.tile(np.arange(n), n)
-    return flok.Problem.from_arrays(opportunity_ids=[f"j{j}" for j in range(n)], capacity=np.ones(n),
-                                    pref_participant=pp, pref_opportunity=po, score=-cost.astype(float),
-                                    n_participants=n,
-                                    options=flok.Options(allow_unassigned=False, min_score=-1e9))
+    return flok.Problem.from_arrays(
+        opportunity_ids=[f"j{j}" for j in range(n)],
+        capacity=np.ones(n),
+        pref_participant=pp,
+        pref_opportunity=po,
+        score=-cost.astype(float),
+        n_participants=n,
+        options=flok.Options(allow_unassigned=False, min_score=-1e9),
+    )
 
 
 def _check(path: Path) -> None:
@@ -46,8 +62,19 @@ def test_bundled_orlib_instances(name: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["assign500", "assign600", "assign700", "assign800", "assignp800",
-                                  "assignp1500", "assignp3000", "assignp5000"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "assign500",
+        "assign600",
+        "assign700",
+        "assign800",
+        "assignp800",
+        "assignp1500",
+        "assignp3000",
+        "assignp5000",
+    ],
+)
 def test_shared_orlib_instances(name: str) -> None:
     path = SHARED / f"{name}.txt"
     if not path.exists():

@@ -54,8 +54,13 @@ def test_seed_reproduces_and_different_seeds_break_ties_differently() -> None:
     # Ten people all rank the same two 1-seat... 5-seat opportunities identically: pure ties.
     n = 10
     problem = flok.Problem.from_arrays(
-        opportunity_ids=["A", "B"], capacity=[5, 0], pref_participant=np.arange(n),
-        pref_opportunity=np.zeros(n, dtype=np.int64), rank=np.ones(n, dtype=np.int64), n_participants=n)
+        opportunity_ids=["A", "B"],
+        capacity=[5, 0],
+        pref_participant=np.arange(n),
+        pref_opportunity=np.zeros(n, dtype=np.int64),
+        rank=np.ones(n, dtype=np.int64),
+        n_participants=n,
+    )
     draws = {tuple(flok.allocate(problem.with_options(seed=s)).participant) for s in range(20)}
     again = flok.allocate(problem.with_options(seed=7)).participant
     assert np.array_equal(again, flok.allocate(problem.with_options(seed=7)).participant)

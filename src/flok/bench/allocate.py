@@ -63,7 +63,7 @@ def _pulp(inst: Any) -> tuple[float, float]:
     for o, vs in by_o.items():
         prob += pulp.lpSum(vs) <= int(inst.capacity[o])
     prob.solve(pulp.PULP_CBC_CMD(msg=False))
-    seats = sum(int(round(v.value() or 0)) for v in x)
+    seats = sum(round(v.value() or 0) for v in x)
     cost = float(sum(r * round(v.value() or 0) for r, v in zip(inst.rank.tolist(), x, strict=True)))
     assert seats >= 0
     return time.perf_counter() - t0, cost
@@ -180,7 +180,8 @@ def table(rows: list[dict[str, Any]]) -> str:
         naive = r.get("naive")
         pulp_t = r.get("pulp")
         lines.append(
-            f"| {r['size']} | {r['prefs']:,} | {_fmt(r['validate'])} | {_fmt(r['build'])} | {_fmt(r['solve'])} "
+            f"| {r['size']} | {r['prefs']:,} | {_fmt(r['validate'])} | {_fmt(r['build'])} "
+            f"| {_fmt(r['solve'])} "
             f"| {_fmt(r['decode'])} | {_fmt(r['total'])} | {100 * share:.1f}% | {r['peak_mb']:,.0f} MB "
             f"| {_fmt(r.get('lottery'))} "
             f"| {_fmt(naive)} | {f'{naive / flow:.1f}×' if naive else '—'} "

@@ -126,8 +126,15 @@ def write_table_csv(table: pa.Table, stream: IO[bytes]) -> None:
     names = [f'"{n}"' if any(c in n for c in ',"\n') else n for n in table.column_names]
     stream.write((",".join(names) + "\n").encode("utf-8"))
     if table.num_rows:
+        # pyarrow's "needed" quotes every string; quote only when some value requires it.
+        special = any(
+            pc.any(pc.match_substring_regex(col, r'[,"\r\n]')).as_py()
+            for col in table.columns
+            if pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+        )
+        style = "needed" if special else "none"
         pacsv.write_csv(
-            table, stream, write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed")
+            table, stream, write_options=pacsv.WriteOptions(include_header=False, quoting_style=style)
         )
 
 

@@ -59,6 +59,7 @@ def shortfall_error(problem: Problem, part: np.ndarray, opp: np.ndarray) -> Infe
     reached = breadth_first_order(graph, root, directed=True, return_predecessors=False)
     opps = np.sort(reached[(reached >= n) & (reached < n + m)] - n)
     people = reached[reached < n]
+    people = people[listed[people]]
     if opps.size:
         seats = int(problem.capacity[opps].sum())
         reasons.append(
