@@ -1,0 +1,33 @@
+"""``flok worker``: execute queued runs from the PostgreSQL queue (start as many as you like)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from flok.cli.app import app, guarded
+
+
+@app.command("worker")
+@guarded
+def worker_cmd(
+    database_url: Annotated[str | None, typer.Option(help="Overrides FLOK_DATABASE_URL.")] = None,
+    name: Annotated[str | None, typer.Option(help="Worker name in logs and runs.")] = None,
+    burst: Annotated[bool, typer.Option("--burst", help="Exit once the queue is empty.")] = False,
+) -> None:
+    """Run allocation and rebalance jobs from the PostgreSQL queue until stopped."""
+    from flok.service.runs.pg_queue import run_worker
+    from flok.service.settings import Settings
+    from flok.store.db import Database
+
+    settings = Settings.load(database_url)
+    if settings.is_sqlite:
+        raise typer.BadParameter(
+            "workers need PostgreSQL (FLOK_DATABASE_URL=postgresql://…); "
+            "with SQLite, runs execute inside `flok serve`"
+        )
+    db = Database(settings.database_url)
+    db.migrate()
+    typer.echo("flok worker: waiting for runs (Ctrl+C to stop)")
+    run_worker(db, name=name, wait=not burst)

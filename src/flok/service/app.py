@@ -1,0 +1,67 @@
+"""``create_app(settings)``: migrate, seed the demo organization, start the run queue, mount routers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import flok
+from flok.service import errors
+from flok.service.deps import State
+from flok.service.limits import BodyLimit
+from flok.service.routers import campaigns, community, feedback, health, insights, runs
+from flok.service.runs.queue import RunQueue, ThreadQueue
+from flok.service.settings import Settings
+from flok.store import keys
+from flok.store.db import Database
+
+log = logging.getLogger("flok.service")
+
+
+def make_queue(settings: Settings, db: Database) -> RunQueue:
+    if settings.queue_kind() == "thread":
+        return ThreadQueue(db, settings.run_threads)
+    from flok.service.runs.pg_queue import ProcrastinateQueue
+
+    return ProcrastinateQueue(db)
+
+
+def seed_demo(db: Database, name: str) -> str | None:
+    """Create the demo organization; its first key is returned once, never stored in clear."""
+    with db.write() as conn:
+        org = keys.ensure_org(conn, name)
+        if keys.has_keys(conn, org):
+            return None
+        return keys.create_key(conn, org)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    db = Database(settings.database_url)
+    if settings.migrate:
+        db.migrate()
+    state = State(settings=settings, db=db, queue=make_queue(settings, db))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        state.queue.start()
+        try:
+            yield
+        finally:
+            state.queue.stop()
+
+    app = FastAPI(
+        title="Flok",
+        version=flok.__version__,
+        description="Capacity-aware matching: seat-allocation campaigns and pulse-aware community matching.",
+        lifespan=lifespan,
+    )
+    app.state.flok = state
+    errors.install(app)
+    for module in (health, campaigns, runs, community, feedback, insights):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

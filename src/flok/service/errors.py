@@ -1,0 +1,103 @@
+"""Every error leaves the service as JSON ``{code, message, field}`` (plus ``row`` for files)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from flok.errors import FlokError, InfeasibleError, InputError
+from flok.store.errors import Conflict, NotFound, StoreError
+
+log = logging.getLogger("flok.service")
+
+
+class ErrorOut(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+    row: int | None = None
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {"4XX": {"model": ErrorOut, "description": "Error"}}
+
+
+class ApiError(Exception):
+    def __init__(
+        self, status: int, code: str, message: str, *, field: str | None = None, row: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.field, self.row = status, code, message, field, row
+
+
+def _json(
+    status: int, code: str, message: str, field: str | None = None, row: int | None = None
+) -> JSONResponse:
+    body = ErrorOut(code=code, message=message, field=field, row=row).model_dump()
+    return JSONResponse(body, status_code=status)
+
+
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+def input_error_response(exc: InputError) -> JSONResponse:
+    message = f"{exc.source}: {exc.message}" if exc.source else exc.message
+    return _json(422, "INVALID_INPUT", message, exc.field, exc.row)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api(_: Request, exc: ApiError) -> JSONResponse:
+        return _json(exc.status, exc.code, exc.message, exc.field, exc.row)
+
+    @app.exception_handler(StoreError)
+    async def _store(_: Request, exc: StoreError) -> JSONResponse:
+        status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 400
+        return _json(status, exc.code, exc.message, exc.field)
+
+    @app.exception_handler(InputError)
+    async def _input(_: Request, exc: InputError) -> JSONResponse:
+        return input_error_response(exc)
+
+    @app.exception_handler(InfeasibleError)
+    async def _infeasible(_: Request, exc: InfeasibleError) -> JSONResponse:
+        return _json(409, "INFEASIBLE", exc.one_line())
+
+    @app.exception_handler(FlokError)
+    async def _flok(_: Request, exc: FlokError) -> JSONResponse:
+        return _json(422, "INVALID_INPUT", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        field = ".".join(loc) or None
+        message = str(first.get("msg", "invalid request"))
+        return _json(422, "VALIDATION_ERROR", f"{field}: {message}" if field else message, field)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+        response = _json(exc.status_code, code, str(exc.detail))
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(Exception)
+    async def _crash(_: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - defects
+        log.exception("unhandled error", exc_info=exc)
+        return _json(500, "INTERNAL", "internal error; the request was not applied")

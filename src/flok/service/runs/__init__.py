@@ -1,0 +1,1 @@
+"""Background runs: a queue (threads or procrastinate) and the executor both share."""

@@ -1,0 +1,86 @@
+"""The PostgreSQL queue: runs are procrastinate jobs, executed by any number of ``flok worker`` processes.
+
+procrastinate fetches jobs with ``FOR UPDATE SKIP LOCKED`` and wakes workers by LISTEN/NOTIFY;
+on top of that, ``execute_run`` claims the run row conditionally, so a run executes exactly
+once even if a job were delivered twice.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import procrastinate
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from flok.service.runs.execute import execute_run
+from flok.store.db import Database
+
+TASK = "flok.run"
+QUEUE = "flok_runs"
+
+_worker_db: Database | None = None  # the worker process's database, set by ``run_worker``
+
+
+def conninfo(db: Database) -> str:
+    """libpq connection string of the service database (no SQLAlchemy driver suffix)."""
+    return make_url(db.url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def build_app(db: Database, *, worker: bool) -> procrastinate.App:
+    connector: procrastinate.BaseConnector
+    if worker:
+        connector = procrastinate.PsycopgConnector(conninfo=conninfo(db))
+    else:
+        connector = procrastinate.SyncPsycopgConnector(conninfo=conninfo(db))
+    app = procrastinate.App(connector=connector)
+
+    @app.task(name=TASK, queue=QUEUE)
+    def run_task(run_id: int) -> None:
+        if _worker_db is None:  # pragma: no cover - only a misconfigured process gets here
+            raise RuntimeError("flok.run executed outside `flok worker`")
+        execute_run(_worker_db, run_id, worker=f"{socket.gethostname()}:{os.getpid()}")
+
+    return app
+
+
+def ensure_schema(db: Database) -> None:
+    """Install procrastinate's tables once per database (serialised by an advisory lock)."""
+    with db.engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(7318202)"))
+        exists = conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar()
+        if exists is None:
+            conn.exec_driver_sql(procrastinate.schema.SchemaManager.get_schema())
+
+
+class ProcrastinateQueue:
+    """Defers runs from the web process; it never executes them itself."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.app = build_app(db, worker=False)
+        self._open = False
+
+    def start(self) -> None:
+        ensure_schema(self.db)
+        self.app.open()
+        self._open = True
+
+    def submit(self, run_id: int) -> None:
+        self.app.tasks[TASK].defer(run_id=run_id)
+
+    def stop(self) -> None:
+        if self._open:
+            self.app.close()
+            self._open = False
+
+
+def run_worker(db: Database, *, name: str | None = None, wait: bool = True) -> None:
+    """Execute queued runs until stopped (or, with ``wait=False``, until the queue is empty)."""
+    global _worker_db
+    _worker_db = db
+    ensure_schema(db)
+    build_app(db, worker=True).run_worker(
+        queues=[QUEUE], name=name or f"flok-{os.getpid()}", wait=wait, concurrency=1
+    )

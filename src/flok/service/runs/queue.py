@@ -1,0 +1,64 @@
+"""The run queue interface and the in-process implementation used with SQLite.
+
+SQLite has a single writer and lives on one machine, so runs execute in a thread pool of
+the serving process; on restart, runs that were executing are marked failed (their thread
+died with the process) and queued ones are submitted again.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
+
+from sqlalchemy import select
+
+from flok.service.runs.execute import execute_run
+from flok.store import runs as runs_repo
+from flok.store.db import Database
+from flok.store.tables import runs
+
+log = logging.getLogger("flok.runs")
+
+
+class RunQueue(Protocol):
+    def start(self) -> None: ...
+
+    def submit(self, run_id: int) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class ThreadQueue:
+    """Runs execute in this process; ``submit`` after the run row is committed."""
+
+    def __init__(self, db: Database, threads: int) -> None:
+        self.db = db
+        self.threads = max(1, threads)
+        self._pool: ThreadPoolExecutor | None = None
+
+    def start(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="flok-run")
+        with self.db.write() as conn:
+            failed = runs_repo.fail_interrupted(conn, include_queued=False)
+            queued = list(conn.execute(select(runs.c.id).where(runs.c.status == "queued")).scalars())
+        if failed:
+            log.warning("marked %d interrupted run(s) failed: %s", len(failed), failed)
+        for run_id in queued:
+            self.submit(int(run_id))
+
+    def submit(self, run_id: int) -> None:
+        if self._pool is None:
+            raise RuntimeError("queue not started")
+        self._pool.submit(self._safe, run_id)
+
+    def _safe(self, run_id: int) -> None:
+        try:
+            execute_run(self.db, run_id, worker="in-process")
+        except Exception:  # pragma: no cover - execute_run records its own failures
+            log.exception("run %s crashed", run_id)
+
+    def stop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None

@@ -1,0 +1,58 @@
+"""The ``rebalance`` run: recompute pulses from stored demand and recommend seats (flok.pulse.rebalance)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete
+
+from flok.pulse import FitScorer, PulseConfig, RebalanceConfig, rebalance
+from flok.service.market import build_participants, snapshot
+from flok.service.runs.execute import ProgressFn, handler, plain_json
+from flok.store import community
+from flok.store import runs as runs_repo
+from flok.store.db import Database
+from flok.store.tables import suggestions
+
+
+@handler("rebalance")
+def run_rebalance(db: Database, run: dict[str, Any], progress: ProgressFn) -> None:
+    org = run["org_id"]
+    config = PulseConfig()
+    progress(0.0, "loading participants and opportunities")
+    with db.read() as conn:
+        snap = snapshot(conn, org, config)
+        people = community.list_participants(conn, org)
+    progress(0.2, "scoring and allocating")
+    result = rebalance(
+        FitScorer(build_participants(people), snap.opportunities),
+        snap.market,
+        RebalanceConfig(**run["options"]),
+    )
+    seated = np.flatnonzero(result.seat >= 0)
+    row_id = [r["id"] for r in snap.rows]
+    rows = [
+        {
+            "org_id": org,
+            "participant_id": str(result.participant_ids[p]),
+            "opportunity": row_id[int(result.seat[p])],
+            "score": float(result.score[p]),
+            "run_id": run["id"],
+        }
+        for p in seated
+    ]
+    report = {
+        **result.metrics,
+        "pulses": {
+            str(r["opportunity_id"]): round(float(snap.market.pulse[i]), 4) for i, r in enumerate(snap.rows)
+        },
+    }
+    progress(0.9, "storing suggestions")
+    with db.write() as conn:
+        conn.execute(delete(suggestions).where(suggestions.c.org_id == org))
+        if rows:
+            conn.execute(suggestions.insert(), rows)
+        runs_repo.finish(
+            conn, run["id"], "done", report=plain_json(report), message=f"suggested {len(rows)} seats"
+        )

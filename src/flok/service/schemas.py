@@ -1,0 +1,253 @@
+"""Request and response bodies; field names follow the vocabulary of ARCHITECTURE §1."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import Path
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from flok.pulse import ACTIONS
+
+Ident = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
+Lat = Annotated[float, Field(ge=-90, le=90)]
+Lon = Annotated[float, Field(ge=-180, le=180)]
+Tag = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- campaigns ------------------------------------------------------------------------------
+class CampaignIn(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    mode: Literal["rank", "score"] = "rank"
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="strategy plus any engine option (fill_unlisted, allow_unassigned, min_score, seed, …)",
+    )
+
+
+class OptionsIn(Strict):
+    options: dict[str, Any]
+
+
+class CampaignOut(BaseModel):
+    id: int
+    name: str
+    mode: str
+    status: Literal["draft", "open", "closed", "allocated", "finalized"]
+    options: dict[str, Any]
+    allocation_run_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    opportunities: int
+    registrations: int
+    participants: int
+    assigned: int
+
+
+class UploadOut(BaseModel):
+    added: int
+
+
+class RegistrationOut(BaseModel):
+    participant_id: str
+    opportunity_id: str
+    rank: int | None = None
+    score: float | None = None
+    status: Literal["pending", "confirmed", "rejected"]
+
+
+class AssignmentOut(BaseModel):
+    participant_id: str
+    opportunity_id: str | None
+    rank: int | None = None
+    score: float | None = None
+    manual: bool
+
+
+class AllocationOut(BaseModel):
+    campaign_id: int
+    status: str
+    run_id: int | None
+    assignments: list[AssignmentOut]
+
+
+class MoveIn(Strict):
+    participant_id: Ident
+    opportunity_id: Ident | None = Field(description="the new seat, or null to unseat")
+
+
+# --- runs -----------------------------------------------------------------------------------
+class RunOut(BaseModel):
+    id: int
+    kind: str
+    campaign_id: int | None
+    status: Literal["queued", "running", "done", "failed", "cancelled"]
+    progress: float | None
+    message: str | None
+    cancel_requested: bool
+    report: dict[str, Any] | None
+    error: dict[str, Any] | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class RunStarted(BaseModel):
+    run_id: int
+    status: str
+
+
+# --- community ------------------------------------------------------------------------------
+class OpportunityIn(Strict):
+    opportunity_id: Ident
+    capacity: Annotated[int, Field(ge=0, le=1_000_000)]
+    title: Annotated[str, Field(max_length=500)] | None = None
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    lat: Lat | None = None
+    lon: Lon | None = None
+    tags: Annotated[list[Tag], Field(max_length=100)] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _window(self) -> OpportunityIn:
+        if self.start and self.end and self.end < self.start:
+            raise ValueError("end is before start")
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither")
+        return self
+
+
+class OpportunityPatch(Strict):
+    capacity: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    title: Annotated[str, Field(max_length=500)] | None = None
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    lat: Lat | None = None
+    lon: Lon | None = None
+    tags: Annotated[list[Tag], Field(max_length=100)] | None = None
+
+
+class OpportunityOut(BaseModel):
+    opportunity_id: str
+    capacity: int
+    title: str | None
+    start: datetime | None
+    end: datetime | None
+    lat: float | None
+    lon: float | None
+    tags: list[str]
+    confirmed: int
+    seats_left: int
+    demand: float = Field(description="stored decayed demand D at demand_at (its t_ref)")
+    demand_at: datetime | None
+    demand_now: float
+    pulse: float
+    labels: list[str]
+
+
+class Window(Strict):
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _order(self) -> Window:
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
+class ParticipantIn(Strict):
+    participant_id: Ident
+    interests: Annotated[list[Tag], Field(max_length=100)] = Field(default_factory=list)
+    lat: Lat | None = None
+    lon: Lon | None = None
+    availability: Annotated[list[Window], Field(max_length=200)] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _both(self) -> ParticipantIn:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither")
+        return self
+
+
+class ParticipantOut(BaseModel):
+    participant_id: str
+    interests: list[str]
+    lat: float | None
+    lon: float | None
+    availability: list[dict[str, datetime]]
+
+
+Action = Literal[ACTIONS]  # type: ignore[valid-type]
+
+
+class FeedbackIn(Strict):
+    event_id: Ident
+    participant_id: Ident
+    opportunity_id: Ident
+    action: Action
+    at: AwareDatetime
+
+
+class FeedbackOut(BaseModel):
+    opportunity_id: str
+    demand: float
+    pulse: float
+    duplicate: bool = False
+
+
+class RsvpIn(Strict):
+    participant_id: Ident
+
+
+class RsvpOut(BaseModel):
+    opportunity_id: str
+    participant_id: str
+    status: Literal["confirmed", "cancelled"]
+    confirmed: int
+    seats_left: int
+
+
+class FeedItemOut(BaseModel):
+    opportunity_id: str
+    title: str
+    eligible: bool
+    fit: float
+    score: float
+    pulse: float
+    start: datetime | None
+    labels: list[str]
+    reasons: list[str]
+    codes: list[str]
+    why_not: list[str]
+    suggested: bool
+
+
+class FeedOut(BaseModel):
+    participant_id: str
+    suggestion: str | None
+    items: list[FeedItemOut]
+
+
+class TrendingItem(BaseModel):
+    opportunity_id: str
+    title: str | None
+    demand_now: float
+    pulse: float
+    seats_left: int
+    labels: list[str]
+
+
+class RebalanceIn(Strict):
+    top_k: Annotated[int, Field(ge=1, le=10_000)] | None = 50
+    min_score: Annotated[float, Field(ge=-1e6, le=1e6)] = 0.0
+
+
+# --- path parameters (bounded so no value can overflow a database column) -------------------
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+IdentPath = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]

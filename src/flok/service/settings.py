@@ -1,0 +1,35 @@
+"""Service settings, read from ``FLOK_*`` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FLOK_", extra="ignore")
+
+    database_url: str = "sqlite:///var/flok.db"
+    max_body_bytes: int = 10 * 1024 * 1024
+    # "auto": in-process threads on SQLite, procrastinate (flok worker) on PostgreSQL.
+    queue: Literal["auto", "thread", "procrastinate"] = "auto"
+    run_threads: int = 2
+    key_cache_seconds: float = 30.0
+    demo_org: str | None = None
+    migrate: bool = True
+
+    @classmethod
+    def load(cls, database_url: str | None = None) -> Settings:
+        """Settings from the environment, with a command-line database URL taking precedence."""
+        settings = cls()
+        return settings.model_copy(update={"database_url": database_url}) if database_url else settings
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def queue_kind(self) -> Literal["thread", "procrastinate"]:
+        if self.queue != "auto":
+            return self.queue
+        return "thread" if self.is_sqlite else "procrastinate"

@@ -1,0 +1,52 @@
+"""Read an uploaded table (CSV body, multipart file or JSON list) into a ``flok.io.table.Table``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+from starlette.datastructures import UploadFile
+
+from flok.errors import InputError
+from flok.io.table import Table, parse_csv_bytes, table_from_records
+from flok.service.errors import ApiError
+
+UPLOAD_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"type": "array", "items": {"type": "object", "additionalProperties": True}}
+            },
+            "text/csv": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+async def read_table(request: Request, source: str) -> Table:
+    """CSV rows are numbered as lines (header = 1); JSON items from 1, as the engine's readers do."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind in ("text/csv", "application/csv", "text/plain"):
+        return parse_csv_bytes(await request.body(), f"{source}.csv")
+    if kind == "multipart/form-data":
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ApiError(422, "VALIDATION_ERROR", "send the CSV as a form field named 'file'", field="file")
+        return parse_csv_bytes(await upload.read(), upload.filename or f"{source}.csv")
+    if kind in ("application/json", ""):
+        raw = await request.body()
+        try:
+            data = json.loads(raw or b"null")
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"invalid JSON: {exc}", source=source) from None
+        if isinstance(data, dict) and list(data) == [source]:
+            data = data[source]
+        if not isinstance(data, list) or not data:
+            raise InputError(f"expected a non-empty JSON list of {source} objects", source=source)
+        return table_from_records(data, source)
+    raise ApiError(
+        415, "UNSUPPORTED_MEDIA_TYPE", f"send text/csv, multipart/form-data or application/json, not {kind}"
+    )

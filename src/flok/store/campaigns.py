@@ -1,0 +1,387 @@
+"""Campaigns: a stored allocation round with the lifecycle draft → open → closed → allocated → finalized.
+
+Uploads are validated with the engine's own readers (``Problem.from_tables``) before anything
+is written, so an error names the row and field and leaves the campaign unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from sqlalchemy import Connection, RowMapping, delete, func, select, update
+
+from flok.errors import InputError
+from flok.io.table import Table
+from flok.model import Options, Problem
+from flok.solvers.base import names as strategy_names
+from flok.store.errors import Conflict, NotFound
+from flok.store.tables import assignments, campaign_opportunities, campaigns, registrations
+from flok.store.types import utcnow
+
+STATUSES = ("draft", "open", "closed", "allocated", "finalized")
+EDITABLE = ("draft", "open")
+ALLOCATABLE = ("closed", "allocated")
+
+
+def split_options(options: dict[str, Any]) -> tuple[str, Options]:
+    """(strategy, engine options); unknown keys are rejected by ``Options.from_mapping``."""
+    rest = dict(options)
+    strategy = rest.pop("strategy", "auto")
+    if not isinstance(strategy, str) or strategy not in strategy_names():
+        raise InputError(
+            f"unknown strategy {strategy!r} (choose from {', '.join(strategy_names())})",
+            source="options",
+            field="strategy",
+        )
+    return strategy, Options.from_mapping(rest, source="options")
+
+
+def create(conn: Connection, org_id: int, name: str, mode: str, options: dict[str, Any]) -> int:
+    split_options(options)
+    now = utcnow()
+    return int(
+        conn.execute(
+            campaigns.insert()
+            .values(
+                org_id=org_id,
+                name=name,
+                mode=mode,
+                status="draft",
+                options=options,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(campaigns.c.id)
+        ).scalar_one()
+    )
+
+
+def get(conn: Connection, org_id: int, campaign_id: int, *, lock: bool = False) -> RowMapping:
+    q = select(campaigns).where(campaigns.c.id == campaign_id, campaigns.c.org_id == org_id)
+    row = conn.execute(q.with_for_update() if lock else q).mappings().first()
+    if row is None:
+        raise NotFound("campaign", campaign_id)
+    return row
+
+
+def list_for(conn: Connection, org_id: int) -> list[RowMapping]:
+    q = select(campaigns).where(campaigns.c.org_id == org_id).order_by(campaigns.c.id)
+    return list(conn.execute(q).mappings())
+
+
+def counts(conn: Connection, campaign_id: int) -> dict[str, int]:
+    opps = conn.execute(
+        select(func.count()).where(campaign_opportunities.c.campaign_id == campaign_id)
+    ).scalar_one()
+    regs = conn.execute(
+        select(func.count(), func.count(func.distinct(registrations.c.participant_id))).where(
+            registrations.c.campaign_id == campaign_id
+        )
+    ).one()
+    seats = conn.execute(select(func.count()).where(assignments.c.campaign_id == campaign_id)).scalar_one()
+    return {"opportunities": opps, "registrations": regs[0], "participants": regs[1], "assigned": seats}
+
+
+def _touch(conn: Connection, campaign_id: int, **values: Any) -> None:
+    conn.execute(update(campaigns).where(campaigns.c.id == campaign_id).values(updated_at=utcnow(), **values))
+
+
+def _require(row: RowMapping, allowed: Sequence[str], doing: str) -> None:
+    if row["status"] not in allowed:
+        raise Conflict(
+            f"cannot {doing} while the campaign is {row['status']} (allowed when {' or '.join(allowed)})",
+            field="status",
+            code="WRONG_STATUS",
+        )
+
+
+def set_options(conn: Connection, org_id: int, campaign_id: int, options: dict[str, Any]) -> None:
+    row = get(conn, org_id, campaign_id, lock=True)
+    _require(row, ("draft", "open", "closed", "allocated"), "change options")
+    split_options(options)
+    _touch(conn, campaign_id, options=options)
+
+
+_TRANSITIONS = {"open": ("draft", "closed"), "closed": ("open",)}
+
+
+def transition(conn: Connection, org_id: int, campaign_id: int, target: str) -> None:
+    """open (from draft, or reopen a closed, never-allocated campaign) and close."""
+    row = get(conn, org_id, campaign_id, lock=True)
+    if row["status"] == target:
+        return
+    _require(row, _TRANSITIONS[target], f"move to {target}")
+    _touch(conn, campaign_id, status=target)
+
+
+# --- uploads --------------------------------------------------------------------------------
+def _string_table(columns: dict[str, list[Any]], source: str) -> Table:
+    cols = {k: pa.array([str(v) for v in vals], type=pa.string()) for k, vals in columns.items()}
+    return Table(source=source, columns=cols, num_rows=len(next(iter(cols.values()))), row_base=1)
+
+
+def _stored_opportunities(conn: Connection, campaign_id: int) -> list[RowMapping]:
+    q = (
+        select(campaign_opportunities)
+        .where(campaign_opportunities.c.campaign_id == campaign_id)
+        .order_by(campaign_opportunities.c.id)
+    )
+    return list(conn.execute(q).mappings())
+
+
+def add_opportunities(conn: Connection, org_id: int, campaign_id: int, table: Table) -> int:
+    row = get(conn, org_id, campaign_id, lock=True)
+    _require(row, EDITABLE, "add opportunities")
+    empty = _string_table({"participant_id": [], "opportunity_id": [], "rank": []}, "none")
+    empty = Table(source="none", columns=empty.columns, num_rows=0, row_base=1)
+    problem = Problem.from_tables(table, empty)  # ids present and unique, capacity whole and ≥ 0
+    stored = {r["opportunity_id"] for r in _stored_opportunities(conn, campaign_id)}
+    titles = problem.opportunity_attributes.get("title")
+    rows = []
+    for i, oid in enumerate(problem.opportunity_ids):
+        if str(oid) in stored:
+            raise table.error(i, "opportunity_id", f"opportunity '{oid}' already exists in this campaign")
+        rows.append(
+            {
+                "campaign_id": campaign_id,
+                "opportunity_id": str(oid),
+                "capacity": int(problem.capacity[i]),
+                "title": (str(titles[i]) or None) if titles is not None else None,
+            }
+        )
+    if rows:
+        conn.execute(campaign_opportunities.insert(), rows)
+    _touch(conn, campaign_id)
+    return len(rows)
+
+
+def add_registrations(conn: Connection, org_id: int, campaign_id: int, table: Table) -> int:
+    """Add ranked (or scored) registrations; a pair or rank already stored is a conflict."""
+    row = get(conn, org_id, campaign_id, lock=True)
+    _require(row, EDITABLE, "change registrations")
+    column = row["mode"]
+    other = "score" if column == "rank" else "rank"
+    if table.has(other) or not table.has(column):
+        raise InputError(f"this campaign takes '{column}' preferences", source=table.source, field=column)
+    opps = _stored_opportunities(conn, campaign_id)
+    if not opps:
+        raise Conflict(
+            "add opportunities before registrations", field="opportunity_id", code="NO_OPPORTUNITIES"
+        )
+    opp_table = _string_table(
+        {"opportunity_id": [o["opportunity_id"] for o in opps], "capacity": [o["capacity"] for o in opps]},
+        "campaign opportunities",
+    )
+    problem = Problem.from_tables(opp_table, table)
+    pids = problem.participant_ids[problem.pref_participant]
+    oids = problem.opportunity_ids[problem.pref_opportunity]
+    values = problem.rank if problem.rank is not None else problem.score
+    assert values is not None
+    existing = conn.execute(
+        select(registrations.c.participant_id, registrations.c.opportunity_id, registrations.c[column]).where(
+            registrations.c.campaign_id == campaign_id, registrations.c.participant_id.in_(set(pids.tolist()))
+        )
+    ).all()
+    pairs = {(p, o) for p, o, _ in existing}
+    ranks = {(p, v) for p, _, v in existing} if column == "rank" else set()
+    new_rows = []
+    for i in range(len(pids)):
+        p, o, v = str(pids[i]), str(oids[i]), values[i].item()
+        if (p, o) in pairs:
+            raise table.error(i, "opportunity_id", f"participant '{p}' is already registered for '{o}'")
+        if (p, v) in ranks:
+            raise table.error(i, "rank", f"participant '{p}' already used rank {v}")
+        new_rows.append(
+            {
+                "campaign_id": campaign_id,
+                "participant_id": p,
+                "opportunity_id": o,
+                column: v,
+                "status": "pending",
+            }
+        )
+    if new_rows:
+        conn.execute(registrations.insert(), new_rows)
+    _touch(conn, campaign_id)
+    return len(new_rows)
+
+
+def withdraw(conn: Connection, org_id: int, campaign_id: int, participant_id: str) -> int:
+    row = get(conn, org_id, campaign_id, lock=True)
+    _require(row, EDITABLE, "change registrations")
+    result = conn.execute(
+        delete(registrations).where(
+            registrations.c.campaign_id == campaign_id, registrations.c.participant_id == participant_id
+        )
+    )
+    if result.rowcount == 0:
+        raise NotFound("registered participant", participant_id)
+    _touch(conn, campaign_id)
+    return int(result.rowcount)
+
+
+def registrations_of(
+    conn: Connection, org_id: int, campaign_id: int, participant_id: str | None = None
+) -> list[RowMapping]:
+    get(conn, org_id, campaign_id)
+    q = select(registrations).where(registrations.c.campaign_id == campaign_id)
+    if participant_id is not None:
+        q = q.where(registrations.c.participant_id == participant_id)
+    return list(conn.execute(q.order_by(registrations.c.participant_id, registrations.c.id)).mappings())
+
+
+# --- allocation -----------------------------------------------------------------------------
+def build_problem(conn: Connection, campaign_id: int, options: Options) -> Problem:
+    """The campaign as an engine Problem (already validated at upload, so the fast path)."""
+    opps = _stored_opportunities(conn, campaign_id)
+    regs = conn.execute(
+        select(
+            registrations.c.participant_id,
+            registrations.c.opportunity_id,
+            registrations.c.rank,
+            registrations.c.score,
+        )
+        .where(registrations.c.campaign_id == campaign_id)
+        .order_by(registrations.c.id)
+    ).all()
+    oids = np.array([o["opportunity_id"] for o in opps], dtype=object)
+    index = {o: i for i, o in enumerate(oids.tolist())}
+    pid_list = [r[0] for r in regs]
+    pids, pref_p = np.unique(np.array(pid_list, dtype=object).astype(str), return_inverse=True)
+    rank = score = None
+    if regs and regs[0][2] is not None:
+        rank = np.fromiter((r[2] for r in regs), dtype=np.int64, count=len(regs))
+    else:
+        score = np.fromiter((r[3] for r in regs), dtype=np.float64, count=len(regs))
+        if not regs:
+            rank, score = np.zeros(0, dtype=np.int64), None
+    return Problem.from_arrays(
+        opportunity_ids=oids,
+        capacity=np.array([o["capacity"] for o in opps], dtype=np.int64),
+        pref_participant=pref_p.astype(np.int64),
+        pref_opportunity=np.fromiter((index[r[1]] for r in regs), dtype=np.int64, count=len(regs)),
+        rank=rank,
+        score=score,
+        participant_ids=pids.astype(object),
+        options=options,
+    )
+
+
+def save_allocation(conn: Connection, campaign_id: int, run_id: int, pairs: list[tuple[str, str]]) -> None:
+    """Replace the campaign's allocation in one transaction; refuses once finalized."""
+    row = (
+        conn.execute(select(campaigns).where(campaigns.c.id == campaign_id).with_for_update())
+        .mappings()
+        .one()
+    )
+    _require(row, ALLOCATABLE, "store an allocation")
+    conn.execute(delete(assignments).where(assignments.c.campaign_id == campaign_id))
+    if pairs:
+        conn.execute(
+            assignments.insert(),
+            [
+                {"campaign_id": campaign_id, "participant_id": p, "opportunity_id": o, "manual": False}
+                for p, o in pairs
+            ],
+        )
+    _touch(conn, campaign_id, status="allocated", allocation_run_id=run_id)
+
+
+def allocation_rows(
+    conn: Connection, org_id: int, campaign_id: int
+) -> tuple[RowMapping, list[dict[str, Any]]]:
+    """Every registered participant once per seat, plus unassigned ones with no opportunity."""
+    row = get(conn, org_id, campaign_id)
+    column = row["mode"]
+    seats = conn.execute(
+        select(
+            assignments.c.participant_id,
+            assignments.c.opportunity_id,
+            assignments.c.manual,
+            registrations.c[column],
+        )
+        .select_from(
+            assignments.outerjoin(
+                registrations,
+                (registrations.c.campaign_id == assignments.c.campaign_id)
+                & (registrations.c.participant_id == assignments.c.participant_id)
+                & (registrations.c.opportunity_id == assignments.c.opportunity_id),
+            )
+        )
+        .where(assignments.c.campaign_id == campaign_id)
+        .order_by(assignments.c.participant_id)
+    ).all()
+    out = [{"participant_id": p, "opportunity_id": o, column: v, "manual": bool(m)} for p, o, m, v in seats]
+    seated = {r["participant_id"] for r in out}
+    everyone = conn.execute(
+        select(registrations.c.participant_id)
+        .where(registrations.c.campaign_id == campaign_id)
+        .distinct()
+        .order_by(registrations.c.participant_id)
+    ).scalars()
+    out += [
+        {"participant_id": p, "opportunity_id": None, column: None, "manual": False}
+        for p in everyone
+        if p not in seated
+    ]
+    return row, out
+
+
+def move(conn: Connection, org_id: int, campaign_id: int, participant_id: str, target: str | None) -> None:
+    """Move one participant by hand (``target`` None unseats them), never past capacity."""
+    row = get(conn, org_id, campaign_id, lock=True)
+    _require(row, ("allocated",), "move participants")
+    known = conn.execute(
+        select(registrations.c.id)
+        .where(registrations.c.campaign_id == campaign_id, registrations.c.participant_id == participant_id)
+        .limit(1)
+    ).first()
+    if known is None:
+        raise NotFound("registered participant", participant_id, field="participant_id")
+    mine = assignments.c.campaign_id == campaign_id
+    if target is not None:
+        cap = conn.execute(
+            select(campaign_opportunities.c.capacity).where(
+                campaign_opportunities.c.campaign_id == campaign_id,
+                campaign_opportunities.c.opportunity_id == target,
+            )
+        ).scalar()
+        if cap is None:
+            raise NotFound("opportunity", target, field="opportunity_id")
+        taken = conn.execute(
+            select(func.count()).where(
+                mine, assignments.c.opportunity_id == target, assignments.c.participant_id != participant_id
+            )
+        ).scalar_one()
+        if taken >= cap:
+            raise Conflict(
+                f"opportunity '{target}' is full ({cap} seats)", field="opportunity_id", code="FULL"
+            )
+    conn.execute(delete(assignments).where(mine, assignments.c.participant_id == participant_id))
+    if target is not None:
+        conn.execute(
+            assignments.insert().values(
+                campaign_id=campaign_id, participant_id=participant_id, opportunity_id=target, manual=True
+            )
+        )
+    _touch(conn, campaign_id)
+
+
+def finalize(conn: Connection, org_id: int, campaign_id: int) -> None:
+    """Seats become ``confirmed`` registrations, everything else ``rejected``; safe to repeat."""
+    row = get(conn, org_id, campaign_id, lock=True)
+    if row["status"] == "finalized":
+        return
+    _require(row, ("allocated",), "finalize")
+    seated = select(assignments.c.id).where(
+        assignments.c.campaign_id == campaign_id,
+        assignments.c.participant_id == registrations.c.participant_id,
+        assignments.c.opportunity_id == registrations.c.opportunity_id,
+    )
+    mine = registrations.c.campaign_id == campaign_id
+    conn.execute(update(registrations).where(mine, seated.exists()).values(status="confirmed"))
+    conn.execute(update(registrations).where(mine, ~seated.exists()).values(status="rejected"))
+    _touch(conn, campaign_id, status="finalized")

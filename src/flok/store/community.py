@@ -1,0 +1,238 @@
+"""Community matching data: opportunities with stored demand, participants, feedback and RSVPs.
+
+Demand and seats are read-modify-write updates; each runs in one write transaction that first
+locks the opportunity row (``FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so
+concurrent requests never lose an update or over-fill an opportunity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from flok.pulse import PulseConfig
+from flok.pulse import update as fold_event
+from flok.store.errors import Conflict, NotFound
+from flok.store.tables import feedback_events, opportunities, participants, rsvps
+from flok.store.types import utcnow
+
+OPPORTUNITY_FIELDS = ("capacity", "title", "start", "end", "lat", "lon", "tags")
+
+
+# --- opportunities --------------------------------------------------------------------------
+def create_opportunity(conn: Connection, org_id: int, data: dict[str, Any]) -> RowMapping:
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                opportunities.insert().values(
+                    org_id=org_id, demand=0.0, t_ref=None, confirmed=0, created_at=utcnow(), **data
+                )
+            )
+    except IntegrityError:
+        raise Conflict(
+            f"opportunity '{data['opportunity_id']}' already exists", field="opportunity_id", code="DUPLICATE"
+        ) from None
+    return get_opportunity(conn, org_id, data["opportunity_id"])
+
+
+def get_opportunity(conn: Connection, org_id: int, opportunity_id: str, *, lock: bool = False) -> RowMapping:
+    q = select(opportunities).where(
+        opportunities.c.org_id == org_id, opportunities.c.opportunity_id == opportunity_id
+    )
+    row = conn.execute(q.with_for_update() if lock else q).mappings().first()
+    if row is None:
+        raise NotFound("opportunity", opportunity_id)
+    return row
+
+
+def list_opportunities(
+    conn: Connection, org_id: int, *, limit: int | None = None, offset: int = 0
+) -> list[RowMapping]:
+    q = (
+        select(opportunities)
+        .where(opportunities.c.org_id == org_id)
+        .order_by(opportunities.c.id)
+        .offset(offset)
+    )
+    if limit is not None:
+        q = q.limit(limit)
+    return list(conn.execute(q).mappings())
+
+
+def patch_opportunity(
+    conn: Connection, org_id: int, opportunity_id: str, changes: dict[str, Any]
+) -> RowMapping:
+    row = get_opportunity(conn, org_id, opportunity_id, lock=True)
+    cap = changes.get("capacity")
+    if cap is not None and cap < row["confirmed"]:
+        raise Conflict(
+            f"capacity {cap} is below the {row['confirmed']} confirmed seats",
+            field="capacity",
+            code="BELOW_CONFIRMED",
+        )
+    start, end = changes.get("start", row["start"]), changes.get("end", row["end"])
+    if start is not None and end is not None and end < start:
+        raise Conflict("end is before start", field="end", code="INVALID_WINDOW")
+    if changes:
+        conn.execute(update(opportunities).where(opportunities.c.id == row["id"]).values(**changes))
+    return get_opportunity(conn, org_id, opportunity_id)
+
+
+def delete_opportunity(conn: Connection, org_id: int, opportunity_id: str) -> None:
+    row = get_opportunity(conn, org_id, opportunity_id, lock=True)
+    conn.execute(delete(opportunities).where(opportunities.c.id == row["id"]))
+
+
+# --- participants ---------------------------------------------------------------------------
+def create_participant(conn: Connection, org_id: int, data: dict[str, Any]) -> RowMapping:
+    try:
+        with conn.begin_nested():
+            conn.execute(participants.insert().values(org_id=org_id, created_at=utcnow(), **data))
+    except IntegrityError:
+        raise Conflict(
+            f"participant '{data['participant_id']}' already exists", field="participant_id", code="DUPLICATE"
+        ) from None
+    return get_participant(conn, org_id, data["participant_id"])
+
+
+def get_participant(conn: Connection, org_id: int, participant_id: str) -> RowMapping:
+    row = (
+        conn.execute(
+            select(participants).where(
+                participants.c.org_id == org_id, participants.c.participant_id == participant_id
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound("participant", participant_id)
+    return row
+
+
+def list_participants(
+    conn: Connection, org_id: int, *, limit: int | None = None, offset: int = 0
+) -> list[RowMapping]:
+    q = select(participants).where(participants.c.org_id == org_id).order_by(participants.c.id).offset(offset)
+    if limit is not None:
+        q = q.limit(limit)
+    return list(conn.execute(q).mappings())
+
+
+def delete_participant(conn: Connection, org_id: int, participant_id: str) -> None:
+    row = get_participant(conn, org_id, participant_id)
+    conn.execute(delete(participants).where(participants.c.id == row["id"]))
+
+
+# --- feedback -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DemandRow:
+    opportunity_id: str
+    demand: float
+    t_ref: float | None
+    capacity: int
+    duplicate: bool
+
+
+def _insert_ignoring_duplicates(conn: Connection, values: dict[str, Any]) -> bool:
+    """Insert a feedback event; False when its event id was already recorded."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(feedback_events)
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(feedback_events.c.id)
+    )
+    return conn.execute(stmt).first() is not None
+
+
+def record_feedback(
+    conn: Connection,
+    org_id: int,
+    *,
+    event_id: str,
+    participant_id: str,
+    opportunity_id: str,
+    action: str,
+    at: datetime,
+    config: PulseConfig,
+) -> DemandRow:
+    """Store one event and fold it into the opportunity's ``(demand, t_ref)``, exactly once."""
+    opp = get_opportunity(conn, org_id, opportunity_id, lock=True)
+    weight = config.weight(action)
+    t = at.timestamp()
+    fresh = _insert_ignoring_duplicates(
+        conn,
+        {
+            "org_id": org_id,
+            "event_id": event_id,
+            "participant_id": participant_id,
+            "opportunity": opp["id"],
+            "action": action,
+            "weight": weight,
+            "at": t,
+        },
+    )
+    demand, t_ref = float(opp["demand"]), opp["t_ref"]
+    if fresh:
+        demand, t_ref = fold_event(demand, t_ref, weight, t, tau_seconds=config.tau_seconds)
+        conn.execute(
+            update(opportunities).where(opportunities.c.id == opp["id"]).values(demand=demand, t_ref=t_ref)
+        )
+    return DemandRow(opportunity_id, demand, t_ref, int(opp["capacity"]), duplicate=not fresh)
+
+
+# --- RSVPs ----------------------------------------------------------------------------------
+def rsvp(conn: Connection, org_id: int, opportunity_id: str, participant_id: str) -> tuple[RowMapping, bool]:
+    """Confirm a seat; (opportunity, created). Full → Conflict ``FULL``; repeating is harmless."""
+    opp = get_opportunity(conn, org_id, opportunity_id, lock=True)
+    mine = (rsvps.c.opportunity == opp["id"]) & (rsvps.c.participant_id == participant_id)
+    if conn.execute(select(rsvps.c.id).where(mine)).first() is not None:
+        return opp, False
+    if opp["confirmed"] >= opp["capacity"]:
+        raise Conflict(
+            f"opportunity '{opportunity_id}' is full ({opp['capacity']} seats)",
+            field="opportunity_id",
+            code="FULL",
+        )
+    conn.execute(
+        rsvps.insert().values(
+            org_id=org_id, opportunity=opp["id"], participant_id=participant_id, created_at=utcnow()
+        )
+    )
+    conn.execute(
+        update(opportunities)
+        .where(opportunities.c.id == opp["id"])
+        .values(confirmed=opportunities.c.confirmed + 1)
+    )
+    return get_opportunity(conn, org_id, opportunity_id), True
+
+
+def cancel_rsvp(conn: Connection, org_id: int, opportunity_id: str, participant_id: str) -> RowMapping:
+    opp = get_opportunity(conn, org_id, opportunity_id, lock=True)
+    gone = conn.execute(
+        delete(rsvps).where(rsvps.c.opportunity == opp["id"], rsvps.c.participant_id == participant_id)
+    )
+    if gone.rowcount == 0:
+        raise NotFound("RSVP of participant", participant_id, field="participant_id")
+    conn.execute(
+        update(opportunities)
+        .where(opportunities.c.id == opp["id"])
+        .values(confirmed=opportunities.c.confirmed - 1)
+    )
+    return get_opportunity(conn, org_id, opportunity_id)
+
+
+def attendance(conn: Connection, org_id: int) -> list[tuple[str, int]]:
+    """(participant_id, opportunity row id) of every confirmed RSVP."""
+    q = select(rsvps.c.participant_id, rsvps.c.opportunity).where(rsvps.c.org_id == org_id)
+    return [(str(p), int(o)) for p, o in conn.execute(q)]
+
+
+def event_count(conn: Connection, org_id: int) -> int:
+    return int(conn.execute(select(func.count()).where(feedback_events.c.org_id == org_id)).scalar_one())

@@ -1,0 +1,124 @@
+"""Background runs: ``queued → running → done | failed | cancelled``, with progress and a cancel flag.
+
+Claiming is a conditional UPDATE (``WHERE status = 'queued'``), so a run executes at most
+once even if the queue delivers it twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, select, update
+
+from flok.store.errors import NotFound
+from flok.store.tables import runs
+from flok.store.types import utcnow
+
+ACTIVE = ("queued", "running")
+
+
+def create(
+    conn: Connection, org_id: int, kind: str, options: dict[str, Any], campaign_id: int | None = None
+) -> int:
+    return int(
+        conn.execute(
+            runs.insert()
+            .values(
+                org_id=org_id,
+                kind=kind,
+                campaign_id=campaign_id,
+                status="queued",
+                progress=0.0,
+                cancel_requested=False,
+                options=options,
+                created_at=utcnow(),
+            )
+            .returning(runs.c.id)
+        ).scalar_one()
+    )
+
+
+def get(conn: Connection, org_id: int, run_id: int) -> RowMapping:
+    row = conn.execute(select(runs).where(runs.c.id == run_id, runs.c.org_id == org_id)).mappings().first()
+    if row is None:
+        raise NotFound("run", run_id)
+    return row
+
+
+def load(conn: Connection, run_id: int) -> RowMapping | None:
+    """Unscoped read for the executor, which acts on behalf of the run's own organization."""
+    return conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
+
+
+def claim(conn: Connection, run_id: int, worker: str) -> bool:
+    now = utcnow()
+    result = conn.execute(
+        update(runs)
+        .where(runs.c.id == run_id, runs.c.status == "queued")
+        .values(status="running", started_at=now, heartbeat_at=now, worker=worker, message="started")
+    )
+    return result.rowcount == 1
+
+
+def report_progress(conn: Connection, run_id: int, fraction: float | None, message: str) -> bool:
+    """Store progress; returns True when someone asked to cancel the run."""
+    values: dict[str, Any] = {"message": message[:500], "heartbeat_at": utcnow()}
+    if fraction is not None:
+        values["progress"] = max(0.0, min(1.0, float(fraction)))
+    conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+    flag = conn.execute(select(runs.c.cancel_requested).where(runs.c.id == run_id)).scalar()
+    return bool(flag)
+
+
+def finish(
+    conn: Connection,
+    run_id: int,
+    status: str,
+    *,
+    report: dict[str, Any] | None = None,
+    error: dict[str, Any] | None = None,
+    message: str | None = None,
+) -> None:
+    values: dict[str, Any] = {"status": status, "finished_at": utcnow(), "report": report, "error": error}
+    if status == "done":
+        values["progress"] = 1.0
+    if message is not None:
+        values["message"] = message[:500]
+    conn.execute(update(runs).where(runs.c.id == run_id, runs.c.status.in_(ACTIVE)).values(**values))
+
+
+def request_cancel(conn: Connection, org_id: int, run_id: int) -> RowMapping:
+    """Ask a run to stop; a queued run is cancelled at once, a running one at its next progress call."""
+    row = get(conn, org_id, run_id)
+    if row["status"] == "queued":
+        finish(conn, run_id, "cancelled", message="cancelled before it started")
+    elif row["status"] == "running":
+        conn.execute(update(runs).where(runs.c.id == run_id).values(cancel_requested=True))
+    return get(conn, org_id, run_id)
+
+
+def fail_interrupted(conn: Connection, *, include_queued: bool) -> list[int]:
+    """Mark runs a dead process left behind as failed (the in-process queue lost them)."""
+    states = ACTIVE if include_queued else ("running",)
+    ids = [int(r) for r in conn.execute(select(runs.c.id).where(runs.c.status.in_(states))).scalars()]
+    if ids:
+        conn.execute(
+            update(runs)
+            .where(runs.c.id.in_(ids))
+            .values(
+                status="failed",
+                finished_at=utcnow(),
+                message="interrupted: the service stopped during this run",
+                error={
+                    "code": "INTERRUPTED",
+                    "message": "the service stopped during this run",
+                    "field": None,
+                },
+            )
+        )
+    return ids
+
+
+def has_active(conn: Connection, campaign_id: int) -> bool:
+    q = select(runs.c.id).where(runs.c.campaign_id == campaign_id, runs.c.status.in_(ACTIVE)).limit(1)
+    return conn.execute(q).first() is not None

@@ -1,0 +1,205 @@
+"""The schema, as SQLAlchemy Core tables: every row that belongs to a customer carries ``org_id``.
+
+Community demand is stored as ``(demand, t_ref)`` per opportunity (ARCHITECTURE §5) with
+``t_ref`` in epoch seconds, so the decay arithmetic is exact and zone-free.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from flok.store.types import UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = 200  # longest external id a client may use
+
+
+def _org() -> Column[int]:
+    return Column("org_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False)
+
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(ID), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _org(),
+    Column("prefix", String(32), nullable=False, unique=True),
+    Column("key_hash", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
+
+# --- campaigns (seat allocation) ------------------------------------------------------------
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _org(),
+    Column("name", String(ID), nullable=False),
+    Column("mode", String(8), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("options", JSON, nullable=False),
+    Column("allocation_run_id", Integer, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_campaigns_org", "org_id", "id"),
+)
+
+campaign_opportunities = Table(
+    "campaign_opportunities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
+    Column("opportunity_id", String(ID), nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("title", Text, nullable=True),
+    UniqueConstraint("campaign_id", "opportunity_id"),
+)
+
+registrations = Table(
+    "registrations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
+    Column("participant_id", String(ID), nullable=False),
+    Column("opportunity_id", String(ID), nullable=False),
+    Column("rank", Integer, nullable=True),
+    Column("score", Float, nullable=True),
+    Column("status", String(16), nullable=False),
+    UniqueConstraint("campaign_id", "participant_id", "opportunity_id"),
+)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
+    Column("participant_id", String(ID), nullable=False),
+    Column("opportunity_id", String(ID), nullable=False),
+    Column("manual", Boolean, nullable=False, default=False),
+    UniqueConstraint("campaign_id", "participant_id", "opportunity_id"),
+)
+
+# --- background runs ------------------------------------------------------------------------
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _org(),
+    Column("kind", String(16), nullable=False),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("progress", Float, nullable=True),
+    Column("message", Text, nullable=True),
+    Column("cancel_requested", Boolean, nullable=False, default=False),
+    Column("options", JSON, nullable=False),
+    Column("report", JSON, nullable=True),
+    Column("error", JSON, nullable=True),
+    Column("worker", String(ID), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime, nullable=True),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("heartbeat_at", UtcDateTime, nullable=True),
+    Index("ix_runs_status", "status"),
+)
+
+# --- community matching ---------------------------------------------------------------------
+opportunities = Table(
+    "opportunities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _org(),
+    Column("opportunity_id", String(ID), nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("title", Text, nullable=True),
+    Column("start", UtcDateTime, nullable=True),
+    Column("end", UtcDateTime, nullable=True),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("tags", JSON, nullable=False),
+    Column("demand", Float, nullable=False, default=0.0),
+    Column("t_ref", Float, nullable=True),
+    Column("confirmed", Integer, nullable=False, default=0),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("org_id", "opportunity_id"),
+)
+
+participants = Table(
+    "participants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _org(),
+    Column("participant_id", String(ID), nullable=False),
+    Column("interests", JSON, nullable=False),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("availability", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("org_id", "participant_id"),
+)
+
+feedback_events = Table(
+    "feedback_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _org(),
+    Column("event_id", String(ID), nullable=False),
+    Column("participant_id", String(ID), nullable=False),
+    Column("opportunity", Integer, ForeignKey("opportunities.id", ondelete="CASCADE"), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("weight", Float, nullable=False),
+    Column("at", Float, nullable=False),
+    UniqueConstraint("org_id", "event_id"),
+)
+
+rsvps = Table(
+    "rsvps",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _org(),
+    Column("opportunity", Integer, ForeignKey("opportunities.id", ondelete="CASCADE"), nullable=False),
+    Column("participant_id", String(ID), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("opportunity", "participant_id"),
+)
+
+suggestions = Table(
+    "suggestions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _org(),
+    Column("participant_id", String(ID), nullable=False),
+    Column("opportunity", Integer, ForeignKey("opportunities.id", ondelete="CASCADE"), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("run_id", Integer, nullable=False),
+    UniqueConstraint("org_id", "participant_id", "opportunity"),
+)
