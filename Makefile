@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
+# The service on 127.0.0.1:8000 with a SQLite file under ./var/ and a demo organization,
+# whose API key is printed once, at first start (keys are stored hashed).
 run: $(STAMP)
-	$(VENV)/bin/flok demo
+	@mkdir -p var
+	$(VENV)/bin/flok serve --host 127.0.0.1 --port 8000 --database-url sqlite:///var/flok.db --demo-org demo
 
 test: $(STAMP) lint typecheck pytest
 
