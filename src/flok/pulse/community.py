@@ -184,19 +184,42 @@ class Participants:
 def pad_windows(
     parent: np.ndarray, start: np.ndarray, end: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Ragged windows (one row per window, ``parent`` = participant) as ``(n, W)`` NaN-padded arrays."""
+    """Ragged windows (``parent`` = participant) as ``(n, W)`` NaN-padded arrays, sorted by start,
+    with overlapping or touching windows merged: availability is their union, and disjoint
+    windows let the scorer find an opportunity's window by containment alone.
+    """
+    parent = np.asarray(parent, dtype=np.int64)
     if np.any(end < start):
         raise ValueError("an availability window ends before it starts")
     counts = np.bincount(parent, minlength=n) if parent.size else np.zeros(n, dtype=np.int64)
     width = int(counts.max(initial=0))
-    order = np.argsort(parent, kind="stable")
+    order = np.lexsort((start, parent))
     p = parent[order]
     slot = np.arange(p.size) - np.searchsorted(p, p)
     starts = np.full((n, width), np.nan)
     ends = np.full((n, width), np.nan)
     starts[p, slot] = start[order]
     ends[p, slot] = end[order]
-    return starts, ends
+    if width <= 1:
+        return starts, ends
+    group = np.zeros((n, width), dtype=np.int64)
+    g = np.zeros(n, dtype=np.int64)
+    reach = ends[:, 0].copy()
+    for w in range(1, width):
+        new = ~(starts[:, w] <= reach)
+        g = g + new
+        group[:, w] = g
+        reach = np.where(new, ends[:, w], np.fmax(reach, ends[:, w]))
+    rows, cols = np.nonzero(~np.isnan(starts))
+    merged_width = int(group[rows, cols].max(initial=0)) + 1
+    m_start = np.full((n, merged_width), np.inf)
+    m_end = np.full((n, merged_width), -np.inf)
+    np.minimum.at(m_start, (rows, group[rows, cols]), starts[rows, cols])
+    np.maximum.at(m_end, (rows, group[rows, cols]), ends[rows, cols])
+    unused = np.isinf(m_start)
+    m_start[unused] = np.nan
+    m_end[unused] = np.nan
+    return m_start, m_end
 
 
 @dataclass(frozen=True, eq=False)

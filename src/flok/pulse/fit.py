@@ -167,49 +167,152 @@ class FitScorer:
         self.config = config or FitConfig()
         self.model = model
         self.vocabulary, self._p_tags, self._o_tags = _encode(participants.interests, opportunities.tags)
-        self._o_dense = self._o_tags.T.toarray().astype(np.float32) if self.vocab_size <= 4096 else None
+        # Up to 256 tags, each side's tags fit in four 64-bit words and a pair's shared count
+        # is a popcount of an AND: a few nanoseconds per pair.
+        self._p_bits = _bitmasks(self._p_tags) if self.vocab_size <= 256 else None
+        self._o_bits = _bitmasks(self._o_tags) if self.vocab_size <= 256 else None
         self._n_interests = np.diff(self._p_tags.indptr)
         self._n_tags = np.diff(self._o_tags.indptr)
         self._p_xyz = unit_vectors(participants.lat, participants.lon)
         self._o_xyz = unit_vectors(opportunities.lat, opportunities.lon)
+        self._p_nowhere = np.isnan(self._p_xyz[:, 0])
+        self._o_nowhere = np.isnan(self._o_xyz[:, 0])
+        self._p_xyz32 = np.asfortranarray(np.nan_to_num(self._p_xyz), dtype=np.float32)
+        self._o_xyz32 = np.asfortranarray(np.nan_to_num(self._o_xyz), dtype=np.float32)
+        self._p_cols = [np.ascontiguousarray(c) for c in np.nan_to_num(self._p_xyz).T]
+        self._o_cols = [np.ascontiguousarray(c) for c in np.nan_to_num(self._o_xyz).T]
+        timed = np.flatnonzero(~np.isnan(opportunities.start))
+        self._by_start = timed[np.argsort(opportunities.start[timed], kind="stable")]
+        self._sorted_start = opportunities.start[self._by_start]
+        self._untimed = np.flatnonzero(np.isnan(opportunities.start))
 
     @property
     def vocab_size(self) -> int:
         return len(self.vocabulary)
 
-    # --- blocks: one chunk of participants against every opportunity ----------------------
-    def shared_block(self, rows: slice) -> np.ndarray:
-        """Shared-tag counts ``(rows, m)`` by one matrix product."""
-        block = self._p_tags[rows]
-        if self._o_dense is not None:
-            return np.asarray(block.toarray().astype(np.float32) @ self._o_dense)
-        return np.asarray((block @ self._o_tags.T).toarray(), dtype=np.float32)
+    def shared_counts(self, participant: np.ndarray, opportunity: np.ndarray) -> np.ndarray:
+        """Number of tags each pair shares."""
+        if self._p_bits is None or self._o_bits is None:
+            return np.asarray(
+                self._p_tags[participant].multiply(self._o_tags[opportunity]).sum(axis=1)
+            ).ravel()
+        out = np.zeros(participant.size, dtype=np.int64)
+        for w in range(self._p_bits.shape[1]):
+            out += np.bitwise_count(self._p_bits[participant, w] & self._o_bits[opportunity, w])
+        return out
 
+    # --- blocks: one chunk of participants against every opportunity ----------------------
     def nearby_block(self, rows: slice) -> np.ndarray:
-        """Mask ``(rows, m)`` of pairs within ``max_km`` (with 1 m slack) or without a location."""
-        dot = self._p_xyz[rows] @ self._o_xyz.T
-        cut = np.cos(min((self.config.max_km + 0.001) / EARTH_KM, np.pi))
+        """Mask ``(rows, m)`` of pairs possibly within ``max_km``, or without a location.
+
+        A float32 product of unit vectors with 0.5 km of slack: a pre-filter only, since
+        :meth:`evaluate` decides ``too_far`` exactly.
+        """
+        p_xyz = self._p_xyz32[rows]
+        dot = p_xyz @ self._o_xyz32.T
+        near = dot >= np.float32(np.cos(min((self.config.max_km + 0.5) / EARTH_KM, np.pi)))
+        near[self._p_nowhere[rows]] = True
+        if self._o_nowhere.any():
+            near[:, self._o_nowhere] = True
+        return np.asarray(near)
+
+    def available_block(self, rows: slice) -> np.ndarray:
+        """Mask ``(rows, m)`` of pairs whose opportunity time is covered enough (see ``coverage``)."""
+        opp = self.opportunities
+        ws, we = self.participants.avail_start[rows], self.participants.avail_end[rows]
+        start, end = opp.start[None, :], opp.end[None, :]
+        ok = np.repeat(np.isnan(start), ws.shape[0], axis=0)
+        ok[np.isnan(ws).all(axis=1)] = True
         with np.errstate(invalid="ignore"):
-            return np.asarray((dot >= cut) | np.isnan(dot))
+            if self.config.min_coverage >= 1.0:
+                # Full coverage is containment: two comparisons, no arithmetic (also right
+                # for instants, where start = end).
+                for w in range(ws.shape[1]):
+                    ok |= (ws[:, w : w + 1] <= start) & (end <= we[:, w : w + 1])
+                return ok
+            need = self.config.min_coverage * (end - start) - 1e-6
+            instant = (end - start) <= 0
+            for w in range(ws.shape[1]):
+                a, b = ws[:, w : w + 1], we[:, w : w + 1]
+                overlap = np.minimum(b, end) - np.maximum(a, start)
+                ok |= np.where(instant, (a <= start) & (start <= b), overlap >= need)
+        return ok
+
+    def timely_pairs(self, rows: slice) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (row within the chunk, opportunity) whose time lies inside an availability window.
+
+        Found by binary search over opportunities sorted by start, so the cost grows with the
+        pairs found rather than with rows × opportunities. Exact for ``min_coverage = 1``
+        (containment), which windows being disjoint (see ``pad_windows``) makes unique.
+        """
+        ws, we = self.participants.avail_start[rows], self.participants.avail_end[rows]
+        has = ~np.isnan(ws)
+        r, w = np.nonzero(has)
+        a, b = ws[r, w], we[r, w]
+        lo = np.searchsorted(self._sorted_start, a, side="left")
+        hi = np.searchsorted(self._sorted_start, b, side="right")
+        length = hi - lo
+        wi = np.repeat(np.arange(r.size), length)
+        pos = np.arange(wi.size) - np.repeat(np.cumsum(length) - length, length) + lo[wi]
+        opp = self._by_start[pos]
+        inside = self.opportunities.end[opp] <= b[wi]
+        local, opp = r[wi[inside]], opp[inside]
+        free = np.flatnonzero(~has.any(axis=1))
+        if free.size == 0 and self._untimed.size == 0:
+            return local, opp
+        m = len(self.opportunities)
+        timed_rows = np.setdiff1d(np.arange(ws.shape[0]), free)
+        extra_rows = [np.repeat(free, m), np.repeat(timed_rows, self._untimed.size)]
+        extra_opps = [np.tile(np.arange(m), free.size), np.tile(self._untimed, timed_rows.size)]
+        local = np.concatenate([local, *extra_rows])
+        opp = np.concatenate([opp, *extra_opps])
+        order = np.argsort(local, kind="stable")
+        return local[order], opp[order]
+
+    def near_pairs(self, participant: np.ndarray, opportunity: np.ndarray) -> np.ndarray:
+        """Mask of pairs possibly within ``max_km`` or without a location: a float32 pre-filter
+        with 0.5 km of slack (float32 chords are good to ~0.1 km); ``evaluate`` decides exactly."""
+        chord = np.float32(2 * np.sin(min((self.config.max_km + 0.5) / EARTH_KM, np.pi) / 2))
+        d2 = np.zeros(participant.size, dtype=np.float32)
+        for w in range(3):
+            d2 += np.square(self._p_xyz32[participant, w] - self._o_xyz32[opportunity, w])
+        return np.asarray((d2 <= chord * chord) | self._p_nowhere[participant] | self._o_nowhere[opportunity])
 
     # --- pairs ----------------------------------------------------------------------------
     def evaluate(
-        self, participant: np.ndarray, opportunity: np.ndarray, shared: np.ndarray | None = None
+        self,
+        participant: np.ndarray,
+        opportunity: np.ndarray,
+        shared: np.ndarray | None = None,
+        covered: np.ndarray | None = None,
     ) -> PairFit:
-        """Every component, the eligibility flags and ``S`` for parallel index arrays."""
+        """Every component, the eligibility flags and ``S`` for parallel index arrays.
+
+        ``shared`` (tag counts) and ``covered`` (schedule coverage) may be passed when the
+        caller already knows them from a block computation.
+        """
         pi = np.asarray(participant, dtype=np.int64)
         oi = np.asarray(opportunity, dtype=np.int64)
         part, opp, cfg = self.participants, self.opportunities, self.config
         if shared is None:
-            shared = np.asarray(self._p_tags[pi].multiply(self._o_tags[oi]).sum(axis=1)).ravel()
+            shared = self.shared_counts(pi, oi)
         shared = np.asarray(shared, dtype=np.float64)
         denom = np.minimum(self._n_interests[pi], self._n_tags[oi])
         interest = np.divide(shared, denom, out=np.zeros(pi.size), where=denom > 0)
-        km = haversine_km(part.lat[pi], part.lon[pi], opp.lat[oi], opp.lon[oi])
+        # Chord length between unit vectors: the haversine distance without trigonometry per
+        # pair, and exact for short distances (no 1 − cos cancellation).
+        d2 = np.zeros(pi.size)
+        for pc_, oc in zip(self._p_cols, self._o_cols, strict=True):
+            d2 += np.square(pc_[pi] - oc[oi])
+        chord = np.where(self._p_nowhere[pi] | self._o_nowhere[oi], np.nan, np.sqrt(d2))
+        km = 2 * EARTH_KM * np.arcsin(np.minimum(chord / 2, 1.0))
         known = ~np.isnan(km)
         distance = np.where(known, np.clip(1.0 - np.nan_to_num(km) / cfg.max_km, 0.0, 1.0), 0.5)
         too_far = known & (np.nan_to_num(km) > cfg.max_km)
-        cov = coverage(part.avail_start[pi], part.avail_end[pi], opp.start[oi], opp.end[oi])
+        if covered is None:
+            cov = coverage(part.avail_start[pi], part.avail_end[pi], opp.start[oi], opp.end[oi])
+        else:
+            cov = np.asarray(covered, dtype=np.float64)
         unavailable = cov < cfg.min_coverage - 1e-12
         fit = PairFit(pi, oi, shared, interest, km, distance, cov, too_far, unavailable, np.empty(0))
         return PairFit(**{**fit.__dict__, "score": self._score(fit)})
@@ -246,6 +349,16 @@ class FitScorer:
         if self.model is not None:
             out.append(f"predicted RSVP chance {100 * float(fit.score[index]):.0f}%")
         return out
+
+
+def _bitmasks(tags: sparse.csr_matrix) -> np.ndarray:
+    """Each row's tag set as ``ceil(V/64)`` uint64 words."""
+    words = max(1, -(-tags.shape[1] // 64))
+    out = np.zeros((tags.shape[0], words), dtype=np.uint64)
+    rows = np.repeat(np.arange(tags.shape[0]), np.diff(tags.indptr))
+    cols = tags.indices.astype(np.int64)
+    np.bitwise_or.at(out, (rows, cols // 64), np.left_shift(np.uint64(1), (cols % 64).astype(np.uint64)))
+    return out
 
 
 def _encode(
