@@ -23,7 +23,7 @@ log = logging.getLogger("flok.service")
 
 def make_queue(settings: Settings, db: Database) -> RunQueue:
     if settings.queue_kind() == "thread":
-        return ThreadQueue(db, settings.run_threads)
+        return ThreadQueue(db, settings.run_threads, settings.run_delay_seconds)
     from flok.service.runs.pg_queue import ProcrastinateQueue
 
     return ProcrastinateQueue(db)

@@ -16,7 +16,8 @@ class Settings(BaseSettings):
     queue: Literal["auto", "thread", "procrastinate"] = "auto"
     run_threads: int = 2
     key_cache_seconds: float = 30.0
-    demo_org: str | None = None
+    # Pause before a run starts working; lets tests and demos cancel or kill a run mid-flight.
+    run_delay_seconds: float = 0.0
     migrate: bool = True
 
     @classmethod

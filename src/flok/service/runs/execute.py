@@ -51,7 +51,7 @@ def plain_json(obj: Any) -> Any:
     return json.loads(buf.getvalue())
 
 
-def execute_run(db: Database, run_id: int, *, worker: str) -> str:
+def execute_run(db: Database, run_id: int, *, worker: str, delay: float = 0.0) -> str:
     """Run ``run_id`` unless another worker already claimed it; returns its final status."""
     with db.write() as conn:
         if not runs_repo.claim(conn, run_id, worker):
@@ -70,6 +70,10 @@ def execute_run(db: Database, run_id: int, *, worker: str) -> str:
                 raise Cancelled
 
     try:
+        end = time.monotonic() + delay
+        while time.monotonic() < end:
+            progress(0.0, "waiting (run_delay_seconds)")
+            time.sleep(min(0.05, max(0.0, end - time.monotonic())))
         HANDLERS[run["kind"]](db, dict(run), progress)
     except Cancelled:
         _finish(db, run_id, "cancelled", message="cancelled on request")

@@ -21,6 +21,7 @@ TASK = "flok.run"
 QUEUE = "flok_runs"
 
 _worker_db: Database | None = None  # the worker process's database, set by ``run_worker``
+_worker_delay = 0.0
 
 
 def conninfo(db: Database) -> str:
@@ -40,7 +41,7 @@ def build_app(db: Database, *, worker: bool) -> procrastinate.App:
     def run_task(run_id: int) -> None:
         if _worker_db is None:  # pragma: no cover - only a misconfigured process gets here
             raise RuntimeError("flok.run executed outside `flok worker`")
-        execute_run(_worker_db, run_id, worker=f"{socket.gethostname()}:{os.getpid()}")
+        execute_run(_worker_db, run_id, worker=f"{socket.gethostname()}:{os.getpid()}", delay=_worker_delay)
 
     return app
 
@@ -51,7 +52,10 @@ def ensure_schema(db: Database) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(7318202)"))
         exists = conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar()
         if exists is None:
-            conn.exec_driver_sql(procrastinate.schema.SchemaManager.get_schema())
+            # Straight to psycopg: with no parameters it does not parse the '%' in the schema text.
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            raw.execute(procrastinate.schema.SchemaManager.get_schema())
 
 
 class ProcrastinateQueue:
@@ -76,10 +80,10 @@ class ProcrastinateQueue:
             self._open = False
 
 
-def run_worker(db: Database, *, name: str | None = None, wait: bool = True) -> None:
+def run_worker(db: Database, *, name: str | None = None, wait: bool = True, delay: float = 0.0) -> None:
     """Execute queued runs until stopped (or, with ``wait=False``, until the queue is empty)."""
-    global _worker_db
-    _worker_db = db
+    global _worker_db, _worker_delay
+    _worker_db, _worker_delay = db, delay
     ensure_schema(db)
     build_app(db, worker=True).run_worker(
         queues=[QUEUE], name=name or f"flok-{os.getpid()}", wait=wait, concurrency=1

@@ -32,8 +32,9 @@ class RunQueue(Protocol):
 class ThreadQueue:
     """Runs execute in this process; ``submit`` after the run row is committed."""
 
-    def __init__(self, db: Database, threads: int) -> None:
+    def __init__(self, db: Database, threads: int, delay: float = 0.0) -> None:
         self.db = db
+        self.delay = delay
         self.threads = max(1, threads)
         self._pool: ThreadPoolExecutor | None = None
 
@@ -54,7 +55,7 @@ class ThreadQueue:
 
     def _safe(self, run_id: int) -> None:
         try:
-            execute_run(self.db, run_id, worker="in-process")
+            execute_run(self.db, run_id, worker="in-process", delay=self.delay)
         except Exception:  # pragma: no cover - execute_run records its own failures
             log.exception("run %s crashed", run_id)
 

@@ -1,0 +1,38 @@
+"""Small builders shared by the service tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.service.conftest import Api
+
+CSV = {"content-type": "text/csv"}
+
+
+def campaign(api: Api, opportunities: str, registrations: str, **options: Any) -> int:
+    """A closed campaign from CSV texts, ready to allocate."""
+    r = api.post("/campaigns", json={"name": "c", "options": options})
+    assert r.status_code == 201, r.text
+    cid = int(r.json()["id"])
+    r = api.post(f"/campaigns/{cid}/opportunities", content=opportunities.encode(), headers=CSV)
+    assert r.status_code == 201, r.text
+    r = api.post(f"/campaigns/{cid}/registrations", content=registrations.encode(), headers=CSV)
+    assert r.status_code == 201, r.text
+    assert api.post(f"/campaigns/{cid}/open").status_code == 200
+    assert api.post(f"/campaigns/{cid}/close").status_code == 200
+    return cid
+
+
+def allocate(api: Api, cid: int) -> dict[str, Any]:
+    r = api.post(f"/campaigns/{cid}/allocate")
+    assert r.status_code == 202, r.text
+    return api.wait_run(r.json()["run_id"])
+
+
+def seats(api: Api, cid: int) -> dict[str, str | None]:
+    rows = api.get(f"/campaigns/{cid}/allocation").json()["assignments"]
+    return {r["participant_id"]: r["opportunity_id"] for r in rows}
+
+
+OPPS = "opportunity_id,capacity,title\nA,1,Algebra\nB,1,Biology\nC,2,Chemistry\n"
+REGS = "participant_id,opportunity_id,rank\nx,A,1\nx,B,2\ny,A,1\ny,C,2\nz,B,1\nz,A,2\n"
