@@ -134,7 +134,7 @@ class Allocation:
             )
         return rows
 
-    def report(self, *, per_opportunity: bool = True) -> dict[str, Any]:
+    def report(self, *, per_opportunity: bool = True, explanations: bool = True) -> dict[str, Any]:
         """The report.json object (ARCHITECTURE §3) plus a few extra, documented fields."""
         s = self.stats
         out: dict[str, Any] = {
@@ -155,9 +155,16 @@ class Allocation:
             "solve_seconds": round(s.solve_seconds, 6),
             "decode_seconds": round(s.decode_seconds, 6),
             "total_seconds": round(s.total_seconds, 6),
-            "options": {k: v for k, v in vars(self.problem.options).items()},
+            "options": self.problem.options.to_dict(),
         }
         out.update(self.details)
+        if explanations:
+            from flok.explain import MAX_EXPLAINED, explain
+
+            if self.problem.n_participants <= MAX_EXPLAINED:
+                out["explanations"] = explain(self)
+            else:
+                out["explanations"] = None
         if per_opportunity:
             out["fill_by_opportunity"] = self.fill_by_opportunity()
         return out

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,48 +20,11 @@ import pyarrow.compute as pc
 
 from flok.errors import InputError
 from flok.io.table import Table, table_from_columns, table_from_records
+from flok.options import Options, Quota
+
+__all__ = ["Mode", "Options", "Problem", "Quota"]
 
 Mode = Literal["rank", "score"]
-
-
-@dataclass(frozen=True)
-class Options:
-    """How to allocate; every field has a sensible default."""
-
-    fill_unlisted: bool = False
-    allow_unassigned: bool = True
-    min_score: float = 0.0
-    seed: int | None = None
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any] | None, source: str = "options") -> Options:
-        if data is None:
-            return cls()
-        if not isinstance(data, Mapping):
-            raise InputError("expected an object", source=source)
-        known = {f.name: f for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for key, raw in data.items():
-            if key not in known:
-                raise InputError(
-                    f"unknown option (known: {', '.join(sorted(known))})", source=source, field=key
-                )
-            default = getattr(cls(), key)
-            if isinstance(default, bool):
-                if not isinstance(raw, bool):
-                    raise InputError(f"must be true or false, got {raw!r}", source=source, field=key)
-            elif key == "seed":
-                if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int)):
-                    raise InputError(f"must be an integer, got {raw!r}", source=source, field=key)
-            elif isinstance(default, float):
-                if isinstance(raw, bool) or not isinstance(raw, int | float) or not np.isfinite(raw):
-                    raise InputError(f"must be a finite number, got {raw!r}", source=source, field=key)
-                raw = float(raw)
-            values[key] = raw
-        return cls(**values)
-
-    def with_(self, **changes: Any) -> Options:
-        return replace(self, **changes)
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,6 +41,14 @@ class Problem:
     options: Options = field(default_factory=Options)
     participant_attributes: dict[str, np.ndarray] = field(default_factory=dict)
     opportunity_attributes: dict[str, np.ndarray] = field(default_factory=dict)
+    # Side-constraint data (None = absent): per participant, per opportunity, per preference.
+    max_seats: np.ndarray | None = None
+    group: np.ndarray | None = None
+    start: np.ndarray | None = None
+    end: np.ndarray | None = None
+    category: np.ndarray | None = None
+    min_size: np.ndarray | None = None
+    penalty: np.ndarray | None = None
 
     # --- shape -----------------------------------------------------------------------------
     @property
@@ -112,18 +84,114 @@ class Problem:
             return np.ones(self.n_preferences, dtype=bool)
         return self.score >= self.options.min_score
 
+    def seats_allowed(self) -> np.ndarray:
+        """Seats each participant may hold (``max_seats``, default 1)."""
+        if self.max_seats is None:
+            return np.ones(self.n_participants, dtype=np.int64)
+        return self.max_seats
+
+    def group_index(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Group number per participant (−1 = none) and the members of each group of 2+."""
+        if self.group is None:
+            return np.full(self.n_participants, -1, dtype=np.int64), []
+        labels = np.asarray(self.group, dtype=object)
+        has = labels != ""
+        idx = np.full(self.n_participants, -1, dtype=np.int64)
+        names, inverse = np.unique(labels[has].astype(str), return_inverse=True)
+        idx[has] = inverse
+        members = [np.flatnonzero(idx == g) for g in range(len(names))]
+        keep = [m for m in members if m.size >= 2]
+        out = np.full(self.n_participants, -1, dtype=np.int64)
+        for g, m in enumerate(keep):
+            out[m] = g
+        return out, keep
+
+    def clashing_pairs(self) -> np.ndarray:
+        """Pairs (a, b), a < b, of opportunities whose time windows overlap."""
+        if self.start is None or self.end is None:
+            return np.zeros((0, 2), dtype=np.int64)
+        timed = np.flatnonzero(~np.isnan(self.start) & ~np.isnan(self.end))
+        order = timed[np.argsort(self.start[timed], kind="stable")]
+        pairs = []
+        for k, a in enumerate(order):
+            for b in order[k + 1 :]:
+                if self.start[b] >= self.end[a]:
+                    break
+                pairs.append((min(a, b), max(a, b)))
+        return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+
+    def side_constraints(self) -> list[str]:
+        """The rules present that a plain flow cannot express, in words."""
+        out: list[str] = []
+        seats = self.seats_allowed()
+        multi = bool((seats > 1).any())
+        if multi and self.clashing_pairs().size:
+            out.append("time clashes")
+        zero_limit = any(limit == 0 for _, limit in self.options.category_limit)
+        if (self.options.category_limit and multi) or zero_limit:
+            out.append("category limits")
+        if self.group_index()[1]:
+            out.append("groups")
+        if self.options.quotas:
+            out.append("quotas")
+        if self.min_size is not None and (self.min_size > 1).any():
+            out.append("minimum sizes")
+        if self.options.forced:
+            out.append("forced pairs")
+        return out
+
+    def pair_indices(self, pairs: tuple[tuple[str, str], ...], name: str) -> np.ndarray:
+        """(participant, opportunity) index pairs for id pairs, naming the first unknown id."""
+        pidx = {str(p): i for i, p in enumerate(self.participant_ids)}
+        oidx = {str(o): i for i, o in enumerate(self.opportunity_ids)}
+        out = []
+        for k, (p, o) in enumerate(pairs):
+            if p not in pidx:
+                raise InputError(f"unknown participant '{p}' in item {k + 1}", source="options", field=name)
+            if o not in oidx:
+                raise InputError(f"unknown opportunity '{o}' in item {k + 1}", source="options", field=name)
+            out.append((pidx[p], oidx[o]))
+        return np.array(out, dtype=np.int64).reshape(-1, 2)
+
     def with_options(self, **changes: Any) -> Problem:
         problem = replace(self, options=self.options.with_(**changes))
         problem._check_options()
         return problem
 
     def _check_options(self) -> None:
-        if self.score is not None and self.options.fill_unlisted:
+        opts = self.options
+        if self.score is not None and opts.fill_unlisted:
             raise InputError(
                 "fill_unlisted needs ranked preferences (rank column), not scores",
                 source="options",
                 field="fill_unlisted",
             )
+        self.pair_indices(opts.forbidden, "forbidden")
+        forced = self.pair_indices(opts.forced, "forced")
+        clash = set(map(tuple, self.pair_indices(opts.forbidden, "forbidden").tolist())) & set(
+            map(tuple, forced.tolist())
+        )
+        if clash:
+            p, o = sorted(clash)[0]
+            raise InputError(
+                f"pair ({self.participant_ids[p]}, {self.opportunity_ids[o]}) is both forced and forbidden",
+                source="options",
+                field="forced",
+            )
+        known = set(map(str, self.opportunity_ids))
+        for i, q in enumerate(opts.quotas):
+            if q.attribute not in self.participant_attributes:
+                raise InputError(
+                    f"quota names attribute '{q.attribute}', which participants do not have",
+                    source="options",
+                    field=f"quotas[{i + 1}].attribute",
+                )
+            if q.opportunity is not None and q.opportunity not in known:
+                raise InputError(
+                    f"quota names unknown opportunity '{q.opportunity}'",
+                    source="options",
+                    field=f"quotas[{i + 1}].opportunity",
+                )
 
     # --- constructors ----------------------------------------------------------------------
     @classmethod
@@ -139,8 +207,20 @@ class Problem:
         participant_ids: Sequence[Any] | np.ndarray | None = None,
         n_participants: int | None = None,
         options: Options | None = None,
+        max_seats: Sequence[int] | np.ndarray | None = None,
+        group: Sequence[Any] | np.ndarray | None = None,
+        start: Sequence[float] | np.ndarray | None = None,
+        end: Sequence[float] | np.ndarray | None = None,
+        category: Sequence[Any] | np.ndarray | None = None,
+        min_size: Sequence[int] | np.ndarray | None = None,
+        penalty: Sequence[float] | np.ndarray | None = None,
+        participant_attributes: Mapping[str, Sequence[Any] | np.ndarray] | None = None,
     ) -> Problem:
-        """Fast path for callers that already hold integer indices (benchmarks, pulse)."""
+        """Fast path for callers that already hold integer indices (benchmarks, pulse).
+
+        ``start``/``end`` are POSIX seconds (NaN = no time); ``group``/``category`` are labels
+        ('' = none).
+        """
         pp = np.asarray(pref_participant, dtype=np.int64)
         po = np.asarray(pref_opportunity, dtype=np.int64)
         if participant_ids is None:
@@ -159,6 +239,21 @@ class Problem:
             rank=None if rank is None else _int_array(np.asarray(rank), "rank", "preferences"),
             score=None if score is None else np.asarray(score, dtype=np.float64),
             options=options or Options(),
+            participant_attributes={
+                k.lower(): np.asarray([str(v) for v in vals], dtype=object)
+                for k, vals in (participant_attributes or {}).items()
+            },
+            max_seats=None
+            if max_seats is None
+            else _int_array(np.asarray(max_seats), "max_seats", "participants"),
+            group=None if group is None else np.asarray([str(g) for g in group], dtype=object),
+            start=None if start is None else np.asarray(start, dtype=np.float64),
+            end=None if end is None else np.asarray(end, dtype=np.float64),
+            category=None if category is None else np.asarray([str(c) for c in category], dtype=object),
+            min_size=None
+            if min_size is None
+            else _int_array(np.asarray(min_size), "min_size", "opportunities"),
+            penalty=None if penalty is None else np.asarray(penalty, dtype=np.float64),
         )
         problem._validate(None, None)
         return problem
@@ -201,6 +296,7 @@ class Problem:
         pref_o = pidx.astype(np.int64)
 
         p_attrs: dict[str, np.ndarray] = {}
+        max_seats = group = None
         if participants is not None:
             pids_arr = participants.ids("participant_id")
             _no_duplicates(participants, "participant_id", pids_arr)
@@ -216,10 +312,14 @@ class Problem:
             pref_p = found.astype(np.int64)
             pids = np.asarray(pids_arr.to_numpy(zero_copy_only=False), dtype=object)
             for name in participants.columns:
-                if name != "participant_id":
+                if name not in ("participant_id", "max_seats"):
                     p_attrs[name] = np.asarray(
                         participants.text(name).to_numpy(zero_copy_only=False), dtype=object
                     )
+            if participants.has("max_seats"):
+                max_seats = participants.integers("max_seats", minimum=1, default=1, what="a whole number")
+            if participants.has("group"):
+                group = p_attrs["group"]
         else:
             enc = pc.dictionary_encode(pref_pid)
             pref_p = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
@@ -235,6 +335,18 @@ class Problem:
             for name in opportunities.columns
             if name not in ("opportunity_id", "capacity")
         }
+        start = _times(opportunities, "start") if opportunities.has("start") else None
+        end = _times(opportunities, "end") if opportunities.has("end") else None
+        if start is not None and end is not None:
+            bad = np.flatnonzero(end < start)
+            if bad.size:
+                raise opportunities.error(int(bad[0]), "end", "end is before start")
+        min_size = (
+            opportunities.integers("min_size", minimum=0, default=0, what="a whole number")
+            if opportunities.has("min_size")
+            else None
+        )
+        penalty = preferences.floats("penalty", default=0.0) if preferences.has("penalty") else None
         problem = cls(
             participant_ids=pids,
             opportunity_ids=np.asarray(oids.to_numpy(zero_copy_only=False), dtype=object),
@@ -246,6 +358,13 @@ class Problem:
             options=opts,
             participant_attributes=p_attrs,
             opportunity_attributes=o_attrs,
+            max_seats=max_seats,
+            group=group,
+            start=start,
+            end=end,
+            category=o_attrs.get("category"),
+            min_size=min_size,
+            penalty=penalty,
         )
         problem._validate(preferences, opportunities)
         return problem
@@ -392,6 +511,22 @@ class Problem:
                         f"participant '{self.participant_ids[self.pref_participant[dup]]}' "
                         f"uses rank {self.rank[dup]} twice",
                     )
+
+
+def _times(table: Table, name: str) -> np.ndarray:
+    """ISO 8601 times as POSIX seconds (NaN where empty); a naive time is read as UTC."""
+    out = np.full(table.num_rows, np.nan)
+    for i, raw in enumerate(table.text(name).to_pylist()):
+        if not raw:
+            continue
+        try:
+            stamp = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            raise table.error(i, name, f"not an ISO 8601 time: '{raw}'") from None
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=UTC)
+        out[i] = stamp.timestamp()
+    return out
 
 
 def _first_duplicate(keys: np.ndarray) -> int | None:

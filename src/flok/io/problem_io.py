@@ -9,7 +9,7 @@ from flok.allocation import Allocation
 from flok.errors import InputError
 from flok.io.table import read_csv
 from flok.io.writers import Outputs, assignments_table, write_json, write_table_csv
-from flok.model import Options, Problem
+from flok.model import Options, Problem, Quota
 
 
 def read_problem(
@@ -35,6 +35,73 @@ def read_problem(
     return Problem.from_tables(
         read_csv(opportunities), read_csv(preferences), read_csv(participants) if participants else None, opts
     )
+
+
+def read_pairs(path: Path) -> tuple[tuple[str, str], ...]:
+    """A CSV of (participant_id, opportunity_id) pairs: forbidden or forced assignments."""
+    table = read_csv(path)
+    pids, oids = table.ids("participant_id").to_pylist(), table.ids("opportunity_id").to_pylist()
+    return tuple(zip(pids, oids, strict=True))
+
+
+def read_quotas(path: Path) -> tuple[Quota, ...]:
+    """quotas.csv: opportunity_id (empty or * = every one), attribute, value, min, max, max_share."""
+    table = read_csv(path)
+    table.require("attribute", "value")
+    records: list[dict[str, Any]] = []
+    cols = {c: table.text(c).to_pylist() for c in ("opportunity_id", "attribute", "value")}
+    nums = {c: table.floats(c, default=float("nan")) for c in ("min", "max", "max_share")}
+    for i in range(table.num_rows):
+        rec: dict[str, Any] = {
+            "attribute": cols["attribute"][i],
+            "value": cols["value"][i],
+            "opportunity": cols["opportunity_id"][i],
+        }
+        for c in ("min", "max"):
+            v = nums[c][i]
+            if v == v:
+                if v != int(v) or v < 0:
+                    raise table.error(i, c, f"must be a whole number ≥ 0, got {v:g}")
+                rec[c] = int(v)
+        if nums["max_share"][i] == nums["max_share"][i]:
+            rec["max_share"] = float(nums["max_share"][i])
+        records.append(rec)
+    try:
+        return Options.from_mapping({"quotas": records}, table.source).quotas
+    except InputError as exc:
+        row = None
+        if exc.field and exc.field.startswith("quotas["):
+            row = table.row(int(exc.field[7:].split("]")[0]) - 1)
+        raise InputError(
+            exc.message,
+            source=table.source,
+            row=row,
+            field=(exc.field or "").split(".")[-1] if "." in (exc.field or "") else None,
+        ) from None
+
+
+def apply_rule_files(
+    problem: Problem, *, forbidden: Path | None = None, forced: Path | None = None, quotas: Path | None = None
+) -> Problem:
+    """Add rules from CSV files, reporting unknown ids with the file and row."""
+    for path, name in ((forbidden, "forbidden"), (forced, "forced")):
+        if path is None:
+            continue
+        pairs = read_pairs(path)
+        try:
+            problem = problem.with_options(**{name: getattr(problem.options, name) + pairs})
+        except InputError as exc:
+            item = exc.message.rsplit("item ", 1)
+            row = int(item[1]) + 1 - len(getattr(problem.options, name)) if len(item) == 2 else None
+            raise InputError(
+                exc.message.split(" in item")[0],
+                source=path.name,
+                row=row,
+                field="participant_id" if "participant" in exc.message else "opportunity_id",
+            ) from None
+    if quotas is not None:
+        problem = problem.with_options(quotas=problem.options.quotas + read_quotas(quotas))
+    return problem
 
 
 def write_allocation(

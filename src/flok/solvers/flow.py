@@ -1,12 +1,16 @@
 """The min-cost-flow strategy (OR-Tools SimpleMinCostFlow), built and read back in bulk.
 
-Ranked mode uses the fastest formulation measured here: participants are supply nodes (+1),
-opportunities demand nodes (−capacity), one arc per ranked pair with cost = rank, and
-``solve_max_flow_with_min_cost`` — exactly "most seats, then lowest total rank", with no
-source, sink, dummy node or big-M penalty. ``fill_unlisted`` routes every participant
-through one hub node (participant → hub at max_rank + 2, hub → each opportunity), which is
-exact and avoids one arc per unranked pair. Score mode maximizes total score: a sink node
-lets a participant stay unseated at cost 0 when ``allow_unassigned`` is true.
+Ranked mode uses the fastest formulation measured here: participants are supply nodes
+(+max_seats), opportunities demand nodes (−capacity), one arc per ranked pair with cost =
+rank, and ``solve_max_flow_with_min_cost`` — exactly "most seats, then lowest total rank",
+with no source, sink, dummy node or big-M penalty. ``fill_unlisted`` routes every
+participant through one hub node (participant → hub at max_rank + 2, hub → each
+opportunity), exact and far smaller than one arc per unranked pair. Score mode maximizes
+total score: a sink node lets a participant stay unseated at cost 0.
+
+Fairness objectives stay on the flow where it is exact: ``maximin`` by searching the
+smallest rank threshold that still seats as many as possible; ``lexicographic`` by level
+weights when they fit in 64-bit costs (otherwise ``auto`` hands it to CP-SAT).
 """
 
 from __future__ import annotations
@@ -19,43 +23,23 @@ from ortools.graph.python import min_cost_flow
 from flok.errors import SolverError
 from flok.model import Problem
 from flok.solvers.base import Progress, ProgressCallback, SolveResult, register
+from flok.solvers.costs import Arcs, build_arcs, level_weights, tie_break
 from flok.solvers.diagnose import shortfall_error
 
-# Scores are scaled to integers with this resolution unless they already are integers.
-SCORE_RESOLUTION = 1_000_000
-_INT_SAFE = 2**62
+
+def _seat_units(problem: Problem) -> int:
+    return int(min(problem.seats_allowed().sum(), problem.capacity.sum()))
 
 
-def score_costs(score: np.ndarray) -> tuple[np.ndarray, float]:
-    """Integer costs (negated, scaled scores) and the scale used."""
-    if score.size == 0:
-        return np.zeros(0, dtype=np.int64), 1.0
-    top = float(np.abs(score).max())
-    if np.all(score == np.round(score)) and top <= SCORE_RESOLUTION * 10:
-        scale = 1.0
-    else:
-        scale = SCORE_RESOLUTION / top if top > 0 else 1.0
-    return -np.round(score * scale).astype(np.int64), scale
-
-
-def tie_break(costs: list[np.ndarray], n: int, seed: int) -> list[np.ndarray]:
-    """Perturb costs so a seeded lottery picks among the equal-cost optima, exactly.
-
-    Each cost c becomes c·M + ε with 0 ≤ ε < K and M > n·(K−1): the total perturbation of
-    any allocation (one unit leaves each participant) stays below M, so allocations keep
-    their order by original cost and only ties are reordered. The other arcs cost 0.
-    """
-    rng = np.random.default_rng(seed)
-    top = max((int(np.abs(c).max()) for c in costs if c.size), default=1) + 2
-    k = 1000
-    while k > 2 and (n * (k - 1) + 1) * top * max(n, 1) * 2 >= _INT_SAFE:
-        k //= 2
-    big = n * (k - 1) + 1
-    out = []
-    for c in costs:
-        eps = rng.integers(0, k, size=c.size, dtype=np.int64)
-        out.append(c * big + eps)
-    return out
+def _lexicographic_costs(problem: Problem, arcs: Arcs) -> tuple[np.ndarray, int] | None:
+    levels = int(max(arcs.rank.max(initial=0), problem.unlisted_rank if problem.options.fill_unlisted else 0))
+    weights = level_weights(max(levels, 1), _seat_units(problem) + 1)
+    if weights is None:
+        return None
+    unlisted = (
+        int(weights[min(problem.unlisted_rank, levels + 1) - 1]) if problem.options.fill_unlisted else 0
+    )
+    return weights[arcs.rank - 1], unlisted
 
 
 class FlowStrategy:
@@ -63,86 +47,158 @@ class FlowStrategy:
     priority = 10
 
     def unsupported(self, problem: Problem) -> str | None:
+        rules = problem.side_constraints()
+        if rules:
+            return "the problem has " + ", ".join(rules)
+        opts = problem.options
+        if opts.fill_unlisted and (problem.seats_allowed() > 1).any():
+            return "fill_unlisted with several seats per participant"
+        arcs = build_arcs(problem)
+        costs = [arcs.cost]
+        if opts.objective == "lexicographic":
+            lex = _lexicographic_costs(problem, arcs)
+            if lex is None:
+                return "its lexicographic level weights overflow 64-bit costs at this size"
+            costs = [lex[0]]
+        if opts.seed is not None and tie_break(costs, _seat_units(problem), opts.seed) is None:
+            return "seeded tie-breaking would overflow 64-bit costs"
         return None
 
     def solve(self, problem: Problem, progress: ProgressCallback | None = None) -> SolveResult:
         t0 = perf_counter()
+        opts = problem.options
+        arcs = build_arcs(problem)
+        cost, unlisted = arcs.cost, arcs.unlisted_cost
+        details: dict[str, object] = {}
+        mask = np.ones(arcs.size, dtype=bool)
+        if opts.objective == "lexicographic":
+            lex = _lexicographic_costs(problem, arcs)
+            if lex is None:
+                raise SolverError("lexicographic weights overflow; use the cp_sat strategy")
+            cost, unlisted = lex
+        elif opts.objective == "maximin":
+            mask, worst = self._maximin_threshold(problem, arcs)
+            details["worst_rank"] = worst
+        result = self._solve_network(
+            problem,
+            arcs,
+            cost,
+            unlisted,
+            mask,
+            progress,
+            hub=opts.fill_unlisted
+            and (opts.objective != "maximin" or details.get("worst_rank") == "unlisted"),
+        )
+        result.details.update(details)
+        result.build_seconds = perf_counter() - t0 - result.solve_seconds - result.decode_seconds
+        if not opts.allow_unassigned and np.unique(result.participant).size < problem.n_participants:
+            raise shortfall_error(problem, result.participant, result.opportunity)
+        return result
+
+    def _maximin_threshold(self, problem: Problem, arcs: Arcs) -> tuple[np.ndarray, int | str]:
+        """Smallest worst rank that still seats as many as the unrestricted optimum."""
+        full = self._solve_network(
+            problem,
+            arcs,
+            arcs.cost,
+            arcs.unlisted_cost,
+            np.ones(arcs.size, dtype=bool),
+            None,
+            hub=problem.options.fill_unlisted,
+        )
+        target = full.participant.size
+        thresholds = np.unique(arcs.rank)
+        lo, hi = 0, thresholds.size - 1
+        best: int | None = None
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            trial = self._solve_network(
+                problem, arcs, arcs.cost, 0, arcs.rank <= thresholds[mid], None, hub=False
+            )
+            if trial.participant.size == target:
+                best, hi = mid, mid - 1
+            else:
+                lo = mid + 1
+        if best is None:  # only unlisted seats reach the full count
+            return np.ones(arcs.size, dtype=bool), "unlisted"
+        return arcs.rank <= thresholds[best], int(thresholds[best])
+
+    def _solve_network(
+        self,
+        problem: Problem,
+        arcs: Arcs,
+        cost: np.ndarray,
+        unlisted_cost: int,
+        mask: np.ndarray,
+        progress: ProgressCallback | None,
+        *,
+        hub: bool,
+    ) -> SolveResult:
+        t0 = perf_counter()
         n, m = problem.n_participants, problem.n_opportunities
         opts = problem.options
-        acc = problem.acceptable()
-        pp = problem.pref_participant[acc]
-        po = problem.pref_opportunity[acc]
-        if problem.rank is not None:
-            base = problem.rank[acc].astype(np.int64)
-        else:
-            assert problem.score is not None
-            base, _ = score_costs(problem.score[acc])
-
-        hub = n + m
-        sink = n + m + 1
-        tails = [pp]
-        heads = [po + n]
-        caps = [np.ones(pp.size, dtype=np.int64)]
-        costs = [base]
+        seats = problem.seats_allowed()
+        pp, po, base = arcs.participant[mask], arcs.opportunity[mask], cost[mask]
+        hub_node, sink = n + m, n + m + 1
         everyone = np.arange(n, dtype=np.int64)
         opp_nodes = np.arange(m, dtype=np.int64) + n
-        if opts.fill_unlisted:
-            tails += [everyone, np.full(m, hub, dtype=np.int64)]
-            heads += [np.full(n, hub, dtype=np.int64), opp_nodes]
-            caps += [np.ones(n, dtype=np.int64), problem.capacity]
-            costs += [np.full(n, problem.unlisted_rank, dtype=np.int64), np.zeros(m, dtype=np.int64)]
-        optional_seats = problem.score is not None and opts.allow_unassigned
-        if optional_seats:
+        tails, heads, caps, costs = [pp], [po + n], [np.ones(pp.size, dtype=np.int64)], [base]
+        leaving = [0]
+        if hub:
+            leaving.append(len(tails))
+            tails += [everyone, np.full(m, hub_node, dtype=np.int64)]
+            heads += [np.full(n, hub_node, dtype=np.int64), opp_nodes]
+            caps += [seats, problem.capacity]
+            costs += [np.full(n, unlisted_cost, dtype=np.int64), np.zeros(m, dtype=np.int64)]
+        optional = problem.score is not None and opts.allow_unassigned and opts.objective == "sum"
+        if optional:
+            leaving.append(len(tails) + 1)
             tails += [opp_nodes, everyone]
             heads += [np.full(m, sink, dtype=np.int64), np.full(n, sink, dtype=np.int64)]
-            caps += [problem.capacity, np.ones(n, dtype=np.int64)]
+            caps += [problem.capacity, seats]
             costs += [np.zeros(m, dtype=np.int64), np.zeros(n, dtype=np.int64)]
         if opts.seed is not None:
-            # Only arcs that leave a participant carry a choice worth randomizing.
-            leaving = [i for i, t in enumerate(tails) if t is pp or t is everyone]
-            perturbed = tie_break([costs[i] for i in leaving], n, opts.seed)
+            perturbed = tie_break([costs[i] for i in leaving], _seat_units(problem), opts.seed)
+            if perturbed is None:
+                raise SolverError("seeded tie-breaking would overflow 64-bit costs")
             for i, c in zip(leaving, perturbed, strict=True):
                 costs[i] = c
 
         smcf = min_cost_flow.SimpleMinCostFlow()
-        arcs = smcf.add_arcs_with_capacity_and_unit_cost(
+        all_arcs = smcf.add_arcs_with_capacity_and_unit_cost(
             np.concatenate(tails), np.concatenate(heads), np.concatenate(caps), np.concatenate(costs)
         )
-        nodes = np.arange(n + m + 2, dtype=np.int64)
         supply = np.zeros(n + m + 2, dtype=np.int64)
-        supply[:n] = 1
-        if optional_seats:
-            supply[sink] = -n
+        supply[:n] = seats
+        if optional:
+            supply[sink] = -int(seats.sum())
         else:
             supply[n : n + m] = -problem.capacity
-        smcf.set_nodes_supplies(nodes, supply)
+        smcf.set_nodes_supplies(np.arange(n + m + 2, dtype=np.int64), supply)
         t1 = perf_counter()
         if progress:
             progress(Progress("solving min-cost flow", fraction=0.0, seconds=t1 - t0))
-        status = smcf.solve() if optional_seats else smcf.solve_max_flow_with_min_cost()
+        status = smcf.solve() if optional else smcf.solve_max_flow_with_min_cost()
         t2 = perf_counter()
         if status != smcf.OPTIMAL:
             raise SolverError(f"min-cost flow ended with status {status.name}")
 
         e = pp.size
-        flows = smcf.flows(arcs[:e])
-        chosen = flows > 0
-        part = pp[chosen]
-        opp = po[chosen]
-        if opts.fill_unlisted:
-            via_hub = np.flatnonzero(smcf.flows(arcs[e : e + n]) > 0)
-            hub_opp = np.repeat(np.arange(m, dtype=np.int64), smcf.flows(arcs[e + n : e + n + m]))
+        chosen = smcf.flows(all_arcs[:e]) > 0
+        part, opp = pp[chosen], po[chosen]
+        if hub:
+            hub_flow = smcf.flows(all_arcs[e : e + n])
+            via_hub = np.repeat(everyone, hub_flow)
+            hub_opp = np.repeat(np.arange(m, dtype=np.int64), smcf.flows(all_arcs[e + n : e + n + m]))
             if opts.seed is not None:
                 np.random.default_rng(opts.seed + 1).shuffle(hub_opp)
             part = np.concatenate([part, via_hub])
             opp = np.concatenate([opp, hub_opp])
-        order = np.argsort(part, kind="stable")
+        order = np.lexsort((opp, part))
         part, opp = part[order], opp[order]
         t3 = perf_counter()
         if progress:
             progress(Progress("min-cost flow solved", fraction=1.0, seconds=t3 - t0))
-        if not opts.allow_unassigned and part.size < n:
-            raise shortfall_error(problem, part, opp)
         return SolveResult(
             participant=part,
             opportunity=opp,

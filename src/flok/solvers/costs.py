@@ -1,0 +1,113 @@
+"""Arcs and integer costs shared by every strategy, so all of them optimize the same thing.
+
+Ranked mode: cost = (rank + penalty)·unit; score mode: cost = −(score − penalty)·unit, with
+``unit`` scaling fractional values to integers. Forbidden pairs and pairs below ``min_score``
+have no arc at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from flok.model import Problem
+
+SCORE_RESOLUTION = 1_000_000
+PENALTY_RESOLUTION = 100
+INT_SAFE = 2**62
+
+
+@dataclass(frozen=True)
+class Arcs:
+    row: np.ndarray  # index into the problem's preferences
+    participant: np.ndarray
+    opportunity: np.ndarray
+    rank: np.ndarray  # the stated rank (ranked mode) or rank by score (score mode)
+    cost: np.ndarray  # int64, minimized
+    unit: float  # cost units per rank (or per score point)
+    unlisted_cost: int  # cost of an unlisted seat under fill_unlisted
+
+    @property
+    def size(self) -> int:
+        return int(self.row.size)
+
+
+def _score_unit(values: np.ndarray) -> float:
+    top = float(np.abs(values).max()) if values.size else 0.0
+    if np.all(values == np.round(values)) and top <= SCORE_RESOLUTION * 10:
+        return 1.0
+    return SCORE_RESOLUTION / top if top > 0 else 1.0
+
+
+def score_ranks(problem: Problem) -> np.ndarray:
+    """Each preference's place in its participant's list by descending score (1 = best)."""
+    assert problem.score is not None
+    order = np.lexsort((-problem.score, problem.pref_participant))
+    p_sorted = problem.pref_participant[order]
+    starts = np.searchsorted(p_sorted, p_sorted, side="left")
+    ranks = np.empty(order.size, dtype=np.int64)
+    ranks[order] = np.arange(order.size) - starts + 1
+    return ranks
+
+
+def build_arcs(problem: Problem) -> Arcs:
+    keep = problem.acceptable()
+    if problem.options.forbidden:
+        bad = problem.pair_indices(problem.options.forbidden, "forbidden")
+        m = max(problem.n_opportunities, 1)
+        keys = problem.pref_participant * m + problem.pref_opportunity
+        keep &= ~np.isin(keys, bad[:, 0] * m + bad[:, 1])
+    row = np.flatnonzero(keep)
+    penalty = problem.penalty[row] if problem.penalty is not None else np.zeros(row.size)
+    if problem.rank is not None:
+        rank = problem.rank[row]
+        unit = 1.0 if np.all(penalty == np.round(penalty)) else float(PENALTY_RESOLUTION)
+        cost = rank * int(unit) + np.round(penalty * unit).astype(np.int64)
+        unlisted = problem.unlisted_rank * int(unit)
+    else:
+        rank = score_ranks(problem)[row]
+        value = problem.score[row] - penalty  # type: ignore[index]
+        unit = _score_unit(value)
+        cost = -np.round(value * unit).astype(np.int64)
+        unlisted = 0
+    return Arcs(
+        row=row,
+        participant=problem.pref_participant[row],
+        opportunity=problem.pref_opportunity[row],
+        rank=rank.astype(np.int64),
+        cost=cost.astype(np.int64),
+        unit=float(unit),
+        unlisted_cost=int(unlisted),
+    )
+
+
+def level_weights(levels: int, base: int) -> np.ndarray | None:
+    """Costs c(r) = Σ_{k<r} base^(levels−k) for r = 1..levels+1, or None when they overflow.
+
+    With base above the largest possible count, minimizing Σ c(rank) minimizes the number of
+    seats worse than 1st choice, then worse than 2nd, and so on (lexicographic).
+    """
+    out = [0]
+    for r in range(2, levels + 2):
+        out.append(out[-1] + base ** (levels - (r - 1)))
+    return np.array(out, dtype=np.int64) if out[-1] * base * 4 < INT_SAFE // 1024 else None
+
+
+def tie_break(costs: list[np.ndarray], units: int, seed: int) -> list[np.ndarray] | None:
+    """Perturb costs so a seeded lottery picks among the equal-cost optima, exactly.
+
+    Each cost c becomes c·M + ε with 0 ≤ ε < K and M > units·(K−1): the total perturbation
+    of any allocation (``units`` = most seats that can leave participants) stays below M, so
+    allocations keep their order by original cost and only ties are reordered. None when
+    the perturbed costs would overflow.
+    """
+    rng = np.random.default_rng(seed)
+    top = max((int(np.abs(c).max()) for c in costs if c.size), default=1) + 2
+    k = 1000
+    while k > 2 and (units * (k - 1) + 1) * top * max(units, 1) * 2 >= INT_SAFE:
+        k //= 2
+    big = units * (k - 1) + 1
+    if big * top * max(units, 1) * 2 >= INT_SAFE:
+        return None
+    return [c * big + rng.integers(0, k, size=c.size, dtype=np.int64) for c in costs]
