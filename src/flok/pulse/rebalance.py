@@ -41,7 +41,7 @@ class RebalanceConfig:
 
 @dataclass(frozen=True)
 class Candidates:
-    """Eligible pairs kept for the solve, in participant order (``score`` is ``S_adj``)."""
+    """Eligible pairs kept for the solve, sorted by (participant, opportunity); ``score`` is ``S_adj``."""
 
     participant: np.ndarray
     opportunity: np.ndarray
@@ -85,6 +85,8 @@ def candidates(scorer: FitScorer, market: Market, config: RebalanceConfig | None
         keep = np.flatnonzero(~fit.too_far & ~fit.unavailable & (s_adj >= cfg.min_score))
         if cfg.top_k is not None and cfg.top_k < m:
             keep = keep[_best_per_row(local[keep], s_adj[keep], cfg.top_k)]
+        # (participant, opportunity) order: the engine's own sorts then run on sorted input.
+        keep = keep[np.argsort(local[keep] * max(m, 1) + oi[keep], kind="stable")]
         parts.append((pi[keep], oi[keep], fit.score[keep], s_adj[keep]))
     if not parts:
         empty = np.zeros(0)

@@ -1,0 +1,49 @@
+"""Metrics against small hand-worked examples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from flok import metrics
+
+H = 3600.0
+
+
+def test_fill_rate_caps_each_opportunity_at_its_capacity() -> None:
+    assert metrics.fill_rate(np.array([5, 1, 0]), np.array([4, 2, 2])) == pytest.approx(5 / 8)
+    assert metrics.fill_rate(np.array([0]), np.array([0])) is None
+
+
+def test_oversubscription_first_come_first_served() -> None:
+    # capacity 2 at opportunity 0: its third attempt finds it full; opportunity 1 has room.
+    assert metrics.oversubscription_rate(np.array([0, 1, 0, 0]), np.array([2, 5])) == pytest.approx(1 / 4)
+    assert metrics.oversubscription_rate(np.array([0, 0]), np.array([0])) == 1.0
+    assert metrics.oversubscription_rate(np.array([], dtype=int), np.array([1])) is None
+
+
+def test_inclusion_gap_and_matched_share() -> None:
+    matched = np.array([1, 1, 1, 0, 0], dtype=bool)
+    first = np.array([0, 0, 1, 1, 0], dtype=bool)
+    assert metrics.matched_share(matched) == pytest.approx(0.6)
+    assert metrics.inclusion_gap(matched, first) == pytest.approx(0.5 - 0.6)
+    assert metrics.inclusion_gap(matched, np.zeros(5, dtype=bool)) is None
+
+
+def test_time_to_first_and_within_24h() -> None:
+    joined = np.zeros(11)
+    first = np.array([*range(1, 11), np.nan]) * H
+    got = metrics.time_to_first(joined, first)
+    assert got == {"median_hours": pytest.approx(5.5), "p90_hours": pytest.approx(9.1), "count": 10}
+    first_match = np.array([2 * H, 30 * H, np.nan])
+    assert metrics.matched_within(np.array([0.0, 0.0, 0.0]), first_match, 24) == pytest.approx(1 / 3)
+    # a participant without a join time is left out of the denominator
+    assert metrics.matched_within(np.array([0.0, np.nan]), np.array([1 * H, 1 * H])) == 1.0
+
+
+def test_gini_extremes() -> None:
+    assert metrics.gini(np.array([3, 3, 3, 3])) == pytest.approx(0.0)
+    assert metrics.gini(np.array([0, 0, 0, 12])) == pytest.approx(3 / 4)
+    assert metrics.gini(np.array([0, 0])) is None
+    with pytest.raises(ValueError):
+        metrics.gini(np.array([-1, 2]))
