@@ -55,7 +55,11 @@ def test_ingest_matches_the_sum_and_honours_until() -> None:
     cut = 30 * H
     state = ingest(opp, w, t, 5, tau_seconds=TAU, until=cut)
     expected = [
-        sum(wi * math.exp(-(cut - ti) / TAU) for oi, wi, ti in zip(opp, w, t, strict=True) if oi == o and ti <= cut)
+        sum(
+            wi * math.exp(-(cut - ti) / TAU)
+            for oi, wi, ti in zip(opp, w, t, strict=True)
+            if oi == o and ti <= cut
+        )
         for o in range(5)
     ]
     assert state.at(cut) == pytest.approx(expected, abs=1e-9)
@@ -100,7 +104,9 @@ def test_ingest_counts_each_event_id_once_in_any_order(
     rows = [(*evs[i], ids[i]) for i in [*range(len(evs)), *again]]
     rows = [rows[i] for i in np.random.default_rng(seed).permutation(len(rows))]
     opp, w, t, eid = zip(*rows, strict=True)
-    state = ingest(np.array(opp), np.array(w), np.array(t), 3, tau_seconds=TAU, event_ids=np.array(eid, dtype=object))
+    state = ingest(
+        np.array(opp), np.array(w), np.array(t), 3, tau_seconds=TAU, event_ids=np.array(eid, dtype=object)
+    )
     assert state.at(100 * H) == pytest.approx(_closed_form(evs, 100 * H), abs=1e-9)
 
 

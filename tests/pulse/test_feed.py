@@ -1,0 +1,75 @@
+"""Feed order (eligible by S_adj, then ineligible by soonest start) and the codes of ineligible ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from flok.pulse import Events, FitConfig, FitScorer, Opportunities, Participants, feed, market
+
+from .builders import at, north
+
+
+def _world() -> tuple[FitScorer, Events]:
+    # me: available 18–22 on day 0, at lat 52.0, likes music and jazz
+    opps = Opportunities.build(
+        ["best", "good", "far", "late", "full", "mine", "far_late"],
+        [5, 5, 5, 5, 1, 5, 5],
+        title=["Best", "Good", "Far", "Late", "Full", "Mine", "Far and late"],
+        start=[at(19), at(19), at(20), at(23), at(19), at(18.5), at(18)],
+        end=[at(21), at(21), at(21), at(24), at(20), at(19.5), at(26)],
+        lat=[north(1), north(8), north(40), north(1), north(1), north(1), north(60)],
+        lon=[4.9] * 7,
+        tags=[["music", "jazz"], ["music"], ["music"], ["jazz"], ["jazz"], ["music"], []],
+    )
+    people = Participants.build(
+        ["me", "other"],
+        interests=[["music", "jazz"], ["chess"]],
+        lat=[north(0), north(0)],
+        lon=[4.9, 4.9],
+        availability=[[(at(18), at(22))], []],
+    )
+    events = Events.build(
+        opps,
+        participant_id=["other", "me", "x"],
+        opportunity_id=["full", "mine", "best"],
+        action=["accepted", "accepted", "clicked"],
+        at=[at(1), at(2), at(3)],
+    )
+    return FitScorer(people, opps, FitConfig(max_km=25)), events
+
+
+def test_feed_orders_eligible_by_adjusted_score_then_ineligible_by_start() -> None:
+    scorer, events = _world()
+    items = feed("me", scorer, market(scorer.opportunities, events))
+    assert [i.opportunity_id for i in items] == ["best", "good", "far_late", "mine", "full", "far", "late"]
+    eligible = [i for i in items if i.eligible]
+    assert [i.opportunity_id for i in eligible] == ["best", "good"]
+    assert eligible[0].score >= eligible[1].score
+    assert all(not i.codes and not i.why_not for i in eligible)
+    assert eligible[0].reasons[0] == "shares 2 interests (jazz, music)"
+
+
+def test_feed_codes_and_texts() -> None:
+    scorer, events = _world()
+    by_id = {i.opportunity_id: i for i in feed(0, scorer, market(scorer.opportunities, events))}
+    assert by_id["far"].codes == ["TOO_FAR"]
+    assert by_id["far"].why_not == ["40.0 km away, beyond your 25 km"]
+    assert by_id["late"].codes == ["NOT_IN_AVAILABILITY"]
+    assert by_id["full"].codes == ["FULL"] and by_id["full"].labels == ["Full"]
+    assert by_id["mine"].codes == ["ALREADY_ATTENDING"]
+    assert by_id["far_late"].codes == ["TOO_FAR", "NOT_IN_AVAILABILITY"]
+    assert by_id["far_late"].why_not[1] == "only 50% of it is in your availability"
+    for item in by_id.values():
+        assert len(item.codes) == len(item.why_not)
+        assert item.eligible == (not item.codes)
+
+
+def test_feed_adjusted_score_follows_pulse() -> None:
+    scorer, events = _world()
+    state = market(scorer.opportunities, events)
+    items = feed("me", scorer, state)
+    for item in items:
+        o = list(scorer.opportunities.ids).index(item.opportunity_id)
+        assert item.score == pytest.approx(item.fit - 0.004 * (state.pulse[o] - 50))
+    assert np.isclose(state.pulse[1], 50.0)  # no events on "good"
