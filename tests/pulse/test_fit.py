@@ -13,6 +13,7 @@ from flok.pulse import (
     FitConfig,
     FitScorer,
     Opportunities,
+    PairFit,
     Participants,
     RebalanceConfig,
     RsvpModel,
@@ -49,7 +50,7 @@ def _one(
     start: float | None = 19.0,
     end: float | None = 21.0,
     config: FitConfig | None = None,
-) -> tuple[FitScorer, object]:
+) -> tuple[FitScorer, PairFit]:
     opps = Opportunities.build(
         ["o"],
         [10],

@@ -12,6 +12,7 @@ from flok.pulse import (
     Events,
     FitConfig,
     FitScorer,
+    Market,
     Opportunities,
     Participants,
     RebalanceConfig,
@@ -104,7 +105,7 @@ def test_top_k_cut_keeps_feasibility_and_costs_little_here() -> None:
     _check_feasible(cut, _values(scorer, state, 0.0), state.remaining)
 
 
-def _scenario(hot_clicks: int) -> tuple[FitScorer, object]:
+def _scenario(hot_clicks: int) -> tuple[FitScorer, Market]:
     opps = Opportunities.build(
         ["hot", "alt"],
         [10, 10],
