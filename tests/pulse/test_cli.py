@@ -1,0 +1,214 @@
+"""``flok pulse`` and ``flok rebalance`` end to end, and every bad-input case (exit 2, one line, no file)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flok.cli.main import app
+
+runner = CliRunner()
+
+OPPS = """opportunity_id,capacity,title,start,end,lat,lon,tags
+jazz,4,Jazz night,2026-11-23T19:00+00:00,2026-11-23T21:00+00:00,52.3702,4.8952,music;jazz
+choir,6,Open choir,2026-11-23T19:00+01:00,2026-11-23T21:00+01:00,52.3600,4.8850,music; Singing
+online,0,Webinar,,,,,tech
+"""
+PEOPLE = """participant_id,interests,lat,lon,availability,first_timer,joined_at
+ana,music;jazz,52.371,4.896,2026-11-23T18:00+00:00/2026-11-23T23:00+00:00,false,2026-11-20T10:00+00:00
+ben,singing,52.365,4.890,2026-11-23T17:00+00:00/2026-11-23T23:00+00:00;2026-11-24T06:00Z/2026-11-24T09:00Z,true,
+cai,chess,,,,,
+"""
+EVENTS = """event_id,participant_id,opportunity_id,action,at
+e1,x1,jazz,accepted,2026-11-23T08:00+00:00
+e2,x2,jazz,clicked,2026-11-23T14:00+00:00
+e2,x2,jazz,clicked,2026-11-23T14:00+00:00
+e3,ana,choir,declined,2026-11-23T20:00+00:00
+e4,x3,jazz,shown,2026-11-23T20:00+00:00
+"""
+TAU = 12 * 3600
+
+
+def _files(tmp: Path, opps: str = OPPS, people: str = PEOPLE, events: str = EVENTS) -> dict[str, Path]:
+    paths = {
+        "opps": tmp / "opportunities.csv",
+        "people": tmp / "participants.csv",
+        "events": tmp / "events.csv",
+    }
+    for key, text in (("opps", opps), ("people", people), ("events", events)):
+        paths[key].write_text(text, encoding="utf-8")
+    return paths
+
+
+def _pulse(tmp: Path, *extra: str, **texts: str):
+    f = _files(tmp, **texts)
+    args = [
+        "pulse",
+        "--opportunities",
+        str(f["opps"]),
+        "--events",
+        str(f["events"]),
+        "--out",
+        str(tmp / "pulse.csv"),
+    ]
+    return runner.invoke(app, [*args, *extra])
+
+
+def _rebalance(tmp: Path, *extra: str, **texts: str):
+    f = _files(tmp, **texts)
+    args = [
+        "rebalance",
+        "--opportunities",
+        str(f["opps"]),
+        "--participants",
+        str(f["people"]),
+        "--events",
+        str(f["events"]),
+        "--out",
+        str(tmp / "assignments.csv"),
+        "--report",
+        str(tmp / "report.json"),
+    ]
+    return runner.invoke(app, [*args, *extra])
+
+
+def test_pulse_writes_demand_at_the_latest_event(tmp_path: Path) -> None:
+    result = _pulse(tmp_path)
+    assert result.exit_code == 0, result.output
+    rows = {r["opportunity_id"]: r for r in csv.DictReader((tmp_path / "pulse.csv").open())}
+    assert list(rows) == ["jazz", "choir", "online"]
+    # read at 20:00: +1 from 08:00 (12 h old), +0.2 from 14:00 (6 h old; its repeat ignored)
+    jazz = math.exp(-1) + 0.2 * math.exp(-0.5)
+    assert float(rows["jazz"]["demand"]) == pytest.approx(jazz, abs=1e-6)
+    assert float(rows["jazz"]["pulse"]) == pytest.approx(100 / (1 + math.exp(-jazz / 20)), abs=1e-4)
+    assert float(rows["choir"]["demand"]) == pytest.approx(-0.5)
+    assert float(rows["online"]["pulse"]) == 100.0  # capacity 0: full
+
+
+def test_pulse_at_a_given_time_with_other_tau_and_k(tmp_path: Path) -> None:
+    result = _pulse(tmp_path, "--at", "2026-11-23T15:00:00+01:00", "--tau-hours", "6", "--k", "2")
+    assert result.exit_code == 0, result.output
+    rows = {r["opportunity_id"]: r for r in csv.DictReader((tmp_path / "pulse.csv").open())}
+    jazz = math.exp(-6 / 6) + 0.2 * math.exp(-0 / 6)  # 14:00 UTC: 6 h after the accept, at the click
+    assert float(rows["jazz"]["demand"]) == pytest.approx(jazz, abs=1e-6)
+    assert float(rows["jazz"]["pulse"]) == pytest.approx(100 / (1 + math.exp(-jazz / 8)), abs=1e-4)
+    assert float(rows["choir"]["demand"]) == 0.0  # the decline comes later
+
+
+def test_rebalance_writes_a_row_per_participant_and_a_report(tmp_path: Path) -> None:
+    # cai shares nothing and has no place or times: S = 0.3·0.5 + 0.2·1 = 0.35, below the floor
+    result = _rebalance(tmp_path, "--min-score", "0.4")
+    assert result.exit_code == 0, result.output
+    assert "Recommended seats to 2 of 3 participants" in result.stdout
+    rows = {r["participant_id"]: r for r in csv.DictReader((tmp_path / "assignments.csv").open())}
+    assert rows["ana"]["opportunity_id"] == "jazz"
+    assert "shares 2 interests (jazz, music)" in rows["ana"]["reasons"]
+    # choir is 18:00–20:00 UTC: inside ben's first window
+    assert rows["ben"]["opportunity_id"] == "choir"
+    assert rows["cai"]["opportunity_id"] == "" and rows["cai"]["score"] == ""
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["recommended"] == 2
+    assert report["fill_rate_before"] == pytest.approx(1 / 10)
+    assert report["fill_rate_after"] == pytest.approx(3 / 10)
+    assert report["oversubscription_rate"] == 0.0
+
+
+def test_rebalance_to_stdout(tmp_path: Path) -> None:
+    result = _rebalance(tmp_path, "--out", "-")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith('"participant_id"') or result.stdout.startswith("participant_id")
+    assert "Recommended" in result.stderr
+
+
+def _replace(text: str, old: str, new: str) -> str:
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+BAD = [
+    (
+        "events",
+        _replace(EVENTS, "2026-11-23T14:00+00:00", "2026-11-23T14:00"),
+        "events.csv, row 3, field 'at'",
+    ),
+    ("events", _replace(EVENTS, "clicked", "liked"), "events.csv, row 3, field 'action'"),
+    ("events", _replace(EVENTS, "x3,jazz", "x3,salsa"), "events.csv, row 6, field 'opportunity_id'"),
+    ("events", EVENTS.replace(",at\n", ",when\n"), "events.csv, row 1, field 'at'"),
+    ("events", _replace(EVENTS, "e1,x1,", "e1,,"), "events.csv, row 2, field 'participant_id'"),
+    ("events", "event_id,participant_id,opportunity_id,action,at\n", "events.csv, row 2"),
+    ("opps", _replace(OPPS, "choir,6", "choir,-1"), "opportunities.csv, row 3, field 'capacity'"),
+    ("opps", _replace(OPPS, "choir,6", "jazz,6"), "opportunities.csv, row 3, field 'opportunity_id'"),
+    ("opps", _replace(OPPS, "2026-11-23T19:00+00:00", "tonight"), "opportunities.csv, row 2, field 'start'"),
+    (
+        "opps",
+        _replace(OPPS, "2026-11-23T21:00+01:00", "2026-11-23T17:00+01:00"),
+        "opportunities.csv, row 3, field 'end'",
+    ),
+    ("opps", _replace(OPPS, "52.3600", "152.36"), "opportunities.csv, row 3, field 'lat'"),
+    ("opps", _replace(OPPS, "52.3600,4.8850", "52.3600,"), "opportunities.csv, row 3, field 'lon'"),
+    ("opps", OPPS.replace("capacity", "seats"), "opportunities.csv, row 1, field 'capacity'"),
+]
+BAD_PEOPLE = [
+    (
+        _replace(PEOPLE, "/2026-11-23T23:00+00:00,false", "-2026-11-23T23:00+00:00,false"),
+        "row 2, field 'availability'",
+    ),
+    (_replace(PEOPLE, "2026-11-24T06:00Z", "2026-11-24T06:00"), "row 3, field 'availability'"),
+    (
+        _replace(PEOPLE, "2026-11-24T06:00Z/2026-11-24T09:00Z", "2026-11-24T09:00Z/2026-11-24T06:00Z"),
+        "row 3, field 'availability'",
+    ),
+    (_replace(PEOPLE, ",true,", ",maybe,"), "row 3, field 'first_timer'"),
+    (_replace(PEOPLE, "2026-11-20T10:00+00:00", "2026-11-20"), "row 2, field 'joined_at'"),
+    (_replace(PEOPLE, "cai,", "ana,"), "row 4, field 'participant_id'"),
+]
+
+
+def _assert_one_line_and_nothing_written(result, where: str, tmp: Path) -> None:
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert where in lines[0]
+    leftovers = {p.name for p in tmp.iterdir()} - {"opportunities.csv", "participants.csv", "events.csv"}
+    assert not leftovers
+
+
+@pytest.mark.parametrize(("which", "text", "where"), BAD)
+def test_pulse_bad_input(tmp_path: Path, which: str, text: str, where: str) -> None:
+    result = _pulse(tmp_path, **{which: text})
+    _assert_one_line_and_nothing_written(result, where, tmp_path)
+
+
+@pytest.mark.parametrize(("which", "text", "where"), BAD[:3] + BAD[6:9])
+def test_rebalance_bad_input_in_shared_files(tmp_path: Path, which: str, text: str, where: str) -> None:
+    _assert_one_line_and_nothing_written(_rebalance(tmp_path, **{which: text}), where, tmp_path)
+
+
+@pytest.mark.parametrize(("text", "where"), BAD_PEOPLE)
+def test_rebalance_bad_participants(tmp_path: Path, text: str, where: str) -> None:
+    result = _rebalance(tmp_path, people=text)
+    _assert_one_line_and_nothing_written(result, f"participants.csv, {where}", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("args", "where"),
+    [
+        (["--at", "2026-11-23 15:00"], "--at"),
+        (["--tau-hours", "0"], "--tau-hours"),
+        (["--k", "-1"], "--k"),
+    ],
+)
+def test_bad_options(tmp_path: Path, args: list[str], where: str) -> None:
+    _assert_one_line_and_nothing_written(_pulse(tmp_path, *args), where, tmp_path)
+
+
+def test_rebalance_bad_model_file(tmp_path: Path) -> None:
+    (tmp_path / "model.json").write_text('{"features": ["interest"], "coef": [1], "intercept": 0}')
+    result = _rebalance(tmp_path, "--model", str(tmp_path / "model.json"))
+    assert result.exit_code == 2 and "model.json" in result.stderr
+    assert not (tmp_path / "assignments.csv").exists()
