@@ -171,8 +171,8 @@ def flok_process(*args: str, env: dict[str, str] | None = None) -> Iterator[subp
     proc = subprocess.Popen(
         [sys.executable, "-m", "flok.cli.main", *args],
         env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stdout=subprocess.DEVNULL,  # never a pipe: an unread pipe would block a chatty server
+        stderr=subprocess.DEVNULL,
     )
     try:
         yield proc

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from flok.errors import FlokError, InfeasibleError, InputError
@@ -96,6 +97,13 @@ def install(app: FastAPI) -> None:
         if exc.headers:
             response.headers.update(exc.headers)
         return response
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        # PostgreSQL refuses some text SQLite accepts (a NUL character); the request is bad, not us.
+        return _json(
+            422, "INVALID_INPUT", "a value cannot be stored (for example, it contains a NUL character)"
+        )
 
     @app.exception_handler(Exception)
     async def _crash(_: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - defects

@@ -6,14 +6,15 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from flok.pulse import ACTIONS
 
 Ident = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
 Lat = Annotated[float, Field(ge=-90, le=90)]
 Lon = Annotated[float, Field(ge=-180, le=180)]
-Tag = Annotated[str, Field(min_length=1, max_length=100)]
+Tag = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00]+$")]
+Title = Annotated[str, Field(max_length=500, pattern=r"^[^\x00]*$")]
 
 
 class Strict(BaseModel):
@@ -22,7 +23,7 @@ class Strict(BaseModel):
 
 # --- campaigns ------------------------------------------------------------------------------
 class CampaignIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]+$")]
     mode: Literal["rank", "score"] = "rank"
     options: dict[str, Any] = Field(
         default_factory=dict,
@@ -106,7 +107,7 @@ class RunStarted(BaseModel):
 class OpportunityIn(Strict):
     opportunity_id: Ident
     capacity: Annotated[int, Field(ge=0, le=1_000_000)]
-    title: Annotated[str, Field(max_length=500)] | None = None
+    title: Title | None = None
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None
     lat: Lat | None = None
@@ -124,12 +125,19 @@ class OpportunityIn(Strict):
 
 class OpportunityPatch(Strict):
     capacity: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
-    title: Annotated[str, Field(max_length=500)] | None = None
+    title: Title | None = None
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None
     lat: Lat | None = None
     lon: Lon | None = None
     tags: Annotated[list[Tag], Field(max_length=100)] | None = None
+
+    @field_validator("capacity", "tags", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may be left out but not null")
+        return value
 
 
 class OpportunityOut(BaseModel):

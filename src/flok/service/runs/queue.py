@@ -38,8 +38,13 @@ class ThreadQueue:
         self.threads = max(1, threads)
         self._pool: ThreadPoolExecutor | None = None
 
+    def _ensure_pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="flok-run")
+        return self._pool
+
     def start(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="flok-run")
+        self._ensure_pool()
         with self.db.write() as conn:
             failed = runs_repo.fail_interrupted(conn, include_queued=False)
             queued = list(conn.execute(select(runs.c.id).where(runs.c.status == "queued")).scalars())
@@ -49,9 +54,7 @@ class ThreadQueue:
             self.submit(int(run_id))
 
     def submit(self, run_id: int) -> None:
-        if self._pool is None:
-            raise RuntimeError("queue not started")
-        self._pool.submit(self._safe, run_id)
+        self._ensure_pool().submit(self._safe, run_id)
 
     def _safe(self, run_id: int) -> None:
         try:

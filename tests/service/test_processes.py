@@ -1,0 +1,121 @@
+"""Real processes: `flok keys create`, `flok serve` killed mid-run, and two `flok worker`s on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from flok.store.db import Database
+from tests.service.conftest import Api, flok_process, free_port, in_process, wait_healthy
+from tests.service.helpers import OPPS, REGS, allocate, campaign, seats
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flok.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_killed_server_leaves_last_allocation_and_marks_run_failed(sqlite_url: str) -> None:
+    made = cli("keys", "create", "--org", "acme", "--database-url", sqlite_url)
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip()
+    assert key.startswith("flok_")
+    db = Database(sqlite_url)
+    with db.read() as conn:  # stored only as a hash
+        assert (
+            conn.execute(text("SELECT count(*) FROM api_keys WHERE key_hash = :k"), {"k": key}).scalar() == 0
+        )
+    db.dispose()
+
+    def start(delay: float) -> Any:
+        port = free_port()
+        env = {"FLOK_RUN_DELAY_SECONDS": str(delay)}
+        ctx = flok_process("serve", "--port", str(port), "--database-url", sqlite_url, env=env)
+        proc = ctx.__enter__()
+        wait_healthy(port)
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        return ctx, proc, Api(client, key, db)
+
+    ctx, proc, api = start(0.0)
+    cid = campaign(api, OPPS, REGS)
+    assert allocate(api, cid)["status"] == "done"
+    good = seats(api, cid)
+    ctx.__exit__(None, None, None)
+
+    ctx, proc, api = start(60.0)
+    run_id = api.post(f"/campaigns/{cid}/allocate").json()["run_id"]
+    deadline = time.monotonic() + 20
+    while api.get(f"/runs/{run_id}").json()["status"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    ctx.__exit__(None, None, None)
+
+    ctx, proc, api = start(0.0)
+    try:
+        run = api.get(f"/runs/{run_id}").json()
+        assert run["status"] == "failed" and run["error"]["code"] == "INTERRUPTED"
+        assert seats(api, cid) == good
+        assert api.get(f"/campaigns/{cid}").json()["status"] == "allocated"
+        assert allocate(api, cid)["status"] == "done"  # and the campaign can be allocated again
+    finally:
+        ctx.__exit__(None, None, None)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_two_workers_run_ten_allocations_exactly_once(pg_url: str) -> None:
+    env = {"FLOK_DATABASE_URL": pg_url, "FLOK_RUN_DELAY_SECONDS": "0.3"}
+    db = Database(pg_url)
+    db.migrate()
+    with (
+        flok_process("worker", "--name", "w1", env=env),
+        flok_process("worker", "--name", "w2", env=env),
+        in_process(pg_url) as api,
+    ):
+        deadline = time.monotonic() + 30
+        while True:
+            with db.read() as conn:
+                live = conn.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar()
+            if live and live >= 2:
+                break
+            assert time.monotonic() < deadline, "workers did not start"
+            time.sleep(0.1)
+        cids = [campaign(api, OPPS, REGS) for _ in range(10)]
+        run_ids = [api.post(f"/campaigns/{c}/allocate").json()["run_id"] for c in cids]
+        runs = [api.wait_run(r, timeout=90) for r in run_ids]
+        assert [r["status"] for r in runs] == ["done"] * 10, runs
+        for cid, run in zip(cids, runs, strict=True):
+            body = api.get(f"/campaigns/{cid}").json()
+            assert body["allocation_run_id"] == run["id"] and body["assigned"] == 3
+        with db.read() as conn:
+            jobs = conn.execute(
+                text(
+                    "SELECT status, count(*) FROM procrastinate_jobs "
+                    "WHERE (args->>'run_id')::int = ANY(:ids) GROUP BY status"
+                ),
+                {"ids": run_ids},
+            ).all()
+            workers = conn.execute(
+                text("SELECT DISTINCT worker FROM runs WHERE id = ANY(:ids)"), {"ids": run_ids}
+            ).scalars()
+            worker_pids = set(workers)
+        assert dict(jobs) == {"succeeded": 10}
+        assert len(worker_pids) == 2, worker_pids  # both workers took a share
+    db.dispose()
+    assert os.environ.get("FLOK_DATABASE_URL") != pg_url  # the test did not leak its settings

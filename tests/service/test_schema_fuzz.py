@@ -1,0 +1,34 @@
+"""Property-based API fuzzing: schemathesis drives the in-process ASGI app from its own OpenAPI document.
+
+No generated request may cause a 5xx or a response that breaks the documented schema.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from flok.service.app import create_app
+from flok.service.settings import Settings
+from tests.service.conftest import new_key
+
+_dir = Path(tempfile.mkdtemp(prefix="flok-fuzz-"))
+app = create_app(Settings(database_url=f"sqlite:///{_dir / 'fuzz.db'}"))
+KEY = new_key(app.state.flok.db, "fuzz")
+schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+@pytest.mark.slow
+@schema.parametrize()
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_api_never_errors_or_breaks_its_schema(case: schemathesis.Case) -> None:
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {KEY}"},
+        checks=[not_a_server_error, response_schema_conformance],
+    )
