@@ -54,3 +54,13 @@ def random_community(n: int, m: int, seed: int, max_capacity: int = 3) -> tuple[
         availability=windows,
     )
     return people, opps
+
+
+def blocked(opps: Opportunities, attending: set[tuple[int, int]], n: int) -> set[tuple[int, int]]:
+    """Pairs a participant cannot take: what they attend and anything overlapping it in time."""
+    out = set(attending)
+    for p, j in attending:
+        for o in range(len(opps)):
+            if opps.start[j] < opps.end[o] and opps.start[o] < opps.end[j]:
+                out.add((p, o))
+    return out

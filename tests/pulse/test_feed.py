@@ -11,16 +11,16 @@ from .builders import at, north
 
 
 def _world() -> tuple[FitScorer, Events]:
-    # me: available 18–22 on day 0, at lat 52.0, likes music and jazz
+    # me: available 18–22 on day 0, at lat 52.0, likes music and jazz, going to "mine" 21–22
     opps = Opportunities.build(
-        ["best", "good", "far", "late", "full", "mine", "far_late"],
-        [5, 5, 5, 5, 1, 5, 5],
-        title=["Best", "Good", "Far", "Late", "Full", "Mine", "Far and late"],
-        start=[at(19), at(19), at(20), at(23), at(19), at(18.5), at(18)],
-        end=[at(21), at(21), at(21), at(24), at(20), at(19.5), at(26)],
-        lat=[north(1), north(8), north(40), north(1), north(1), north(1), north(60)],
-        lon=[4.9] * 7,
-        tags=[["music", "jazz"], ["music"], ["music"], ["jazz"], ["jazz"], ["music"], []],
+        ["best", "good", "far", "late", "full", "mine", "far_late", "clash"],
+        [5, 5, 5, 5, 1, 5, 5, 5],
+        title=["Best", "Good", "Far", "Late", "Full", "Mine", "Far and late", "Clash"],
+        start=[at(19), at(19), at(20), at(23), at(19), at(21), at(18), at(21.5)],
+        end=[at(21), at(21), at(21), at(24), at(20), at(22), at(26), at(22)],
+        lat=[north(1), north(8), north(40), north(1), north(1), north(1), north(60), north(1)],
+        lon=[4.9] * 8,
+        tags=[["music", "jazz"], ["music"], ["music"], ["jazz"], ["jazz"], ["music"], [], ["jazz"]],
     )
     people = Participants.build(
         ["me", "other"],
@@ -42,7 +42,16 @@ def _world() -> tuple[FitScorer, Events]:
 def test_feed_orders_eligible_by_adjusted_score_then_ineligible_by_start() -> None:
     scorer, events = _world()
     items = feed("me", scorer, market(scorer.opportunities, events))
-    assert [i.opportunity_id for i in items] == ["best", "good", "far_late", "mine", "full", "far", "late"]
+    assert [i.opportunity_id for i in items] == [
+        "best",
+        "good",
+        "far_late",
+        "full",
+        "far",
+        "mine",
+        "clash",
+        "late",
+    ]
     eligible = [i for i in items if i.eligible]
     assert [i.opportunity_id for i in eligible] == ["best", "good"]
     assert eligible[0].score >= eligible[1].score
@@ -58,6 +67,10 @@ def test_feed_codes_and_texts() -> None:
     assert by_id["late"].codes == ["NOT_IN_AVAILABILITY"]
     assert by_id["full"].codes == ["FULL"] and by_id["full"].labels == ["Full"]
     assert by_id["mine"].codes == ["ALREADY_ATTENDING"]
+    # going to "mine" (21–22) blocks that hour: "clash" (21:30–22) is out, "best" (19–21) is not
+    assert by_id["clash"].codes == ["NOT_IN_AVAILABILITY"]
+    assert by_id["clash"].why_not == ["overlaps something you are going to (Mine)"]
+    assert by_id["best"].eligible
     assert by_id["far_late"].codes == ["TOO_FAR", "NOT_IN_AVAILABILITY"]
     assert by_id["far_late"].why_not[1] == "only 50% of it is in your availability"
     for item in by_id.values():

@@ -25,7 +25,7 @@ from flok.pulse import (
 )
 from flok.pulse.community import pad_windows
 
-from .builders import at, no_events, north, random_community
+from .builders import at, blocked, no_events, north, random_community
 
 
 def test_haversine_one_degree_of_latitude() -> None:
@@ -155,7 +155,9 @@ def test_training_data_labels_pairs_with_an_accept() -> None:
 def _oracle_candidates(scorer: FitScorer, state, top_k: int | None) -> set[tuple[int, int]]:
     """Every pair scored one by one, filtered and cut to the top K per participant."""
     n, m = len(scorer.participants), len(scorer.opportunities)
-    attending = set(zip(*state.attending(scorer.participants.ids), strict=True))
+    attending = blocked(
+        scorer.opportunities, set(zip(*state.attending(scorer.participants.ids), strict=True)), n
+    )
     keep: set[tuple[int, int]] = set()
     for p in range(n):
         fit = scorer.evaluate(np.full(m, p), np.arange(m))

@@ -21,7 +21,7 @@ from flok.pulse import (
     rebalance,
 )
 
-from .builders import at, north, random_community
+from .builders import at, blocked, north, random_community
 
 
 def _random_events(opps: Opportunities, n: int, seed: int, per_opportunity: int = 3) -> Events:
@@ -40,7 +40,9 @@ def _values(scorer: FitScorer, state, min_score: float) -> np.ndarray:
     """S_adj of every pair, −inf where the pair may not be recommended."""
     n, m = len(scorer.participants), len(scorer.opportunities)
     out = np.full((n, m), -np.inf)
-    attending = set(zip(*state.attending(scorer.participants.ids), strict=True))
+    attending = blocked(
+        scorer.opportunities, set(zip(*state.attending(scorer.participants.ids), strict=True)), n
+    )
     for p in range(n):
         fit = scorer.evaluate(np.full(m, p), np.arange(m))
         s_adj = adjusted_score(fit.score, state.pulse)

@@ -196,7 +196,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--top-k", type=int, default=50)
     args = parser.parse_args()
-    rows = run(args.participants, args.opportunities, args.events, args.top_k, (5_000, 500))
+    rows = run(args.participants, args.opportunities, args.events, args.top_k, (5_000, 150))
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print(
         f"# flok pulse benchmark — {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "

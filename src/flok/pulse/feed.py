@@ -8,7 +8,7 @@ import numpy as np
 
 from flok.pulse.demand import adjusted_score
 from flok.pulse.fit import FitScorer
-from flok.pulse.market import Market
+from flok.pulse.market import Market, clashes
 
 NOT_IN_AVAILABILITY = "NOT_IN_AVAILABILITY"
 TOO_FAR = "TOO_FAR"
@@ -43,7 +43,8 @@ def feed(participant: int | str, scorer: FitScorer, market: Market) -> list[Feed
     s_adj = adjusted_score(fit.score, market.pulse, lam=market.config.lam)
     who, which = market.attending(scorer.participants.ids[p : p + 1])
     attending = np.zeros(m, dtype=bool)
-    attending[which[who == 0]] = True
+    attending[which] = True
+    busy = clashes(who, which, opps, np.zeros(m, dtype=np.int64), np.arange(m)) & ~attending
     full = market.remaining <= 0
     max_km = scorer.config.max_km
 
@@ -59,6 +60,16 @@ def feed(participant: int | str, scorer: FitScorer, market: Market) -> list[Feed
         if fit.too_far[o]:
             codes.append(TOO_FAR)
             why.append(f"{fit.km[o]:.1f} km away, beyond your {max_km:g} km")
+        if busy[o] and not fit.unavailable[o]:
+            codes.append(NOT_IN_AVAILABILITY)
+            going = [
+                str(opps.title[j] or opps.ids[j])
+                for j in which
+                if clashes(np.zeros(1, np.int64), np.array([j]), opps, np.zeros(1, np.int64), np.array([o]))[
+                    0
+                ]
+            ]
+            why.append(f"overlaps something you are going to ({', '.join(sorted(going))})")
         if fit.unavailable[o]:
             codes.append(NOT_IN_AVAILABILITY)
             why.append(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from flok import metrics
-from flok.pulse.community import ACCEPTED, Events, Opportunities, Participants
+from flok.pulse.community import ACCEPTED, Events, Opportunities, Participants, pad_windows
 from flok.pulse.demand import ACTIONS, DemandState, PulseConfig, ingest, labels, pulse
 
 
@@ -44,6 +44,34 @@ class Market:
         return idx[known], self.attending_opportunity[known]
 
 
+def clashes(
+    who: np.ndarray,
+    which: np.ndarray,
+    opportunities: Opportunities,
+    participant: np.ndarray,
+    opportunity: np.ndarray,
+) -> np.ndarray:
+    """Mask of pairs whose opportunity overlaps in time another one the participant attends.
+
+    ``who``/``which`` are attendance pairs (participant index, opportunity index); a person
+    cannot be in two places at once, so attending something blocks its time.
+    """
+    out = np.zeros(participant.size, dtype=bool)
+    timed = ~np.isnan(opportunities.start[which])
+    who, which = who[timed], which[timed]
+    if who.size == 0 or participant.size == 0:
+        return out
+    n = int(max(participant.max(), who.max())) + 1
+    busy_start, busy_end = pad_windows(who, opportunities.start[which], opportunities.end[which], n)
+    start, end = opportunities.start[opportunity], opportunities.end[opportunity]
+    with np.errstate(invalid="ignore"):
+        for j in range(busy_start.shape[1]):
+            bs, be = busy_start[participant, j], busy_end[participant, j]
+            # Half-open intervals: back-to-back events do not clash; an instant clashes when inside.
+            out |= (bs < np.maximum(end, start + 1e-9)) & (start < be)
+    return out
+
+
 def market(
     opportunities: Opportunities,
     events: Events,
@@ -60,9 +88,7 @@ def market(
     state = demand_state(ev, m, cfg, until=at)
     d = state.at(at)
     past = ev.at <= at
-    from flok.pulse.community import Events as _Events
-
-    upto = _Events(ev.participant_id[past], ev.opportunity[past], ev.action[past], ev.at[past])
+    upto = Events(ev.participant_id[past], ev.opportunity[past], ev.action[past], ev.at[past])
     who, which = upto.attending()
     confirmed = np.bincount(which, minlength=m).astype(np.int64)
     return Market(

@@ -1,9 +1,10 @@
 """Rebalance: recommend one seat per participant, steering demand from hot to quiet opportunities.
 
 Candidates are each participant's best ``top_k`` eligible pairs by ``S_adj`` (within
-``max_km``, inside their availability, seats left, not already attending, ``S_adj ≥
-min_score``), found chunk by chunk with numpy; the seats go through ``flok.allocate`` in
-score mode with the remaining seats as capacities, which maximizes total ``S_adj``.
+``max_km``, inside their availability, seats left, not already attending it nor anything
+at an overlapping time, ``S_adj ≥ min_score``), found chunk by chunk with numpy; the seats
+go through ``flok.allocate`` in score mode with the remaining seats as capacities, which
+maximizes total ``S_adj``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from flok.engine import allocate
 from flok.model import Options, Problem
 from flok.pulse.demand import adjusted_score
 from flok.pulse.fit import FitScorer
-from flok.pulse.market import Market
+from flok.pulse.market import Market, clashes
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ def candidates(scorer: FitScorer, market: Market, config: RebalanceConfig | None
         if hi > lo:
             mm = max(m, 1)
             ok &= ~np.isin(local * mm + oi, (who[lo:hi] - a) * mm + which[lo:hi])
+            ok &= ~clashes(who[lo:hi] - a, which[lo:hi], scorer.opportunities, local, oi)
         local, oi = local[ok], oi[ok]
         if local.size == 0:
             continue
