@@ -82,3 +82,90 @@ def hungarian(problem: Problem) -> tuple[int, float]:
     seats = int((cols < s).sum())
     total = float(cost[rows, cols][cols < s].sum())
     return seats, total
+
+
+def allocation_key(problem: Problem, part: np.ndarray, opp: np.ndarray) -> tuple[float, ...]:
+    """The objective of an allocation as a tuple to minimize, computed from scratch."""
+    m = max(problem.n_opportunities, 1)
+    info: dict[int, tuple[float, float, float]] = {}
+    for i in range(problem.n_preferences):
+        key = int(problem.pref_participant[i]) * m + int(problem.pref_opportunity[i])
+        pen = float(problem.penalty[i]) if problem.penalty is not None else 0.0
+        rank = float(problem.rank[i]) if problem.rank is not None else 0.0
+        score = float(problem.score[i]) if problem.score is not None else 0.0
+        info[key] = (rank, score, pen)
+    ranks, cost = [], 0.0
+    for p, o in zip(part.tolist(), opp.tolist(), strict=True):
+        rank, score, pen = info.get(p * m + o, (float(problem.unlisted_rank), 0.0, 0.0))
+        ranks.append(rank)
+        cost += (rank + pen) if problem.rank is not None else -(score - pen)
+    opts = problem.options
+    if problem.group is not None and opts.group_mode == "soft":
+        held: dict[int, set[int]] = {}
+        for p, o in zip(part.tolist(), opp.tolist(), strict=True):
+            held.setdefault(p, set()).add(o)
+        groups: dict[str, list[int]] = {}
+        for p, g in enumerate(problem.group):
+            if g:
+                groups.setdefault(str(g), []).append(p)
+        for members in groups.values():
+            for a, b in itertools.combinations(members, 2):
+                if not held.get(a, set()) & held.get(b, set()):
+                    cost += opts.group_penalty
+    seats = len(ranks)
+    if problem.rank is None and opts.objective == "sum":
+        return (round(cost, 6),)
+    if opts.objective == "lexicographic":
+        top = int(max([problem.unlisted_rank, *ranks], default=1))
+        return (-seats, *[sum(1 for r in ranks if r > k) for k in range(1, top)], round(cost, 6))
+    if opts.objective == "maximin":
+        return (-seats, max(ranks, default=0), round(cost, 6))
+    return (-seats, round(cost, 6))
+
+
+def brute_force_general(problem: Problem) -> tuple[float, ...] | None:
+    """Best objective key over every allocation the independent verifier accepts."""
+    from flok.solvers.verify import violations
+
+    n, m = problem.n_participants, problem.n_opportunities
+    acceptable: list[list[int]] = [[] for _ in range(n)]
+    for i in range(problem.n_preferences):
+        if problem.score is None or problem.score[i] >= problem.options.min_score:
+            acceptable[int(problem.pref_participant[i])].append(int(problem.pref_opportunity[i]))
+    if problem.options.fill_unlisted:
+        acceptable = [list(range(m)) for _ in range(n)]
+    for p, o in problem.pair_indices(problem.options.forced, "forced").tolist():
+        if o not in acceptable[p]:
+            acceptable[p].append(o)
+    seats = problem.seats_allowed()
+    choices = []
+    for p in range(n):
+        opts_p: list[tuple[int, ...]] = []
+        for k in range(int(seats[p]) + 1):
+            opts_p += list(itertools.combinations(acceptable[p], k))
+        choices.append(opts_p)
+    best: tuple[float, ...] | None = None
+    for combo in itertools.product(*choices):
+        part = np.array([p for p, os_ in enumerate(combo) for _ in os_], dtype=np.int64)
+        opp = np.array([o for os_ in combo for o in os_], dtype=np.int64)
+        if violations(problem, part, opp):
+            continue
+        key = allocation_key(problem, part, opp)
+        if best is None or key < best:
+            best = key
+    return best
+
+
+def describe(problem: Problem) -> str:
+    """A readable dump of a small problem, for hypothesis failure notes."""
+    fields = ["capacity", "max_seats", "group", "start", "end", "category", "min_size", "penalty"]
+    lines = [f"options={problem.options}"]
+    lines += [f"{f}={getattr(problem, f)!r}" for f in fields if getattr(problem, f) is not None]
+    lines.append(f"attributes={problem.participant_attributes}")
+    values = problem.rank if problem.rank is not None else problem.score
+    assert values is not None
+    lines += [
+        f"pref {problem.participant_ids[p]} -> {problem.opportunity_ids[o]}: {v}"
+        for p, o, v in zip(problem.pref_participant, problem.pref_opportunity, values, strict=True)
+    ]
+    return "\n".join(lines)

@@ -250,13 +250,17 @@ class CpSatStrategy:
                 pairs.cost = perturbed[0]
         built = self._build(problem, pairs, diagnose=False)
         t1 = perf_counter()
-        deadline = t0 + opts.time_limit
+        deadline = perf_counter() + opts.time_limit  # the limit is on solving, not model building
         stages = self._stages(problem, pairs, built)
         statuses: list[str] = []
         values: list[float] = []
         bounds: list[float] = []
         solver = cp_model.CpSolver()
         solution: list[int] | None = None
+        if opts.allow_unassigned and not opts.forced:
+            # Nobody seated satisfies every rule then: a first solution CP-SAT finds at once.
+            for var in built.x:
+                built.model.add_hint(var, 0)
         for k, (label, expr, goal) in enumerate(stages):
             remaining = max(0.01, deadline - perf_counter())
             solver.parameters.max_time_in_seconds = remaining
@@ -278,6 +282,8 @@ class CpSatStrategy:
             status = solver.solve(built.model, _Progress(label, progress))
             if status == cp_model.INFEASIBLE:
                 raise self._infeasible(problem, pairs)
+            if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solution is not None:
+                break  # out of time in a later stage: keep the previous stage's allocation
             if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 raise SolverError(
                     f"CP-SAT stopped without a solution ({solver.status_name(status)}); "
@@ -300,7 +306,7 @@ class CpSatStrategy:
         details: dict[str, Any] = {
             "stages": [
                 {"stage": s[0], "status": st, "objective": v, "bound": b}
-                for s, st, v, b in zip(stages, statuses, values, bounds, strict=True)
+                for s, st, v, b in zip(stages[: len(statuses)], statuses, values, bounds, strict=True)
             ],
         }
         if problem.min_size is not None:
@@ -309,10 +315,13 @@ class CpSatStrategy:
             ]
         if built.separated:
             details["separated_pairs"] = int(sum(1 for t, _ in built.separated if not solver.value(t)))
-        status_all: Status = "optimal" if all(s == "optimal" for s in statuses) else "feasible"
+        complete = len(statuses) == len(stages)
+        status_all: Status = "optimal" if complete and all(s == "optimal" for s in statuses) else "feasible"
         if status_all == "feasible":
             v, b = values[-1], bounds[-1]
             details["gap"] = abs(v - b) / max(1.0, abs(v))
+            if not complete:
+                details["unfinished_stages"] = [s[0] for s in stages[len(statuses) :]]
         t3 = perf_counter()
         if progress:
             progress(

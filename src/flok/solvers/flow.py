@@ -53,6 +53,8 @@ class FlowStrategy:
         opts = problem.options
         if opts.fill_unlisted and (problem.seats_allowed() > 1).any():
             return "fill_unlisted with several seats per participant"
+        if opts.fill_unlisted and opts.forbidden:
+            return "forbidden pairs with fill_unlisted (the hub reaches every opportunity)"
         arcs = build_arcs(problem)
         costs = [arcs.cost]
         if opts.objective == "lexicographic":

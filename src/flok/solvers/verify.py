@@ -42,7 +42,11 @@ def violations(problem: Problem, participant: np.ndarray, opportunity: np.ndarra
         ok = np.ones(problem.n_preferences, dtype=bool)
         if problem.score is not None:
             ok = problem.score >= problem.options.min_score
-        allowed = np.sort(problem.pref_participant[ok] * width + problem.pref_opportunity[ok])
+        allowed = problem.pref_participant[ok] * width + problem.pref_opportunity[ok]
+        if problem.options.forced:  # a forced pair is acceptable by definition
+            forced = problem.pair_indices(problem.options.forced, "forced")
+            allowed = np.concatenate([allowed, forced[:, 0] * width + forced[:, 1]])
+        allowed = np.sort(allowed)
         pos = np.minimum(np.searchsorted(allowed, keys), max(allowed.size - 1, 0))
         hit = allowed[pos] == keys if allowed.size else np.zeros(keys.size, dtype=bool)
         for i in np.flatnonzero(~hit)[:5]:
