@@ -89,8 +89,13 @@ class Table:
         return values.astype(np.int64)
 
     def floats(self, name: str, *, default: float | None = None, what: str = "a finite number") -> np.ndarray:
+        """Parse finite numbers; empty cells take ``default`` (which may be NaN: "not given")."""
         values = self._floats(name, default=default, what=what)
         bad = ~np.isfinite(values)
+        if default is not None and name in self.columns:
+            bad &= np.asarray(pc.not_equal(self.text(name), "").to_numpy(zero_copy_only=False), dtype=bool)
+        elif default is not None:
+            bad[:] = False
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise self.error(i, name, f"must be {what}, got '{self.text(name)[i].as_py()}'")
