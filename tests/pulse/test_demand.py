@@ -154,3 +154,29 @@ def test_config_rejects_unknown_actions_and_bad_tau() -> None:
     with pytest.raises(ValueError, match="tau_hours"):
         PulseConfig(tau_hours=0)
     assert PulseConfig(weights={"accepted": 2.0}).weight("clicked") == 0.0
+
+
+def test_confirmed_rsvps_follow_each_pairs_latest_accept_or_decline() -> None:
+    from flok.pulse import Events, Opportunities
+
+    opps = Opportunities.build(["a", "b"], [5, 5])
+    events = Events.build(
+        opps,
+        participant_id=["u", "u", "v", "v", "w", "w", "x", "x"],
+        opportunity_id=["a", "a", "a", "a", "b", "b", "b", "b"],
+        action=[
+            "accepted",
+            "declined",
+            "declined",
+            "accepted",
+            "accepted",
+            "clicked",
+            "declined",
+            "accepted",
+        ],
+        at=[1.0, 2.0, 1.0, 2.0, 1.0, 5.0, 3.0, 3.0],  # x: same time, the later row wins
+        event_id=["1", "2", "3", "4", "5", "6", "7", "8"],
+    )
+    who, which = events.attending()
+    assert sorted(zip(who.tolist(), which.tolist(), strict=True)) == [("v", 0), ("w", 1), ("x", 1)]
+    assert events.confirmed(2).tolist() == [1, 2]

@@ -132,20 +132,6 @@ class Participants:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def take(self, index: np.ndarray | slice) -> Participants:
-        """A subset of participants (a chunk for scoring)."""
-        idx = np.arange(len(self))[index] if isinstance(index, slice) else np.asarray(index)
-        return Participants(
-            ids=self.ids[idx],
-            interests=self.interests.take(pa.array(idx)),
-            lat=self.lat[idx],
-            lon=self.lon[idx],
-            avail_start=self.avail_start[idx],
-            avail_end=self.avail_end[idx],
-            first_timer=self.first_timer[idx],
-            joined_at=self.joined_at[idx],
-        )
-
     @classmethod
     def build(
         cls,
