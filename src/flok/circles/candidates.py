@@ -1,0 +1,193 @@
+"""Where each free participant could go: new-circle slots (location × meeting time) and existing circles.
+
+A slot that fewer than ``min_size`` people accept, or whose accepters cannot supply a host set, can
+never open, so it is dropped here; the counts are kept for the unmatched reasons.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from flok.circles.io import ALWAYS, SOMETIMES, ExistingCircle, Person, Roster
+from flok.circles.options import CircleOptions, Weights
+from flok.circles.timeslots import N_CELLS
+
+
+@dataclass(frozen=True)
+class SlotStats:
+    eligible: int
+    always: int
+    sometimes: int
+
+
+@dataclass
+class RegionCandidates:
+    """One region's free people, fixed circles and the arcs (person, option, points) between them."""
+
+    region: str
+    free: list[Person]
+    fixed: dict[str, list[Person]]  # existing circle id → members who stay in it
+    slots: list[tuple[str, int]]  # (location key, cell) of every slot that could open
+    existing: list[ExistingCircle]  # existing circles that may take newcomers
+    arc_person: np.ndarray  # index into ``free``
+    arc_option: np.ndarray  # < len(slots): slot; otherwise existing[i - len(slots)]
+    arc_points: np.ndarray  # preference points and bonuses of that placement (without the match weight)
+    slot_stats: dict[tuple[str, int], SlotStats] = field(default_factory=dict)  # every slot, kept or not
+    location_demand: dict[str, int] = field(default_factory=dict)  # free people naming each location
+
+    @property
+    def n_options(self) -> int:
+        return len(self.slots) + len(self.existing)
+
+
+def is_fixed(p: Person, roster: Roster, options: CircleOptions) -> bool:
+    """Continuing members stay in their circle unless the mode dissolves circles."""
+    return (
+        options.mode != "dissolve"
+        and p.status == "CONTINUING"
+        and bool(p.current_circle)
+        and p.current_circle in roster.circles
+    )
+
+
+def preference_points(p: Person, location: str, mask: int, weights: Weights) -> int | None:
+    """Location plus time points of a placement, or None when the person does not accept it."""
+    if location not in p.locations:
+        return None
+    for k, wish in enumerate(p.times):
+        if wish & mask:
+            return weights.location[p.locations.index(location)] + weights.time[k]
+    return None
+
+
+def existing_bonus(members: int, weights: Weights) -> int:
+    bonus = weights.existing
+    if members in (2, 3):
+        bonus += weights.small_circle
+    elif members == 4:
+        bonus += weights.four_circle
+    return bonus
+
+
+def build(roster: Roster, options: CircleOptions) -> list[RegionCandidates]:
+    """Candidates for every region that has anyone to place, in a stable order."""
+    regions: dict[str, list[Person]] = defaultdict(list)
+    fixed: dict[str, dict[str, list[Person]]] = defaultdict(dict)
+    for p in roster.people:
+        if p.status == "MOVING_OUT":
+            continue
+        if is_fixed(p, roster, options):
+            circle = roster.circles[p.current_circle]
+            fixed[circle.region].setdefault(circle.circle_id, []).append(p)
+        else:
+            regions[p.region].append(p)
+    names = sorted(set(regions) | set(fixed))
+    return [_region(r, regions.get(r, []), fixed.get(r, {}), roster, options) for r in names]
+
+
+def _region(
+    region: str,
+    free: list[Person],
+    fixed: dict[str, list[Person]],
+    roster: Roster,
+    options: CircleOptions,
+) -> RegionCandidates:
+    w = options.weights
+    counts: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0, 0])
+    demand: dict[str, int] = defaultdict(int)
+    for p in free:
+        accepted = 0
+        for t in p.times:
+            accepted |= t
+        for loc in p.locations:
+            demand[loc] += 1
+            for cell in range(N_CELLS):
+                if accepted >> cell & 1:
+                    c = counts[(loc, cell)]
+                    c[0] += 1
+                    c[1] += p.host == ALWAYS
+                    c[2] += p.host == SOMETIMES
+    stats = {k: SlotStats(*v) for k, v in counts.items()}
+    slots = sorted(
+        k for k, s in stats.items() if s.eligible >= options.min_size and 2 * s.always + s.sometimes >= 2
+    )
+    slot_index = {s: i for i, s in enumerate(slots)}
+    open_existing = []
+    if options.mode == "optimize":
+        open_existing = [
+            roster.circles[cid]
+            for cid in sorted(fixed)
+            if roster.circles[cid].max_additions > 0 and roster.circles[cid].location
+        ]
+    arcs_p: list[int] = []
+    arcs_o: list[int] = []
+    arcs_v: list[int] = []
+    for i, p in enumerate(free):
+        for loc in p.locations:
+            for k, wish in enumerate(p.times):
+                for cell in range(N_CELLS):
+                    if not wish >> cell & 1:
+                        continue
+                    j = slot_index.get((loc, cell))
+                    # Only the best-ranked wish that contains the cell counts, so skip repeats.
+                    if j is None or any(p.times[q] >> cell & 1 for q in range(k)):
+                        continue
+                    arcs_p.append(i)
+                    arcs_o.append(j)
+                    arcs_v.append(w.location[p.locations.index(loc)] + w.time[k])
+        for e, circle in enumerate(open_existing):
+            if circle.region != p.region:
+                continue
+            pts = preference_points(p, circle.location, circle.mask, w)
+            if pts is not None:
+                arcs_p.append(i)
+                arcs_o.append(len(slots) + e)
+                arcs_v.append(pts + existing_bonus(len(fixed[circle.circle_id]), w))
+    arc_p, arc_o, arc_v = (np.asarray(a, dtype=np.int64) for a in (arcs_p, arcs_o, arcs_v))
+    if options.prune:
+        slots, arc_p, arc_o, arc_v = prune_dominated(slots, len(free), arc_p, arc_o, arc_v)
+    return RegionCandidates(
+        region=region,
+        free=free,
+        fixed=fixed,
+        slots=slots,
+        existing=open_existing,
+        arc_person=arc_p,
+        arc_option=arc_o,
+        arc_points=arc_v,
+        slot_stats=stats,
+        location_demand=dict(demand),
+    )
+
+
+def prune_dominated(
+    slots: list[tuple[str, int]], n_free: int, arc_p: np.ndarray, arc_o: np.ndarray, arc_v: np.ndarray
+) -> tuple[list[tuple[str, int]], np.ndarray, np.ndarray, np.ndarray]:
+    """Drop slot A when another slot B is accepted by everyone who accepts A, at no fewer points.
+
+    Exact: any group meeting at A can move to B (sizes and host counts add up, points do not drop),
+    and identical slots (the same people at the same points) keep only the first.
+    """
+    n_slots = len(slots)
+    is_slot = arc_o < n_slots
+    if n_slots < 2:
+        return slots, arc_p, arc_o, arc_v
+    # Points are ≥ 1 for every accepted placement, so 0 means "does not accept".
+    table = np.zeros((n_slots, n_free), dtype=np.int64)
+    table[arc_o[is_slot], arc_p[is_slot]] = arc_v[is_slot]
+    keep = np.ones(n_slots, dtype=bool)
+    for i in range(n_slots):
+        covers = (table >= table[i]).all(axis=1) & keep
+        covers[i] = False
+        equal = covers & (table == table[i]).all(axis=1)
+        if (covers & ~equal).any() or equal[:i].any():
+            keep[i] = False
+    new_index = np.cumsum(keep) - 1
+    kept_arc = ~is_slot | keep[np.minimum(arc_o, n_slots - 1)]
+    arc_p, arc_o, arc_v = arc_p[kept_arc], arc_o[kept_arc], arc_v[kept_arc]
+    slot_arc = arc_o < n_slots
+    arc_o = np.where(slot_arc, new_index[np.minimum(arc_o, n_slots - 1)], arc_o - n_slots + int(keep.sum()))
+    return [s for s, k in zip(slots, keep, strict=True) if k], arc_p, arc_o, arc_v

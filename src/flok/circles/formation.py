@@ -1,0 +1,225 @@
+"""The exact formation model: who meets at which (location, time) slot and how many circles open there.
+
+Circles sharing a slot are interchangeable, so instead of one variable per (person, circle) the model
+has one binary per (person, slot) and one integer count ``n_s`` per slot with
+
+    min·n_s ≤ members_s ≤ max·n_s        and        2·always_s + sometimes_s ≥ 2·n_s.
+
+These are exactly the conditions under which a slot's group splits into ``n_s`` circles that each
+have a valid size and host set (see `flok.circles.split`), so nothing is lost by aggregating.
+Phase 1 maximizes the number matched; phase 2 keeps that number and maximizes the weighted score.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from flok.circles.backends import Mip, MipResult, get_backend
+from flok.circles.candidates import RegionCandidates
+from flok.circles.io import ALWAYS, SOMETIMES
+from flok.circles.options import CircleOptions
+
+INF = float("inf")
+
+
+@dataclass
+class RegionSolution:
+    region: str
+    groups: dict[int, list[int]] = field(default_factory=dict)  # slot index → free-person indices
+    circles: dict[int, int] = field(default_factory=dict)  # slot index → number of circles
+    additions: dict[str, list[int]] = field(default_factory=dict)  # existing circle id → newcomers
+    matched_free: int = 0
+    matched_bound: int = 0  # proven upper bound on matched free people
+    objective: float = 0.0
+    objective_bound: float = 0.0
+    status: str = "optimal"  # optimal: both phases proven; feasible: a gap remains
+    seconds: float = 0.0
+    phase_seconds: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def matched_proven(self) -> bool:
+        return self.matched_free == self.matched_bound
+
+
+def build_model(cand: RegionCandidates, options: CircleOptions, weighted: bool) -> Mip:
+    """Matrix form of the slot model; columns are the arcs, then one circle count per slot."""
+    n_arcs, n_slots = cand.arc_person.size, len(cand.slots)
+    w = options.weights
+    lo_size, hi_size = options.min_size, options.max_size
+    host = np.array([p.host for p in cand.free], dtype=np.int64)
+    arc_host = host[cand.arc_person] if n_arcs else np.zeros(0, dtype=np.int64)
+    host_coef = np.where(arc_host == ALWAYS, 2, np.where(arc_host == SOMETIMES, 1, 0))
+    arcs = np.arange(n_arcs)
+    slot_arc = cand.arc_option < n_slots
+    rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    bounds_lo: list[np.ndarray] = []
+    bounds_hi: list[np.ndarray] = []
+    r0 = 0
+
+    def block(
+        r: np.ndarray, c: np.ndarray, v: np.ndarray, n_rows: int, lo: np.ndarray, hi: np.ndarray
+    ) -> None:
+        nonlocal r0
+        rows.append((r + r0, c, v))
+        bounds_lo.append(lo)
+        bounds_hi.append(hi)
+        r0 += n_rows
+
+    n_free = len(cand.free)
+    ones = np.ones(n_arcs)
+    # Each person in at most one place.
+    block(cand.arc_person, arcs, ones, n_free, np.full(n_free, -INF), np.ones(n_free))
+    if n_slots:
+        s_arcs, s_opt = arcs[slot_arc], cand.arc_option[slot_arc]
+        count_cols = n_arcs + np.arange(n_slots)
+        srange = np.arange(n_slots)
+        for coef, lo, hi in ((-lo_size, 0.0, INF), (-hi_size, -INF, 0.0)):
+            block(
+                np.concatenate([s_opt, srange]),
+                np.concatenate([s_arcs, count_cols]),
+                np.concatenate([np.ones(s_arcs.size), np.full(n_slots, float(coef))]),
+                n_slots,
+                np.full(n_slots, lo),
+                np.full(n_slots, hi),
+            )
+        hosted = slot_arc & (host_coef > 0)
+        block(
+            np.concatenate([cand.arc_option[hosted], srange]),
+            np.concatenate([arcs[hosted], count_cols]),
+            np.concatenate([host_coef[hosted].astype(float), np.full(n_slots, -2.0)]),
+            n_slots,
+            np.zeros(n_slots),
+            np.full(n_slots, INF),
+        )
+        if options.strong:
+            # A person meets at a slot only if a circle opens there: the facility-location cut.
+            k = s_arcs.size
+            block(
+                np.concatenate([np.arange(k), np.arange(k)]),
+                np.concatenate([s_arcs, n_arcs + s_opt]),
+                np.concatenate([np.ones(k), -np.ones(k)]),
+                k,
+                np.full(k, -INF),
+                np.zeros(k),
+            )
+    n_ex = len(cand.existing)
+    if n_ex:
+        e_arcs = arcs[~slot_arc]
+        block(
+            cand.arc_option[e_arcs] - n_slots,
+            e_arcs,
+            np.ones(e_arcs.size),
+            n_ex,
+            np.full(n_ex, -INF),
+            np.array([c.max_additions for c in cand.existing], dtype=float),
+        )
+    r = np.concatenate([b[0] for b in rows])
+    c = np.concatenate([b[1] for b in rows])
+    v = np.concatenate([b[2] for b in rows])
+    n_cols = n_arcs + n_slots
+    A = sp.csr_matrix((v, (r, c)), shape=(r0, n_cols))
+    eligible = np.bincount(cand.arc_option[slot_arc], minlength=n_slots) if n_slots else np.zeros(0)
+    hosts2 = (
+        np.bincount(cand.arc_option[slot_arc], weights=host_coef[slot_arc], minlength=n_slots)
+        if n_slots
+        else np.zeros(0)
+    )
+    max_circles = np.minimum(eligible // lo_size, hosts2 // 2)
+    col_hi = np.concatenate([np.ones(n_arcs), max_circles.astype(float)])
+    if weighted:
+        obj = np.concatenate(
+            [w.match + cand.arc_points.astype(float), np.full(n_slots, -float(w.new_circle))]
+        )
+    else:
+        obj = np.concatenate([np.ones(n_arcs), np.zeros(n_slots)])
+    return Mip(obj, A, np.concatenate(bounds_lo), np.concatenate(bounds_hi), col_hi, np.ones(n_cols, bool))
+
+
+def with_min_matched(model: Mip, n_arcs: int, matched: int) -> Mip:
+    """The same model plus one row: at least ``matched`` people placed."""
+    row = sp.csr_matrix(
+        (np.ones(n_arcs), (np.zeros(n_arcs, dtype=np.int64), np.arange(n_arcs))), shape=(1, model.c.size)
+    )
+    return Mip(
+        model.c,
+        sp.vstack([model.A, row], format="csr"),
+        np.append(model.row_lo, float(matched)),
+        np.append(model.row_hi, INF),
+        model.col_hi,
+        model.integer,
+    )
+
+
+def solve_region(cand: RegionCandidates, options: CircleOptions) -> RegionSolution:
+    """Best weighted formation whose matched count is maximal (proven, or bounded when time runs out).
+
+    The weighted model is solved first; its matched count is proven maximal by the cheapest bound
+    that suffices (everyone who has a place at all, then the LP relaxation of the count-only model),
+    and only if those fail is the count-only MIP solved and the weighted model re-solved at that count.
+    """
+    start = time.perf_counter()
+    out = RegionSolution(cand.region)
+    n_arcs = cand.arc_person.size
+    if n_arcs == 0:
+        out.seconds = time.perf_counter() - start
+        return out
+    backend = get_backend(options.backend)
+    weighted = build_model(cand, options, weighted=True)
+    result = backend(weighted, options.time_limit)
+    matched = _matched(result, n_arcs)
+    bound = int(np.unique(cand.arc_person).size)
+    count_seconds = 0.0
+    if matched < bound:
+        count_model = build_model(cand, options, weighted=False)
+        bound = min(bound, int(np.floor(lp_bound(count_model) + 1e-6)))
+        if matched < bound:
+            first = backend(count_model, options.time_limit)
+            count_seconds = first.seconds
+            bound = min(bound, int(np.floor(first.bound + 1e-6)))
+            best = _matched(first, n_arcs)
+            if best > matched:
+                result = backend(with_min_matched(weighted, n_arcs, best), options.time_limit)
+    _read(out, cand, result)
+    out.matched_bound = max(bound, out.matched_free)
+    out.objective = result.objective
+    out.objective_bound = result.bound
+    out.status = result.status
+    out.phase_seconds = (count_seconds, result.seconds)
+    out.seconds = time.perf_counter() - start
+    return out
+
+
+def _matched(result: MipResult, n_arcs: int) -> int:
+    return int(np.count_nonzero(result.x[:n_arcs] > 0.5))
+
+
+def lp_bound(model: Mip) -> float:
+    """Optimum of the LP relaxation: a valid upper bound on the integer optimum."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    res = milp(
+        c=-model.c,
+        constraints=[LinearConstraint(model.A, model.row_lo, model.row_hi)],
+        bounds=Bounds(np.zeros(model.c.size), model.col_hi),
+    )
+    return float(-res.fun) if res.status == 0 else INF
+
+
+def _read(out: RegionSolution, cand: RegionCandidates, result: MipResult) -> None:
+    n_arcs, n_slots = cand.arc_person.size, len(cand.slots)
+    chosen = np.flatnonzero(result.x[:n_arcs] > 0.5)
+    for a in chosen:
+        person, option = int(cand.arc_person[a]), int(cand.arc_option[a])
+        if option < n_slots:
+            out.groups.setdefault(option, []).append(person)
+        else:
+            out.additions.setdefault(cand.existing[option - n_slots].circle_id, []).append(person)
+    for s in range(n_slots):
+        k = int(result.x[n_arcs + s])
+        if k:
+            out.circles[s] = k
+    out.matched_free = int(chosen.size)

@@ -1,0 +1,160 @@
+"""Seeded generator of realistic circle data: regions, Zipf-skewed locations and times, hosts,
+existing circles with continuing members, and typed time wishes in the spellings people use."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+REGIONS = ("Bay Area", "New York", "London", "Boston", "Los Angeles", "Chicago", "Seattle", "Singapore")
+AREAS = ("Downtown", "North", "South", "East", "West", "Central", "Harbor", "Hills", "Midtown", "Airport")
+TIMES = (
+    "Monday Evening",
+    "Tuesday Evening",
+    "Wednesday Evening",
+    "Thursday Evening",
+    "Mon-Wed evenings",
+    "Tue/Thu mornings",
+    "Weekends",
+    "Weekday afternoons",
+    "Saturday Morning",
+    "Varies",
+    "Sunday Afternoon",
+    "weeknights",
+    "Friday Morning",
+)
+INDUSTRIES = ("Tech", "Finance", "Consulting", "Healthcare", "Nonprofit", "Energy", "Media", "Education")
+EMPLOYMENT = ("Employed", "Founder", "Between roles")
+PARTICIPANT_FIELDS = (
+    "participant_id",
+    "status",
+    "current_circle_id",
+    "region",
+    "location_1",
+    "location_2",
+    "location_3",
+    "time_1",
+    "time_2",
+    "time_3",
+    "host",
+    "co_lead",
+    "current_co_leader",
+    "class_year",
+    "industry",
+    "employment",
+)
+CIRCLE_FIELDS = ("circle_id", "region", "location", "meeting_time", "max_additions", "format")
+
+
+def _zipf(rng: np.random.Generator, k: int, exponent: float) -> np.ndarray:
+    w = 1.0 / np.arange(1, k + 1) ** exponent
+    return np.asarray(rng.permutation(w / w.sum()))
+
+
+def generate(
+    n: int, *, seed: int = 0, regions: int | None = None, continuing: float = 0.25, exponent: float = 1.1
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """``n`` participant rows and the existing circles they refer to, reproducible from ``seed``."""
+    rng = np.random.default_rng(seed)
+    n_regions = regions or int(min(len(REGIONS), max(1, round(n / 400))))
+    region_share = _zipf(rng, n_regions, 0.8)
+    region_of = rng.choice(n_regions, size=n, p=region_share)
+    time_p = _zipf(rng, len(TIMES), exponent)
+    people: list[dict[str, str]] = []
+    circles: list[dict[str, str]] = []
+    for r in range(n_regions):
+        name = REGIONS[r]
+        idx = np.flatnonzero(region_of == r)
+        n_loc = int(np.clip(len(idx) // 60, 3, len(AREAS)))
+        locations = [f"{name} {a}" for a in AREAS[:n_loc]] + ["Virtual"]
+        loc_p = _zipf(rng, len(locations), exponent)
+        rows = [_person(rng, f"P{i + 1:05d}", name, locations, loc_p, time_p) for i in idx]
+        circles += _existing(rng, rows, name, r, continuing)
+        people += rows
+    people.sort(key=lambda row: row["participant_id"])
+    return people, circles
+
+
+def _person(
+    rng: np.random.Generator,
+    pid: str,
+    region: str,
+    locations: list[str],
+    loc_p: np.ndarray,
+    time_p: np.ndarray,
+) -> dict[str, str]:
+    locs = rng.choice(len(locations), size=int(rng.integers(1, 4)), replace=False, p=loc_p)
+    times = rng.choice(len(TIMES), size=int(rng.integers(1, 4)), replace=False, p=time_p)
+    roll = rng.random()
+    status = "WAITLIST" if roll < 0.05 else "NEW"
+    row = {
+        "participant_id": pid,
+        "status": status,
+        "current_circle_id": "",
+        "region": region,
+        "host": str(rng.choice(["always", "sometimes", "never"], p=[0.2, 0.35, 0.45])),
+        "co_lead": str(rng.choice(["yes", "no", ""], p=[0.2, 0.6, 0.2])),
+        "current_co_leader": "no",
+        "class_year": str(int(rng.integers(1995, 2024))),
+        "industry": str(rng.choice(INDUSTRIES, p=_fixed_zipf(len(INDUSTRIES)))),
+        "employment": str(rng.choice(EMPLOYMENT, p=[0.7, 0.15, 0.15])),
+    }
+    for k in range(3):
+        row[f"location_{k + 1}"] = locations[locs[k]] if k < len(locs) else ""
+        row[f"time_{k + 1}"] = TIMES[times[k]] if k < len(times) else ""
+    return row
+
+
+def _fixed_zipf(k: int) -> np.ndarray:
+    w = 1.0 / np.arange(1, k + 1)
+    return np.asarray(w / w.sum())
+
+
+def _existing(
+    rng: np.random.Generator, rows: list[dict[str, str]], region: str, r: int, share: float
+) -> list[dict[str, str]]:
+    """Group a share of the region into existing circles at their first location and time."""
+    by_slot: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for row in rows:
+        by_slot.setdefault((row["location_1"], row["time_1"]), []).append(row)
+    budget = int(share * len(rows))
+    circles = []
+    for (loc, when), group in sorted(by_slot.items(), key=lambda kv: -len(kv[1])):
+        size = int(rng.integers(2, 9))
+        if budget < size or len(group) < size:
+            continue
+        cid = f"C-{r + 1:02d}-{len(circles) + 1:03d}"
+        meeting = when if when not in ("Varies", "Weekends", "weeknights") else "Saturday Morning"
+        for k, row in enumerate(group[:size]):
+            moving = rng.random() < 0.08
+            row["status"] = "MOVING_OUT" if moving else str(rng.choice(["CONTINUING", "CURRENT-CONTINUING"]))
+            row["current_circle_id"] = cid
+            row["current_co_leader"] = "yes" if k < 2 else "no"
+        circles.append(
+            {
+                "circle_id": cid,
+                "region": region,
+                "location": loc,
+                "meeting_time": meeting,
+                "max_additions": str(int(rng.integers(0, 5))),
+                "format": "virtual" if loc == "Virtual" else "in_person",
+            }
+        )
+        budget -= size
+    return circles
+
+
+def write(directory: str | Path, n: int, *, seed: int = 0, **kwargs: float) -> tuple[Path, Path]:
+    """Write participants.csv and circles.csv into ``directory``."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    people, circles = generate(n, seed=seed, **kwargs)  # type: ignore[arg-type]
+    paths = (out / "participants.csv", out / "circles.csv")
+    for path, rows, fields in ((paths[0], people, PARTICIPANT_FIELDS), (paths[1], circles, CIRCLE_FIELDS)):
+        with path.open("w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=fields)
+            w.writeheader()
+            w.writerows(rows)
+    return paths

@@ -1,0 +1,138 @@
+"""`form`: read, build candidates, solve each region exactly, split into circles, explain the rest."""
+
+from __future__ import annotations
+
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from flok.circles import candidates as cand_mod
+from flok.circles.backends import DEFAULT_BACKEND, get_backend
+from flok.circles.candidates import RegionCandidates
+from flok.circles.formation import RegionSolution, solve_region
+from flok.circles.io import Person, Roster, read_roster
+from flok.circles.options import CircleOptions
+from flok.circles.reasons import Unmatched, reason
+from flok.circles.result import CircleResult, FormedCircle, RegionStats, circle_diversity
+from flok.circles.roles import assign_roles
+from flok.circles.split import split_group
+from flok.circles.timeslots import cell_name
+from flok.io.table import Table
+
+
+def form(
+    participants: str | Path | Table,
+    circles: str | Path | Table | None = None,
+    options: CircleOptions | None = None,
+    **overrides: Any,
+) -> CircleResult:
+    """Form and fill circles; the number matched is maximal (proven, or its bound is reported)."""
+    start = time.perf_counter()
+    opts = replace(options or CircleOptions(), **overrides)
+    opts.validate()
+    get_backend(opts.backend)
+    roster = read_roster(participants, circles, opts)
+    regions = cand_mod.build(roster, opts)
+    if opts.workers > 1 and len(regions) > 1:
+        with ThreadPoolExecutor(max_workers=opts.workers) as pool:
+            solutions = list(pool.map(lambda c: solve_region(c, opts), regions))
+    else:
+        solutions = [solve_region(c, opts) for c in regions]
+    result = assemble(roster, regions, solutions, opts)
+    result.total_seconds = time.perf_counter() - start
+    return result
+
+
+def assemble(
+    roster: Roster, regions: list[RegionCandidates], solutions: list[RegionSolution], opts: CircleOptions
+) -> CircleResult:
+    universe = {
+        a: len({p.attributes[k] for p in roster.people if p.attributes[k]})
+        for k, a in enumerate(opts.attributes)
+    }
+    taken = set(roster.circles)
+    formed: list[FormedCircle] = []
+    stats: list[RegionStats] = []
+    by_region = {c.region: c for c in regions}
+    for cand, sol in zip(regions, solutions, strict=True):
+        members: list[tuple[str, str, str, bool, bool, list[Person]]] = []
+        for cid in sorted(cand.fixed):
+            circle = roster.circles[cid]
+            group = cand.fixed[cid] + [cand.free[i] for i in sol.additions.get(cid, [])]
+            where = roster.location_names.get(circle.location, "")
+            members.append((cid, circle.region, where, circle.meeting_time, False, group))
+        counter: dict[str, int] = {}
+        for s in sorted(sol.groups):
+            loc, cell = cand.slots[s]
+            virtual = any(w in loc for w in opts.virtual_words)
+            people = [cand.free[i] for i in sol.groups[s]]
+            # The fewest circles the group needs: always feasible when the model's count was.
+            count = -(-len(people) // opts.max_size)
+            for group in split_group(people, count, opts.min_size, opts.max_size):
+                cid = _new_id(virtual, cand.region, counter, taken)
+                members.append((cid, cand.region, roster.location_names[loc], cell_name(cell), True, group))
+        for cid, region, where, when, new, group in members:
+            roles, flags = assign_roles(group, cid)
+            formed.append(
+                FormedCircle(
+                    circle_id=cid,
+                    region=region,
+                    location=where,
+                    meeting_time=when,
+                    new=new,
+                    virtual=(
+                        any(w in where.casefold() for w in opts.virtual_words)
+                        if new
+                        else roster.circles[cid].virtual
+                    ),
+                    members=tuple(group),
+                    roles=roles,
+                    flags=tuple(flags),
+                    diversity=circle_diversity(group, opts.attributes, universe),
+                )
+            )
+        fixed_count = sum(len(v) for v in cand.fixed.values())
+        stats.append(
+            RegionStats(
+                region=cand.region,
+                participants=len(cand.free) + fixed_count,
+                matched=sol.matched_free + fixed_count,
+                matched_bound=sol.matched_bound + fixed_count,
+                status=sol.status,
+                objective=sol.objective,
+                objective_bound=sol.objective_bound,
+                seconds=sol.seconds,
+            )
+        )
+    placed = {p.pid for c in formed for p in c.members}
+    unmatched = [
+        Unmatched(p.pid, p.region, reason(p, by_region.get(p.region), roster, opts))
+        for p in roster.people
+        if p.pid not in placed
+    ]
+    return CircleResult(
+        options=opts,
+        people=roster.people,
+        circles=formed,
+        unmatched=unmatched,
+        regions=stats,
+        issues=roster.issues,
+        warnings=roster.warnings,
+        backend=DEFAULT_BACKEND if opts.backend == "auto" else opts.backend,
+    )
+
+
+def _new_id(virtual: bool, region: str, counter: dict[str, int], taken: set[str]) -> str:
+    """``{IP|VO}-{REGION}-NEW-{NN}``, skipping any id an existing circle already uses."""
+    prefix = (
+        f"{'VO' if virtual else 'IP'}-{re.sub(r'[^A-Z0-9]+', '-', region.upper()).strip('-') or 'REGION'}-NEW"
+    )
+    while True:
+        counter[prefix] = counter.get(prefix, 0) + 1
+        cid = f"{prefix}-{counter[prefix]:02d}"
+        if cid not in taken:
+            taken.add(cid)
+            return cid

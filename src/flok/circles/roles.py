@@ -1,0 +1,32 @@
+"""Co-leader roles: continuing co-leaders stay unless they declined, volunteers are proposed, and a
+circle left with fewer than two gets every member proposed (and a flag) so a coordinator can ask."""
+
+from __future__ import annotations
+
+from flok.circles.io import Person
+from flok.circles.split import wants_to_lead
+
+CO_LEADER = "co_leader"
+PROPOSED = "proposed_co_leader"
+MEMBER = "member"
+NEEDS_CO_LEADERS = "needs_co_leaders"
+
+
+def assign_roles(members: list[Person], circle_id: str) -> tuple[dict[str, str], list[str]]:
+    """Role per participant id, and the circle's flags."""
+    roles: dict[str, str] = {}
+    for p in members:
+        stays = p.current_circle == circle_id and p.status == "CONTINUING"
+        if p.current_co_leader and p.co_lead is not False and stays:
+            roles[p.pid] = CO_LEADER
+        elif wants_to_lead(p):
+            roles[p.pid] = PROPOSED
+        else:
+            roles[p.pid] = MEMBER
+    flags: list[str] = []
+    if sum(r != MEMBER for r in roles.values()) < 2:
+        flags.append(NEEDS_CO_LEADERS)
+        for pid, role in roles.items():
+            if role == MEMBER:
+                roles[pid] = PROPOSED
+    return roles, flags
