@@ -119,6 +119,7 @@ def assemble(
         circles=formed,
         unmatched=unmatched,
         regions=stats,
+        existing=roster.circles,
         issues=roster.issues,
         warnings=roster.warnings,
         backend=DEFAULT_BACKEND if opts.backend == "auto" else opts.backend,

@@ -9,7 +9,7 @@ from typing import Any
 import pyarrow as pa
 
 from flok.circles.diversity import score, summary
-from flok.circles.io import ALWAYS, SOMETIMES, Person, TimeIssue
+from flok.circles.io import ALWAYS, SOMETIMES, ExistingCircle, Person, TimeIssue
 from flok.circles.options import CircleOptions
 from flok.circles.reasons import TEXT, Unmatched
 from flok.circles.roles import MEMBER
@@ -63,6 +63,7 @@ class CircleResult:
     circles: list[FormedCircle]
     unmatched: list[Unmatched]
     regions: list[RegionStats]
+    existing: dict[str, ExistingCircle] = field(default_factory=dict)
     issues: list[TimeIssue] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     backend: str = ""

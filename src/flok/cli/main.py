@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flok.cli import allocate as _allocate  # noqa: F401
 from flok.cli import bench as _bench  # noqa: F401
+from flok.cli import circles as _circles  # noqa: F401
 from flok.cli import demo as _demo  # noqa: F401
 from flok.cli import explain as _explain  # noqa: F401
 from flok.cli import keys as _keys  # noqa: F401

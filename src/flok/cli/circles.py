@@ -1,0 +1,110 @@
+"""``flok circles``: participants.csv (and circles.csv) in; assignments, circles, unmatched, report out."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flok.circles import CircleOptions, CircleResult, Weights, form
+from flok.cli.app import app, guarded
+from flok.errors import InputError
+from flok.io.writers import outputs, write_json, write_table_csv
+
+
+def _pairs(values: list[str], flag: str) -> dict[str, str]:
+    out = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"expected NAME=VALUE, got '{item}'", field=flag)
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _weights(values: list[str]) -> Weights:
+    """``--weight match=1000 --weight location=30,20,10``."""
+    known = {f.name for f in fields(Weights)}
+    changes: dict[str, object] = {}
+    for name, raw in _pairs(values, "--weight").items():
+        if name not in known:
+            raise InputError(
+                f"unknown weight '{name}'; choose from {', '.join(sorted(known))}", field="--weight"
+            )
+        try:
+            nums = tuple(int(v) for v in raw.split(","))
+        except ValueError:
+            raise InputError(f"weight '{name}' needs integers, got '{raw}'", field="--weight") from None
+        if name in ("location", "time"):
+            if len(nums) != 3:
+                raise InputError(f"weight '{name}' needs three values (1st,2nd,3rd)", field="--weight")
+            changes[name] = nums
+        else:
+            changes[name] = nums[0]
+    return replace(Weights(), **changes)  # type: ignore[arg-type]
+
+
+def write_result(result: CircleResult, out_dir: Path) -> None:
+    """All four files or none."""
+    with outputs() as out:
+        for name, table in (
+            ("assignments.csv", result.assignments_table()),
+            ("circles.csv", result.circles_table()),
+            ("unmatched.csv", result.unmatched_table()),
+        ):
+            with out.open(out_dir / name) as stream:
+                write_table_csv(table, stream)
+        with out.open(out_dir / "report.json") as stream:
+            write_json(result.report(), stream)
+
+
+@app.command("circles")
+@guarded
+def circles_cmd(
+    participants: Annotated[Path, typer.Option(help="participants.csv")],
+    out_dir: Annotated[
+        Path, typer.Option(help="Directory for assignments.csv, circles.csv, unmatched.csv, report.json.")
+    ],
+    circles: Annotated[
+        Path | None, typer.Option(help="circles.csv with existing circles (optional).")
+    ] = None,
+    mode: Annotated[str, typer.Option(help="preserve, optimize or dissolve.")] = "optimize",
+    min_size: Annotated[int, typer.Option(help="Smallest new circle.")] = 5,
+    max_size: Annotated[int, typer.Option(help="Largest new circle.")] = 10,
+    attribute: Annotated[
+        list[str] | None, typer.Option(help="Attribute column for diversity (repeat or comma-separate).")
+    ] = None,
+    map_column: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="canonical=Header in your file, e.g. participant_id='Encoded ID'."),
+    ] = None,
+    weight: Annotated[
+        list[str] | None, typer.Option(help="Objective weight, e.g. match=1000 or time=30,20,10.")
+    ] = None,
+    backend: Annotated[str, typer.Option(help="auto, highs, cbc or cpsat.")] = "auto",
+    time_limit: Annotated[float, typer.Option(help="Seconds per region and solve.")] = 60.0,
+    workers: Annotated[int, typer.Option(help="Regions solved in parallel.")] = 1,
+    lenient_times: Annotated[
+        bool, typer.Option("--lenient-times", help="List unreadable times in report.json instead of failing.")
+    ] = False,
+) -> None:
+    """Form and fill circles from location and time wishes; the number matched is maximal."""
+    attributes = tuple(a.strip() for item in attribute or [] for a in item.split(",") if a.strip())
+    options = CircleOptions(
+        mode=mode,  # type: ignore[arg-type]
+        min_size=min_size,
+        max_size=max_size,
+        weights=_weights(weight or []),
+        attributes=attributes,
+        columns=_pairs(map_column or [], "--map"),
+        backend=backend,
+        time_limit=time_limit,
+        workers=workers,
+        lenient_times=lenient_times,
+    )
+    result = form(participants, circles, options)
+    write_result(result, out_dir)
+    typer.echo(result.summary())
+    typer.echo(f"Wrote {out_dir}/assignments.csv, circles.csv, unmatched.csv, report.json")
