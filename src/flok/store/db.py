@@ -42,8 +42,9 @@ class Database:
             )
             _sqlite_setup(self.engine)
         else:
+            # No pre-ping: it costs a round trip per request; stale connections are recycled instead.
             self.engine = create_engine(
-                self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                self.url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
             )
 
     @property
@@ -56,10 +57,17 @@ class Database:
             yield conn
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A transaction that commits on success and rolls back on any exception."""
+    def write(self, *, relaxed: bool = False) -> Iterator[Connection]:
+        """A transaction that commits on success and rolls back on any exception.
+
+        ``relaxed`` (PostgreSQL) commits without waiting for the WAL flush: still atomic and
+        isolated, but a server crash may lose the last fraction of a second of such writes.
+        Used only for high-rate, low-value writes (feedback events).
+        """
         if not self.is_sqlite:
             with self.engine.begin() as conn:
+                if relaxed:
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit TO off")
                 yield conn
             return
         with self._write_lock, self.engine.connect() as raw:

@@ -21,7 +21,7 @@ def post_feedback(body: FeedbackIn, org: OrgDep, state: StateDep) -> FeedbackOut
     Posting the same ``event_id`` again changes nothing and answers with ``duplicate: true``.
     """
     try:
-        with state.db.write() as conn:
+        with state.db.write(relaxed=True) as conn:
             row = repo.record_feedback(
                 conn,
                 org,
