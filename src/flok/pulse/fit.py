@@ -13,7 +13,7 @@ without a Python loop per pair.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -283,20 +283,17 @@ class FitScorer:
         self,
         participant: np.ndarray,
         opportunity: np.ndarray,
-        shared: np.ndarray | None = None,
         covered: np.ndarray | None = None,
     ) -> PairFit:
         """Every component, the eligibility flags and ``S`` for parallel index arrays.
 
-        ``shared`` (tag counts) and ``covered`` (schedule coverage) may be passed when the
-        caller already knows them from a block computation.
+        ``covered`` (schedule coverage) may be passed when the caller already knows it, e.g.
+        pairs found by containment in a window are fully covered.
         """
         pi = np.asarray(participant, dtype=np.int64)
         oi = np.asarray(opportunity, dtype=np.int64)
         part, opp, cfg = self.participants, self.opportunities, self.config
-        if shared is None:
-            shared = self.shared_counts(pi, oi)
-        shared = np.asarray(shared, dtype=np.float64)
+        shared = self.shared_counts(pi, oi).astype(np.float64)
         denom = np.minimum(self._n_interests[pi], self._n_tags[oi])
         interest = np.divide(shared, denom, out=np.zeros(pi.size), where=denom > 0)
         # Chord length between unit vectors: the haversine distance without trigonometry per
@@ -315,7 +312,7 @@ class FitScorer:
             cov = np.asarray(covered, dtype=np.float64)
         unavailable = cov < cfg.min_coverage - 1e-12
         fit = PairFit(pi, oi, shared, interest, km, distance, cov, too_far, unavailable, np.empty(0))
-        return PairFit(**{**fit.__dict__, "score": self._score(fit)})
+        return replace(fit, score=self._score(fit))
 
     def _score(self, fit: PairFit) -> np.ndarray:
         if self.model is not None:
