@@ -29,3 +29,27 @@ def test_unstorable_text_is_a_4xx_and_writes_nothing(db_url: str) -> None:
         )
         assert r.status_code == 422, r.text
         assert api.get(f"/campaigns/{cid}").json()["opportunities"] == 0
+
+
+def test_only_silent_runs_are_failed_by_a_starting_worker(db_url: str) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from flok.store import keys, runs
+    from flok.store.tables import runs as runs_table
+    from flok.store.types import utcnow
+
+    db = Database(db_url)
+    db.migrate()
+    with db.write() as conn:
+        org = keys.ensure_org(conn, f"stale-{id(conn)}")
+        alive, dead = runs.create(conn, org, "rebalance", {}), runs.create(conn, org, "rebalance", {})
+        assert runs.claim(conn, alive, "w1") and runs.claim(conn, dead, "w2")
+        assert not runs.claim(conn, dead, "w3")  # a run is claimed once
+        old = utcnow() - timedelta(minutes=10)
+        conn.execute(update(runs_table).where(runs_table.c.id == dead).values(heartbeat_at=old))
+        assert runs.fail_interrupted(conn, silent_for=timedelta(minutes=2)) == [dead]
+        assert runs.get(conn, org, alive)["status"] == "running"
+        assert runs.get(conn, org, dead)["error"]["code"] == "INTERRUPTED"
+    db.dispose()

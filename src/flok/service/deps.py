@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from flok.pulse import PulseConfig
 from flok.service.errors import ApiError
@@ -51,13 +52,16 @@ def get_state(request: Request) -> State:
     return state
 
 
-def get_org(request: Request) -> int:
+_bearer = HTTPBearer(auto_error=False, description="An API key from `flok keys create --org NAME`.")
+
+
+def get_org(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> int:
     """The caller's organization; 401 without a valid ``Authorization: Bearer KEY``."""
-    header = request.headers.get("authorization", "")
-    scheme, _, key = header.partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
+    if credentials is None or not credentials.credentials.strip():
         raise ApiError(401, "UNAUTHORIZED", "send an API key as 'Authorization: Bearer KEY'")
-    org = get_state(request).org_for_key(key.strip())
+    org = get_state(request).org_for_key(credentials.credentials.strip())
     if org is None:
         raise ApiError(401, "UNAUTHORIZED", "unknown or revoked API key")
     return org

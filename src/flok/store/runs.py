@@ -6,6 +6,7 @@ once even if the queue delivers it twice.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, select, update
@@ -97,10 +98,26 @@ def request_cancel(conn: Connection, org_id: int, run_id: int) -> RowMapping:
     return get(conn, org_id, run_id)
 
 
-def fail_interrupted(conn: Connection, *, include_queued: bool) -> list[int]:
-    """Mark runs a dead process left behind as failed (the in-process queue lost them)."""
+def heartbeat(conn: Connection, run_id: int) -> None:
+    conn.execute(
+        update(runs).where(runs.c.id == run_id, runs.c.status == "running").values(heartbeat_at=utcnow())
+    )
+
+
+def fail_interrupted(
+    conn: Connection, *, include_queued: bool = False, silent_for: timedelta | None = None
+) -> list[int]:
+    """Mark runs a dead process left behind as failed.
+
+    In-process mode fails every running run at start (its thread died with the process); a
+    worker fails only runs whose heartbeat has been silent for ``silent_for``, since other
+    workers may be alive.
+    """
     states = ACTIVE if include_queued else ("running",)
-    ids = [int(r) for r in conn.execute(select(runs.c.id).where(runs.c.status.in_(states))).scalars()]
+    q = select(runs.c.id).where(runs.c.status.in_(states))
+    if silent_for is not None:
+        q = q.where(runs.c.heartbeat_at < utcnow() - silent_for)
+    ids = [int(r) for r in conn.execute(q).scalars()]
     if ids:
         conn.execute(
             update(runs)

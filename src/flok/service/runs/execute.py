@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -69,6 +70,8 @@ def execute_run(db: Database, run_id: int, *, worker: str, delay: float = 0.0) -
             if runs_repo.report_progress(conn, run_id, fraction, message):
                 raise Cancelled
 
+    beating = _Heartbeat(db, run_id)
+    beating.start()
     try:
         end = time.monotonic() + delay
         while time.monotonic() < end:
@@ -85,7 +88,32 @@ def execute_run(db: Database, run_id: int, *, worker: str, delay: float = 0.0) -
         log.exception("run %s failed", run_id)
         _finish(db, run_id, "failed", error={"code": "INTERNAL", "message": repr(exc), "field": None})
         return "failed"
+    finally:
+        beating.stop()
     return "done"
+
+
+HEARTBEAT_SECONDS = 15.0
+
+
+class _Heartbeat(threading.Thread):
+    """Touches the run every few seconds, even inside a long solve, so a dead worker is detectable."""
+
+    def __init__(self, db: Database, run_id: int) -> None:
+        super().__init__(daemon=True, name=f"flok-heartbeat-{run_id}")
+        self.db, self.run_id = db, run_id
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(HEARTBEAT_SECONDS):
+            try:
+                with self.db.write() as conn:
+                    runs_repo.heartbeat(conn, self.run_id)
+            except Exception:  # pragma: no cover - a missed beat is retried next time
+                log.warning("heartbeat of run %s failed", self.run_id, exc_info=True)
+
+    def stop(self) -> None:
+        self._stop_event.set()
 
 
 def _finish(db: Database, run_id: int, status: str, **kw: Any) -> None:

@@ -7,19 +7,24 @@ once even if a job were delivered twice.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+from datetime import timedelta
 
 import procrastinate
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from flok.service.runs.execute import execute_run
+from flok.service.runs.execute import HEARTBEAT_SECONDS, execute_run
+from flok.store import runs as runs_repo
 from flok.store.db import Database
 
 TASK = "flok.run"
+STALE_AFTER = timedelta(seconds=max(120.0, 8 * HEARTBEAT_SECONDS))  # a live run beats every 15 s
 QUEUE = "flok_runs"
 
+log = logging.getLogger("flok.runs")
 _worker_db: Database | None = None  # the worker process's database, set by ``run_worker``
 _worker_delay = 0.0
 
@@ -85,6 +90,10 @@ def run_worker(db: Database, *, name: str | None = None, wait: bool = True, dela
     global _worker_db, _worker_delay
     _worker_db, _worker_delay = db, delay
     ensure_schema(db)
+    with db.write() as conn:
+        stale = runs_repo.fail_interrupted(conn, silent_for=STALE_AFTER)
+    if stale:
+        log.warning("marked %d run(s) of dead workers failed: %s", len(stale), stale)
     build_app(db, worker=True).run_worker(
         queues=[QUEUE], name=name or f"flok-{os.getpid()}", wait=wait, concurrency=1
     )

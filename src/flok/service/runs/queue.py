@@ -46,7 +46,7 @@ class ThreadQueue:
     def start(self) -> None:
         self._ensure_pool()
         with self.db.write() as conn:
-            failed = runs_repo.fail_interrupted(conn, include_queued=False)
+            failed = runs_repo.fail_interrupted(conn)
             queued = list(conn.execute(select(runs.c.id).where(runs.c.status == "queued")).scalars())
         if failed:
             log.warning("marked %d interrupted run(s) failed: %s", len(failed), failed)
