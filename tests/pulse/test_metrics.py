@@ -47,3 +47,24 @@ def test_gini_extremes() -> None:
     assert metrics.gini(np.array([0, 0])) is None
     with pytest.raises(ValueError):
         metrics.gini(np.array([-1, 2]))
+
+
+def test_history_metrics_from_an_event_log() -> None:
+    from flok.pulse import Events, Opportunities, Participants, history_metrics
+
+    opps = Opportunities.build(["a", "b"], [1, 5])
+    people = Participants.build(["u", "v", "w"], joined_at=[0.0, 0.0, 0.0])
+    log = Events.build(
+        opps,
+        participant_id=["v", "u", "u", "w", "v"],
+        opportunity_id=["a", "a", "a", "a", "b"],
+        action=["accepted", "shown", "accepted", "shown", "accepted"],
+        at=[10 * H, 1 * H, 30 * H, 2 * H, 40 * H],
+    )
+    got = history_metrics(log, opps, people)
+    # attempts in time order: v→a (10 h, seated), u→a (30 h, full), v→b (40 h): 1 of 3 hit full
+    assert got["oversubscription_rate"] == pytest.approx(1 / 3)
+    # first RSVPs: v at 10 h, u at 30 h, w never
+    assert got["time_to_first_rsvp"] == {"median_hours": 20.0, "p90_hours": pytest.approx(28.0), "count": 2}
+    assert got["matched_within_24h"] == pytest.approx(1 / 3)
+    assert got["exposure_gini"] == pytest.approx(0.5)  # both impressions on "a", none on "b"
