@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from flok.circles.timeslots import cell_name, cells, parse_time
+
 REGIONS = ("Bay Area", "New York", "London", "Boston", "Los Angeles", "Chicago", "Seattle", "Singapore")
 AREAS = ("Downtown", "North", "South", "East", "West", "Central", "Harbor", "Hills", "Midtown", "Airport")
 TIMES = (
@@ -126,7 +128,7 @@ def _existing(
         if budget < size or len(group) < size:
             continue
         cid = f"C-{r + 1:02d}-{len(circles) + 1:03d}"
-        meeting = when if when not in ("Varies", "Weekends", "weeknights") else "Saturday Morning"
+        meeting = cell_name(cells(parse_time(when))[0])  # an existing circle meets at one time
         for k, row in enumerate(group[:size]):
             moving = rng.random() < 0.08
             row["status"] = "MOVING_OUT" if moving else str(rng.choice(["CONTINUING", "CURRENT-CONTINUING"]))

@@ -1,0 +1,94 @@
+"""An independent oracle: the naive per-circle model (x[p,c], y[c]) solved by CP-SAT.
+
+It does not use flok.circles' candidates, formation or split: candidate circles are copies of every
+(location, time cell) at that location, built here from the raw wishes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from flok.circles.io import Person
+from flok.circles.options import CircleOptions
+from flok.circles.timeslots import N_CELLS
+
+
+@dataclass(frozen=True)
+class OracleCircle:
+    location: str
+    cell: int | None  # None: an existing circle
+    capacity: int  # existing: max additions; new: max size
+    bonus: int
+    mask: int
+
+
+def accept_points(p: Person, location: str, mask: int, opts: CircleOptions) -> int | None:
+    if location not in p.locations:
+        return None
+    for k, t in enumerate(p.times):
+        if t & mask:
+            return opts.weights.location[p.locations.index(location)] + opts.weights.time[k]
+    return None
+
+
+def solve(free: list[Person], existing: list[tuple[str, int, int, int]], opts: CircleOptions) -> tuple[int, int]:
+    """(max matched, best weighted score at that count) for one region's free people.
+
+    ``existing`` holds (location key, meeting mask, max additions, current members) of circles
+    open to newcomers.
+    """
+    w = opts.weights
+    circles: list[OracleCircle] = []
+    for loc, mask, cap, size in existing:
+        bonus = w.existing + (w.small_circle if size in (2, 3) else w.four_circle if size == 4 else 0)
+        circles.append(OracleCircle(loc, None, cap, bonus, mask))
+    locations = sorted({loc for p in free for loc in p.locations})
+    for loc in locations:
+        for cell in range(N_CELLS):
+            mask = 1 << cell
+            fits = [p for p in free if accept_points(p, loc, mask, opts) is not None]
+            for _ in range(len(fits) // opts.min_size):
+                circles.append(OracleCircle(loc, cell, opts.max_size, 0, mask))
+
+    def model(min_matched: int | None) -> tuple[int, int]:
+        m = cp_model.CpModel()
+        x: dict[tuple[int, int], cp_model.IntVar] = {}
+        score = []
+        for i, p in enumerate(free):
+            for j, c in enumerate(circles):
+                pts = accept_points(p, c.location, c.mask, opts)
+                if pts is not None:
+                    x[i, j] = m.new_bool_var(f"x{i}_{j}")
+                    score.append((w.match + pts + c.bonus) * x[i, j])
+        for i in range(len(free)):
+            m.add(sum(v for (a, _), v in x.items() if a == i) <= 1)
+        penalty = []
+        for j, c in enumerate(circles):
+            members = [v for (_, b), v in x.items() if b == j]
+            if c.cell is None:
+                m.add(sum(members) <= c.capacity)
+                continue
+            y = m.new_bool_var(f"y{j}")
+            penalty.append(w.new_circle * y)
+            m.add(sum(members) >= opts.min_size * y)
+            m.add(sum(members) <= opts.max_size * y)
+            hosts = [2 * v if free[i].host == 2 else v for (i, b), v in x.items() if b == j and free[i].host > 0]
+            m.add(sum(hosts) >= 2 * y)
+        matched = sum(x.values())
+        if min_matched is None:
+            m.maximize(matched)
+        else:
+            m.add(matched >= min_matched)
+            m.maximize(sum(score) - sum(penalty))
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_time_in_seconds = 30
+        status = solver.solve(m)
+        assert status == cp_model.OPTIMAL, solver.status_name(status)
+        return int(sum(solver.value(v) for v in x.values())), round(solver.objective_value)
+
+    best, _ = model(None)
+    _, score_value = model(best)
+    return best, score_value
