@@ -180,3 +180,19 @@ def test_confirmed_rsvps_follow_each_pairs_latest_accept_or_decline() -> None:
     who, which = events.attending()
     assert sorted(zip(who.tolist(), which.tolist(), strict=True)) == [("v", 0), ("w", 1), ("x", 1)]
     assert events.confirmed(2).tolist() == [1, 2]
+
+
+def test_events_without_an_id_are_never_merged() -> None:
+    from flok.pulse import Events, Opportunities, PulseConfig, demand_state
+
+    opps = Opportunities.build(["a"], [5])
+    log = Events.build(
+        opps,
+        participant_id=["u", "v", "w", "w"],
+        opportunity_id=["a"] * 4,
+        action=["accepted"] * 4,
+        at=[0.0] * 4,
+        event_id=[None, None, "k", "k"],
+    )
+    assert len(log.unique()) == 3
+    assert demand_state(log, 1, PulseConfig()).demand.tolist() == [3.0]

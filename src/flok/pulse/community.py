@@ -249,7 +249,7 @@ class Events:
             opportunity=idx.to_numpy(zero_copy_only=False).astype(np.int64),
             action=codes.to_numpy(zero_copy_only=False).astype(np.int8),
             at=seconds(at, n),
-            event_id=None if event_id is None else pa.array(np.asarray(event_id, dtype=object).astype(str)),
+            event_id=None if event_id is None else pa.array(["" if e is None else str(e) for e in event_id]),
         )
 
     def unique(self) -> Events:

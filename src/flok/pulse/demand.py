@@ -146,7 +146,7 @@ def first_occurrence(event_ids: np.ndarray | pa.Array | None, n: int) -> np.ndar
     if event_ids is None:
         return keep
     arr = event_ids if isinstance(event_ids, pa.Array) else pa.array(np.asarray(event_ids, dtype=object))
-    arr = pc.cast(arr, pa.string())
+    arr = pc.fill_null(pc.cast(arr, pa.string()), "")
     enc = pc.dictionary_encode(arr)
     if len(enc.dictionary) == n:
         return keep
@@ -154,7 +154,7 @@ def first_occurrence(event_ids: np.ndarray | pa.Array | None, n: int) -> np.ndar
     first = np.full(len(enc.dictionary), n, dtype=np.int64)
     np.minimum.at(first, codes, np.arange(n, dtype=np.int64))
     keep = first[codes] == np.arange(n)
-    blank = np.asarray(pc.fill_null(pc.equal(arr, ""), True).to_numpy(zero_copy_only=False), dtype=bool)
+    blank = np.asarray(pc.equal(arr, "").to_numpy(zero_copy_only=False), dtype=bool)
     return keep | blank
 
 
