@@ -111,6 +111,8 @@ def test_csv_export_is_safe_from_formula_injection(api: Api) -> None:
     cells = [v for row in rows for v in (row["participant_id"], row["opportunity_id"])]
     assert all(not c or c[0] not in "=+-@" for c in cells), cells
     assert {"'@evil", "'=HYPERLINK(1)"} <= set(cells)
+    by_accept = api.get(f"/campaigns/{cid}/allocation", headers={"accept": "text/csv"})
+    assert by_accept.text == r.text
 
 
 def test_upload_errors_name_row_and_field_and_write_nothing(api: Api) -> None:

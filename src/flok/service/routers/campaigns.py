@@ -156,11 +156,14 @@ def start_allocation(campaign_id: RowId, org: OrgDep, state: StateDep) -> RunSta
 )
 def get_allocation(
     campaign_id: RowId,
+    request: Request,
     org: OrgDep,
     state: StateDep,
-    format: str = Query("json", pattern="^(json|csv)$"),
+    format: str | None = Query(None, pattern="^(json|csv)$", description="default: from the Accept header"),
 ) -> Any:
-    """Assignments, one row per seat plus unassigned participants (``format=csv`` for a file)."""
+    """Assignments, one row per seat plus unassigned participants (CSV with ``format=csv`` or Accept)."""
+    if format is None:
+        format = "csv" if "text/csv" in request.headers.get("accept", "") else "json"
     with state.db.read() as conn:
         row, rows = repo.allocation_rows(conn, org, campaign_id)
     if format == "csv":
