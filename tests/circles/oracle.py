@@ -33,7 +33,9 @@ def accept_points(p: Person, location: str, mask: int, opts: CircleOptions) -> i
     return None
 
 
-def solve(free: list[Person], existing: list[tuple[str, int, int, int]], opts: CircleOptions) -> tuple[int, int]:
+def solve(
+    free: list[Person], existing: list[tuple[str, int, int, int]], opts: CircleOptions
+) -> tuple[int, int]:
     """(max matched, best weighted score at that count) for one region's free people.
 
     ``existing`` holds (location key, meeting mask, max additions, current members) of circles
@@ -74,7 +76,9 @@ def solve(free: list[Person], existing: list[tuple[str, int, int, int]], opts: C
             penalty.append(w.new_circle * y)
             m.add(sum(members) >= opts.min_size * y)
             m.add(sum(members) <= opts.max_size * y)
-            hosts = [2 * v if free[i].host == 2 else v for (i, b), v in x.items() if b == j and free[i].host > 0]
+            hosts = [
+                2 * v if free[i].host == 2 else v for (i, b), v in x.items() if b == j and free[i].host > 0
+            ]
             m.add(sum(hosts) >= 2 * y)
         matched = sum(x.values())
         if min_matched is None:

@@ -44,8 +44,13 @@ def test_lenient_mode_reports_every_unreadable_time_and_keeps_the_rest() -> None
 
 def test_column_mapping_reads_a_differently_headed_file() -> None:
     rows = [
-        {"Encoded ID": f"x{i}", "Region": "R", "first_choice_location": "Palo Alto", "first_time": "Monday Evening",
-         "host": "always"}
+        {
+            "Encoded ID": f"x{i}",
+            "Region": "R",
+            "first_choice_location": "Palo Alto",
+            "first_time": "Monday Evening",
+            "host": "always",
+        }
         for i in range(5)
     ]
     mapping = {"participant_id": "Encoded ID", "location_1": "first_choice_location", "time_1": "first_time"}

@@ -33,8 +33,13 @@ def instances(draw: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Ci
         for row in rows[:members]:
             row.update(status="CONTINUING", current_circle_id="E1")
         circles.append(
-            {"circle_id": "E1", "region": "R", "location": draw(st.sampled_from(LOCS)),
-             "meeting_time": draw(st.sampled_from(TIMES[:2])), "max_additions": draw(st.integers(0, 2))}
+            {
+                "circle_id": "E1",
+                "region": "R",
+                "location": draw(st.sampled_from(LOCS)),
+                "meeting_time": draw(st.sampled_from(TIMES[:2])),
+                "max_additions": draw(st.integers(0, 2)),
+            }
         )
     lo = draw(st.integers(2, 3))
     hi = draw(st.integers(lo, 4))

@@ -120,15 +120,15 @@ def _existing(
     """Group a share of the region into existing circles at their first location and time."""
     by_slot: dict[tuple[str, str], list[dict[str, str]]] = {}
     for row in rows:
-        by_slot.setdefault((row["location_1"], row["time_1"]), []).append(row)
+        first_cell = cell_name(cells(parse_time(row["time_1"]))[0])
+        by_slot.setdefault((row["location_1"], first_cell), []).append(row)
     budget = int(share * len(rows))
-    circles = []
+    circles: list[dict[str, str]] = []
     for (loc, when), group in sorted(by_slot.items(), key=lambda kv: -len(kv[1])):
-        size = int(rng.integers(2, 9))
+        size = int(rng.integers(2, 8))
         if budget < size or len(group) < size:
             continue
         cid = f"C-{r + 1:02d}-{len(circles) + 1:03d}"
-        meeting = cell_name(cells(parse_time(when))[0])  # an existing circle meets at one time
         for k, row in enumerate(group[:size]):
             moving = rng.random() < 0.08
             row["status"] = "MOVING_OUT" if moving else str(rng.choice(["CONTINUING", "CURRENT-CONTINUING"]))
@@ -139,7 +139,7 @@ def _existing(
                 "circle_id": cid,
                 "region": region,
                 "location": loc,
-                "meeting_time": meeting,
+                "meeting_time": when,
                 "max_additions": str(int(rng.integers(0, 5))),
                 "format": "virtual" if loc == "Virtual" else "in_person",
             }

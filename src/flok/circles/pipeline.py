@@ -58,7 +58,7 @@ def assemble(
     stats: list[RegionStats] = []
     by_region = {c.region: c for c in regions}
     for cand, sol in zip(regions, solutions, strict=True):
-        members: list[tuple[str, str, str, bool, bool, list[Person]]] = []
+        members: list[tuple[str, str, str, str, bool, list[Person]]] = []
         for cid in sorted(cand.fixed):
             circle = roster.circles[cid]
             group = cand.fixed[cid] + [cand.free[i] for i in sol.additions.get(cid, [])]

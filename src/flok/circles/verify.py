@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from flok.circles.io import ALWAYS, SOMETIMES
-from flok.circles.result import CircleResult
+from flok.circles.io import ALWAYS, SOMETIMES, Person
+from flok.circles.result import CircleResult, FormedCircle
 from flok.circles.timeslots import TimeParseError, parse_time
 
 _NEW_ID = re.compile(r"^(IP|VO)-[A-Z0-9-]+-NEW-\d{2,}$")
@@ -31,7 +31,7 @@ def violations(result: CircleResult) -> list[str]:
             if p.status == "MOVING_OUT":
                 out.append(f"{p.pid} is moving out but placed in {c.circle_id}")
         if c.new:
-            out += _check_new(c.circle_id, c, opts.min_size, opts.max_size)
+            out += _check_new(c, opts.min_size, opts.max_size)
         else:
             out += _check_existing(result, c)
     unmatched = {u.pid for u in result.unmatched}
@@ -48,21 +48,21 @@ def violations(result: CircleResult) -> list[str]:
     return out
 
 
-def _accepts(p: object, location: str, meeting_time: str) -> bool:
+def _accepts(p: Person, location: str, meeting_time: str) -> bool:
     try:
         mask = parse_time(meeting_time)
     except TimeParseError:
         return False
     wish = 0
-    for t in getattr(p, "times", ()):
+    for t in p.times:
         wish |= t
     key = " ".join(location.casefold().split())
-    return key in getattr(p, "locations", ()) and bool(wish & mask)
+    return key in p.locations and bool(wish & mask)
 
 
-def _check_new(cid: str, c: object, lo: int, hi: int) -> list[str]:
+def _check_new(c: FormedCircle, lo: int, hi: int) -> list[str]:
     out = []
-    members = list(getattr(c, "members", ()))
+    cid, members = c.circle_id, list(c.members)
     if not _NEW_ID.match(cid):
         out.append(f"new circle id {cid} does not follow {{IP|VO}}-{{REGION}}-NEW-{{NN}}")
     if not lo <= len(members) <= hi:
@@ -72,24 +72,22 @@ def _check_new(cid: str, c: object, lo: int, hi: int) -> list[str]:
     if always < 1 and sometimes < 2:
         out.append(f"{cid} has no host set (always={always}, sometimes={sometimes})")
     for p in members:
-        if p.region != getattr(c, "region", None):
+        if p.region != c.region:
             out.append(f"{p.pid} from region {p.region} placed in {cid}")
-        if not _accepts(p, getattr(c, "location", ""), getattr(c, "meeting_time", "")):
+        if not _accepts(p, c.location, c.meeting_time):
             out.append(f"{p.pid} does not accept the location or time of {cid}")
     return out
 
 
-def _check_existing(result: CircleResult, c: object) -> list[str]:
-    cid = getattr(c, "circle_id", "")
+def _check_existing(result: CircleResult, c: FormedCircle) -> list[str]:
+    cid = c.circle_id
     opts = result.options
     if opts.mode == "dissolve":
         return [f"existing circle {cid} used in dissolve mode"]
     circle = result.existing.get(cid)
     if circle is None:
         return [f"{cid} is neither new nor an existing circle"]
-    newcomers = [
-        p for p in getattr(c, "members", ()) if not (p.status == "CONTINUING" and p.current_circle == cid)
-    ]
+    newcomers = [p for p in c.members if not (p.status == "CONTINUING" and p.current_circle == cid)]
     out = []
     limit = circle.max_additions if opts.mode == "optimize" else 0
     if len(newcomers) > limit:

@@ -1,0 +1,112 @@
+"""``flok circles`` end to end: good input writes four files, bad input exits 2 and writes nothing."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flok.cli.main import app
+
+DATA = Path(__file__).parent.parent / "data" / "circles"
+
+
+def run(*args: object):
+    return CliRunner().invoke(app, ["circles", *map(str, args)])
+
+
+def test_sample_data_writes_consistent_files(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    res = run(
+        "--participants",
+        DATA / "participants.csv",
+        "--circles",
+        DATA / "circles.csv",
+        "--out-dir",
+        out,
+        "--attribute",
+        "industry,employment",
+    )
+    assert res.exit_code == 0, res.output
+    assert "Matched" in res.output and "proven maximal" in res.output
+    assignments = list(csv.DictReader((out / "assignments.csv").open()))
+    circles = list(csv.DictReader((out / "circles.csv").open()))
+    report = json.loads((out / "report.json").read_text())
+    with (DATA / "participants.csv").open() as f:
+        ids = [r["participant_id"] for r in csv.DictReader(f)]
+    assert sorted(a["participant_id"] for a in assignments) == sorted(ids)
+    placed = [a for a in assignments if a["circle_id"]]
+    assert report["matched"] == len(placed)
+    assert sum(int(c["members"]) for c in circles) == len(placed)
+    for c in circles:
+        members = [a for a in placed if a["circle_id"] == c["circle_id"]]
+        assert len(members) == int(c["members"])
+    unmatched = list(csv.DictReader((out / "unmatched.csv").open()))
+    assert sum(v["count"] for v in report["unmatched_reasons"].values()) == len(unmatched)
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            lambda rows: rows[3].update(time_1="whenever the moon is full"),
+            ("participants.csv", "row 5", "time_1"),
+        ),
+        (lambda rows: rows[0].update(host="often"), ("participants.csv", "row 2", "host")),
+        (lambda rows: rows[6].update(status="ALUMNI"), ("participants.csv", "row 8", "status")),
+    ],
+)
+def test_bad_input_exits_2_names_file_row_field_and_writes_nothing(tmp_path: Path, edit, expected) -> None:
+    with (DATA / "participants.csv").open() as f:
+        reader = csv.DictReader(f)
+        fields, rows = list(reader.fieldnames or []), list(reader)
+    edit(rows)
+    bad = tmp_path / "participants.csv"
+    with bad.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    out = tmp_path / "results"
+    res = CliRunner().invoke(app, ["circles", "--participants", str(bad), "--out-dir", str(out)])
+    assert res.exit_code == 2
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert len(lines) == 1
+    for part in expected:
+        assert part in lines[0]
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_bad_circles_file_exits_2(tmp_path: Path) -> None:
+    circles = tmp_path / "circles.csv"
+    shutil.copy(DATA / "circles.csv", circles)
+    text = circles.read_text().splitlines()
+    head = text[0].split(",")
+    row = text[1].split(",")
+    row[head.index("meeting_time")] = "every other blue moon"
+    circles.write_text("\n".join([text[0], ",".join(row), *text[2:]]) + "\n")
+    res = run("--participants", DATA / "participants.csv", "--circles", circles, "--out-dir", tmp_path / "o")
+    assert res.exit_code == 2
+    assert "circles.csv, row 2, field 'meeting_time'" in res.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_lenient_times_report_row_and_value(tmp_path: Path) -> None:
+    with (DATA / "participants.csv").open() as f:
+        reader = csv.DictReader(f)
+        fields, rows = list(reader.fieldnames or []), list(reader)
+    rows[2]["time_1"] = "after the kids sleep"
+    src = tmp_path / "p.csv"
+    with src.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    res = run("--participants", src, "--out-dir", tmp_path / "o", "--lenient-times", "--mode", "dissolve")
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert [(i["row"], i["field"], i["value"]) for i in report["time_issues"]] == [
+        (4, "time_1", "after the kids sleep")
+    ]

@@ -1,0 +1,100 @@
+"""Modes and the verifier on generated, realistic data."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from flok.circles import form
+from flok.circles.generate import write
+from flok.circles.result import CircleResult
+from flok.circles.verify import violations
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return write(tmp_path_factory.mktemp("gen"), 220, seed=7, regions=2, continuing=0.35)
+
+
+@pytest.fixture(scope="module")
+def results(data: tuple[Path, Path]) -> dict[str, CircleResult]:
+    return {
+        mode: form(*data, mode=mode, attributes=("industry",))
+        for mode in ("preserve", "optimize", "dissolve")
+    }
+
+
+@pytest.mark.parametrize("mode", ["preserve", "optimize", "dissolve"])
+def test_every_formation_passes_the_verifier(results: dict[str, CircleResult], mode: str) -> None:
+    assert violations(results[mode]) == []
+    assert results[mode].matched_proven
+
+
+def test_preserve_keeps_continuing_members_and_adds_nobody(results: dict[str, CircleResult]) -> None:
+    r = results["preserve"]
+    where = r.placement()
+    continuing = [p for p in r.people if p.status == "CONTINUING" and p.current_circle]
+    assert continuing
+    assert all(where[p.pid] == p.current_circle for p in continuing)
+    for c in r.circles:
+        if not c.new:
+            assert all(p.current_circle == c.circle_id for p in c.members)
+
+
+def test_optimize_lets_newcomers_join_existing_circles(results: dict[str, CircleResult]) -> None:
+    r = results["optimize"]
+    where = r.placement()
+    assert all(
+        where[p.pid] == p.current_circle for p in r.people if p.status == "CONTINUING" and p.current_circle
+    )
+    joined = [p for c in r.circles if not c.new for p in c.members if p.current_circle != c.circle_id]
+    assert joined, "the generated data has open seats in existing circles"
+
+
+def test_dissolve_uses_no_existing_circle(results: dict[str, CircleResult]) -> None:
+    r = results["dissolve"]
+    assert all(c.new for c in r.circles)
+    assert not set(r.placement().values()) & set(r.existing)
+
+
+def test_moving_out_is_never_placed(results: dict[str, CircleResult]) -> None:
+    for r in results.values():
+        leaving = {p.pid for p in r.people if p.status == "MOVING_OUT"}
+        assert leaving
+        assert not leaving & set(r.placement())
+        assert {u.pid for u in r.unmatched if u.code == "moving_out"} == leaving
+
+
+def test_verifier_catches_broken_formations(results: dict[str, CircleResult]) -> None:
+    r = results["dissolve"]
+    big = max(r.circles, key=lambda c: len(c.members))
+    # Drop every host from one circle: the host rule and the "placed or unmatched" rule break.
+    stripped = replace(big, members=tuple(p for p in big.members if p.host == 0))
+    broken = replace(r, circles=[stripped if c is big else c for c in r.circles])
+    found = violations(broken)
+    assert any("host" in v for v in found) or any("outside" in v for v in found)
+    assert any("placed or listed" in v for v in found)
+    # Put the same person in two circles.
+    other = next(c for c in r.circles if c is not big)
+    doubled = replace(other, members=(*other.members, big.members[0]))
+    found = violations(replace(r, circles=[doubled if c is other else c for c in r.circles]))
+    assert any(" and " in v for v in found)
+
+
+def test_verifier_catches_a_moved_continuing_member(results: dict[str, CircleResult]) -> None:
+    r = results["optimize"]
+    existing = [c for c in r.circles if not c.new and c.continuing]
+    a, b = existing[0], existing[1]
+    mover = a.continuing[0]
+    moved = [
+        replace(c, members=tuple(p for p in c.members if p is not mover))
+        if c is a
+        else replace(c, members=(*c.members, mover))
+        if c is b
+        else c
+        for c in r.circles
+    ]
+    found = violations(replace(r, circles=moved))
+    assert any("left circle" in v for v in found)
