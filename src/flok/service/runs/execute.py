@@ -6,7 +6,6 @@ good allocation is replaced in the same transaction that marks a run done, never
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import threading
@@ -14,9 +13,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from flok.engine import allocate
 from flok.errors import FlokError, InfeasibleError, InputError
-from flok.io.writers import write_json
 from flok.solvers.base import Progress
 from flok.store import campaigns as campaigns_repo
 from flok.store import runs as runs_repo
@@ -46,10 +46,35 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
 
 def plain_json(obj: Any) -> Any:
-    """Numpy values in a report become plain JSON numbers."""
-    buf = io.BytesIO()
-    write_json(obj, buf)
-    return json.loads(buf.getvalue())
+    """Numpy values in a report become plain JSON numbers (compact, so large reports stay cheap)."""
+    return json.loads(json.dumps(obj, default=_numpy_value))
+
+
+MAX_REPORT_PART = 256 * 1024
+
+
+def stored_report(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as stored on the run: bulky parts (per-participant explanations) are left out
+    and named under ``omitted``, so ``GET /runs/{id}`` stays small."""
+    out: dict[str, Any] = {}
+    omitted = []
+    for key, value in report.items():
+        text = json.dumps(value, default=_numpy_value)
+        if len(text) > MAX_REPORT_PART:
+            omitted.append(key)
+        else:
+            out[key] = json.loads(text)
+    if omitted:
+        out["omitted"] = omitted
+    return out
+
+
+def _numpy_value(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
 def execute_run(db: Database, run_id: int, *, worker: str, delay: float = 0.0) -> str:
@@ -151,7 +176,7 @@ def _allocate(db: Database, run: dict[str, Any], progress: ProgressFn) -> None:
             raise Cancelled
         campaigns_repo.save_allocation(conn, run["campaign_id"], run["id"], result.assignments())
         message = f"assigned {result.stats.assigned} of {problem.n_participants}"
-        runs_repo.finish(conn, run["id"], "done", report=plain_json(result.report()), message=message)
+        runs_repo.finish(conn, run["id"], "done", report=stored_report(result.report()), message=message)
 
 
 from flok.service.runs import rebalance as _rebalance  # noqa: E402, F401  (registers "rebalance")
