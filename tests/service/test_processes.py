@@ -119,3 +119,18 @@ def test_two_workers_run_ten_allocations_exactly_once(pg_url: str) -> None:
         assert len(worker_pids) == 2, worker_pids  # both workers took a share
     db.dispose()
     assert os.environ.get("FLOK_DATABASE_URL") != pg_url  # the test did not leak its settings
+
+
+def test_demo_organization_key_is_printed_once(sqlite_url: str) -> None:
+    from flok.service.app import seed_demo
+
+    db = Database(sqlite_url)
+    db.migrate()
+    key = seed_demo(db, "demo")
+    assert key is not None and seed_demo(db, "demo") is None  # never stored in clear, never shown twice
+    with in_process(sqlite_url) as api:
+        own = Api(api.client, key, db)
+        assert [c["status"] for c in own.get("/campaigns").json()] == ["open"]
+        assert len(own.get("/opportunities").json()) == 5
+        assert own.get("/participants/ana/feed").json()["items"]
+    db.dispose()

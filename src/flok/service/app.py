@@ -10,15 +10,16 @@ from fastapi import FastAPI
 
 import flok
 from flok.service import errors
+from flok.service.demo import seed_demo
 from flok.service.deps import State
 from flok.service.limits import BodyLimit
 from flok.service.routers import campaigns, community, feedback, health, insights, runs
 from flok.service.runs.queue import RunQueue, ThreadQueue
 from flok.service.settings import Settings
-from flok.store import keys
 from flok.store.db import Database
 
 log = logging.getLogger("flok.service")
+__all__ = ["create_app", "make_queue", "seed_demo"]
 
 
 def make_queue(settings: Settings, db: Database) -> RunQueue:
@@ -27,15 +28,6 @@ def make_queue(settings: Settings, db: Database) -> RunQueue:
     from flok.service.runs.pg_queue import ProcrastinateQueue
 
     return ProcrastinateQueue(db)
-
-
-def seed_demo(db: Database, name: str) -> str | None:
-    """Create the demo organization; its first key is returned once, never stored in clear."""
-    with db.write() as conn:
-        org = keys.ensure_org(conn, name)
-        if keys.has_keys(conn, org):
-            return None
-        return keys.create_key(conn, org)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -1,0 +1,71 @@
+"""The demo organization `make run` creates: a key printed once, plus a little data to explore."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection
+
+from flok.io.table import table_from_records
+from flok.store import campaigns, community, keys
+from flok.store.db import Database
+
+_TAGS = [
+    ["chess", "games"],
+    ["music", "choir"],
+    ["hiking", "outdoors"],
+    ["code", "python"],
+    ["art", "drawing"],
+]
+
+
+def seed_demo(db: Database, name: str) -> str | None:
+    """Create the organization with sample data; its first key is returned once, never stored in clear."""
+    with db.write() as conn:
+        org = keys.ensure_org(conn, name)
+        if keys.has_keys(conn, org):
+            return None
+        _sample_data(conn, org)
+        return keys.create_key(conn, org)
+
+
+def _sample_data(conn: Connection, org: int) -> None:
+    cid = campaigns.create(conn, org, "Demo tutorials", "rank", {"strategy": "auto"})
+    opps = [{"opportunity_id": f"T{i}", "capacity": 2, "title": f"Tutorial {i}"} for i in range(1, 4)]
+    campaigns.add_opportunities(conn, org, cid, table_from_records(opps, "opportunities"))
+    regs = [
+        {"participant_id": f"student{p}", "opportunity_id": f"T{(p + r) % 3 + 1}", "rank": r + 1}
+        for p in range(1, 8)
+        for r in range(3)
+    ]
+    campaigns.add_registrations(conn, org, cid, table_from_records(regs, "registrations"))
+    campaigns.transition(conn, org, cid, "open")
+    start = (datetime.now(UTC) + timedelta(days=7)).replace(hour=18, minute=0, second=0, microsecond=0)
+    for i, tags in enumerate(_TAGS):
+        community.create_opportunity(
+            conn,
+            org,
+            {
+                "opportunity_id": f"{tags[0]}-evening",
+                "capacity": 5 + 5 * i,
+                "title": f"{tags[0].title()} evening",
+                "start": start + timedelta(days=i),
+                "end": start + timedelta(days=i, hours=2),
+                "lat": 52.52 + 0.01 * i,
+                "lon": 13.40 - 0.01 * i,
+                "tags": tags,
+            },
+        )
+    window = [{"start": start.isoformat(), "end": (start + timedelta(days=7)).isoformat()}]
+    for who, interests in (("ana", ["chess", "music"]), ("ben", ["hiking", "code"]), ("cleo", ["art"])):
+        community.create_participant(
+            conn,
+            org,
+            {
+                "participant_id": who,
+                "interests": interests,
+                "lat": 52.51,
+                "lon": 13.39,
+                "availability": window,
+            },
+        )
