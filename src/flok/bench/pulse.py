@@ -194,7 +194,7 @@ def run(n: int, m: int, n_events: int, k: int, small: tuple[int, int]) -> list[R
     state_s = market(opps_s, events(opps_s, 50 * sm, seed=3, n_people=sn), config=cfg)
     scorer_s = FitScorer(people_s, opps_s)
     full = rebalance(scorer_s, state_s, RebalanceConfig(top_k=None))
-    for kk in (5, 10, 20, k):
+    for kk in sorted({5, 10, 20, k}):
         cut = rebalance(scorer_s, state_s, RebalanceConfig(top_k=kk))
         loss = 1 - cut.metrics["objective"] / full.metrics["objective"]
         rows.append(
