@@ -134,3 +134,30 @@ def test_demo_organization_key_is_printed_once(sqlite_url: str) -> None:
         assert len(own.get("/opportunities").json()) == 5
         assert own.get("/participants/ana/feed").json()["items"]
     db.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_killed_worker_leaves_last_allocation_and_next_worker_fails_its_run(pg_url: str) -> None:
+    base = {"FLOK_DATABASE_URL": pg_url}
+    db = Database(pg_url)
+    db.migrate()
+    with in_process(pg_url) as api:
+        cid = campaign(api, OPPS, REGS)
+        with flok_process("worker", env=base):
+            assert allocate(api, cid)["status"] == "done"
+        good = seats(api, cid)
+        run_id = api.post(f"/campaigns/{cid}/allocate").json()["run_id"]
+        with flok_process("worker", env={**base, "FLOK_RUN_DELAY_SECONDS": "60"}) as slow:
+            deadline = time.monotonic() + 30
+            while api.get(f"/runs/{run_id}").json()["status"] != "running":
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            slow.send_signal(signal.SIGKILL)
+            slow.wait(10)
+        time.sleep(1.5)
+        with flok_process("worker", env={**base, "FLOK_STALE_RUN_SECONDS": "1"}):
+            run = api.wait_run(run_id, timeout=30)
+        assert run["status"] == "failed" and run["error"]["code"] == "INTERRUPTED"
+        assert seats(api, cid) == good
+    db.dispose()

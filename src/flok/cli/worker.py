@@ -30,4 +30,10 @@ def worker_cmd(
     db = Database(settings.database_url)
     db.migrate()
     typer.echo("flok worker: waiting for runs (Ctrl+C to stop)")
-    run_worker(db, name=name, wait=not burst, delay=settings.run_delay_seconds)
+    run_worker(
+        db,
+        name=name,
+        wait=not burst,
+        delay=settings.run_delay_seconds,
+        stale_after=settings.stale_run_seconds,
+    )

@@ -21,7 +21,6 @@ from flok.store import runs as runs_repo
 from flok.store.db import Database
 
 TASK = "flok.run"
-STALE_AFTER = timedelta(seconds=max(120.0, 8 * HEARTBEAT_SECONDS))  # a live run beats every 15 s
 QUEUE = "flok_runs"
 
 log = logging.getLogger("flok.runs")
@@ -85,13 +84,20 @@ class ProcrastinateQueue:
             self._open = False
 
 
-def run_worker(db: Database, *, name: str | None = None, wait: bool = True, delay: float = 0.0) -> None:
+def run_worker(
+    db: Database,
+    *,
+    name: str | None = None,
+    wait: bool = True,
+    delay: float = 0.0,
+    stale_after: float = 8 * HEARTBEAT_SECONDS,
+) -> None:
     """Execute queued runs until stopped (or, with ``wait=False``, until the queue is empty)."""
     global _worker_db, _worker_delay
     _worker_db, _worker_delay = db, delay
     ensure_schema(db)
     with db.write() as conn:
-        stale = runs_repo.fail_interrupted(conn, silent_for=STALE_AFTER)
+        stale = runs_repo.fail_interrupted(conn, silent_for=timedelta(seconds=stale_after))
     if stale:
         log.warning("marked %d run(s) of dead workers failed: %s", len(stale), stale)
     build_app(db, worker=True).run_worker(
