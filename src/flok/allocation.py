@@ -33,7 +33,7 @@ def seat_ranks(problem: Problem, part: np.ndarray, opp: np.ndarray) -> np.ndarra
     """
     m = max(problem.n_opportunities, 1)
     keys = problem.pref_participant * m + problem.pref_opportunity
-    ranks = problem.rank if problem.rank is not None else _score_ranks(problem)
+    ranks = problem.preference_rank
     order = np.argsort(keys, kind="stable")
     sk = keys[order]
     q = part * m + opp
@@ -43,16 +43,6 @@ def seat_ranks(problem: Problem, part: np.ndarray, opp: np.ndarray) -> np.ndarra
     out = np.zeros(q.size, dtype=np.int64)
     out[found] = ranks[order[pos_c[found]]]
     return out
-
-
-def _score_ranks(problem: Problem) -> np.ndarray:
-    assert problem.score is not None
-    order = np.lexsort((-problem.score, problem.pref_participant))
-    p_sorted = problem.pref_participant[order]
-    starts = np.searchsorted(p_sorted, p_sorted, side="left")
-    ranks = np.empty(order.size, dtype=np.int64)
-    ranks[order] = np.arange(order.size) - starts + 1
-    return ranks
 
 
 def compute_stats(problem: Problem, part: np.ndarray, opp: np.ndarray) -> Stats:

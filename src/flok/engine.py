@@ -10,6 +10,7 @@ from flok.errors import SolverError
 from flok.model import Problem
 from flok.solvers import cpsat as _cpsat  # noqa: F401  (registers the strategy)
 from flok.solvers import flow as _flow  # noqa: F401  (registers the strategy)
+from flok.solvers import mip as _mip  # noqa: F401  (registers the strategy)
 from flok.solvers.base import ProgressCallback, choose
 from flok.solvers.verify import violations
 

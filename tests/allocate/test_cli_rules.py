@@ -51,10 +51,14 @@ def test_groups_min_size_and_report_say_which_solver_and_why(tmp_path: Path) -> 
     seats = _seats(tmp_path)
     assert seats["ana"] == seats["ben"]
     report = json.loads((tmp_path / "r.json").read_text())
-    assert report["strategy"] == "cp_sat"
+    assert report["strategy"] == "mip"  # auto: the exact MIP backend first for side constraints
     assert "groups" in report["strategy_reason"]
     assert report["cancelled"] == ["T3"]  # only cy wants T3 (min 3)
-    assert "cp_sat" in result.stdout
+    assert "mip" in result.stdout
+    result = runner.invoke(app, ["allocate", *_files(tmp_path), "--strategy", "cp_sat"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "r.json").read_text())["strategy"] == "cp_sat"
+    assert _seats(tmp_path)["ana"] == _seats(tmp_path)["ben"]
 
 
 def test_forced_forbidden_and_quota_files(tmp_path: Path) -> None:

@@ -24,25 +24,28 @@ def test_every_rule_holds_and_the_objective_is_optimal(problem: flok.Problem) ->
     note(describe(problem))
     best = brute_force_general(problem)
     if best is None:
-        with pytest.raises(flok.InfeasibleError):
-            flok.allocate(problem)
+        for strategy in ("auto", "cp_sat"):
+            with pytest.raises(flok.InfeasibleError):
+                flok.allocate(problem, strategy)
         return
-    result = flok.allocate(problem)
-    note(f"{result.strategy}: {result.assignments()}")
-    assert flok.verify(problem, result.participant, result.opportunity) == []
-    assert result.status == "optimal"
-    assert _key(result) == best
+    for strategy in ("auto", "cp_sat"):
+        result = flok.allocate(problem, strategy)
+        note(f"{result.strategy}: {result.assignments()}")
+        assert flok.verify(problem, result.participant, result.opportunity) == []
+        assert result.status == "optimal"
+        assert _key(result) == best
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems(max_participants=8, max_opportunities=4))
-def test_cp_sat_matches_flow_without_side_constraints(problem: flok.Problem) -> None:
+def test_cp_sat_and_mip_match_flow_without_side_constraints(problem: flok.Problem) -> None:
     problem = problem.with_options(allow_unassigned=True)
     flow = flok.allocate(problem, "min_cost_flow")
-    cpsat = flok.allocate(problem, "cp_sat")
-    assert flow.stats.seats == cpsat.stats.seats
-    assert flow.objective == cpsat.objective
-    assert flok.verify(problem, cpsat.participant, cpsat.opportunity) == []
+    for strategy in ("cp_sat", "mip"):
+        other = flok.allocate(problem, strategy)
+        assert flow.stats.seats == other.stats.seats
+        assert flow.objective == pytest.approx(other.objective)
+        assert flok.verify(problem, other.participant, other.opportunity) == []
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -51,7 +54,7 @@ def test_fairness_objectives_match_brute_force_on_both_strategies(problem: flok.
     for objective in ("lexicographic", "maximin"):
         p = problem.with_options(objective=objective)
         best = brute_force_general(p)
-        for strategy in ("min_cost_flow", "cp_sat"):
+        for strategy in ("min_cost_flow", "cp_sat", "mip"):
             result = flok.allocate(p, strategy)
             assert _key(result) == best, (objective, strategy)
 
@@ -83,7 +86,7 @@ def test_auto_explains_why_cp_sat_ran() -> None:
         preferences=[{"participant_id": "x", "opportunity_id": "A", "rank": 1}],
     )
     result = flok.allocate(problem)
-    assert result.strategy == "cp_sat"
+    assert result.strategy == "mip"
     assert "minimum sizes" in result.strategy_reason
     assert result.details["cancelled"] == ["A"]
     assert result.stats.assigned == 0
@@ -181,10 +184,12 @@ def test_infeasible_group_is_explained_in_plain_words() -> None:
         participants=[{"participant_id": p, "group": "G3"} for p in people],
         options={"allow_unassigned": False},
     )
-    with pytest.raises(flok.InfeasibleError) as info:
-        flok.allocate(problem)
-    text = str(info.value)
-    assert "group G3 (5 people) fits in no opportunity with 5 free seats" in text
+    for strategy in ("auto", "cp_sat"):
+        with pytest.raises(flok.InfeasibleError) as info:
+            flok.allocate(problem, strategy)
+        text = str(info.value)
+        assert "group G3 (5 people) fits in no opportunity with 5 free seats" in text
+        assert "group G3 (5 people) must stay together" in text  # the rule in the infeasible core
 
 
 def test_time_limit_returns_best_found_with_gap_or_optimum() -> None:
@@ -206,7 +211,7 @@ def test_time_limit_returns_best_found_with_gap_or_optimum() -> None:
             quotas=(flok.model.Quota(attribute="cohort", value="a", max_share=0.6),),
         ),
     )
-    result = flok.allocate(problem)
+    result = flok.allocate(problem, "cp_sat")
     assert flok.verify(problem, result.participant, result.opportunity) == []
     assert result.status in ("optimal", "feasible")
     if result.status == "feasible":

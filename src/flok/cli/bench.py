@@ -23,3 +23,14 @@ def bench_allocate(
     from flok.bench.allocate import SIZES, main
 
     main([s for s in SIZES if s[0] <= max_participants], seed)
+
+
+@bench_app.command("constraints")
+def bench_constraints(
+    only: Annotated[str | None, typer.Option(help="Run only cases whose label contains this text.")] = None,
+    time_limit: Annotated[float, typer.Option(help="CP-SAT time limit per case, seconds.")] = 60.0,
+) -> None:
+    """Side constraints and fairness objectives: strategy chosen, time, proven optimal or gap."""
+    from flok.bench.constraints import main
+
+    main(only, time_limit)

@@ -42,13 +42,7 @@ def _score_unit(values: np.ndarray) -> float:
 
 def score_ranks(problem: Problem) -> np.ndarray:
     """Each preference's place in its participant's list by descending score (1 = best)."""
-    assert problem.score is not None
-    order = np.lexsort((-problem.score, problem.pref_participant))
-    p_sorted = problem.pref_participant[order]
-    starts = np.searchsorted(p_sorted, p_sorted, side="left")
-    ranks = np.empty(order.size, dtype=np.int64)
-    ranks[order] = np.arange(order.size) - starts + 1
-    return ranks
+    return problem.preference_rank
 
 
 def build_arcs(problem: Problem) -> Arcs:

@@ -1,0 +1,161 @@
+"""The stage loop shared by the exact side-constraint backends (HiGHS MIP and CP-SAT).
+
+Each stage minimizes one expression; its optimum is then fixed (expression ≤ optimum) so
+later stages cannot undo it. When the time limit hits, the best allocation found so far
+is returned with status ``feasible`` and the gap, never silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any
+
+import numpy as np
+
+from flok.errors import SolverError
+from flok.model import Problem
+from flok.solvers.base import Progress, ProgressCallback, SolveResult, Status
+from flok.solvers.costs import tie_break
+from flok.solvers.sidemodel import LinearModel, Stage, build, pairs_of
+
+MAX_PAIRS = 3_000_000
+
+
+@dataclass
+class StageResult:
+    status: str  # "optimal" | "feasible" | "infeasible" | "unknown"
+    values: np.ndarray | None
+    objective: float = 0.0
+    bound: float = 0.0
+
+
+class StagedStrategy:
+    """Base class: subclasses implement ``open``, ``run_stage`` and ``fix``."""
+
+    name = "staged"
+    priority = 100
+
+    def unsupported(self, problem: Problem) -> str | None:
+        size = problem.n_preferences
+        if problem.options.fill_unlisted:
+            size = problem.n_participants * problem.n_opportunities
+        if size > MAX_PAIRS:
+            return f"{size:,} pair variables exceed the {self.name} limit of {MAX_PAIRS:,}"
+        return None
+
+    def open(self, lm: LinearModel) -> Any:
+        raise NotImplementedError
+
+    def run_stage(
+        self,
+        handle: Any,
+        lm: LinearModel,
+        stage: Stage,
+        seconds: float,
+        hint: np.ndarray | None,
+        progress: ProgressCallback | None,
+        seed: int,
+    ) -> StageResult:
+        raise NotImplementedError
+
+    def fix(self, handle: Any, stage: Stage, value: float) -> None:
+        raise NotImplementedError
+
+    def infeasible(self, problem: Problem, lm: LinearModel) -> Exception:
+        from flok.solvers.cpsat import explain_infeasible
+
+        return explain_infeasible(problem, lm)
+
+    def solve(self, problem: Problem, progress: ProgressCallback | None = None) -> SolveResult:
+        t0 = perf_counter()
+        opts = problem.options
+        pairs = pairs_of(problem)
+        if opts.seed is not None:
+            perturbed = tie_break([pairs.cost], int(problem.seats_allowed().sum()), opts.seed)
+            if perturbed is not None:
+                pairs.cost = perturbed[0]
+        lm = build(problem, pairs)
+        if lm.n_vars == 0:
+            lm.var(0, 0)  # backends need at least one variable; this one is fixed at 0
+        handle = self.open(lm)
+        t1 = perf_counter()
+        deadline = t1 + opts.time_limit  # the limit is on solving, not on building the model
+        done: list[tuple[Stage, StageResult]] = []
+        values: np.ndarray | None = None
+        for k, stage in enumerate(lm.stages):
+            if progress:
+                progress(
+                    Progress(
+                        f"stage {k + 1}/{len(lm.stages)}: {stage.label}",
+                        fraction=k / len(lm.stages),
+                        seconds=perf_counter() - t0,
+                    )
+                )
+            res = self.run_stage(
+                handle, lm, stage, max(0.01, deadline - perf_counter()), values, progress, opts.seed or 0
+            )
+            if res.status == "infeasible" and not done:
+                raise self.infeasible(problem, lm)
+            if res.values is None:
+                if values is not None:
+                    break  # out of time in a later stage: keep the previous stage's allocation
+                raise SolverError(
+                    f"{self.name} stopped without a solution; raise the time limit "
+                    f"(now {opts.time_limit:g} s)"
+                )
+            values = res.values
+            done.append((stage, res))
+            if res.status != "optimal":
+                break  # an unproven stage cannot be fixed exactly; report the gap
+            if stage.fix is not None and k + 1 < len(lm.stages):
+                self.fix(handle, stage, res.objective)
+        t2 = perf_counter()
+        assert values is not None
+        chosen = np.round(values[: pairs.participant.size]).astype(bool)
+        part, opp = pairs.participant[chosen], pairs.opportunity[chosen]
+        order = np.lexsort((opp, part))
+        part, opp = part[order], opp[order]
+        complete = len(done) == len(lm.stages)
+        status: Status = "optimal" if complete and all(r.status == "optimal" for _, r in done) else "feasible"
+        details: dict[str, Any] = {
+            "backend": self.name,
+            "stages": [
+                {"stage": s.label, "status": r.status, "objective": r.objective, "bound": r.bound}
+                for s, r in done
+            ],
+        }
+        if lm.runs:
+            used = np.bincount(opp, minlength=problem.n_opportunities)
+            details["cancelled"] = [
+                str(problem.opportunity_ids[o])
+                for o in sorted(lm.runs)
+                if used[o] == 0 and problem.min_size is not None and problem.min_size[o] > 1
+            ]
+        if lm.together:
+            details["separated_pairs"] = int(sum(1 for t, _ in lm.together if round(values[t]) == 0))
+        last = done[-1][1]
+        if status == "feasible":
+            details["gap"] = abs(last.objective - last.bound) / max(1.0, abs(last.objective))
+            details["unfinished_stages"] = [s.label for s in lm.stages[len(done) :]]
+        t3 = perf_counter()
+        if progress:
+            progress(
+                Progress(
+                    f"{self.name} finished",
+                    fraction=1.0,
+                    objective=last.objective,
+                    bound=last.bound,
+                    seconds=t3 - t0,
+                )
+            )
+        return SolveResult(
+            participant=part,
+            opportunity=opp,
+            status=status,
+            build_seconds=t1 - t0,
+            solve_seconds=t2 - t1,
+            decode_seconds=t3 - t2,
+            bound=last.bound,
+            details=details,
+        )
