@@ -36,7 +36,7 @@ def _problem(n: int, m: int, *, seed: int = 0, **extra: Any) -> Problem:
     )
 
 
-def _times(m: int, seed: int) -> dict[str, np.ndarray]:
+def _times(m: int, seed: int) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     start = rng.integers(0, 40, size=m) * 3600.0
     return {"start": start, "end": start + rng.integers(1, 3, size=m) * 3600.0}
