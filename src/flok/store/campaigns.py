@@ -135,9 +135,8 @@ def _stored_opportunities(conn: Connection, campaign_id: int) -> list[RowMapping
 def add_opportunities(conn: Connection, org_id: int, campaign_id: int, table: Table) -> int:
     row = get(conn, org_id, campaign_id, lock=True)
     _require(row, EDITABLE, "add opportunities")
-    empty = _string_table({"participant_id": [], "opportunity_id": [], "rank": []}, "none")
-    empty = Table(source="none", columns=empty.columns, num_rows=0, row_base=1)
-    problem = Problem.from_tables(table, empty)  # ids present and unique, capacity whole and ≥ 0
+    no_preferences = _string_table({"participant_id": [], "opportunity_id": [], "rank": []}, "none")
+    problem = Problem.from_tables(table, no_preferences)  # ids present and unique, capacity whole, ≥ 0
     stored = {r["opportunity_id"] for r in _stored_opportunities(conn, campaign_id)}
     titles = problem.opportunity_attributes.get("title")
     rows = []

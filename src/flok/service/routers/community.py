@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from flok.pulse import labels
-from flok.service.deps import OrgDep, StateDep
+from flok.service.deps import OrgDep, State, StateDep
 from flok.service.errors import ERROR_RESPONSES, ErrorOut
 from flok.service.market import demand_now, pulse_of
 from flok.service.schemas import (
@@ -30,7 +30,7 @@ Limit = Query(100, ge=1, le=1000)
 Offset = Query(0, ge=0, le=2_147_483_647)
 
 
-def opportunity_out(row: Any, state: Any) -> OpportunityOut:
+def opportunity_out(row: Any, state: State) -> OpportunityOut:
     cfg = state.pulse
     now = demand_now(row, time.time(), cfg)
     stored_pulse = pulse_of(float(row["demand"]), int(row["capacity"]), cfg)
