@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,18 @@ def form(
     roster = read_roster(participants, circles, opts)
     regions = cand_mod.build(roster, opts)
     if opts.workers > 1 and len(regions) > 1:
-        with ThreadPoolExecutor(max_workers=opts.workers) as pool:
-            solutions = list(pool.map(lambda c: solve_region(c, opts), regions))
+        # Processes, not threads: the solvers hold the GIL. Largest regions first balances the load.
+        order = sorted(range(len(regions)), key=lambda i: -regions[i].arc_person.size)
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=opts.workers, mp_context=ctx) as pool:
+            done = dict(
+                zip(
+                    order,
+                    pool.map(solve_region, [regions[i] for i in order], [opts] * len(order)),
+                    strict=True,
+                )
+            )
+        solutions = [done[i] for i in range(len(regions))]
     else:
         solutions = [solve_region(c, opts) for c in regions]
     result = assemble(roster, regions, solutions, opts)
