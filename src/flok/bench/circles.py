@@ -112,6 +112,7 @@ def main() -> None:
         ours = time.perf_counter() - start
         status = "optimal" if all(r.status == "optimal" for r in result.regions) else "gap"
         ours_obj = sum(r.objective for r in result.regions)
+        proven = "yes" if result.matched_proven else "no"
         naive_cols = ["-"] * 4
         if n <= args.naive_max:
             roster = read_roster(people, circles, opts)
@@ -129,7 +130,7 @@ def main() -> None:
         else:
             ratio = "-"
         print(
-            f"{n:>6} {len(result.regions):>7} {result.matched:>8} {'yes' if result.matched_proven else 'no':>6} "
+            f"{n:>6} {len(result.regions):>7} {result.matched:>8} {proven:>6} "
             f"{ours:>8.2f} {status:>8} {naive_cols[0]:>10} {naive_cols[1]:>8} {naive_cols[2]:>8} "
             f"{naive_cols[3]:>9} {ratio:>8}",
             flush=True,

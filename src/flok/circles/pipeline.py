@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import time
-import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
