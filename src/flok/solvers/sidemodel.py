@@ -262,6 +262,14 @@ def _stages(problem: Problem, lm: LinearModel) -> None:
     if opts.objective == "sum" and problem.score is not None:
         lm.stages = [Stage("total score", cost_idx, cost_coef, None)]
         return
+    if opts.objective == "sum":
+        # Seats first, then cost, in one solve: each seat is worth more than any cost spread.
+        big = float(np.abs(pairs.cost).sum()) + abs(weight) * len(lm.together) + 1.0
+        if big * max(e, 1) < 2.0**50:  # exact in double precision, so HiGHS sees it exactly
+            coef = cost_coef.copy()
+            coef[:e] -= big
+            lm.stages = [Stage("seats, then total rank", cost_idx, coef, None)]
+            return
     stages = [Stage("seats", xs, -np.ones(e), "le")]
     rank = np.where(pairs.rank == 0, problem.unlisted_rank, pairs.rank)
     if opts.objective == "lexicographic":
