@@ -1,0 +1,66 @@
+"""The matching policies compared by the simulator, and how each one ranks a feed.
+
+| policy | feed order | hides "Full" | rebalance | seats for first-timers |
+| --- | --- | --- | --- | --- |
+| ``fcfs`` | popularity (RSVPs + 0.2·clicks so far) | no | no | no |
+| ``fit`` | personal fit ``S`` | no | no | no |
+| ``flok`` | ``S_adj = S − λ·(pulse − 50)`` | yes | every few hours | no |
+| ``flok_inclusion`` | as ``flok`` | yes | yes | a share until a release time |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from flok.errors import InputError
+from flok.pulse import adjusted_score
+
+Ranking = Literal["popularity", "fit", "adjusted"]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One way of running the community: what the feed shows and whether Flok steps in."""
+
+    name: str
+    ranking: Ranking
+    capacity_aware: bool
+    rebalance: bool
+    reserve: bool
+
+    def feed_key(
+        self, fit: np.ndarray, opportunity: np.ndarray, pulse: np.ndarray, popularity: np.ndarray, lam: float
+    ) -> np.ndarray:
+        """Higher is shown first; ``opportunity`` indexes the per-opportunity ``pulse``/``popularity``."""
+        if self.ranking == "popularity":
+            return popularity[opportunity]
+        if self.ranking == "fit":
+            return fit
+        return adjusted_score(fit, pulse[opportunity], lam=lam)
+
+
+POLICIES: dict[str, Policy] = {
+    p.name: p
+    for p in (
+        Policy("fcfs", "popularity", capacity_aware=False, rebalance=False, reserve=False),
+        Policy("fit", "fit", capacity_aware=False, rebalance=False, reserve=False),
+        Policy("flok", "adjusted", capacity_aware=True, rebalance=True, reserve=False),
+        Policy("flok_inclusion", "adjusted", capacity_aware=True, rebalance=True, reserve=True),
+    )
+}
+
+
+def policies(names: list[str] | None) -> list[Policy]:
+    """Policies by name, in the given order (default: all four); an unknown name is an input error."""
+    if not names:
+        return list(POLICIES.values())
+    out = []
+    for name in names:
+        if name not in POLICIES:
+            raise InputError(f"unknown policy '{name}'; policies are {', '.join(POLICIES)}", source="--policy")
+        if POLICIES[name] not in out:
+            out.append(POLICIES[name])
+    return out
