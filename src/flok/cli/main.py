@@ -10,6 +10,7 @@ from flok.cli import explain as _explain  # noqa: F401
 from flok.cli import keys as _keys  # noqa: F401
 from flok.cli import pulse as _pulse  # noqa: F401
 from flok.cli import serve as _serve  # noqa: F401
+from flok.cli import simulate as _simulate  # noqa: F401
 from flok.cli import worker as _worker  # noqa: F401
 from flok.cli.app import app
 
