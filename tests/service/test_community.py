@@ -114,6 +114,10 @@ def test_feed_trending_metrics_and_rebalance(api: Api) -> None:
     }
     assert api.post("/participants", json=person).status_code == 201
     assert api.post("/participants", json=person).status_code == 409
+    moved = api.patch(
+        "/participants/ana", json={"availability": [["2030-01-01T00:00:00Z", "2030-01-03T00:00:00Z"]]}
+    )
+    assert moved.status_code == 200 and moved.json()["interests"] == ["chess"]
     assert (
         api.post("/participants", json={**person, "participant_id": "bo", "interests": ["music"]}).status_code
         == 201

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import flok
+from flok import web
 from flok.service import errors
 from flok.service.demo import seed_demo
 from flok.service.deps import State
@@ -55,5 +56,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for module in (health, campaigns, runs, community, feedback, insights):
         app.include_router(module.router)
+    web.install(app)  # the organizer dashboard under /ui
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

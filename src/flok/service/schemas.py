@@ -159,8 +159,17 @@ class OpportunityOut(BaseModel):
 
 
 class Window(Strict):
+    """A time window; ``{"start", "end"}`` or a ``[start, end]`` pair."""
+
     start: AwareDatetime
     end: AwareDatetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pair(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple) and len(value) == 2:
+            return {"start": value[0], "end": value[1]}
+        return value
 
     @model_validator(mode="after")
     def _order(self) -> Window:
@@ -181,6 +190,20 @@ class ParticipantIn(Strict):
         if (self.lat is None) != (self.lon is None):
             raise ValueError("give both lat and lon, or neither")
         return self
+
+
+class ParticipantPatch(Strict):
+    interests: Annotated[list[Tag], Field(max_length=100)] | None = None
+    lat: Lat | None = None
+    lon: Lon | None = None
+    availability: Annotated[list[Window], Field(max_length=200)] | None = None
+
+    @field_validator("interests", "availability", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may be left out but not null")
+        return value
 
 
 class ParticipantOut(BaseModel):

@@ -124,6 +124,15 @@ def list_participants(
     return list(conn.execute(q).mappings())
 
 
+def patch_participant(
+    conn: Connection, org_id: int, participant_id: str, changes: dict[str, Any]
+) -> RowMapping:
+    row = get_participant(conn, org_id, participant_id)
+    if changes:
+        conn.execute(update(participants).where(participants.c.id == row["id"]).values(**changes))
+    return get_participant(conn, org_id, participant_id)
+
+
 def delete_participant(conn: Connection, org_id: int, participant_id: str) -> None:
     row = get_participant(conn, org_id, participant_id)
     conn.execute(delete(participants).where(participants.c.id == row["id"]))

@@ -20,6 +20,7 @@ from flok.service.schemas import (
     OpportunityPatch,
     ParticipantIn,
     ParticipantOut,
+    ParticipantPatch,
     RsvpIn,
     RsvpOut,
 )
@@ -152,6 +153,15 @@ def list_participants(
 def get_participant(participant_id: IdentPath, org: OrgDep, state: StateDep) -> ParticipantOut:
     with state.db.read() as conn:
         return participant_out(repo.get_participant(conn, org, participant_id))
+
+
+@router.patch("/participants/{participant_id}", tags=["participants"])
+def patch_participant(
+    participant_id: IdentPath, body: ParticipantPatch, org: OrgDep, state: StateDep
+) -> ParticipantOut:
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    with state.db.write() as conn:
+        return participant_out(repo.patch_participant(conn, org, participant_id, changes))
 
 
 @router.delete("/participants/{participant_id}", status_code=204, tags=["participants"])
