@@ -1,0 +1,143 @@
+"""Server-rendered inline SVG charts: no JavaScript library, readable by screen readers.
+
+Every chart is an ``<svg role="img">`` with a ``<title>`` and a ``<desc>`` that states the
+numbers in words, and scales to its container (``viewBox``, width 100%).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+BAR = "#2457a6"
+DEMAND = "#b3541e"
+TRACK = "#e3e8f0"
+TEXT = "#1d2633"
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+
+
+def _frame(width: int, height: int, title: str, desc: str, body: str) -> Markup:
+    return Markup(
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'preserveAspectRatio="xMinYMin meet" aria-label="{escape(title)}">'
+        f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>{body}</svg>"
+    )
+
+
+def bar_chart(items: Sequence[tuple[str, float]], title: str, *, unit: str = "") -> Markup:
+    """Horizontal bars, one per (label, value); the value is written at the end of its bar."""
+    row, label_w, width = 28, 120, 480
+    top = max((v for _, v in items), default=0.0) or 1.0
+    height = max(row, row * len(items)) + 8
+    parts = []
+    for i, (label, value) in enumerate(items):
+        y = 4 + i * row
+        w = (width - label_w - 60) * value / top
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" fill="{TEXT}" font-size="14">'
+            f"{escape(label)}</text>"
+            f'<rect x="{label_w}" y="{y + 4}" width="{width - label_w - 60}" height="18" fill="{TRACK}"/>'
+            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="18" fill="{BAR}"/>'
+            f'<text x="{label_w + w + 6:.1f}" y="{y + 18}" fill="{TEXT}" font-size="14">'
+            f"{escape(_fmt(value))}{escape(unit)}</text>"
+        )
+    desc = "; ".join(f"{label}: {_fmt(v)}{unit}" for label, v in items) or "no data"
+    return _frame(width, height, title, desc, "".join(parts))
+
+
+@dataclass(frozen=True)
+class Fill:
+    label: str
+    capacity: int
+    assigned: int
+    demand: int
+
+
+def fill_chart(items: Sequence[Fill], title: str) -> Markup:
+    """Per opportunity: seats (track), seats given (bar) and demand (a tick where it falls)."""
+    row, label_w, width = 34, 120, 480
+    span = width - label_w - 90
+    top = max((max(f.capacity, f.demand) for f in items), default=0) or 1
+    height = max(row, row * len(items)) + 30
+    parts = []
+    for i, f in enumerate(items):
+        y = 4 + i * row
+        cap_w, got_w, dem_x = (
+            span * f.capacity / top,
+            span * f.assigned / top,
+            label_w + span * f.demand / top,
+        )
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + 20}" text-anchor="end" fill="{TEXT}" font-size="14">'
+            f"{escape(f.label)}</text>"
+            f'<rect x="{label_w}" y="{y + 6}" width="{cap_w:.1f}" height="20" fill="{TRACK}" '
+            f'stroke="{BAR}" stroke-width="1"/>'
+            f'<rect x="{label_w}" y="{y + 6}" width="{got_w:.1f}" height="20" fill="{BAR}"/>'
+            f'<line x1="{dem_x:.1f}" x2="{dem_x:.1f}" y1="{y + 1}" y2="{y + 31}" stroke="{DEMAND}" '
+            f'stroke-width="3"/>'
+            f'<text x="{label_w + span + 8}" y="{y + 20}" fill="{TEXT}" font-size="13">'
+            f"{f.assigned}/{f.capacity} · {f.demand} want</text>"
+        )
+    legend_y = height - 10
+    parts.append(
+        f'<rect x="{label_w}" y="{legend_y - 10}" width="12" height="12" fill="{BAR}"/>'
+        f'<text x="{label_w + 16}" y="{legend_y}" font-size="12" fill="{TEXT}">seats given</text>'
+        f'<rect x="{label_w + 100}" y="{legend_y - 10}" width="12" height="12" '
+        f'fill="{TRACK}" stroke="{BAR}"/>'
+        f'<text x="{label_w + 116}" y="{legend_y}" font-size="12" fill="{TEXT}">seats</text>'
+        f'<line x1="{label_w + 170}" x2="{label_w + 170}" y1="{legend_y - 11}" y2="{legend_y + 2}" '
+        f'stroke="{DEMAND}" stroke-width="3"/>'
+        f'<text x="{label_w + 178}" y="{legend_y}" font-size="12" fill="{TEXT}">'
+        "demand (people who listed it)</text>"
+    )
+    desc = "; ".join(
+        f"{f.label}: {f.assigned} of {f.capacity} seats given, {f.demand} listed it" for f in items
+    )
+    return _frame(width, height, title, desc or "no data", "".join(parts))
+
+
+def sparkline(values: Sequence[float], title: str, *, low: float = 0.0, high: float = 100.0) -> Markup:
+    """A small line of values between ``low`` and ``high`` with a dot on the latest one."""
+    width, height, pad = 120, 32, 3
+    if not values:
+        return _frame(width, height, title, "no data", "")
+    n = len(values)
+    span = (high - low) or 1.0
+
+    def point(i: int, v: float) -> tuple[float, float]:
+        x = pad + (width - 2 * pad) * (i / max(1, n - 1))
+        y = height - pad - (height - 2 * pad) * (min(high, max(low, v)) - low) / span
+        return x, y
+
+    pts = [point(i, v) for i, v in enumerate(values)]
+    mid_y = point(0, (low + high) / 2)[1]
+    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+    lx, ly = pts[-1]
+    body = (
+        f'<line x1="{pad}" x2="{width - pad}" y1="{mid_y:.1f}" y2="{mid_y:.1f}" stroke="{TRACK}"/>'
+        f'<polyline points="{line}" fill="none" stroke="{BAR}" stroke-width="2"/>'
+        f'<circle cx="{lx:.1f}" cy="{ly:.1f}" r="3" fill="{DEMAND}"/>'
+    )
+    desc = f"from {values[0]:.0f} to {values[-1]:.0f}, lowest {min(values):.0f}, highest {max(values):.0f}"
+    return Markup(
+        f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="{escape(title)}: {escape(desc)}"><title>{escape(title)}</title>'
+        f"<desc>{escape(desc)}</desc>{body}</svg>"
+    )
+
+
+def meter(fraction: float, title: str) -> Markup:
+    """A single horizontal share bar (0–100 %) with its percentage written next to it."""
+    width, height = 300, 26
+    f = min(1.0, max(0.0, fraction))
+    body = (
+        f'<rect x="0" y="4" width="240" height="18" fill="{TRACK}"/>'
+        f'<rect x="0" y="4" width="{240 * f:.1f}" height="18" fill="{BAR}"/>'
+        f'<text x="248" y="19" font-size="14" fill="{TEXT}">{f:.0%}</text>'
+    )
+    return _frame(width, height, title, f"{f:.0%}", body)

@@ -1,0 +1,59 @@
+"""Sign in with an organization's API key, sign out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from flok.service.deps import StateDep
+from flok.web import session as sessions
+from flok.web.deps import PostDep
+from flok.web.render import page, redirect
+
+router = APIRouter()
+
+
+@router.get("/")
+def root(request: Request) -> Response:
+    return redirect(request, "/ui/")
+
+
+@router.get("/ui")
+@router.get("/ui/")
+def home(request: Request) -> Response:
+    found = sessions.read(request)
+    return redirect(request, "/ui/campaigns" if found and found.org_id else "/ui/login")
+
+
+@router.get("/ui/login")
+def login_form(request: Request) -> Response:
+    return page(request, "login.html", {"title": "Sign in"})
+
+
+@router.post("/ui/login")
+def login(
+    request: Request,
+    state: StateDep,
+    api_key: Annotated[str, Form(max_length=500)] = "",
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """The key is checked with the service's own lookup, then forgotten: the cookie holds its row id."""
+    anonymous = sessions.ensure(request)
+    sessions.check_csrf(request, anonymous, csrf_token)
+    key_id = sessions.key_id_for(state, api_key.strip()) if api_key.strip() else None
+    if key_id is None:
+        return page(
+            request, "login.html", {"title": "Sign in", "error": "That API key is unknown or revoked."}, 401
+        )
+    response = redirect(request, "/ui/campaigns")
+    sessions.write(request, response, sessions.signed_in(key_id))
+    return response
+
+
+@router.post("/ui/logout")
+def logout(request: Request, _: PostDep) -> Response:
+    response = redirect(request, "/ui/login")
+    sessions.clear(response)
+    return response

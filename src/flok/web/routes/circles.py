@@ -1,0 +1,148 @@
+"""Circles page: upload participants and existing circles, choose mode and sizes, form, inspect, download."""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from flok.circles import CircleOptions, form
+from flok.circles.io import ALWAYS, SOMETIMES
+from flok.circles.options import MODES, Mode
+from flok.errors import InputError
+from flok.io.table import parse_csv_bytes
+from flok.io.writers import write_table_csv
+from flok.web import charts, circles_store
+from flok.web.deps import PostDep, SessionDep, org_of
+from flok.web.render import page, problem, redirect
+from flok.web.session import Session
+
+router = APIRouter(prefix="/ui")
+TIME_LIMIT = 20.0  # seconds per region: a page request should not wait minutes
+
+
+def _view(stored: circles_store.Stored | None) -> dict[str, Any] | None:
+    if stored is None:
+        return None
+    result = stored.result
+    regions: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for c in sorted(result.circles, key=lambda c: (c.region, c.circle_id)):
+        regions[c.region].append(
+            {
+                "id": c.circle_id,
+                "location": c.location,
+                "time": c.meeting_time,
+                "new": c.new,
+                "size": len(c.members),
+                "hosts_always": sum(p.host == ALWAYS for p in c.members),
+                "hosts_sometimes": sum(p.host == SOMETIMES for p in c.members),
+                "co_leaders": c.co_leaders,
+                "diversity": {k: v.get("distinct", 0) for k, v in c.diversity.items()},
+                "members": [p.pid for p in c.members],
+                "flags": c.flags,
+            }
+        )
+    report = result.report()
+    sizes = report["size_histogram"]
+    return {
+        "source": stored.source,
+        "report": report,
+        "regions": dict(regions),
+        "unmatched": result.unmatched,
+        "attributes": result.options.attributes,
+        "size_chart": charts.bar_chart(
+            [(f"{k} members", float(v)) for k, v in sizes.items()], "Circles by size"
+        ),
+        "match_meter": charts.meter(
+            float(report["match_rate"] or 0.0), "Share of placeable participants matched"
+        ),
+    }
+
+
+def _page(
+    request: Request,
+    session: Session,
+    *,
+    error: dict[str, Any] | None = None,
+    status: int = 200,
+    form_values: dict[str, Any] | None = None,
+) -> Response:
+    assert session.org_id is not None
+    stored = circles_store.get_or_seed(session.org_id, session.org_name)
+    context = {
+        "title": "Circles",
+        "nav": "circles",
+        "view": _view(stored),
+        "modes": MODES,
+        "error": error,
+        "form": form_values
+        or {"mode": "optimize", "min_size": 5, "max_size": 10, "attributes": "industry, employment"},
+    }
+    return page(request, "circles.html", context, status)
+
+
+@router.get("/circles")
+def circles_page(request: Request, session: SessionDep) -> Response:
+    return _page(request, session)
+
+
+@router.post("/circles")
+async def circles_run(
+    request: Request,
+    session: PostDep,
+    participants: UploadFile | None = None,
+    circles: UploadFile | None = None,
+    mode: Annotated[str, Form()] = "optimize",
+    min_size: Annotated[int, Form(ge=2, le=1000)] = 5,
+    max_size: Annotated[int, Form(ge=2, le=1000)] = 10,
+    attributes: Annotated[str, Form(max_length=500)] = "",
+    sample: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Form circles with ``flok.circles.form`` (in a worker thread) and keep the result for this org."""
+    org = org_of(session)
+    values = {"mode": mode, "min_size": min_size, "max_size": max_size, "attributes": attributes}
+    try:
+        attrs = tuple(a.strip() for a in attributes.split(",") if a.strip())
+        options = CircleOptions(
+            mode=cast(Mode, mode),
+            min_size=min_size,
+            max_size=max_size,
+            attributes=attrs,
+            time_limit=TIME_LIMIT,
+        )
+        if sample is not None:
+            await run_in_threadpool(circles_store.form_sample, org, options)
+        else:
+            name = participants.filename if participants is not None else None
+            if participants is None or not name:
+                raise InputError("choose a participants CSV file", field="participants")
+            people = parse_csv_bytes(await participants.read(), name)
+            existing, source = None, name
+            if circles is not None and circles.filename:
+                existing = parse_csv_bytes(await circles.read(), circles.filename)
+                source += f" and {circles.filename}"
+            result = await run_in_threadpool(form, people, existing, options)
+            circles_store.put(org, result, source)
+    except InputError as exc:
+        return _page(request, session, error=problem(exc), status=422, form_values=values)
+    return redirect(request, "/ui/circles#result")
+
+
+@router.get("/circles/{name}.csv")
+def circles_csv(name: str, session: SessionDep) -> Response:
+    """assignments, circles or unmatched of the last formation (cells already formula-safe)."""
+    stored = circles_store.get(org_of(session))
+    tables = {"assignments": "assignments_table", "circles": "circles_table", "unmatched": "unmatched_table"}
+    if stored is None or name not in tables:
+        return Response("nothing to download yet", status_code=404, media_type="text/plain")
+    buf = io.BytesIO()
+    write_table_csv(getattr(stored.result, tables[name])(), buf)
+    return Response(
+        buf.getvalue(),
+        media_type="text/csv",
+        headers={"content-disposition": f'attachment; filename="circles-{name}.csv"'},
+    )
