@@ -28,21 +28,29 @@ TauOpt = Annotated[float, typer.Option("--tau-hours", help="Demand decay time co
 KOpt = Annotated[float, typer.Option("--k", help="Pulse scale: L = k·capacity.")]
 
 
-def _config(participants: int, opportunities: int, days: int, seed: int, lam: float, tau: float, k: float) -> SimConfig:
+def _config(
+    participants: int, opportunities: int, days: int, seed: int, lam: float, tau: float, k: float
+) -> SimConfig:
     """Check the options one by one so a bad one is named by its flag."""
-    for flag, value in (("--participants", participants), ("--opportunities", opportunities), ("--days", days)):
+    for flag, value in (
+        ("--participants", participants),
+        ("--opportunities", opportunities),
+        ("--days", days),
+    ):
         if value < 1:
             raise InputError(f"must be at least 1, got {value}", source=flag)
     if seed < 0:
         raise InputError(f"must be ≥ 0, got {seed}", source="--seed")
-    for flag, value in (("--tau-hours", tau), ("--k", k)):
-        if not value > 0 or value == float("inf"):
-            raise InputError(f"must be a positive number, got {value:g}", source=flag)
+    for flag, number in (("--tau-hours", tau), ("--k", k)):
+        if not 0 < number < float("inf"):
+            raise InputError(f"must be a positive number, got {number:g}", source=flag)
     if not 0 <= lam < float("inf"):
         raise InputError(f"must be a number ≥ 0, got {lam:g}", source="--lam")
     base = SimConfig()
     pulse_cfg = replace(base.pulse, lam=lam, tau_hours=tau, k=k)
-    return replace(base, participants=participants, opportunities=opportunities, days=days, seed=seed, pulse=pulse_cfg)
+    return replace(
+        base, participants=participants, opportunities=opportunities, days=days, seed=seed, pulse=pulse_cfg
+    )
 
 
 def _out_dir(path: Path) -> Path:
@@ -85,7 +93,8 @@ def simulate_cmd(
             with files.open(out / name) as stream:
                 stream.write(data)
     info(markdown_table(result.rows()))
-    info(f"Simulated in {result.seconds['total_seconds']:.1f} s; wrote {out}/metrics.csv, report.md, {', '.join(plots)}")
+    seconds = result.seconds["total_seconds"]
+    info(f"Simulated in {seconds:.1f} s; wrote {out}/metrics.csv, report.md, {', '.join(plots)}")
 
 
 @app.command("simulate-sweep")
@@ -96,10 +105,14 @@ def simulate_sweep_cmd(
     opportunities: OpportunitiesOpt = 500,
     days: DaysOpt = 14,
     seed: SeedOpt = 1,
-    repeats: Annotated[int, typer.Option(help="Average each setting over this many seeds (seed, seed+1, …).")] = 1,
+    repeats: Annotated[
+        int, typer.Option(help="Average each setting over this many seeds (seed, seed+1, …).")
+    ] = 1,
 ) -> None:
     """Run the flok policy for a range of λ, τ and k (one at a time); write sweep.csv, sweep.md, sweep.png."""
-    cfg = _config(participants, opportunities, days, seed, PulseConfig.lam, PulseConfig.tau_hours, PulseConfig.k)
+    cfg = _config(
+        participants, opportunities, days, seed, PulseConfig.lam, PulseConfig.tau_hours, PulseConfig.k
+    )
     if repeats < 1:
         raise InputError(f"must be at least 1, got {repeats}", source="--repeats")
     out = _out_dir(out_dir)

@@ -36,8 +36,10 @@ def sessions(
     return np.flatnonzero(seeking & (rng.random(seeking.size) < p))
 
 
-def top_per_owner(owner: np.ndarray, key: np.ndarray, tie: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of each owner's ``size`` best items by ``key`` (ties: lower ``tie`` first), and their rank."""
+def top_per_owner(
+    owner: np.ndarray, key: np.ndarray, tie: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of each owner's ``size`` best items by ``key`` (ties: lower ``tie`` first) and ranks."""
     order = np.lexsort((tie, -key, owner))
     sorted_owner = owner[order]
     rank = np.arange(order.size) - np.searchsorted(sorted_owner, sorted_owner)

@@ -104,7 +104,9 @@ def generate(config: SimConfig) -> Community:
 
     # Participants: homes, 1–4 interests, weekday evenings and weekend days they are free.
     home = _points(rng, n, centres, 3.0)
-    free = np.where((np.arange(days) % 7 >= 5)[None, :], rng.random((n, days)) < 0.5, rng.random((n, days)) < 0.45)
+    free = np.where(
+        (np.arange(days) % 7 >= 5)[None, :], rng.random((n, days)) < 0.5, rng.random((n, days)) < 0.45
+    )
     none = ~free.any(axis=1)
     free[none, rng.integers(0, days, int(none.sum()))] = True
     weekend_day = np.arange(days) % 7 >= 5
@@ -116,7 +118,7 @@ def generate(config: SimConfig) -> Community:
     rate = config.sessions_per_day_median * np.exp(rng.normal(0.0, config.sessions_per_day_sigma, n))
     rate = np.minimum(rate, 6.0)
     wanted = np.ones(n, dtype=np.int64)
-    very_active = int(round(config.very_active_share * n))
+    very_active = round(config.very_active_share * n)
     if very_active:
         wanted[np.argsort(-rate, kind="stable")[:very_active]] = config.very_active_seats
     participants = Participants.build(

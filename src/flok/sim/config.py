@@ -114,4 +114,4 @@ class SimConfig:
 
     @property
     def steps(self) -> int:
-        return int(math.ceil(self.days * 24 * 60 / self.step_minutes))
+        return math.ceil(self.days * 24 * 60 / self.step_minutes)

@@ -60,7 +60,9 @@ def policies(names: list[str] | None) -> list[Policy]:
     out = []
     for name in names:
         if name not in POLICIES:
-            raise InputError(f"unknown policy '{name}'; policies are {', '.join(POLICIES)}", source="--policy")
+            raise InputError(
+                f"unknown policy '{name}'; policies are {', '.join(POLICIES)}", source="--policy"
+            )
         if POLICIES[name] not in out:
             out.append(POLICIES[name])
     return out

@@ -48,7 +48,16 @@ def markdown_table(rows: Sequence[dict[str, object]], columns: Sequence[str] = C
 def report_markdown(result: SimResult, plots: Sequence[str]) -> str:
     """``report.md``: the settings, the metrics table, counts, plots and run time."""
     cfg = result.config
-    counts_cols = ["policy", "sessions", "attempts", "full", "seats", "matched", "invites_accepted", "gave_up"]
+    counts_cols = [
+        "policy",
+        "sessions",
+        "attempts",
+        "full",
+        "seats",
+        "matched",
+        "invites_accepted",
+        "gave_up",
+    ]
     counts = [{"policy": o.policy, **o.counts} for o in result.outcomes]
     times = ", ".join(f"{k.removesuffix('_seconds')} {v:.1f} s" for k, v in result.seconds.items())
     lines = [
@@ -115,7 +124,9 @@ def pulse_plot(result: SimResult) -> bytes:
     import matplotlib.pyplot as plt
 
     k = len(result.outcomes)
-    fig, axes = plt.subplots(1, k, figsize=(3.6 * k, 3.2), sharey=True, constrained_layout=True, squeeze=False)
+    fig, axes = plt.subplots(
+        1, k, figsize=(3.6 * k, 3.2), sharey=True, constrained_layout=True, squeeze=False
+    )
     days = (result.step_times - result.step_times[0]) / 86400.0
     ids = result.community.opportunities.ids
     for ax, outcome in zip(axes[0], result.outcomes, strict=True):

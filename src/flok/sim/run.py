@@ -144,7 +144,11 @@ class _Run:
         """RSVP attempts made at ``t``; returns who got the seat. Under a reserve, the attempts of
         everyone else are served first (they cannot use held seats), then the first-timers'."""
         ok = np.zeros(who.size, dtype=bool)
-        groups = [~self.first_timer[who], self.first_timer[who]] if self.policy.reserve else [np.ones(who.size, bool)]
+        groups = (
+            [~self.first_timer[who], self.first_timer[who]]
+            if self.policy.reserve
+            else [np.ones(who.size, bool)]
+        )
         for g, mask in enumerate(groups):
             idx = np.flatnonzero(mask)
             if idx.size == 0:
@@ -183,7 +187,9 @@ class _Run:
         """Run ``flok.pulse.rebalance`` for the people still looking and send each recommendation
         as an invitation. Under a reserve, everyone else is matched first to the seats open to
         them, then first-timers to what is left, reserved seats included (no extra priority)."""
-        groups = [seeking & ~self.first_timer, seeking & self.first_timer] if self.policy.reserve else [seeking]
+        groups = (
+            [seeking & ~self.first_timer, seeking & self.first_timer] if self.policy.reserve else [seeking]
+        )
         for g, mask in enumerate(groups):
             who = np.flatnonzero(mask & self.active & (self.held_count < self.com.wanted))
             opp_idx = np.flatnonzero(listed)
@@ -192,7 +198,11 @@ class _Run:
             ft_seats, other_seats = self.seats_for(t)
             seats = ft_seats if (self.policy.reserve and g == 1) else other_seats
             result = rebalance(
-                FitScorer(_participants(self.com.participants, who), _opportunities(self.com.opportunities, opp_idx), self.cfg.fit),
+                FitScorer(
+                    _participants(self.com.participants, who),
+                    _opportunities(self.com.opportunities, opp_idx),
+                    self.cfg.fit,
+                ),
                 self._market(t, who, opp_idx, seats, pulse_now),
                 RebalanceConfig(top_k=self.cfg.rebalance_top_k),
             )
@@ -200,11 +210,15 @@ class _Run:
             self.counts["invites"] += int(got.size)
             p, o, f = who[got], opp_idx[result.seat[got]], result.fit[got]
             u = f + self.com.appeal[o]
-            yes = self.rng.random(p.size) < self.cfg.invite_seen * expit((u - self.cfg.rsvp_mid) / self.cfg.rsvp_width)
+            yes = self.rng.random(p.size) < self.cfg.invite_seen * expit(
+                (u - self.cfg.rsvp_mid) / self.cfg.rsvp_width
+            )
             self.counts["invites_accepted"] += int(yes.sum())
             self.attempt(t, p[yes], o[yes], f[yes])
 
-    def _market(self, t: float, who: np.ndarray, opp_idx: np.ndarray, seats: np.ndarray, pulse_now: np.ndarray) -> Market:
+    def _market(
+        self, t: float, who: np.ndarray, opp_idx: np.ndarray, seats: np.ndarray, pulse_now: np.ndarray
+    ) -> Market:
         """A ``flok.pulse.Market`` of the listed opportunities, seats as this group sees them."""
         local = np.full(self.m, -1, dtype=np.int64)
         local[opp_idx] = np.arange(opp_idx.size)
@@ -224,9 +238,17 @@ class _Run:
         )
 
     # --- one step: sessions, feeds, clicks, RSVPs -------------------------------------------
-    def sessions(self, t: float, hour: float, listed: np.ndarray, pulse_now: np.ndarray, seeking: np.ndarray) -> None:
+    def sessions(
+        self, t: float, hour: float, listed: np.ndarray, pulse_now: np.ndarray, seeking: np.ndarray
+    ) -> None:
         cfg = self.cfg
-        who = agents.sessions(self.rng, seeking & (self.held_count < self.com.wanted), self.com.session_rate, hour, cfg.step_seconds / HOUR)
+        who = agents.sessions(
+            self.rng,
+            seeking & (self.held_count < self.com.wanted),
+            self.com.session_rate,
+            hour,
+            cfg.step_seconds / HOUR,
+        )
         self.counts["sessions"] += int(who.size)
         if who.size == 0:
             return
@@ -268,8 +290,8 @@ class _Run:
         cfg, com = self.cfg, self.com
         opps = com.opportunities
         tau = cfg.pulse.tau_seconds
-        every = max(1, int(round(cfg.rebalance_every_hours * 3600 / cfg.step_seconds)))
-        first = int(round(8 * 3600 / cfg.step_seconds)) % every
+        every = max(1, round(cfg.rebalance_every_hours * 3600 / cfg.step_seconds))
+        first = round(8 * 3600 / cfg.step_seconds) % every
         history = np.full((cfg.steps, self.m), np.nan, dtype=np.float32)
         for s in range(cfg.steps):
             t = com.t0 + s * cfg.step_seconds

@@ -12,9 +12,9 @@ from dataclasses import replace
 import numpy as np
 
 from flok.pulse import PulseConfig
+from flok.sim.config import SimConfig
 from flok.sim.policies import POLICIES
 from flok.sim.run import COLUMNS, prepare, run_policy
-from flok.sim.config import SimConfig
 
 LAMBDAS: tuple[float, ...] = (0.0, 0.002, 0.004, 0.008, 0.016)
 TAUS: tuple[float, ...] = (3.0, 6.0, 12.0, 24.0, 48.0)
@@ -55,13 +55,14 @@ def sweep(
         for acc, (c, pol) in zip(sums, runs, strict=True):
             outcome = run_policy(c, community, pairs, pol)
             for column in COLUMNS[1:]:
-                value = outcome.metrics[column]
-                if value is not None:
-                    acc[column].append(value)
-    labels = [("baseline", "fcfs")] + [(name, value) for name, value, _ in settings]
+                metric = outcome.metrics[column]
+                if metric is not None:
+                    acc[column].append(metric)
+    labels: list[tuple[str, object]] = [("baseline", "fcfs")]
+    labels += [(name, value) for name, value, _ in settings]
     rows: list[dict[str, object]] = []
-    for (name, value), acc in zip(labels, sums, strict=True):
-        row: dict[str, object] = {"parameter": name, "value": value}
+    for (name, setting), acc in zip(labels, sums, strict=True):
+        row: dict[str, object] = {"parameter": name, "value": setting}
         row.update({c: (float(np.mean(v)) if v else None) for c, v in acc.items()})
         rows.append(row)
     return rows
@@ -76,7 +77,11 @@ def sweep_plot(rows: Sequence[dict[str, object]], config: SimConfig) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    params = [("lambda", "λ", config.pulse.lam), ("tau_hours", "τ (hours)", config.pulse.tau_hours), ("k", "k", config.pulse.k)]
+    params = [
+        ("lambda", "λ", config.pulse.lam),
+        ("tau_hours", "τ (hours)", config.pulse.tau_hours),
+        ("k", "k", config.pulse.k),
+    ]
     baseline = next((r for r in rows if r["parameter"] == "baseline"), None)
     fig, axes = plt.subplots(len(PLOTTED), 3, figsize=(10, 9), constrained_layout=True, squeeze=False)
     for j, (name, label, default) in enumerate(params):
