@@ -29,7 +29,9 @@ def test_same_seed_same_bytes() -> None:
 
 
 def test_flok_lowers_oversubscription_against_fcfs() -> None:
-    by = {o.policy: o.metrics for o in small().outcomes}
+    by = {
+        o.policy: {k: v if v is not None else np.nan for k, v in o.metrics.items()} for o in small().outcomes
+    }
     assert [o.policy for o in small().outcomes] == ["fcfs", "fit", "flok", "flok_inclusion"]
     for policy in ("flok", "flok_inclusion"):
         assert by[policy]["oversubscription_rate"] < 0.5 * by["fcfs"]["oversubscription_rate"]
