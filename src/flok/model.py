@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -284,8 +283,7 @@ class Problem:
     ) -> Problem:
         """Build from raw string tables (CSV or JSON), reporting bad values by row and field."""
         opts = options or Options()
-        oids = opportunities.ids("opportunity_id")
-        _no_duplicates(opportunities, "opportunity_id", oids)
+        oids = opportunities.unique_ids("opportunity_id")
         cap = opportunities.integers("capacity", minimum=0, what="a whole number of seats")
 
         preferences.require("participant_id", "opportunity_id")
@@ -314,8 +312,7 @@ class Problem:
         p_attrs: dict[str, np.ndarray] = {}
         max_seats = group = None
         if participants is not None:
-            pids_arr = participants.ids("participant_id")
-            _no_duplicates(participants, "participant_id", pids_arr)
+            pids_arr = participants.unique_ids("participant_id")
             found = pc.index_in(pref_pid, value_set=pids_arr).to_numpy(zero_copy_only=False)
             missing = np.isnan(found) if found.dtype.kind == "f" else np.zeros(len(found), dtype=bool)
             if missing.any():
@@ -351,8 +348,8 @@ class Problem:
             for name in opportunities.columns
             if name not in ("opportunity_id", "capacity")
         }
-        start = _times(opportunities, "start") if opportunities.has("start") else None
-        end = _times(opportunities, "end") if opportunities.has("end") else None
+        start = opportunities.times("start", assume_utc=True) if opportunities.has("start") else None
+        end = opportunities.times("end", assume_utc=True) if opportunities.has("end") else None
         if start is not None and end is not None:
             bad = np.flatnonzero(end < start)
             if bad.size:
@@ -529,22 +526,6 @@ class Problem:
                     )
 
 
-def _times(table: Table, name: str) -> np.ndarray:
-    """ISO 8601 times as POSIX seconds (NaN where empty); a naive time is read as UTC."""
-    out = np.full(table.num_rows, np.nan)
-    for i, raw in enumerate(table.text(name).to_pylist()):
-        if not raw:
-            continue
-        try:
-            stamp = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            raise table.error(i, name, f"not an ISO 8601 time: '{raw}'") from None
-        if stamp.tzinfo is None:
-            stamp = stamp.replace(tzinfo=UTC)
-        out[i] = stamp.timestamp()
-    return out
-
-
 def _first_duplicate(keys: np.ndarray) -> int | None:
     """Index of the first row (in input order) whose key already appeared earlier."""
     order = np.argsort(keys, kind="stable")
@@ -553,15 +534,6 @@ def _first_duplicate(keys: np.ndarray) -> int | None:
     if same.size == 0:
         return None
     return int(order[same + 1].min())
-
-
-def _no_duplicates(table: Table, name: str, col: pa.Array) -> None:
-    enc = pc.dictionary_encode(col)
-    if len(enc.dictionary) == len(col):
-        return
-    dup = _first_duplicate(enc.indices.to_numpy(zero_copy_only=False).astype(np.int64))
-    assert dup is not None
-    raise table.error(dup, name, f"duplicate id '{col[dup].as_py()}'")
 
 
 def _int_array(values: np.ndarray, name: str, source: str) -> np.ndarray:

@@ -140,7 +140,7 @@ BAD = [
     ("events", _replace(EVENTS, "x3,jazz", "x3,salsa"), "events.csv, row 6, field 'opportunity_id'"),
     ("events", EVENTS.replace(",at\n", ",when\n"), "events.csv, row 1, field 'at'"),
     ("events", _replace(EVENTS, "e1,x1,", "e1,,"), "events.csv, row 2, field 'participant_id'"),
-    ("events", "event_id,participant_id,opportunity_id,action,at\n", "events.csv, row 2"),
+    ("events", "", "events.csv, row 1"),
     ("opps", _replace(OPPS, "choir,6", "choir,-1"), "opportunities.csv, row 3, field 'capacity'"),
     ("opps", _replace(OPPS, "choir,6", "jazz,6"), "opportunities.csv, row 3, field 'opportunity_id'"),
     ("opps", _replace(OPPS, "2026-11-23T19:00+00:00", "tonight"), "opportunities.csv, row 2, field 'start'"),
@@ -212,3 +212,25 @@ def test_rebalance_bad_model_file(tmp_path: Path) -> None:
     result = _rebalance(tmp_path, "--model", str(tmp_path / "model.json"))
     assert result.exit_code == 2 and "model.json" in result.stderr
     assert not (tmp_path / "assignments.csv").exists()
+
+
+def test_pulse_with_an_empty_event_log_is_neutral(tmp_path: Path) -> None:
+    """A community with no feedback yet: every opportunity has demand 0 and pulse 50."""
+    (tmp_path / "opportunities.csv").write_text("opportunity_id,capacity\njazz,5\nchoir,0\n")
+    (tmp_path / "events.csv").write_text("event_id,participant_id,opportunity_id,action,at\n")
+    result = runner.invoke(
+        app,
+        [
+            "pulse",
+            "--opportunities",
+            str(tmp_path / "opportunities.csv"),
+            "--events",
+            str(tmp_path / "events.csv"),
+            "--out",
+            str(tmp_path / "p.csv"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader((tmp_path / "p.csv").open()))
+    assert [(r["opportunity_id"], float(r["demand"])) for r in rows] == [("jazz", 0.0), ("choir", 0.0)]
+    assert float(rows[0]["pulse"]) == 50.0

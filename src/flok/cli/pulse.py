@@ -11,7 +11,8 @@ import typer
 
 from flok.cli.app import app, guarded
 from flok.errors import InputError
-from flok.io.community import TIME_HINT, parse_timestamps, read_events, read_opportunities, read_participants
+from flok.io.community import read_events, read_opportunities, read_participants
+from flok.io.table import TIME_HINT, parse_timestamps
 from flok.io.writers import csv_safe, outputs, write_json, write_table_csv
 from flok.pulse.demand import PulseConfig
 from flok.pulse.fit import FitConfig, FitScorer, RsvpModel

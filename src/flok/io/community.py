@@ -1,7 +1,6 @@
 """Readers for community CSV files (docs/pulse.md): opportunities, participants, feedback events.
 
 Each reader validates every value and raises ``InputError`` naming file, row and field.
-``parse_timestamps`` is generic: any reader needing ISO 8601 times with a zone can use it.
 """
 
 from __future__ import annotations
@@ -12,63 +11,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flok.io.table import Table, read_csv
-from flok.model import _no_duplicates
+from flok.io.table import TIME_HINT, Table, parse_timestamps, read_csv
 from flok.pulse.community import Events, Opportunities, Participants, normalise_tags, pad_windows
 from flok.pulse.demand import ACTIONS
-
-_TS = pa.timestamp("us", tz="UTC")
-TIME_HINT = "an ISO 8601 time with a time zone, e.g. 2026-11-23T18:00+00:00"
-
-
-def parse_timestamps(values: pa.Array) -> tuple[np.ndarray, int | None]:
-    """Epoch seconds of ISO 8601 strings that carry a zone ('' → NaN), and the first bad index.
-
-    Vectorized with Arrow; on failure a halving search finds the first unparsable value in
-    O(n) total work, so a million rows still report the exact row.
-    """
-    text = pc.utf8_trim_whitespace(pc.fill_null(pc.cast(values, pa.string()), ""))
-    empty = np.asarray(pc.equal(text, "").to_numpy(zero_copy_only=False), dtype=bool)
-    filled = pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), text)
-
-    def ok(chunk: pa.Array) -> bool:
-        try:
-            pc.cast(chunk, _TS)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return False
-        return True
-
-    try:
-        parsed = pc.cast(filled, _TS)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        lo, hi = 0, len(filled)
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if ok(filled.slice(lo, mid - lo)):
-                lo = mid
-            else:
-                hi = mid
-        return np.zeros(0), lo
-    micros = pc.cast(parsed, pa.int64()).to_numpy(zero_copy_only=False)
-    out = np.asarray(micros, dtype=np.float64) / 1e6
-    out[empty] = np.nan
-    return out, None
-
-
-def _times(table: Table, name: str, *, required: bool) -> np.ndarray:
-    if not table.has(name):
-        if required:
-            table.require(name)
-        return np.full(table.num_rows, np.nan)
-    col = table.text(name)
-    values, bad = parse_timestamps(col)
-    if bad is not None:
-        raise table.error(bad, name, f"must be {TIME_HINT}, got '{col[bad].as_py()}'")
-    if required and np.isnan(values).any():
-        raise table.error(
-            int(np.flatnonzero(np.isnan(values))[0]), name, f"missing value; expected {TIME_HINT}"
-        )
-    return values
 
 
 def _coordinates(table: Table) -> tuple[np.ndarray, np.ndarray]:
@@ -113,11 +58,10 @@ def _flags(table: Table, name: str) -> np.ndarray:
 
 
 def opportunities_from_table(table: Table) -> Opportunities:
-    ids = table.ids("opportunity_id")
-    _no_duplicates(table, "opportunity_id", ids)
+    ids = table.unique_ids("opportunity_id")
     capacity = table.integers("capacity", minimum=0, what="a whole number of seats")
-    start = _times(table, "start", required=False)
-    end = _times(table, "end", required=False)
+    start = table.times("start")
+    end = table.times("end")
     if table.has("end"):
         orphan = ~np.isnan(end) & np.isnan(start)
         if orphan.any():
@@ -142,8 +86,7 @@ def opportunities_from_table(table: Table) -> Opportunities:
 
 
 def participants_from_table(table: Table) -> Participants:
-    ids = table.ids("participant_id")
-    _no_duplicates(table, "participant_id", ids)
+    ids = table.unique_ids("participant_id")
     lat, lon = _coordinates(table)
     n = table.num_rows
     windows = pc.split_pattern(table.text("availability"), ";")
@@ -182,7 +125,7 @@ def participants_from_table(table: Table) -> Participants:
         avail_start=starts,
         avail_end=ends,
         first_timer=_flags(table, "first_timer"),
-        joined_at=_times(table, "joined_at", required=False),
+        joined_at=table.times("joined_at"),
     )
 
 
@@ -207,7 +150,7 @@ def events_from_table(table: Table, opportunities: Opportunities, opportunities_
         participant_id=np.asarray(pids.to_numpy(zero_copy_only=False), dtype=object),
         opportunity=idx.to_numpy(zero_copy_only=False).astype(np.int64),
         action=codes.to_numpy(zero_copy_only=False).astype(np.int8),
-        at=_times(table, "at", required=True),
+        at=table.times("at", required=True),
         event_id=table.text("event_id") if table.has("event_id") else None,
     )
 
@@ -221,4 +164,4 @@ def read_participants(path: str | Path) -> Participants:
 
 
 def read_events(path: str | Path, opportunities: Opportunities, opportunities_source: str) -> Events:
-    return events_from_table(read_csv(path), opportunities, opportunities_source)
+    return events_from_table(read_csv(path, allow_empty=True), opportunities, opportunities_source)
