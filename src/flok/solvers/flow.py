@@ -55,6 +55,8 @@ class FlowStrategy:
             return "fill_unlisted with several seats per participant"
         if opts.fill_unlisted and opts.forbidden:
             return "forbidden pairs with fill_unlisted (the hub reaches every opportunity)"
+        if opts.objective == "lexicographic" and problem.penalty is not None and problem.penalty.any():
+            return "its lexicographic level weights leave no room for penalties"
         if opts.objective != "lexicographic" and opts.seed is None:
             return None
         arcs = build_arcs(problem)
