@@ -169,7 +169,7 @@ def solve_region(cand: RegionCandidates, options: CircleOptions) -> RegionSoluti
         return out
     backend = get_backend(options.backend)
     weighted = build_model(cand, options, weighted=True)
-    result = backend(weighted, options.time_limit)
+    result = backend(weighted, options.time_limit, greedy_start(cand, options))
     matched = _matched(result, n_arcs)
     bound = int(np.unique(cand.arc_person).size)
     count_seconds = 0.0
@@ -177,12 +177,12 @@ def solve_region(cand: RegionCandidates, options: CircleOptions) -> RegionSoluti
         count_model = build_model(cand, options, weighted=False)
         bound = min(bound, int(np.floor(lp_bound(count_model) + 1e-6)))
         if matched < bound:
-            first = backend(count_model, options.time_limit)
+            first = backend(count_model, options.time_limit, result.x)
             count_seconds = first.seconds
             bound = min(bound, int(np.floor(first.bound + 1e-6)))
             best = _matched(first, n_arcs)
             if best > matched:
-                result = backend(with_min_matched(weighted, n_arcs, best), options.time_limit)
+                result = backend(with_min_matched(weighted, n_arcs, best), options.time_limit, first.x)
     _read(out, cand, result)
     out.matched_bound = max(bound, out.matched_free)
     out.objective = result.objective
@@ -191,6 +191,41 @@ def solve_region(cand: RegionCandidates, options: CircleOptions) -> RegionSoluti
     out.phase_seconds = (count_seconds, result.seconds)
     out.seconds = time.perf_counter() - start
     return out
+
+
+def greedy_start(cand: RegionCandidates, options: CircleOptions) -> np.ndarray:
+    """A quick feasible formation to start the solver from: existing circles first (they carry
+    bonuses), then slots by how many people accept them, hosts chosen before everyone else."""
+    n_arcs, n_slots = cand.arc_person.size, len(cand.slots)
+    x = np.zeros(n_arcs + n_slots)
+    taken = np.zeros(len(cand.free), dtype=bool)
+    order = np.lexsort((-cand.arc_points, cand.arc_option))
+    starts = np.searchsorted(cand.arc_option[order], np.arange(n_slots + len(cand.existing) + 1))
+    by_option = [order[starts[o] : starts[o + 1]] for o in range(n_slots + len(cand.existing))]
+    for e, circle in enumerate(cand.existing):
+        room = circle.max_additions
+        for a in by_option[n_slots + e]:
+            if room and not taken[cand.arc_person[a]]:
+                x[a] = 1
+                taken[cand.arc_person[a]] = True
+                room -= 1
+    lo, hi = options.min_size, options.max_size
+    for s in sorted(range(n_slots), key=lambda k: -by_option[k].size):
+        arcs = [a for a in by_option[s] if not taken[cand.arc_person[a]]]
+        hosts = [cand.free[cand.arc_person[a]].host for a in arcs]
+        always = [a for a, h in zip(arcs, hosts, strict=True) if h == ALWAYS]
+        sometimes = [a for a, h in zip(arcs, hosts, strict=True) if h == SOMETIMES]
+        n = min(-(-len(arcs) // hi), len(arcs) // lo, (2 * len(always) + len(sometimes)) // 2)
+        if n <= 0:
+            continue
+        chosen = always[:n] + sometimes[: 2 * max(0, n - len(always))]
+        picked = set(chosen)
+        chosen += [a for a in arcs if a not in picked][: min(len(arcs), hi * n) - len(chosen)]
+        for a in chosen:
+            x[a] = 1
+            taken[cand.arc_person[a]] = True
+        x[n_arcs + s] = n
+    return x
 
 
 def _matched(result: MipResult, n_arcs: int) -> int:

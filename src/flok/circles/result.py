@@ -150,6 +150,11 @@ class CircleResult:
                 }
         return out
 
+    def diversity_bonus(self) -> int:
+        """Weight × distinct attribute values summed over new circles (what the split maximizes)."""
+        distinct = sum(int(d["distinct"]) for c in self.circles if c.new for d in c.diversity.values())
+        return self.options.weights.diversity * distinct
+
     def report(self) -> dict[str, Any]:
         sizes = Counter(len(c.members) for c in self.circles)
         reasons = Counter(u.code for u in self.unmatched)
@@ -165,6 +170,7 @@ class CircleResult:
             "matched_proven_maximal": self.matched_proven,
             "circles": len(self.circles),
             "new_circles": sum(c.new for c in self.circles),
+            "diversity_bonus": self.diversity_bonus(),
             "size_histogram": {str(k): sizes[k] for k in sorted(sizes)},
             "unmatched_reasons": {
                 code: {"count": reasons[code], "text": TEXT[code]} for code in sorted(reasons)
