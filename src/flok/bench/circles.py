@@ -82,8 +82,8 @@ def naive_cbc(cand: RegionCandidates, options: CircleOptions, time_limit: float)
     values = [v.varValue for v in prob.variables()]
     # At a time limit CBC may hand back a fractional point; that is no formation, so no objective.
     integral = all(v is not None and abs(v - round(v)) < 1e-6 for v in values)
-    objective = float(pulp.value(prob.objective) or 0.0) if integral else float("nan")
-    return NaiveRun(time.perf_counter() - start, objective, optimal and integral, n_vars)
+    score = float(pulp.value(prob.objective) or 0.0) if integral else float("nan")
+    return NaiveRun(time.perf_counter() - start, score, optimal and integral, n_vars)
 
 
 def _tables(n: int, seed: int) -> tuple[Table, Table]:
