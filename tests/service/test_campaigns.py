@@ -191,3 +191,26 @@ def test_cancel_queued_and_running_runs(sqlite_url: str) -> None:
         run = api.wait_run(run_id)
         assert run["status"] == "cancelled"
         assert api.get(f"/campaigns/{cid}").json()["status"] == "closed"
+
+
+def test_side_constraints_use_uploaded_attributes(api: Api) -> None:
+    """Options pass through to the engine; participant and opportunity columns reach it too."""
+    cid = api.post("/campaigns", json={"name": "c"}).json()["id"]
+    opps = b"opportunity_id,capacity,category\nA,2,lab\nB,2,lab\n"
+    assert api.post(f"/campaigns/{cid}/opportunities", content=opps, headers=CSV).status_code == 201
+    people = b"participant_id,cohort\nx,first\ny,first\nz,second\n"
+    assert api.post(f"/campaigns/{cid}/participants", content=people, headers=CSV).status_code == 201
+    bad = api.post(
+        f"/campaigns/{cid}/participants", content=b"participant_id,cohort\nx,a\nx,b\n", headers=CSV
+    )
+    assert bad.status_code == 422 and bad.json()["row"] == 3
+    regs = b"participant_id,opportunity_id,rank\nx,A,1\nx,B,2\ny,A,1\ny,B,2\nz,A,1\nz,B,2\n"
+    assert api.post(f"/campaigns/{cid}/registrations", content=regs, headers=CSV).status_code == 201
+    quota = [{"attribute": "cohort", "value": "first", "opportunity": "A", "max": 1}]
+    assert api.put(f"/campaigns/{cid}/options", json={"options": {"quotas": quota}}).status_code == 200
+    api.post(f"/campaigns/{cid}/open")
+    api.post(f"/campaigns/{cid}/close")
+    run = allocate(api, cid)
+    assert run["status"] == "done", run
+    got = seats(api, cid)
+    assert sum(1 for p in ("x", "y") if got[p] == "A") == 1 and got["z"] == "A"

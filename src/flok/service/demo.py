@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection
 
 from flok.io.table import table_from_records
+from flok.pulse import PulseConfig
 from flok.store import campaigns, community, keys
 from flok.store.db import Database
 
@@ -69,3 +70,29 @@ def _sample_data(conn: Connection, org: int) -> None:
                 "availability": window,
             },
         )
+    _sample_activity(conn, org)
+
+
+# (opportunity, events, hours between them): chess is busy right now, music was busy days ago.
+_ACTIVITY = (("chess-evening", 60, 1 / 3), ("music-evening", 40, 1.5), ("hiking-evening", 14, 12.0))
+
+
+def _sample_activity(conn: Connection, org: int) -> None:
+    """A week of feedback and a few RSVPs, so pulse history, trending and labels show something."""
+    now = datetime.now(UTC)
+    for opp, count, every in _ACTIVITY:
+        for n in range(count):
+            at = now - timedelta(hours=every * n + (72 if opp == "music-evening" else 0))
+            action = "clicked" if n % 4 == 3 else "accepted"
+            community.record_feedback(
+                conn,
+                org,
+                event_id=f"demo-{opp}-{n}",
+                participant_id=f"guest{n}",
+                opportunity_id=opp,
+                action=action,
+                at=at,
+                config=PulseConfig(),
+            )
+    for who in ("ana", "ben", "cleo", "guest1"):
+        community.rsvp(conn, org, "chess-evening", who)

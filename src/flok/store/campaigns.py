@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 from sqlalchemy import Connection, RowMapping, delete, func, select, update
 
@@ -18,7 +17,13 @@ from flok.io.table import Table
 from flok.model import Options, Problem
 from flok.solvers.base import names as strategy_names
 from flok.store.errors import Conflict, NotFound
-from flok.store.tables import assignments, campaign_opportunities, campaigns, registrations
+from flok.store.tables import (
+    assignments,
+    campaign_opportunities,
+    campaign_participants,
+    campaigns,
+    registrations,
+)
 from flok.store.types import utcnow
 
 STATUSES = ("draft", "open", "closed", "allocated", "finalized")
@@ -138,7 +143,8 @@ def add_opportunities(conn: Connection, org_id: int, campaign_id: int, table: Ta
     no_preferences = _string_table({"participant_id": [], "opportunity_id": [], "rank": []}, "none")
     problem = Problem.from_tables(table, no_preferences)  # ids present and unique, capacity whole, ≥ 0
     stored = {r["opportunity_id"] for r in _stored_opportunities(conn, campaign_id)}
-    titles = problem.opportunity_attributes.get("title")
+    extra = [c for c in table.columns if c not in ("opportunity_id", "capacity", "title")]
+    text = {c: table.text(c).to_pylist() for c in [*extra, "title"]}
     rows = []
     for i, oid in enumerate(problem.opportunity_ids):
         if str(oid) in stored:
@@ -148,7 +154,8 @@ def add_opportunities(conn: Connection, org_id: int, campaign_id: int, table: Ta
                 "campaign_id": campaign_id,
                 "opportunity_id": str(oid),
                 "capacity": int(problem.capacity[i]),
-                "title": (str(titles[i]) or None) if titles is not None else None,
+                "title": text["title"][i] or None,
+                "attributes": {c: text[c][i] for c in extra},
             }
         )
     if rows:
@@ -208,6 +215,32 @@ def add_registrations(conn: Connection, org_id: int, campaign_id: int, table: Ta
     return len(new_rows)
 
 
+def add_participants(conn: Connection, org_id: int, campaign_id: int, table: Table) -> int:
+    """Store participants' attributes (``group``, ``cohort``, … for side constraints); re-uploading
+    a participant replaces their attributes."""
+    row = get(conn, org_id, campaign_id, lock=True)
+    _require(row, EDITABLE, "change participants")
+    no_preferences = _string_table({"participant_id": [], "opportunity_id": [], "rank": []}, "none")
+    Problem.from_tables(_opportunity_table(conn, campaign_id), no_preferences, table)  # ids, groups
+    ids = table.ids("participant_id").to_pylist()
+    columns = {c: table.text(c).to_pylist() for c in table.columns if c != "participant_id"}
+    mine = campaign_participants.c.campaign_id == campaign_id
+    conn.execute(delete(campaign_participants).where(mine, campaign_participants.c.participant_id.in_(ids)))
+    conn.execute(
+        campaign_participants.insert(),
+        [
+            {
+                "campaign_id": campaign_id,
+                "participant_id": p,
+                "attributes": {c: v[i] for c, v in columns.items()},
+            }
+            for i, p in enumerate(ids)
+        ],
+    )
+    _touch(conn, campaign_id)
+    return len(ids)
+
+
 def withdraw(conn: Connection, org_id: int, campaign_id: int, participant_id: str) -> int:
     row = get(conn, org_id, campaign_id, lock=True)
     _require(row, EDITABLE, "change registrations")
@@ -233,40 +266,53 @@ def registrations_of(
 
 
 # --- allocation -----------------------------------------------------------------------------
-def build_problem(conn: Connection, campaign_id: int, options: Options) -> Problem:
-    """The campaign as an engine Problem (already validated at upload, so the fast path)."""
+def _opportunity_table(conn: Connection, campaign_id: int) -> Table:
     opps = _stored_opportunities(conn, campaign_id)
+    names = sorted({k for o in opps for k in (o["attributes"] or {})})
+    columns: dict[str, list[Any]] = {
+        "opportunity_id": [o["opportunity_id"] for o in opps],
+        "capacity": [o["capacity"] for o in opps],
+        "title": [o["title"] or "" for o in opps],
+    }
+    for name in names:
+        columns[name] = [(o["attributes"] or {}).get(name, "") for o in opps]
+    return _string_table(columns, "campaign opportunities")
+
+
+def build_problem(conn: Connection, campaign_id: int, options: Options) -> Problem:
+    """The campaign as an engine Problem, read back through the engine's own table reader, so
+    every column the engine understands (category, min_size, group, …) takes effect."""
+    mode = conn.execute(select(campaigns.c.mode).where(campaigns.c.id == campaign_id)).scalar_one()
     regs = conn.execute(
-        select(
-            registrations.c.participant_id,
-            registrations.c.opportunity_id,
-            registrations.c.rank,
-            registrations.c.score,
-        )
+        select(registrations.c.participant_id, registrations.c.opportunity_id, registrations.c[mode])
         .where(registrations.c.campaign_id == campaign_id)
         .order_by(registrations.c.id)
     ).all()
-    oids = np.array([o["opportunity_id"] for o in opps], dtype=object)
-    index = {o: i for i, o in enumerate(oids.tolist())}
-    pid_list = [r[0] for r in regs]
-    pids, pref_p = np.unique(np.array(pid_list, dtype=object).astype(str), return_inverse=True)
-    rank = score = None
-    if regs and regs[0][2] is not None:
-        rank = np.fromiter((r[2] for r in regs), dtype=np.int64, count=len(regs))
-    else:
-        score = np.fromiter((r[3] for r in regs), dtype=np.float64, count=len(regs))
-        if not regs:
-            rank, score = np.zeros(0, dtype=np.int64), None
-    return Problem.from_arrays(
-        opportunity_ids=oids,
-        capacity=np.array([o["capacity"] for o in opps], dtype=np.int64),
-        pref_participant=pref_p.astype(np.int64),
-        pref_opportunity=np.fromiter((index[r[1]] for r in regs), dtype=np.int64, count=len(regs)),
-        rank=rank,
-        score=score,
-        participant_ids=pids.astype(object),
-        options=options,
+    prefs = _string_table(
+        {
+            "participant_id": [r[0] for r in regs],
+            "opportunity_id": [r[1] for r in regs],
+            mode: [r[2] for r in regs],
+        },
+        "registrations",
     )
+    people = conn.execute(
+        select(campaign_participants.c.participant_id, campaign_participants.c.attributes).where(
+            campaign_participants.c.campaign_id == campaign_id
+        )
+    ).all()
+    participants = None
+    if people:
+        # Registered people without an uploaded row take part with empty attributes.
+        attrs = {str(p): a for p, a in people}
+        for pid in dict.fromkeys(r[0] for r in regs):
+            attrs.setdefault(pid, {})
+        names = sorted({k for a in attrs.values() for k in a})
+        columns: dict[str, list[Any]] = {"participant_id": list(attrs)}
+        for name in names:
+            columns[name] = [a.get(name, "") for a in attrs.values()]
+        participants = _string_table(columns, "campaign participants")
+    return Problem.from_tables(_opportunity_table(conn, campaign_id), prefs, participants, options)
 
 
 def save_allocation(conn: Connection, campaign_id: int, run_id: int, pairs: list[tuple[str, str]]) -> None:

@@ -82,7 +82,19 @@ campaign_opportunities = Table(
     Column("opportunity_id", String(ID), nullable=False),
     Column("capacity", Integer, nullable=False),
     Column("title", Text, nullable=True),
+    # Every other uploaded column (category, min_size, start, …) as text, for the engine's reader.
+    Column("attributes", JSON, nullable=True),
     UniqueConstraint("campaign_id", "opportunity_id"),
+)
+
+campaign_participants = Table(
+    "campaign_participants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
+    Column("participant_id", String(ID), nullable=False),
+    Column("attributes", JSON, nullable=False),
+    UniqueConstraint("campaign_id", "participant_id"),
 )
 
 registrations = Table(

@@ -116,6 +116,20 @@ async def upload_registrations(
     return UploadOut(added=await run_in_threadpool(write))
 
 
+@router.post("/{campaign_id}/participants", status_code=201, openapi_extra=UPLOAD_DOC)
+async def upload_participants(
+    campaign_id: RowId, request: Request, org: OrgDep, state: StateDep
+) -> UploadOut:
+    """``participant_id`` plus attribute columns (``group``, ``cohort``, …) used by side constraints."""
+    table = await read_table(request, "participants")
+
+    def write() -> int:
+        with state.db.write() as conn:
+            return repo.add_participants(conn, org, campaign_id, table)
+
+    return UploadOut(added=await run_in_threadpool(write))
+
+
 @router.get("/{campaign_id}/registrations")
 def list_registrations(
     campaign_id: RowId, org: OrgDep, state: StateDep, participant_id: str | None = None
