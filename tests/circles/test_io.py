@@ -80,3 +80,11 @@ def test_continuing_member_of_unknown_circle_is_rejected() -> None:
     with pytest.raises(InputError) as err:
         form(table(rows), circles)
     assert err.value.field == "current_circle_id"
+
+
+def test_region_spellings_that_differ_in_case_or_spaces_are_one_region() -> None:
+    rows = [person(f"a{i}", host="always") for i in range(2)]
+    rows += [person(f"b{i}", host="always", region=" r ") for i in range(3)]
+    result = form(table(rows), None, CircleOptions())
+    assert result.matched == 5
+    assert [r.region for r in result.regions] == ["R"]

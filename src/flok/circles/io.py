@@ -98,6 +98,11 @@ def location_key(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+def canonical(spellings: dict[str, str], text: str) -> str:
+    """The first spelling seen of a name that differs only in case or spacing ("bay area ")."""
+    return spellings.setdefault(location_key(text), " ".join(text.split()))
+
+
 def apply_mapping(table: Table, mapping: Mapping[str, str]) -> Table:
     """Rename file headers to canonical names so any export can be read without editing it."""
     if not mapping:
@@ -128,7 +133,10 @@ def _is_virtual(location: str, options: CircleOptions) -> bool:
 
 
 def read_participants(
-    source: str | Path | Table, options: CircleOptions, names: dict[str, str] | None = None
+    source: str | Path | Table,
+    options: CircleOptions,
+    names: dict[str, str] | None = None,
+    regions: dict[str, str] | None = None,
 ) -> tuple[list[Person], list[TimeIssue], dict[str, str]]:
     """Validate participants; every bad value raises InputError with file, row and field."""
     table = apply_mapping(source if isinstance(source, Table) else read_csv(source), options.columns)
@@ -146,6 +154,7 @@ def read_participants(
     col = {name: table.text(name).to_pylist() for name in _PARTICIPANT_TEXT}
     attrs = [table.text(a.strip().lower()).to_pylist() for a in options.attributes]
     names = {} if names is None else names
+    regions = {} if regions is None else regions
     issues: list[TimeIssue] = []
     people: list[Person] = []
     for i, pid in enumerate(ids):
@@ -154,7 +163,7 @@ def read_participants(
             raise table.error(
                 i, "status", f"unknown status '{col['status'][i]}'; expected one of {', '.join(STATUSES)}"
             )
-        region = col["region"][i] if table.has("region") else "ALL"
+        region = canonical(regions, col["region"][i]) if table.has("region") else "ALL"
         if not region:
             raise table.error(i, "region", "empty region")
         host = _HOST.get(col["host"][i].casefold())
@@ -223,12 +232,12 @@ def _yes_no(table: Table, i: int, field: str, raw: str) -> bool | None:
 
 
 def read_circles(
-    source: str | Path | Table, options: CircleOptions, names: dict[str, str]
+    source: str | Path | Table, options: CircleOptions, names: dict[str, str], regions: dict[str, str]
 ) -> dict[str, ExistingCircle]:
     table = apply_mapping(source if isinstance(source, Table) else read_csv(source), options.columns)
     table.require("circle_id", "region", "location", "meeting_time")
     ids = table.ids("circle_id").to_pylist()
-    regions = table.ids("region").to_pylist()
+    region_text = table.ids("region").to_pylist()
     locations = table.text("location").to_pylist()
     times = table.text("meeting_time").to_pylist()
     formats = table.text("format").to_pylist()
@@ -249,7 +258,7 @@ def read_circles(
             names.setdefault(key, " ".join(locations[i].split()))
         out[cid] = ExistingCircle(
             circle_id=cid,
-            region=regions[i],
+            region=canonical(regions, region_text[i]),
             location=key,
             meeting_time=times[i],
             mask=mask,
@@ -267,8 +276,9 @@ def read_roster(
 ) -> Roster:
     """Both files, cross-checked: a continuing member's circle must exist in circles.csv."""
     names: dict[str, str] = {}
-    existing = read_circles(circles, options, names) if circles is not None else None
-    people, issues, names = read_participants(participants, options, names)
+    regions: dict[str, str] = {}
+    existing = read_circles(circles, options, names, regions) if circles is not None else None
+    people, issues, names = read_participants(participants, options, names, regions)
     warnings: list[str] = []
     if existing is None:
         existing = _infer_circles(people)
