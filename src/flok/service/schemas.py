@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from flok.pulse import ACTIONS
 
@@ -15,6 +15,18 @@ Lat = Annotated[float, Field(ge=-90, le=90)]
 Lon = Annotated[float, Field(ge=-180, le=180)]
 Tag = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00]+$")]
 Title = Annotated[str, Field(max_length=500, pattern=r"^[^\x00]*$")]
+
+
+def _not_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("may be left out but not null")
+    return value
+
+
+# For PATCH bodies: a field may be left out, but an explicit null would blank a required column.
+NotNull = BeforeValidator(_not_null)
+Capacity = Annotated[int, Field(ge=0, le=1_000_000)]
+Tags = Annotated[list[Tag], Field(max_length=100)]
 
 
 class Strict(BaseModel):
@@ -106,13 +118,13 @@ class RunStarted(BaseModel):
 # --- community ------------------------------------------------------------------------------
 class OpportunityIn(Strict):
     opportunity_id: Ident
-    capacity: Annotated[int, Field(ge=0, le=1_000_000)]
+    capacity: Capacity
     title: Title | None = None
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None
     lat: Lat | None = None
     lon: Lon | None = None
-    tags: Annotated[list[Tag], Field(max_length=100)] = Field(default_factory=list)
+    tags: Tags = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _window(self) -> OpportunityIn:
@@ -124,20 +136,13 @@ class OpportunityIn(Strict):
 
 
 class OpportunityPatch(Strict):
-    capacity: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    capacity: Annotated[Capacity | None, NotNull] = None
     title: Title | None = None
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None
     lat: Lat | None = None
     lon: Lon | None = None
-    tags: Annotated[list[Tag], Field(max_length=100)] | None = None
-
-    @field_validator("capacity", "tags", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may be left out but not null")
-        return value
+    tags: Annotated[Tags | None, NotNull] = None
 
 
 class OpportunityOut(BaseModel):
@@ -178,12 +183,15 @@ class Window(Strict):
         return self
 
 
+Windows = Annotated[list[Window], Field(max_length=200)]
+
+
 class ParticipantIn(Strict):
     participant_id: Ident
-    interests: Annotated[list[Tag], Field(max_length=100)] = Field(default_factory=list)
+    interests: Tags = Field(default_factory=list)
     lat: Lat | None = None
     lon: Lon | None = None
-    availability: Annotated[list[Window], Field(max_length=200)] = Field(default_factory=list)
+    availability: Windows = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _both(self) -> ParticipantIn:
@@ -193,17 +201,10 @@ class ParticipantIn(Strict):
 
 
 class ParticipantPatch(Strict):
-    interests: Annotated[list[Tag], Field(max_length=100)] | None = None
+    interests: Annotated[Tags | None, NotNull] = None
     lat: Lat | None = None
     lon: Lon | None = None
-    availability: Annotated[list[Window], Field(max_length=200)] | None = None
-
-    @field_validator("interests", "availability", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may be left out but not null")
-        return value
+    availability: Annotated[Windows | None, NotNull] = None
 
 
 class ParticipantOut(BaseModel):

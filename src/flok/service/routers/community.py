@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
@@ -90,6 +90,16 @@ def delete_opportunity(opportunity_id: IdentPath, org: OrgDep, state: StateDep) 
 
 
 # --- RSVPs ----------------------------------------------------------------------------------
+def rsvp_out(row: Any, participant_id: str, status: Literal["confirmed", "cancelled"]) -> RsvpOut:
+    return RsvpOut(
+        opportunity_id=row["opportunity_id"],
+        participant_id=participant_id,
+        status=status,
+        confirmed=row["confirmed"],
+        seats_left=max(0, row["capacity"] - row["confirmed"]),
+    )
+
+
 @router.post(
     "/opportunities/{opportunity_id}/rsvp",
     status_code=201,
@@ -100,13 +110,7 @@ def rsvp(opportunity_id: IdentPath, body: RsvpIn, org: OrgDep, state: StateDep) 
     """201 with a confirmed seat, 200 if it was already confirmed, 409 ``FULL`` when none is left."""
     with state.db.write() as conn:
         row, created = repo.rsvp(conn, org, opportunity_id, body.participant_id)
-    out = RsvpOut(
-        opportunity_id=opportunity_id,
-        participant_id=body.participant_id,
-        status="confirmed",
-        confirmed=row["confirmed"],
-        seats_left=max(0, row["capacity"] - row["confirmed"]),
-    )
+    out = rsvp_out(row, body.participant_id, "confirmed")
     return JSONResponse(out.model_dump(), status_code=201 if created else 200)
 
 
@@ -120,13 +124,7 @@ def cancel_rsvp(
     """Give the seat back (``?participant_id=``); it is free for the next RSVP at once."""
     with state.db.write() as conn:
         row = repo.cancel_rsvp(conn, org, opportunity_id, participant_id)
-    return RsvpOut(
-        opportunity_id=opportunity_id,
-        participant_id=participant_id,
-        status="cancelled",
-        confirmed=row["confirmed"],
-        seats_left=max(0, row["capacity"] - row["confirmed"]),
-    )
+    return rsvp_out(row, participant_id, "cancelled")
 
 
 # --- participants ---------------------------------------------------------------------------
