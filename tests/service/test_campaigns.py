@@ -33,6 +33,8 @@ def test_lifecycle_rules_are_enforced(api: Api) -> None:
     again = allocate(api, cid)  # re-allocation is allowed until finalized
     assert again["status"] == "done"
     assert api.get(f"/campaigns/{cid}").json()["allocation_run_id"] == again["id"]
+    listed = api.get("/runs", params={"campaign_id": cid}).json()
+    assert [r["id"] for r in listed] == [again["id"], again["id"] - 1]
     assert api.post(f"/campaigns/{cid}/open").status_code == 409  # an allocated campaign cannot reopen
     first = api.post(f"/campaigns/{cid}/finalize")
     assert first.status_code == 200 and first.json()["status"] == "finalized"

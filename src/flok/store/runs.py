@@ -46,6 +46,18 @@ def get(conn: Connection, org_id: int, run_id: int) -> RowMapping:
     return row
 
 
+def list_for(
+    conn: Connection, org_id: int, *, campaign_id: int | None = None, kind: str | None = None, limit: int = 50
+) -> list[RowMapping]:
+    """The organization's runs, newest first."""
+    q = select(runs).where(runs.c.org_id == org_id)
+    if campaign_id is not None:
+        q = q.where(runs.c.campaign_id == campaign_id)
+    if kind is not None:
+        q = q.where(runs.c.kind == kind)
+    return list(conn.execute(q.order_by(runs.c.id.desc()).limit(limit)).mappings())
+
+
 def load(conn: Connection, run_id: int) -> RowMapping | None:
     """Unscoped read for the executor, which acts on behalf of the run's own organization."""
     return conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
