@@ -16,9 +16,9 @@ from flok.sim.config import SimConfig
 from flok.sim.policies import POLICIES
 from flok.sim.run import COLUMNS, prepare, run_policy
 
-LAMBDAS: tuple[float, ...] = (0.0, 0.002, 0.004, 0.008, 0.016)
+LAMBDAS: tuple[float, ...] = (0.0, 0.004, 0.01, 0.02, 0.05)
 TAUS: tuple[float, ...] = (3.0, 6.0, 12.0, 24.0, 48.0)
-KS: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0)
+KS: tuple[float, ...] = (0.5, 1.0, 2.0, 5.0, 10.0)
 SWEEP_COLUMNS = ("parameter", "value", *COLUMNS[1:])
 PLOTTED = ("oversubscription_rate", "fill_rate", "matched_24h_share", "mean_fit")
 
