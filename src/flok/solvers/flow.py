@@ -18,7 +18,7 @@ from __future__ import annotations
 from time import perf_counter
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
+from ortools.graph.python import max_flow, min_cost_flow
 
 from flok.errors import SolverError
 from flok.model import Problem
@@ -40,6 +40,26 @@ def _lexicographic_costs(problem: Problem, arcs: Arcs) -> tuple[np.ndarray, int]
         int(weights[min(problem.unlisted_rank, levels + 1) - 1]) if problem.options.fill_unlisted else 0
     )
     return weights[arcs.rank - 1], unlisted
+
+
+def _max_seats(problem: Problem, arcs: Arcs, mask: np.ndarray, *, hub: bool) -> int:
+    """Most seats that can be given using only the masked arcs (a plain max flow, fast)."""
+    n, m = problem.n_participants, problem.n_opportunities
+    source, sink, hub_node = n + m, n + m + 1, n + m + 2
+    everyone = np.arange(n, dtype=np.int64)
+    opp_nodes = np.arange(m, dtype=np.int64) + n
+    tails = [np.full(n, source, dtype=np.int64), arcs.participant[mask], opp_nodes]
+    heads = [everyone, arcs.opportunity[mask] + n, np.full(m, sink, dtype=np.int64)]
+    caps = [problem.seats_allowed(), np.ones(int(mask.sum()), dtype=np.int64), problem.capacity]
+    if hub:
+        tails += [everyone, np.full(m, hub_node, dtype=np.int64)]
+        heads += [np.full(n, hub_node, dtype=np.int64), opp_nodes]
+        caps += [problem.seats_allowed(), problem.capacity]
+    smf = max_flow.SimpleMaxFlow()
+    smf.add_arcs_with_capacity(np.concatenate(tails), np.concatenate(heads), np.concatenate(caps))
+    if smf.solve(source, sink) != smf.OPTIMAL:
+        raise SolverError("max flow failed")
+    return int(smf.optimal_flow())
 
 
 class FlowStrategy:
@@ -102,26 +122,14 @@ class FlowStrategy:
         return result
 
     def _maximin_threshold(self, problem: Problem, arcs: Arcs) -> tuple[np.ndarray, int | str]:
-        """Smallest worst rank that still seats as many as the unrestricted optimum."""
-        full = self._solve_network(
-            problem,
-            arcs,
-            arcs.cost,
-            arcs.unlisted_cost,
-            np.ones(arcs.size, dtype=bool),
-            None,
-            hub=problem.options.fill_unlisted,
-        )
-        target = full.participant.size
+        """Smallest worst rank that still seats as many as possible (binary search on max flows)."""
+        target = _max_seats(problem, arcs, np.ones(arcs.size, dtype=bool), hub=problem.options.fill_unlisted)
         thresholds = np.unique(arcs.rank)
         lo, hi = 0, thresholds.size - 1
         best: int | None = None
         while lo <= hi:
             mid = (lo + hi) // 2
-            trial = self._solve_network(
-                problem, arcs, arcs.cost, 0, arcs.rank <= thresholds[mid], None, hub=False
-            )
-            if trial.participant.size == target:
+            if _max_seats(problem, arcs, arcs.rank <= thresholds[mid], hub=False) == target:
                 best, hi = mid, mid - 1
             else:
                 lo = mid + 1
