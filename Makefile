@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.flok-installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck pytest bench lock install clean
+.PHONY: run test browser lint typecheck pytest bench lock install clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,15 @@ run: $(STAMP)
 	@mkdir -p var
 	$(VENV)/bin/flok serve --host 127.0.0.1 --port 8000 --database-url sqlite:///var/flok.db --demo-org demo
 
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) browser lint typecheck pytest
+
+# Debian's Chromium for the dashboard's browser tests; when it cannot be installed they are
+# skipped with that reason. sudo only when not root.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get install -y -q chromium || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; } \
+	  || echo "chromium could not be installed: the browser tests will be skipped"; }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests

@@ -45,6 +45,7 @@ def serve_cmd(
                 f"(keys are stored hashed). New key: flok keys create --org '{demo_org}'"
             )
     typer.echo(f"Flok service on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    typer.echo(f"Dashboard: http://{host}:{port}/ui/  (sign in with the organization's API key)")
     if workers > 1:
         if settings.is_sqlite:
             raise typer.BadParameter("several workers need PostgreSQL (SQLite runs are in-process)")

@@ -21,16 +21,21 @@ def _fmt(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
 
 
-def _frame(width: int, height: int, title: str, desc: str, body: str) -> Markup:
+def _frame(width: int, height: int, title: str, desc: str, body: str, css: str = "chart") -> Markup:
     return Markup(
-        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'<svg class="{css}" viewBox="0 0 {width} {height}" width="100%" role="img" '
         f'preserveAspectRatio="xMinYMin meet" aria-label="{escape(title)}">'
         f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>{body}</svg>"
     )
 
 
-def bar_chart(items: Sequence[tuple[str, float]], title: str, *, unit: str = "") -> Markup:
-    """Horizontal bars, one per (label, value); the value is written at the end of its bar."""
+def bar_chart(
+    items: Sequence[tuple[str, float]], title: str, *, unit: str = "", highlight: Sequence[str] = ()
+) -> Markup:
+    """Horizontal bars, one per (label, value); the value is written at the end of its bar.
+
+    Bars named in ``highlight`` (e.g. "unassigned") take the second colour.
+    """
     row, label_w, width = 28, 120, 480
     top = max((v for _, v in items), default=0.0) or 1.0
     height = max(row, row * len(items)) + 8
@@ -42,7 +47,8 @@ def bar_chart(items: Sequence[tuple[str, float]], title: str, *, unit: str = "")
             f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" fill="{TEXT}" font-size="14">'
             f"{escape(label)}</text>"
             f'<rect x="{label_w}" y="{y + 4}" width="{width - label_w - 60}" height="18" fill="{TRACK}"/>'
-            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="18" fill="{BAR}"/>'
+            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="18" '
+            f'fill="{DEMAND if label in highlight else BAR}"/>'
             f'<text x="{label_w + w + 6:.1f}" y="{y + 18}" fill="{TEXT}" font-size="14">'
             f"{escape(_fmt(value))}{escape(unit)}</text>"
         )
@@ -101,11 +107,19 @@ def fill_chart(items: Sequence[Fill], title: str) -> Markup:
     return _frame(width, height, title, desc or "no data", "".join(parts))
 
 
-def sparkline(values: Sequence[float], title: str, *, low: float = 0.0, high: float = 100.0) -> Markup:
-    """A small line of values between ``low`` and ``high`` with a dot on the latest one."""
+def sparkline(
+    values: Sequence[float], title: str, *, low: float | None = None, high: float | None = None
+) -> Markup:
+    """A small line with a dot on the latest value and a faint line at 50 (neutral pulse).
+
+    The scale spans the data and 50, so a quiet week is a flat line at the middle and any
+    movement is visible; the exact numbers are in the accessible description.
+    """
     width, height, pad = 120, 32, 3
     if not values:
         return _frame(width, height, title, "no data", "")
+    low = min(min(values), 50.0) - 1.0 if low is None else low
+    high = max(max(values), 50.0) + 1.0 if high is None else high
     n = len(values)
     span = (high - low) or 1.0
 
@@ -115,7 +129,7 @@ def sparkline(values: Sequence[float], title: str, *, low: float = 0.0, high: fl
         return x, y
 
     pts = [point(i, v) for i, v in enumerate(values)]
-    mid_y = point(0, (low + high) / 2)[1]
+    mid_y = point(0, 50.0)[1]
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
     lx, ly = pts[-1]
     body = (
@@ -140,4 +154,4 @@ def meter(fraction: float, title: str) -> Markup:
         f'<rect x="0" y="4" width="{240 * f:.1f}" height="18" fill="{BAR}"/>'
         f'<text x="248" y="19" font-size="14" fill="{TEXT}">{f:.0%}</text>'
     )
-    return _frame(width, height, title, f"{f:.0%}", body)
+    return _frame(width, height, title, f"{f:.0%}", body, css="chart meter")

@@ -99,7 +99,7 @@ def _results(request: Request, session: Session, state: Any, campaign: Any) -> d
         "explained": "explanations" in report,
         "column": column,
         "report": report,
-        "rank_chart": charts.bar_chart(bars, "Seats by rank"),
+        "rank_chart": charts.bar_chart(bars, "Seats by rank", highlight=("unassigned",)),
         "fill_chart": charts.fill_chart(fill, "Seats and demand per opportunity") if fill else None,
         "opportunities": [f.label for f in fill],
         "participants": sorted({a.participant_id for a in allocation.assignments}),

@@ -32,29 +32,31 @@ def _feed(org: int, state: Any, participant_id: str | None) -> Any:
         return None
 
 
-def _metric_charts(m: dict[str, Any]) -> list[Any]:
+def _metric_charts(m: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(caption, chart) pairs from ``GET /metrics``."""
     out = [
-        charts.meter(float(m["fill_rate"] or 0.0), "Fill rate: confirmed seats of all seats"),
-        charts.bar_chart(
-            [
-                ("opportunities", float(m["opportunities"])),
-                ("participants", float(m["participants"])),
-                ("seats", float(m["capacity"])),
-                ("confirmed", float(m["confirmed"])),
-                ("high demand", float(m["high_demand"])),
-                ("full", float(m["full"])),
-            ],
+        ("Fill rate", charts.meter(float(m["fill_rate"] or 0.0), "Fill rate: confirmed seats of all seats")),
+        (
             "Community in numbers",
+            charts.bar_chart(
+                [
+                    ("opportunities", float(m["opportunities"])),
+                    ("participants", float(m["participants"])),
+                    ("seats", float(m["capacity"])),
+                    ("confirmed", float(m["confirmed"])),
+                    ("high demand", float(m["high_demand"])),
+                    ("full", float(m["full"])),
+                ],
+                "Community in numbers",
+            ),
         ),
     ]
     if m.get("campaigns"):
-        out.append(
-            charts.bar_chart(
-                [(k, float(v)) for k, v in sorted(m["campaigns"].items())], "Campaigns by status"
-            )
-        )
+        campaigns = [(k, float(v)) for k, v in sorted(m["campaigns"].items())]
+        out.append(("Campaigns by status", charts.bar_chart(campaigns, "Campaigns by status")))
     if m.get("runs"):
-        out.append(charts.bar_chart([(k, float(v)) for k, v in sorted(m["runs"].items())], "Runs by status"))
+        runs = [(k, float(v)) for k, v in sorted(m["runs"].items())]
+        out.append(("Runs by status", charts.bar_chart(runs, "Runs by status")))
     return out
 
 

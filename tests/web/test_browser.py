@@ -1,0 +1,184 @@
+"""End-to-end tests in headless Chromium (Debian's build, driven by Playwright) against a real server.
+
+Each page is saved as a screenshot under ``artifacts/screenshots/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from flok.service.app import create_app
+from flok.service.settings import Settings
+
+from .conftest import SAMPLE, seeded
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("FLOK_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+CIRCLES_SAMPLE = SAMPLE / "circle-participants.csv"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    base: str
+    key: str
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    url, key = seeded(tmp_path_factory.mktemp("web"))
+    app = create_app(Settings(database_url=url))
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    yield Server(f"http://127.0.0.1:{port}", key)
+    srv.should_exit = True
+    thread.join(10)
+    app.state.flok.db.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not (Path(CHROMIUM).exists() and shutil.which(CHROMIUM)):
+        pytest.skip(
+            f"no Chromium at {CHROMIUM} (make test installs Debian's chromium; apt-get install chromium)"
+        )
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
+    )
+    with sync_api.sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: Server) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True)
+    context.set_default_timeout(20_000)
+    tab = context.new_page()
+    tab.goto(f"{server.base}/ui/login")
+    tab.get_by_label("API key").fill(server.key)
+    tab.get_by_role("button", name="Sign in").click()
+    tab.wait_for_url("**/ui/campaigns")
+    yield tab
+    context.close()
+
+
+def shot(tab: Any, name: str, *, full_page: bool = True) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+
+
+def test_campaign_from_sample_csvs_to_finalized_download(page: Any, tmp_path: Path) -> None:
+    shot(page, "campaigns")
+    page.get_by_label("Name").fill("Tutorials WS26")
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_url("**/ui/campaigns/*")
+    bad = tmp_path / "opportunities.csv"
+    bad.write_text("opportunity_id,capacity\nMON-09,two\n")
+    page.get_by_label("Opportunities CSV").set_input_files(str(bad))
+    page.get_by_role("button", name="Upload opportunities").click()
+    alert = page.get_by_role("alert")
+    assert "row 2" in alert.inner_text() and "MON-09,two" in alert.inner_text()
+    page.get_by_label("Opportunities CSV").set_input_files(str(SAMPLE / "opportunities.csv"))
+    page.get_by_role("button", name="Upload opportunities").click()
+    page.get_by_text("4 opportunities").wait_for()
+    page.get_by_label("Preferences CSV").set_input_files(str(SAMPLE / "preferences.csv"))
+    page.get_by_role("button", name="Upload registrations").click()
+    page.get_by_text("9 participants").wait_for()
+    page.get_by_label("Fairness objective").select_option("lexicographic")
+    page.get_by_role("button", name="Save options").click()
+    page.get_by_role("button", name="Close registrations and run").click()
+    page.get_by_role("heading", name="Results").wait_for()
+    assert page.locator("svg[aria-label='Seats by rank']").count() == 1
+    assert page.locator("svg[aria-label='Seats and demand per opportunity']").count() == 1
+    unassigned = page.locator("ul.unassigned").inner_text()
+    assert "was full" in unassigned
+    seats = page.get_by_role("region", name="Seats (7)")
+    assert seats.locator("tbody tr").count() == 7
+    shot(page, "campaign-results")
+    page.get_by_role("button", name="Finalize").click()
+    page.get_by_text("Finalized:").wait_for()
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download assignments CSV").click()
+    text = Path(info.value.path()).read_text()
+    assert text.startswith("participant_id,opportunity_id,rank") and len(text.splitlines()) == 10
+
+
+def test_community_page(page: Any) -> None:
+    page.get_by_role("link", name="Community").click()
+    page.get_by_role("heading", name="Opportunities").wait_for()
+    assert page.locator(".badge-high-demand").count() >= 1
+    assert page.locator("svg.spark").count() == 5
+    page.get_by_label("As seen by").select_option("ben")
+    page.locator("#feed li").first.wait_for()
+    assert page.locator("#feed li.blocked").count() >= 1
+    page.get_by_role("button", name="Rebalance now").click()
+    page.get_by_text("Suggested").first.wait_for()
+    assert page.locator("svg[aria-label='Community in numbers']").count() == 1
+    shot(page, "community")
+
+
+def test_circles_page(page: Any) -> None:
+    page.get_by_role("link", name="Circles").click()
+    page.get_by_label("Participants CSV").set_input_files(str(CIRCLES_SAMPLE))
+    page.get_by_label("Existing circles CSV (optional)").set_input_files(str(SAMPLE / "circles.csv"))
+    page.get_by_label("Mode").select_option("dissolve")
+    page.get_by_role("button", name="Form circles").click()
+    page.get_by_text("mode dissolve").wait_for()
+    assert page.get_by_role("heading", name="New York").count() == 1
+    assert page.get_by_role("heading", name="Unmatched").count() == 1
+    shot(page, "circles")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download circles.csv").click()
+    assert Path(info.value.path()).read_text().startswith("circle_id,region")
+
+
+def test_phone_sized_screen(browser: Any, server: Server) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+    )
+    tab = context.new_page()
+    tab.goto(f"{server.base}/ui/login")
+    tab.get_by_label("API key").fill(server.key)
+    tab.keyboard.press("Enter")  # the form works from the keyboard
+    tab.wait_for_url("**/ui/campaigns")
+    tab.goto(f"{server.base}/ui/community")
+    width = tab.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, f"page is {width}px wide on a 390px screen"
+    shot(tab, "community-mobile", full_page=False)
+    context.close()
