@@ -82,3 +82,16 @@ def test_dominance_pruning_changes_nothing(case: tuple) -> None:
     full = form(table(rows), circ, opts, prune=False, strong=True)
     assert pruned.matched == full.matched
     assert [r.objective for r in pruned.regions] == [r.objective for r in full.regions]
+
+
+def test_every_backend_reaches_the_same_proven_optimum() -> None:
+    from pathlib import Path
+
+    data = Path(__file__).parent.parent / "data" / "circles"
+    results = {
+        b: form(data / "participants.csv", data / "circles.csv", backend=b, time_limit=30)
+        for b in ("highs", "cbc", "cpsat")
+    }
+    scores = {b: [r.objective for r in res.regions] for b, res in results.items()}
+    assert scores["highs"] == scores["cbc"] == scores["cpsat"]
+    assert all(res.matched_proven and violations(res) == [] for res in results.values())

@@ -12,6 +12,8 @@ import os
 import time
 from dataclasses import dataclass
 
+import scipy.optimize  # noqa: F401  (imported up front so no timing pays for it)
+
 from flok.circles import CircleOptions, form
 from flok.circles.candidates import RegionCandidates, build
 from flok.circles.generate import generate
