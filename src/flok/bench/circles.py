@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+import warnings
 from dataclasses import dataclass
 
 import scipy.optimize  # noqa: F401  (imported up front so no timing pays for it)
@@ -31,6 +32,12 @@ class NaiveRun:
 
 def naive_cbc(cand: RegionCandidates, options: CircleOptions, time_limit: float) -> NaiveRun:
     """The x[p,c], y[c] model in PuLP, solved by CBC with a zero gap."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _naive_cbc(cand, options, time_limit)
+
+
+def _naive_cbc(cand: RegionCandidates, options: CircleOptions, time_limit: float) -> NaiveRun:
     import pulp
 
     start = time.perf_counter()

@@ -7,6 +7,7 @@ translates it once. All coefficients are integers, so an absolute gap below 1 pr
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -121,6 +122,13 @@ def _solve_milp(model: Mip, time_limit: float) -> MipResult:
 
 
 def solve_cbc(model: Mip, time_limit: float, start: np.ndarray | None = None) -> MipResult:
+    with warnings.catch_warnings():
+        # PuLP 3 deprecates the classic constructors this code shares with older PuLP versions.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _solve_cbc(model, time_limit)
+
+
+def _solve_cbc(model: Mip, time_limit: float) -> MipResult:
     import pulp
 
     began = time.perf_counter()
