@@ -5,6 +5,8 @@ No generated request may cause a 5xx or a response that breaks the documented sc
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from flok.service.settings import Settings
 from tests.service.conftest import new_key
 
 _dir = Path(tempfile.mkdtemp(prefix="flok-fuzz-"))
+atexit.register(shutil.rmtree, _dir, True)
 app = create_app(Settings(database_url=f"sqlite:///{_dir / 'fuzz.db'}"))
 KEY = new_key(app.state.flok.db, "fuzz")
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
