@@ -242,3 +242,15 @@ def test_cancel_a_running_allocation(tmp_path: Path) -> None:
         web.sign_in(other)
         assert client.get("/ui/runs/1").status_code == 404
     app.state.flok.db.dispose()
+
+
+def test_participant_attributes_upload(web: Web) -> None:
+    token = web.sign_in()
+    people = b"participant_id,cohort\nstudent1,2024\nstudent2,2025\n"
+    answer = web.client.post(
+        "/ui/campaigns/1/upload/participants",
+        data={"csrf_token": token},
+        files={"file": ("participants.csv", people, "text/csv")},
+    )
+    assert answer.status_code == 200 and 'role="alert"' not in answer.text
+    assert web.client.post("/ui/campaigns/1/upload/nothing", data={"csrf_token": token}).status_code == 404

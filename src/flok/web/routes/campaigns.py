@@ -33,6 +33,11 @@ from flok.web.session import Session
 router = APIRouter(prefix="/ui")
 Failure = (InputError, StoreError, ApiError)
 CONSTRAINT_KEYS = ("forbidden", "forced", "quotas", "category_limit")
+UPLOADS = {
+    "opportunities": api.upload_opportunities,
+    "registrations": api.upload_registrations,
+    "participants": api.upload_participants,
+}
 
 
 @router.get("/campaigns")
@@ -163,9 +168,9 @@ async def upload(
     campaign_id: int, kind: str, request: Request, session: PostDep, state: StateDep
 ) -> Response:
     """Multipart field ``file``, read by the API's own upload endpoint; errors show row and line."""
-    if kind not in ("opportunities", "registrations"):
+    endpoint = UPLOADS.get(kind)
+    if endpoint is None:
         return Response(status_code=404)
-    endpoint = api.upload_opportunities if kind == "opportunities" else api.upload_registrations
     form = await request.form()
     upload = form.get("file")
     try:

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from flok.circles import CircleOptions, form
 from flok.circles.io import ALWAYS, SOMETIMES
 from flok.circles.options import MODES, Mode
+from flok.circles.roles import CO_LEADER, PROPOSED
 from flok.errors import InputError
 from flok.io.table import parse_csv_bytes
 from flok.io.writers import write_table_csv
@@ -40,10 +41,11 @@ def _view(stored: circles_store.Stored | None) -> dict[str, Any] | None:
                 "size": len(c.members),
                 "hosts_always": sum(p.host == ALWAYS for p in c.members),
                 "hosts_sometimes": sum(p.host == SOMETIMES for p in c.members),
-                "co_leaders": c.co_leaders,
+                "co_leaders": sum(r == CO_LEADER for r in c.roles.values()),
+                "proposed": sum(r == PROPOSED for r in c.roles.values()),
                 "diversity": {k: v.get("distinct", 0) for k, v in c.diversity.items()},
-                "members": [p.pid for p in c.members],
-                "flags": c.flags,
+                "members": [(p.pid, c.roles[p.pid].replace("_", " ")) for p in c.members],
+                "flags": [f.replace("_", " ") for f in c.flags],
             }
         )
     report = result.report()

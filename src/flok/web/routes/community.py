@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from flok.service.deps import StateDep
+from flok.service.market import pulse_of
 from flok.service.routers import community as community_api
 from flok.service.routers import insights as insights_api
 from flok.service.routers import runs as runs_api
@@ -79,6 +80,9 @@ def _context(org: int, state: Any, participant_id: str | None) -> dict[str, Any]
                     history.get(o.opportunity_id, []),
                     f"Pulse of {o.title or o.opportunity_id}, last {HISTORY_DAYS} days",
                 ),
+                # The API's ``pulse`` is that of the stored demand (at its last event); the
+                # page shows the pulse now, the demand decayed to this moment, as its labels do.
+                pulse_of(o.demand_now, o.capacity, state.pulse),
             )
             for o in opportunities
         ],
