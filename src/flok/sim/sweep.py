@@ -14,13 +14,15 @@ import numpy as np
 from flok.pulse import PulseConfig
 from flok.sim.config import SimConfig
 from flok.sim.policies import POLICIES
+from flok.sim.report import cell
 from flok.sim.run import COLUMNS, prepare, run_policy
 
 LAMBDAS: tuple[float, ...] = (0.0, 0.004, 0.01, 0.02, 0.05)
 TAUS: tuple[float, ...] = (3.0, 6.0, 12.0, 24.0, 48.0)
 KS: tuple[float, ...] = (0.5, 1.0, 2.0, 5.0, 10.0)
-SWEEP_COLUMNS = ("parameter", "value", *COLUMNS[1:])
 PLOTTED = ("oversubscription_rate", "fill_rate", "matched_24h_share", "mean_fit")
+SWEEP_COLUMNS = ("parameter", "value", *COLUMNS[1:], *(f"{m}_sd" for m in PLOTTED))
+"""``sweep.csv``: the mean of each metric over the seeds, then the spread (sd) of the plotted ones."""
 
 
 def _settings(
@@ -41,7 +43,8 @@ def sweep(
     repeats: int = 1,
     policy: str = "flok",
 ) -> list[dict[str, object]]:
-    """One row per (parameter, value): the policy's metrics, averaged over ``repeats`` seeds.
+    """One row per (parameter, value): the policy's metrics, averaged over ``repeats`` seeds (and
+    the spread of the plotted ones, ``<metric>_sd``).
 
     Other parameters stay at ``config.pulse``; a row ``parameter = baseline`` gives ``fcfs`` on
     the same communities for scale.
@@ -64,12 +67,14 @@ def sweep(
     for (name, setting), acc in zip(labels, sums, strict=True):
         row: dict[str, object] = {"parameter": name, "value": setting}
         row.update({c: (float(np.mean(v)) if v else None) for c, v in acc.items()})
+        row.update({f"{c}_sd": (float(np.std(acc[c])) if acc[c] else None) for c in PLOTTED})
         rows.append(row)
     return rows
 
 
 def sweep_plot(rows: Sequence[dict[str, object]], config: SimConfig) -> bytes:
-    """A grid: one column per parameter, one row per metric; dashed lines are the fcfs baseline."""
+    """A grid: one column per parameter, one row per metric; the fcfs baseline is in the titles
+    (a line at its level would flatten the flok curves)."""
     import io
 
     import matplotlib
@@ -82,7 +87,7 @@ def sweep_plot(rows: Sequence[dict[str, object]], config: SimConfig) -> bytes:
         ("tau_hours", "τ (hours)", config.pulse.tau_hours),
         ("k", "k", config.pulse.k),
     ]
-    baseline = next((r for r in rows if r["parameter"] == "baseline"), None)
+    baseline = next((r for r in rows if r["parameter"] == "baseline"), {})
     fig, axes = plt.subplots(len(PLOTTED), 3, figsize=(10, 9), constrained_layout=True, squeeze=False)
     for j, (name, label, default) in enumerate(params):
         sub = [r for r in rows if r["parameter"] == name]
@@ -90,18 +95,20 @@ def sweep_plot(rows: Sequence[dict[str, object]], config: SimConfig) -> bytes:
         for i, metric in enumerate(PLOTTED):
             ax = axes[i][j]
             ys = [np.nan if r[metric] is None else float(r[metric]) for r in sub]  # type: ignore[arg-type]
-            ax.plot(xs, ys, marker="o", linewidth=1.2)
+            sd = [np.nan if r.get(f"{metric}_sd") is None else float(r[f"{metric}_sd"]) for r in sub]  # type: ignore[arg-type]
+            ax.errorbar(xs, ys, yerr=sd, marker="o", linewidth=1.2, capsize=3)
             ax.axvline(default, color="green", linewidth=0.8, linestyle=":")
-            if baseline is not None and baseline[metric] is not None:
-                ax.axhline(float(baseline[metric]), color="red", linewidth=0.8, linestyle="--")  # type: ignore[arg-type]
             if name != "lambda":
                 ax.set_xscale("log")
+                ax.minorticks_off()
+            ax.set_xticks(xs)
+            ax.set_xticklabels([f"{x:g}" for x in xs])
             ax.tick_params(labelsize=7)
+            base = baseline.get(metric)
+            ax.set_title(f"{metric} (fcfs: {cell(base) or '–'})", fontsize=8)
             if i == len(PLOTTED) - 1:
                 ax.set_xlabel(label, fontsize=8)
-            if j == 0:
-                ax.set_ylabel(metric, fontsize=8)
-    fig.suptitle("flok policy: sensitivity to λ, τ and k (dotted: default; dashed: fcfs)", fontsize=10)
+    fig.suptitle("flok policy: sensitivity to λ, τ and k (bars: sd over seeds; dotted: default)", fontsize=10)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=80)
     plt.close(fig)
