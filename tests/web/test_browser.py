@@ -55,7 +55,8 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     url, key = seeded(tmp_path_factory.mktemp("web"))
-    app = create_app(Settings(database_url=url))
+    # Runs wait a moment before they start, so the live progress bar is on screen long enough to see.
+    app = create_app(Settings(database_url=url, run_delay_seconds=1.5))
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -123,6 +124,8 @@ def test_campaign_from_sample_csvs_to_finalized_download(page: Any, tmp_path: Pa
     page.get_by_label("Fairness objective").select_option("lexicographic")
     page.get_by_role("button", name="Save options").click()
     page.get_by_role("button", name="Close registrations and run").click()
+    page.get_by_role("progressbar").wait_for()
+    assert page.get_by_role("button", name="Cancel run").is_visible()
     page.get_by_role("heading", name="Results").wait_for()
     assert page.locator("svg[aria-label='Seats by rank']").count() == 1
     assert page.locator("svg[aria-label='Seats and demand per opportunity']").count() == 1
@@ -181,4 +184,8 @@ def test_phone_sized_screen(browser: Any, server: Server) -> None:
     width = tab.evaluate("document.documentElement.scrollWidth")
     assert width <= 400, f"page is {width}px wide on a 390px screen"
     shot(tab, "community-mobile", full_page=False)
+    tab.goto(f"{server.base}/ui/campaigns/1")
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 400
+    tab.goto(f"{server.base}/ui/circles")
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 400
     context.close()

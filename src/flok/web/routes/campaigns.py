@@ -33,6 +33,8 @@ from flok.web.session import Session
 router = APIRouter(prefix="/ui")
 Failure = (InputError, StoreError, ApiError)
 CONSTRAINT_KEYS = ("forbidden", "forced", "quotas", "category_limit")
+MAX_ROWS = 500  # rows of a table on a page
+MAX_CHOICES = 300  # above this many participants the move form takes a typed id, not a list
 UPLOADS = {
     "opportunities": api.upload_opportunities,
     "registrations": api.upload_registrations,
@@ -99,15 +101,20 @@ def _results(request: Request, session: Session, state: Any, campaign: Any) -> d
     ]
     explanations = report.get("explanations", {})
     return {
-        "seats": seats,
-        "unassigned": [(p, explanations.get(p, {}).get("reasons", [])) for p in unassigned],
+        # Big campaigns: the page shows the first rows; the CSV download has them all.
+        "seats": seats[:MAX_ROWS],
+        "seat_count": len(seats),
+        "unassigned": [(p, explanations.get(p, {}).get("reasons", [])) for p in unassigned[:MAX_ROWS]],
+        "unassigned_count": len(unassigned),
         "explained": "explanations" in report,
         "column": column,
         "report": report,
         "rank_chart": charts.bar_chart(bars, "Seats by rank", highlight=("unassigned",)),
         "fill_chart": charts.fill_chart(fill, "Seats and demand per opportunity") if fill else None,
         "opportunities": [f.label for f in fill],
-        "participants": sorted({a.participant_id for a in allocation.assignments}),
+        "participants": sorted({a.participant_id for a in allocation.assignments})
+        if len(allocation.assignments) <= MAX_CHOICES
+        else None,
     }
 
 
