@@ -13,7 +13,7 @@ from flok.sim import SimConfig, SimResult, simulate
 from flok.sim.report import metrics_csv
 from flok.sim.sweep import sweep
 
-SMALL = SimConfig(participants=1500, opportunities=75, days=7, seed=3)
+SMALL = SimConfig(participants=1000, opportunities=50, days=7, seed=3)
 
 
 @cache
@@ -24,7 +24,7 @@ def small() -> SimResult:
 def test_same_seed_same_bytes() -> None:
     again = simulate(SMALL)
     assert metrics_csv(again.rows()) == metrics_csv(small().rows())
-    other = simulate(SimConfig(participants=1500, opportunities=75, days=7, seed=4))
+    other = simulate(SimConfig(participants=1000, opportunities=50, days=7, seed=4))
     assert metrics_csv(other.rows()) != metrics_csv(small().rows())
 
 
