@@ -98,3 +98,13 @@ def test_verifier_catches_a_moved_continuing_member(results: dict[str, CircleRes
     ]
     found = violations(replace(r, circles=moved))
     assert any("left circle" in v for v in found)
+
+
+def test_parallel_regions_give_the_same_formation(
+    data: tuple[Path, Path], results: dict[str, CircleResult]
+) -> None:
+    parallel = form(*data, mode="optimize", attributes=("industry",), workers=2)
+    serial = results["optimize"]
+    assert [r.objective for r in parallel.regions] == [r.objective for r in serial.regions]
+    assert parallel.matched == serial.matched
+    assert violations(parallel) == []
