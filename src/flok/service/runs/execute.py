@@ -164,7 +164,11 @@ def _allocate(db: Database, run: dict[str, Any], progress: ProgressFn) -> None:
         problem = campaigns_repo.build_problem(conn, run["campaign_id"], options)
 
     def on_progress(p: Progress) -> None:
-        progress(p.fraction, p.message)
+        # CP-SAT and MIP report their best objective and bound; the message carries them to the UI.
+        if p.objective is not None and p.bound is not None:
+            progress(p.fraction, f"{p.message} (best {p.objective:g}, bound {p.bound:g})")
+        else:
+            progress(p.fraction, p.message)
 
     progress(0.05, "solving")
     result = allocate(problem, strategy, progress=on_progress)
