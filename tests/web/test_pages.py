@@ -254,3 +254,15 @@ def test_participant_attributes_upload(web: Web) -> None:
     )
     assert answer.status_code == 200 and 'role="alert"' not in answer.text
     assert web.client.post("/ui/campaigns/1/upload/nothing", data={"csrf_token": token}).status_code == 404
+
+
+def test_sign_out_and_entry_redirects(web: Web) -> None:
+    assert web.client.get("/", follow_redirects=False).headers["location"] == "/ui/"
+    assert web.client.get("/ui/", follow_redirects=False).headers["location"] == "/ui/login"
+    token = web.sign_in()
+    assert web.client.get("/ui/", follow_redirects=False).headers["location"] == "/ui/campaigns"
+    out = web.client.post("/ui/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert out.status_code == 303 and f"{COOKIE}=" in out.headers["set-cookie"]
+    assert web.client.get("/ui/campaigns", follow_redirects=False).status_code == 303
+    htmx = web.client.get("/ui/runs/1", headers={"hx-request": "true"}, follow_redirects=False)
+    assert htmx.status_code == 401 and htmx.headers["hx-redirect"] == "/ui/login"
