@@ -13,7 +13,7 @@ from flok.errors import InputError
 from flok.io.writers import outputs
 from flok.pulse import PulseConfig
 from flok.sim.config import SimConfig
-from flok.sim.policies import POLICIES
+from flok.sim.policies import POLICIES, policies
 from flok.sim.report import markdown_table, metrics_csv, metrics_plot, pulse_plot, report_markdown
 from flok.sim.run import simulate
 from flok.sim.sweep import SWEEP_COLUMNS, sweep, sweep_plot
@@ -69,7 +69,9 @@ def simulate_cmd(
     seed: SeedOpt = 1,
     policy: Annotated[
         list[str] | None,
-        typer.Option("--policy", help=f"Policy to run (repeatable; default all): {', '.join(POLICIES)}."),
+        typer.Option(
+            "--policy", help=f"Policy to run (repeatable; default all but flok_feed): {', '.join(POLICIES)}."
+        ),
     ] = None,
     lam: LamOpt = PulseConfig.lam,
     tau_hours: TauOpt = PulseConfig.tau_hours,
@@ -78,8 +80,6 @@ def simulate_cmd(
     """Simulate a community under each policy; write metrics.csv, report.md, metrics.png, pulse.png."""
     cfg = _config(participants, opportunities, days, seed, lam, tau_hours, k)
     out = _out_dir(out_dir)
-    from flok.sim.policies import policies
-
     policies(policy)  # fail on an unknown name before the run
     result = simulate(cfg, policy)
     plots = ["metrics.png", "pulse.png"]

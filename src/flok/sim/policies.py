@@ -6,6 +6,8 @@
 | ``fit`` | personal fit ``S`` | no | no | no |
 | ``flok`` | ``S_adj = S − λ·(pulse − 50)`` | yes | every few hours | no |
 | ``flok_inclusion`` | as ``flok`` | yes | yes | a share until a release time |
+
+``flok_feed`` (the ``flok`` feed without rebalance) is an ablation, run only when asked for.
 """
 
 from __future__ import annotations
@@ -49,14 +51,17 @@ POLICIES: dict[str, Policy] = {
         Policy("fit", "fit", capacity_aware=False, rebalance=False, reserve=False),
         Policy("flok", "adjusted", capacity_aware=True, rebalance=True, reserve=False),
         Policy("flok_inclusion", "adjusted", capacity_aware=True, rebalance=True, reserve=True),
+        Policy("flok_feed", "adjusted", capacity_aware=True, rebalance=False, reserve=False),
     )
 }
+DEFAULT = ("fcfs", "fit", "flok", "flok_inclusion")
+"""The policies compared when none are named."""
 
 
 def policies(names: list[str] | None) -> list[Policy]:
-    """Policies by name, in the given order (default: all four); an unknown name is an input error."""
+    """Policies by name, in the given order (default: ``DEFAULT``); an unknown name is an input error."""
     if not names:
-        return list(POLICIES.values())
+        return [POLICIES[n] for n in DEFAULT]
     out = []
     for name in names:
         if name not in POLICIES:

@@ -349,8 +349,8 @@ class _Run:
         return PolicyOutcome(self.policy.name, values, counts, history, att_opp, att_full, seconds)
 
 
-def _opt_float(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
+def _opt_float(value: float | int | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _participants(parts: Participants, idx: np.ndarray) -> Participants:
