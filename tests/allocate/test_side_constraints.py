@@ -251,3 +251,24 @@ def test_explanations_name_full_cancelled_and_group_reasons() -> None:
     assert codes["Tiny"] == "CANCELLED"
     assert expl["b"]["seat"] == ["Ok"]
     assert "a" not in expl  # first choice: nothing to explain
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("fill_unlisted", [False, True])
+def test_lexicographic_flow_matches_the_mip_on_medium_instances(seed: int, fill_unlisted: bool) -> None:
+    inst = zipf_instance(80, 8, seed=seed)
+    rng = np.random.default_rng(seed)
+    problem = flok.Problem.from_arrays(
+        opportunity_ids=[f"o{i}" for i in range(8)],
+        capacity=inst.capacity,
+        pref_participant=inst.pref_participant,
+        pref_opportunity=inst.pref_opportunity,
+        rank=inst.rank,
+        n_participants=80,
+        max_seats=rng.integers(1, 3, size=80) if not fill_unlisted else None,
+        options=flok.Options(objective="lexicographic", fill_unlisted=fill_unlisted),
+    )
+    flow = flok.allocate(problem, "min_cost_flow")
+    mip = flok.allocate(problem, "mip")
+    assert mip.status == "optimal"
+    assert _key(flow) == _key(mip)

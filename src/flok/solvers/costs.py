@@ -76,18 +76,6 @@ def build_arcs(problem: Problem) -> Arcs:
     )
 
 
-def level_weights(levels: int, base: int) -> np.ndarray | None:
-    """Costs c(r) = Σ_{k<r} base^(levels−k) for r = 1..levels+1, or None when they overflow.
-
-    With base above the largest possible count, minimizing Σ c(rank) minimizes the number of
-    seats worse than 1st choice, then worse than 2nd, and so on (lexicographic).
-    """
-    out = [0]
-    for r in range(2, levels + 2):
-        out.append(out[-1] + base ** (levels - (r - 1)))
-    return np.array(out, dtype=np.int64) if out[-1] * base * 4 < INT_SAFE // 1024 else None
-
-
 def tie_break(costs: list[np.ndarray], units: int, seed: int) -> list[np.ndarray] | None:
     """Perturb costs so a seeded lottery picks among the equal-cost optima, exactly.
 

@@ -9,8 +9,8 @@ opportunity), exact and far smaller than one arc per unranked pair. Score mode m
 total score: a sink node lets a participant stay unseated at cost 0.
 
 Fairness objectives stay on the flow where it is exact: ``maximin`` by searching the
-smallest rank threshold that still seats as many as possible; ``lexicographic`` by level
-weights when they fit in 64-bit costs (otherwise ``auto`` hands it to CP-SAT).
+smallest rank threshold that still seats as many as possible; ``lexicographic`` by
+successive 0/1-cost flows that fix each stage's optimal face (``lexflow``).
 """
 
 from __future__ import annotations
@@ -23,23 +23,13 @@ from ortools.graph.python import max_flow, min_cost_flow
 from flok.errors import SolverError
 from flok.model import Problem
 from flok.solvers.base import Progress, ProgressCallback, SolveResult, register
-from flok.solvers.costs import Arcs, build_arcs, level_weights, tie_break
+from flok.solvers.costs import Arcs, build_arcs, tie_break
 from flok.solvers.diagnose import shortfall_error
+from flok.solvers.lexflow import lexicographic
 
 
 def _seat_units(problem: Problem) -> int:
     return int(min(problem.seats_allowed().sum(), problem.capacity.sum()))
-
-
-def _lexicographic_costs(problem: Problem, arcs: Arcs) -> tuple[np.ndarray, int] | None:
-    levels = int(max(arcs.rank.max(initial=0), problem.unlisted_rank if problem.options.fill_unlisted else 0))
-    weights = level_weights(max(levels, 1), _seat_units(problem) + 1)
-    if weights is None:
-        return None
-    unlisted = (
-        int(weights[min(problem.unlisted_rank, levels + 1) - 1]) if problem.options.fill_unlisted else 0
-    )
-    return weights[arcs.rank - 1], unlisted
 
 
 def _max_seats(problem: Problem, arcs: Arcs, mask: np.ndarray, *, hub: bool) -> int:
@@ -75,18 +65,10 @@ class FlowStrategy:
             return "fill_unlisted with several seats per participant"
         if opts.fill_unlisted and opts.forbidden:
             return "forbidden pairs with fill_unlisted (the hub reaches every opportunity)"
-        if opts.objective == "lexicographic" and problem.penalty is not None and problem.penalty.any():
-            return "its lexicographic level weights leave no room for penalties"
-        if opts.objective != "lexicographic" and opts.seed is None:
+        if opts.seed is None:
             return None
         arcs = build_arcs(problem)
-        costs = [arcs.cost]
-        if opts.objective == "lexicographic":
-            lex = _lexicographic_costs(problem, arcs)
-            if lex is None:
-                return "its lexicographic level weights overflow 64-bit costs at this size"
-            costs = [lex[0]]
-        if opts.seed is not None and tie_break(costs, _seat_units(problem), opts.seed) is None:
+        if tie_break([arcs.cost], _seat_units(problem), opts.seed) is None:
             return "seeded tie-breaking would overflow 64-bit costs"
         return None
 
@@ -98,11 +80,8 @@ class FlowStrategy:
         details: dict[str, object] = {}
         mask = np.ones(arcs.size, dtype=bool)
         if opts.objective == "lexicographic":
-            lex = _lexicographic_costs(problem, arcs)
-            if lex is None:
-                raise SolverError("lexicographic weights overflow; use the cp_sat strategy")
-            cost, unlisted = lex
-        elif opts.objective == "maximin":
+            return self._lexicographic(problem, arcs, t0)
+        if opts.objective == "maximin":
             mask, worst = self._maximin_threshold(problem, arcs)
             details["worst_rank"] = worst
         result = self._solve_network(
@@ -120,6 +99,30 @@ class FlowStrategy:
         if not opts.allow_unassigned and np.unique(result.participant).size < problem.n_participants:
             raise shortfall_error(problem, result.participant, result.opportunity)
         return result
+
+    def _lexicographic(self, problem: Problem, arcs: Arcs, t0: float) -> SolveResult:
+        opts = problem.options
+        final, hub_cost = arcs.cost, np.full(problem.n_participants, arcs.unlisted_cost, dtype=np.int64)
+        if opts.seed is not None:
+            perturbed = tie_break([final, hub_cost], _seat_units(problem), opts.seed)
+            if perturbed is None:
+                raise SolverError("seeded tie-breaking would overflow 64-bit costs")
+            final, hub_cost = perturbed
+        t1 = perf_counter()
+        part, opp = lexicographic(problem, arcs, hub=opts.fill_unlisted, final_cost=final, hub_cost=hub_cost)
+        t2 = perf_counter()
+        order = np.lexsort((opp, part))
+        part, opp = part[order], opp[order]
+        if not opts.allow_unassigned and np.unique(part).size < problem.n_participants:
+            raise shortfall_error(problem, part, opp)
+        return SolveResult(
+            participant=part,
+            opportunity=opp,
+            status="optimal",
+            build_seconds=t1 - t0,
+            solve_seconds=t2 - t1,
+            decode_seconds=perf_counter() - t2,
+        )
 
     def _maximin_threshold(self, problem: Problem, arcs: Arcs) -> tuple[np.ndarray, int | str]:
         """Smallest worst rank that still seats as many as possible (binary search on max flows)."""
