@@ -88,3 +88,13 @@ def test_region_spellings_that_differ_in_case_or_spaces_are_one_region() -> None
     result = form(table(rows), None, CircleOptions())
     assert result.matched == 5
     assert [r.region for r in result.regions] == ["R"]
+
+
+def test_zero_preference_weights_still_match_everyone_and_negative_weights_are_rejected() -> None:
+    from flok.circles import Weights
+
+    rows = [person(f"a{i}", "A|B", "Monday Evening|Tuesday Evening", host="always") for i in range(6)]
+    flat = Weights(location=(0, 0, 0), time=(0, 0, 0))
+    assert form(table(rows), None, CircleOptions(weights=flat)).matched == 6
+    with pytest.raises(InputError):
+        form(table(rows), None, CircleOptions(weights=Weights(new_circle=-5)))

@@ -175,9 +175,9 @@ def prune_dominated(
     is_slot = arc_o < n_slots
     if n_slots < 2:
         return slots, arc_p, arc_o, arc_v
-    # Points are ≥ 1 for every accepted placement, so 0 means "does not accept".
+    # Points are ≥ 0 (weights are validated), so 0 can mean "does not accept" after adding 1.
     table = np.zeros((n_slots, n_free), dtype=np.int64)
-    table[arc_o[is_slot], arc_p[is_slot]] = arc_v[is_slot]
+    table[arc_o[is_slot], arc_p[is_slot]] = arc_v[is_slot] + 1
     keep = np.ones(n_slots, dtype=bool)
     for i in range(n_slots):
         covers = (table >= table[i]).all(axis=1) & keep

@@ -53,5 +53,24 @@ class CircleOptions:
             raise InputError("max_size must be at least min_size", field="max_size")
         if self.time_limit <= 0:
             raise InputError("time_limit must be positive", field="time_limit")
+        w = self.weights
+        flat = {
+            "match": w.match,
+            "small_circle": w.small_circle,
+            "four_circle": w.four_circle,
+            "existing": w.existing,
+            "diversity": w.diversity,
+            "new_circle": w.new_circle,
+        }
+        flat |= {f"location[{i}]": v for i, v in enumerate(w.location)}
+        flat |= {f"time[{i}]": v for i, v in enumerate(w.time)}
+        for name, value in flat.items():
+            # Negative weights would break the exactness arguments (pruning, fewest circles).
+            if not isinstance(value, int) or value < 0:
+                raise InputError(
+                    f"weight {name} must be a non-negative integer, got {value!r}", field="weights"
+                )
+        if w.match < 1:
+            raise InputError("weight match must be at least 1", field="weights")
         if self.workers < 1:
             raise InputError("workers must be at least 1", field="workers")
