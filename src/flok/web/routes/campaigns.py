@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from flok.errors import InputError
 from flok.options import OBJECTIVES
@@ -20,7 +21,7 @@ from flok.service.deps import StateDep
 from flok.service.errors import ApiError
 from flok.service.routers import campaigns as api
 from flok.service.routers import runs as runs_api
-from flok.service.schemas import CampaignIn, MoveIn, OptionsIn
+from flok.service.schemas import CampaignIn, MoveIn, OptionsIn, RowId
 from flok.solvers.base import names as strategy_names
 from flok.store import campaigns as repo
 from flok.store.errors import StoreError
@@ -158,7 +159,7 @@ def campaign_page(
 
 
 @router.get("/campaigns/{campaign_id}")
-def campaign_detail(campaign_id: int, request: Request, session: SessionDep, state: StateDep) -> Response:
+def campaign_detail(campaign_id: RowId, request: Request, session: SessionDep, state: StateDep) -> Response:
     return campaign_page(request, session, state, campaign_id)
 
 
@@ -172,7 +173,7 @@ def _offending_line(data: bytes, row: int | None) -> str | None:
 
 @router.post("/campaigns/{campaign_id}/upload/{kind}")
 async def upload(
-    campaign_id: int, kind: str, request: Request, session: PostDep, state: StateDep
+    campaign_id: RowId, kind: str, request: Request, session: PostDep, state: StateDep
 ) -> Response:
     """Multipart field ``file``, read by the API's own upload endpoint; errors show row and line."""
     endpoint = UPLOADS.get(kind)
@@ -180,6 +181,7 @@ async def upload(
         return Response(status_code=404)
     form = await request.form()
     upload = form.get("file")
+    data = b""
     try:
         if upload is None or isinstance(upload, str) or not upload.filename:
             raise ApiError(422, "VALIDATION_ERROR", "choose a CSV file to upload", field="file")
@@ -190,15 +192,15 @@ async def upload(
         error = problem(exc)
         if isinstance(exc, InputError) and upload is not None and not isinstance(upload, str):
             error["line"] = _offending_line(data, exc.row)
-        return campaign_page(
-            request, session, state, campaign_id, errors={kind: error}, status=status_of(exc)
+        return await run_in_threadpool(
+            campaign_page, request, session, state, campaign_id, errors={kind: error}, status=status_of(exc)
         )
     return redirect(request, f"/ui/campaigns/{campaign_id}#uploads")
 
 
 @router.post("/campaigns/{campaign_id}/options")
 def set_options(
-    campaign_id: int,
+    campaign_id: RowId,
     request: Request,
     session: PostDep,
     state: StateDep,
@@ -257,7 +259,7 @@ def set_options(
 
 @router.post("/campaigns/{campaign_id}/status/{action}")
 def change_status(
-    campaign_id: int, action: str, request: Request, session: PostDep, state: StateDep
+    campaign_id: RowId, action: str, request: Request, session: PostDep, state: StateDep
 ) -> Response:
     """open, close or finalize, through the API's own transitions."""
     org = org_of(session)
@@ -282,7 +284,7 @@ def _transition(campaign_id: int, target: str, org: int, state: Any) -> None:
 
 
 @router.post("/campaigns/{campaign_id}/run")
-def run(campaign_id: int, request: Request, session: PostDep, state: StateDep) -> Response:
+def run(campaign_id: RowId, request: Request, session: PostDep, state: StateDep) -> Response:
     """Close registrations when still open (the button says so), then queue the allocation."""
     org = org_of(session)
     try:
@@ -302,7 +304,7 @@ def run(campaign_id: int, request: Request, session: PostDep, state: StateDep) -
 
 @router.post("/campaigns/{campaign_id}/move")
 def move(
-    campaign_id: int,
+    campaign_id: RowId,
     request: Request,
     session: PostDep,
     state: StateDep,
@@ -325,7 +327,7 @@ def move(
 
 
 @router.get("/campaigns/{campaign_id}/assignments.csv")
-def download(campaign_id: int, request: Request, session: SessionDep, state: StateDep) -> Any:
+def download(campaign_id: RowId, request: Request, session: SessionDep, state: StateDep) -> Any:
     """The API's CSV export (formula-safe cells), as an attachment."""
     return api.get_allocation(campaign_id, request, org_of(session), state, format="csv")
 
@@ -337,7 +339,7 @@ def _run_home(run: Any) -> str:
 
 @router.get("/runs/{run_id}")
 def run_status(
-    run_id: int, request: Request, session: SessionDep, state: StateDep, poll: int = 0
+    run_id: RowId, request: Request, session: SessionDep, state: StateDep, poll: int = 0
 ) -> Response:
     """The progress fragment htmx polls; a finished run sends the browser back to its page."""
     found = runs_api.get_run(run_id, org_of(session), state)
@@ -347,7 +349,7 @@ def run_status(
 
 
 @router.post("/runs/{run_id}/cancel")
-def run_cancel(run_id: int, request: Request, session: PostDep, state: StateDep) -> Response:
+def run_cancel(run_id: RowId, request: Request, session: PostDep, state: StateDep) -> Response:
     found = runs_api.cancel_run(run_id, org_of(session), state)
     if request.headers.get("hx-request") == "true":
         return page(request, "partials/run.html", {"run": found})

@@ -130,7 +130,9 @@ async def circles_run(
             result = await run_in_threadpool(form, people, existing, options)
             circles_store.put(org, result, source)
     except InputError as exc:
-        return _page(request, session, error=problem(exc), status=422, form_values=values)
+        return await run_in_threadpool(
+            _page, request, session, error=problem(exc), status=422, form_values=values
+        )
     return redirect(request, "/ui/circles#result")
 
 
