@@ -84,9 +84,12 @@ class Problem:
         if self.rank is not None:
             return self.rank
         assert self.score is not None
-        # Two stable argsorts beat np.lexsort several times over on millions of pairs.
-        by_score = np.argsort(-self.score, kind="stable")
-        order = by_score[np.argsort(self.pref_participant[by_score], kind="stable")]
+        # One float sort for a global score order, then one sort of unique integer keys
+        # (participant, score order): several times faster than np.lexsort on millions.
+        size = self.score.size
+        global_order = np.empty(size, dtype=np.int64)
+        global_order[np.argsort(-self.score, kind="stable")] = np.arange(size)
+        order = np.argsort(self.pref_participant * size + global_order)
         p_sorted = self.pref_participant[order]
         starts = np.searchsorted(p_sorted, p_sorted, side="left")
         ranks = np.empty(order.size, dtype=np.int64)
@@ -528,6 +531,9 @@ class Problem:
 
 def _first_duplicate(keys: np.ndarray) -> int | None:
     """Index of the first row (in input order) whose key already appeared earlier."""
+    sk = np.sort(keys)
+    if not (sk[1:] == sk[:-1]).any():  # the usual case, without the costlier stable argsort
+        return None
     order = np.argsort(keys, kind="stable")
     sk = keys[order]
     same = np.flatnonzero(sk[1:] == sk[:-1])
