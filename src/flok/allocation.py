@@ -29,19 +29,29 @@ def seat_ranks(problem: Problem, part: np.ndarray, opp: np.ndarray) -> np.ndarra
     """The rank of each assigned seat; 0 marks an unlisted seat.
 
     In score mode the rank is the seat's place in the participant's own list ordered by
-    score (1 = their highest score), so a histogram means the same in both modes.
+    score (1 = their highest score), so a histogram means the same in both modes. It is
+    counted for the seats only, which is far cheaper than ranking every preference.
     """
-    m = max(problem.n_opportunities, 1)
-    keys = problem.pref_participant * m + problem.pref_opportunity
-    ranks = problem.preference_rank
-    order = np.argsort(keys, kind="stable")
-    sk = keys[order]
-    q = part * m + opp
-    pos = np.searchsorted(sk, q)
-    pos_c = np.minimum(pos, max(sk.size - 1, 0))
-    found = (pos < sk.size) & (sk[pos_c] == q) if sk.size else np.zeros(q.size, dtype=bool)
-    out = np.zeros(q.size, dtype=np.int64)
-    out[found] = ranks[order[pos_c[found]]]
+    rows = problem.locate(part, opp)
+    out = np.zeros(rows.size, dtype=np.int64)
+    listed = rows >= 0
+    if problem.rank is not None:
+        out[listed] = problem.rank[rows[listed]]
+        return out
+    assert problem.score is not None
+    if "preference_rank" in problem.__dict__:  # already computed (cached): just read it
+        out[listed] = problem.preference_rank[rows[listed]]
+        return out
+    by_p = np.argsort(problem.pref_participant, kind="stable")
+    counts = np.bincount(problem.pref_participant, minlength=problem.n_participants)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    seat_p, seat_score = part[listed], problem.score[rows[listed]]
+    lengths = counts[seat_p]
+    seat_of_item = np.repeat(np.arange(seat_p.size), lengths)
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    scores = problem.score[by_p[np.repeat(starts[seat_p], lengths) + offsets]]
+    better = np.bincount(seat_of_item, weights=scores > seat_score[seat_of_item], minlength=seat_p.size)
+    out[listed] = better.astype(np.int64) + 1
     return out
 
 
@@ -62,11 +72,8 @@ def compute_stats(problem: Problem, part: np.ndarray, opp: np.ndarray) -> Stats:
         objective = float(np.where(ranks == 0, problem.unlisted_rank, ranks).sum())
     else:
         assert problem.score is not None
-        m1 = max(m, 1)
-        keys = problem.pref_participant * m1 + problem.pref_opportunity
-        order = np.argsort(keys, kind="stable")
-        pos = np.searchsorted(keys[order], part * m1 + opp)
-        objective = float(problem.score[order[pos]].sum()) if part.size else 0.0
+        rows = problem.locate(part, opp)
+        objective = float(problem.score[rows[rows >= 0]].sum())
     return Stats(
         assigned=assigned,
         unassigned=n - assigned,

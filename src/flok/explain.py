@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from flok.allocation import Allocation, seat_ranks
-from flok.solvers.costs import score_ranks
 
 MAX_EXPLAINED = 200_000
 
@@ -36,7 +35,7 @@ def explain(allocation: Allocation) -> dict[str, dict[str, Any]]:
     """Per participant below first choice: their seat(s) and one reason per better option."""
     problem = allocation.problem
     n, m = problem.n_participants, problem.n_opportunities
-    ranks = problem.rank if problem.rank is not None else score_ranks(problem)
+    ranks = problem.preference_rank
     part, opp = allocation.participant, allocation.opportunity
     held_rank = seat_ranks(problem, part, opp)
     held_rank = np.where(held_rank == 0, problem.unlisted_rank, held_rank)

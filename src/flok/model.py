@@ -80,7 +80,7 @@ class Problem:
 
     @cached_property
     def preference_rank(self) -> np.ndarray:
-        """Each preference's rank; in score mode its place in the participant's list by score."""
+        """Each preference's rank; in score mode 1 + how many of the participant's scores are higher."""
         if self.rank is not None:
             return self.rank
         assert self.score is not None
@@ -90,11 +90,31 @@ class Problem:
         global_order = np.empty(size, dtype=np.int64)
         global_order[np.argsort(-self.score, kind="stable")] = np.arange(size)
         order = np.argsort(self.pref_participant * size + global_order)
-        p_sorted = self.pref_participant[order]
+        p_sorted, s_sorted = self.pref_participant[order], self.score[order]
         starts = np.searchsorted(p_sorted, p_sorted, side="left")
+        place = np.arange(order.size) - starts + 1
+        # Equal scores share the better place (1 + how many score strictly higher).
+        run_start = np.ones(order.size, dtype=bool)
+        run_start[1:] = (p_sorted[1:] != p_sorted[:-1]) | (s_sorted[1:] != s_sorted[:-1])
         ranks = np.empty(order.size, dtype=np.int64)
-        ranks[order] = np.arange(order.size) - starts + 1
+        first_of_run = np.maximum.accumulate(np.where(run_start, np.arange(order.size), 0))
+        ranks[order] = place[first_of_run]
         return ranks
+
+    @cached_property
+    def _pair_lookup(self) -> tuple[np.ndarray, np.ndarray]:
+        keys = self.pref_participant * max(self.n_opportunities, 1) + self.pref_opportunity
+        order = np.argsort(keys)
+        return keys[order], order
+
+    def locate(self, participant: np.ndarray, opportunity: np.ndarray) -> np.ndarray:
+        """The preference row of each (participant, opportunity) pair, −1 where unlisted."""
+        sorted_keys, order = self._pair_lookup
+        q = np.asarray(participant) * max(self.n_opportunities, 1) + np.asarray(opportunity)
+        if not sorted_keys.size:
+            return np.full(q.size, -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(sorted_keys, q), sorted_keys.size - 1)
+        return np.where(sorted_keys[pos] == q, order[pos], -1).astype(np.int64)
 
     def acceptable(self) -> np.ndarray:
         """Mask of preferences that may be assigned (score mode drops pairs below min_score)."""

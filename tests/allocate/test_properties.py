@@ -82,3 +82,32 @@ def test_stats_are_consistent(fill_unlisted: bool) -> None:
     assert all(f["assigned"] <= f["capacity"] for f in fills)
     for key in ("status", "strategy", "objective", "rank_histogram", "solve_seconds", "total_seconds"):
         assert key in report
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(max_participants=10, max_opportunities=5, mode="score", options=False))
+def test_score_ranks_count_strictly_higher_scores(problem: flok.Problem) -> None:
+    # Independent definition: 1 + how many of the participant's own scores are strictly higher.
+    expected = [
+        1
+        + sum(
+            1
+            for j in range(problem.n_preferences)
+            if problem.pref_participant[j] == problem.pref_participant[i]
+            and problem.score[j] > problem.score[i]
+        )  # type: ignore[index]
+        for i in range(problem.n_preferences)
+    ]
+    assert problem.preference_rank.tolist() == expected
+    fresh = flok.Problem.from_arrays(
+        opportunity_ids=problem.opportunity_ids,
+        capacity=problem.capacity,
+        pref_participant=problem.pref_participant,
+        pref_opportunity=problem.pref_opportunity,
+        score=problem.score,
+        participant_ids=problem.participant_ids,
+    )
+    rows = np.arange(problem.n_preferences)
+    from flok.allocation import seat_ranks  # the per-seat path, without the cached full ranking
+
+    assert seat_ranks(fresh, fresh.pref_participant[rows], fresh.pref_opportunity[rows]).tolist() == expected

@@ -109,14 +109,12 @@ def assignments_table(allocation: Allocation) -> pa.Table:
         )
     else:
         assert p.score is not None
-        m = max(p.n_opportunities, 1)
-        keys = p.pref_participant * m + p.pref_opportunity
-        order = np.argsort(keys, kind="stable")
-        pos = np.searchsorted(keys[order], part * m + opp)
-        scores = p.score[order[pos]] if part.size else np.zeros(0)
+        rows = p.locate(part, opp)
+        scores = np.zeros(part.size)
+        scores[rows >= 0] = p.score[rows[rows >= 0]]
         cols["score"] = pa.array(
             np.concatenate([scores, np.zeros(idle.size)]),
-            mask=np.concatenate([np.zeros(part.size, dtype=bool), np.ones(idle.size, dtype=bool)]),
+            mask=np.concatenate([rows < 0, np.ones(idle.size, dtype=bool)]),  # unlisted or unassigned
         )
     return pa.table(cols)
 

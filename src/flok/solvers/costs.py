@@ -23,14 +23,19 @@ class Arcs:
     row: np.ndarray  # index into the problem's preferences
     participant: np.ndarray
     opportunity: np.ndarray
-    rank: np.ndarray  # the stated rank (ranked mode) or rank by score (score mode)
     cost: np.ndarray  # int64, minimized
     unit: float  # cost units per rank (or per score point)
     unlisted_cost: int  # cost of an unlisted seat under fill_unlisted
+    problem: Problem
 
     @property
     def size(self) -> int:
         return int(self.row.size)
+
+    @property
+    def rank(self) -> np.ndarray:
+        """The stated rank, or in score mode the rank by score (computed only when asked)."""
+        return self.problem.preference_rank[self.row].astype(np.int64)
 
 
 def _score_unit(values: np.ndarray) -> float:
@@ -38,11 +43,6 @@ def _score_unit(values: np.ndarray) -> float:
     if np.all(values == np.round(values)) and top <= SCORE_RESOLUTION * 10:
         return 1.0
     return SCORE_RESOLUTION / top if top > 0 else 1.0
-
-
-def score_ranks(problem: Problem) -> np.ndarray:
-    """Each preference's place in its participant's list by descending score (1 = best)."""
-    return problem.preference_rank
 
 
 def build_arcs(problem: Problem) -> Arcs:
@@ -60,7 +60,6 @@ def build_arcs(problem: Problem) -> Arcs:
         cost = rank * int(unit) + np.round(penalty * unit).astype(np.int64)
         unlisted = problem.unlisted_rank * int(unit)
     else:
-        rank = score_ranks(problem)[row]
         value = problem.score[row] - penalty  # type: ignore[index]
         unit = _score_unit(value)
         cost = -np.round(value * unit).astype(np.int64)
@@ -69,10 +68,10 @@ def build_arcs(problem: Problem) -> Arcs:
         row=row,
         participant=problem.pref_participant[row],
         opportunity=problem.pref_opportunity[row],
-        rank=rank.astype(np.int64),
         cost=cost.astype(np.int64),
         unit=float(unit),
         unlisted_cost=int(unlisted),
+        problem=problem,
     )
 
 
