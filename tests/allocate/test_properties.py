@@ -88,14 +88,11 @@ def test_stats_are_consistent(fill_unlisted: bool) -> None:
 @given(problems(max_participants=10, max_opportunities=5, mode="score", options=False))
 def test_score_ranks_count_strictly_higher_scores(problem: flok.Problem) -> None:
     # Independent definition: 1 + how many of the participant's own scores are strictly higher.
+    score = problem.score
+    assert score is not None
+    owner = problem.pref_participant
     expected = [
-        1
-        + sum(
-            1
-            for j in range(problem.n_preferences)
-            if problem.pref_participant[j] == problem.pref_participant[i]
-            and problem.score[j] > problem.score[i]
-        )  # type: ignore[index]
+        1 + sum(int(owner[j] == owner[i] and score[j] > score[i]) for j in range(problem.n_preferences))
         for i in range(problem.n_preferences)
     ]
     assert problem.preference_rank.tolist() == expected
