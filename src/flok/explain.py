@@ -66,25 +66,28 @@ def explain(allocation: Allocation) -> dict[str, dict[str, Any]]:
         width = max(m, 1)
         code[np.isin(p * width + o, bad[:, 0] * width + bad[:, 1])] = "FORBIDDEN"
 
+    oids = [str(x) for x in problem.opportunity_ids.tolist()]
+    pids = [str(x) for x in problem.participant_ids.tolist()]
     seats: dict[int, list[str]] = {}
     for a, b in zip(part.tolist(), opp.tolist(), strict=True):
-        seats.setdefault(a, []).append(str(problem.opportunity_ids[b]))
+        seats.setdefault(a, []).append(oids[b])
+    caps = problem.capacity.tolist()
+    sizes = problem.min_size.tolist() if problem.min_size is not None else [0] * m
+    texts: dict[tuple[str, int], str] = {}  # one text per (code, opportunity), reused
     out: dict[str, dict[str, Any]] = {}
     order = np.lexsort((r, p))
-    min_size = problem.min_size
-    for k in order.tolist():
-        pid = str(problem.participant_ids[p[k]])
-        entry = out.setdefault(pid, {"seat": seats.get(int(p[k]), []), "reasons": []})
-        oid = str(problem.opportunity_ids[o[k]])
-        text = TEXT[str(code[k])].format(
-            opp=oid,
-            cap=int(problem.capacity[o[k]]),
-            min_size=int(min_size[o[k]]) if min_size is not None else 0,
-            objective=problem.options.objective,
-        )
-        entry["reasons"].append(
-            {"opportunity_id": oid, "rank": int(r[k]), "code": str(code[k]), "text": text}
-        )
+    for pk, ok, rk, ck in zip(
+        p[order].tolist(), o[order].tolist(), r[order].tolist(), code[order].tolist(), strict=True
+    ):
+        entry = out.get(pids[pk])
+        if entry is None:
+            entry = out[pids[pk]] = {"seat": seats.get(pk, []), "reasons": []}
+        text = texts.get((ck, ok))
+        if text is None:
+            text = texts[(ck, ok)] = TEXT[ck].format(
+                opp=oids[ok], cap=caps[ok], min_size=sizes[ok], objective=problem.options.objective
+            )
+        entry["reasons"].append({"opportunity_id": oids[ok], "rank": rk, "code": ck, "text": text})
     return out
 
 

@@ -89,7 +89,7 @@ class Problem:
         size = self.score.size
         global_order = np.empty(size, dtype=np.int64)
         global_order[np.argsort(-self.score, kind="stable")] = np.arange(size)
-        order = np.argsort(self.pref_participant * size + global_order)
+        order = np.argsort(self.pref_participant * size + global_order, kind="stable")
         p_sorted, s_sorted = self.pref_participant[order], self.score[order]
         starts = np.searchsorted(p_sorted, p_sorted, side="left")
         place = np.arange(order.size) - starts + 1
@@ -104,7 +104,7 @@ class Problem:
     @cached_property
     def _pair_lookup(self) -> tuple[np.ndarray, np.ndarray]:
         keys = self.pref_participant * max(self.n_opportunities, 1) + self.pref_opportunity
-        order = np.argsort(keys)
+        order = np.argsort(keys, kind="stable")  # nearly sorted input: timsort is linear
         return keys[order], order
 
     def locate(self, participant: np.ndarray, opportunity: np.ndarray) -> np.ndarray:
@@ -551,7 +551,7 @@ class Problem:
 
 def _first_duplicate(keys: np.ndarray) -> int | None:
     """Index of the first row (in input order) whose key already appeared earlier."""
-    sk = np.sort(keys)
+    sk = np.sort(keys, kind="stable")  # timsort: inputs grouped by participant are nearly sorted
     if not (sk[1:] == sk[:-1]).any():  # the usual case, without the costlier stable argsort
         return None
     order = np.argsort(keys, kind="stable")

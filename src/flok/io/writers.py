@@ -137,7 +137,12 @@ def write_table_csv(table: pa.Table, stream: IO[bytes]) -> None:
 
 
 def write_json(obj: Any, stream: IO[bytes]) -> None:
-    stream.write(json.dumps(obj, indent=2, default=_json_default).encode("utf-8") + b"\n")
+    """Indented JSON for people; large reports (many explanations) stay compact to stay fast."""
+    big = isinstance(obj, dict) and len(obj.get("explanations") or ()) > 5000
+    text = json.dumps(
+        obj, indent=None if big else 2, separators=(",", ":") if big else None, default=_json_default
+    )
+    stream.write(text.encode("utf-8") + b"\n")
 
 
 def _json_default(value: Any) -> Any:
