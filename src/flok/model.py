@@ -180,6 +180,8 @@ class Problem:
 
     def pair_indices(self, pairs: tuple[tuple[str, str], ...], name: str) -> np.ndarray:
         """(participant, opportunity) index pairs for id pairs, naming the first unknown id."""
+        if not pairs:
+            return np.zeros((0, 2), dtype=np.int64)
         pidx = {str(p): i for i, p in enumerate(self.participant_ids)}
         oidx = {str(o): i for i, o in enumerate(self.opportunity_ids)}
         out = []
