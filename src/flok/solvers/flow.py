@@ -102,8 +102,17 @@ class FlowStrategy:
 
     def _lexicographic(self, problem: Problem, arcs: Arcs, t0: float) -> SolveResult:
         opts = problem.options
-        final, hub_cost = arcs.cost, np.full(problem.n_participants, arcs.unlisted_cost, dtype=np.int64)
+        final: np.ndarray | None = None
+        hub_cost: np.ndarray | None = None
+        if problem.penalty is not None and problem.penalty.any():  # ranks are settled; penalties break ties
+            final, hub_cost = arcs.cost, np.full(problem.n_participants, arcs.unlisted_cost, dtype=np.int64)
         if opts.seed is not None:
+            final = arcs.cost if final is None else final
+            hub_cost = (
+                np.full(problem.n_participants, arcs.unlisted_cost, dtype=np.int64)
+                if hub_cost is None
+                else hub_cost
+            )
             perturbed = tie_break([final, hub_cost], _seat_units(problem), opts.seed)
             if perturbed is None:
                 raise SolverError("seeded tie-breaking would overflow 64-bit costs")
