@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from flok.circles.io import PARTICIPANT_TEXT_FIELDS
 from flok.circles.timeslots import cell_name, cells, parse_time
 
 REGIONS = ("Bay Area", "New York", "London", "Boston", "Los Angeles", "Chicago", "Seattle", "Singapore")
@@ -29,24 +30,7 @@ TIMES = (
 )
 INDUSTRIES = ("Tech", "Finance", "Consulting", "Healthcare", "Nonprofit", "Energy", "Media", "Education")
 EMPLOYMENT = ("Employed", "Founder", "Between roles")
-PARTICIPANT_FIELDS = (
-    "participant_id",
-    "status",
-    "current_circle_id",
-    "region",
-    "location_1",
-    "location_2",
-    "location_3",
-    "time_1",
-    "time_2",
-    "time_3",
-    "host",
-    "co_lead",
-    "current_co_leader",
-    "class_year",
-    "industry",
-    "employment",
-)
+PARTICIPANT_FIELDS = ("participant_id", *PARTICIPANT_TEXT_FIELDS, "class_year", "industry", "employment")
 CIRCLE_FIELDS = ("circle_id", "region", "location", "meeting_time", "max_additions", "format")
 
 

@@ -151,7 +151,7 @@ def read_participants(
                 i, "participant_id", f"duplicate id '{pid}' (first on row {table.row(seen[pid])})"
             )
         seen[pid] = i
-    col = {name: table.text(name).to_pylist() for name in _PARTICIPANT_TEXT}
+    col = {name: table.text(name).to_pylist() for name in PARTICIPANT_TEXT_FIELDS}
     attrs = [table.text(a.strip().lower()).to_pylist() for a in options.attributes]
     names = {} if names is None else names
     regions = {} if regions is None else regions
@@ -206,7 +206,8 @@ def read_participants(
     return people, issues, names
 
 
-_PARTICIPANT_TEXT = (
+# The text columns of participants.csv after participant_id (the generator writes them too).
+PARTICIPANT_TEXT_FIELDS = (
     "status",
     "current_circle_id",
     "region",
