@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
@@ -88,18 +89,25 @@ def finalize(campaign_id: RowId, org: OrgDep, state: StateDep) -> CampaignOut:
         return _out(conn, repo.get(conn, org, campaign_id))
 
 
+async def _upload(
+    request: Request, state: Any, org: Any, campaign_id: int, name: str, add: Callable[..., int]
+) -> UploadOut:
+    """Read a CSV or JSON upload, then add it in one write transaction off the event loop."""
+    table = await read_table(request, name)
+
+    def write() -> int:
+        with state.db.write() as conn:
+            return add(conn, org, campaign_id, table)
+
+    return UploadOut(added=await run_in_threadpool(write))
+
+
 @router.post("/{campaign_id}/opportunities", status_code=201, openapi_extra=UPLOAD_DOC)
 async def upload_opportunities(
     campaign_id: RowId, request: Request, org: OrgDep, state: StateDep
 ) -> UploadOut:
     """``opportunity_id,capacity[,title]`` rows as CSV or a JSON list."""
-    table = await read_table(request, "opportunities")
-
-    def write() -> int:
-        with state.db.write() as conn:
-            return repo.add_opportunities(conn, org, campaign_id, table)
-
-    return UploadOut(added=await run_in_threadpool(write))
+    return await _upload(request, state, org, campaign_id, "opportunities", repo.add_opportunities)
 
 
 @router.post("/{campaign_id}/registrations", status_code=201, openapi_extra=UPLOAD_DOC)
@@ -107,13 +115,7 @@ async def upload_registrations(
     campaign_id: RowId, request: Request, org: OrgDep, state: StateDep
 ) -> UploadOut:
     """``participant_id,opportunity_id,rank`` (or ``score``) rows as CSV or a JSON list."""
-    table = await read_table(request, "registrations")
-
-    def write() -> int:
-        with state.db.write() as conn:
-            return repo.add_registrations(conn, org, campaign_id, table)
-
-    return UploadOut(added=await run_in_threadpool(write))
+    return await _upload(request, state, org, campaign_id, "registrations", repo.add_registrations)
 
 
 @router.post("/{campaign_id}/participants", status_code=201, openapi_extra=UPLOAD_DOC)
@@ -121,13 +123,7 @@ async def upload_participants(
     campaign_id: RowId, request: Request, org: OrgDep, state: StateDep
 ) -> UploadOut:
     """``participant_id`` plus attribute columns (``group``, ``cohort``, …) used by side constraints."""
-    table = await read_table(request, "participants")
-
-    def write() -> int:
-        with state.db.write() as conn:
-            return repo.add_participants(conn, org, campaign_id, table)
-
-    return UploadOut(added=await run_in_threadpool(write))
+    return await _upload(request, state, org, campaign_id, "participants", repo.add_participants)
 
 
 @router.get("/{campaign_id}/registrations")
