@@ -45,6 +45,9 @@ class MipResult:
 Backend = Callable[[Mip, float, np.ndarray | None], MipResult]
 
 
+PRESOLVE_OFF_BELOW = 4000  # columns
+
+
 def solve_highs(model: Mip, time_limit: float, start: np.ndarray | None = None) -> MipResult:
     """HiGHS as vendored by SciPy (the ``highspy`` wheel cannot share a process with OR-Tools:
     both ship libhighs). The full interface takes a warm start; plain ``milp`` is the fallback."""
@@ -65,6 +68,10 @@ def solve_highs(model: Mip, time_limit: float, start: np.ndarray | None = None) 
     ):
         h.setOptionValue(key, value)
     n = model.c.size
+    if n <= PRESOLVE_OFF_BELOW:
+        # Measured (docs/circles.md): on small regions HiGHS proves optimality about twice as
+        # fast without presolve (1,000 participants: 4.7 s → 2.2 s); on large ones presolve wins.
+        h.setOptionValue("presolve", "off")
     lp = hs.HighsLp()
     lp.num_col_ = n
     lp.num_row_ = model.A.shape[0]
