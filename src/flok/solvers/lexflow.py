@@ -92,6 +92,8 @@ def lexicographic(
     # cost-scaling solve over twice as slow (measured), so 0/1 costs it is.
     flow = np.zeros(tail.size, dtype=np.int64)
     for k in range(levels):
+        if k and not ((lo < hi) & (rk > k)).any():
+            continue  # no free arc is worse than choice k: this level's count is already fixed
         cost = level(k)
         flow = _solve_stage(n_nodes, tail, head, lo, hi, cost)
         free = lo < hi
