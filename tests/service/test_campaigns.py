@@ -216,3 +216,19 @@ def test_side_constraints_use_uploaded_attributes(api: Api) -> None:
     assert run["status"] == "done", run
     got = seats(api, cid)
     assert sum(1 for p in ("x", "y") if got[p] == "A") == 1 and got["z"] == "A"
+
+
+def test_finalize_confirms_a_seat_moved_to_an_unlisted_opportunity(api: Api) -> None:
+    cid = campaign(api, OPPS, REGS)
+    allocate(api, cid)
+    moved = api.post(
+        f"/campaigns/{cid}/allocation/moves", json={"participant_id": "x", "opportunity_id": "C"}
+    )
+    assert moved.status_code == 200  # x ranked A and B only
+    assert api.post(f"/campaigns/{cid}/finalize").status_code == 200
+    regs = api.get(f"/campaigns/{cid}/registrations", params={"participant_id": "x"}).json()
+    status = {r["opportunity_id"]: (r["status"], r["rank"]) for r in regs}
+    assert status == {"A": ("rejected", 1), "B": ("rejected", 2), "C": ("confirmed", None)}
+    assert api.post(f"/campaigns/{cid}/finalize").status_code == 200  # idempotent
+    again = api.get(f"/campaigns/{cid}/registrations", params={"participant_id": "x"}).json()
+    assert len(again) == 3

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, RowMapping, delete, func, select, update
+from sqlalchemy import Connection, RowMapping, delete, func, insert, literal, select, update
 
 from flok.errors import InputError
 from flok.io.table import Table
@@ -429,4 +429,22 @@ def finalize(conn: Connection, org_id: int, campaign_id: int) -> None:
     mine = registrations.c.campaign_id == campaign_id
     conn.execute(update(registrations).where(mine, seated.exists()).values(status="confirmed"))
     conn.execute(update(registrations).where(mine, ~seated.exists()).values(status="rejected"))
+    # A seat nobody registered for (a manual move, or fill_unlisted) is confirmed too: as a
+    # registration without rank or score, so every seat has a confirmed registration.
+    registered = select(registrations.c.id).where(
+        mine,
+        registrations.c.participant_id == assignments.c.participant_id,
+        registrations.c.opportunity_id == assignments.c.opportunity_id,
+    )
+    unlisted = select(
+        assignments.c.campaign_id,
+        assignments.c.participant_id,
+        assignments.c.opportunity_id,
+        literal("confirmed"),
+    ).where(assignments.c.campaign_id == campaign_id, ~registered.exists())
+    conn.execute(
+        insert(registrations).from_select(
+            ["campaign_id", "participant_id", "opportunity_id", "status"], unlisted
+        )
+    )
     _touch(conn, campaign_id, status="finalized")
