@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flok.pulse import PulseConfig, adjusted_score, demand_at, ingest, labels, pulse, update
+from flok.pulse.demand import pulse_one
 
 H = 3600.0
 TAU = 12 * H
@@ -118,6 +119,15 @@ def test_pulse_is_bounded_and_monotone_in_demand(d: list[float], cap: int) -> No
     values = pulse(np.sort(np.array(d)), cap)
     assert np.all((values >= 0) & (values <= 100))
     assert np.all(np.diff(values) >= 0)
+
+
+@given(
+    d=st.floats(-1e6, 1e6, allow_nan=False),
+    cap=st.integers(0, 500),
+    k=st.floats(0.1, 20),
+)
+def test_scalar_pulse_agrees_with_the_array_formula(d: float, cap: int, k: float) -> None:
+    assert pulse_one(d, cap, k=k) == pytest.approx(float(pulse(d, cap, k=k)), rel=1e-12, abs=1e-12)
 
 
 def test_pulse_reference_points_and_capacity_zero() -> None:

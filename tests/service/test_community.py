@@ -15,6 +15,11 @@ def opportunity(api: Api, oid: str, capacity: int = 2, **extra: object) -> dict:
     return dict(r.json())
 
 
+def register(api: Api, pid: str) -> None:
+    r = api.post("/participants", json={"participant_id": pid})
+    assert r.status_code == 201, r.text
+
+
 def feedback(api: Api, event: str, oid: str, action: str = "accepted", at: str = T0, who: str = "p1") -> dict:
     r = api.post(
         "/feedback",
@@ -48,6 +53,7 @@ def test_opportunity_crud(api: Api) -> None:
 
 def test_feedback_updates_demand_once_per_event(api: Api) -> None:
     opportunity(api, "o", 1)
+    register(api, "p1")
     assert feedback(api, "e1", "o")["demand"] == 1.0
     second = feedback(api, "e2", "o", "clicked")
     assert math.isclose(second["demand"], 1.2)
@@ -68,17 +74,25 @@ def test_feedback_updates_demand_once_per_event(api: Api) -> None:
 
 def test_feedback_validation(api: Api) -> None:
     opportunity(api, "o")
+    register(api, "p")
     base = {"event_id": "e", "participant_id": "p", "opportunity_id": "o", "action": "accepted", "at": T0}
     naive = api.post("/feedback", json={**base, "at": "2026-11-23T10:00:00"})
     assert naive.status_code == 422 and naive.json()["field"] == "at"
     assert api.post("/feedback", json={**base, "action": "liked"}).json()["field"] == "action"
     missing = api.post("/feedback", json={**base, "opportunity_id": "nope"})
-    assert missing.status_code == 404
+    assert missing.status_code == 404 and missing.json()["field"] == "opportunity_id"
+    stranger = api.post("/feedback", json={**base, "participant_id": "stranger"})
+    assert stranger.status_code == 404 and stranger.json()["field"] == "participant_id"
+    assert "stranger" in stranger.json()["message"]
     assert api.get("/metrics").json()["feedback_events"] == 0
 
 
 def test_rsvp_and_cancel(api: Api) -> None:
     opportunity(api, "o", 1)
+    register(api, "a")
+    register(api, "b")
+    stranger = api.post("/opportunities/o/rsvp", json={"participant_id": "stranger"})
+    assert stranger.status_code == 404 and stranger.json()["field"] == "participant_id"
     first = api.post("/opportunities/o/rsvp", json={"participant_id": "a"})
     assert first.status_code == 201 and first.json()["seats_left"] == 0
     assert api.post("/opportunities/o/rsvp", json={"participant_id": "a"}).status_code == 200
@@ -123,7 +137,7 @@ def test_feed_trending_metrics_and_rebalance(api: Api) -> None:
         == 201
     )
     for i in range(30):
-        feedback(api, f"c{i}", "choir", at="2030-01-01T00:00:00Z")
+        feedback(api, f"c{i}", "choir", at="2030-01-01T00:00:00Z", who="bo")
     feed = api.get("/participants/ana/feed").json()
     ids = [i["opportunity_id"] for i in feed["items"]]
     assert ids[0] == "chess" and feed["items"][0]["eligible"]

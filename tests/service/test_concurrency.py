@@ -13,6 +13,8 @@ from tests.service.conftest import served
 def test_concurrent_feedback_and_rsvps(db_url: str) -> None:
     with served(db_url) as api:
         assert api.post("/opportunities", json={"opportunity_id": "hot", "capacity": 10}).status_code == 201
+        for i in range(200):
+            assert api.post("/participants", json={"participant_id": f"p{i}"}).status_code == 201
 
         def post(i: int) -> float:
             r = api.post(

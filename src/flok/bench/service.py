@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--seconds", type=int, default=15, help="time limit of each locust phase")
     parser.add_argument("--max-requests", type=int, default=40_000, help="request limit of each phase")
-    parser.add_argument("--users", type=int, default=8, help="concurrent locust users")
+    parser.add_argument("--users", type=int, default=16, help="concurrent locust users")
     parser.add_argument("--server-workers", type=int, default=2, help="uvicorn processes (PostgreSQL only)")
     parser.add_argument("--opportunities", type=int, default=200)
     parser.add_argument("--participants", type=int, default=1000)

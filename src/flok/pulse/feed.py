@@ -33,9 +33,14 @@ class FeedItem:
     why_not: list[str] = field(default_factory=list)
 
 
-def feed(participant: int | str, scorer: FitScorer, market: Market) -> list[FeedItem]:
+def feed(
+    participant: int | str, scorer: FitScorer, market: Market, *, limit: int | None = None
+) -> list[FeedItem]:
     """All opportunities for one participant: eligible ones by ``S_adj`` (best first), then the
-    ineligible ones by soonest start, each with machine ``codes`` and human ``why_not``."""
+    ineligible ones by soonest start, each with machine ``codes`` and human ``why_not``.
+
+    ``limit`` keeps the first items only; their reasons (the costly part) are worded for them alone.
+    """
     p = _index(participant, scorer)
     opps = scorer.opportunities
     m = len(opps)
@@ -48,7 +53,8 @@ def feed(participant: int | str, scorer: FitScorer, market: Market) -> list[Feed
     full = market.remaining <= 0
     max_km = scorer.config.max_km
 
-    items = []
+    codes_of: list[list[str]] = []
+    why_of: list[list[str]] = []
     for o in range(m):
         codes, why = [], []
         if attending[o]:
@@ -77,27 +83,30 @@ def feed(participant: int | str, scorer: FitScorer, market: Market) -> list[Feed
                 if fit.coverage[o] == 0
                 else f"only {100 * fit.coverage[o]:.0f}% of it is in your availability"
             )
-        items.append(
-            FeedItem(
-                opportunity_id=str(opps.ids[o]),
-                title=str(opps.title[o]),
-                eligible=not codes,
-                fit=float(fit.score[o]),
-                score=float(s_adj[o]),
-                pulse=float(market.pulse[o]),
-                start=float(opps.start[o]),
-                labels=market.labels(o),
-                reasons=scorer.reasons(fit, o),
-                codes=codes,
-                why_not=why,
-            )
-        )
-    eligible = sorted((i for i in items if i.eligible), key=lambda i: (-i.score, i.opportunity_id))
+        codes_of.append(codes)
+        why_of.append(why)
+    ids = [str(i) for i in opps.ids]
+    eligible = sorted((o for o in range(m) if not codes_of[o]), key=lambda o: (-s_adj[o], ids[o]))
     later = sorted(
-        (i for i in items if not i.eligible),
-        key=lambda i: (np.isnan(i.start), 0.0 if np.isnan(i.start) else i.start, i.opportunity_id),
+        (o for o in range(m) if codes_of[o]),
+        key=lambda o: (np.isnan(opps.start[o]), np.nan_to_num(opps.start[o]), ids[o]),
     )
-    return eligible + later
+    return [
+        FeedItem(
+            opportunity_id=ids[o],
+            title=str(opps.title[o]),
+            eligible=not codes_of[o],
+            fit=float(fit.score[o]),
+            score=float(s_adj[o]),
+            pulse=float(market.pulse[o]),
+            start=float(opps.start[o]),
+            labels=market.labels(o),
+            reasons=scorer.reasons(fit, o),
+            codes=codes_of[o],
+            why_not=why_of[o],
+        )
+        for o in (eligible + later)[:limit]
+    ]
 
 
 def _index(participant: int | str, scorer: FitScorer) -> int:

@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             state.queue.stop()
+            await state.feedback.aclose()
 
     app = FastAPI(
         title="Flok",
@@ -54,7 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.flok = state
     errors.install(app)
-    for module in (health, campaigns, runs, community, feedback, insights):
+    # The hottest route first: the router tries routes in order.
+    for module in (feedback, health, campaigns, runs, community, insights):
         app.include_router(module.router)
     web.install(app)  # the organizer dashboard under /ui
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -8,7 +8,7 @@ from sqlalchemy import Connection
 
 from flok.io.table import table_from_records
 from flok.pulse import PulseConfig
-from flok.store import campaigns, community, keys
+from flok.store import campaigns, community, feedback, keys
 from flok.store.db import Database
 
 _TAGS = [
@@ -77,22 +77,24 @@ def _sample_data(conn: Connection, org: int) -> None:
 _ACTIVITY = (("chess-evening", 60, 1 / 3), ("music-evening", 40, 1.5), ("hiking-evening", 14, 12.0))
 
 
+GUESTS = 12  # visitors whose clicks and RSVPs make up the sample activity
+
+
 def _sample_activity(conn: Connection, org: int) -> None:
     """A week of feedback and a few RSVPs, so pulse history, trending and labels show something."""
     now = datetime.now(UTC)
+    for g in range(GUESTS):
+        community.create_participant(
+            conn, org, {"participant_id": f"guest{g}", "interests": [], "availability": []}
+        )
+    events: list[feedback.FeedbackEvent] = []
     for opp, count, every in _ACTIVITY:
         for n in range(count):
             at = now - timedelta(hours=every * n + (72 if opp == "music-evening" else 0))
             action = "clicked" if n % 4 == 3 else "accepted"
-            community.record_feedback(
-                conn,
-                org,
-                event_id=f"demo-{opp}-{n}",
-                participant_id=f"guest{n}",
-                opportunity_id=opp,
-                action=action,
-                at=at,
-                config=PulseConfig(),
+            events.append(
+                feedback.FeedbackEvent(org, f"demo-{opp}-{n}", f"guest{n % GUESTS}", opp, action, at)
             )
+    feedback.record_feedback(conn, events, PulseConfig())
     for who in ("ana", "ben", "cleo", "guest1"):
         community.rsvp(conn, org, "chess-evening", who)

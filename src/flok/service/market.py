@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import Connection, RowMapping
 
 from flok.pulse import FitScorer, Market, Opportunities, Participants, PulseConfig, pulse
-from flok.pulse.demand import demand_at
+from flok.pulse.demand import demand_at, pulse_one
 from flok.store import community
 
 
@@ -28,7 +28,7 @@ def demand_now(row: RowMapping, at: float, config: PulseConfig) -> float:
 
 
 def pulse_of(demand: float, capacity: int, config: PulseConfig) -> float:
-    return float(pulse(demand, capacity, k=config.k))
+    return pulse_one(demand, capacity, k=config.k)
 
 
 def build_opportunities(rows: Sequence[RowMapping]) -> Opportunities:

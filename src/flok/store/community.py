@@ -7,16 +7,11 @@ concurrent requests never lose an update or over-fill an opportunity.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from flok.pulse import PulseConfig
-from flok.pulse import update as fold_event
 from flok.store.errors import Conflict, NotFound
 from flok.store.tables import feedback_events, opportunities, participants, rsvps
 from flok.store.types import utcnow
@@ -100,7 +95,9 @@ def create_participant(conn: Connection, org_id: int, data: dict[str, Any]) -> R
     return get_participant(conn, org_id, data["participant_id"])
 
 
-def get_participant(conn: Connection, org_id: int, participant_id: str) -> RowMapping:
+def get_participant(
+    conn: Connection, org_id: int, participant_id: str, *, field: str | None = None
+) -> RowMapping:
     row = (
         conn.execute(
             select(participants).where(
@@ -111,7 +108,7 @@ def get_participant(conn: Connection, org_id: int, participant_id: str) -> RowMa
         .first()
     )
     if row is None:
-        raise NotFound("participant", participant_id)
+        raise NotFound("participant", participant_id, field=field)
     return row
 
 
@@ -138,68 +135,11 @@ def delete_participant(conn: Connection, org_id: int, participant_id: str) -> No
     conn.execute(delete(participants).where(participants.c.id == row["id"]))
 
 
-# --- feedback -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class DemandRow:
-    opportunity_id: str
-    demand: float
-    t_ref: float | None
-    capacity: int
-    duplicate: bool
-
-
-def _insert_ignoring_duplicates(conn: Connection, values: dict[str, Any]) -> bool:
-    """Insert a feedback event; False when its event id was already recorded."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = (
-        dialect.insert(feedback_events)
-        .values(**values)
-        .on_conflict_do_nothing()
-        .returning(feedback_events.c.id)
-    )
-    return conn.execute(stmt).first() is not None
-
-
-def record_feedback(
-    conn: Connection,
-    org_id: int,
-    *,
-    event_id: str,
-    participant_id: str,
-    opportunity_id: str,
-    action: str,
-    at: datetime,
-    config: PulseConfig,
-) -> DemandRow:
-    """Store one event and fold it into the opportunity's ``(demand, t_ref)``, exactly once."""
-    opp = get_opportunity(conn, org_id, opportunity_id, lock=True)
-    weight = config.weight(action)
-    t = at.timestamp()
-    fresh = _insert_ignoring_duplicates(
-        conn,
-        {
-            "org_id": org_id,
-            "event_id": event_id,
-            "participant_id": participant_id,
-            "opportunity": opp["id"],
-            "action": action,
-            "weight": weight,
-            "at": t,
-        },
-    )
-    demand, t_ref = float(opp["demand"]), opp["t_ref"]
-    if fresh:
-        demand, t_ref = fold_event(demand, t_ref, weight, t, tau_seconds=config.tau_seconds)
-        conn.execute(
-            update(opportunities).where(opportunities.c.id == opp["id"]).values(demand=demand, t_ref=t_ref)
-        )
-    return DemandRow(opportunity_id, demand, t_ref, int(opp["capacity"]), duplicate=not fresh)
-
-
 # --- RSVPs ----------------------------------------------------------------------------------
 def rsvp(conn: Connection, org_id: int, opportunity_id: str, participant_id: str) -> tuple[RowMapping, bool]:
     """Confirm a seat; (opportunity, created). Full → Conflict ``FULL``; repeating is harmless."""
     opp = get_opportunity(conn, org_id, opportunity_id, lock=True)
+    get_participant(conn, org_id, participant_id, field="participant_id")  # only known people
     mine = (rsvps.c.opportunity == opp["id"]) & (rsvps.c.participant_id == participant_id)
     if conn.execute(select(rsvps.c.id).where(mine)).first() is not None:
         return opp, False

@@ -48,6 +48,11 @@ class Database:
             )
 
     @property
+    def conninfo(self) -> str:
+        """libpq connection string (no SQLAlchemy driver suffix), for psycopg used directly."""
+        return make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    @property
     def dialect(self) -> str:
         return "sqlite" if self.is_sqlite else "postgresql"
 

@@ -19,7 +19,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from flok.service.deps import State, get_state
+from flok.service.deps import State, state_of
 from flok.store.tables import api_keys, organizations
 
 log = logging.getLogger("flok.web")
@@ -74,7 +74,7 @@ def _serializer(request: Request) -> URLSafeTimedSerializer:
     app_state = request.app.state
     found: URLSafeTimedSerializer | None = getattr(app_state, "flok_web_signer", None)
     if found is None:
-        found = URLSafeTimedSerializer(_secret(get_state(request)), salt="flok-web-session")
+        found = URLSafeTimedSerializer(_secret(state_of(request)), salt="flok-web-session")
         app_state.flok_web_signer = found
     return found
 
@@ -109,7 +109,7 @@ def read(request: Request) -> Session | None:
     session = Session(csrf=data["csrf"])
     key_id = data.get("kid")
     if isinstance(key_id, int):
-        owner = _key_owner(get_state(request), key_id)
+        owner = _key_owner(state_of(request), key_id)
         if owner is not None:
             session = Session(csrf=session.csrf, key_id=key_id, org_id=owner[0], org_name=owner[1])
     request.state.flok_session = session

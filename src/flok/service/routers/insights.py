@@ -37,9 +37,8 @@ def participant_feed(
             )
         ).scalar()
     suggestion = next((r["opportunity_id"] for r in snap.rows if r["id"] == suggested), None)
-    items = (
-        feed(0, FitScorer(build_participants([person]), snap.opportunities), snap.market) if snap.rows else []
-    )
+    scorer = FitScorer(build_participants([person]), snap.opportunities)
+    items = feed(0, scorer, snap.market, limit=limit) if snap.rows else []
     return FeedOut(
         participant_id=participant_id,
         suggestion=suggestion,
@@ -49,7 +48,7 @@ def participant_feed(
                 start=None if math.isnan(i.start) else datetime.fromtimestamp(i.start, UTC),
                 suggested=i.opportunity_id == suggestion,
             )
-            for i in items[:limit]
+            for i in items
         ],
     )
 

@@ -14,7 +14,6 @@ from datetime import timedelta
 
 import procrastinate
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from flok.service.runs.execute import HEARTBEAT_SECONDS, execute_run
 from flok.store import runs as runs_repo
@@ -28,17 +27,12 @@ _worker_db: Database | None = None  # the worker process's database, set by ``ru
 _worker_delay = 0.0
 
 
-def conninfo(db: Database) -> str:
-    """libpq connection string of the service database (no SQLAlchemy driver suffix)."""
-    return make_url(db.url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def build_app(db: Database, *, worker: bool) -> procrastinate.App:
     connector: procrastinate.BaseConnector
     if worker:
-        connector = procrastinate.PsycopgConnector(conninfo=conninfo(db))
+        connector = procrastinate.PsycopgConnector(conninfo=db.conninfo)
     else:
-        connector = procrastinate.SyncPsycopgConnector(conninfo=conninfo(db))
+        connector = procrastinate.SyncPsycopgConnector(conninfo=db.conninfo)
     app = procrastinate.App(connector=connector)
 
     @app.task(name=TASK, queue=QUEUE)
