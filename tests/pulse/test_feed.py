@@ -86,3 +86,10 @@ def test_feed_adjusted_score_follows_pulse() -> None:
         o = list(scorer.opportunities.ids).index(item.opportunity_id)
         assert item.score == pytest.approx(item.fit - 0.004 * (state.pulse[o] - 50))
     assert np.isclose(state.pulse[1], 50.0)  # no events on "good"
+
+
+@pytest.mark.parametrize("limit", [0, 1, 3, 8, 20])
+def test_feed_limit_keeps_the_head_of_the_full_feed(limit: int) -> None:
+    scorer, events = _world()
+    m = market(scorer.opportunities, events)
+    assert feed("me", scorer, m, limit=limit) == feed("me", scorer, m)[:limit]
