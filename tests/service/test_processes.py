@@ -7,13 +7,17 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
+from flok.store import keys, runs
 from flok.store.db import Database
+from flok.store.tables import runs as runs_table
+from flok.store.types import utcnow
 from tests.service.conftest import Api, flok_process, free_port, in_process, wait_healthy
 from tests.service.helpers import OPPS, REGS, allocate, campaign, seats
 
@@ -156,8 +160,27 @@ def test_killed_worker_leaves_last_allocation_and_next_worker_fails_its_run(pg_u
             slow.send_signal(signal.SIGKILL)
             slow.wait(10)
         time.sleep(1.5)
-        with flok_process("worker", env={**base, "FLOK_STALE_RUN_SECONDS": "1"}):
+        sweeper = {**base, "FLOK_STALE_RUN_SECONDS": "1", "FLOK_SWEEP_SECONDS": "1"}
+        with flok_process("worker", env=sweeper):
             run = api.wait_run(run_id, timeout=30)
-        assert run["status"] == "failed" and run["error"]["code"] == "INTERRUPTED"
-        assert seats(api, cid) == good
+            assert run["status"] == "failed" and run["error"]["code"] == "INTERRUPTED"
+            assert seats(api, cid) == good
+            # A run whose worker dies while this one is already up: the periodic sweep fails it.
+            with db.write() as conn:
+                org = keys.ensure_org(conn, "sweep")
+                orphan = runs.create(conn, org, "rebalance", {})
+                assert runs.claim(conn, orphan, "gone-worker")
+                conn.execute(
+                    update(runs_table)
+                    .where(runs_table.c.id == orphan)
+                    .values(heartbeat_at=utcnow() - timedelta(minutes=5))
+                )
+            deadline = time.monotonic() + 30
+            while True:
+                with db.read() as conn:
+                    status = runs.get(conn, org, orphan)["status"]
+                if status == "failed":
+                    break
+                assert time.monotonic() < deadline, f"the sweep never failed run {orphan} ({status})"
+                time.sleep(0.2)
     db.dispose()

@@ -36,4 +36,5 @@ def worker_cmd(
         wait=not burst,
         delay=settings.run_delay_seconds,
         stale_after=settings.stale_run_seconds,
+        sweep_seconds=settings.sweep_seconds,
     )

@@ -18,8 +18,11 @@ class Settings(BaseSettings):
     key_cache_seconds: float = 30.0
     # Pause before a run starts working; lets tests and demos cancel or kill a run mid-flight.
     run_delay_seconds: float = 0.0
-    # A starting worker fails runs whose heartbeat (every 15 s) has been silent this long.
+    # Workers (at start, then every sweep_seconds) fail runs whose heartbeat (every 15 s)
+    # has been silent this long.
     stale_run_seconds: float = 120.0
+    # How often (seconds, 1–59) a free worker sweeps for runs of dead workers.
+    sweep_seconds: int = 30
     migrate: bool = True
 
     @classmethod

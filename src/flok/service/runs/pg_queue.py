@@ -20,14 +20,21 @@ from flok.store import runs as runs_repo
 from flok.store.db import Database
 
 TASK = "flok.run"
+SWEEP_TASK = "flok.sweep"
 QUEUE = "flok_runs"
 
 log = logging.getLogger("flok.runs")
 _worker_db: Database | None = None  # the worker process's database, set by ``run_worker``
 _worker_delay = 0.0
+_worker_stale_after = 8 * HEARTBEAT_SECONDS
 
 
-def build_app(db: Database, *, worker: bool) -> procrastinate.App:
+def build_app(db: Database, *, worker: bool, sweep_seconds: int = 30) -> procrastinate.App:
+    """The procrastinate app: the run task, and a periodic sweep of runs whose worker died.
+
+    The sweep runs on whichever worker is free (at most one queued at a time), so a killed
+    worker's run turns ``failed`` within ``stale_after + sweep_seconds`` without a restart.
+    """
     connector: procrastinate.BaseConnector
     if worker:
         connector = procrastinate.PsycopgConnector(conninfo=db.conninfo)
@@ -41,7 +48,25 @@ def build_app(db: Database, *, worker: bool) -> procrastinate.App:
             raise RuntimeError("flok.run executed outside `flok worker`")
         execute_run(_worker_db, run_id, worker=f"{socket.gethostname()}:{os.getpid()}", delay=_worker_delay)
 
+    every = max(1, min(59, int(sweep_seconds)))
+
+    @app.periodic(cron=f"* * * * * */{every}")
+    @app.task(name=SWEEP_TASK, queue=QUEUE, queueing_lock=SWEEP_TASK)
+    def sweep_task(timestamp: int) -> None:
+        if _worker_db is None:  # pragma: no cover - only a misconfigured process gets here
+            raise RuntimeError("flok.sweep executed outside `flok worker`")
+        sweep_stale_runs(_worker_db, _worker_stale_after)
+
     return app
+
+
+def sweep_stale_runs(db: Database, stale_after: float) -> list[int]:
+    """Fail runs whose heartbeat has been silent for ``stale_after`` seconds (their worker died)."""
+    with db.write() as conn:
+        stale = runs_repo.fail_interrupted(conn, silent_for=timedelta(seconds=stale_after))
+    if stale:
+        log.warning("marked %d run(s) of dead workers failed: %s", len(stale), stale)
+    return stale
 
 
 def ensure_schema(db: Database) -> None:
@@ -85,15 +110,13 @@ def run_worker(
     wait: bool = True,
     delay: float = 0.0,
     stale_after: float = 8 * HEARTBEAT_SECONDS,
+    sweep_seconds: int = 30,
 ) -> None:
     """Execute queued runs until stopped (or, with ``wait=False``, until the queue is empty)."""
-    global _worker_db, _worker_delay
-    _worker_db, _worker_delay = db, delay
+    global _worker_db, _worker_delay, _worker_stale_after
+    _worker_db, _worker_delay, _worker_stale_after = db, delay, stale_after
     ensure_schema(db)
-    with db.write() as conn:
-        stale = runs_repo.fail_interrupted(conn, silent_for=timedelta(seconds=stale_after))
-    if stale:
-        log.warning("marked %d run(s) of dead workers failed: %s", len(stale), stale)
-    build_app(db, worker=True).run_worker(
+    sweep_stale_runs(db, stale_after)
+    build_app(db, worker=True, sweep_seconds=sweep_seconds).run_worker(
         queues=[QUEUE], name=name or f"flok-{os.getpid()}", wait=wait, concurrency=1
     )
