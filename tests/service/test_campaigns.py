@@ -232,3 +232,26 @@ def test_finalize_confirms_a_seat_moved_to_an_unlisted_opportunity(api: Api) -> 
     assert api.post(f"/campaigns/{cid}/finalize").status_code == 200  # idempotent
     again = api.get(f"/campaigns/{cid}/registrations", params={"participant_id": "x"}).json()
     assert len(again) == 3
+
+
+def test_delete_campaign_removes_everything_and_waits_for_runs(db_url: str) -> None:
+    from sqlalchemy import func, select
+
+    from flok.store.tables import assignments, campaign_opportunities, registrations, runs
+
+    with in_process(db_url, queue="thread", run_delay_seconds=3.0) as api:
+        keep, gone = campaign(api, OPPS, REGS), campaign(api, OPPS, REGS)
+        run_id = api.post(f"/campaigns/{gone}/allocate").json()["run_id"]
+        busy = api.delete(f"/campaigns/{gone}")
+        assert busy.status_code == 409 and busy.json()["code"] == "RUN_ACTIVE"
+        assert api.wait_run(run_id)["status"] == "done"
+        assert api.other_org().delete(f"/campaigns/{gone}").status_code == 404  # scoped to its org
+        assert api.delete(f"/campaigns/{gone}").status_code == 204
+        assert api.get(f"/campaigns/{gone}").status_code == 404
+        assert api.delete(f"/campaigns/{gone}").status_code == 404
+        assert [c["id"] for c in api.get("/campaigns").json()] == [keep]
+        with api.db.read() as conn:
+            for table in (campaign_opportunities, registrations, assignments, runs):
+                left = conn.execute(select(func.count()).where(table.c.campaign_id == gone)).scalar()
+                assert left == 0, table.name
+            assert conn.execute(select(func.count()).where(registrations.c.campaign_id == keep)).scalar() == 6

@@ -16,6 +16,7 @@ from flok.errors import InputError
 from flok.io.table import Table
 from flok.model import Options, Problem
 from flok.solvers.base import names as strategy_names
+from flok.store import runs as runs_repo
 from flok.store.errors import Conflict, NotFound
 from flok.store.tables import (
     assignments,
@@ -70,6 +71,20 @@ def get(conn: Connection, org_id: int, campaign_id: int, *, lock: bool = False) 
     if row is None:
         raise NotFound("campaign", campaign_id)
     return row
+
+
+def delete_campaign(conn: Connection, org_id: int, campaign_id: int) -> None:
+    """Delete a campaign with its opportunities, registrations, allocation and finished runs.
+
+    Refused while one of its runs is queued or running: the run would write into rows that are gone.
+    """
+    get(conn, org_id, campaign_id, lock=True)  # serialises with ``allocate``, which locks it too
+    if runs_repo.has_active(conn, campaign_id):
+        raise Conflict(
+            "a run of this campaign is queued or running; cancel it or wait for it first",
+            code="RUN_ACTIVE",
+        )
+    conn.execute(delete(campaigns).where(campaigns.c.id == campaign_id, campaigns.c.org_id == org_id))
 
 
 def list_for(conn: Connection, org_id: int) -> list[RowMapping]:

@@ -59,6 +59,14 @@ def get_campaign(campaign_id: RowId, org: OrgDep, state: StateDep) -> CampaignOu
         return _out(conn, repo.get(conn, org, campaign_id))
 
 
+@router.delete("/{campaign_id}", status_code=204)
+def delete_campaign(campaign_id: RowId, org: OrgDep, state: StateDep) -> Response:
+    """Delete the campaign and everything in it (409 ``RUN_ACTIVE`` while a run is queued or running)."""
+    with state.db.write() as conn:
+        repo.delete_campaign(conn, org, campaign_id)
+    return Response(status_code=204)
+
+
 @router.put("/{campaign_id}/options")
 def set_options(campaign_id: RowId, body: OptionsIn, org: OrgDep, state: StateDep) -> CampaignOut:
     with state.db.write() as conn:
