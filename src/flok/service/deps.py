@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from flok.pulse import PulseConfig
 from flok.service.errors import ApiError
 from flok.service.feedback_batch import FeedbackBatcher
+from flok.service.market import Catalogs
 from flok.service.runs.queue import RunQueue
 from flok.service.settings import Settings
 from flok.store import keys
@@ -30,6 +31,7 @@ class State:
     queue: RunQueue
     pulse: PulseConfig = field(default_factory=PulseConfig)
     feedback: FeedbackBatcher = field(init=False)
+    catalogs: Catalogs = field(default_factory=Catalogs)
     _key_cache: dict[str, tuple[int, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

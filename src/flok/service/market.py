@@ -6,6 +6,7 @@ so no event log is replayed per request.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,10 +22,13 @@ from flok.store import community
 
 def demand_now(row: RowMapping, at: float, config: PulseConfig) -> float:
     """Stored demand decayed to ``at`` (a late clock never reads before ``t_ref``)."""
-    t_ref = row["t_ref"]
+    return _decayed(float(row["demand"]), row["t_ref"], at, config)
+
+
+def _decayed(demand: float, t_ref: float | None, at: float, config: PulseConfig) -> float:
     if t_ref is None:
         return 0.0
-    return demand_at(float(row["demand"]), t_ref, max(at, t_ref), tau_seconds=config.tau_seconds)
+    return demand_at(demand, t_ref, max(at, t_ref), tau_seconds=config.tau_seconds)
 
 
 def pulse_of(demand: float, capacity: int, config: PulseConfig) -> float:
@@ -64,18 +68,79 @@ def build_participants(rows: Sequence[RowMapping]) -> Participants:
 @dataclass(frozen=True)
 class Snapshot:
     opportunities: Opportunities
-    rows: list[RowMapping]
+    rows: list[RowMapping]  # read only their fixed fields (id, opportunity_id, title): see Catalogs
     market: Market
 
 
-def snapshot(conn: Connection, org_id: int, config: PulseConfig, at: float | None = None) -> Snapshot:
-    """Every opportunity of the organization with demand, pulse and attendance as of ``at``."""
+@dataclass(frozen=True)
+class Catalog:
+    """An organization's opportunities as of one ``catalog_version``, parsed once."""
+
+    version: int
+    rows: list[RowMapping]
+    opportunities: Opportunities
+    row_ids: list[int]
+
+
+class Catalogs:
+    """Per-process cache of catalogs, so a feed or trending request does not re-read and re-parse
+    every opportunity (tags, times, places) each time.
+
+    Correct across processes: every opportunity write bumps ``organizations.catalog_version``
+    in its own transaction, and a request reads that version first, so a cached catalog is
+    used only while it is current. What changes all the time (demand, seats taken) is never
+    cached: ``snapshot`` reads it fresh.
+    """
+
+    def __init__(self, max_organizations: int = 256) -> None:
+        self.max_organizations = max_organizations
+        self._by_org: dict[int, Catalog] = {}
+        self._lock = threading.Lock()
+
+    def get(self, conn: Connection, org_id: int) -> Catalog:
+        version = community.catalog_version(conn, org_id)
+        hit = self._by_org.get(org_id)
+        if hit is not None and hit.version == version:
+            return hit
+        rows = community.list_opportunities(conn, org_id)
+        catalog = Catalog(version, rows, build_opportunities(rows), [int(r["id"]) for r in rows])
+        with self._lock:
+            if len(self._by_org) >= self.max_organizations:
+                self._by_org.pop(next(iter(self._by_org)))  # the oldest entry
+            self._by_org[org_id] = catalog
+        return catalog
+
+
+def snapshot(
+    conn: Connection,
+    org_id: int,
+    config: PulseConfig,
+    at: float | None = None,
+    *,
+    catalogs: Catalogs | None = None,
+    participant_id: str | None = None,
+) -> Snapshot:
+    """Every opportunity of the organization with demand, pulse and attendance as of ``at``.
+
+    With ``catalogs``, the fixed fields come from the cache and only demand and seats are read;
+    with ``participant_id``, only that participant's RSVPs are loaded (enough for a feed).
+    """
     now = time.time() if at is None else at
-    rows = community.list_opportunities(conn, org_id)
-    opps = build_opportunities(rows)
-    d = np.array([demand_now(r, now, config) for r in rows], dtype=np.float64)
-    index = {r["id"]: i for i, r in enumerate(rows)}
-    attend = community.attendance(conn, org_id)
+    rows: list[RowMapping]
+    if catalogs is not None:
+        catalog = catalogs.get(conn, org_id)
+        live = community.live_state(conn, org_id)
+        if [r[0] for r in live] != catalog.row_ids:  # changed between the two reads: no cache
+            return snapshot(conn, org_id, config, at, participant_id=participant_id)
+        rows, opps = catalog.rows, catalog.opportunities
+    else:
+        rows = community.list_opportunities(conn, org_id)
+        opps = build_opportunities(rows)
+        live = [(int(r["id"]), float(r["demand"]), r["t_ref"], int(r["confirmed"])) for r in rows]
+    d = np.array([_decayed(demand, t_ref, now, config) for _, demand, t_ref, _ in live], dtype=np.float64)
+    index = {row_id: i for i, (row_id, *_) in enumerate(live)}
+    # (an RSVP for an opportunity created after ``live`` was read belongs to the next snapshot)
+    attend = [a for a in community.attendance(conn, org_id, participant_id) if a[1] in index]
     who = np.array([p for p, _ in attend], dtype=object)
     which = np.array([index[o] for _, o in attend], dtype=np.int64)
     market = Market(
@@ -83,7 +148,7 @@ def snapshot(conn: Connection, org_id: int, config: PulseConfig, at: float | Non
         demand=d,
         pulse=pulse(d, opps.capacity, k=config.k),
         capacity=opps.capacity,
-        confirmed=np.array([r["confirmed"] for r in rows], dtype=np.int64),
+        confirmed=np.array([c for *_, c in live], dtype=np.int64),
         attending_participant=who,
         attending_opportunity=which,
         config=config,

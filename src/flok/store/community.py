@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, func, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from flok.store.errors import Conflict, NotFound
-from flok.store.tables import feedback_events, opportunities, participants, rsvps
+from flok.store.tables import feedback_events, opportunities, organizations, participants, rsvps
 from flok.store.types import utcnow
 
 OPPORTUNITY_FIELDS = ("capacity", "title", "start", "end", "lat", "lon", "tags")
@@ -32,6 +32,7 @@ def create_opportunity(conn: Connection, org_id: int, data: dict[str, Any]) -> R
         raise Conflict(
             f"opportunity '{data['opportunity_id']}' already exists", field="opportunity_id", code="DUPLICATE"
         ) from None
+    _catalog_changed(conn, org_id)
     return get_opportunity(conn, org_id, data["opportunity_id"])
 
 
@@ -75,12 +76,40 @@ def patch_opportunity(
         raise Conflict("end is before start", field="end", code="INVALID_WINDOW")
     if changes:
         conn.execute(update(opportunities).where(opportunities.c.id == row["id"]).values(**changes))
+        _catalog_changed(conn, org_id)
     return get_opportunity(conn, org_id, opportunity_id)
 
 
 def delete_opportunity(conn: Connection, org_id: int, opportunity_id: str) -> None:
     row = get_opportunity(conn, org_id, opportunity_id, lock=True)
     conn.execute(delete(opportunities).where(opportunities.c.id == row["id"]))
+    _catalog_changed(conn, org_id)
+
+
+def _catalog_changed(conn: Connection, org_id: int) -> None:
+    """Every create, change or delete of an opportunity moves its organization's catalog version."""
+    conn.execute(
+        update(organizations)
+        .where(organizations.c.id == org_id)
+        .values(catalog_version=organizations.c.catalog_version + 1)
+    )
+
+
+def catalog_version(conn: Connection, org_id: int) -> int:
+    q = select(organizations.c.catalog_version).where(organizations.c.id == org_id)
+    return int(conn.execute(q).scalar_one())
+
+
+_LIVE_STATE = (
+    select(opportunities.c.id, opportunities.c.demand, opportunities.c.t_ref, opportunities.c.confirmed)
+    .where(opportunities.c.org_id == bindparam("org"))
+    .order_by(opportunities.c.id)
+)
+
+
+def live_state(conn: Connection, org_id: int) -> list[tuple[int, float, float | None, int]]:
+    """``(row id, demand, t_ref, confirmed)`` of every opportunity: the part that changes all the time."""
+    return [(int(i), float(d), t, int(c)) for i, d, t, c in conn.execute(_LIVE_STATE, {"org": org_id})]
 
 
 # --- participants ---------------------------------------------------------------------------
@@ -177,9 +206,11 @@ def cancel_rsvp(conn: Connection, org_id: int, opportunity_id: str, participant_
     return get_opportunity(conn, org_id, opportunity_id)
 
 
-def attendance(conn: Connection, org_id: int) -> list[tuple[str, int]]:
-    """(participant_id, opportunity row id) of every confirmed RSVP."""
+def attendance(conn: Connection, org_id: int, participant_id: str | None = None) -> list[tuple[str, int]]:
+    """(participant_id, opportunity row id) of every confirmed RSVP (of one participant, if given)."""
     q = select(rsvps.c.participant_id, rsvps.c.opportunity).where(rsvps.c.org_id == org_id)
+    if participant_id is not None:
+        q = q.where(rsvps.c.participant_id == participant_id)
     return [(str(p), int(o)) for p, o in conn.execute(q)]
 
 

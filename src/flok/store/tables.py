@@ -45,6 +45,8 @@ organizations = Table(
     Column("id", Integer, primary_key=True),
     Column("name", String(ID), nullable=False, unique=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # Bumped with every change to the organization's community opportunities (see market.Catalogs).
+    Column("catalog_version", Integer, nullable=False, server_default="0", default=0),
 )
 
 api_keys = Table(

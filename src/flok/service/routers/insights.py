@@ -30,7 +30,7 @@ def participant_feed(
     """Opportunities this participant can join, best adjusted score first, then the others with why not."""
     with state.db.read() as conn:
         person = community.get_participant(conn, org, participant_id)
-        snap = snapshot(conn, org, state.pulse)
+        snap = snapshot(conn, org, state.pulse, catalogs=state.catalogs, participant_id=participant_id)
         suggested = conn.execute(
             select(suggestions.c.opportunity).where(
                 suggestions.c.org_id == org, suggestions.c.participant_id == participant_id
@@ -57,7 +57,7 @@ def participant_feed(
 def trending(org: OrgDep, state: StateDep, limit: int = Query(10, ge=1, le=1000)) -> list[TrendingItem]:
     """Opportunities by current pulse (demand decayed to now), hottest first."""
     with state.db.read() as conn:
-        snap = snapshot(conn, org, state.pulse)
+        snap = snapshot(conn, org, state.pulse, catalogs=state.catalogs)
     order = sorted(
         range(len(snap.rows)), key=lambda i: (-snap.market.pulse[i], snap.rows[i]["opportunity_id"])
     )
@@ -83,7 +83,7 @@ def trending(org: OrgDep, state: StateDep, limit: int = Query(10, ge=1, le=1000)
 def get_metrics(org: OrgDep, state: StateDep) -> dict[str, Any]:
     """Fill, matching and exposure figures of the organization's community, plus runs and campaigns."""
     with state.db.read() as conn:
-        snap = snapshot(conn, org, state.pulse)
+        snap = snapshot(conn, org, state.pulse, catalogs=state.catalogs)
         n_people = conn.execute(select(func.count()).where(participants.c.org_id == org)).scalar_one()
         events = community.event_count(conn, org)
         by_status: dict[str, int] = dict(
