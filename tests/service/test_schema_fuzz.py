@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
@@ -35,3 +35,27 @@ def test_api_never_errors_or_breaks_its_schema(case: schemathesis.Case) -> None:
         headers={"Authorization": f"Bearer {KEY}"},
         checks=[not_a_server_error, response_schema_conformance],
     )
+
+
+# The same on PostgreSQL (its own error paths: row locks, ON CONFLICT, the pipelined feedback
+# writer), driven operation by operation so that the app is built only when a server answers.
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_api_on_postgres_never_errors_or_breaks_its_schema(pg_url: str) -> None:
+    pg_app = create_app(Settings(database_url=pg_url, queue="thread"))
+    key = new_key(pg_app.state.flok.db, "fuzz-pg")
+    pg_schema = schemathesis.openapi.from_asgi("/openapi.json", pg_app)
+    operations = [result.ok() for result in pg_schema.get_all_operations()]
+    assert len(operations) > 30
+
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+        def fuzz(case: schemathesis.Case) -> None:
+            case.call_and_validate(
+                headers={"Authorization": f"Bearer {key}"},
+                checks=[not_a_server_error, response_schema_conformance],
+            )
+
+        fuzz()
