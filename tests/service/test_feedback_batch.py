@@ -3,7 +3,7 @@
 The oracle applies events one at a time with ``flok.pulse.update`` and a plain set of seen
 event ids; every batch split of the same events must give the same answers and stored demand.
 Both database paths are checked: SQLAlchemy (``record_feedback``) on SQLite and PostgreSQL,
-and the pipelined async psycopg path (``record_feedback_pg``) on PostgreSQL.
+and the async psycopg path (``record_feedback_pg``) on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def run_sqlalchemy(db: Database, batch: list[FeedbackEvent]) -> list[Answer]:
         return record_feedback(conn, batch, CONFIG)
 
 
-def run_pipelined(db: Database, batches: list[list[FeedbackEvent]]) -> list[list[Answer]]:
+def run_async(db: Database, batches: list[list[FeedbackEvent]]) -> list[list[Answer]]:
     async def go() -> list[list[Answer]]:
         aconn = await psycopg.AsyncConnection.connect(db.conninfo, autocommit=True)
         async with aconn:
@@ -153,7 +153,7 @@ def run_pipelined(db: Database, batches: list[list[FeedbackEvent]]) -> list[list
     return asyncio.run(go())
 
 
-PATHS = ["sqlite", "postgres-sqlalchemy", "postgres-pipelined"]
+PATHS = ["sqlite", "postgres-sqlalchemy", "postgres-async"]
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -169,8 +169,8 @@ def test_any_batching_matches_one_event_at_a_time(
     events = build(orgs, raw)
     batches = split(events, cuts)
     oracle = Oracle()
-    if path == "postgres-pipelined":
-        for batch, answers in zip(batches, run_pipelined(db, batches), strict=True):
+    if path == "postgres-async":
+        for batch, answers in zip(batches, run_async(db, batches), strict=True):
             check(answers, batch, oracle)
     else:
         for batch in batches:

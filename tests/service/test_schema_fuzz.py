@@ -38,7 +38,7 @@ def test_api_never_errors_or_breaks_its_schema(case: schemathesis.Case) -> None:
     )
 
 
-# The same on PostgreSQL (its own error paths: row locks, ON CONFLICT, the pipelined feedback
+# The same on PostgreSQL (its own error paths: row locks, ON CONFLICT, the async feedback
 # writer), driven operation by operation so that the app is built only when a server answers.
 @pytest.mark.slow
 @pytest.mark.postgres

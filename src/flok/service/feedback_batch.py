@@ -4,8 +4,8 @@ Each request queues its event and awaits its own answer; one drain task per proc
 whatever has queued meanwhile as one batch. Under load, batches grow by themselves and a
 transaction's fixed cost is shared; when idle, an event is written alone at once, so nothing
 waits on a timer. On PostgreSQL the batch goes through a dedicated async psycopg connection
-on the event loop (pipelined, no thread hand-off); on SQLite through SQLAlchemy on one
-writer thread, so the event loop keeps accepting requests meanwhile.
+on the event loop (no thread hand-off); on SQLite through SQLAlchemy on one writer thread,
+so the event loop keeps accepting requests meanwhile.
 """
 
 from __future__ import annotations
