@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -22,18 +19,13 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from flok.service.app import create_app, seed_demo
+from flok.service.local import free_port
 from flok.service.settings import Settings
 from flok.store import keys
 from flok.store.db import Database
 
 PG_HOST = os.environ.get("FLOK_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("FLOK_TEST_PG_PORT", "5432"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _admin_connect() -> Any:
@@ -165,35 +157,4 @@ def served(url: str, **settings: Any) -> Iterator[Api]:
     db.dispose()
 
 
-@contextlib.contextmanager
-def flok_process(*args: str, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
-    """A ``flok`` subprocess (serve or worker), stopped at the end."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "flok.cli.main", *args],
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,  # never a pipe: an unread pipe would block a chatty server
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def wait_healthy(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"server on port {port} did not become healthy")
-
-
-__all__ = ["Api", "flok_process", "free_port", "in_process", "new_key", "seed_demo", "served", "wait_healthy"]
+__all__ = ["Api", "in_process", "new_key", "seed_demo", "served"]

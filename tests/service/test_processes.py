@@ -14,11 +14,12 @@ import httpx
 import pytest
 from sqlalchemy import text, update
 
+from flok.service.local import flok_subprocess, free_port, wait_healthy
 from flok.store import keys, runs
 from flok.store.db import Database
 from flok.store.tables import runs as runs_table
 from flok.store.types import utcnow
-from tests.service.conftest import Api, flok_process, free_port, in_process, wait_healthy
+from tests.service.conftest import Api, in_process
 from tests.service.helpers import OPPS, REGS, allocate, campaign, seats
 
 
@@ -48,9 +49,9 @@ def test_killed_server_leaves_last_allocation_and_marks_run_failed(sqlite_url: s
     def start(delay: float) -> Any:
         port = free_port()
         env = {"FLOK_RUN_DELAY_SECONDS": str(delay)}
-        ctx = flok_process("serve", "--port", str(port), "--database-url", sqlite_url, env=env)
+        ctx = flok_subprocess("serve", "--port", str(port), "--database-url", sqlite_url, env=env)
         proc = ctx.__enter__()
-        wait_healthy(port)
+        wait_healthy(f"http://127.0.0.1:{port}", 30)
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
         return ctx, proc, Api(client, key, db)
 
@@ -88,8 +89,8 @@ def test_two_workers_run_ten_allocations_exactly_once(pg_url: str) -> None:
     db = Database(pg_url)
     db.migrate()
     with (
-        flok_process("worker", "--name", "w1", env=env),
-        flok_process("worker", "--name", "w2", env=env),
+        flok_subprocess("worker", "--name", "w1", env=env),
+        flok_subprocess("worker", "--name", "w2", env=env),
         in_process(pg_url) as api,
     ):
         deadline = time.monotonic() + 30
@@ -148,11 +149,11 @@ def test_killed_worker_leaves_last_allocation_and_next_worker_fails_its_run(pg_u
     db.migrate()
     with in_process(pg_url) as api:
         cid = campaign(api, OPPS, REGS)
-        with flok_process("worker", env=base):
+        with flok_subprocess("worker", env=base):
             assert allocate(api, cid)["status"] == "done"
         good = seats(api, cid)
         run_id = api.post(f"/campaigns/{cid}/allocate").json()["run_id"]
-        with flok_process("worker", env={**base, "FLOK_RUN_DELAY_SECONDS": "60"}) as slow:
+        with flok_subprocess("worker", env={**base, "FLOK_RUN_DELAY_SECONDS": "60"}) as slow:
             deadline = time.monotonic() + 30
             while api.get(f"/runs/{run_id}").json()["status"] != "running":
                 assert time.monotonic() < deadline
@@ -161,7 +162,7 @@ def test_killed_worker_leaves_last_allocation_and_next_worker_fails_its_run(pg_u
             slow.wait(10)
         time.sleep(1.5)
         sweeper = {**base, "FLOK_STALE_RUN_SECONDS": "1", "FLOK_SWEEP_SECONDS": "1"}
-        with flok_process("worker", env=sweeper):
+        with flok_subprocess("worker", env=sweeper):
             run = api.wait_run(run_id, timeout=30)
             assert run["status"] == "failed" and run["error"]["code"] == "INTERRUPTED"
             assert seats(api, cid) == good

@@ -13,7 +13,6 @@ import argparse
 import contextlib
 import csv
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ import httpx
 import numpy as np
 
 from flok.bench.generate import zipf_instance
+from flok.service.local import flok_subprocess, free_port, wait_healthy
 from flok.store import keys
 from flok.store.db import Database
 
@@ -70,12 +70,6 @@ class Client(FastHttpUser):
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def fresh_database(url: str | None) -> Iterator[str]:
     """A throwaway PostgreSQL database when one answers (or the URL given), else a SQLite file."""
@@ -99,31 +93,6 @@ def fresh_database(url: str | None) -> Iterator[str]:
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
-
-
-@contextlib.contextmanager
-def process(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(
-        args, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def wait_healthy(base: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise SystemExit("the service did not start")
 
 
 def seed(client: httpx.Client, opps: int, people: int, rng: np.random.Generator) -> None:
@@ -231,7 +200,6 @@ def main(argv: list[str] | None = None) -> None:
         "--campaign", type=int, default=10_000, help="participants in the allocation campaign"
     )
     args = parser.parse_args(argv)
-    flok = [sys.executable, "-m", "flok.cli.main"]
     with fresh_database(args.database_url) as url, tempfile.TemporaryDirectory() as tmp:
         db = Database(url)
         db.migrate()
@@ -243,11 +211,11 @@ def main(argv: list[str] | None = None) -> None:
         sqlite = url.startswith("sqlite")
         workers = 1 if sqlite else args.server_workers
         env = {"FLOK_DATABASE_URL": url}
-        serve = [*flok, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+        serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
         with contextlib.ExitStack() as stack:
-            stack.enter_context(process(serve, env))
+            stack.enter_context(flok_subprocess(*serve, env=env))
             if not sqlite:
-                stack.enter_context(process([*flok, "worker"], env))
+                stack.enter_context(flok_subprocess("worker", env=env))
             wait_healthy(base)
             client = stack.enter_context(
                 httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=120)
