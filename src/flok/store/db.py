@@ -62,17 +62,10 @@ class Database:
             yield conn
 
     @contextmanager
-    def write(self, *, relaxed: bool = False) -> Iterator[Connection]:
-        """A transaction that commits on success and rolls back on any exception.
-
-        ``relaxed`` (PostgreSQL) commits without waiting for the WAL flush: still atomic and
-        isolated, but a server crash may lose the last fraction of a second of such writes.
-        Used only for high-rate, low-value writes (feedback events).
-        """
+    def write(self) -> Iterator[Connection]:
+        """A transaction that commits on success and rolls back on any exception."""
         if not self.is_sqlite:
             with self.engine.begin() as conn:
-                if relaxed:
-                    conn.exec_driver_sql("SET LOCAL synchronous_commit TO off")
                 yield conn
             return
         with self._write_lock, self.engine.connect() as raw:
