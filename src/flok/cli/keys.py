@@ -1,12 +1,15 @@
-"""``flok keys create``: a new API key for an organization (created when missing)."""
+"""``flok keys create | list | revoke``: API keys of organizations (stored hashed, shown once)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from flok.cli.app import app, guarded
+
+if TYPE_CHECKING:
+    from flok.store.db import Database
 
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
@@ -19,16 +22,60 @@ def create_cmd(
     database_url: Annotated[str | None, typer.Option(help="Overrides FLOK_DATABASE_URL.")] = None,
 ) -> None:
     """Print a new key; it is stored only as a hash, so save it now."""
-    from flok.service.settings import Settings
     from flok.store import keys
-    from flok.store.db import Database
 
     if not org.strip() or len(org) > 200:
         raise typer.BadParameter("give a name of 1–200 characters", param_hint="--org")
-    settings = Settings.load(database_url)
-    db = Database(settings.database_url)
-    db.migrate()
+    db = _database(database_url)
     with db.write() as conn:
         key = keys.create_key(conn, keys.ensure_org(conn, org.strip()))
     db.dispose()
     typer.echo(key)
+
+
+@keys_app.command("list")
+@guarded
+def list_cmd(
+    org: Annotated[str | None, typer.Option("--org", help="Only this organization's keys.")] = None,
+    database_url: Annotated[str | None, typer.Option(help="Overrides FLOK_DATABASE_URL.")] = None,
+) -> None:
+    """List keys by prefix (the secret part is never stored, so it cannot be shown)."""
+    from flok.store import keys
+
+    db = _database(database_url)
+    with db.read() as conn:
+        rows = keys.list_keys(conn, org)
+    db.dispose()
+    typer.echo(f"{'prefix':<14}{'organization':<24}{'created (UTC)':<22}status")
+    for r in rows:
+        created = r["created_at"].strftime("%Y-%m-%d %H:%M:%S")
+        typer.echo(
+            f"{r['prefix']:<14}{r['organization']:<24}{created:<22}{'revoked' if r['revoked'] else 'active'}"
+        )
+
+
+@keys_app.command("revoke")
+@guarded
+def revoke_cmd(
+    prefix: Annotated[str, typer.Argument(help="The key's prefix (from `flok keys list`) or the whole key.")],
+    database_url: Annotated[str | None, typer.Option(help="Overrides FLOK_DATABASE_URL.")] = None,
+) -> None:
+    """Revoke a key. Running servers stop accepting it within FLOK_KEY_CACHE_SECONDS (30 s)."""
+    from flok.store import keys
+
+    db = _database(database_url)
+    with db.write() as conn:
+        found = keys.revoke(conn, prefix.strip())
+    db.dispose()
+    if not found:
+        raise typer.BadParameter(f"no key with prefix '{prefix}' (see `flok keys list`)", param_hint="PREFIX")
+    typer.echo(f"revoked {prefix.strip()}")
+
+
+def _database(database_url: str | None) -> Database:
+    from flok.service.settings import Settings
+    from flok.store.db import Database
+
+    db = Database(Settings.load(database_url).database_url)
+    db.migrate()
+    return db

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, RowMapping, select, update
 
 from flok.store.tables import api_keys, organizations
 from flok.store.types import utcnow
@@ -61,3 +61,28 @@ def org_for_key(conn: Connection, key: str) -> int | None:
 
 def has_keys(conn: Connection, org_id: int) -> bool:
     return conn.execute(select(api_keys.c.id).where(api_keys.c.org_id == org_id).limit(1)).first() is not None
+
+
+def list_keys(conn: Connection, org_name: str | None = None) -> list[RowMapping]:
+    """Every key's non-secret part: prefix, organization, creation time, revoked (oldest first)."""
+    q = (
+        select(
+            api_keys.c.prefix,
+            organizations.c.name.label("organization"),
+            api_keys.c.created_at,
+            api_keys.c.revoked,
+        )
+        .join(organizations, organizations.c.id == api_keys.c.org_id)
+        .order_by(api_keys.c.id)
+    )
+    if org_name is not None:
+        q = q.where(organizations.c.name == org_name)
+    return list(conn.execute(q).mappings())
+
+
+def revoke(conn: Connection, prefix: str) -> bool:
+    """Revoke the key with this prefix (a whole key is accepted too); False when there is none."""
+    parts = prefix.split("_")
+    handle = parts[1] if len(parts) >= 3 and parts[0] == "flok" else prefix
+    done = conn.execute(update(api_keys).where(api_keys.c.prefix == handle).values(revoked=True))
+    return bool(done.rowcount)
