@@ -87,6 +87,44 @@ def test_feedback_validation(api: Api) -> None:
     assert api.get("/metrics").json()["feedback_events"] == 0
 
 
+def test_feedback_batch_is_all_or_nothing(api: Api) -> None:
+    opportunity(api, "o", 1)
+    register(api, "p")
+
+    def event(eid: str, **extra: str) -> dict[str, str]:
+        return {
+            "event_id": eid,
+            "participant_id": "p",
+            "opportunity_id": "o",
+            "action": "accepted",
+            "at": T0,
+            **extra,
+        }
+
+    good = api.post(
+        "/feedback/batch", json={"events": [event("b1"), event("b2", action="clicked"), event("b1")]}
+    )
+    assert good.status_code == 200, good.text
+    results = good.json()["results"]
+    assert [r["duplicate"] for r in results] == [False, False, True]
+    assert math.isclose(results[0]["demand"], 1.0) and math.isclose(results[1]["demand"], 1.2)
+    assert math.isclose(results[2]["demand"], 1.2)  # a repeat reports the demand after the batch
+    # One unknown participant in the middle: nothing of the batch is stored.
+    bad = api.post(
+        "/feedback/batch", json={"events": [event("b3"), event("b4", participant_id="x"), event("b5")]}
+    )
+    assert bad.status_code == 404 and bad.json()["row"] == 2 and bad.json()["field"] == "participant_id"
+    assert "event 2" in bad.json()["message"]
+    assert math.isclose(api.get("/opportunities/o").json()["demand"], 1.2)
+    assert api.get("/metrics").json()["feedback_events"] == 2
+    assert feedback(api, "b3", "o", who="p")["duplicate"] is False  # b3 was rolled back, not kept
+    too_many = api.post("/feedback/batch", json={"events": [event(f"m{i}") for i in range(1001)]})
+    assert too_many.status_code == 422 and too_many.json()["field"] == "events"
+    assert api.post("/feedback/batch", json={"events": []}).status_code == 422
+    naive = api.post("/feedback/batch", json={"events": [event("n1"), event("n2", at="2026-11-23T10:00:00")]})
+    assert naive.status_code == 422 and naive.json()["field"] == "events.1.at"
+
+
 def test_rsvp_and_cancel(api: Api) -> None:
     opportunity(api, "o", 1)
     register(api, "a")

@@ -233,6 +233,17 @@ class FeedbackOut(BaseModel):
     duplicate: bool = False
 
 
+MAX_FEEDBACK_BATCH = 1000
+
+
+class FeedbackBatchIn(Strict):
+    events: list[FeedbackIn] = Field(min_length=1, max_length=MAX_FEEDBACK_BATCH)
+
+
+class FeedbackBatchOut(BaseModel):
+    results: list[FeedbackOut]
+
+
 class RsvpIn(Strict):
     participant_id: Ident
 
