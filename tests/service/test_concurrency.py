@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 
+from flok.service.local import flok_subprocess, free_port, wait_healthy
+from flok.store import community, keys
+from flok.store.db import Database
 from tests.service.conftest import served
 
 
@@ -47,3 +52,53 @@ def test_concurrent_feedback_and_rsvps(db_url: str) -> None:
         assert sorted(a for a in answers if a[0] != 201) == [(409, "FULL")] * 90
         body = api.get("/opportunities/hot").json()
         assert body["confirmed"] == 10 and body["seats_left"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_feedback_through_two_server_processes_counts_every_event_once(pg_url: str) -> None:
+    """Group commit across processes: each batches its own requests; row locks keep them exact."""
+    db = Database(pg_url)
+    db.migrate()
+    with db.write() as conn:
+        org = keys.ensure_org(conn, f"two-servers-{uuid.uuid4().hex[:8]}")
+        key = keys.create_key(conn, org)
+        for o in range(5):
+            community.create_opportunity(conn, org, {"opportunity_id": f"o{o}", "capacity": 3, "tags": []})
+        for p in range(50):
+            community.create_participant(
+                conn, org, {"participant_id": f"p{p}", "interests": [], "availability": []}
+            )
+    db.dispose()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {"FLOK_DATABASE_URL": pg_url}
+    with flok_subprocess("serve", "--port", str(port), "--workers", "2", env=env):
+        wait_healthy(base, 60)
+        with httpx.Client(
+            base_url=base,
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=60,
+            limits=httpx.Limits(max_connections=64),
+        ) as client:
+
+            def post(i: int) -> tuple[int, bool]:
+                r = client.post(
+                    "/feedback",
+                    json={
+                        "event_id": f"e{i % 300}",  # events 300–399 repeat 0–99
+                        "participant_id": f"p{i % 50}",
+                        "opportunity_id": f"o{i % 5}",
+                        "action": "accepted",
+                        "at": "2026-11-23T10:00:00Z",
+                    },
+                )
+                return r.status_code, bool(r.status_code == 200 and r.json()["duplicate"])
+
+            with ThreadPoolExecutor(64) as pool:
+                answers = list(pool.map(post, range(400)))
+            assert [status for status, _ in answers] == [200] * 400  # no deadlock, no lost batch
+            assert sum(dup for _, dup in answers) == 100
+            demands = {o["opportunity_id"]: o["demand"] for o in client.get("/opportunities").json()}
+            assert demands == {f"o{o}": 60.0 for o in range(5)}  # 300 distinct events, 60 each
+            assert client.get("/metrics").json()["feedback_events"] == 300
