@@ -217,3 +217,19 @@ suggestions = Table(
     Column("run_id", Integer, nullable=False),
     UniqueConstraint("org_id", "participant_id", "opportunity"),
 )
+
+# The last circle formation of each organization, as the dashboard shows and exports it:
+# ``view`` is the page's JSON (circles, roles, report), the CSVs are the three downloads.
+circle_formations = Table(
+    "circle_formations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _org(),
+    Column("source", Text, nullable=False),
+    Column("view", JSON, nullable=False),
+    Column("assignments_csv", Text, nullable=False),
+    Column("circles_csv", Text, nullable=False),
+    Column("unmatched_csv", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("org_id"),
+)

@@ -1,60 +1,142 @@
-"""The last circle formation per organization, kept in this process's memory.
+"""The last circle formation per organization, stored in the database.
 
-The service has no tables for circles, so results are not persisted: a restart forgets them
-(the organizer uploads again, or loads the sample). One result per organization bounds memory.
+What is stored is what the page shows and exports: a JSON view (circles with members and
+roles, the unmatched with reasons, the report) and the three CSV downloads. So every server
+process serves the same result, and a restart keeps it. One row per organization.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import dataclass, field
+import io
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
 
 from flok.circles import CircleOptions, CircleResult, form
+from flok.circles.io import ALWAYS, SOMETIMES
+from flok.circles.roles import CO_LEADER, PROPOSED
 from flok.io.table import Table, read_csv
+from flok.io.writers import write_table_csv
+from flok.store.db import Database
+from flok.store.tables import circle_formations
+from flok.store.types import utcnow
 
 SAMPLE = Path(__file__).parent / "sample"
 DEMO_ORG = "demo"  # the organization `make run` creates; it starts with the sample formed
 SAMPLE_ATTRIBUTES = ("industry", "employment")
+DOWNLOADS = ("assignments", "circles", "unmatched")
 
 
 @dataclass(frozen=True)
 class Stored:
-    result: CircleResult
+    view: dict[str, Any]  # source, report, regions, unmatched, attributes (JSON)
+    csv: dict[str, str]  # download name → CSV text (cells already formula-safe)
     source: str
-    at: float = field(default_factory=time.time)
+    at: datetime
 
 
-_results: dict[int, Stored] = {}
-_lock = threading.Lock()
+def describe(result: CircleResult, source: str) -> dict[str, Any]:
+    """The page's view of a formation, as plain JSON."""
+    regions: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for c in sorted(result.circles, key=lambda c: (c.region, c.circle_id)):
+        regions[c.region].append(
+            {
+                "id": c.circle_id,
+                "location": c.location,
+                "time": c.meeting_time,
+                "new": c.new,
+                "size": len(c.members),
+                "hosts_always": sum(p.host == ALWAYS for p in c.members),
+                "hosts_sometimes": sum(p.host == SOMETIMES for p in c.members),
+                "co_leaders": sum(r == CO_LEADER for r in c.roles.values()),
+                "proposed": sum(r == PROPOSED for r in c.roles.values()),
+                "diversity": {k: v.get("distinct", 0) for k, v in c.diversity.items()},
+                "members": [[p.pid, c.roles[p.pid].replace("_", " ")] for p in c.members],
+                "flags": [f.replace("_", " ") for f in c.flags],
+            }
+        )
+    return {
+        "source": source,
+        "report": _json_safe(result.report()),
+        "regions": dict(regions),
+        "unmatched": [{"pid": u.pid, "region": u.region, "text": u.text} for u in result.unmatched],
+        "attributes": list(result.options.attributes),
+    }
 
 
-def get(org_id: int) -> Stored | None:
-    with _lock:
-        return _results.get(org_id)
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities become None: PostgreSQL's json refuses them."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
-def put(org_id: int, result: CircleResult, source: str) -> Stored:
-    stored = Stored(result, source)
-    with _lock:
-        _results[org_id] = stored
-    return stored
+def _csv(table: Table) -> str:
+    buf = io.BytesIO()
+    write_table_csv(table, buf)
+    return buf.getvalue().decode("utf-8")
+
+
+def put(db: Database, org_id: int, result: CircleResult, source: str) -> Stored:
+    """Replace the organization's formation (one transaction: the old one stays if this fails)."""
+    view = describe(result, source)
+    csv = {
+        "assignments": _csv(result.assignments_table()),
+        "circles": _csv(result.circles_table()),
+        "unmatched": _csv(result.unmatched_table()),
+    }
+    now = utcnow()
+    with db.write() as conn:
+        conn.execute(delete(circle_formations).where(circle_formations.c.org_id == org_id))
+        conn.execute(
+            circle_formations.insert().values(
+                org_id=org_id,
+                source=source,
+                view=view,
+                assignments_csv=csv["assignments"],
+                circles_csv=csv["circles"],
+                unmatched_csv=csv["unmatched"],
+                created_at=now,
+            )
+        )
+    return Stored(view, csv, source, now)
+
+
+def get(db: Database, org_id: int) -> Stored | None:
+    with db.read() as conn:
+        row = (
+            conn.execute(select(circle_formations).where(circle_formations.c.org_id == org_id))
+            .mappings()
+            .first()
+        )
+    if row is None:
+        return None
+    csv = {name: str(row[f"{name}_csv"]) for name in DOWNLOADS}
+    return Stored(dict(row["view"]), csv, str(row["source"]), row["created_at"])
 
 
 def sample_tables() -> tuple[Table, Table]:
     return read_csv(SAMPLE / "circle-participants.csv"), read_csv(SAMPLE / "circles.csv")
 
 
-def form_sample(org_id: int, options: CircleOptions | None = None) -> Stored:
+def form_sample(db: Database, org_id: int, options: CircleOptions | None = None) -> Stored:
     people, circles = sample_tables()
     opts = options or CircleOptions(attributes=SAMPLE_ATTRIBUTES, time_limit=20.0)
-    return put(org_id, form(people, circles, opts), "sample data (60 participants, 3 existing circles)")
+    return put(db, org_id, form(people, circles, opts), "sample data (60 participants, 3 existing circles)")
 
 
-def get_or_seed(org_id: int, org_name: str) -> Stored | None:
+def get_or_seed(db: Database, org_id: int, org_name: str) -> Stored | None:
     """The demo organization starts with the sample formed, so the page shows circles at first start."""
-    found = get(org_id)
+    found = get(db, org_id)
     if found is None and org_name == DEMO_ORG:
-        found = form_sample(org_id)
+        found = form_sample(db, org_id)
     return found

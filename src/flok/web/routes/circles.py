@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-from collections import defaultdict
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Form, Request, UploadFile
@@ -11,12 +9,10 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from flok.circles import CircleOptions, form
-from flok.circles.io import ALWAYS, SOMETIMES
 from flok.circles.options import MODES, Mode
-from flok.circles.roles import CO_LEADER, PROPOSED
 from flok.errors import InputError
 from flok.io.table import parse_csv_bytes
-from flok.io.writers import write_table_csv
+from flok.service.deps import state_of
 from flok.web import charts, circles_store
 from flok.web.deps import PostDep, SessionDep, org_of
 from flok.web.render import page, problem, redirect
@@ -27,37 +23,14 @@ TIME_LIMIT = 20.0  # seconds per region: a page request should not wait minutes
 
 
 def _view(stored: circles_store.Stored | None) -> dict[str, Any] | None:
+    """The stored view plus its two pictures (drawn per render from the stored report)."""
     if stored is None:
         return None
-    result = stored.result
-    regions: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for c in sorted(result.circles, key=lambda c: (c.region, c.circle_id)):
-        regions[c.region].append(
-            {
-                "id": c.circle_id,
-                "location": c.location,
-                "time": c.meeting_time,
-                "new": c.new,
-                "size": len(c.members),
-                "hosts_always": sum(p.host == ALWAYS for p in c.members),
-                "hosts_sometimes": sum(p.host == SOMETIMES for p in c.members),
-                "co_leaders": sum(r == CO_LEADER for r in c.roles.values()),
-                "proposed": sum(r == PROPOSED for r in c.roles.values()),
-                "diversity": {k: v.get("distinct", 0) for k, v in c.diversity.items()},
-                "members": [(p.pid, c.roles[p.pid].replace("_", " ")) for p in c.members],
-                "flags": [f.replace("_", " ") for f in c.flags],
-            }
-        )
-    report = result.report()
-    sizes = report["size_histogram"]
+    report = stored.view["report"]
     return {
-        "source": stored.source,
-        "report": report,
-        "regions": dict(regions),
-        "unmatched": result.unmatched,
-        "attributes": result.options.attributes,
+        **stored.view,
         "size_chart": charts.bar_chart(
-            [(f"{k} members", float(v)) for k, v in sizes.items()], "Circles by size"
+            [(f"{k} members", float(v)) for k, v in report["size_histogram"].items()], "Circles by size"
         ),
         "match_meter": charts.meter(
             float(report["match_rate"] or 0.0), "Share of placeable participants matched"
@@ -74,7 +47,7 @@ def _page(
     form_values: dict[str, Any] | None = None,
 ) -> Response:
     assert session.org_id is not None
-    stored = circles_store.get_or_seed(session.org_id, session.org_name)
+    stored = circles_store.get_or_seed(state_of(request).db, session.org_id, session.org_name)
     context = {
         "title": "Circles",
         "nav": "circles",
@@ -105,7 +78,7 @@ async def circles_run(
     sample: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Form circles with ``flok.circles.form`` (in a worker thread) and keep the result for this org."""
-    org = org_of(session)
+    org, db = org_of(session), state_of(request).db
     values = {"mode": mode, "min_size": min_size, "max_size": max_size, "attributes": attributes}
     try:
         attrs = tuple(a.strip() for a in attributes.split(",") if a.strip())
@@ -117,7 +90,7 @@ async def circles_run(
             time_limit=TIME_LIMIT,
         )
         if sample is not None:
-            await run_in_threadpool(circles_store.form_sample, org, options)
+            await run_in_threadpool(circles_store.form_sample, db, org, options)
         else:
             name = participants.filename if participants is not None else None
             if participants is None or not name:
@@ -128,7 +101,7 @@ async def circles_run(
                 existing = parse_csv_bytes(await circles.read(), circles.filename)
                 source += f" and {circles.filename}"
             result = await run_in_threadpool(form, people, existing, options)
-            circles_store.put(org, result, source)
+            await run_in_threadpool(circles_store.put, db, org, result, source)
     except InputError as exc:
         return await run_in_threadpool(
             _page, request, session, error=problem(exc), status=422, form_values=values
@@ -137,16 +110,13 @@ async def circles_run(
 
 
 @router.get("/circles/{name}.csv")
-def circles_csv(name: str, session: SessionDep) -> Response:
+def circles_csv(name: str, request: Request, session: SessionDep) -> Response:
     """assignments, circles or unmatched of the last formation (cells already formula-safe)."""
-    stored = circles_store.get(org_of(session))
-    tables = {"assignments": "assignments_table", "circles": "circles_table", "unmatched": "unmatched_table"}
-    if stored is None or name not in tables:
+    stored = circles_store.get(state_of(request).db, org_of(session))
+    if stored is None or name not in stored.csv:
         return Response("nothing to download yet", status_code=404, media_type="text/plain")
-    buf = io.BytesIO()
-    write_table_csv(getattr(stored.result, tables[name])(), buf)
     return Response(
-        buf.getvalue(),
+        stored.csv[name],
         media_type="text/csv",
         headers={"content-disposition": f'attachment; filename="circles-{name}.csv"'},
     )
