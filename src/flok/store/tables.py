@@ -233,3 +233,13 @@ circle_formations = Table(
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("org_id"),
 )
+
+# Secrets every server process must share (the dashboard's session-signing key on PostgreSQL,
+# when FLOK_SESSION_SECRET is not set), created once by whichever process asks first.
+service_secrets = Table(
+    "service_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)

@@ -7,7 +7,6 @@ request re-reads the key row, so revoking a key signs its browser sessions out a
 from __future__ import annotations
 
 import hmac
-import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -20,9 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from flok.service.deps import State, state_of
+from flok.store.secrets import shared_secret
 from flok.store.tables import api_keys, organizations
-
-log = logging.getLogger("flok.web")
 
 COOKIE = "flok_session"
 MAX_AGE = 12 * 3600
@@ -47,10 +45,8 @@ class Session:
 
 
 def _secret(state: State) -> str:
-    """FLOK_SESSION_SECRET, else a random secret kept next to the SQLite file (mode 0600).
-
-    Without either (PostgreSQL, no variable) a per-process secret is used: sessions then end
-    at restart and do not carry across uvicorn processes, which the log says.
+    """FLOK_SESSION_SECRET, else a random secret kept next to the SQLite file (mode 0600), else
+    (PostgreSQL) one kept in the database, so every server process and restart agrees on it.
     """
     env = os.environ.get("FLOK_SESSION_SECRET")
     if env:
@@ -66,8 +62,8 @@ def _secret(state: State) -> str:
             return path.read_text().strip()
         except FileExistsError:
             return path.read_text().strip()
-    log.warning("FLOK_SESSION_SECRET is not set: dashboard sessions end when this process stops")
-    return secrets.token_urlsafe(48)
+    with state.db.write() as conn:  # PostgreSQL: one secret for every process, kept in the database
+        return shared_secret(conn, "session")
 
 
 def _serializer(request: Request) -> URLSafeTimedSerializer:
