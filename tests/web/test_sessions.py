@@ -23,7 +23,7 @@ def test_a_session_from_one_process_works_in_another_on_postgres(
     db.migrate()
     with db.write() as conn:
         key = keys.create_key(conn, keys.ensure_org(conn, "sessions"))
-    first, second = (create_app(Settings(database_url=pg_url, queue="thread")) for _ in range(2))
+    first, second = (create_app(Settings(database_url=pg_url)) for _ in range(2))
     with TestClient(first) as a, TestClient(second) as b:
         Web(a, key, db).sign_in()
         b.cookies.update(a.cookies)
