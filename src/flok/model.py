@@ -7,11 +7,9 @@ Participants and opportunities are numbered 0..n-1 and 0..m-1; each preference i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -19,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from flok.errors import InputError
-from flok.io.table import Table, table_from_columns, table_from_records
 from flok.options import Options, Quota
+from flok.table import Table, table_from_columns, table_from_records
 
 __all__ = ["Mode", "Options", "Problem", "Quota"]
 
@@ -427,25 +425,8 @@ class Problem:
         )
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any] | str | Path, *, source: str | None = None) -> Problem:
-        """Build from the JSON input format (a parsed object or a path to a file)."""
-        if isinstance(data, str | Path):
-            path = Path(data)
-            source = source or path.name
-            try:
-                raw = path.read_bytes()
-            except OSError as exc:
-                raise InputError(f"cannot read file: {exc.strerror}", source=str(path)) from None
-            if not raw.strip():
-                raise InputError("file is empty", source=source)
-            try:
-                data = json.loads(raw.decode("utf-8-sig"))
-            except UnicodeDecodeError:
-                raise InputError("file is not valid UTF-8 text", source=source) from None
-            except json.JSONDecodeError as exc:
-                raise InputError(
-                    f"invalid JSON: {exc.msg} (column {exc.colno})", source=source, row=exc.lineno
-                ) from None
+    def from_json(cls, data: Mapping[str, Any], *, source: str | None = None) -> Problem:
+        """Build from the JSON input format, already parsed (``flok.io`` reads the file)."""
         source = source or "problem"
         if not isinstance(data, Mapping):
             raise InputError("expected a JSON object with opportunities and preferences", source=source)

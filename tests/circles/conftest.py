@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flok.io.table import Table, table_from_records
+from flok.table import Table, table_from_records
 
 
 def person(pid: str, locs: str = "A", times: str = "Monday Evening", **extra: Any) -> dict[str, Any]:

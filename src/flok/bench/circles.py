@@ -19,7 +19,7 @@ from flok.circles import CircleOptions, form
 from flok.circles.candidates import RegionCandidates, build
 from flok.circles.generate import generate
 from flok.circles.io import ALWAYS, SOMETIMES, read_roster
-from flok.io.table import Table, table_from_records
+from flok.table import Table, table_from_records
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from pathlib import Path
 from flok.circles.options import CircleOptions
 from flok.circles.timeslots import TimeParseError, parse_time
 from flok.errors import InputError
-from flok.io.table import Table, read_csv
+from flok.io.csv_reader import read_csv
+from flok.table import Table
 
 NEVER, SOMETIMES, ALWAYS = 0, 1, 2
 STATUSES = ("NEW", "CONTINUING", "MOVING_OUT", "WAITLIST")

@@ -21,7 +21,7 @@ from flok.circles.result import CircleResult, FormedCircle, RegionStats, circle_
 from flok.circles.roles import assign_roles
 from flok.circles.split import split_group
 from flok.circles.timeslots import cell_name
-from flok.io.table import Table
+from flok.table import Table
 
 
 def form(

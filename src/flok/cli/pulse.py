@@ -12,12 +12,12 @@ import typer
 from flok.cli.app import app, guarded
 from flok.errors import InputError
 from flok.io.community import read_events, read_opportunities, read_participants
-from flok.io.table import TIME_HINT, parse_timestamps
 from flok.io.writers import csv_safe, outputs, write_json, write_table_csv
 from flok.pulse.demand import PulseConfig
 from flok.pulse.fit import FitConfig, FitScorer, RsvpModel
 from flok.pulse.market import history_metrics, market
 from flok.pulse.rebalance import RebalanceConfig, rebalance
+from flok.table import TIME_HINT, parse_timestamps
 
 OpportunitiesOpt = Annotated[Path, typer.Option(help="Community opportunities CSV (see docs/pulse.md).")]
 EventsOpt = Annotated[Path, typer.Option(help="events.csv: event_id,participant_id,opportunity_id,action,at")]

@@ -11,9 +11,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flok.io.table import TIME_HINT, Table, parse_timestamps, read_csv
+from flok.io.csv_reader import read_csv
 from flok.pulse.community import Events, Opportunities, Participants, normalise_tags, pad_windows
 from flok.pulse.demand import ACTIONS
+from flok.table import TIME_HINT, Table, parse_timestamps
 
 
 def _coordinates(table: Table) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,8 @@ from typing import Any
 
 from flok.allocation import Allocation
 from flok.errors import InputError
-from flok.io.table import read_csv
+from flok.io.csv_reader import read_csv
+from flok.io.json_reader import read_json
 from flok.io.writers import Outputs, assignments_table, write_json, write_table_csv
 from flok.model import Options, Problem, Quota
 
@@ -27,7 +28,7 @@ def read_problem(
             raise InputError(
                 "give either one JSON problem file or CSV files, not both", source=str(problem_json)
             )
-        problem = Problem.from_json(problem_json)
+        problem = Problem.from_json(read_json(problem_json), source=problem_json.name)
         return problem.with_options(**changes) if changes else problem
     if opportunities is None or preferences is None:
         raise InputError("give a JSON problem file, or both --opportunities and --preferences")

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection
 
-from flok.io.table import table_from_records
 from flok.pulse import PulseConfig
 from flok.store import campaigns, community, feedback, keys
 from flok.store.db import Database
+from flok.table import table_from_records
 
 _TAGS = [
     ["chess", "games"],

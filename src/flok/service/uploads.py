@@ -11,8 +11,9 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 
 from flok.errors import InputError
-from flok.io.table import Table, parse_csv_bytes, table_from_records
+from flok.io.csv_reader import parse_csv_bytes
 from flok.service.errors import ApiError
+from flok.table import Table, table_from_records
 
 UPLOAD_DOC: dict[str, Any] = {
     "requestBody": {

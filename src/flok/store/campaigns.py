@@ -13,7 +13,6 @@ import pyarrow as pa
 from sqlalchemy import Connection, RowMapping, delete, func, insert, literal, select, update
 
 from flok.errors import InputError
-from flok.io.table import Table
 from flok.model import Options, Problem
 from flok.solvers.base import names as strategy_names
 from flok.store import runs as runs_repo
@@ -26,6 +25,7 @@ from flok.store.tables import (
     registrations,
 )
 from flok.store.types import utcnow
+from flok.table import Table
 
 STATUSES = ("draft", "open", "closed", "allocated", "finalized")
 EDITABLE = ("draft", "open")

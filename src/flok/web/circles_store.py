@@ -20,11 +20,12 @@ from sqlalchemy import delete, select
 from flok.circles import CircleOptions, CircleResult, form
 from flok.circles.io import ALWAYS, SOMETIMES
 from flok.circles.roles import CO_LEADER, PROPOSED
-from flok.io.table import Table, read_csv
+from flok.io.csv_reader import read_csv
 from flok.io.writers import write_table_csv
 from flok.store.db import Database
 from flok.store.tables import circle_formations
 from flok.store.types import utcnow
+from flok.table import Table
 
 SAMPLE = Path(__file__).parent / "sample"
 DEMO_ORG = "demo"  # the organization `make run` creates; it starts with the sample formed

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from flok.circles import CircleOptions, form
 from flok.circles.options import MODES, Mode
 from flok.errors import InputError
-from flok.io.table import parse_csv_bytes
+from flok.io.csv_reader import parse_csv_bytes
 from flok.service.deps import state_of
 from flok.web import charts, circles_store
 from flok.web.deps import PostDep, SessionDep, org_of
