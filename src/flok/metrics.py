@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from flok.errors import InputError
+
 HOUR = 3600.0
 
 
@@ -86,7 +88,7 @@ def gini(values: np.ndarray) -> float | None:
     if x.size == 0 or x.sum() <= 0:
         return None
     if x[0] < 0:
-        raise ValueError("gini needs non-negative values")
+        raise InputError("gini needs non-negative values")
     n = x.size
     ranks = np.arange(1, n + 1)
     return float((2 * (ranks * x).sum()) / (n * x.sum()) - (n + 1) / n)

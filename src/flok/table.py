@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from flok.errors import InputError
+from flok.windows import END_BEFORE_START, first_backwards
 
 _TS = pa.timestamp("us", tz="UTC")
 TIME_HINT = "an ISO 8601 time with a time zone, e.g. 2026-11-23T18:00+00:00"
@@ -94,6 +95,12 @@ class Table:
                 int(np.flatnonzero(np.isnan(values))[0]), name, f"missing value; expected {hint}"
             )
         return values
+
+    def check_windows(self, start: np.ndarray, end: np.ndarray, *, field: str = "end") -> None:
+        """Raise at the first row whose end is before its start (the one rule of ``flok.windows``)."""
+        bad = first_backwards(start, end)
+        if bad is not None:
+            raise self.error(bad, field, END_BEFORE_START)
 
     def unique_ids(self, name: str) -> pa.Array:
         """An identifier column whose values must not repeat (names the first repeat's row)."""

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from flok.pulse import Events, Opportunities, Participants
+from flok.pulse import Events, Opportunities, ParticipantProfiles
 
 KM_PER_DEG_LAT = 6371.0088 * np.pi / 180  # 111.195 km along a meridian
 
@@ -25,7 +25,9 @@ def no_events(opps: Opportunities) -> Events:
     return Events.build(opps, participant_id=[], opportunity_id=[], action=[], at=[])
 
 
-def random_community(n: int, m: int, seed: int, max_capacity: int = 3) -> tuple[Participants, Opportunities]:
+def random_community(
+    n: int, m: int, seed: int, max_capacity: int = 3
+) -> tuple[ParticipantProfiles, Opportunities]:
     """Random tags, places within ~30 km, evening times and 0–3 windows (some overlapping)."""
     rng = np.random.default_rng(seed)
     vocab = ["music", "jazz", "chess", "sport", "art", "food", "tech", "books"]
@@ -46,7 +48,7 @@ def random_community(n: int, m: int, seed: int, max_capacity: int = 3) -> tuple[
             s = float(rng.integers(15, 20) + 24 * rng.integers(0, 3))
             mine.append((at(s), at(s + float(rng.integers(2, 7)))))
         windows.append(mine)
-    people = Participants.build(
+    people = ParticipantProfiles.build(
         [f"p{i}" for i in range(n)],
         interests=[list(rng.choice(vocab, int(rng.integers(1, 4)), replace=False)) for _ in range(n)],
         lat=[north(float(k)) for k in rng.uniform(0, 30, n)],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flok.pulse import Events, FitConfig, FitScorer, Opportunities, Participants, feed, market
+from flok.pulse import Events, FitConfig, FitScorer, Opportunities, ParticipantProfiles, feed, market
 
 from .builders import at, north
 
@@ -22,7 +22,7 @@ def _world() -> tuple[FitScorer, Events]:
         lon=[4.9] * 8,
         tags=[["music", "jazz"], ["music"], ["music"], ["jazz"], ["jazz"], ["music"], [], ["jazz"]],
     )
-    people = Participants.build(
+    people = ParticipantProfiles.build(
         ["me", "other"],
         interests=[["music", "jazz"], ["chess"]],
         lat=[north(0), north(0)],

@@ -8,13 +8,14 @@ import math
 import numpy as np
 import pytest
 
+from flok.io.rsvp_model import read_rsvp_model, write_rsvp_model
 from flok.pulse import (
     Events,
     FitConfig,
     FitScorer,
     Opportunities,
     PairFit,
-    Participants,
+    ParticipantProfiles,
     RebalanceConfig,
     RsvpModel,
     adjusted_score,
@@ -60,7 +61,7 @@ def _one(
         lon=[4.9] if km is not None else [None],
         tags=[tags],
     )
-    people = Participants.build(
+    people = ParticipantProfiles.build(
         ["p"],
         interests=[interests],
         lat=[north(km)] if km is not None else [None],
@@ -126,9 +127,9 @@ def test_rsvp_model_learns_direction_and_round_trips_as_json(tmp_path) -> None:
     model = RsvpModel.fit(x, rng.random(2000) < p)
     assert model.coef[0] > 2 and abs(model.coef[1]) < 1 and abs(model.coef[2]) < 1
     path = tmp_path / "model.json"
-    model.save(path)
+    write_rsvp_model(model, path)
     assert json.loads(path.read_text())["features"] == ["interest", "distance", "schedule"]
-    loaded = RsvpModel.load(path)
+    loaded = read_rsvp_model(path)
     np.testing.assert_allclose(loaded.predict(x), model.predict(x))
     with pytest.raises(ValueError):
         RsvpModel.fit(x, np.ones(2000, dtype=bool))

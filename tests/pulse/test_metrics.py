@@ -50,10 +50,10 @@ def test_gini_extremes() -> None:
 
 
 def test_history_metrics_from_an_event_log() -> None:
-    from flok.pulse import Events, Opportunities, Participants, history_metrics
+    from flok.pulse import Events, Opportunities, ParticipantProfiles, history_metrics
 
     opps = Opportunities.build(["a", "b"], [1, 5])
-    people = Participants.build(["u", "v", "w"], joined_at=[0.0, 0.0, 0.0])
+    people = ParticipantProfiles.build(["u", "v", "w"], joined_at=[0.0, 0.0, 0.0])
     log = Events.build(
         opps,
         participant_id=["v", "u", "u", "w", "v"],

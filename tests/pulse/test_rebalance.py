@@ -14,7 +14,7 @@ from flok.pulse import (
     FitScorer,
     Market,
     Opportunities,
-    Participants,
+    ParticipantProfiles,
     RebalanceConfig,
     adjusted_score,
     market,
@@ -117,7 +117,7 @@ def _scenario(hot_clicks: int) -> tuple[FitScorer, Market]:
         lon=[4.9, 4.9],
         tags=[["jazz", "live"], ["jazz", "folk"]],
     )
-    people = Participants.build(
+    people = ParticipantProfiles.build(
         ["high", "mid"],
         interests=[["jazz", "live"], ["jazz", "chess", "art"]],
         lat=[north(0), north(5)],

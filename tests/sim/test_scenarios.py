@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from flok.pulse import FitScorer, Opportunities, Participants
+from flok.pulse import FitScorer, Opportunities, ParticipantProfiles
 from flok.sim import POLICIES, SimConfig
 from flok.sim.community import DAY, HOUR, T0, Community
 from flok.sim.pairs import possible_pairs
@@ -49,7 +49,7 @@ def tiny() -> Community:
         lon=[4.90, 4.90],
         tags=[["music", "jazz"], ["music", "jazz"]],
     )
-    people = Participants.build(
+    people = ParticipantProfiles.build(
         [f"p{i}" for i in range(5)],
         interests=[["music", "chess"]] * 5,
         lat=[52.37] * 5,

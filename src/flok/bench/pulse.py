@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from flok.io.community import read_events
-from flok.pulse.community import Events, Opportunities, Participants, pad_windows
+from flok.pulse.community import Events, Opportunities, ParticipantProfiles, pad_windows
 from flok.pulse.demand import ACTIONS, PulseConfig
 from flok.pulse.fit import FitConfig, FitScorer
 from flok.pulse.market import demand_state, market
@@ -41,7 +41,7 @@ def _lists(rng: np.random.Generator, n: int, lo: int, hi: int) -> pa.ListArray:
     return pa.ListArray.from_arrays(pa.array(offsets), names)
 
 
-def community(n: int, m: int, seed: int = 0) -> tuple[Participants, Opportunities]:
+def community(n: int, m: int, seed: int = 0) -> tuple[ParticipantProfiles, Opportunities]:
     """A city region of ~60 × 60 km over one week: evening opportunities, 1–3 evening windows each."""
     rng = np.random.default_rng(seed)
     day = rng.integers(0, 7, size=m)
@@ -64,7 +64,7 @@ def community(n: int, m: int, seed: int = 0) -> tuple[Participants, Opportunitie
     ws = T0 + wday * DAY + rng.choice([16, 17, 18], size=parent.size) * 3600.0
     we = ws + rng.choice([4, 5, 6], size=parent.size) * 3600.0
     avail_start, avail_end = pad_windows(parent, ws, we, n)
-    people = Participants(
+    people = ParticipantProfiles(
         ids=np.asarray(
             pc.binary_join_element_wise("p", pc.cast(pa.array(np.arange(n)), pa.string()), "").to_numpy(
                 zero_copy_only=False

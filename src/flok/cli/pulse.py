@@ -12,9 +12,10 @@ import typer
 from flok.cli.app import app, guarded
 from flok.errors import InputError
 from flok.io.community import read_events, read_opportunities, read_participants
+from flok.io.rsvp_model import read_rsvp_model
 from flok.io.writers import csv_safe, outputs, write_json, write_table_csv
 from flok.pulse.demand import PulseConfig
-from flok.pulse.fit import FitConfig, FitScorer, RsvpModel
+from flok.pulse.fit import FitConfig, FitScorer
 from flok.pulse.market import history_metrics, market
 from flok.pulse.rebalance import RebalanceConfig, rebalance
 from flok.table import TIME_HINT, parse_timestamps
@@ -96,10 +97,7 @@ def rebalance_cmd(
         raise InputError(f"must be a positive number, got {max_km:g}", source="--max-km")
     rsvp = None
     if model is not None:
-        try:
-            rsvp = RsvpModel.load(model)
-        except (OSError, ValueError) as exc:
-            raise InputError(f"cannot load model: {exc}", source=model.name) from None
+        rsvp = read_rsvp_model(model)
     opps = read_opportunities(opportunities)
     people = read_participants(participants)
     log = read_events(events, opps, opportunities.name)

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from flok.io.csv_reader import read_csv
-from flok.pulse.community import Events, Opportunities, Participants, normalise_tags, pad_windows
+from flok.pulse.community import Events, Opportunities, ParticipantProfiles, normalise_tags, pad_windows
 from flok.pulse.demand import ACTIONS
 from flok.table import TIME_HINT, Table, parse_timestamps
 
@@ -69,10 +69,7 @@ def opportunities_from_table(table: Table) -> Opportunities:
             raise table.error(
                 int(np.flatnonzero(orphan)[0]), "start", "an opportunity with an end needs a start"
             )
-        with np.errstate(invalid="ignore"):
-            backwards = end < start
-        if backwards.any():
-            raise table.error(int(np.flatnonzero(backwards)[0]), "end", "ends before it starts")
+        table.check_windows(start, end)
     lat, lon = _coordinates(table)
     return Opportunities.build(
         np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object),
@@ -86,7 +83,7 @@ def opportunities_from_table(table: Table) -> Opportunities:
     )
 
 
-def participants_from_table(table: Table) -> Participants:
+def participants_from_table(table: Table) -> ParticipantProfiles:
     ids = table.unique_ids("participant_id")
     lat, lon = _coordinates(table)
     n = table.num_rows
@@ -118,7 +115,7 @@ def participants_from_table(table: Table) -> Participants:
         i = int(np.flatnonzero(backwards)[0])
         raise table.error(int(parent[i]), "availability", f"window '{flat[i].as_py()}' ends before it starts")
     starts, ends = pad_windows(parent, bounds[0], bounds[1], n)
-    return Participants(
+    return ParticipantProfiles(
         ids=np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object),
         interests=_tag_lists(table, "interests"),
         lat=lat,
@@ -160,7 +157,7 @@ def read_opportunities(path: str | Path) -> Opportunities:
     return opportunities_from_table(read_csv(path))
 
 
-def read_participants(path: str | Path) -> Participants:
+def read_participants(path: str | Path) -> ParticipantProfiles:
     return participants_from_table(read_csv(path))
 
 

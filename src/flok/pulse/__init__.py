@@ -5,7 +5,7 @@ nudges fit scores (``S_adj = S − λ·(pulse − 50)``) so recommendations spre
 hot opportunities to strong, quieter alternatives. See docs/pulse.md.
 """
 
-from flok.pulse.community import Events, Opportunities, Participants
+from flok.pulse.community import Events, Opportunities, ParticipantProfiles
 from flok.pulse.demand import (
     ACTIONS,
     DemandState,
@@ -33,7 +33,7 @@ __all__ = [
     "Market",
     "Opportunities",
     "PairFit",
-    "Participants",
+    "ParticipantProfiles",
     "PulseConfig",
     "Rebalance",
     "RebalanceConfig",

@@ -15,7 +15,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flok.errors import InputError
 from flok.pulse.demand import ACTIONS
+from flok.windows import END_BEFORE_START, first_backwards
 
 ACCEPTED = ACTIONS.index("accepted")
 DECLINED = ACTIONS.index("declined")
@@ -31,7 +33,7 @@ def seconds(values: Sequence[Any] | np.ndarray | None, n: int) -> np.ndarray:
             out[i] = np.nan
         elif isinstance(v, datetime):
             if v.tzinfo is None:
-                raise ValueError(f"datetime {v.isoformat()} has no time zone")
+                raise InputError(f"datetime {v.isoformat()} has no time zone", source="pulse", field="time")
             out[i] = v.timestamp()
         else:
             out[i] = float(v)
@@ -95,12 +97,17 @@ class Opportunities:
         n = len(ids)
         cap = np.asarray(capacity, dtype=np.int64)
         if cap.shape != (n,) or (n and cap.min() < 0):
-            raise ValueError("capacity needs one whole number ≥ 0 per opportunity")
+            raise InputError(
+                "capacity needs one whole number ≥ 0 per opportunity",
+                source="opportunities",
+                field="capacity",
+            )
         s = seconds(start, n)
         e = seconds(end, n)
         e = np.where(np.isnan(e), s, e)
-        if np.any(e < s):
-            raise ValueError("an opportunity ends before it starts")
+        bad = first_backwards(s, e)
+        if bad is not None:
+            raise InputError(END_BEFORE_START, source="opportunities", row=bad + 1, field="end")
         return cls(
             ids=np.asarray(ids, dtype=object),
             capacity=cap,
@@ -114,8 +121,9 @@ class Opportunities:
 
 
 @dataclass(frozen=True, eq=False)
-class Participants:
-    """Community participants; availability is padded to ``(n, W)`` with NaN for unused slots.
+class ParticipantProfiles:
+    """What fit scoring knows of each community participant (interests, home, availability,
+    first-timer, joined): profiles, not a second notion of participant. Availability is padded to ``(n, W)`` with NaN for unused slots.
 
     A participant with no availability window is available at any time.
     """
@@ -143,7 +151,7 @@ class Participants:
         availability: Sequence[Sequence[tuple[Any, Any]]] | None = None,
         first_timer: Sequence[bool] | np.ndarray | None = None,
         joined_at: Sequence[Any] | np.ndarray | None = None,
-    ) -> Participants:
+    ) -> ParticipantProfiles:
         n = len(ids)
         if availability is None:
             starts = ends = np.full((n, 0), np.nan)
@@ -175,8 +183,8 @@ def pad_windows(
     windows let the scorer find an opportunity's window by containment alone.
     """
     parent = np.asarray(parent, dtype=np.int64)
-    if np.any(end < start):
-        raise ValueError("an availability window ends before it starts")
+    if first_backwards(start, end) is not None:
+        raise InputError(END_BEFORE_START, source="participants", field="availability")
     counts = np.bincount(parent, minlength=n) if parent.size else np.zeros(n, dtype=np.int64)
     width = int(counts.max(initial=0))
     order = np.lexsort((start, parent))
@@ -237,13 +245,18 @@ class Events:
         idx = pc.index_in(oid, value_set=pa.array(opportunities.ids.astype(str)))
         if idx.null_count:
             i = int(np.flatnonzero(np.asarray(pc.is_null(idx).to_numpy(zero_copy_only=False)))[0])
-            raise ValueError(f"event {i + 1}: unknown opportunity {opportunity_id[i]!r}")
+            raise InputError(
+                f"unknown opportunity {opportunity_id[i]!r}",
+                source="events",
+                row=i + 1,
+                field="opportunity_id",
+            )
         codes = pc.index_in(
             pa.array(np.asarray(action, dtype=object).astype(str)), value_set=pa.array(ACTIONS)
         )
         if codes.null_count:
             i = int(np.flatnonzero(np.asarray(pc.is_null(codes).to_numpy(zero_copy_only=False)))[0])
-            raise ValueError(f"event {i + 1}: unknown action {action[i]!r}")
+            raise InputError(f"unknown action {action[i]!r}", source="events", row=i + 1, field="action")
         return cls(
             participant_id=np.asarray(participant_id, dtype=object),
             opportunity=idx.to_numpy(zero_copy_only=False).astype(np.int64),

@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.special import expit
 
+from flok.errors import InputError
+
 ACTIONS: tuple[str, ...] = ("shown", "clicked", "accepted", "declined")
 """Feedback actions, in the order of their integer codes."""
 
@@ -41,11 +43,17 @@ class PulseConfig:
     def __post_init__(self) -> None:
         unknown = set(self.weights) - set(ACTIONS)
         if unknown:
-            raise ValueError(f"unknown action {sorted(unknown)[0]!r}; actions are {', '.join(ACTIONS)}")
+            raise InputError(
+                f"unknown action {sorted(unknown)[0]!r}; actions are {', '.join(ACTIONS)}",
+                source="pulse config",
+                field="weights",
+            )
         for name in ("tau_hours", "k"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be a positive number, got {value}")
+                raise InputError(
+                    f"{name} must be a positive number, got {value}", source="pulse config", field=name
+                )
 
     @property
     def tau_seconds(self) -> float:
@@ -57,7 +65,7 @@ class PulseConfig:
 
     def weight(self, action: str) -> float:
         if action not in ACTIONS:
-            raise ValueError(f"unknown action {action!r}; actions are {', '.join(ACTIONS)}")
+            raise InputError(f"unknown action {action!r}; actions are {', '.join(ACTIONS)}", field="action")
         return float(self.weights.get(action, 0.0))
 
 
@@ -91,7 +99,7 @@ def demand_at(demand: float, t_ref: T | None, t: T, *, tau_seconds: float = 12 *
         return 0.0
     age = _elapsed(t, t_ref)
     if age < 0:
-        raise ValueError("cannot read demand before its reference time t_ref")
+        raise InputError("cannot read demand before its reference time t_ref", field="t")
     return float(demand) * math.exp(-age / tau_seconds)
 
 
@@ -147,7 +155,7 @@ class DemandState:
         """Demand of every opportunity at one time ``t`` (at or after every ``t_ref``)."""
         ref = np.where(np.isnan(self.t_ref), t, self.t_ref)
         if np.any(ref > t):
-            raise ValueError("cannot read demand before an opportunity's reference time t_ref")
+            raise InputError("cannot read demand before an opportunity's reference time t_ref", field="t")
         return self.demand * np.exp(-(t - ref) / self.tau_seconds)
 
 

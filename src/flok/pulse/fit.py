@@ -12,9 +12,7 @@ without a Python loop per pair.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -22,7 +20,8 @@ import pyarrow.compute as pc
 from scipy import sparse
 from scipy.special import expit
 
-from flok.pulse.community import ACCEPTED, Events, Opportunities, Participants
+from flok.errors import InputError
+from flok.pulse.community import ACCEPTED, Events, Opportunities, ParticipantProfiles
 
 EARTH_KM = 6371.0088
 FEATURES = ("interest", "distance", "schedule")
@@ -41,11 +40,13 @@ class FitConfig:
     def __post_init__(self) -> None:
         w = (self.interest_weight, self.distance_weight, self.schedule_weight)
         if min(w) < 0 or sum(w) <= 0:
-            raise ValueError("fit weights must be ≥ 0 and not all zero")
+            raise InputError("fit weights must be ≥ 0 and not all zero", source="fit config", field="weights")
         if not self.max_km > 0:
-            raise ValueError("max_km must be positive")
+            raise InputError("max_km must be positive", source="fit config", field="max_km")
         if not 0 <= self.min_coverage <= 1:
-            raise ValueError("min_coverage must be between 0 and 1")
+            raise InputError(
+                "min_coverage must be between 0 and 1", source="fit config", field="min_coverage"
+            )
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,11 @@ class RsvpModel:
         self.coef = np.asarray(coef, dtype=np.float64)
         self.intercept = float(intercept)
         if self.coef.shape != (len(FEATURES),):
-            raise ValueError(f"expected {len(FEATURES)} coefficients ({', '.join(FEATURES)})")
+            raise InputError(
+                f"expected {len(FEATURES)} coefficients ({', '.join(FEATURES)})",
+                source="rsvp model",
+                field="coef",
+            )
 
     @classmethod
     def fit(cls, features: np.ndarray, rsvp: np.ndarray, *, c: float = 1.0) -> RsvpModel:
@@ -119,7 +124,7 @@ class RsvpModel:
 
         y = np.asarray(rsvp, dtype=bool)
         if y.all() or not y.any():
-            raise ValueError("training needs both pairs with and without an RSVP")
+            raise InputError("training needs both pairs with and without an RSVP", source="training data")
         model = LogisticRegression(C=c, max_iter=1000).fit(features, y)
         return cls(model.coef_[0], float(model.intercept_[0]))
 
@@ -137,19 +142,14 @@ class RsvpModel:
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> RsvpModel:
         if data.get("features") != list(FEATURES):
-            raise ValueError(f"model features must be {list(FEATURES)}")
+            raise InputError(
+                f"model features must be {list(FEATURES)}", source="rsvp model", field="features"
+            )
         coef = data.get("coef")
         intercept = data.get("intercept")
         if not isinstance(coef, list) or not isinstance(intercept, int | float):
-            raise ValueError("model needs a 'coef' list and a numeric 'intercept'")
+            raise InputError("model needs a 'coef' list and a numeric 'intercept'", source="rsvp model")
         return cls(np.asarray(coef, dtype=np.float64), float(intercept))
-
-    def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: str | Path) -> RsvpModel:
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
 class FitScorer:
@@ -157,7 +157,7 @@ class FitScorer:
 
     def __init__(
         self,
-        participants: Participants,
+        participants: ParticipantProfiles,
         opportunities: Opportunities,
         config: FitConfig | None = None,
         model: RsvpModel | None = None,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from flok import metrics
-from flok.pulse.community import ACCEPTED, Events, Opportunities, Participants, pad_windows
+from flok.pulse.community import ACCEPTED, Events, Opportunities, ParticipantProfiles, pad_windows
 from flok.pulse.demand import ACTIONS, DemandState, PulseConfig, ingest, labels, pulse
 
 
@@ -119,7 +119,7 @@ def demand_state(
 
 
 def history_metrics(
-    events: Events, opportunities: Opportunities, participants: Participants
+    events: Events, opportunities: Opportunities, participants: ParticipantProfiles
 ) -> dict[str, object]:
     """Metrics of what happened in the log: oversubscription, time to first RSVP, exposure."""
     ev = events.unique()

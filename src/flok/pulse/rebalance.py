@@ -19,6 +19,7 @@ import pyarrow as pa
 from flok import metrics
 from flok.allocation import Allocation
 from flok.engine import allocate
+from flok.errors import InputError
 from flok.model import Options, Problem
 from flok.pulse.demand import adjusted_score
 from flok.pulse.fit import FitScorer
@@ -35,9 +36,9 @@ class RebalanceConfig:
 
     def __post_init__(self) -> None:
         if self.top_k is not None and self.top_k < 1:
-            raise ValueError("top_k must be at least 1")
+            raise InputError("top_k must be at least 1", source="rebalance config", field="top_k")
         if self.chunk < 1:
-            raise ValueError("chunk must be at least 1")
+            raise InputError("chunk must be at least 1", source="rebalance config", field="chunk")
 
 
 @dataclass(frozen=True)

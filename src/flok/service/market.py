@@ -1,4 +1,4 @@
-"""Build the pulse library's inputs (``Opportunities``, ``Participants``, ``Market``) from stored rows.
+"""Build the pulse library's inputs (``Opportunities``, ``ParticipantProfiles``, ``Market``) from stored rows.
 
 Demand lives in the database as ``(D, t_ref)``; the market is that state read at one time,
 so no event log is replayed per request.
@@ -15,7 +15,7 @@ from datetime import datetime
 import numpy as np
 from sqlalchemy import Connection, RowMapping
 
-from flok.pulse import FitScorer, Market, Opportunities, Participants, PulseConfig, pulse
+from flok.pulse import FitScorer, Market, Opportunities, ParticipantProfiles, PulseConfig, pulse
 from flok.pulse.demand import demand_at, pulse_one
 from flok.store import community
 
@@ -48,8 +48,8 @@ def build_opportunities(rows: Sequence[RowMapping]) -> Opportunities:
     )
 
 
-def build_participants(rows: Sequence[RowMapping]) -> Participants:
-    return Participants.build(
+def build_participants(rows: Sequence[RowMapping]) -> ParticipantProfiles:
+    return ParticipantProfiles.build(
         [r["participant_id"] for r in rows],
         interests=[r["interests"] or [] for r in rows],
         lat=[r["lat"] for r in rows],

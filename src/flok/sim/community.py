@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from flok.pulse import Opportunities, Participants
+from flok.pulse import Opportunities, ParticipantProfiles
 from flok.sim.config import SimConfig
 
 T0 = datetime(2026, 11, 23, tzinfo=UTC).timestamp()
@@ -28,7 +28,7 @@ KM_PER_DEG_LAT = 111.2
 class Community:
     """The people and opportunities of one run plus the hidden traits that drive behaviour."""
 
-    participants: Participants
+    participants: ParticipantProfiles
     opportunities: Opportunities
     created_at: np.ndarray
     """When each opportunity is listed (epoch seconds)."""
@@ -121,7 +121,7 @@ def generate(config: SimConfig) -> Community:
     very_active = round(config.very_active_share * n)
     if very_active:
         wanted[np.argsort(-rate, kind="stable")[:very_active]] = config.very_active_seats
-    participants = Participants.build(
+    participants = ParticipantProfiles.build(
         np.array([f"p{i:06d}" for i in range(n)], dtype=object),
         interests=_tag_sets(rng, n, 1, 4, tag_weights),
         lat=home[:, 0],

@@ -13,7 +13,7 @@ from flok.pulse import (
     FitScorer,
     Market,
     Opportunities,
-    Participants,
+    ParticipantProfiles,
     RebalanceConfig,
     ingest,
     pulse,
@@ -353,9 +353,9 @@ def _opt_float(value: float | int | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _participants(parts: Participants, idx: np.ndarray) -> Participants:
-    """The participants at ``idx``, as a new ``Participants`` (for a rebalance of a subset)."""
-    return Participants(
+def _participants(parts: ParticipantProfiles, idx: np.ndarray) -> ParticipantProfiles:
+    """The participants at ``idx``, as a new ``ParticipantProfiles`` (for a rebalance of a subset)."""
+    return ParticipantProfiles(
         ids=parts.ids[idx],
         interests=parts.interests.take(idx),
         lat=parts.lat[idx],
