@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from flok.app.fields import CampaignName, Ident
 from flok.pulse import ACTIONS
 
-Ident = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
 Lat = Annotated[float, Field(ge=-90, le=90)]
 Lon = Annotated[float, Field(ge=-180, le=180)]
 Tag = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00]+$")]
@@ -35,7 +35,7 @@ class Strict(BaseModel):
 
 # --- campaigns ------------------------------------------------------------------------------
 class CampaignIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]+$")]
+    name: CampaignName
     mode: Literal["rank", "score"] = "rank"
     options: dict[str, Any] = Field(
         default_factory=dict,
@@ -66,7 +66,9 @@ class UploadOut(BaseModel):
     added: int
 
 
-class RegistrationOut(BaseModel):
+class PreferenceOut(BaseModel):
+    """One preference (stored as a registration: pending until the campaign is finalized)."""
+
     participant_id: str
     opportunity_id: str
     rank: int | None = None

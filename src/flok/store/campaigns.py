@@ -15,8 +15,8 @@ from sqlalchemy import Connection, RowMapping, delete, func, insert, literal, se
 from flok.errors import InputError
 from flok.model import Options, Problem
 from flok.solvers.base import names as strategy_names
-from flok.store import runs as runs_repo
 from flok.store.errors import Conflict, NotFound
+from flok.store.rows import CampaignCounts, CampaignRow, PreferenceRow, SeatRow
 from flok.store.tables import (
     assignments,
     campaign_opportunities,
@@ -65,34 +65,28 @@ def create(conn: Connection, org_id: int, name: str, mode: str, options: dict[st
     )
 
 
-def get(conn: Connection, org_id: int, campaign_id: int, *, lock: bool = False) -> RowMapping:
+def get(conn: Connection, org_id: int, campaign_id: int, *, lock: bool = False) -> CampaignRow:
     q = select(campaigns).where(campaigns.c.id == campaign_id, campaigns.c.org_id == org_id)
     row = conn.execute(q.with_for_update() if lock else q).mappings().first()
     if row is None:
         raise NotFound("campaign", campaign_id)
-    return row
+    return CampaignRow.of(row)
 
 
 def delete_campaign(conn: Connection, org_id: int, campaign_id: int) -> None:
-    """Delete a campaign with its opportunities, registrations, allocation and finished runs.
+    """Delete a campaign with its opportunities, preferences, allocation and finished runs.
 
-    Refused while one of its runs is queued or running: the run would write into rows that are gone.
+    The caller (``flok.app.campaigns.delete_campaign``) checks first that no run is active.
     """
-    get(conn, org_id, campaign_id, lock=True)  # serialises with ``allocate``, which locks it too
-    if runs_repo.has_active(conn, campaign_id):
-        raise Conflict(
-            "a run of this campaign is queued or running; cancel it or wait for it first",
-            code="RUN_ACTIVE",
-        )
     conn.execute(delete(campaigns).where(campaigns.c.id == campaign_id, campaigns.c.org_id == org_id))
 
 
-def list_for(conn: Connection, org_id: int) -> list[RowMapping]:
+def list_for(conn: Connection, org_id: int) -> list[CampaignRow]:
     q = select(campaigns).where(campaigns.c.org_id == org_id).order_by(campaigns.c.id)
-    return list(conn.execute(q).mappings())
+    return [CampaignRow.of(r) for r in conn.execute(q).mappings()]
 
 
-def counts(conn: Connection, campaign_id: int) -> dict[str, int]:
+def counts(conn: Connection, campaign_id: int) -> CampaignCounts:
     opps = conn.execute(
         select(func.count()).where(campaign_opportunities.c.campaign_id == campaign_id)
     ).scalar_one()
@@ -102,17 +96,17 @@ def counts(conn: Connection, campaign_id: int) -> dict[str, int]:
         )
     ).one()
     seats = conn.execute(select(func.count()).where(assignments.c.campaign_id == campaign_id)).scalar_one()
-    return {"opportunities": opps, "registrations": regs[0], "participants": regs[1], "assigned": seats}
+    return CampaignCounts(opportunities=opps, preferences=regs[0], participants=regs[1], assigned=seats)
 
 
 def _touch(conn: Connection, campaign_id: int, **values: Any) -> None:
     conn.execute(update(campaigns).where(campaigns.c.id == campaign_id).values(updated_at=utcnow(), **values))
 
 
-def _require(row: RowMapping, allowed: Sequence[str], doing: str) -> None:
-    if row["status"] not in allowed:
+def _require(row: CampaignRow, allowed: Sequence[str], doing: str) -> None:
+    if row.status not in allowed:
         raise Conflict(
-            f"cannot {doing} while the campaign is {row['status']} (allowed when {' or '.join(allowed)})",
+            f"cannot {doing} while the campaign is {row.status} (allowed when {' or '.join(allowed)})",
             field="status",
             code="WRONG_STATUS",
         )
@@ -131,7 +125,7 @@ _TRANSITIONS = {"open": ("draft", "closed"), "closed": ("open",)}
 def transition(conn: Connection, org_id: int, campaign_id: int, target: str) -> None:
     """open (from draft, or reopen a closed, never-allocated campaign) and close."""
     row = get(conn, org_id, campaign_id, lock=True)
-    if row["status"] == target:
+    if row.status == target:
         return
     _require(row, _TRANSITIONS[target], f"move to {target}")
     _touch(conn, campaign_id, status=target)
@@ -179,11 +173,15 @@ def add_opportunities(conn: Connection, org_id: int, campaign_id: int, table: Ta
     return len(rows)
 
 
-def add_registrations(conn: Connection, org_id: int, campaign_id: int, table: Table) -> int:
-    """Add ranked (or scored) registrations; a pair or rank already stored is a conflict."""
+def add_preferences(conn: Connection, org_id: int, campaign_id: int, table: Table) -> int:
+    """Add ranked (or scored) preferences; a pair or rank already stored is a conflict.
+
+    (Stored in the ``registrations`` table: a preference becomes a confirmed or rejected
+    registration when the campaign is finalized.)
+    """
     row = get(conn, org_id, campaign_id, lock=True)
     _require(row, EDITABLE, "change registrations")
-    column = row["mode"]
+    column = row.mode
     other = "score" if column == "rank" else "rank"
     if table.has(other) or not table.has(column):
         raise InputError(f"this campaign takes '{column}' preferences", source=table.source, field=column)
@@ -270,14 +268,15 @@ def withdraw(conn: Connection, org_id: int, campaign_id: int, participant_id: st
     return int(result.rowcount)
 
 
-def registrations_of(
+def preferences_of(
     conn: Connection, org_id: int, campaign_id: int, participant_id: str | None = None
-) -> list[RowMapping]:
+) -> list[PreferenceRow]:
     get(conn, org_id, campaign_id)
     q = select(registrations).where(registrations.c.campaign_id == campaign_id)
     if participant_id is not None:
         q = q.where(registrations.c.participant_id == participant_id)
-    return list(conn.execute(q.order_by(registrations.c.participant_id, registrations.c.id)).mappings())
+    ordered = q.order_by(registrations.c.participant_id, registrations.c.id)
+    return [PreferenceRow.of(r) for r in conn.execute(ordered).mappings()]
 
 
 # --- allocation -----------------------------------------------------------------------------
@@ -332,7 +331,7 @@ def build_problem(conn: Connection, campaign_id: int, options: Options) -> Probl
 
 def save_allocation(conn: Connection, campaign_id: int, run_id: int, pairs: list[tuple[str, str]]) -> None:
     """Replace the campaign's allocation in one transaction; refuses once finalized."""
-    row = (
+    row = CampaignRow.of(
         conn.execute(select(campaigns).where(campaigns.c.id == campaign_id).with_for_update())
         .mappings()
         .one()
@@ -350,12 +349,10 @@ def save_allocation(conn: Connection, campaign_id: int, run_id: int, pairs: list
     _touch(conn, campaign_id, status="allocated", allocation_run_id=run_id)
 
 
-def allocation_rows(
-    conn: Connection, org_id: int, campaign_id: int
-) -> tuple[RowMapping, list[dict[str, Any]]]:
+def allocation_rows(conn: Connection, org_id: int, campaign_id: int) -> tuple[CampaignRow, list[SeatRow]]:
     """Every registered participant once per seat, plus unassigned ones with no opportunity."""
     row = get(conn, org_id, campaign_id)
-    column = row["mode"]
+    column = row.mode
     seats = conn.execute(
         select(
             assignments.c.participant_id,
@@ -374,20 +371,21 @@ def allocation_rows(
         .where(assignments.c.campaign_id == campaign_id)
         .order_by(assignments.c.participant_id)
     ).all()
-    out = [{"participant_id": p, "opportunity_id": o, column: v, "manual": bool(m)} for p, o, m, v in seats]
-    seated = {r["participant_id"] for r in out}
+    out = [_seat(p, o, column, v, bool(m)) for p, o, m, v in seats]
+    seated = {r.participant_id for r in out}
     everyone = conn.execute(
         select(registrations.c.participant_id)
         .where(registrations.c.campaign_id == campaign_id)
         .distinct()
         .order_by(registrations.c.participant_id)
     ).scalars()
-    out += [
-        {"participant_id": p, "opportunity_id": None, column: None, "manual": False}
-        for p in everyone
-        if p not in seated
-    ]
+    out += [_seat(p, None, column, None, False) for p in everyone if p not in seated]
     return row, out
+
+
+def _seat(participant_id: str, opportunity_id: str | None, column: str, value: Any, manual: bool) -> SeatRow:
+    rank, score = (value, None) if column == "rank" else (None, value)
+    return SeatRow(participant_id, opportunity_id, rank, score, manual)
 
 
 def move(conn: Connection, org_id: int, campaign_id: int, participant_id: str, target: str | None) -> None:
@@ -433,7 +431,7 @@ def move(conn: Connection, org_id: int, campaign_id: int, participant_id: str, t
 def finalize(conn: Connection, org_id: int, campaign_id: int) -> None:
     """Seats become ``confirmed`` registrations, everything else ``rejected``; safe to repeat."""
     row = get(conn, org_id, campaign_id, lock=True)
-    if row["status"] == "finalized":
+    if row.status == "finalized":
         return
     _require(row, ("allocated",), "finalize")
     seated = select(assignments.c.id).where(
@@ -463,3 +461,13 @@ def finalize(conn: Connection, org_id: int, campaign_id: int) -> None:
         )
     )
     _touch(conn, campaign_id, status="finalized")
+
+
+def count_by_status(conn: Connection, org_id: int) -> dict[str, int]:
+    """The organization's campaigns per status."""
+    q = (
+        select(campaigns.c.status, func.count())
+        .where(campaigns.c.org_id == org_id)
+        .group_by(campaigns.c.status)
+    )
+    return {str(s): int(n) for s, n in conn.execute(q)}

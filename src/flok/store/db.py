@@ -108,3 +108,8 @@ def _sqlite_setup(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def ping(conn: Connection) -> None:
+    """A round trip to the database (readiness checks)."""
+    conn.execute(text("SELECT 1"))

@@ -15,7 +15,7 @@ from datetime import timedelta
 import procrastinate
 from sqlalchemy import text
 
-from flok.service.runs.execute import HEARTBEAT_SECONDS, execute_run
+from flok.app.worker.execute import HEARTBEAT_SECONDS, execute_run
 from flok.store import runs as runs_repo
 from flok.store.db import Database
 

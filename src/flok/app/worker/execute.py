@@ -22,6 +22,7 @@ from flok.store import campaigns as campaigns_repo
 from flok.store import runs as runs_repo
 from flok.store.db import Database
 from flok.store.errors import StoreError
+from flok.store.rows import RunRow
 
 log = logging.getLogger("flok.runs")
 
@@ -33,7 +34,7 @@ class Cancelled(Exception):
 ProgressFn = Callable[[float | None, str], None]
 # A handler computes outside transactions and marks its run done in the same transaction
 # that stores its result (``runs_repo.finish``), so a result and its run never disagree.
-Handler = Callable[[Database, dict[str, Any], ProgressFn], None]
+Handler = Callable[[Database, RunRow, ProgressFn], None]
 HANDLERS: dict[str, Handler] = {}
 
 
@@ -102,7 +103,7 @@ def execute_run(db: Database, run_id: int, *, worker: str, delay: float = 0.0) -
         while time.monotonic() < end:
             progress(0.0, "waiting (run_delay_seconds)")
             time.sleep(min(0.05, max(0.0, end - time.monotonic())))
-        HANDLERS[run["kind"]](db, dict(run), progress)
+        HANDLERS[run.kind](db, run, progress)
     except Cancelled:
         _finish(db, run_id, "cancelled", message="cancelled on request")
         return "cancelled"
@@ -157,11 +158,13 @@ def _error(exc: Exception) -> dict[str, Any]:
 
 
 @handler("allocate")
-def _allocate(db: Database, run: dict[str, Any], progress: ProgressFn) -> None:
-    strategy, options = campaigns_repo.split_options(run["options"])
+def _allocate(db: Database, run: RunRow, progress: ProgressFn) -> None:
+    campaign_id = run.campaign_id
+    assert campaign_id is not None  # an allocation run always belongs to a campaign
+    strategy, options = campaigns_repo.split_options(run.options)
     progress(0.0, "loading the campaign")
     with db.read() as conn:
-        problem = campaigns_repo.build_problem(conn, run["campaign_id"], options)
+        problem = campaigns_repo.build_problem(conn, campaign_id, options)
 
     def on_progress(p: Progress) -> None:
         # CP-SAT and MIP report their best objective and bound; the message carries them to the UI.
@@ -175,12 +178,12 @@ def _allocate(db: Database, run: dict[str, Any], progress: ProgressFn) -> None:
     progress(0.95, "storing the allocation")
     with db.write() as conn:
         # The run must still be active: a cancel that landed after the solve wins.
-        row = runs_repo.load(conn, run["id"])
-        if row is None or row["cancel_requested"]:
+        row = runs_repo.load(conn, run.id)
+        if row is None or row.cancel_requested:
             raise Cancelled
-        campaigns_repo.save_allocation(conn, run["campaign_id"], run["id"], result.assignments())
+        campaigns_repo.save_allocation(conn, campaign_id, run.id, result.assignments())
         message = f"assigned {result.stats.assigned} of {problem.n_participants}"
-        runs_repo.finish(conn, run["id"], "done", report=stored_report(result.report()), message=message)
+        runs_repo.finish(conn, run.id, "done", report=stored_report(result.report()), message=message)
 
 
-from flok.service.runs import rebalance as _rebalance  # noqa: E402, F401  (registers "rebalance")
+from flok.app.worker import rebalance as _rebalance  # noqa: E402, F401  (registers "rebalance")

@@ -1,4 +1,7 @@
-"""The demo organization `make run` creates: a key printed once, plus a little data to explore."""
+"""The demo organization `make run` creates: a key printed once, plus a little data to explore.
+
+One use case (``seed_demo``) in one transaction; ``flok serve --demo-org`` calls it.
+"""
 
 from __future__ import annotations
 
@@ -34,12 +37,12 @@ def _sample_data(conn: Connection, org: int) -> None:
     cid = campaigns.create(conn, org, "Demo tutorials", "rank", {"strategy": "auto"})
     opps = [{"opportunity_id": f"T{i}", "capacity": 2, "title": f"Tutorial {i}"} for i in range(1, 4)]
     campaigns.add_opportunities(conn, org, cid, table_from_records(opps, "opportunities"))
-    regs = [
+    prefs = [
         {"participant_id": f"student{p}", "opportunity_id": f"T{(p + r) % 3 + 1}", "rank": r + 1}
         for p in range(1, 8)
         for r in range(3)
     ]
-    campaigns.add_registrations(conn, org, cid, table_from_records(regs, "registrations"))
+    campaigns.add_preferences(conn, org, cid, table_from_records(prefs, "preferences"))
     campaigns.transition(conn, org, cid, "open")
     start = (datetime.now(UTC) + timedelta(days=7)).replace(hour=18, minute=0, second=0, microsecond=0)
     for i, tags in enumerate(_TAGS):
