@@ -30,9 +30,7 @@ AT = datetime(2030, 1, 1, tzinfo=UTC).timestamp()
 
 def same(a: Snapshot, b: Snapshot) -> None:
     assert [r.id for r in a.rows] == [r.id for r in b.rows]
-    assert [(r.opportunity_id, r.title) for r in a.rows] == [
-        (r.opportunity_id, r.title) for r in b.rows
-    ]
+    assert [(r.opportunity_id, r.title) for r in a.rows] == [(r.opportunity_id, r.title) for r in b.rows]
     for name in ("ids", "capacity", "start", "end", "lat", "lon"):
         np.testing.assert_array_equal(getattr(a.opportunities, name), getattr(b.opportunities, name))
     assert a.opportunities.tags.to_pylist() == b.opportunities.tags.to_pylist()

@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from flok import metrics
 from flok.app.history import pulse_history
 from flok.app.market import build_participants, snapshot
 from flok.app.state import State
+from flok.metrics import fill_rate, gini, matched_share
 from flok.pulse import FitScorer, feed, labels
 from flok.store import campaigns, community, runs
 
@@ -110,9 +110,9 @@ def community_metrics(state: State, org: int) -> dict[str, Any]:
         "feedback_events": events,
         "capacity": int(m.capacity.sum()),
         "confirmed": int(m.confirmed.sum()),
-        "fill_rate": metrics.fill_rate(m.confirmed, m.capacity),
-        "matched_share": metrics.matched_share(matched) if matched.size else None,
-        "confirmed_gini": metrics.gini(m.confirmed.astype(float)) if m.confirmed.size else None,
+        "fill_rate": fill_rate(m.confirmed, m.capacity),
+        "matched_share": matched_share(matched) if matched.size else None,
+        "confirmed_gini": gini(m.confirmed.astype(float)) if m.confirmed.size else None,
         "mean_pulse": float(m.pulse.mean()) if m.pulse.size else None,
         "high_demand": int((m.pulse >= state.pulse.high_demand_pulse).sum()),
         "full": int((m.remaining <= 0).sum()),

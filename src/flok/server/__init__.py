@@ -16,7 +16,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 import flok
-from flok import web
 from flok.app.demo import seed_demo
 from flok.app.settings import Settings
 from flok.app.state import State
@@ -24,6 +23,8 @@ from flok.errors import FlokError
 from flok.service import app as api
 from flok.service.errors import flok_error_response
 from flok.service.limits import BodyLimit
+from flok.web import PREFIX, error_page
+from flok.web import install as install_dashboard
 
 log = logging.getLogger("flok.server")
 __all__ = ["Settings", "create_app", "seed_demo"]
@@ -50,13 +51,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.flok = state
     api.install(app)
-    web.install(app)  # the organizer dashboard under /ui
+    install_dashboard(app)  # the organizer dashboard under /ui
 
     @app.exception_handler(FlokError)
     async def _flok(request: Request, exc: FlokError) -> Response:
         path = request.url.path
-        if path == web.PREFIX or path.startswith(web.PREFIX + "/"):
-            return web.error_page(request, exc)
+        if path == PREFIX or path.startswith(PREFIX + "/"):
+            return error_page(request, exc)
         return flok_error_response(exc)
 
     app.add_middleware(BodyLimit, max_bytes=state.settings.max_body_bytes)

@@ -22,7 +22,7 @@ from flok.store.tables import (
     campaign_opportunities,
     campaign_participants,
     campaigns,
-    registrations,
+    preferences,
 )
 from flok.store.types import utcnow
 from flok.table import Table
@@ -91,8 +91,8 @@ def counts(conn: Connection, campaign_id: int) -> CampaignCounts:
         select(func.count()).where(campaign_opportunities.c.campaign_id == campaign_id)
     ).scalar_one()
     regs = conn.execute(
-        select(func.count(), func.count(func.distinct(registrations.c.participant_id))).where(
-            registrations.c.campaign_id == campaign_id
+        select(func.count(), func.count(func.distinct(preferences.c.participant_id))).where(
+            preferences.c.campaign_id == campaign_id
         )
     ).one()
     seats = conn.execute(select(func.count()).where(assignments.c.campaign_id == campaign_id)).scalar_one()
@@ -200,8 +200,8 @@ def add_preferences(conn: Connection, org_id: int, campaign_id: int, table: Tabl
     values = problem.rank if problem.rank is not None else problem.score
     assert values is not None
     existing = conn.execute(
-        select(registrations.c.participant_id, registrations.c.opportunity_id, registrations.c[column]).where(
-            registrations.c.campaign_id == campaign_id, registrations.c.participant_id.in_(set(pids.tolist()))
+        select(preferences.c.participant_id, preferences.c.opportunity_id, preferences.c[column]).where(
+            preferences.c.campaign_id == campaign_id, preferences.c.participant_id.in_(set(pids.tolist()))
         )
     ).all()
     pairs = {(p, o) for p, o, _ in existing}
@@ -223,7 +223,7 @@ def add_preferences(conn: Connection, org_id: int, campaign_id: int, table: Tabl
             }
         )
     if new_rows:
-        conn.execute(registrations.insert(), new_rows)
+        conn.execute(preferences.insert(), new_rows)
     _touch(conn, campaign_id)
     return len(new_rows)
 
@@ -258,8 +258,8 @@ def withdraw(conn: Connection, org_id: int, campaign_id: int, participant_id: st
     row = get(conn, org_id, campaign_id, lock=True)
     _require(row, EDITABLE, "change registrations")
     result = conn.execute(
-        delete(registrations).where(
-            registrations.c.campaign_id == campaign_id, registrations.c.participant_id == participant_id
+        delete(preferences).where(
+            preferences.c.campaign_id == campaign_id, preferences.c.participant_id == participant_id
         )
     )
     if result.rowcount == 0:
@@ -272,10 +272,10 @@ def preferences_of(
     conn: Connection, org_id: int, campaign_id: int, participant_id: str | None = None
 ) -> list[PreferenceRow]:
     get(conn, org_id, campaign_id)
-    q = select(registrations).where(registrations.c.campaign_id == campaign_id)
+    q = select(preferences).where(preferences.c.campaign_id == campaign_id)
     if participant_id is not None:
-        q = q.where(registrations.c.participant_id == participant_id)
-    ordered = q.order_by(registrations.c.participant_id, registrations.c.id)
+        q = q.where(preferences.c.participant_id == participant_id)
+    ordered = q.order_by(preferences.c.participant_id, preferences.c.id)
     return [PreferenceRow.of(r) for r in conn.execute(ordered).mappings()]
 
 
@@ -298,9 +298,9 @@ def build_problem(conn: Connection, campaign_id: int, options: Options) -> Probl
     every column the engine understands (category, min_size, group, …) takes effect."""
     mode = conn.execute(select(campaigns.c.mode).where(campaigns.c.id == campaign_id)).scalar_one()
     regs = conn.execute(
-        select(registrations.c.participant_id, registrations.c.opportunity_id, registrations.c[mode])
-        .where(registrations.c.campaign_id == campaign_id)
-        .order_by(registrations.c.id)
+        select(preferences.c.participant_id, preferences.c.opportunity_id, preferences.c[mode])
+        .where(preferences.c.campaign_id == campaign_id)
+        .order_by(preferences.c.id)
     ).all()
     prefs = _string_table(
         {
@@ -308,7 +308,7 @@ def build_problem(conn: Connection, campaign_id: int, options: Options) -> Probl
             "opportunity_id": [r[1] for r in regs],
             mode: [r[2] for r in regs],
         },
-        "registrations",
+        "preferences",
     )
     people = conn.execute(
         select(campaign_participants.c.participant_id, campaign_participants.c.attributes).where(
@@ -358,14 +358,14 @@ def allocation_rows(conn: Connection, org_id: int, campaign_id: int) -> tuple[Ca
             assignments.c.participant_id,
             assignments.c.opportunity_id,
             assignments.c.manual,
-            registrations.c[column],
+            preferences.c[column],
         )
         .select_from(
             assignments.outerjoin(
-                registrations,
-                (registrations.c.campaign_id == assignments.c.campaign_id)
-                & (registrations.c.participant_id == assignments.c.participant_id)
-                & (registrations.c.opportunity_id == assignments.c.opportunity_id),
+                preferences,
+                (preferences.c.campaign_id == assignments.c.campaign_id)
+                & (preferences.c.participant_id == assignments.c.participant_id)
+                & (preferences.c.opportunity_id == assignments.c.opportunity_id),
             )
         )
         .where(assignments.c.campaign_id == campaign_id)
@@ -374,10 +374,10 @@ def allocation_rows(conn: Connection, org_id: int, campaign_id: int) -> tuple[Ca
     out = [_seat(p, o, column, v, bool(m)) for p, o, m, v in seats]
     seated = {r.participant_id for r in out}
     everyone = conn.execute(
-        select(registrations.c.participant_id)
-        .where(registrations.c.campaign_id == campaign_id)
+        select(preferences.c.participant_id)
+        .where(preferences.c.campaign_id == campaign_id)
         .distinct()
-        .order_by(registrations.c.participant_id)
+        .order_by(preferences.c.participant_id)
     ).scalars()
     out += [_seat(p, None, column, None, False) for p in everyone if p not in seated]
     return row, out
@@ -393,8 +393,8 @@ def move(conn: Connection, org_id: int, campaign_id: int, participant_id: str, t
     row = get(conn, org_id, campaign_id, lock=True)
     _require(row, ("allocated",), "move participants")
     known = conn.execute(
-        select(registrations.c.id)
-        .where(registrations.c.campaign_id == campaign_id, registrations.c.participant_id == participant_id)
+        select(preferences.c.id)
+        .where(preferences.c.campaign_id == campaign_id, preferences.c.participant_id == participant_id)
         .limit(1)
     ).first()
     if known is None:
@@ -436,18 +436,18 @@ def finalize(conn: Connection, org_id: int, campaign_id: int) -> None:
     _require(row, ("allocated",), "finalize")
     seated = select(assignments.c.id).where(
         assignments.c.campaign_id == campaign_id,
-        assignments.c.participant_id == registrations.c.participant_id,
-        assignments.c.opportunity_id == registrations.c.opportunity_id,
+        assignments.c.participant_id == preferences.c.participant_id,
+        assignments.c.opportunity_id == preferences.c.opportunity_id,
     )
-    mine = registrations.c.campaign_id == campaign_id
-    conn.execute(update(registrations).where(mine, seated.exists()).values(status="confirmed"))
-    conn.execute(update(registrations).where(mine, ~seated.exists()).values(status="rejected"))
+    mine = preferences.c.campaign_id == campaign_id
+    conn.execute(update(preferences).where(mine, seated.exists()).values(status="confirmed"))
+    conn.execute(update(preferences).where(mine, ~seated.exists()).values(status="rejected"))
     # A seat nobody registered for (a manual move, or fill_unlisted) is confirmed too: as a
     # registration without rank or score, so every seat has a confirmed registration.
-    registered = select(registrations.c.id).where(
+    registered = select(preferences.c.id).where(
         mine,
-        registrations.c.participant_id == assignments.c.participant_id,
-        registrations.c.opportunity_id == assignments.c.opportunity_id,
+        preferences.c.participant_id == assignments.c.participant_id,
+        preferences.c.opportunity_id == assignments.c.opportunity_id,
     )
     unlisted = select(
         assignments.c.campaign_id,
@@ -456,7 +456,7 @@ def finalize(conn: Connection, org_id: int, campaign_id: int) -> None:
         literal("confirmed"),
     ).where(assignments.c.campaign_id == campaign_id, ~registered.exists())
     conn.execute(
-        insert(registrations).from_select(
+        insert(preferences).from_select(
             ["campaign_id", "participant_id", "opportunity_id", "status"], unlisted
         )
     )
