@@ -45,10 +45,8 @@ class HeldQueue:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def state(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[State]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/flok.db"
-    else:
-        url = request.getfixturevalue("pg_url")
+    sqlite = f"sqlite:///{tmp_path}/flok.db"
+    url = sqlite if request.param == "sqlite" else str(request.getfixturevalue("pg_url"))
     db = Database(url)
     db.migrate()
     yield State(settings=Settings(database_url=url), db=db, queue=HeldQueue())
