@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from flok.app.market import build_participants, snapshot
-from flok.app.worker.execute import ProgressFn, handler, plain_json
+from flok.app.worker.jobs import ProgressFn, plain_json
 from flok.pulse import FitScorer, PulseConfig, RebalanceConfig, rebalance
 from flok.store import community
 from flok.store import runs as runs_repo
@@ -13,7 +13,6 @@ from flok.store.db import Database
 from flok.store.rows import RunRow
 
 
-@handler("rebalance")
 def run_rebalance(db: Database, run: RunRow, progress: ProgressFn) -> None:
     org = run.org_id
     config = PulseConfig()
