@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from pathlib import Path
-
-from sqlalchemy.engine import make_url
 
 from flok.app.settings import Settings
 from flok.app.state import State
@@ -75,9 +72,9 @@ def session_secret(state: State) -> str:
     env = os.environ.get("FLOK_SESSION_SECRET")
     if env:
         return env
-    url = make_url(state.db.url)
-    if state.db.is_sqlite and url.database not in (None, "", ":memory:"):
-        path = Path(url.database).with_name("session-secret")
+    sqlite_file = state.db.sqlite_file
+    if sqlite_file is not None:
+        path = sqlite_file.with_name("session-secret")
         try:
             if not path.exists():
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

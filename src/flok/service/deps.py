@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from flok.app.state import State
-from flok.service.errors import ApiError
+from flok.errors import UnauthorizedError
 
 
 def state_of(request: Request) -> State:
@@ -34,14 +34,14 @@ async def get_org(
     Async, so a cached key costs no trip to the thread pool; a miss reads the database there.
     """
     if credentials is None or not credentials.credentials.strip():
-        raise ApiError(401, "UNAUTHORIZED", "send an API key as 'Authorization: Bearer KEY'")
+        raise UnauthorizedError("send an API key as 'Authorization: Bearer KEY'")
     key = credentials.credentials.strip()
     state = state_of(request)
     org = state.cached_org(key)
     if org is None:
         org = await run_in_threadpool(state.org_for_key, key)
     if org is None:
-        raise ApiError(401, "UNAUTHORIZED", "unknown or revoked API key")
+        raise UnauthorizedError("unknown or revoked API key")
     return org
 
 
