@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, RowMapping, delete, func, insert, literal, select, update
+from sqlalchemy import Connection, delete, func, insert, literal, select, update
 
 from flok.errors import InputError
 from flok.model import Options, Problem
 from flok.solvers.base import names as strategy_names
 from flok.store.errors import Conflict, NotFound
-from flok.store.rows import CampaignCounts, CampaignRow, PreferenceRow, SeatRow
+from flok.store.rows import CampaignCounts, CampaignOpportunityRow, CampaignRow, PreferenceRow, SeatRow
 from flok.store.tables import (
     assignments,
     campaign_opportunities,
@@ -137,13 +137,13 @@ def _string_table(columns: dict[str, list[Any]], source: str) -> Table:
     return Table(source=source, columns=cols, num_rows=len(next(iter(cols.values()))), row_base=1)
 
 
-def _stored_opportunities(conn: Connection, campaign_id: int) -> list[RowMapping]:
+def _stored_opportunities(conn: Connection, campaign_id: int) -> list[CampaignOpportunityRow]:
     q = (
         select(campaign_opportunities)
         .where(campaign_opportunities.c.campaign_id == campaign_id)
         .order_by(campaign_opportunities.c.id)
     )
-    return list(conn.execute(q).mappings())
+    return [CampaignOpportunityRow.of(r) for r in conn.execute(q).mappings()]
 
 
 def add_opportunities(conn: Connection, org_id: int, campaign_id: int, table: Table) -> int:
@@ -151,7 +151,7 @@ def add_opportunities(conn: Connection, org_id: int, campaign_id: int, table: Ta
     _require(row, EDITABLE, "add opportunities")
     no_preferences = _string_table({"participant_id": [], "opportunity_id": [], "rank": []}, "none")
     problem = Problem.from_tables(table, no_preferences)  # ids present and unique, capacity whole, ≥ 0
-    stored = {r["opportunity_id"] for r in _stored_opportunities(conn, campaign_id)}
+    stored = {r.opportunity_id for r in _stored_opportunities(conn, campaign_id)}
     extra = [c for c in table.columns if c not in ("opportunity_id", "capacity", "title")]
     text = {c: table.text(c).to_pylist() for c in [*extra, "title"]}
     rows = []
@@ -191,7 +191,7 @@ def add_preferences(conn: Connection, org_id: int, campaign_id: int, table: Tabl
             "add opportunities before registrations", field="opportunity_id", code="NO_OPPORTUNITIES"
         )
     opp_table = _string_table(
-        {"opportunity_id": [o["opportunity_id"] for o in opps], "capacity": [o["capacity"] for o in opps]},
+        {"opportunity_id": [o.opportunity_id for o in opps], "capacity": [o.capacity for o in opps]},
         "campaign opportunities",
     )
     problem = Problem.from_tables(opp_table, table)
@@ -282,14 +282,14 @@ def preferences_of(
 # --- allocation -----------------------------------------------------------------------------
 def _opportunity_table(conn: Connection, campaign_id: int) -> Table:
     opps = _stored_opportunities(conn, campaign_id)
-    names = sorted({k for o in opps for k in (o["attributes"] or {})})
+    names = sorted({k for o in opps for k in (o.attributes or {})})
     columns: dict[str, list[Any]] = {
-        "opportunity_id": [o["opportunity_id"] for o in opps],
-        "capacity": [o["capacity"] for o in opps],
-        "title": [o["title"] or "" for o in opps],
+        "opportunity_id": [o.opportunity_id for o in opps],
+        "capacity": [o.capacity for o in opps],
+        "title": [o.title or "" for o in opps],
     }
     for name in names:
-        columns[name] = [(o["attributes"] or {}).get(name, "") for o in opps]
+        columns[name] = [(o.attributes or {}).get(name, "") for o in opps]
     return _string_table(columns, "campaign opportunities")
 
 

@@ -44,6 +44,16 @@ class CampaignCounts:
 
 
 @dataclass(frozen=True)
+class CampaignOpportunityRow(_Row):
+    """An opportunity of a campaign; ``attributes`` holds every other uploaded column as text."""
+
+    opportunity_id: str
+    capacity: int
+    title: str | None
+    attributes: dict[str, str] | None
+
+
+@dataclass(frozen=True)
 class PreferenceRow(_Row):
     """One participant's rank (or score) for one opportunity of a campaign, and its outcome."""
 
