@@ -36,9 +36,17 @@ def cancel_run(state: State, org: int, run_id: int) -> RunRow:
         return repo.request_cancel(conn, org, run_id)
 
 
-def start_rebalance(state: State, org: int, options: dict[str, Any]) -> int:
-    """Queue a rebalance: recompute pulses and recommend seats; the run's id."""
+REBALANCE_TOP_K = 50
+REBALANCE_MIN_SCORE = 0.0
+
+
+def start_rebalance(state: State, org: int, options: dict[str, Any] | None = None) -> int:
+    """Queue a rebalance: recompute pulses and recommend seats; the run's id.
+
+    Without options: the defaults (``top_k`` 50, ``min_score`` 0), as the API's body has them.
+    """
+    chosen = {"top_k": REBALANCE_TOP_K, "min_score": REBALANCE_MIN_SCORE, **(options or {})}
     with state.db.write() as conn:
-        run_id = repo.create(conn, org, "rebalance", options)
+        run_id = repo.create(conn, org, "rebalance", chosen)
     state.queue.submit(run_id)
     return run_id

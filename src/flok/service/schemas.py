@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from flok.app.fields import CampaignName, Ident
+from flok.app.fields import MAX_ROW_ID, CampaignName, Ident
+from flok.app.runs import REBALANCE_MIN_SCORE, REBALANCE_TOP_K
 from flok.pulse import ACTIONS
 
 Lat = Annotated[float, Field(ge=-90, le=90)]
@@ -289,10 +290,10 @@ class TrendingItem(BaseModel):
 
 
 class RebalanceIn(Strict):
-    top_k: Annotated[int, Field(ge=1, le=10_000)] | None = 50
-    min_score: Annotated[float, Field(ge=-1e6, le=1e6)] = 0.0
+    top_k: Annotated[int, Field(ge=1, le=10_000)] | None = REBALANCE_TOP_K
+    min_score: Annotated[float, Field(ge=-1e6, le=1e6)] = REBALANCE_MIN_SCORE
 
 
 # --- path parameters (bounded so no value can overflow a database column) -------------------
-RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 IdentPath = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]

@@ -19,7 +19,6 @@ from flok.web.render import page, redirect
 
 router = APIRouter(prefix="/ui")
 HISTORY_DAYS = 7
-REBALANCE_DEFAULTS = {"top_k": 50, "min_score": 0.0}  # the API's defaults (``RebalanceIn``)
 
 
 def _feed(org: int, state: Any, participant_id: str | None) -> Any:
@@ -113,5 +112,5 @@ def feed_fragment(
 
 @router.post("/community/rebalance")
 def rebalance(request: Request, session: PostDep, state: StateDep) -> Response:
-    runs_app.start_rebalance(state, org_of(session), dict(REBALANCE_DEFAULTS))
+    runs_app.start_rebalance(state, org_of(session))
     return redirect(request, "/ui/community#rebalance")
