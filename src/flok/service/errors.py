@@ -70,7 +70,7 @@ def input_error_response(exc: InputError) -> JSONResponse:
 
 
 def status_of(exc: FlokError) -> int:
-    """The HTTP status of a Flok error; the same for the API and the dashboard."""
+    """The HTTP status the API answers a Flok error with (the dashboard answers with the same ones)."""
     if isinstance(exc, ApiError):
         return exc.status
     if isinstance(exc, NotFoundError):
