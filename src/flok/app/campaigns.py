@@ -14,13 +14,13 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection
 
 from flok.app.state import State
 from flok.errors import ConflictError
 from flok.io.writers import csv_safe, write_table_csv
 from flok.store import campaigns as repo
 from flok.store import runs as runs_repo
+from flok.store.db import Transaction
 from flok.store.rows import CampaignCounts, CampaignRow, PreferenceRow, SeatRow
 from flok.table import Table
 
@@ -42,7 +42,7 @@ class Allocation:
     seats: list[SeatRow]
 
 
-def _view(conn: Connection, row: CampaignRow) -> CampaignView:
+def _view(conn: Transaction, row: CampaignRow) -> CampaignView:
     return CampaignView(row, repo.counts(conn, row.id))
 
 
@@ -62,7 +62,7 @@ def get_campaign(state: State, org: int, campaign_id: int) -> CampaignView:
         return _view(conn, repo.get(conn, org, campaign_id))
 
 
-def _refuse_while_active(conn: Connection, campaign_id: int, message: str) -> None:
+def _refuse_while_active(conn: Transaction, campaign_id: int, message: str) -> None:
     """The one rule "no second run, and no deleting, while a run of the campaign is active"."""
     if runs_repo.has_active(conn, campaign_id):
         raise ConflictError(message, code="RUN_ACTIVE")

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection
-
 from flok.pulse import PulseConfig
 from flok.store import campaigns, community, feedback, keys
-from flok.store.db import Database
+from flok.store.db import Database, Transaction
 from flok.table import table_from_records
 
 _TAGS = [
@@ -33,7 +31,7 @@ def seed_demo(db: Database, name: str) -> str | None:
         return keys.create_key(conn, org)
 
 
-def _sample_data(conn: Connection, org: int) -> None:
+def _sample_data(conn: Transaction, org: int) -> None:
     cid = campaigns.create(conn, org, "Demo tutorials", "rank", {"strategy": "auto"})
     opps = [{"opportunity_id": f"T{i}", "capacity": 2, "title": f"Tutorial {i}"} for i in range(1, 4)]
     campaigns.add_opportunities(conn, org, cid, table_from_records(opps, "opportunities"))
@@ -83,7 +81,7 @@ _ACTIVITY = (("chess-evening", 60, 1 / 3), ("music-evening", 40, 1.5), ("hiking-
 GUESTS = 12  # visitors whose clicks and RSVPs make up the sample activity
 
 
-def _sample_activity(conn: Connection, org: int) -> None:
+def _sample_activity(conn: Transaction, org: int) -> None:
     """A week of feedback and a few RSVPs, so pulse history, trending and labels show something."""
     now = datetime.now(UTC)
     for g in range(GUESTS):

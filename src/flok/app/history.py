@@ -11,17 +11,17 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import Connection
 
 from flok.pulse import PulseConfig, ingest, pulse
 from flok.store import community
+from flok.store.db import Transaction
 from flok.store.rows import OpportunityRow
 
 DAY = 86_400.0
 
 
 def pulse_history(
-    conn: Connection,
+    conn: Transaction,
     org_id: int,
     rows: Sequence[OpportunityRow],
     config: PulseConfig,

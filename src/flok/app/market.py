@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import Connection
 
 from flok.pulse import FitScorer, Market, Opportunities, Participants, PulseConfig, pulse
 from flok.pulse.demand import demand_at, pulse_one
 from flok.store import community
+from flok.store.db import Transaction
 from flok.store.rows import OpportunityRow, ParticipantRow
 
 
@@ -95,7 +95,7 @@ class Catalogs:
         self._by_org: dict[int, Catalog] = {}
         self._lock = threading.Lock()
 
-    def get(self, conn: Connection, org_id: int) -> Catalog:
+    def get(self, conn: Transaction, org_id: int) -> Catalog:
         version = community.catalog_version(conn, org_id)
         hit = self._by_org.get(org_id)
         if hit is not None and hit.version == version:
@@ -110,7 +110,7 @@ class Catalogs:
 
 
 def snapshot(
-    conn: Connection,
+    conn: Transaction,
     org_id: int,
     config: PulseConfig,
     at: float | None = None,

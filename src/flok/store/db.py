@@ -17,6 +17,9 @@ from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# What ``Database.read()`` and ``write()`` yield: the handle use cases pass to the repositories
+# (so the layers above the store name it without importing SQLAlchemy).
+Transaction = Connection
 
 
 def normalize_url(url: str) -> str:
