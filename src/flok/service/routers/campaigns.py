@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from flok.app import campaigns as app
 from flok.app.campaigns import CampaignView, TableKind
+from flok.app.state import State
 from flok.service.deps import OrgDep, StateDep
 from flok.service.errors import ERROR_RESPONSES
 from flok.service.schemas import (
@@ -98,7 +99,7 @@ def finalize(campaign_id: RowId, org: OrgDep, state: StateDep) -> CampaignOut:
 
 
 async def _upload(
-    request: Request, state: Any, org: int, campaign_id: int, source: str, kind: TableKind
+    request: Request, state: State, org: int, campaign_id: int, source: str, kind: TableKind
 ) -> UploadOut:
     """Read a CSV or JSON upload, then add it in one write transaction off the event loop."""
     table = await read_table(request, source)

@@ -19,6 +19,7 @@ from flok.app import campaigns as app
 from flok.app import runs as runs_app
 from flok.app.campaigns import TableKind
 from flok.app.fields import CampaignName, Ident
+from flok.app.state import State
 from flok.errors import FlokError, InputError
 from flok.io.csv_reader import parse_csv_bytes
 from flok.options import OBJECTIVES
@@ -28,7 +29,7 @@ from flok.web.context import StateDep
 from flok.web.deps import PostDep, RowId, SessionDep, org_of
 from flok.web.render import page, problem, redirect, status_of
 from flok.web.session import Session
-from flok.web.views import campaign_view
+from flok.web.views import CampaignPage, campaign_view
 
 router = APIRouter(prefix="/ui")
 Failure = FlokError
@@ -55,7 +56,7 @@ class _MoveForm(BaseModel):
     opportunity_id: Ident | None
 
 
-def _campaigns(state: Any, org: int) -> list[Any]:
+def _campaigns(state: State, org: int) -> list[CampaignPage]:
     return [campaign_view(v) for v in app.list_campaigns(state, org)]
 
 
@@ -85,7 +86,11 @@ def campaign_create(
     return redirect(request, f"/ui/campaigns/{created.campaign.id}")
 
 
-def _results(request: Request, session: Session, state: Any, campaign: Any) -> dict[str, Any] | None:
+def _results(
+    request: Request, session: Session, state: State, campaign: CampaignPage
+) -> dict[str, Any] | None:
+    request: Request, session: Session, state: State, campaign: CampaignPage
+) -> dict[str, Any] | None:
     """Charts and tables of the current allocation (manual moves included)."""
     if campaign.status not in ("allocated", "finalized"):
         return None
@@ -149,7 +154,7 @@ def _options_view(options: dict[str, Any]) -> dict[str, Any]:
 def campaign_page(
     request: Request,
     session: Session,
-    state: Any,
+    state: State,
     campaign_id: int,
     *,
     errors: dict[str, dict[str, Any]] | None = None,
@@ -332,7 +337,7 @@ def move(
 
 
 @router.get("/campaigns/{campaign_id}/assignments.csv")
-def download(campaign_id: RowId, request: Request, session: SessionDep, state: StateDep) -> Any:
+def download(campaign_id: RowId, request: Request, session: SessionDep, state: StateDep) -> Response:
     """The allocation as CSV (formula-safe cells), as an attachment."""
     allocation = app.get_allocation(state, org_of(session), campaign_id)
     return Response(

@@ -11,6 +11,7 @@ from flok.app import community as community_app
 from flok.app import insights
 from flok.app import runs as runs_app
 from flok.app.market import pulse_of
+from flok.app.state import State
 from flok.errors import NotFoundError
 from flok.web import charts
 from flok.web.context import StateDep
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/ui")
 HISTORY_DAYS = 7
 
 
-def _feed(org: int, state: Any, participant_id: str | None) -> Any:
+def _feed(org: int, state: State, participant_id: str | None) -> insights.Feed | None:
     if not participant_id:
         return None
     try:
@@ -58,7 +59,7 @@ def _metric_charts(m: dict[str, Any]) -> list[tuple[str, Any]]:
     return out
 
 
-def _context(org: int, state: Any, participant_id: str | None) -> dict[str, Any]:
+def _context(org: int, state: State, participant_id: str | None) -> dict[str, Any]:
     opportunities = community_app.list_opportunities(state, org, limit=1000, offset=0)
     history = insights.pulse_histories(state, org, days=HISTORY_DAYS)
     run = runs_app.latest_run(state, org, kind="rebalance")
