@@ -89,8 +89,6 @@ def campaign_create(
 def _results(
     request: Request, session: Session, state: State, campaign: CampaignPage
 ) -> dict[str, Any] | None:
-    request: Request, session: Session, state: State, campaign: CampaignPage
-) -> dict[str, Any] | None:
     """Charts and tables of the current allocation (manual moves included)."""
     if campaign.status not in ("allocated", "finalized"):
         return None
