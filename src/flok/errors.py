@@ -61,3 +61,42 @@ class InfeasibleError(FlokError):
 
 class SolverError(FlokError):
     """A solver failed for a reason other than infeasibility (bug, limit, bad status)."""
+
+
+class RefusedError(FlokError):
+    """A well-formed request the stored state refuses: a stable ``code``, a ``message``, and the
+    offending ``field`` (and ``row`` of a batch) when one is to blame.
+
+    The base of ``NotFoundError`` and ``ConflictError``; every entry layer renders the three
+    fields (API as JSON, dashboard in its message box).
+    """
+
+    code = "REFUSED"
+
+    def __init__(
+        self, message: str, *, field: str | None = None, row: int | None = None, code: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.row = row
+        if code:
+            self.code = code
+
+
+class NotFoundError(RefusedError):
+    """No such thing in the caller's organization (another organization's things count as absent)."""
+
+    code = "NOT_FOUND"
+
+
+class ConflictError(RefusedError):
+    """The request clashes with the stored state: full, wrong phase, duplicate, a run still active."""
+
+    code = "CONFLICT"
+
+
+class UnauthorizedError(RefusedError):
+    """No valid credentials: a missing, unknown or revoked API key."""
+
+    code = "UNAUTHORIZED"

@@ -18,9 +18,9 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from flok.service.app import create_app, seed_demo
+from flok.app.settings import Settings
+from flok.server import create_app, seed_demo
 from flok.service.local import free_port
-from flok.service.settings import Settings
 from flok.store import keys
 from flok.store.db import Database
 

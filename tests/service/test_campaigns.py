@@ -237,7 +237,7 @@ def test_finalize_confirms_a_seat_moved_to_an_unlisted_opportunity(api: Api) -> 
 def test_delete_campaign_removes_everything_and_waits_for_runs(db_url: str) -> None:
     from sqlalchemy import func, select
 
-    from flok.store.tables import assignments, campaign_opportunities, registrations, runs
+    from flok.store.tables import assignments, campaign_opportunities, preferences, runs
 
     # The run is held up (SQLite: a 3 s delay in-process; PostgreSQL: no worker takes it) and
     # then cancelled, so the test never waits on other tests' queued runs in a shared database.
@@ -254,7 +254,7 @@ def test_delete_campaign_removes_everything_and_waits_for_runs(db_url: str) -> N
         assert api.delete(f"/campaigns/{gone}").status_code == 404
         assert [c["id"] for c in api.get("/campaigns").json()] == [keep]
         with api.db.read() as conn:
-            for table in (campaign_opportunities, registrations, assignments, runs):
+            for table in (campaign_opportunities, preferences, assignments, runs):
                 left = conn.execute(select(func.count()).where(table.c.campaign_id == gone)).scalar()
                 assert left == 0, table.name
-            assert conn.execute(select(func.count()).where(registrations.c.campaign_id == keep)).scalar() == 6
+            assert conn.execute(select(func.count()).where(preferences.c.campaign_id == keep)).scalar() == 6

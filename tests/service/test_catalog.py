@@ -16,8 +16,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flok.app.market import Catalogs, Snapshot, snapshot
 from flok.pulse import PulseConfig
-from flok.service.market import Catalogs, Snapshot, snapshot
 from flok.store import community, keys
 from flok.store.db import Database
 from flok.store.errors import Conflict
@@ -29,10 +29,8 @@ AT = datetime(2030, 1, 1, tzinfo=UTC).timestamp()
 
 
 def same(a: Snapshot, b: Snapshot) -> None:
-    assert [r["id"] for r in a.rows] == [r["id"] for r in b.rows]
-    assert [(r["opportunity_id"], r["title"]) for r in a.rows] == [
-        (r["opportunity_id"], r["title"]) for r in b.rows
-    ]
+    assert [r.id for r in a.rows] == [r.id for r in b.rows]
+    assert [(r.opportunity_id, r.title) for r in a.rows] == [(r.opportunity_id, r.title) for r in b.rows]
     for name in ("ids", "capacity", "start", "end", "lat", "lon"):
         np.testing.assert_array_equal(getattr(a.opportunities, name), getattr(b.opportunities, name))
     assert a.opportunities.tags.to_pylist() == b.opportunities.tags.to_pylist()
@@ -62,7 +60,7 @@ def test_cached_snapshot_equals_a_fresh_one_after_any_writes(sqlite_url: str, st
         community.create_participant(conn, org, {"participant_id": "p", "interests": [], "availability": []})
     for n, (op, oid, k) in enumerate(steps):
         with db.write() as conn:
-            exists = any(r["opportunity_id"] == oid for r in community.list_opportunities(conn, org))
+            exists = any(r.opportunity_id == oid for r in community.list_opportunities(conn, org))
             if op == "create" and not exists:
                 community.create_opportunity(
                     conn, org, {"opportunity_id": oid, "capacity": k, "tags": [f"t{k}"], "title": f"T{k}"}

@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from flok.app.feedback_batch import FeedbackBatcher
 from flok.pulse import PulseConfig
 from flok.pulse import update as fold_event
-from flok.service.feedback_batch import FeedbackBatcher
 from flok.store import community, keys
 from flok.store.db import Database
 from flok.store.errors import NotFound, StoreError
@@ -110,7 +110,7 @@ def check(answers: list[Answer], batch: list[FeedbackEvent], oracle: Oracle) -> 
 
 def stored(db: Database, org: int) -> dict[str, float]:
     with db.read() as conn:
-        return {r["opportunity_id"]: float(r["demand"]) for r in community.list_opportunities(conn, org)}
+        return {r.opportunity_id: float(r.demand) for r in community.list_opportunities(conn, org)}
 
 
 events_strategy = st.lists(

@@ -127,7 +127,7 @@ def test_two_workers_run_ten_allocations_exactly_once(pg_url: str) -> None:
 
 
 def test_demo_organization_key_is_printed_once(sqlite_url: str) -> None:
-    from flok.service.app import seed_demo
+    from flok.server import seed_demo
 
     db = Database(sqlite_url)
     db.migrate()
@@ -179,7 +179,7 @@ def test_killed_worker_leaves_last_allocation_and_next_worker_fails_its_run(pg_u
             deadline = time.monotonic() + 30
             while True:
                 with db.read() as conn:
-                    status = runs.get(conn, org, orphan)["status"]
+                    status = runs.get(conn, org, orphan).status
                 if status == "failed":
                     break
                 assert time.monotonic() < deadline, f"the sweep never failed run {orphan} ({status})"

@@ -17,8 +17,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Err, Ok
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from flok.service.app import create_app
-from flok.service.settings import Settings
+from flok.app.settings import Settings
+from flok.server import create_app
 from tests.service.conftest import new_key
 
 _dir = Path(tempfile.mkdtemp(prefix="flok-fuzz-"))

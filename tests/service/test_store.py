@@ -50,6 +50,7 @@ def test_only_silent_runs_are_failed_by_a_starting_worker(db_url: str) -> None:
         old = utcnow() - timedelta(minutes=10)
         conn.execute(update(runs_table).where(runs_table.c.id == dead).values(heartbeat_at=old))
         assert runs.fail_interrupted(conn, silent_for=timedelta(minutes=2)) == [dead]
-        assert runs.get(conn, org, alive)["status"] == "running"
-        assert runs.get(conn, org, dead)["error"]["code"] == "INTERRUPTED"
+        assert runs.get(conn, org, alive).status == "running"
+        failed = runs.get(conn, org, dead).error
+        assert failed is not None and failed["code"] == "INTERRUPTED"
     db.dispose()

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from flok.service.app import create_app, seed_demo
-from flok.service.settings import Settings
+from flok.app.settings import Settings
+from flok.server import create_app, seed_demo
 from flok.store.db import Database
 
-SAMPLE = Path(__file__).resolve().parents[2] / "src" / "flok" / "web" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "src" / "flok" / "app" / "sample"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import uvicorn
 
-from flok.service.app import create_app
-from flok.service.settings import Settings
+from flok.app.settings import Settings
+from flok.server import create_app
 
 from .conftest import SAMPLE, seeded
 

@@ -8,10 +8,10 @@ import json
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from flok.app import circles as circles_store
 from flok.circles import CircleOptions, form
 from flok.store import keys
 from flok.store.db import Database
-from flok.web import circles_store
 from tests.service.conftest import db_url, pg_url  # noqa: F401  (fixtures)
 
 

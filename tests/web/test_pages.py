@@ -8,8 +8,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from flok.service.app import create_app
-from flok.service.settings import Settings
+from flok.app.settings import Settings
+from flok.server import create_app
 from flok.store import keys
 from flok.web import charts
 from flok.web.session import COOKIE

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from flok.service.app import create_app
-from flok.service.settings import Settings
+from flok.app.settings import Settings
+from flok.server import create_app
 from flok.store import keys
 from flok.store.db import Database
 from flok.store.secrets import shared_secret

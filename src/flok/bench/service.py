@@ -25,10 +25,9 @@ from typing import Any
 import httpx
 import numpy as np
 
+from flok.app.keys import create_key, open_database
 from flok.bench.generate import zipf_instance
 from flok.service.local import flok_subprocess, free_port, wait_healthy
-from flok.store import keys
-from flok.store.db import Database
 
 LOCUSTFILE = """
 import os, random, uuid
@@ -155,7 +154,7 @@ def locust_phase(base: str, key: str, phase: str, args: argparse.Namespace, work
 def allocation_phase(client: httpx.Client, n: int) -> dict[str, float]:
     inst = zipf_instance(n, max(50, n // 20), seed=1)
     opps = "opportunity_id,capacity\n" + "".join(f"o{i},{c}\n" for i, c in enumerate(inst.capacity))
-    regs = "participant_id,opportunity_id,rank\n" + "".join(
+    prefs = "participant_id,opportunity_id,rank\n" + "".join(
         f"p{p},o{o},{r}\n"
         for p, o, r in zip(inst.pref_participant, inst.pref_opportunity, inst.rank, strict=True)
     )
@@ -163,7 +162,7 @@ def allocation_phase(client: httpx.Client, n: int) -> dict[str, float]:
     t0 = time.perf_counter()
     hdr = {"content-type": "text/csv"}
     client.post(f"/campaigns/{cid}/opportunities", content=opps.encode(), headers=hdr).raise_for_status()
-    client.post(f"/campaigns/{cid}/registrations", content=regs.encode(), headers=hdr).raise_for_status()
+    client.post(f"/campaigns/{cid}/registrations", content=prefs.encode(), headers=hdr).raise_for_status()
     client.post(f"/campaigns/{cid}/open").raise_for_status()
     client.post(f"/campaigns/{cid}/close").raise_for_status()
     t1 = time.perf_counter()
@@ -181,7 +180,7 @@ def allocation_phase(client: httpx.Client, n: int) -> dict[str, float]:
         "fetch_seconds": t3 - t2,
         "solve_seconds": float(run["report"]["solve_seconds"]),
         "assigned": float(sum(1 for r in rows if r["opportunity_id"])),
-        "registrations": float(len(inst.rank)),
+        "preferences": float(len(inst.rank)),
     }
 
 
@@ -201,10 +200,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     with fresh_database(args.database_url) as url, tempfile.TemporaryDirectory() as tmp:
-        db = Database(url)
-        db.migrate()
-        with db.write() as conn:
-            key = keys.create_key(conn, keys.ensure_org(conn, "bench"))
+        db = open_database(url)
+        key = create_key(db, "bench")
         db.dispose()
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -235,7 +232,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{name:<18}{r['requests']:>10}{r['failures']:>10}{r['rps']:>10.0f}{r['p50']:>9.0f}{r['p99']:>9.0f}"
         )
     print(
-        f"allocation of {args.campaign:,} participants ({int(alloc['registrations']):,} registrations): "
+        f"allocation of {args.campaign:,} participants ({int(alloc['preferences']):,} preferences): "
         f"POST allocate → run done {alloc['allocate_seconds']:.2f} s (solve {alloc['solve_seconds']:.2f} s), "
         f"fetch {alloc['fetch_seconds']:.2f} s, upload {alloc['upload_seconds']:.2f} s; "
         f"{int(alloc['assigned']):,} seated"

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from flok.cli.app import app, guarded
-
-if TYPE_CHECKING:
-    from flok.store.db import Database
 
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
@@ -22,14 +19,15 @@ def create_cmd(
     database_url: Annotated[str | None, typer.Option(help="Overrides FLOK_DATABASE_URL.")] = None,
 ) -> None:
     """Print a new key; it is stored only as a hash, so save it now."""
-    from flok.store import keys
+    from flok.app import keys
 
     if not org.strip() or len(org) > 200:
         raise typer.BadParameter("give a name of 1–200 characters", param_hint="--org")
-    db = _database(database_url)
-    with db.write() as conn:
-        key = keys.create_key(conn, keys.ensure_org(conn, org.strip()))
-    db.dispose()
+    db = keys.open_database(database_url)
+    try:
+        key = keys.create_key(db, org)
+    finally:
+        db.dispose()
     typer.echo(key)
 
 
@@ -40,18 +38,17 @@ def list_cmd(
     database_url: Annotated[str | None, typer.Option(help="Overrides FLOK_DATABASE_URL.")] = None,
 ) -> None:
     """List keys by prefix (the secret part is never stored, so it cannot be shown)."""
-    from flok.store import keys
+    from flok.app import keys
 
-    db = _database(database_url)
-    with db.read() as conn:
-        rows = keys.list_keys(conn, org)
-    db.dispose()
+    db = keys.open_database(database_url)
+    try:
+        rows = keys.list_keys(db, org)
+    finally:
+        db.dispose()
     typer.echo(f"{'prefix':<14}{'organization':<24}{'created (UTC)':<22}status")
     for r in rows:
-        created = r["created_at"].strftime("%Y-%m-%d %H:%M:%S")
-        typer.echo(
-            f"{r['prefix']:<14}{r['organization']:<24}{created:<22}{'revoked' if r['revoked'] else 'active'}"
-        )
+        created = r.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        typer.echo(f"{r.prefix:<14}{r.organization:<24}{created:<22}{'revoked' if r.revoked else 'active'}")
 
 
 @keys_app.command("revoke")
@@ -61,21 +58,14 @@ def revoke_cmd(
     database_url: Annotated[str | None, typer.Option(help="Overrides FLOK_DATABASE_URL.")] = None,
 ) -> None:
     """Revoke a key. Running servers stop accepting it within FLOK_KEY_CACHE_SECONDS (30 s)."""
-    from flok.store import keys
+    from flok.app import keys
+    from flok.errors import NotFoundError
 
-    db = _database(database_url)
-    with db.write() as conn:
-        found = keys.revoke(conn, prefix.strip())
-    db.dispose()
-    if not found:
-        raise typer.BadParameter(f"no key with prefix '{prefix}' (see `flok keys list`)", param_hint="PREFIX")
-    typer.echo(f"revoked {prefix.strip()}")
-
-
-def _database(database_url: str | None) -> Database:
-    from flok.service.settings import Settings
-    from flok.store.db import Database
-
-    db = Database(Settings.load(database_url).database_url)
-    db.migrate()
-    return db
+    db = keys.open_database(database_url)
+    try:
+        handle = keys.revoke_key(db, prefix)
+    except NotFoundError as exc:
+        raise typer.BadParameter(exc.message, param_hint="PREFIX") from None
+    finally:
+        db.dispose()
+    typer.echo(f"revoked {handle}")

@@ -25,14 +25,13 @@ def serve_cmd(
     """Start the Flok service: migrate the database, then serve the API."""
     import uvicorn
 
-    from flok.service.app import create_app, seed_demo
-    from flok.service.settings import Settings
-    from flok.store.db import Database
+    from flok.app.keys import open_database
+    from flok.app.settings import Settings
+    from flok.server import create_app, seed_demo
 
     settings = Settings.load(database_url)
     if demo_org:
-        db = Database(settings.database_url)
-        db.migrate()
+        db = open_database(settings.database_url)
         key = seed_demo(db, demo_org)
         db.dispose()
         if key:
@@ -52,6 +51,6 @@ def serve_cmd(
         import os
 
         os.environ["FLOK_DATABASE_URL"] = settings.database_url
-        uvicorn.run("flok.service.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+        uvicorn.run("flok.server.asgi:app", host=host, port=port, workers=workers, log_level="warning")
         return
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

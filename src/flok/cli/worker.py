@@ -17,9 +17,9 @@ def worker_cmd(
     burst: Annotated[bool, typer.Option("--burst", help="Exit once the queue is empty.")] = False,
 ) -> None:
     """Run allocation and rebalance jobs from the PostgreSQL queue until stopped."""
-    from flok.service.runs.pg_queue import run_worker
-    from flok.service.settings import Settings
-    from flok.store.db import Database
+    from flok.app.keys import open_database
+    from flok.app.settings import Settings
+    from flok.app.worker.pg_queue import run_worker
 
     settings = Settings.load(database_url)
     if settings.is_sqlite:
@@ -27,8 +27,7 @@ def worker_cmd(
             "workers need PostgreSQL (FLOK_DATABASE_URL=postgresql://…); "
             "with SQLite, runs execute inside `flok serve`"
         )
-    db = Database(settings.database_url)
-    db.migrate()
+    db = open_database(settings.database_url)
     typer.echo("flok worker: waiting for runs (Ctrl+C to stop)")
     run_worker(
         db,

@@ -12,8 +12,15 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
-from flok.errors import FlokError, InfeasibleError, InputError
-from flok.store.errors import Conflict, NotFound, StoreError
+from flok.errors import (
+    ConflictError,
+    FlokError,
+    InfeasibleError,
+    InputError,
+    NotFoundError,
+    RefusedError,
+    UnauthorizedError,
+)
 
 log = logging.getLogger("flok.service")
 
@@ -28,12 +35,14 @@ class ErrorOut(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {"4XX": {"model": ErrorOut, "description": "Error"}}
 
 
-class ApiError(Exception):
+class ApiError(RefusedError):
+    """A refusal only HTTP knows about (a missing body part, an unsupported media type): own status."""
+
     def __init__(
         self, status: int, code: str, message: str, *, field: str | None = None, row: int | None = None
     ) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.field, self.row = status, code, message, field, row
+        super().__init__(message, field=field, row=row, code=code)
+        self.status = status
 
 
 def _json(
@@ -60,27 +69,36 @@ def input_error_response(exc: InputError) -> JSONResponse:
     return _json(422, "INVALID_INPUT", message, exc.field, exc.row)
 
 
-def install(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api(_: Request, exc: ApiError) -> JSONResponse:
-        return _json(exc.status, exc.code, exc.message, exc.field, exc.row)
+def status_of(exc: FlokError) -> int:
+    """The HTTP status the API answers a Flok error with (the dashboard answers with the same ones)."""
+    if isinstance(exc, ApiError):
+        return exc.status
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, ConflictError | InfeasibleError):
+        return 409
+    if isinstance(exc, UnauthorizedError):
+        return 401
+    if isinstance(exc, RefusedError):
+        return 400
+    return 422
 
-    @app.exception_handler(StoreError)
-    async def _store(_: Request, exc: StoreError) -> JSONResponse:
-        status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 400
-        return _json(status, exc.code, exc.message, exc.field)
 
-    @app.exception_handler(InputError)
-    async def _input(_: Request, exc: InputError) -> JSONResponse:
+def flok_error_response(exc: FlokError) -> JSONResponse:
+    """Every ``FlokError`` as ``{code, message, field, row}`` (one rendering for the whole API)."""
+    if isinstance(exc, InputError):
         return input_error_response(exc)
-
-    @app.exception_handler(InfeasibleError)
-    async def _infeasible(_: Request, exc: InfeasibleError) -> JSONResponse:
+    if isinstance(exc, InfeasibleError):
         return _json(409, "INFEASIBLE", exc.one_line())
+    if isinstance(exc, RefusedError):
+        return _json(status_of(exc), exc.code, exc.message, exc.field, exc.row)
+    return _json(422, "INVALID_INPUT", str(exc))
 
+
+def install(app: FastAPI) -> None:
     @app.exception_handler(FlokError)
     async def _flok(_: Request, exc: FlokError) -> JSONResponse:
-        return _json(422, "INVALID_INPUT", str(exc))
+        return flok_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

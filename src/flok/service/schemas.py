@@ -8,9 +8,10 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from flok.app.fields import MAX_ROW_ID, CampaignName, Ident
+from flok.app.runs import REBALANCE_MIN_SCORE, REBALANCE_TOP_K
 from flok.pulse import ACTIONS
 
-Ident = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
 Lat = Annotated[float, Field(ge=-90, le=90)]
 Lon = Annotated[float, Field(ge=-180, le=180)]
 Tag = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00]+$")]
@@ -35,7 +36,7 @@ class Strict(BaseModel):
 
 # --- campaigns ------------------------------------------------------------------------------
 class CampaignIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]+$")]
+    name: CampaignName
     mode: Literal["rank", "score"] = "rank"
     options: dict[str, Any] = Field(
         default_factory=dict,
@@ -66,7 +67,9 @@ class UploadOut(BaseModel):
     added: int
 
 
-class RegistrationOut(BaseModel):
+class PreferenceOut(BaseModel):
+    """One preference (stored as a registration: pending until the campaign is finalized)."""
+
     participant_id: str
     opportunity_id: str
     rank: int | None = None
@@ -287,10 +290,10 @@ class TrendingItem(BaseModel):
 
 
 class RebalanceIn(Strict):
-    top_k: Annotated[int, Field(ge=1, le=10_000)] | None = 50
-    min_score: Annotated[float, Field(ge=-1e6, le=1e6)] = 0.0
+    top_k: Annotated[int, Field(ge=1, le=10_000)] | None = REBALANCE_TOP_K
+    min_score: Annotated[float, Field(ge=-1e6, le=1e6)] = REBALANCE_MIN_SCORE
 
 
 # --- path parameters (bounded so no value can overflow a database column) -------------------
-RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 IdentPath = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]

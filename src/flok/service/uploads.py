@@ -1,12 +1,10 @@
-"""Read an uploaded table (CSV body, multipart file or JSON list) into a ``flok.io.table.Table``."""
+"""Read an uploaded table (CSV body, multipart file or JSON list) into a ``flok.table.Table``."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import numpy as np
-import pyarrow.compute as pc
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
@@ -28,19 +26,9 @@ UPLOAD_DOC: dict[str, Any] = {
 }
 
 
-def _no_nul(table: Table) -> Table:
-    """Refuse NUL characters (PostgreSQL cannot store them) the same way on every database."""
-    for name, col in table.columns.items():
-        hits = pc.fill_null(pc.match_substring(col, "\x00"), False)
-        found = np.flatnonzero(np.asarray(hits.to_numpy(zero_copy_only=False), dtype=bool))
-        if found.size:
-            raise table.error(int(found[0]), name, "contains a NUL character")
-    return table
-
-
 async def read_table(request: Request, source: str) -> Table:
     """CSV rows are numbered as lines (header = 1); JSON items from 1, as the engine's readers do."""
-    return _no_nul(await _read(request, source))
+    return await _read(request, source)
 
 
 async def _read(request: Request, source: str) -> Table:

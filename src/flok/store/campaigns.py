@@ -10,19 +10,19 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, RowMapping, delete, func, insert, literal, select, update
+from sqlalchemy import Connection, delete, func, insert, literal, select, update
 
 from flok.errors import InputError
 from flok.model import Options, Problem
 from flok.solvers.base import names as strategy_names
-from flok.store import runs as runs_repo
 from flok.store.errors import Conflict, NotFound
+from flok.store.rows import CampaignCounts, CampaignOpportunityRow, CampaignRow, PreferenceRow, SeatRow
 from flok.store.tables import (
     assignments,
     campaign_opportunities,
     campaign_participants,
     campaigns,
-    registrations,
+    preferences,
 )
 from flok.store.types import utcnow
 from flok.table import Table
@@ -65,54 +65,48 @@ def create(conn: Connection, org_id: int, name: str, mode: str, options: dict[st
     )
 
 
-def get(conn: Connection, org_id: int, campaign_id: int, *, lock: bool = False) -> RowMapping:
+def get(conn: Connection, org_id: int, campaign_id: int, *, lock: bool = False) -> CampaignRow:
     q = select(campaigns).where(campaigns.c.id == campaign_id, campaigns.c.org_id == org_id)
     row = conn.execute(q.with_for_update() if lock else q).mappings().first()
     if row is None:
         raise NotFound("campaign", campaign_id)
-    return row
+    return CampaignRow.of(row)
 
 
 def delete_campaign(conn: Connection, org_id: int, campaign_id: int) -> None:
-    """Delete a campaign with its opportunities, registrations, allocation and finished runs.
+    """Delete a campaign with its opportunities, preferences, allocation and finished runs.
 
-    Refused while one of its runs is queued or running: the run would write into rows that are gone.
+    The caller (``flok.app.campaigns.delete_campaign``) checks first that no run is active.
     """
-    get(conn, org_id, campaign_id, lock=True)  # serialises with ``allocate``, which locks it too
-    if runs_repo.has_active(conn, campaign_id):
-        raise Conflict(
-            "a run of this campaign is queued or running; cancel it or wait for it first",
-            code="RUN_ACTIVE",
-        )
     conn.execute(delete(campaigns).where(campaigns.c.id == campaign_id, campaigns.c.org_id == org_id))
 
 
-def list_for(conn: Connection, org_id: int) -> list[RowMapping]:
+def list_for(conn: Connection, org_id: int) -> list[CampaignRow]:
     q = select(campaigns).where(campaigns.c.org_id == org_id).order_by(campaigns.c.id)
-    return list(conn.execute(q).mappings())
+    return [CampaignRow.of(r) for r in conn.execute(q).mappings()]
 
 
-def counts(conn: Connection, campaign_id: int) -> dict[str, int]:
+def counts(conn: Connection, campaign_id: int) -> CampaignCounts:
     opps = conn.execute(
         select(func.count()).where(campaign_opportunities.c.campaign_id == campaign_id)
     ).scalar_one()
     regs = conn.execute(
-        select(func.count(), func.count(func.distinct(registrations.c.participant_id))).where(
-            registrations.c.campaign_id == campaign_id
+        select(func.count(), func.count(func.distinct(preferences.c.participant_id))).where(
+            preferences.c.campaign_id == campaign_id
         )
     ).one()
     seats = conn.execute(select(func.count()).where(assignments.c.campaign_id == campaign_id)).scalar_one()
-    return {"opportunities": opps, "registrations": regs[0], "participants": regs[1], "assigned": seats}
+    return CampaignCounts(opportunities=opps, preferences=regs[0], participants=regs[1], assigned=seats)
 
 
 def _touch(conn: Connection, campaign_id: int, **values: Any) -> None:
     conn.execute(update(campaigns).where(campaigns.c.id == campaign_id).values(updated_at=utcnow(), **values))
 
 
-def _require(row: RowMapping, allowed: Sequence[str], doing: str) -> None:
-    if row["status"] not in allowed:
+def _require(row: CampaignRow, allowed: Sequence[str], doing: str) -> None:
+    if row.status not in allowed:
         raise Conflict(
-            f"cannot {doing} while the campaign is {row['status']} (allowed when {' or '.join(allowed)})",
+            f"cannot {doing} while the campaign is {row.status} (allowed when {' or '.join(allowed)})",
             field="status",
             code="WRONG_STATUS",
         )
@@ -131,7 +125,7 @@ _TRANSITIONS = {"open": ("draft", "closed"), "closed": ("open",)}
 def transition(conn: Connection, org_id: int, campaign_id: int, target: str) -> None:
     """open (from draft, or reopen a closed, never-allocated campaign) and close."""
     row = get(conn, org_id, campaign_id, lock=True)
-    if row["status"] == target:
+    if row.status == target:
         return
     _require(row, _TRANSITIONS[target], f"move to {target}")
     _touch(conn, campaign_id, status=target)
@@ -143,13 +137,13 @@ def _string_table(columns: dict[str, list[Any]], source: str) -> Table:
     return Table(source=source, columns=cols, num_rows=len(next(iter(cols.values()))), row_base=1)
 
 
-def _stored_opportunities(conn: Connection, campaign_id: int) -> list[RowMapping]:
+def _stored_opportunities(conn: Connection, campaign_id: int) -> list[CampaignOpportunityRow]:
     q = (
         select(campaign_opportunities)
         .where(campaign_opportunities.c.campaign_id == campaign_id)
         .order_by(campaign_opportunities.c.id)
     )
-    return list(conn.execute(q).mappings())
+    return [CampaignOpportunityRow.of(r) for r in conn.execute(q).mappings()]
 
 
 def add_opportunities(conn: Connection, org_id: int, campaign_id: int, table: Table) -> int:
@@ -157,7 +151,7 @@ def add_opportunities(conn: Connection, org_id: int, campaign_id: int, table: Ta
     _require(row, EDITABLE, "add opportunities")
     no_preferences = _string_table({"participant_id": [], "opportunity_id": [], "rank": []}, "none")
     problem = Problem.from_tables(table, no_preferences)  # ids present and unique, capacity whole, ≥ 0
-    stored = {r["opportunity_id"] for r in _stored_opportunities(conn, campaign_id)}
+    stored = {r.opportunity_id for r in _stored_opportunities(conn, campaign_id)}
     extra = [c for c in table.columns if c not in ("opportunity_id", "capacity", "title")]
     text = {c: table.text(c).to_pylist() for c in [*extra, "title"]}
     rows = []
@@ -179,11 +173,15 @@ def add_opportunities(conn: Connection, org_id: int, campaign_id: int, table: Ta
     return len(rows)
 
 
-def add_registrations(conn: Connection, org_id: int, campaign_id: int, table: Table) -> int:
-    """Add ranked (or scored) registrations; a pair or rank already stored is a conflict."""
+def add_preferences(conn: Connection, org_id: int, campaign_id: int, table: Table) -> int:
+    """Add ranked (or scored) preferences; a pair or rank already stored is a conflict.
+
+    (Stored in the ``registrations`` table: a preference becomes a confirmed or rejected
+    registration when the campaign is finalized.)
+    """
     row = get(conn, org_id, campaign_id, lock=True)
     _require(row, EDITABLE, "change registrations")
-    column = row["mode"]
+    column = row.mode
     other = "score" if column == "rank" else "rank"
     if table.has(other) or not table.has(column):
         raise InputError(f"this campaign takes '{column}' preferences", source=table.source, field=column)
@@ -193,7 +191,7 @@ def add_registrations(conn: Connection, org_id: int, campaign_id: int, table: Ta
             "add opportunities before registrations", field="opportunity_id", code="NO_OPPORTUNITIES"
         )
     opp_table = _string_table(
-        {"opportunity_id": [o["opportunity_id"] for o in opps], "capacity": [o["capacity"] for o in opps]},
+        {"opportunity_id": [o.opportunity_id for o in opps], "capacity": [o.capacity for o in opps]},
         "campaign opportunities",
     )
     problem = Problem.from_tables(opp_table, table)
@@ -202,8 +200,8 @@ def add_registrations(conn: Connection, org_id: int, campaign_id: int, table: Ta
     values = problem.rank if problem.rank is not None else problem.score
     assert values is not None
     existing = conn.execute(
-        select(registrations.c.participant_id, registrations.c.opportunity_id, registrations.c[column]).where(
-            registrations.c.campaign_id == campaign_id, registrations.c.participant_id.in_(set(pids.tolist()))
+        select(preferences.c.participant_id, preferences.c.opportunity_id, preferences.c[column]).where(
+            preferences.c.campaign_id == campaign_id, preferences.c.participant_id.in_(set(pids.tolist()))
         )
     ).all()
     pairs = {(p, o) for p, o, _ in existing}
@@ -225,7 +223,7 @@ def add_registrations(conn: Connection, org_id: int, campaign_id: int, table: Ta
             }
         )
     if new_rows:
-        conn.execute(registrations.insert(), new_rows)
+        conn.execute(preferences.insert(), new_rows)
     _touch(conn, campaign_id)
     return len(new_rows)
 
@@ -260,8 +258,8 @@ def withdraw(conn: Connection, org_id: int, campaign_id: int, participant_id: st
     row = get(conn, org_id, campaign_id, lock=True)
     _require(row, EDITABLE, "change registrations")
     result = conn.execute(
-        delete(registrations).where(
-            registrations.c.campaign_id == campaign_id, registrations.c.participant_id == participant_id
+        delete(preferences).where(
+            preferences.c.campaign_id == campaign_id, preferences.c.participant_id == participant_id
         )
     )
     if result.rowcount == 0:
@@ -270,27 +268,28 @@ def withdraw(conn: Connection, org_id: int, campaign_id: int, participant_id: st
     return int(result.rowcount)
 
 
-def registrations_of(
+def preferences_of(
     conn: Connection, org_id: int, campaign_id: int, participant_id: str | None = None
-) -> list[RowMapping]:
+) -> list[PreferenceRow]:
     get(conn, org_id, campaign_id)
-    q = select(registrations).where(registrations.c.campaign_id == campaign_id)
+    q = select(preferences).where(preferences.c.campaign_id == campaign_id)
     if participant_id is not None:
-        q = q.where(registrations.c.participant_id == participant_id)
-    return list(conn.execute(q.order_by(registrations.c.participant_id, registrations.c.id)).mappings())
+        q = q.where(preferences.c.participant_id == participant_id)
+    ordered = q.order_by(preferences.c.participant_id, preferences.c.id)
+    return [PreferenceRow.of(r) for r in conn.execute(ordered).mappings()]
 
 
 # --- allocation -----------------------------------------------------------------------------
 def _opportunity_table(conn: Connection, campaign_id: int) -> Table:
     opps = _stored_opportunities(conn, campaign_id)
-    names = sorted({k for o in opps for k in (o["attributes"] or {})})
+    names = sorted({k for o in opps for k in (o.attributes or {})})
     columns: dict[str, list[Any]] = {
-        "opportunity_id": [o["opportunity_id"] for o in opps],
-        "capacity": [o["capacity"] for o in opps],
-        "title": [o["title"] or "" for o in opps],
+        "opportunity_id": [o.opportunity_id for o in opps],
+        "capacity": [o.capacity for o in opps],
+        "title": [o.title or "" for o in opps],
     }
     for name in names:
-        columns[name] = [(o["attributes"] or {}).get(name, "") for o in opps]
+        columns[name] = [(o.attributes or {}).get(name, "") for o in opps]
     return _string_table(columns, "campaign opportunities")
 
 
@@ -299,9 +298,9 @@ def build_problem(conn: Connection, campaign_id: int, options: Options) -> Probl
     every column the engine understands (category, min_size, group, …) takes effect."""
     mode = conn.execute(select(campaigns.c.mode).where(campaigns.c.id == campaign_id)).scalar_one()
     regs = conn.execute(
-        select(registrations.c.participant_id, registrations.c.opportunity_id, registrations.c[mode])
-        .where(registrations.c.campaign_id == campaign_id)
-        .order_by(registrations.c.id)
+        select(preferences.c.participant_id, preferences.c.opportunity_id, preferences.c[mode])
+        .where(preferences.c.campaign_id == campaign_id)
+        .order_by(preferences.c.id)
     ).all()
     prefs = _string_table(
         {
@@ -309,7 +308,7 @@ def build_problem(conn: Connection, campaign_id: int, options: Options) -> Probl
             "opportunity_id": [r[1] for r in regs],
             mode: [r[2] for r in regs],
         },
-        "registrations",
+        "preferences",
     )
     people = conn.execute(
         select(campaign_participants.c.participant_id, campaign_participants.c.attributes).where(
@@ -332,7 +331,7 @@ def build_problem(conn: Connection, campaign_id: int, options: Options) -> Probl
 
 def save_allocation(conn: Connection, campaign_id: int, run_id: int, pairs: list[tuple[str, str]]) -> None:
     """Replace the campaign's allocation in one transaction; refuses once finalized."""
-    row = (
+    row = CampaignRow.of(
         conn.execute(select(campaigns).where(campaigns.c.id == campaign_id).with_for_update())
         .mappings()
         .one()
@@ -350,44 +349,43 @@ def save_allocation(conn: Connection, campaign_id: int, run_id: int, pairs: list
     _touch(conn, campaign_id, status="allocated", allocation_run_id=run_id)
 
 
-def allocation_rows(
-    conn: Connection, org_id: int, campaign_id: int
-) -> tuple[RowMapping, list[dict[str, Any]]]:
+def allocation_rows(conn: Connection, org_id: int, campaign_id: int) -> tuple[CampaignRow, list[SeatRow]]:
     """Every registered participant once per seat, plus unassigned ones with no opportunity."""
     row = get(conn, org_id, campaign_id)
-    column = row["mode"]
+    column = row.mode
     seats = conn.execute(
         select(
             assignments.c.participant_id,
             assignments.c.opportunity_id,
             assignments.c.manual,
-            registrations.c[column],
+            preferences.c[column],
         )
         .select_from(
             assignments.outerjoin(
-                registrations,
-                (registrations.c.campaign_id == assignments.c.campaign_id)
-                & (registrations.c.participant_id == assignments.c.participant_id)
-                & (registrations.c.opportunity_id == assignments.c.opportunity_id),
+                preferences,
+                (preferences.c.campaign_id == assignments.c.campaign_id)
+                & (preferences.c.participant_id == assignments.c.participant_id)
+                & (preferences.c.opportunity_id == assignments.c.opportunity_id),
             )
         )
         .where(assignments.c.campaign_id == campaign_id)
         .order_by(assignments.c.participant_id)
     ).all()
-    out = [{"participant_id": p, "opportunity_id": o, column: v, "manual": bool(m)} for p, o, m, v in seats]
-    seated = {r["participant_id"] for r in out}
+    out = [_seat(p, o, column, v, bool(m)) for p, o, m, v in seats]
+    seated = {r.participant_id for r in out}
     everyone = conn.execute(
-        select(registrations.c.participant_id)
-        .where(registrations.c.campaign_id == campaign_id)
+        select(preferences.c.participant_id)
+        .where(preferences.c.campaign_id == campaign_id)
         .distinct()
-        .order_by(registrations.c.participant_id)
+        .order_by(preferences.c.participant_id)
     ).scalars()
-    out += [
-        {"participant_id": p, "opportunity_id": None, column: None, "manual": False}
-        for p in everyone
-        if p not in seated
-    ]
+    out += [_seat(p, None, column, None, False) for p in everyone if p not in seated]
     return row, out
+
+
+def _seat(participant_id: str, opportunity_id: str | None, column: str, value: Any, manual: bool) -> SeatRow:
+    rank, score = (value, None) if column == "rank" else (None, value)
+    return SeatRow(participant_id, opportunity_id, rank, score, manual)
 
 
 def move(conn: Connection, org_id: int, campaign_id: int, participant_id: str, target: str | None) -> None:
@@ -395,8 +393,8 @@ def move(conn: Connection, org_id: int, campaign_id: int, participant_id: str, t
     row = get(conn, org_id, campaign_id, lock=True)
     _require(row, ("allocated",), "move participants")
     known = conn.execute(
-        select(registrations.c.id)
-        .where(registrations.c.campaign_id == campaign_id, registrations.c.participant_id == participant_id)
+        select(preferences.c.id)
+        .where(preferences.c.campaign_id == campaign_id, preferences.c.participant_id == participant_id)
         .limit(1)
     ).first()
     if known is None:
@@ -433,23 +431,23 @@ def move(conn: Connection, org_id: int, campaign_id: int, participant_id: str, t
 def finalize(conn: Connection, org_id: int, campaign_id: int) -> None:
     """Seats become ``confirmed`` registrations, everything else ``rejected``; safe to repeat."""
     row = get(conn, org_id, campaign_id, lock=True)
-    if row["status"] == "finalized":
+    if row.status == "finalized":
         return
     _require(row, ("allocated",), "finalize")
     seated = select(assignments.c.id).where(
         assignments.c.campaign_id == campaign_id,
-        assignments.c.participant_id == registrations.c.participant_id,
-        assignments.c.opportunity_id == registrations.c.opportunity_id,
+        assignments.c.participant_id == preferences.c.participant_id,
+        assignments.c.opportunity_id == preferences.c.opportunity_id,
     )
-    mine = registrations.c.campaign_id == campaign_id
-    conn.execute(update(registrations).where(mine, seated.exists()).values(status="confirmed"))
-    conn.execute(update(registrations).where(mine, ~seated.exists()).values(status="rejected"))
+    mine = preferences.c.campaign_id == campaign_id
+    conn.execute(update(preferences).where(mine, seated.exists()).values(status="confirmed"))
+    conn.execute(update(preferences).where(mine, ~seated.exists()).values(status="rejected"))
     # A seat nobody registered for (a manual move, or fill_unlisted) is confirmed too: as a
     # registration without rank or score, so every seat has a confirmed registration.
-    registered = select(registrations.c.id).where(
+    registered = select(preferences.c.id).where(
         mine,
-        registrations.c.participant_id == assignments.c.participant_id,
-        registrations.c.opportunity_id == assignments.c.opportunity_id,
+        preferences.c.participant_id == assignments.c.participant_id,
+        preferences.c.opportunity_id == assignments.c.opportunity_id,
     )
     unlisted = select(
         assignments.c.campaign_id,
@@ -458,8 +456,18 @@ def finalize(conn: Connection, org_id: int, campaign_id: int) -> None:
         literal("confirmed"),
     ).where(assignments.c.campaign_id == campaign_id, ~registered.exists())
     conn.execute(
-        insert(registrations).from_select(
+        insert(preferences).from_select(
             ["campaign_id", "participant_id", "opportunity_id", "status"], unlisted
         )
     )
     _touch(conn, campaign_id, status="finalized")
+
+
+def count_by_status(conn: Connection, org_id: int) -> dict[str, int]:
+    """The organization's campaigns per status."""
+    q = (
+        select(campaigns.c.status, func.count())
+        .where(campaigns.c.org_id == org_id)
+        .group_by(campaigns.c.status)
+    )
+    return {str(s): int(n) for s, n in conn.execute(q)}

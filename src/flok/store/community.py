@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from flok.store.errors import Conflict, NotFound
-from flok.store.tables import feedback_events, opportunities, organizations, participants, rsvps
+from flok.store.rows import OpportunityRow, ParticipantRow
+from flok.store.tables import feedback_events, opportunities, organizations, participants, rsvps, suggestions
 from flok.store.types import utcnow
 
 OPPORTUNITY_FIELDS = ("capacity", "title", "start", "end", "lat", "lon", "tags")
 
 
 # --- opportunities --------------------------------------------------------------------------
-def create_opportunity(conn: Connection, org_id: int, data: dict[str, Any]) -> RowMapping:
+def create_opportunity(conn: Connection, org_id: int, data: dict[str, Any]) -> OpportunityRow:
     try:
         with conn.begin_nested():
             conn.execute(
@@ -36,19 +37,21 @@ def create_opportunity(conn: Connection, org_id: int, data: dict[str, Any]) -> R
     return get_opportunity(conn, org_id, data["opportunity_id"])
 
 
-def get_opportunity(conn: Connection, org_id: int, opportunity_id: str, *, lock: bool = False) -> RowMapping:
+def get_opportunity(
+    conn: Connection, org_id: int, opportunity_id: str, *, lock: bool = False
+) -> OpportunityRow:
     q = select(opportunities).where(
         opportunities.c.org_id == org_id, opportunities.c.opportunity_id == opportunity_id
     )
     row = conn.execute(q.with_for_update() if lock else q).mappings().first()
     if row is None:
         raise NotFound("opportunity", opportunity_id)
-    return row
+    return OpportunityRow.of(row)
 
 
 def list_opportunities(
     conn: Connection, org_id: int, *, limit: int | None = None, offset: int = 0
-) -> list[RowMapping]:
+) -> list[OpportunityRow]:
     q = (
         select(opportunities)
         .where(opportunities.c.org_id == org_id)
@@ -57,32 +60,32 @@ def list_opportunities(
     )
     if limit is not None:
         q = q.limit(limit)
-    return list(conn.execute(q).mappings())
+    return [OpportunityRow.of(r) for r in conn.execute(q).mappings()]
 
 
 def patch_opportunity(
     conn: Connection, org_id: int, opportunity_id: str, changes: dict[str, Any]
-) -> RowMapping:
+) -> OpportunityRow:
     row = get_opportunity(conn, org_id, opportunity_id, lock=True)
     cap = changes.get("capacity")
-    if cap is not None and cap < row["confirmed"]:
+    if cap is not None and cap < row.confirmed:
         raise Conflict(
-            f"capacity {cap} is below the {row['confirmed']} confirmed seats",
+            f"capacity {cap} is below the {row.confirmed} confirmed seats",
             field="capacity",
             code="BELOW_CONFIRMED",
         )
-    start, end = changes.get("start", row["start"]), changes.get("end", row["end"])
+    start, end = changes.get("start", row.start), changes.get("end", row.end)
     if start is not None and end is not None and end < start:
         raise Conflict("end is before start", field="end", code="INVALID_WINDOW")
     if changes:
-        conn.execute(update(opportunities).where(opportunities.c.id == row["id"]).values(**changes))
+        conn.execute(update(opportunities).where(opportunities.c.id == row.id).values(**changes))
         _catalog_changed(conn, org_id)
     return get_opportunity(conn, org_id, opportunity_id)
 
 
 def delete_opportunity(conn: Connection, org_id: int, opportunity_id: str) -> None:
     row = get_opportunity(conn, org_id, opportunity_id, lock=True)
-    conn.execute(delete(opportunities).where(opportunities.c.id == row["id"]))
+    conn.execute(delete(opportunities).where(opportunities.c.id == row.id))
     _catalog_changed(conn, org_id)
 
 
@@ -113,7 +116,7 @@ def live_state(conn: Connection, org_id: int) -> list[tuple[int, float, float | 
 
 
 # --- participants ---------------------------------------------------------------------------
-def create_participant(conn: Connection, org_id: int, data: dict[str, Any]) -> RowMapping:
+def create_participant(conn: Connection, org_id: int, data: dict[str, Any]) -> ParticipantRow:
     try:
         with conn.begin_nested():
             conn.execute(participants.insert().values(org_id=org_id, created_at=utcnow(), **data))
@@ -126,7 +129,7 @@ def create_participant(conn: Connection, org_id: int, data: dict[str, Any]) -> R
 
 def get_participant(
     conn: Connection, org_id: int, participant_id: str, *, field: str | None = None
-) -> RowMapping:
+) -> ParticipantRow:
     row = (
         conn.execute(
             select(participants).where(
@@ -138,69 +141,71 @@ def get_participant(
     )
     if row is None:
         raise NotFound("participant", participant_id, field=field)
-    return row
+    return ParticipantRow.of(row)
 
 
 def list_participants(
     conn: Connection, org_id: int, *, limit: int | None = None, offset: int = 0
-) -> list[RowMapping]:
+) -> list[ParticipantRow]:
     q = select(participants).where(participants.c.org_id == org_id).order_by(participants.c.id).offset(offset)
     if limit is not None:
         q = q.limit(limit)
-    return list(conn.execute(q).mappings())
+    return [ParticipantRow.of(r) for r in conn.execute(q).mappings()]
 
 
 def patch_participant(
     conn: Connection, org_id: int, participant_id: str, changes: dict[str, Any]
-) -> RowMapping:
+) -> ParticipantRow:
     row = get_participant(conn, org_id, participant_id)
     if changes:
-        conn.execute(update(participants).where(participants.c.id == row["id"]).values(**changes))
+        conn.execute(update(participants).where(participants.c.id == row.id).values(**changes))
     return get_participant(conn, org_id, participant_id)
 
 
 def delete_participant(conn: Connection, org_id: int, participant_id: str) -> None:
     row = get_participant(conn, org_id, participant_id)
-    conn.execute(delete(participants).where(participants.c.id == row["id"]))
+    conn.execute(delete(participants).where(participants.c.id == row.id))
 
 
 # --- RSVPs ----------------------------------------------------------------------------------
-def rsvp(conn: Connection, org_id: int, opportunity_id: str, participant_id: str) -> tuple[RowMapping, bool]:
+def rsvp(
+    conn: Connection, org_id: int, opportunity_id: str, participant_id: str
+) -> tuple[OpportunityRow, bool]:
     """Confirm a seat; (opportunity, created). Full → Conflict ``FULL``; repeating is harmless."""
     opp = get_opportunity(conn, org_id, opportunity_id, lock=True)
     get_participant(conn, org_id, participant_id, field="participant_id")  # only known people
-    mine = (rsvps.c.opportunity == opp["id"]) & (rsvps.c.participant_id == participant_id)
+    mine = (rsvps.c.opportunity == opp.id) & (rsvps.c.participant_id == participant_id)
     if conn.execute(select(rsvps.c.id).where(mine)).first() is not None:
         return opp, False
-    if opp["confirmed"] >= opp["capacity"]:
+    if opp.confirmed >= opp.capacity:
         raise Conflict(
-            f"opportunity '{opportunity_id}' is full ({opp['capacity']} seats)",
+            f"opportunity '{opportunity_id}' is full ({opp.capacity} seats)",
             field="opportunity_id",
             code="FULL",
         )
     conn.execute(
         rsvps.insert().values(
-            org_id=org_id, opportunity=opp["id"], participant_id=participant_id, created_at=utcnow()
+            org_id=org_id, opportunity=opp.id, participant_id=participant_id, created_at=utcnow()
         )
     )
     conn.execute(
         update(opportunities)
-        .where(opportunities.c.id == opp["id"])
+        .where(opportunities.c.id == opp.id)
         .values(confirmed=opportunities.c.confirmed + 1)
     )
     return get_opportunity(conn, org_id, opportunity_id), True
 
 
-def cancel_rsvp(conn: Connection, org_id: int, opportunity_id: str, participant_id: str) -> RowMapping:
+def cancel_rsvp(conn: Connection, org_id: int, opportunity_id: str, participant_id: str) -> OpportunityRow:
     opp = get_opportunity(conn, org_id, opportunity_id, lock=True)
     gone = conn.execute(
-        delete(rsvps).where(rsvps.c.opportunity == opp["id"], rsvps.c.participant_id == participant_id)
+        delete(rsvps).where(rsvps.c.opportunity == opp.id, rsvps.c.participant_id == participant_id)
     )
     if gone.rowcount == 0:
         raise NotFound("RSVP of participant", participant_id, field="participant_id")
     conn.execute(
         update(opportunities)
-        .where(opportunities.c.id == opp["id"])
+        .where(opportunities.c.id == opp.id)
         .values(confirmed=opportunities.c.confirmed - 1)
     )
     return get_opportunity(conn, org_id, opportunity_id)
@@ -216,3 +221,35 @@ def attendance(conn: Connection, org_id: int, participant_id: str | None = None)
 
 def event_count(conn: Connection, org_id: int) -> int:
     return int(conn.execute(select(func.count()).where(feedback_events.c.org_id == org_id)).scalar_one())
+
+
+# --- suggestions (written by a rebalance run) -----------------------------------------------
+def replace_suggestions(conn: Connection, org_id: int, rows: list[dict[str, Any]]) -> None:
+    """The organization's suggested seats, replaced whole by the latest rebalance."""
+    conn.execute(delete(suggestions).where(suggestions.c.org_id == org_id))
+    if rows:
+        conn.execute(suggestions.insert(), rows)
+
+
+def suggested_opportunity(conn: Connection, org_id: int, participant_id: str) -> int | None:
+    """Row id of the opportunity the latest rebalance suggested to this participant, if any."""
+    found = conn.execute(
+        select(suggestions.c.opportunity).where(
+            suggestions.c.org_id == org_id, suggestions.c.participant_id == participant_id
+        )
+    ).scalar()
+    return None if found is None else int(found)
+
+
+def participant_count(conn: Connection, org_id: int) -> int:
+    return int(conn.execute(select(func.count()).where(participants.c.org_id == org_id)).scalar_one())
+
+
+def events_since(conn: Connection, org_id: int, horizon: float) -> list[tuple[int, float, float]]:
+    """(opportunity row id, weight, at) of the organization's feedback events at or after ``horizon``."""
+    rows = conn.execute(
+        select(feedback_events.c.opportunity, feedback_events.c.weight, feedback_events.c.at).where(
+            feedback_events.c.org_id == org_id, feedback_events.c.at >= horizon
+        )
+    )
+    return [(int(o), float(w), float(t)) for o, w, t in rows]

@@ -17,6 +17,9 @@ from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# What ``Database.read()`` and ``write()`` yield: the handle use cases pass to the repositories
+# (so the layers above the store name it without importing SQLAlchemy).
+Transaction = Connection
 
 
 def normalize_url(url: str) -> str:
@@ -51,6 +54,12 @@ class Database:
     def conninfo(self) -> str:
         """libpq connection string (no SQLAlchemy driver suffix), for psycopg used directly."""
         return make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite database file (None for PostgreSQL or an in-memory database)."""
+        database = make_url(self.url).database
+        return Path(database) if self.is_sqlite and database not in (None, "", ":memory:") else None
 
     @property
     def dialect(self) -> str:
@@ -108,3 +117,21 @@ def _sqlite_setup(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def ping(conn: Connection) -> None:
+    """A round trip to the database (readiness checks)."""
+    conn.execute(text("SELECT 1"))
+
+
+def install_schema_once(db: Database, marker_table: str, schema_sql: str) -> None:
+    """Run a third party's schema script (PostgreSQL) unless ``marker_table`` exists already;
+    serialised across processes by an advisory lock."""
+    with db.engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(7318202)"))
+        exists = conn.execute(text("SELECT to_regclass(:name)"), {"name": marker_table}).scalar()
+        if exists is None:
+            # Straight to psycopg: with no parameters it does not parse the '%' in the schema text.
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            raw.execute(schema_sql)

@@ -1,27 +1,17 @@
-"""Errors the repositories raise; the service maps them to HTTP statuses."""
+"""Errors the repositories raise: the shared ones from ``flok.errors``, under their store names."""
 
 from __future__ import annotations
 
+from flok.errors import ConflictError, NotFoundError, RefusedError
 
-class StoreError(Exception):
-    """Base: a stable ``code``, a human ``message`` and the offending ``field``."""
-
-    code = "CONFLICT"
-
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        if code:
-            self.code = code
+# The repositories' base: what a store refusal is (code, message, field, row).
+StoreError = RefusedError
+# Well-formed but clashing with the stored state (full, wrong phase, duplicate).
+Conflict = ConflictError
 
 
-class NotFound(StoreError):
-    code = "NOT_FOUND"
+class NotFound(NotFoundError):
+    """``no <what> with id '<ident>'``: the message every lookup by external id gives."""
 
     def __init__(self, what: str, ident: object, *, field: str | None = None) -> None:
         super().__init__(f"no {what} with id '{ident}'", field=field)
-
-
-class Conflict(StoreError):
-    """The request is well-formed but clashes with the stored state (full, wrong phase, duplicate)."""

@@ -10,8 +10,9 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import Connection, RowMapping, select, update
+from sqlalchemy import Connection, select, update
 
+from flok.store.rows import KeyOwner, KeyRow
 from flok.store.tables import api_keys, organizations
 from flok.store.types import utcnow
 
@@ -63,7 +64,7 @@ def has_keys(conn: Connection, org_id: int) -> bool:
     return conn.execute(select(api_keys.c.id).where(api_keys.c.org_id == org_id).limit(1)).first() is not None
 
 
-def list_keys(conn: Connection, org_name: str | None = None) -> list[RowMapping]:
+def list_keys(conn: Connection, org_name: str | None = None) -> list[KeyRow]:
     """Every key's non-secret part: prefix, organization, creation time, revoked (oldest first)."""
     q = (
         select(
@@ -77,7 +78,7 @@ def list_keys(conn: Connection, org_name: str | None = None) -> list[RowMapping]
     )
     if org_name is not None:
         q = q.where(organizations.c.name == org_name)
-    return list(conn.execute(q).mappings())
+    return [KeyRow.of(r) for r in conn.execute(q).mappings()]
 
 
 def revoke(conn: Connection, prefix: str) -> bool:
@@ -86,3 +87,24 @@ def revoke(conn: Connection, prefix: str) -> bool:
     handle = parts[1] if len(parts) >= 3 and parts[0] == "flok" else prefix
     done = conn.execute(update(api_keys).where(api_keys.c.prefix == handle).values(revoked=True))
     return bool(done.rowcount)
+
+
+def key_id(conn: Connection, key: str) -> int | None:
+    """Row id of the key's prefix (validity is ``org_for_key``'s job)."""
+    parts = key.split("_")
+    if len(parts) < 3:
+        return None
+    found = conn.execute(select(api_keys.c.id).where(api_keys.c.prefix == parts[1])).scalar()
+    return None if found is None else int(found)
+
+
+def owner(conn: Connection, key_id: int) -> KeyOwner | None:
+    """The organization of a key row that still exists and is not revoked."""
+    row = conn.execute(
+        select(api_keys.c.org_id, api_keys.c.revoked, organizations.c.name)
+        .join(organizations, organizations.c.id == api_keys.c.org_id)
+        .where(api_keys.c.id == key_id)
+    ).first()
+    if row is None or row.revoked:
+        return None
+    return KeyOwner(key_id=key_id, org_id=int(row.org_id), org_name=str(row.name))

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select, update
+from sqlalchemy import Connection, func, select, update
 
 from flok.store.errors import NotFound
+from flok.store.rows import RunRow
 from flok.store.tables import runs
 from flok.store.types import utcnow
 
@@ -39,28 +40,37 @@ def create(
     )
 
 
-def get(conn: Connection, org_id: int, run_id: int) -> RowMapping:
+def get(conn: Connection, org_id: int, run_id: int) -> RunRow:
     row = conn.execute(select(runs).where(runs.c.id == run_id, runs.c.org_id == org_id)).mappings().first()
     if row is None:
         raise NotFound("run", run_id)
-    return row
+    return RunRow.of(row)
 
 
 def list_for(
     conn: Connection, org_id: int, *, campaign_id: int | None = None, kind: str | None = None, limit: int = 50
-) -> list[RowMapping]:
+) -> list[RunRow]:
     """The organization's runs, newest first."""
     q = select(runs).where(runs.c.org_id == org_id)
     if campaign_id is not None:
         q = q.where(runs.c.campaign_id == campaign_id)
     if kind is not None:
         q = q.where(runs.c.kind == kind)
-    return list(conn.execute(q.order_by(runs.c.id.desc()).limit(limit)).mappings())
+    return [RunRow.of(r) for r in conn.execute(q.order_by(runs.c.id.desc()).limit(limit)).mappings()]
 
 
-def load(conn: Connection, run_id: int) -> RowMapping | None:
+def load(conn: Connection, run_id: int) -> RunRow | None:
     """Unscoped read for the executor, which acts on behalf of the run's own organization."""
-    return conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
+    row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
+    return None if row is None else RunRow.of(row)
+
+
+def latest(
+    conn: Connection, org_id: int, *, campaign_id: int | None = None, kind: str | None = None
+) -> RunRow | None:
+    """The organization's newest run of a campaign (or of a kind), to show its progress or outcome."""
+    found = list_for(conn, org_id, campaign_id=campaign_id, kind=kind, limit=1)
+    return found[0] if found else None
 
 
 def claim(conn: Connection, run_id: int, worker: str) -> bool:
@@ -100,12 +110,12 @@ def finish(
     conn.execute(update(runs).where(runs.c.id == run_id, runs.c.status.in_(ACTIVE)).values(**values))
 
 
-def request_cancel(conn: Connection, org_id: int, run_id: int) -> RowMapping:
+def request_cancel(conn: Connection, org_id: int, run_id: int) -> RunRow:
     """Ask a run to stop; a queued run is cancelled at once, a running one at its next progress call."""
     row = get(conn, org_id, run_id)
-    if row["status"] == "queued":
+    if row.status == "queued":
         finish(conn, run_id, "cancelled", message="cancelled before it started")
-    elif row["status"] == "running":
+    elif row.status == "running":
         conn.execute(update(runs).where(runs.c.id == run_id).values(cancel_requested=True))
     return get(conn, org_id, run_id)
 
@@ -151,3 +161,14 @@ def fail_interrupted(
 def has_active(conn: Connection, campaign_id: int) -> bool:
     q = select(runs.c.id).where(runs.c.campaign_id == campaign_id, runs.c.status.in_(ACTIVE)).limit(1)
     return conn.execute(q).first() is not None
+
+
+def queued_ids(conn: Connection) -> list[int]:
+    """Every queued run (of any organization), for an in-process queue to submit again at start."""
+    return [int(i) for i in conn.execute(select(runs.c.id).where(runs.c.status == "queued")).scalars()]
+
+
+def count_by_status(conn: Connection, org_id: int) -> dict[str, int]:
+    """The organization's runs per status."""
+    q = select(runs.c.status, func.count()).where(runs.c.org_id == org_id).group_by(runs.c.status)
+    return {str(s): int(n) for s, n in conn.execute(q)}

@@ -99,7 +99,9 @@ campaign_participants = Table(
     UniqueConstraint("campaign_id", "participant_id"),
 )
 
-registrations = Table(
+# Preferences (rank or score), and after finalizing their outcome (confirmed / rejected). The
+# database table keeps its historical name "registrations" (renaming it would need a migration).
+preferences = Table(
     "registrations",
     metadata,
     Column("id", Integer, primary_key=True),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Form, Request
+from fastapi import Depends, Form, Path, Request
 
+from flok.app.fields import MAX_ROW_ID
 from flok.web import session as sessions
 from flok.web.session import Session
 
@@ -28,3 +29,6 @@ PostDep = Annotated[Session, Depends(posted)]
 def org_of(session: Session) -> int:
     assert session.org_id is not None
     return session.org_id
+
+
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]  # a page's numeric id, bounded like the API's

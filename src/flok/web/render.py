@@ -9,9 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from flok.errors import InputError
-from flok.service.errors import ApiError
-from flok.store.errors import StoreError
+from flok.errors import ConflictError, FlokError, InfeasibleError, InputError, NotFoundError, RefusedError
 from flok.web import session as sessions
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -36,19 +34,27 @@ def redirect(request: Request, url: str) -> Response:
 
 
 def problem(exc: Exception) -> dict[str, Any]:
-    """An error as the page shows it: message, and the field and row when the input names them."""
+    """An error as the page's message box shows it: message, and the field and row when named."""
     if isinstance(exc, InputError):
         return {"message": exc.message, "source": exc.source, "row": exc.row, "field": exc.field}
-    if isinstance(exc, StoreError):
-        return {"message": exc.message, "source": None, "row": None, "field": exc.field}
-    if isinstance(exc, ApiError):
+    if isinstance(exc, RefusedError):
         return {"message": exc.message, "source": None, "row": exc.row, "field": exc.field}
+    if isinstance(exc, InfeasibleError):
+        return {"message": exc.one_line(), "source": None, "row": None, "field": None}
     return {"message": str(exc), "source": None, "row": None, "field": None}
 
 
-def status_of(exc: Exception) -> int:
-    if isinstance(exc, ApiError):
-        return exc.status
-    if isinstance(exc, StoreError):
-        return 404 if exc.code == "NOT_FOUND" else 409
+def status_of(exc: FlokError) -> int:
+    """The status a page answers a failed action with (as the API would: 404, 409, 422 …)."""
+    status = getattr(exc, "status", None)  # a refusal that carries its own HTTP status
+    if isinstance(status, int):
+        return status
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, ConflictError | InfeasibleError):
+        return 409
+    if isinstance(exc, sessions.CsrfError):
+        return 403
+    if isinstance(exc, RefusedError):
+        return 409
     return 422

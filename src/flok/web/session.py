@@ -7,20 +7,16 @@ request re-reads the key row, so revoking a key signs its browser sessions out a
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
-from flok.service.deps import State, state_of
-from flok.store.secrets import shared_secret
-from flok.store.tables import api_keys, organizations
+from flok.app import keys
+from flok.errors import RefusedError
+from flok.web.context import state_of
 
 COOKIE = "flok_session"
 MAX_AGE = 12 * 3600
@@ -28,12 +24,22 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
 
-class SignInRequired(Exception):
+class SignInRequired(RefusedError):
     """Raised by page handlers without a valid session; answered with a redirect to sign-in."""
 
+    code = "SIGN_IN_REQUIRED"
 
-class CsrfError(Exception):
+    def __init__(self) -> None:
+        super().__init__("sign in with an API key")
+
+
+class CsrfError(RefusedError):
     """A state-changing request without the session's CSRF token (or from another origin)."""
+
+    code = "CSRF"
+
+    def __init__(self) -> None:
+        super().__init__("This form expired or came from another site. Reload the page and try again.")
 
 
 @dataclass(frozen=True)
@@ -44,48 +50,13 @@ class Session:
     org_name: str = ""
 
 
-def _secret(state: State) -> str:
-    """FLOK_SESSION_SECRET, else a random secret kept next to the SQLite file (mode 0600), else
-    (PostgreSQL) one kept in the database, so every server process and restart agrees on it.
-    """
-    env = os.environ.get("FLOK_SESSION_SECRET")
-    if env:
-        return env
-    url = make_url(state.db.url)
-    if state.db.is_sqlite and url.database not in (None, "", ":memory:"):
-        path = Path(url.database).with_name("session-secret")
-        try:
-            if not path.exists():
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as out:
-                    out.write(secrets.token_urlsafe(48))
-            return path.read_text().strip()
-        except FileExistsError:
-            return path.read_text().strip()
-    with state.db.write() as conn:  # PostgreSQL: one secret for every process, kept in the database
-        return shared_secret(conn, "session")
-
-
 def _serializer(request: Request) -> URLSafeTimedSerializer:
     app_state = request.app.state
     found: URLSafeTimedSerializer | None = getattr(app_state, "flok_web_signer", None)
     if found is None:
-        found = URLSafeTimedSerializer(_secret(state_of(request)), salt="flok-web-session")
+        found = URLSafeTimedSerializer(keys.session_secret(state_of(request)), salt="flok-web-session")
         app_state.flok_web_signer = found
     return found
-
-
-def _key_owner(state: State, key_id: int) -> tuple[int, str] | None:
-    """(org id, org name) of a key that still exists and is not revoked."""
-    with state.db.read() as conn:
-        row = conn.execute(
-            select(api_keys.c.org_id, api_keys.c.revoked, organizations.c.name)
-            .join(organizations, organizations.c.id == api_keys.c.org_id)
-            .where(api_keys.c.id == key_id)
-        ).first()
-    if row is None or row.revoked:
-        return None
-    return int(row.org_id), str(row.name)
 
 
 def read(request: Request) -> Session | None:
@@ -105,9 +76,9 @@ def read(request: Request) -> Session | None:
     session = Session(csrf=data["csrf"])
     key_id = data.get("kid")
     if isinstance(key_id, int):
-        owner = _key_owner(state_of(request), key_id)
+        owner = keys.key_owner(state_of(request), key_id)
         if owner is not None:
-            session = Session(csrf=session.csrf, key_id=key_id, org_id=owner[0], org_name=owner[1])
+            session = Session(csrf=session.csrf, key_id=key_id, org_id=owner.org_id, org_name=owner.org_name)
     request.state.flok_session = session
     return session
 
@@ -124,16 +95,6 @@ def require(request: Request) -> Session:
     if session is None or session.org_id is None:
         raise SignInRequired
     return session
-
-
-def key_id_for(state: State, key: str) -> int | None:
-    """Row id of a valid key; the service's own check (hash compare) decides validity."""
-    if state.org_for_key(key) is None:
-        return None
-    parts = key.split("_")
-    with state.db.read() as conn:
-        found = conn.execute(select(api_keys.c.id).where(api_keys.c.prefix == parts[1])).scalar()
-    return None if found is None else int(found)
 
 
 def write(request: Request, response: Response, session: Session) -> None:

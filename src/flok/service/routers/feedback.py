@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from flok.service.deps import OrgDep, State, StateDep
-from flok.service.errors import ERROR_RESPONSES, ApiError
-from flok.service.market import pulse_of
+from flok.app import feedback as app
+from flok.service.deps import OrgDep, StateDep
+from flok.service.errors import ERROR_RESPONSES
 from flok.service.schemas import FeedbackBatchIn, FeedbackBatchOut, FeedbackIn, FeedbackOut
-from flok.store.errors import StoreError
-from flok.store.feedback import DemandRow, FeedbackEvent, record_feedback
 
 router = APIRouter(tags=["feedback"], responses=ERROR_RESPONSES)
 
@@ -22,10 +20,10 @@ async def post_feedback(body: FeedbackIn, org: OrgDep, state: StateDep) -> Respo
     The participant and the opportunity must exist (404 otherwise). Concurrent events are
     written in shared transactions (group commit), so the answer reflects every event before it.
     """
-    row = await state.feedback.record(_event(org, body))
-    answer = _out(row, state)
+    answer = await app.record_one(state, org, _event(body))
+    out = FeedbackOut.model_validate(answer, from_attributes=True)
     # Serialized here, once: a returned model would be validated again and then encoded.
-    return Response(answer.model_dump_json(), media_type="application/json")
+    return Response(out.model_dump_json(), media_type="application/json")
 
 
 @router.post("/feedback/batch")
@@ -35,28 +33,9 @@ def post_feedback_batch(body: FeedbackBatchIn, org: OrgDep, state: StateDep) -> 
     Answers each event as ``POST /feedback`` would, in order. An unknown opportunity or
     participant stores none of them: 404 naming the event (``row``, from 1) and its field.
     """
-    events = [
-        FeedbackEvent(org, e.event_id, e.participant_id, e.opportunity_id, e.action, e.at)
-        for e in body.events
-    ]
-    with state.db.write() as conn:
-        answers = record_feedback(conn, events, state.pulse)
-        for i, answer in enumerate(answers):
-            if isinstance(answer, StoreError):  # raising here rolls the whole batch back
-                raise ApiError(
-                    404, answer.code, f"event {i + 1}: {answer.message}", field=answer.field, row=i + 1
-                )
-    return FeedbackBatchOut(results=[_out(a, state) for a in answers if isinstance(a, DemandRow)])
+    answers = app.record_batch(state, org, [_event(e) for e in body.events])
+    return FeedbackBatchOut(results=[FeedbackOut.model_validate(a, from_attributes=True) for a in answers])
 
 
-def _event(org: int, e: FeedbackIn) -> FeedbackEvent:
-    return FeedbackEvent(org, e.event_id, e.participant_id, e.opportunity_id, e.action, e.at)
-
-
-def _out(row: DemandRow, state: State) -> FeedbackOut:
-    return FeedbackOut(
-        opportunity_id=row.opportunity_id,
-        demand=row.demand,
-        pulse=pulse_of(row.demand, row.capacity, state.pulse),
-        duplicate=row.duplicate,
-    )
+def _event(e: FeedbackIn) -> app.FeedbackIn:
+    return app.FeedbackIn(e.event_id, e.participant_id, e.opportunity_id, e.action, e.at)

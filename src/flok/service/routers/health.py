@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import text
 
+from flok.app.health import check_database
 from flok.service.deps import StateDep
 
 router = APIRouter(tags=["health"])
@@ -19,6 +19,4 @@ class Health(BaseModel):
 
 @router.get("/healthz")
 def healthz(state: StateDep) -> Health:
-    with state.db.read() as conn:
-        conn.execute(text("SELECT 1"))
-    return Health(status="ok", database=state.db.dialect, queue=state.settings.queue_kind())
+    return Health(status="ok", database=check_database(state), queue=state.settings.queue_kind())

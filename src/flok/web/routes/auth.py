@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from flok.service.deps import StateDep
+from flok.app import keys
 from flok.web import session as sessions
+from flok.web.context import StateDep
 from flok.web.deps import PostDep
 from flok.web.render import page, redirect
 
@@ -42,7 +43,7 @@ def login(
     """The key is checked with the service's own lookup, then forgotten: the cookie holds its row id."""
     anonymous = sessions.ensure(request)
     sessions.check_csrf(request, anonymous, csrf_token)
-    key_id = sessions.key_id_for(state, api_key.strip()) if api_key.strip() else None
+    key_id = keys.key_id_for(state, api_key.strip()) if api_key.strip() else None
     if key_id is None:
         return page(
             request, "login.html", {"title": "Sign in", "error": "That API key is unknown or revoked."}, 401

@@ -1,51 +1,68 @@
 """Campaign pages: list, create, upload, options, run with live progress, results, move, finalize.
 
-Every action calls the API's own endpoint functions (``flok.service.routers``) with the
-signed-in organization, so the rules (lifecycle, capacity, validation) live in one place.
+Every action calls the use case in ``flok.app`` (the same one the API calls) with the signed-in
+organization, so the rules (lifecycle, capacity, validation) live in one place.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from flok.errors import InputError
+from flok.app import campaigns as app
+from flok.app import runs as runs_app
+from flok.app.campaigns import TableKind
+from flok.app.fields import CampaignName, Ident
+from flok.app.state import State
+from flok.errors import FlokError, InputError
+from flok.io.csv_reader import parse_csv_bytes
 from flok.options import OBJECTIVES
-from flok.service.deps import StateDep
-from flok.service.errors import ApiError
-from flok.service.routers import campaigns as api
-from flok.service.routers import runs as runs_api
-from flok.service.schemas import CampaignIn, MoveIn, OptionsIn, RowId
 from flok.solvers.base import names as strategy_names
-from flok.store import campaigns as repo
-from flok.store.errors import StoreError
 from flok.web import charts
-from flok.web.deps import PostDep, SessionDep, org_of
-from flok.web.queries import latest_run
+from flok.web.context import StateDep
+from flok.web.deps import PostDep, RowId, SessionDep, org_of
 from flok.web.render import page, problem, redirect, status_of
 from flok.web.session import Session
+from flok.web.views import CampaignPage, campaign_view
 
 router = APIRouter(prefix="/ui")
-Failure = (InputError, StoreError, ApiError)
+Failure = FlokError
 CONSTRAINT_KEYS = ("forbidden", "forced", "quotas", "category_limit")
 MAX_ROWS = 500  # rows of a table on a page
 MAX_CHOICES = 300  # above this many participants the move form takes a typed id, not a list
-UPLOADS = {
-    "opportunities": api.upload_opportunities,
-    "registrations": api.upload_registrations,
-    "participants": api.upload_participants,
+# The form's upload kinds (the page's URLs and button labels) → the use case's table kinds.
+UPLOADS: dict[str, TableKind] = {
+    "opportunities": "opportunities",
+    "registrations": "preferences",
+    "preferences": "preferences",
+    "participants": "participants",
 }
+
+
+class _CampaignForm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: CampaignName
+    mode: Literal["rank", "score"] = "rank"
+
+
+class _MoveForm(BaseModel):
+    participant_id: Ident
+    opportunity_id: Ident | None
+
+
+def _campaigns(state: State, org: int) -> list[CampaignPage]:
+    return [campaign_view(v) for v in app.list_campaigns(state, org)]
 
 
 @router.get("/campaigns")
 def campaign_list(request: Request, session: SessionDep, state: StateDep) -> Response:
-    rows = api.list_campaigns(org_of(session), state)
+    rows = _campaigns(state, org_of(session))
     return page(request, "campaigns.html", {"title": "Campaigns", "campaigns": rows, "nav": "campaigns"})
 
 
@@ -58,29 +75,31 @@ def campaign_create(
     mode: Annotated[str, Form()] = "rank",
 ) -> Response:
     try:
-        body = CampaignIn(name=name.strip(), mode=mode, options={"strategy": "auto"})  # type: ignore[arg-type]
+        body = _CampaignForm(name=name.strip(), mode=mode)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        rows = api.list_campaigns(org_of(session), state)
+        rows = _campaigns(state, org_of(session))
         error = {"message": str(first["msg"]), "field": ".".join(str(p) for p in first["loc"]), "row": None}
         context = {"title": "Campaigns", "campaigns": rows, "nav": "campaigns", "error": error, "name": name}
         return page(request, "campaigns.html", context, 422)
-    created = api.create_campaign(body, org_of(session), state)
-    return redirect(request, f"/ui/campaigns/{created.id}")
+    created = app.create_campaign(state, org_of(session), body.name, body.mode, {"strategy": "auto"})
+    return redirect(request, f"/ui/campaigns/{created.campaign.id}")
 
 
-def _results(request: Request, session: Session, state: Any, campaign: Any) -> dict[str, Any] | None:
+def _results(
+    request: Request, session: Session, state: State, campaign: CampaignPage
+) -> dict[str, Any] | None:
     """Charts and tables of the current allocation (manual moves included)."""
     if campaign.status not in ("allocated", "finalized"):
         return None
     org = org_of(session)
-    allocation = api.get_allocation(campaign.id, request, org, state, format="json")
+    allocation = app.get_allocation(state, org, campaign.id)
     report: dict[str, Any] = {}
     if campaign.allocation_run_id is not None:
-        report = runs_api.get_run(campaign.allocation_run_id, org, state).report or {}
+        report = runs_app.get_run(state, org, campaign.allocation_run_id).report or {}
     column = campaign.mode
-    seats = [a for a in allocation.assignments if a.opportunity_id]
-    unassigned = [a.participant_id for a in allocation.assignments if not a.opportunity_id]
+    seats = [a for a in allocation.seats if a.opportunity_id]
+    unassigned = [a.participant_id for a in allocation.seats if not a.opportunity_id]
     ranks: Counter[str] = Counter()
     for a in seats:
         value = getattr(a, column)
@@ -113,8 +132,8 @@ def _results(request: Request, session: Session, state: Any, campaign: Any) -> d
         "rank_chart": charts.bar_chart(bars, "Seats by rank", highlight=("unassigned",)),
         "fill_chart": charts.fill_chart(fill, "Seats and demand per opportunity") if fill else None,
         "opportunities": [f.label for f in fill],
-        "participants": sorted({a.participant_id for a in allocation.assignments})
-        if len(allocation.assignments) <= MAX_CHOICES
+        "participants": sorted({a.participant_id for a in allocation.seats})
+        if len(allocation.seats) <= MAX_CHOICES
         else None,
     }
 
@@ -133,7 +152,7 @@ def _options_view(options: dict[str, Any]) -> dict[str, Any]:
 def campaign_page(
     request: Request,
     session: Session,
-    state: Any,
+    state: State,
     campaign_id: int,
     *,
     errors: dict[str, dict[str, Any]] | None = None,
@@ -141,14 +160,12 @@ def campaign_page(
     options_form: dict[str, Any] | None = None,
 ) -> Response:
     org = org_of(session)
-    campaign = api.get_campaign(campaign_id, org, state)
-    with state.db.read() as conn:
-        run = latest_run(conn, org, campaign_id=campaign_id)
+    campaign = campaign_view(app.get_campaign(state, org, campaign_id))
     context = {
         "title": campaign.name,
         "nav": "campaigns",
         "c": campaign,
-        "run": runs_api.run_out(run) if run is not None else None,
+        "run": runs_app.latest_run(state, org, campaign_id=campaign_id),
         "results": _results(request, session, state, campaign),
         "errors": errors or {},
         "options": options_form or _options_view(campaign.options),
@@ -175,19 +192,19 @@ def _offending_line(data: bytes, row: int | None) -> str | None:
 async def upload(
     campaign_id: RowId, kind: str, request: Request, session: PostDep, state: StateDep
 ) -> Response:
-    """Multipart field ``file``, read by the API's own upload endpoint; errors show row and line."""
-    endpoint = UPLOADS.get(kind)
-    if endpoint is None:
+    """Multipart field ``file``, added by the upload use case; errors show row and line."""
+    table_kind = UPLOADS.get(kind)
+    if table_kind is None:
         return Response(status_code=404)
     form = await request.form()
     upload = form.get("file")
     data = b""
     try:
         if upload is None or isinstance(upload, str) or not upload.filename:
-            raise ApiError(422, "VALIDATION_ERROR", "choose a CSV file to upload", field="file")
+            raise InputError("choose a CSV file to upload", field="file")
         data = await upload.read()
-        await upload.seek(0)
-        await endpoint(campaign_id, request, org_of(session), state)
+        table = parse_csv_bytes(data, upload.filename or f"{kind}.csv")
+        await run_in_threadpool(app.upload_table, state, org_of(session), campaign_id, table_kind, table)
     except Failure as exc:
         error = problem(exc)
         if isinstance(exc, InputError) and upload is not None and not isinstance(upload, str):
@@ -196,6 +213,34 @@ async def upload(
             campaign_page, request, session, state, campaign_id, errors={kind: error}, status=status_of(exc)
         )
     return redirect(request, f"/ui/campaigns/{campaign_id}#uploads")
+
+
+def options_from_form(
+    strategy: str, objective: str, fill_unlisted: bool, time_limit: str, constraints: str
+) -> dict[str, Any]:
+    """The options form → one campaign options object (strategy, objective, fill_unlisted,
+    time_limit, and the side rules as a JSON object). The one place that knows the form's keys."""
+    options: dict[str, Any] = {"strategy": strategy, "objective": objective}
+    if fill_unlisted:
+        options["fill_unlisted"] = True
+    if time_limit.strip():
+        try:
+            options["time_limit"] = float(time_limit)
+        except ValueError:
+            raise InputError("must be a number of seconds", source="options", field="time_limit") from None
+    if constraints.strip():
+        try:
+            extra = json.loads(constraints)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON: {exc.msg}", source="options", field="constraints") from None
+        if not isinstance(extra, dict) or set(extra) - set(CONSTRAINT_KEYS):
+            raise InputError(
+                f"expected an object with keys among {', '.join(CONSTRAINT_KEYS)}",
+                source="options",
+                field="constraints",
+            )
+        options.update(extra)
+    return options
 
 
 @router.post("/campaigns/{campaign_id}/options")
@@ -219,31 +264,8 @@ def set_options(
         "constraints": constraints,
     }
     try:
-        options: dict[str, Any] = {"strategy": strategy, "objective": objective}
-        if fill_unlisted is not None:
-            options["fill_unlisted"] = True
-        if time_limit.strip():
-            try:
-                options["time_limit"] = float(time_limit)
-            except ValueError:
-                raise InputError(
-                    "must be a number of seconds", source="options", field="time_limit"
-                ) from None
-        if constraints.strip():
-            try:
-                extra = json.loads(constraints)
-            except json.JSONDecodeError as exc:
-                raise InputError(
-                    f"not valid JSON: {exc.msg}", source="options", field="constraints"
-                ) from None
-            if not isinstance(extra, dict) or set(extra) - set(CONSTRAINT_KEYS):
-                raise InputError(
-                    f"expected an object with keys among {', '.join(CONSTRAINT_KEYS)}",
-                    source="options",
-                    field="constraints",
-                )
-            options.update(extra)
-        api.set_options(campaign_id, OptionsIn(options=options), org_of(session), state)
+        options = options_from_form(strategy, objective, fill_unlisted is not None, time_limit, constraints)
+        app.set_options(state, org_of(session), campaign_id, options)
     except Failure as exc:
         return campaign_page(
             request,
@@ -261,15 +283,14 @@ def set_options(
 def change_status(
     campaign_id: RowId, action: str, request: Request, session: PostDep, state: StateDep
 ) -> Response:
-    """open, close or finalize, through the API's own transitions."""
+    """open, close or finalize."""
     org = org_of(session)
+    actions = {"finalize": app.finalize, "open": app.open_campaign, "close": app.close_campaign}
+    use_case = actions.get(action)
+    if use_case is None:
+        return Response(status_code=404)
     try:
-        if action == "finalize":
-            api.finalize(campaign_id, org, state)
-        elif action in ("open", "close"):
-            _transition(campaign_id, "open" if action == "open" else "closed", org, state)
-        else:
-            return Response(status_code=404)
+        use_case(state, org, campaign_id)
     except Failure as exc:
         return campaign_page(
             request, session, state, campaign_id, errors={"status": problem(exc)}, status=status_of(exc)
@@ -277,24 +298,11 @@ def change_status(
     return redirect(request, f"/ui/campaigns/{campaign_id}")
 
 
-def _transition(campaign_id: int, target: str, org: int, state: Any) -> None:
-    """The store call the API's open/close endpoints make (they are built by a factory, not importable)."""
-    with state.db.write() as conn:
-        repo.transition(conn, org, campaign_id, target)
-
-
 @router.post("/campaigns/{campaign_id}/run")
 def run(campaign_id: RowId, request: Request, session: PostDep, state: StateDep) -> Response:
-    """Close registrations when still open (the button says so), then queue the allocation."""
-    org = org_of(session)
+    """Close preferences when still open (the button says so), then queue the allocation."""
     try:
-        status = api.get_campaign(campaign_id, org, state).status
-        if status == "draft":
-            _transition(campaign_id, "open", org, state)
-            status = "open"
-        if status == "open":
-            _transition(campaign_id, "closed", org, state)
-        api.start_allocation(campaign_id, org, state)
+        app.run_now(state, org_of(session), campaign_id)
     except Failure as exc:
         return campaign_page(
             request, session, state, campaign_id, errors={"run": problem(exc)}, status=status_of(exc)
@@ -311,14 +319,14 @@ def move(
     participant_id: Annotated[str, Form(max_length=200)] = "",
     opportunity_id: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    """Move one participant by hand; the API refuses a full opportunity (FULL) and the page says so."""
+    """Move one participant by hand; a full opportunity is refused (FULL) and the page says so."""
     try:
-        body = MoveIn(participant_id=participant_id, opportunity_id=opportunity_id or None)
+        body = _MoveForm(participant_id=participant_id, opportunity_id=opportunity_id or None)
     except ValidationError:
         error = {"message": "choose a participant", "field": "participant_id", "row": None}
         return campaign_page(request, session, state, campaign_id, errors={"move": error}, status=422)
     try:
-        api.move(campaign_id, body, org_of(session), state)
+        app.move_seat(state, org_of(session), campaign_id, body.participant_id, body.opportunity_id)
     except Failure as exc:
         return campaign_page(
             request, session, state, campaign_id, errors={"move": problem(exc)}, status=status_of(exc)
@@ -327,9 +335,14 @@ def move(
 
 
 @router.get("/campaigns/{campaign_id}/assignments.csv")
-def download(campaign_id: RowId, request: Request, session: SessionDep, state: StateDep) -> Any:
-    """The API's CSV export (formula-safe cells), as an attachment."""
-    return api.get_allocation(campaign_id, request, org_of(session), state, format="csv")
+def download(campaign_id: RowId, request: Request, session: SessionDep, state: StateDep) -> Response:
+    """The allocation as CSV (formula-safe cells), as an attachment."""
+    allocation = app.get_allocation(state, org_of(session), campaign_id)
+    return Response(
+        app.allocation_csv(allocation),
+        media_type="text/csv",
+        headers={"content-disposition": f'attachment; filename="campaign-{campaign_id}-assignments.csv"'},
+    )
 
 
 # --- runs -----------------------------------------------------------------------------------
@@ -342,7 +355,7 @@ def run_status(
     run_id: RowId, request: Request, session: SessionDep, state: StateDep, poll: int = 0
 ) -> Response:
     """The progress fragment htmx polls; a finished run sends the browser back to its page."""
-    found = runs_api.get_run(run_id, org_of(session), state)
+    found = runs_app.get_run(state, org_of(session), run_id)
     if poll and found.status not in ("queued", "running"):
         return Response(status_code=200, headers={"HX-Redirect": _run_home(found)})
     return page(request, "partials/run.html", {"run": found})
@@ -350,7 +363,7 @@ def run_status(
 
 @router.post("/runs/{run_id}/cancel")
 def run_cancel(run_id: RowId, request: Request, session: PostDep, state: StateDep) -> Response:
-    found = runs_api.cancel_run(run_id, org_of(session), state)
+    found = runs_app.cancel_run(state, org_of(session), run_id)
     if request.headers.get("hx-request") == "true":
         return page(request, "partials/run.html", {"run": found})
     return redirect(request, _run_home(found))

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from flok.circles import CircleOptions, form
+from flok.app import circles as circles_store
+from flok.circles import CircleOptions
 from flok.circles.options import MODES, Mode
 from flok.errors import InputError
 from flok.io.csv_reader import parse_csv_bytes
-from flok.service.deps import state_of
-from flok.web import charts, circles_store
+from flok.web import charts
+from flok.web.context import state_of
 from flok.web.deps import PostDep, SessionDep, org_of
 from flok.web.render import page, problem, redirect
 from flok.web.session import Session
@@ -100,8 +101,7 @@ async def circles_run(
             if circles is not None and circles.filename:
                 existing = parse_csv_bytes(await circles.read(), circles.filename)
                 source += f" and {circles.filename}"
-            result = await run_in_threadpool(form, people, existing, options)
-            await run_in_threadpool(circles_store.put, db, org, result, source)
+            await run_in_threadpool(circles_store.form_circles, db, org, people, existing, options, source)
     except InputError as exc:
         return await run_in_threadpool(
             _page, request, session, error=problem(exc), status=422, form_values=values

@@ -7,29 +7,27 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from flok.service.deps import StateDep
-from flok.service.market import pulse_of
-from flok.service.routers import community as community_api
-from flok.service.routers import insights as insights_api
-from flok.service.routers import runs as runs_api
-from flok.store import community as community_repo
-from flok.store.errors import NotFound
+from flok.app import community as community_app
+from flok.app import insights
+from flok.app import runs as runs_app
+from flok.app.market import pulse_of
+from flok.app.state import State
+from flok.errors import NotFoundError
 from flok.web import charts
+from flok.web.context import StateDep
 from flok.web.deps import PostDep, SessionDep, org_of
-from flok.web.history import pulse_history
-from flok.web.queries import latest_run
 from flok.web.render import page, redirect
 
 router = APIRouter(prefix="/ui")
 HISTORY_DAYS = 7
 
 
-def _feed(org: int, state: Any, participant_id: str | None) -> Any:
+def _feed(org: int, state: State, participant_id: str | None) -> insights.Feed | None:
     if not participant_id:
         return None
     try:
-        return insights_api.participant_feed(participant_id, org, state, limit=50)
-    except NotFound:
+        return insights.participant_feed(state, org, participant_id, limit=50)
+    except NotFoundError:
         return None
 
 
@@ -61,15 +59,13 @@ def _metric_charts(m: dict[str, Any]) -> list[tuple[str, Any]]:
     return out
 
 
-def _context(org: int, state: Any, participant_id: str | None) -> dict[str, Any]:
-    opportunities = community_api.list_opportunities(org, state, limit=1000, offset=0)
-    with state.db.read() as conn:
-        rows = community_repo.list_opportunities(conn, org, limit=1000)
-        history = pulse_history(conn, org, rows, state.pulse, days=HISTORY_DAYS)
-        run = latest_run(conn, org, kind="rebalance")
-    people = community_api.list_participants(org, state, limit=1000, offset=0)
+def _context(org: int, state: State, participant_id: str | None) -> dict[str, Any]:
+    opportunities = community_app.list_opportunities(state, org, limit=1000, offset=0)
+    history = insights.pulse_histories(state, org, days=HISTORY_DAYS)
+    run = runs_app.latest_run(state, org, kind="rebalance")
+    people = community_app.list_participants(state, org, limit=1000, offset=0)
     chosen = participant_id or (people[0].participant_id if people else None)
-    metrics = insights_api.get_metrics(org, state)
+    metrics = insights.community_metrics(state, org)
     return {
         "title": "Community",
         "nav": "community",
@@ -86,13 +82,13 @@ def _context(org: int, state: Any, participant_id: str | None) -> dict[str, Any]
             )
             for o in opportunities
         ],
-        "trending": insights_api.trending(org, state, limit=5),
+        "trending": insights.trending(state, org, limit=5),
         "people": people,
         "chosen": chosen,
         "feed": _feed(org, state, chosen),
         "metrics": metrics,
         "metric_charts": _metric_charts(metrics),
-        "run": runs_api.run_out(run) if run is not None else None,
+        "run": run,
         "days": HISTORY_DAYS,
     }
 
@@ -117,5 +113,5 @@ def feed_fragment(
 
 @router.post("/community/rebalance")
 def rebalance(request: Request, session: PostDep, state: StateDep) -> Response:
-    insights_api.start_rebalance(org_of(session), state, None)
+    runs_app.start_rebalance(state, org_of(session))
     return redirect(request, "/ui/community#rebalance")

@@ -11,12 +11,9 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
-from sqlalchemy import select
-
-from flok.service.runs.execute import execute_run
+from flok.app.worker.execute import execute_run
 from flok.store import runs as runs_repo
 from flok.store.db import Database
-from flok.store.tables import runs
 
 log = logging.getLogger("flok.runs")
 
@@ -47,7 +44,7 @@ class ThreadQueue:
         self._ensure_pool()
         with self.db.write() as conn:
             failed = runs_repo.fail_interrupted(conn)
-            queued = list(conn.execute(select(runs.c.id).where(runs.c.status == "queued")).scalars())
+            queued = runs_repo.queued_ids(conn)
         if failed:
             log.warning("marked %d interrupted run(s) failed: %s", len(failed), failed)
         for run_id in queued:

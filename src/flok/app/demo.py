@@ -1,14 +1,15 @@
-"""The demo organization `make run` creates: a key printed once, plus a little data to explore."""
+"""The demo organization `make run` creates: a key printed once, plus a little data to explore.
+
+One use case (``seed_demo``) in one transaction; ``flok serve --demo-org`` calls it.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection
-
 from flok.pulse import PulseConfig
 from flok.store import campaigns, community, feedback, keys
-from flok.store.db import Database
+from flok.store.db import Database, Transaction
 from flok.table import table_from_records
 
 _TAGS = [
@@ -30,16 +31,16 @@ def seed_demo(db: Database, name: str) -> str | None:
         return keys.create_key(conn, org)
 
 
-def _sample_data(conn: Connection, org: int) -> None:
+def _sample_data(conn: Transaction, org: int) -> None:
     cid = campaigns.create(conn, org, "Demo tutorials", "rank", {"strategy": "auto"})
     opps = [{"opportunity_id": f"T{i}", "capacity": 2, "title": f"Tutorial {i}"} for i in range(1, 4)]
     campaigns.add_opportunities(conn, org, cid, table_from_records(opps, "opportunities"))
-    regs = [
+    prefs = [
         {"participant_id": f"student{p}", "opportunity_id": f"T{(p + r) % 3 + 1}", "rank": r + 1}
         for p in range(1, 8)
         for r in range(3)
     ]
-    campaigns.add_registrations(conn, org, cid, table_from_records(regs, "registrations"))
+    campaigns.add_preferences(conn, org, cid, table_from_records(prefs, "preferences"))
     campaigns.transition(conn, org, cid, "open")
     start = (datetime.now(UTC) + timedelta(days=7)).replace(hour=18, minute=0, second=0, microsecond=0)
     for i, tags in enumerate(_TAGS):
@@ -80,7 +81,7 @@ _ACTIVITY = (("chess-evening", 60, 1 / 3), ("music-evening", 40, 1.5), ("hiking-
 GUESTS = 12  # visitors whose clicks and RSVPs make up the sample activity
 
 
-def _sample_activity(conn: Connection, org: int) -> None:
+def _sample_activity(conn: Transaction, org: int) -> None:
     """A week of feedback and a few RSVPs, so pulse history, trending and labels show something."""
     now = datetime.now(UTC)
     for g in range(GUESTS):

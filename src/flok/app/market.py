@@ -13,16 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import Connection, RowMapping
 
 from flok.pulse import FitScorer, Market, Opportunities, ParticipantProfiles, PulseConfig, pulse
 from flok.pulse.demand import demand_at, pulse_one
 from flok.store import community
+from flok.store.db import Transaction
+from flok.store.rows import OpportunityRow, ParticipantRow
 
 
-def demand_now(row: RowMapping, at: float, config: PulseConfig) -> float:
+def demand_now(row: OpportunityRow, at: float, config: PulseConfig) -> float:
     """Stored demand decayed to ``at`` (a late clock never reads before ``t_ref``)."""
-    return _decayed(float(row["demand"]), row["t_ref"], at, config)
+    return _decayed(float(row.demand), row.t_ref, at, config)
 
 
 def _decayed(demand: float, t_ref: float | None, at: float, config: PulseConfig) -> float:
@@ -35,40 +36,37 @@ def pulse_of(demand: float, capacity: int, config: PulseConfig) -> float:
     return pulse_one(demand, capacity, k=config.k)
 
 
-def build_opportunities(rows: Sequence[RowMapping]) -> Opportunities:
+def build_opportunities(rows: Sequence[OpportunityRow]) -> Opportunities:
     return Opportunities.build(
-        [r["opportunity_id"] for r in rows],
-        [r["capacity"] for r in rows],
-        title=[r["title"] or "" for r in rows],
-        start=[r["start"] for r in rows],
-        end=[r["end"] for r in rows],
-        lat=[r["lat"] for r in rows],
-        lon=[r["lon"] for r in rows],
-        tags=[r["tags"] or [] for r in rows],
+        [r.opportunity_id for r in rows],
+        [r.capacity for r in rows],
+        title=[r.title or "" for r in rows],
+        start=[r.start for r in rows],
+        end=[r.end for r in rows],
+        lat=[r.lat for r in rows],
+        lon=[r.lon for r in rows],
+        tags=[r.tags or [] for r in rows],
     )
 
 
-def build_participants(rows: Sequence[RowMapping]) -> ParticipantProfiles:
+def build_participants(rows: Sequence[ParticipantRow]) -> ParticipantProfiles:
     return ParticipantProfiles.build(
-        [r["participant_id"] for r in rows],
-        interests=[r["interests"] or [] for r in rows],
-        lat=[r["lat"] for r in rows],
-        lon=[r["lon"] for r in rows],
+        [r.participant_id for r in rows],
+        interests=[r.interests or [] for r in rows],
+        lat=[r.lat for r in rows],
+        lon=[r.lon for r in rows],
         availability=[
-            [
-                (datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"]))
-                for w in r["availability"]
-            ]
+            [(datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"])) for w in r.availability]
             for r in rows
         ],
-        joined_at=[r["created_at"] for r in rows],
+        joined_at=[r.created_at for r in rows],
     )
 
 
 @dataclass(frozen=True)
 class Snapshot:
     opportunities: Opportunities
-    rows: list[RowMapping]  # read only their fixed fields (id, opportunity_id, title): see Catalogs
+    rows: list[OpportunityRow]  # read only their fixed fields (id, opportunity_id, title): see Catalogs
     market: Market
 
 
@@ -77,7 +75,7 @@ class Catalog:
     """An organization's opportunities as of one ``catalog_version``, parsed once."""
 
     version: int
-    rows: list[RowMapping]
+    rows: list[OpportunityRow]
     opportunities: Opportunities
     row_ids: list[int]
 
@@ -97,13 +95,13 @@ class Catalogs:
         self._by_org: dict[int, Catalog] = {}
         self._lock = threading.Lock()
 
-    def get(self, conn: Connection, org_id: int) -> Catalog:
+    def get(self, conn: Transaction, org_id: int) -> Catalog:
         version = community.catalog_version(conn, org_id)
         hit = self._by_org.get(org_id)
         if hit is not None and hit.version == version:
             return hit
         rows = community.list_opportunities(conn, org_id)
-        catalog = Catalog(version, rows, build_opportunities(rows), [int(r["id"]) for r in rows])
+        catalog = Catalog(version, rows, build_opportunities(rows), [int(r.id) for r in rows])
         with self._lock:
             if len(self._by_org) >= self.max_organizations:
                 self._by_org.pop(next(iter(self._by_org)))  # the oldest entry
@@ -112,7 +110,7 @@ class Catalogs:
 
 
 def snapshot(
-    conn: Connection,
+    conn: Transaction,
     org_id: int,
     config: PulseConfig,
     at: float | None = None,
@@ -126,7 +124,7 @@ def snapshot(
     with ``participant_id``, only that participant's RSVPs are loaded (enough for a feed).
     """
     now = time.time() if at is None else at
-    rows: list[RowMapping]
+    rows: list[OpportunityRow]
     if catalogs is not None:
         catalog = catalogs.get(conn, org_id)
         live = community.live_state(conn, org_id)
@@ -136,7 +134,7 @@ def snapshot(
     else:
         rows = community.list_opportunities(conn, org_id)
         opps = build_opportunities(rows)
-        live = [(int(r["id"]), float(r["demand"]), r["t_ref"], int(r["confirmed"])) for r in rows]
+        live = [(int(r.id), float(r.demand), r.t_ref, int(r.confirmed)) for r in rows]
     d = np.array([_decayed(demand, t_ref, now, config) for _, demand, t_ref, _ in live], dtype=np.float64)
     index = {row_id: i for i, (row_id, *_) in enumerate(live)}
     # (an RSVP for an opportunity created after ``live`` was read belongs to the next snapshot)
@@ -156,5 +154,5 @@ def snapshot(
     return Snapshot(opps, rows, market)
 
 
-def scorer(participant_rows: Sequence[RowMapping], snap: Snapshot) -> FitScorer:
+def scorer(participant_rows: Sequence[ParticipantRow], snap: Snapshot) -> FitScorer:
     return FitScorer(build_participants(participant_rows), snap.opportunities)

@@ -13,11 +13,10 @@ import socket
 from datetime import timedelta
 
 import procrastinate
-from sqlalchemy import text
 
-from flok.service.runs.execute import HEARTBEAT_SECONDS, execute_run
+from flok.app.worker.execute import HEARTBEAT_SECONDS, execute_run
 from flok.store import runs as runs_repo
-from flok.store.db import Database
+from flok.store.db import Database, install_schema_once
 
 TASK = "flok.run"
 SWEEP_TASK = "flok.sweep"
@@ -71,14 +70,7 @@ def sweep_stale_runs(db: Database, stale_after: float) -> list[int]:
 
 def ensure_schema(db: Database) -> None:
     """Install procrastinate's tables once per database (serialised by an advisory lock)."""
-    with db.engine.begin() as conn:
-        conn.execute(text("SELECT pg_advisory_xact_lock(7318202)"))
-        exists = conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar()
-        if exists is None:
-            # Straight to psycopg: with no parameters it does not parse the '%' in the schema text.
-            raw = conn.connection.driver_connection
-            assert raw is not None
-            raw.execute(procrastinate.schema.SchemaManager.get_schema())
+    install_schema_once(db, "procrastinate_jobs", procrastinate.schema.SchemaManager.get_schema())
 
 
 class ProcrastinateQueue:

@@ -1,8 +1,9 @@
-"""The last circle formation per organization, stored in the database.
+"""Use cases of the dashboard's circles page: form circles and keep the organization's last formation.
 
 What is stored is what the page shows and exports: a JSON view (circles with members and
 roles, the unmatched with reasons, the report) and the three CSV downloads. So every server
-process serves the same result, and a restart keeps it. One row per organization.
+process serves the same result, and a restart keeps it. One row per organization
+(``flok.store.circles``).
 """
 
 from __future__ import annotations
@@ -10,35 +11,26 @@ from __future__ import annotations
 import io
 import math
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import delete, select
 
 from flok.circles import CircleOptions, CircleResult, form
 from flok.circles.io import ALWAYS, SOMETIMES
 from flok.circles.roles import CO_LEADER, PROPOSED
 from flok.io.csv_reader import read_csv
 from flok.io.writers import write_table_csv
+from flok.store import circles as repo
 from flok.store.db import Database
-from flok.store.tables import circle_formations
+from flok.store.rows import FormationRow
 from flok.store.types import utcnow
 from flok.table import Table
 
 SAMPLE = Path(__file__).parent / "sample"
 DEMO_ORG = "demo"  # the organization `make run` creates; it starts with the sample formed
 SAMPLE_ATTRIBUTES = ("industry", "employment")
-DOWNLOADS = ("assignments", "circles", "unmatched")
-
-
-@dataclass(frozen=True)
-class Stored:
-    view: dict[str, Any]  # source, report, regions, unmatched, attributes (JSON)
-    csv: dict[str, str]  # download name → CSV text (cells already formula-safe)
-    source: str
-    at: datetime
+DOWNLOADS = repo.DOWNLOADS
+# view: source, report, regions, unmatched, attributes (JSON); csv: download name → CSV text
+Stored = FormationRow
 
 
 def describe(result: CircleResult, source: str) -> dict[str, Any]:
@@ -97,32 +89,21 @@ def put(db: Database, org_id: int, result: CircleResult, source: str) -> Stored:
     }
     now = utcnow()
     with db.write() as conn:
-        conn.execute(delete(circle_formations).where(circle_formations.c.org_id == org_id))
-        conn.execute(
-            circle_formations.insert().values(
-                org_id=org_id,
-                source=source,
-                view=view,
-                assignments_csv=csv["assignments"],
-                circles_csv=csv["circles"],
-                unmatched_csv=csv["unmatched"],
-                created_at=now,
-            )
-        )
-    return Stored(view, csv, source, now)
+        repo.replace(conn, org_id, source, view, csv, now)
+    return FormationRow(source, view, csv, now)
 
 
 def get(db: Database, org_id: int) -> Stored | None:
+    """The organization's last formation, if any."""
     with db.read() as conn:
-        row = (
-            conn.execute(select(circle_formations).where(circle_formations.c.org_id == org_id))
-            .mappings()
-            .first()
-        )
-    if row is None:
-        return None
-    csv = {name: str(row[f"{name}_csv"]) for name in DOWNLOADS}
-    return Stored(dict(row["view"]), csv, str(row["source"]), row["created_at"])
+        return repo.get(conn, org_id)
+
+
+def form_circles(
+    db: Database, org_id: int, people: Table, existing: Table | None, options: CircleOptions, source: str
+) -> Stored:
+    """Form circles from uploaded tables and keep the result as the organization's formation."""
+    return put(db, org_id, form(people, existing, options), source)
 
 
 def sample_tables() -> tuple[Table, Table]:

@@ -6,19 +6,15 @@ good allocation is replaced in the same transaction that marks a run done, never
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
-from flok.engine import allocate
+from flok.app.worker.allocate import run_allocation
+from flok.app.worker.jobs import Cancelled, Handler
+from flok.app.worker.rebalance import run_rebalance
 from flok.errors import FlokError, InfeasibleError, InputError
-from flok.solvers.base import Progress
-from flok.store import campaigns as campaigns_repo
 from flok.store import runs as runs_repo
 from flok.store.db import Database
 from flok.store.errors import StoreError
@@ -26,55 +22,7 @@ from flok.store.errors import StoreError
 log = logging.getLogger("flok.runs")
 
 
-class Cancelled(Exception):
-    """Raised from the progress callback when a cancel was requested."""
-
-
-ProgressFn = Callable[[float | None, str], None]
-# A handler computes outside transactions and marks its run done in the same transaction
-# that stores its result (``runs_repo.finish``), so a result and its run never disagree.
-Handler = Callable[[Database, dict[str, Any], ProgressFn], None]
-HANDLERS: dict[str, Handler] = {}
-
-
-def handler(kind: str) -> Callable[[Handler], Handler]:
-    def register(func: Handler) -> Handler:
-        HANDLERS[kind] = func
-        return func
-
-    return register
-
-
-def plain_json(obj: Any) -> Any:
-    """Numpy values in a report become plain JSON numbers (compact, so large reports stay cheap)."""
-    return json.loads(json.dumps(obj, default=_numpy_value))
-
-
-MAX_REPORT_PART = 256 * 1024
-
-
-def stored_report(report: dict[str, Any]) -> dict[str, Any]:
-    """The report as stored on the run: bulky parts (per-participant explanations) are left out
-    and named under ``omitted``, so ``GET /runs/{id}`` stays small."""
-    out: dict[str, Any] = {}
-    omitted = []
-    for key, value in report.items():
-        text = json.dumps(value, default=_numpy_value)
-        if len(text) > MAX_REPORT_PART:
-            omitted.append(key)
-        else:
-            out[key] = json.loads(text)
-    if omitted:
-        out["omitted"] = omitted
-    return out
-
-
-def _numpy_value(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"cannot serialise {type(value).__name__}")
+HANDLERS: dict[str, Handler] = {"allocate": run_allocation, "rebalance": run_rebalance}
 
 
 def execute_run(db: Database, run_id: int, *, worker: str, delay: float = 0.0) -> str:
@@ -102,7 +50,7 @@ def execute_run(db: Database, run_id: int, *, worker: str, delay: float = 0.0) -
         while time.monotonic() < end:
             progress(0.0, "waiting (run_delay_seconds)")
             time.sleep(min(0.05, max(0.0, end - time.monotonic())))
-        HANDLERS[run["kind"]](db, dict(run), progress)
+        HANDLERS[run.kind](db, run, progress)
     except Cancelled:
         _finish(db, run_id, "cancelled", message="cancelled on request")
         return "cancelled"
@@ -154,33 +102,3 @@ def _error(exc: Exception) -> dict[str, Any]:
     if isinstance(exc, StoreError):
         return {"code": exc.code, "message": exc.message, "field": exc.field}
     return {"code": "FAILED", "message": str(exc), "field": None}
-
-
-@handler("allocate")
-def _allocate(db: Database, run: dict[str, Any], progress: ProgressFn) -> None:
-    strategy, options = campaigns_repo.split_options(run["options"])
-    progress(0.0, "loading the campaign")
-    with db.read() as conn:
-        problem = campaigns_repo.build_problem(conn, run["campaign_id"], options)
-
-    def on_progress(p: Progress) -> None:
-        # CP-SAT and MIP report their best objective and bound; the message carries them to the UI.
-        if p.objective is not None and p.bound is not None:
-            progress(p.fraction, f"{p.message} (best {p.objective:g}, bound {p.bound:g})")
-        else:
-            progress(p.fraction, p.message)
-
-    progress(0.05, "solving")
-    result = allocate(problem, strategy, progress=on_progress)
-    progress(0.95, "storing the allocation")
-    with db.write() as conn:
-        # The run must still be active: a cancel that landed after the solve wins.
-        row = runs_repo.load(conn, run["id"])
-        if row is None or row["cancel_requested"]:
-            raise Cancelled
-        campaigns_repo.save_allocation(conn, run["campaign_id"], run["id"], result.assignments())
-        message = f"assigned {result.stats.assigned} of {problem.n_participants}"
-        runs_repo.finish(conn, run["id"], "done", report=stored_report(result.report()), message=message)
-
-
-from flok.service.runs import rebalance as _rebalance  # noqa: E402, F401  (registers "rebalance")

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from sqlalchemy import delete
 
+from flok.app.market import build_participants, snapshot
+from flok.app.worker.jobs import ProgressFn, plain_json
 from flok.pulse import FitScorer, PulseConfig, RebalanceConfig, rebalance
-from flok.service.market import build_participants, snapshot
-from flok.service.runs.execute import ProgressFn, handler, plain_json
 from flok.store import community
 from flok.store import runs as runs_repo
 from flok.store.db import Database
-from flok.store.tables import suggestions
+from flok.store.rows import RunRow
 
 
-@handler("rebalance")
-def run_rebalance(db: Database, run: dict[str, Any], progress: ProgressFn) -> None:
-    org = run["org_id"]
+def run_rebalance(db: Database, run: RunRow, progress: ProgressFn) -> None:
+    org = run.org_id
     config = PulseConfig()
     progress(0.0, "loading participants and opportunities")
     with db.read() as conn:
@@ -28,31 +24,29 @@ def run_rebalance(db: Database, run: dict[str, Any], progress: ProgressFn) -> No
     result = rebalance(
         FitScorer(build_participants(people), snap.opportunities),
         snap.market,
-        RebalanceConfig(**run["options"]),
+        RebalanceConfig(**run.options),
     )
     seated = np.flatnonzero(result.seat >= 0)
-    row_id = [r["id"] for r in snap.rows]
+    row_id = [r.id for r in snap.rows]
     rows = [
         {
             "org_id": org,
             "participant_id": str(result.participant_ids[p]),
             "opportunity": row_id[int(result.seat[p])],
             "score": float(result.score[p]),
-            "run_id": run["id"],
+            "run_id": run.id,
         }
         for p in seated
     ]
     report = {
         **result.metrics,
         "pulses": {
-            str(r["opportunity_id"]): round(float(snap.market.pulse[i]), 4) for i, r in enumerate(snap.rows)
+            str(r.opportunity_id): round(float(snap.market.pulse[i]), 4) for i, r in enumerate(snap.rows)
         },
     }
     progress(0.9, "storing suggestions")
     with db.write() as conn:
-        conn.execute(delete(suggestions).where(suggestions.c.org_id == org))
-        if rows:
-            conn.execute(suggestions.insert(), rows)
+        community.replace_suggestions(conn, org, rows)
         runs_repo.finish(
-            conn, run["id"], "done", report=plain_json(report), message=f"suggested {len(rows)} seats"
+            conn, run.id, "done", report=plain_json(report), message=f"suggested {len(rows)} seats"
         )

@@ -11,18 +11,19 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import Connection, RowMapping, select
 
 from flok.pulse import PulseConfig, ingest, pulse
-from flok.store.tables import feedback_events
+from flok.store import community
+from flok.store.db import Transaction
+from flok.store.rows import OpportunityRow
 
 DAY = 86_400.0
 
 
 def pulse_history(
-    conn: Connection,
+    conn: Transaction,
     org_id: int,
-    rows: Sequence[RowMapping],
+    rows: Sequence[OpportunityRow],
     config: PulseConfig,
     *,
     days: float = 7.0,
@@ -32,21 +33,17 @@ def pulse_history(
     """opportunity_id → pulse at ``points`` evenly spaced times over the last ``days``."""
     end = time.time() if now is None else now
     times = np.linspace(end - days * DAY, end, points)
-    index = {int(r["id"]): i for i, r in enumerate(rows)}
+    index = {int(r.id): i for i, r in enumerate(rows)}
     # Older events still count (decayed), but after ~20 τ their weight is below 1e-8.
     horizon = times[0] - 20 * config.tau_seconds
-    events = conn.execute(
-        select(feedback_events.c.opportunity, feedback_events.c.weight, feedback_events.c.at).where(
-            feedback_events.c.org_id == org_id, feedback_events.c.at >= horizon
-        )
-    ).all()
+    events = community.events_since(conn, org_id, float(horizon))
     known = [(index[o], w, t) for o, w, t in events if o in index]
     opp = np.array([k[0] for k in known], dtype=np.int64)
     weight = np.array([k[1] for k in known], dtype=np.float64)
     at = np.array([k[2] for k in known], dtype=np.float64)
-    capacity = np.array([r["capacity"] for r in rows], dtype=np.int64)
+    capacity = np.array([r.capacity for r in rows], dtype=np.int64)
     series = np.empty((len(rows), points))
     for j, t in enumerate(times):
         state = ingest(opp, weight, at, len(rows), tau_seconds=config.tau_seconds, until=float(t))
         series[:, j] = pulse(state.at(float(t)), capacity, k=config.k)
-    return {str(r["opportunity_id"]): series[i].round(1).tolist() for i, r in enumerate(rows)}
+    return {str(r.opportunity_id): series[i].round(1).tolist() for i, r in enumerate(rows)}

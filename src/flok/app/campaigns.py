@@ -1,0 +1,211 @@
+"""Campaign use cases: create, upload tables, open/close, start a run, move a seat, finalize, delete.
+
+Each function is one use case in one transaction, scoped to the caller's organization (another
+organization's campaign is "not found"). The rules that span repositories live here once:
+a campaign is allocated only when closed or allocated, and never while a run of it is active.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from flok.app.state import State
+from flok.errors import ConflictError
+from flok.io.writers import csv_safe, write_table_csv
+from flok.store import campaigns as repo
+from flok.store import runs as runs_repo
+from flok.store.db import Transaction
+from flok.store.rows import CampaignCounts, CampaignRow, PreferenceRow, SeatRow
+from flok.table import Table
+
+TableKind = Literal["opportunities", "preferences", "participants"]
+TABLE_KINDS: tuple[TableKind, ...] = ("opportunities", "preferences", "participants")
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    """A campaign with what it holds, as both the API and the dashboard show it."""
+
+    campaign: CampaignRow
+    counts: CampaignCounts
+
+
+@dataclass(frozen=True)
+class Allocation:
+    campaign: CampaignRow
+    seats: list[SeatRow]
+
+
+def _view(conn: Transaction, row: CampaignRow) -> CampaignView:
+    return CampaignView(row, repo.counts(conn, row.id))
+
+
+def create_campaign(state: State, org: int, name: str, mode: str, options: dict[str, Any]) -> CampaignView:
+    with state.db.write() as conn:
+        cid = repo.create(conn, org, name, mode, options)
+        return _view(conn, repo.get(conn, org, cid))
+
+
+def list_campaigns(state: State, org: int) -> list[CampaignView]:
+    with state.db.read() as conn:
+        return [_view(conn, row) for row in repo.list_for(conn, org)]
+
+
+def get_campaign(state: State, org: int, campaign_id: int) -> CampaignView:
+    with state.db.read() as conn:
+        return _view(conn, repo.get(conn, org, campaign_id))
+
+
+def _refuse_while_active(conn: Transaction, campaign_id: int, message: str) -> None:
+    """The one rule "no second run, and no deleting, while a run of the campaign is active"."""
+    if runs_repo.has_active(conn, campaign_id):
+        raise ConflictError(message, code="RUN_ACTIVE")
+
+
+def delete_campaign(state: State, org: int, campaign_id: int) -> None:
+    """Delete the campaign and everything in it; refused (RUN_ACTIVE) while a run is queued or running,
+    since the run would write into rows that are gone."""
+    with state.db.write() as conn:
+        repo.get(conn, org, campaign_id, lock=True)  # serialises with ``start_run``, which locks it too
+        _refuse_while_active(
+            conn, campaign_id, "a run of this campaign is queued or running; cancel it or wait for it first"
+        )
+        repo.delete_campaign(conn, org, campaign_id)
+
+
+def set_options(state: State, org: int, campaign_id: int, options: dict[str, Any]) -> CampaignView:
+    with state.db.write() as conn:
+        repo.set_options(conn, org, campaign_id, options)
+        return _view(conn, repo.get(conn, org, campaign_id))
+
+
+def open_campaign(state: State, org: int, campaign_id: int) -> CampaignView:
+    """Open for preferences (from draft, or reopen a closed, never-allocated campaign)."""
+    return _transition(state, org, campaign_id, "open")
+
+
+def close_campaign(state: State, org: int, campaign_id: int) -> CampaignView:
+    return _transition(state, org, campaign_id, "closed")
+
+
+def _transition(state: State, org: int, campaign_id: int, target: str) -> CampaignView:
+    with state.db.write() as conn:
+        repo.transition(conn, org, campaign_id, target)
+        return _view(conn, repo.get(conn, org, campaign_id))
+
+
+def finalize(state: State, org: int, campaign_id: int) -> CampaignView:
+    """Seats become confirmed registrations, all others rejected; repeating it changes nothing."""
+    with state.db.write() as conn:
+        repo.finalize(conn, org, campaign_id)
+        return _view(conn, repo.get(conn, org, campaign_id))
+
+
+def _no_nul(table: Table) -> Table:
+    """Refuse NUL characters (PostgreSQL cannot store them) the same way on every database."""
+    for name, col in table.columns.items():
+        hits = pc.fill_null(pc.match_substring(col, "\x00"), False)
+        found = np.flatnonzero(np.asarray(hits.to_numpy(zero_copy_only=False), dtype=bool))
+        if found.size:
+            raise table.error(int(found[0]), name, "contains a NUL character")
+    return table
+
+
+_ADD = {
+    "opportunities": repo.add_opportunities,
+    "preferences": repo.add_preferences,
+    "participants": repo.add_participants,
+}
+
+
+def upload_table(state: State, org: int, campaign_id: int, kind: TableKind, table: Table) -> int:
+    """Add an uploaded table (opportunities, preferences or participants' attributes) in one
+    transaction; the number of rows added. Validation errors name the row and field."""
+    _no_nul(table)
+    with state.db.write() as conn:
+        return _ADD[kind](conn, org, campaign_id, table)
+
+
+def list_preferences(
+    state: State, org: int, campaign_id: int, participant_id: str | None = None
+) -> list[PreferenceRow]:
+    with state.db.read() as conn:
+        return repo.preferences_of(conn, org, campaign_id, participant_id)
+
+
+def withdraw(state: State, org: int, campaign_id: int, participant_id: str) -> None:
+    """Remove every preference of one participant (while the campaign is draft or open)."""
+    with state.db.write() as conn:
+        repo.withdraw(conn, org, campaign_id, participant_id)
+
+
+def start_run(state: State, org: int, campaign_id: int) -> int:
+    """Queue an allocation with the campaign's options; the run's id.
+
+    Refused unless the campaign is closed or allocated (WRONG_STATUS), and while another run of
+    it is queued or running (RUN_ACTIVE). The campaign row is locked, so two requests cannot both pass.
+    """
+    with state.db.write() as conn:
+        row = repo.get(conn, org, campaign_id, lock=True)
+        if row.status not in repo.ALLOCATABLE:
+            raise ConflictError(
+                f"cannot allocate while the campaign is {row.status} (close it first)",
+                field="status",
+                code="WRONG_STATUS",
+            )
+        _refuse_while_active(conn, campaign_id, "an allocation of this campaign is already queued or running")
+        run_id = runs_repo.create(conn, org, "allocate", dict(row.options), campaign_id)
+    state.queue.submit(run_id)
+    return run_id
+
+
+def run_now(state: State, org: int, campaign_id: int) -> int:
+    """The dashboard's one button: close preferences when still open (opening a draft first), then
+    ``start_run``."""
+    status = get_campaign(state, org, campaign_id).campaign.status
+    if status == "draft":
+        open_campaign(state, org, campaign_id)
+        status = "open"
+    if status == "open":
+        close_campaign(state, org, campaign_id)
+    return start_run(state, org, campaign_id)
+
+
+def get_allocation(state: State, org: int, campaign_id: int) -> Allocation:
+    """One row per seat, plus unassigned participants (no opportunity)."""
+    with state.db.read() as conn:
+        row, seats = repo.allocation_rows(conn, org, campaign_id)
+    return Allocation(row, seats)
+
+
+def move_seat(
+    state: State, org: int, campaign_id: int, participant_id: str, opportunity_id: str | None
+) -> None:
+    """Move one participant by hand (None unseats); refused with FULL when the target has no seat left."""
+    with state.db.write() as conn:
+        repo.move(conn, org, campaign_id, participant_id, opportunity_id)
+
+
+def allocation_csv(allocation: Allocation) -> bytes:
+    """``participant_id,opportunity_id,<rank|score>`` (formula-safe cells), one line per seat
+    plus the unassigned (no opportunity)."""
+    column = allocation.campaign.mode
+    seats = allocation.seats
+    table = pa.table(
+        {
+            "participant_id": csv_safe(pa.array([r.participant_id for r in seats], pa.string())),
+            "opportunity_id": csv_safe(pa.array([r.opportunity_id or "" for r in seats], pa.string())),
+            column: pa.array(
+                [getattr(r, column) for r in seats], pa.int64() if column == "rank" else pa.float64()
+            ),
+        }
+    )
+    buf = io.BytesIO()
+    write_table_csv(table, buf)
+    return buf.getvalue()

@@ -1,0 +1,152 @@
+"""Community use cases: opportunities and participants (create, read, change, delete) and RSVPs.
+
+An opportunity is returned with what changes all the time worked out once, here: its demand
+decayed to now, its pulse and its labels, so the API and the dashboard show the same numbers.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flok.app.market import demand_now, pulse_of
+from flok.app.state import State
+from flok.pulse import labels
+from flok.store import community as repo
+from flok.store.rows import OpportunityRow, ParticipantRow
+
+
+@dataclass(frozen=True)
+class OpportunityView:
+    opportunity_id: str
+    capacity: int
+    title: str | None
+    start: datetime | None
+    end: datetime | None
+    lat: float | None
+    lon: float | None
+    tags: list[str]
+    confirmed: int
+    seats_left: int
+    demand: float  # stored decayed demand D at demand_at (its t_ref)
+    demand_at: datetime | None
+    demand_now: float
+    pulse: float  # of the stored demand
+    labels: list[str]  # of the demand now
+
+
+@dataclass(frozen=True)
+class RsvpView:
+    opportunity_id: str
+    participant_id: str
+    status: str  # confirmed | cancelled
+    confirmed: int
+    seats_left: int
+    created: bool = False  # a new seat (False: it was confirmed already, or this is a cancellation)
+
+
+def opportunity_view(state: State, row: OpportunityRow) -> OpportunityView:
+    cfg = state.pulse
+    now = demand_now(row, time.time(), cfg)
+    return OpportunityView(
+        opportunity_id=row.opportunity_id,
+        capacity=row.capacity,
+        title=row.title,
+        start=row.start,
+        end=row.end,
+        lat=row.lat,
+        lon=row.lon,
+        tags=row.tags,
+        confirmed=row.confirmed,
+        seats_left=max(0, row.capacity - row.confirmed),
+        demand=float(row.demand),
+        demand_at=None if row.t_ref is None else datetime.fromtimestamp(row.t_ref, UTC),
+        demand_now=now,
+        pulse=pulse_of(float(row.demand), int(row.capacity), cfg),
+        labels=labels(pulse_of(now, int(row.capacity), cfg), int(row.capacity), int(row.confirmed), cfg),
+    )
+
+
+# --- opportunities --------------------------------------------------------------------------
+def create_opportunity(state: State, org: int, data: dict[str, Any]) -> OpportunityView:
+    with state.db.write() as conn:
+        row = repo.create_opportunity(conn, org, data)
+    return opportunity_view(state, row)
+
+
+def list_opportunities(
+    state: State, org: int, *, limit: int | None = None, offset: int = 0
+) -> list[OpportunityView]:
+    with state.db.read() as conn:
+        rows = repo.list_opportunities(conn, org, limit=limit, offset=offset)
+    return [opportunity_view(state, r) for r in rows]
+
+
+def get_opportunity(state: State, org: int, opportunity_id: str) -> OpportunityView:
+    with state.db.read() as conn:
+        return opportunity_view(state, repo.get_opportunity(conn, org, opportunity_id))
+
+
+def change_opportunity(
+    state: State, org: int, opportunity_id: str, changes: dict[str, Any]
+) -> OpportunityView:
+    with state.db.write() as conn:
+        row = repo.patch_opportunity(conn, org, opportunity_id, changes)
+    return opportunity_view(state, row)
+
+
+def delete_opportunity(state: State, org: int, opportunity_id: str) -> None:
+    with state.db.write() as conn:
+        repo.delete_opportunity(conn, org, opportunity_id)
+
+
+# --- RSVPs ----------------------------------------------------------------------------------
+def _rsvp(row: OpportunityRow, participant_id: str, status: str, created: bool = False) -> RsvpView:
+    seats_left = max(0, row.capacity - row.confirmed)
+    return RsvpView(row.opportunity_id, participant_id, status, row.confirmed, seats_left, created)
+
+
+def rsvp(state: State, org: int, opportunity_id: str, participant_id: str) -> RsvpView:
+    """Confirm a seat; ``created`` False when it was confirmed already. Full: ConflictError FULL."""
+    with state.db.write() as conn:
+        row, created = repo.rsvp(conn, org, opportunity_id, participant_id)
+    return _rsvp(row, participant_id, "confirmed", created)
+
+
+def cancel_rsvp(state: State, org: int, opportunity_id: str, participant_id: str) -> RsvpView:
+    """Give the seat back; it is free for the next RSVP at once."""
+    with state.db.write() as conn:
+        row = repo.cancel_rsvp(conn, org, opportunity_id, participant_id)
+    return _rsvp(row, participant_id, "cancelled")
+
+
+# --- participants ---------------------------------------------------------------------------
+def create_participant(state: State, org: int, data: dict[str, Any]) -> ParticipantRow:
+    with state.db.write() as conn:
+        return repo.create_participant(conn, org, data)
+
+
+def list_participants(
+    state: State, org: int, *, limit: int | None = None, offset: int = 0
+) -> list[ParticipantRow]:
+    with state.db.read() as conn:
+        return repo.list_participants(conn, org, limit=limit, offset=offset)
+
+
+def get_participant(state: State, org: int, participant_id: str) -> ParticipantRow:
+    with state.db.read() as conn:
+        return repo.get_participant(conn, org, participant_id)
+
+
+def change_participant(
+    state: State, org: int, participant_id: str, changes: dict[str, Any]
+) -> ParticipantRow:
+    with state.db.write() as conn:
+        return repo.patch_participant(conn, org, participant_id, changes)
+
+
+def delete_participant(state: State, org: int, participant_id: str) -> None:
+    with state.db.write() as conn:
+        repo.delete_participant(conn, org, participant_id)

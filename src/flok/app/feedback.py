@@ -1,0 +1,60 @@
+"""Feedback use cases: one event (group-committed with concurrent ones) or a batch, all or nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flok.app.market import pulse_of
+from flok.app.state import State
+from flok.errors import NotFoundError
+from flok.store.errors import StoreError
+from flok.store.feedback import DemandRow, FeedbackEvent, record_feedback
+
+
+@dataclass(frozen=True)
+class FeedbackIn:
+    event_id: str
+    participant_id: str
+    opportunity_id: str
+    action: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DemandView:
+    """An opportunity's stored demand right after an event, its pulse, and whether the event was a repeat."""
+
+    opportunity_id: str
+    demand: float
+    pulse: float
+    duplicate: bool
+
+
+def _event(org: int, e: FeedbackIn) -> FeedbackEvent:
+    return FeedbackEvent(org, e.event_id, e.participant_id, e.opportunity_id, e.action, e.at)
+
+
+def _view(state: State, row: DemandRow) -> DemandView:
+    return DemandView(
+        row.opportunity_id, row.demand, pulse_of(row.demand, row.capacity, state.pulse), row.duplicate
+    )
+
+
+async def record_one(state: State, org: int, event: FeedbackIn) -> DemandView:
+    """Record an event; the same ``event_id`` again changes nothing (``duplicate``). Unknown
+    participant or opportunity: NotFoundError. Written with concurrent events in one transaction."""
+    return _view(state, await state.feedback.record(_event(org, event)))
+
+
+def record_batch(state: State, org: int, events: list[FeedbackIn]) -> list[DemandView]:
+    """Record events in one transaction, all or nothing: an unknown opportunity or participant
+    stores none of them and raises NotFoundError naming the event (``row``, from 1) and field."""
+    with state.db.write() as conn:
+        answers = record_feedback(conn, [_event(org, e) for e in events], state.pulse)
+        for i, answer in enumerate(answers):
+            if isinstance(answer, StoreError):  # raising here rolls the whole batch back
+                raise NotFoundError(
+                    f"event {i + 1}: {answer.message}", field=answer.field, row=i + 1, code=answer.code
+                )
+    return [_view(state, a) for a in answers if isinstance(a, DemandRow)]

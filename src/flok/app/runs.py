@@ -1,0 +1,52 @@
+"""Run use cases: read a run's progress and report, list runs, cancel one, start a rebalance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flok.app.state import State
+from flok.store import runs as repo
+from flok.store.rows import RunRow
+
+
+def get_run(state: State, org: int, run_id: int) -> RunRow:
+    with state.db.read() as conn:
+        return repo.get(conn, org, run_id)
+
+
+def list_runs(
+    state: State, org: int, *, campaign_id: int | None = None, kind: str | None = None, limit: int = 50
+) -> list[RunRow]:
+    """Newest first; filter by campaign or kind."""
+    with state.db.read() as conn:
+        return repo.list_for(conn, org, campaign_id=campaign_id, kind=kind, limit=limit)
+
+
+def latest_run(
+    state: State, org: int, *, campaign_id: int | None = None, kind: str | None = None
+) -> RunRow | None:
+    """The newest run of a campaign (or of a kind), to show its progress or outcome."""
+    with state.db.read() as conn:
+        return repo.latest(conn, org, campaign_id=campaign_id, kind=kind)
+
+
+def cancel_run(state: State, org: int, run_id: int) -> RunRow:
+    """A queued run is cancelled at once; a running one stops at its next progress report."""
+    with state.db.write() as conn:
+        return repo.request_cancel(conn, org, run_id)
+
+
+REBALANCE_TOP_K = 50
+REBALANCE_MIN_SCORE = 0.0
+
+
+def start_rebalance(state: State, org: int, options: dict[str, Any] | None = None) -> int:
+    """Queue a rebalance: recompute pulses and recommend seats; the run's id.
+
+    Without options: the defaults (``top_k`` 50, ``min_score`` 0), as the API's body has them.
+    """
+    chosen = {"top_k": REBALANCE_TOP_K, "min_score": REBALANCE_MIN_SCORE, **(options or {})}
+    with state.db.write() as conn:
+        run_id = repo.create(conn, org, "rebalance", chosen)
+    state.queue.submit(run_id)
+    return run_id

@@ -1,0 +1,39 @@
+"""The ``allocate`` run: solve a campaign with its options and store the allocation atomically."""
+
+from __future__ import annotations
+
+from flok.app.worker.jobs import Cancelled, ProgressFn, stored_report
+from flok.engine import allocate
+from flok.solvers.base import Progress
+from flok.store import campaigns as campaigns_repo
+from flok.store import runs as runs_repo
+from flok.store.db import Database
+from flok.store.rows import RunRow
+
+
+def run_allocation(db: Database, run: RunRow, progress: ProgressFn) -> None:
+    campaign_id = run.campaign_id
+    assert campaign_id is not None  # an allocation run always belongs to a campaign
+    strategy, options = campaigns_repo.split_options(run.options)
+    progress(0.0, "loading the campaign")
+    with db.read() as conn:
+        problem = campaigns_repo.build_problem(conn, campaign_id, options)
+
+    def on_progress(p: Progress) -> None:
+        # CP-SAT and MIP report their best objective and bound; the message carries them to the UI.
+        if p.objective is not None and p.bound is not None:
+            progress(p.fraction, f"{p.message} (best {p.objective:g}, bound {p.bound:g})")
+        else:
+            progress(p.fraction, p.message)
+
+    progress(0.05, "solving")
+    result = allocate(problem, strategy, progress=on_progress)
+    progress(0.95, "storing the allocation")
+    with db.write() as conn:
+        # The run must still be active: a cancel that landed after the solve wins.
+        row = runs_repo.load(conn, run.id)
+        if row is None or row.cancel_requested:
+            raise Cancelled
+        campaigns_repo.save_allocation(conn, campaign_id, run.id, result.assignments())
+        message = f"assigned {result.stats.assigned} of {problem.n_participants}"
+        runs_repo.finish(conn, run.id, "done", report=stored_report(result.report()), message=message)

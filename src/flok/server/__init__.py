@@ -1,0 +1,64 @@
+"""The composition root: one ASGI app with the API (``flok.service``) and the dashboard (``flok.web``).
+
+It builds the process's ``flok.app`` state (database, migrations, run queue, caches), mounts
+both entry layers on it, sends each Flok error to the layer that renders it (pages on ``/ui``,
+JSON everywhere else), and limits request bodies. ``flok serve``, ``flok.server.asgi``, the
+tests and the benchmarks all build the app here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+import flok
+from flok.app.demo import seed_demo
+from flok.app.settings import Settings
+from flok.app.state import State
+from flok.errors import FlokError
+from flok.service import app as api
+from flok.service.errors import flok_error_response
+from flok.service.limits import BodyLimit
+from flok.web import PREFIX, error_page
+from flok.web import install as install_dashboard
+
+log = logging.getLogger("flok.server")
+__all__ = ["Settings", "create_app", "seed_demo"]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Migrate (unless ``settings.migrate`` is off), then the API, the dashboard and the run queue."""
+    state = State.open(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        state.queue.start()
+        try:
+            yield
+        finally:
+            state.queue.stop()
+            await state.feedback.aclose()
+
+    app = FastAPI(
+        title="Flok",
+        version=flok.__version__,
+        description="Capacity-aware matching: seat-allocation campaigns and pulse-aware community matching.",
+        lifespan=lifespan,
+    )
+    app.state.flok = state
+    api.install(app)
+    install_dashboard(app)  # the organizer dashboard under /ui
+
+    @app.exception_handler(FlokError)
+    async def _flok(request: Request, exc: FlokError) -> Response:
+        path = request.url.path
+        if path == PREFIX or path.startswith(PREFIX + "/"):
+            return error_page(request, exc)
+        return flok_error_response(exc)
+
+    app.add_middleware(BodyLimit, max_bytes=state.settings.max_body_bytes)
+    return app
