@@ -78,7 +78,9 @@ def main() -> None:
                 bucket.append(run(src, n, args.seed, args.time_limit))
         o = statistics.median(r["seconds"] for r in old)
         w = statistics.median(r["seconds"] for r in new)
-        same = all(r["objective"] == old[0]["objective"] and r["matched"] == old[0]["matched"] for r in old + new)
+        same = all(
+            r["objective"] == old[0]["objective"] and r["matched"] == old[0]["matched"] for r in old + new
+        )
         proven = all(r["proven"] and r["gap"] < 0.5 for r in old + new)
         old_runs = ",".join(f"{r['seconds']:.2f}" for r in old)
         new_runs = ",".join(f"{r['seconds']:.2f}" for r in new)

@@ -105,7 +105,9 @@ class CpSatModel:
     def __init__(self, model: MatrixModel, *, diagnose: bool = False) -> None:
         self.model = cp_model.CpModel()
         self.xs = [
-            self.model.new_int_var(_int_bound(lo, cp_model.INT_MIN), _int_bound(hi, cp_model.INT_MAX), f"v{j}")
+            self.model.new_int_var(
+                _int_bound(lo, cp_model.INT_MIN), _int_bound(hi, cp_model.INT_MAX), f"v{j}"
+            )
             for j, (lo, hi) in enumerate(zip(model.col_lo.tolist(), model.col_hi.tolist(), strict=True))
         ]
         self.rules: dict[str, Any] = {}
@@ -186,7 +188,9 @@ class _Callback(cp_model.CpSolverSolutionCallback):
         self.on_solution(self.objective_value, self.best_objective_bound, self.wall_time)
 
 
-def solve_cpsat(model: MatrixModel, c: np.ndarray, time_limit: float, start: np.ndarray | None = None) -> Result:
+def solve_cpsat(
+    model: MatrixModel, c: np.ndarray, time_limit: float, start: np.ndarray | None = None
+) -> Result:
     """One CP-SAT solve on two workers, hinted with ``start``."""
     return CpSatModel(model).solve(c, time_limit, start, workers=2)
 

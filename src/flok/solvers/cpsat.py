@@ -40,7 +40,9 @@ class CpSatStrategy(StagedStrategy):
 
         def report(objective: float, bound: float, wall: float) -> None:
             if progress:
-                progress(Progress(f"{stage.label}: improving", objective=objective, bound=bound, seconds=wall))
+                progress(
+                    Progress(f"{stage.label}: improving", objective=objective, bound=bound, seconds=wall)
+                )
 
         res = model.solve(
             c,
