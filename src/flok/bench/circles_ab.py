@@ -2,8 +2,9 @@
 
 ``python -m flok.bench.circles_ab --old /tmp/circles-old/src --sizes 300,1000 --repeats 3`` runs each
 size's ``form`` in a fresh interpreter per code tree (``PYTHONPATH`` = that tree), alternating old and
-new so that load from other jobs hits both alike, and prints the median seconds and the objective of
-each. Export the old tree with ``git archive main src | tar -x -C /tmp/circles-old``.
+new so that load from other jobs hits both alike, and prints the median wall and CPU seconds of
+``form``, each run's wall seconds, and whether every run reached the same proven objective.
+Export the old tree with ``mkdir -p /tmp/circles-old && git archive main src | tar -x -C /tmp/circles-old``.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ from flok.table import table_from_records
 n, seed, limit = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 people, circles = generate(n, seed=seed)
 pt, ct = table_from_records(people, "participants.csv"), table_from_records(circles, "circles.csv")
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 result = form(pt, ct, CircleOptions(time_limit=limit, workers=1))
-seconds = time.perf_counter() - start
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 print(json.dumps({
     "seconds": seconds,
+    "cpu": cpu,
     "matched": result.matched,
     "objective": sum(r.objective for r in result.regions),
     "gap": sum(r.objective_bound - r.objective for r in result.regions),
@@ -64,6 +66,7 @@ def main() -> None:
     print(f"# old={args.old} new={args.new}; {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at start")
     header = (
         f"{'n':>6} {'old s (median)':>15} {'new s (median)':>15} {'new/old':>8} "
+        f"{'old cpu':>8} {'new cpu':>8} "
         f"{'old runs':>20} {'new runs':>20} {'same objective':>14} {'proven':>7}"
     )
     print(header)
@@ -78,6 +81,8 @@ def main() -> None:
                 bucket.append(run(src, n, args.seed, args.time_limit))
         o = statistics.median(r["seconds"] for r in old)
         w = statistics.median(r["seconds"] for r in new)
+        oc = statistics.median(r["cpu"] for r in old)
+        wc = statistics.median(r["cpu"] for r in new)
         same = all(
             r["objective"] == old[0]["objective"] and r["matched"] == old[0]["matched"] for r in old + new
         )
@@ -85,7 +90,7 @@ def main() -> None:
         old_runs = ",".join(f"{r['seconds']:.2f}" for r in old)
         new_runs = ",".join(f"{r['seconds']:.2f}" for r in new)
         print(
-            f"{n:>6} {o:>15.2f} {w:>15.2f} {w / o:>8.2f} "
+            f"{n:>6} {o:>15.2f} {w:>15.2f} {w / o:>8.2f} {oc:>8.2f} {wc:>8.2f} "
             f"{old_runs:>20} {new_runs:>20} "
             f"{'yes' if same else 'NO':>14} {'yes' if proven else 'NO':>7}",
             flush=True,

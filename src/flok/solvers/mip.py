@@ -35,8 +35,7 @@ class MipStrategy(StagedStrategy):
     ) -> StageResult:
         model: MatrixModel = handle["model"]
         c = dense_objective(model.n_cols, stage.idx, stage.coef)
-        # Presolve on, as scipy's milp always ran it for this strategy.
-        res = solve_highs(model, c, seconds, presolve=True)
+        res = solve_highs(model, c, seconds)
         if res.status == "infeasible":
             return StageResult("infeasible", None)
         if res.x is None:
