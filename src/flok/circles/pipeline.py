@@ -42,8 +42,10 @@ def form(
         if circles is not None:
             raise TypeError("form: pass the circles table only with a participants table, not a roster")
         roster = participants
-    else:
+    elif isinstance(participants, Table):
         roster = roster_from_tables(participants, circles, opts)
+    else:
+        raise TypeError(f"form takes a Table or a Roster, not {type(participants).__name__}")
     regions = cand_mod.build(roster, opts)
     if opts.workers > 1 and len(regions) > 1:
         # Processes, not threads: the solvers hold the GIL. Largest regions first balances the load.

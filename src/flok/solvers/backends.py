@@ -36,10 +36,6 @@ class Result:
     bound: float = -INF
     seconds: float = 0.0
 
-    @property
-    def solved(self) -> bool:
-        return self.x is not None
-
 
 def solve_highs(
     model: MatrixModel,
@@ -134,7 +130,7 @@ class CpSatModel:
         start: np.ndarray | None = None,
         *,
         workers: int = 1,
-        seed: int = 0,
+        seed: int | None = None,
         on_solution: OnSolution | None = None,
     ) -> Result:
         began = time.perf_counter()
@@ -148,7 +144,8 @@ class CpSatModel:
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = float(time_limit)
         solver.parameters.num_workers = workers
-        solver.parameters.random_seed = seed
+        if seed is not None:  # None: CP-SAT's own default seed
+            solver.parameters.random_seed = seed
         status = solver.solve(self.model, _Callback(on_solution) if on_solution else None)
         seconds = time.perf_counter() - began
         if status == cp_model.INFEASIBLE:
