@@ -9,8 +9,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from flok.circles import candidates as cand_mod
 from flok.circles.candidates import RegionCandidates
+from flok.circles.candidates import build as build_candidates
 from flok.circles.formation import RegionSolution, solve_region
 from flok.circles.options import CircleOptions
 from flok.circles.reasons import Unmatched, reason
@@ -46,7 +46,7 @@ def form(
         roster = roster_from_tables(participants, circles, opts)
     else:
         raise TypeError(f"form takes a Table or a Roster, not {type(participants).__name__}")
-    regions = cand_mod.build(roster, opts)
+    regions = build_candidates(roster, opts)
     if opts.workers > 1 and len(regions) > 1:
         # Processes, not threads: the solvers hold the GIL. Largest regions first balances the load.
         order = sorted(range(len(regions)), key=lambda i: -regions[i].arc_person.size)
