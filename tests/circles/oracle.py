@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from flok.circles.io import Person
 from flok.circles.options import CircleOptions
+from flok.circles.roster import Participant
 from flok.circles.timeslots import N_CELLS
 
 
@@ -24,7 +24,7 @@ class OracleCircle:
     mask: int
 
 
-def accept_points(p: Person, location: str, mask: int, opts: CircleOptions) -> int | None:
+def accept_points(p: Participant, location: str, mask: int, opts: CircleOptions) -> int | None:
     if location not in p.locations:
         return None
     for k, t in enumerate(p.times):
@@ -34,7 +34,7 @@ def accept_points(p: Person, location: str, mask: int, opts: CircleOptions) -> i
 
 
 def solve(
-    free: list[Person], existing: list[tuple[str, int, int, int]], opts: CircleOptions
+    free: list[Participant], existing: list[tuple[str, int, int, int]], opts: CircleOptions
 ) -> tuple[int, int]:
     """(max matched, best weighted score at that count) for one region's free people.
 

@@ -1,7 +1,7 @@
 import pytest
 
 from flok.circles import CircleOptions, form
-from flok.circles.io import read_participants
+from flok.circles.roster import participants_from_table
 from flok.errors import InputError
 
 from .conftest import person, table
@@ -15,14 +15,14 @@ def test_status_spellings_are_normalized() -> None:
         person("d", status="wait-list"),
         person("e", status=""),
     ]
-    people, _, _ = read_participants(table(rows), CircleOptions())
+    people, _, _ = participants_from_table(table(rows), CircleOptions())
     assert [p.status for p in people] == ["CONTINUING", "CONTINUING", "MOVING_OUT", "WAITLIST", "NEW"]
 
 
 def test_unknown_status_names_row_and_field() -> None:
     rows = [person("a"), person("b", status="ALUMNUS")]
     with pytest.raises(InputError) as err:
-        read_participants(table(rows), CircleOptions())
+        participants_from_table(table(rows), CircleOptions())
     assert (err.value.row, err.value.field) == (2, "status")
     assert "ALUMNUS" in err.value.message
 
@@ -30,14 +30,14 @@ def test_unknown_status_names_row_and_field() -> None:
 def test_unreadable_time_is_an_error_with_row_and_value() -> None:
     rows = [person("a"), person("b"), person("c", times="Monday Evening|after the kids sleep")]
     with pytest.raises(InputError) as err:
-        read_participants(table(rows), CircleOptions())
+        participants_from_table(table(rows), CircleOptions())
     assert err.value.row == 3 and err.value.field == "time_2"
     assert "after the kids sleep" in err.value.message
 
 
 def test_lenient_mode_reports_every_unreadable_time_and_keeps_the_rest() -> None:
     rows = [person("a", times="soonish|Monday Evening"), person("b", times="Tuesday Evening|nope")]
-    people, issues, _ = read_participants(table(rows), CircleOptions(lenient_times=True))
+    people, issues, _ = participants_from_table(table(rows), CircleOptions(lenient_times=True))
     assert [(i.row, i.field, i.value) for i in issues] == [(1, "time_1", "soonish"), (2, "time_2", "nope")]
     assert people[0].times[1] != 0 and people[1].times[0] != 0
 
@@ -68,7 +68,7 @@ def test_column_mapping_to_a_missing_header_names_it() -> None:
 
 def test_duplicate_participant_id_is_rejected() -> None:
     with pytest.raises(InputError) as err:
-        read_participants(table([person("a"), person("a")]), CircleOptions())
+        participants_from_table(table([person("a"), person("a")]), CircleOptions())
     assert err.value.field == "participant_id" and err.value.row == 2
 
 

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from flok.circles import form
-from flok.circles.generate import write
 from flok.circles.result import CircleResult
 from flok.circles.verify import violations
+from flok.io.circles import read_tables, write_generated
+from flok.table import Table
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return write(tmp_path_factory.mktemp("gen"), 220, seed=7, regions=2, continuing=0.35)
+def data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Table, Table | None]:
+    return read_tables(
+        *write_generated(tmp_path_factory.mktemp("gen"), 220, seed=7, regions=2, continuing=0.35)
+    )
 
 
 @pytest.fixture(scope="module")
-def results(data: tuple[Path, Path]) -> dict[str, CircleResult]:
+def results(data: tuple[Table, Table | None]) -> dict[str, CircleResult]:
     return {
         mode: form(*data, mode=mode, attributes=("industry",))
         for mode in ("preserve", "optimize", "dissolve")
@@ -101,7 +103,7 @@ def test_verifier_catches_a_moved_continuing_member(results: dict[str, CircleRes
 
 
 def test_parallel_regions_give_the_same_formation(
-    data: tuple[Path, Path], results: dict[str, CircleResult]
+    data: tuple[Table, Table | None], results: dict[str, CircleResult]
 ) -> None:
     parallel = form(*data, mode="optimize", attributes=("industry",), workers=2)
     serial = results["optimize"]

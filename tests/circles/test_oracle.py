@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flok.circles import CircleOptions, Weights, form
-from flok.circles.io import read_roster
+from flok.circles.roster import roster_from_tables
 from flok.circles.verify import violations
 
 from . import oracle
@@ -49,7 +49,7 @@ def instances(draw: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Ci
 
 
 def _existing(rows: list[dict[str, Any]], circles: list[dict[str, Any]], opts: CircleOptions) -> list:
-    roster = read_roster(table(rows), table(circles, "circles.csv") if circles else None, opts)
+    roster = roster_from_tables(table(rows), table(circles, "circles.csv") if circles else None, opts)
     out = []
     for c in roster.circles.values():
         members = sum(1 for p in roster.people if p.current_circle == c.circle_id)
@@ -87,11 +87,12 @@ def test_dominance_pruning_changes_nothing(case: tuple) -> None:
 def test_every_backend_reaches_the_same_proven_optimum() -> None:
     from pathlib import Path
 
+    import flok.bench.cbc  # noqa: F401  (registers the cbc backend; PuLP is a benchmark dependency)
+    from flok.io.circles import read_tables
+
     data = Path(__file__).parent.parent / "data" / "circles"
-    results = {
-        b: form(data / "participants.csv", data / "circles.csv", backend=b, time_limit=30)
-        for b in ("highs", "cbc", "cpsat")
-    }
+    tables = read_tables(data / "participants.csv", data / "circles.csv")
+    results = {b: form(*tables, backend=b, time_limit=30) for b in ("highs", "cbc", "cpsat")}
     scores = {b: [r.objective for r in res.regions] for b, res in results.items()}
     assert scores["highs"] == scores["cbc"] == scores["cpsat"]
     assert all(res.matched_proven and violations(res) == [] for res in results.values())

@@ -5,16 +5,16 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flok.circles.io import ALWAYS, NEVER, SOMETIMES, Person
 from flok.circles.roles import CO_LEADER, NEEDS_CO_LEADERS, PROPOSED, assign_roles
+from flok.circles.roster import ALWAYS, NEVER, SOMETIMES, Participant
 from flok.circles.split import split_group
 
 
 def people(
     hosts: list[int], industries: list[str] | None = None, lead: list[bool] | None = None
-) -> list[Person]:
+) -> list[Participant]:
     return [
-        Person(
+        Participant(
             i,
             f"p{i}",
             i + 2,
@@ -75,10 +75,10 @@ def test_circle_with_fewer_than_two_co_leaders_is_flagged_and_everyone_proposed(
 
 def test_continuing_co_leader_stays_unless_declined() -> None:
     group = [
-        Person(0, "p0", 2, "CONTINUING", "X", "R", ("a",), (1,), ALWAYS, None, True, ()),
-        Person(1, "p1", 3, "CONTINUING", "X", "R", ("a",), (1,), NEVER, False, True, ()),
-        Person(2, "p2", 4, "NEW", "", "R", ("a",), (1,), NEVER, True, False, ()),
-        Person(3, "p3", 5, "NEW", "", "R", ("a",), (1,), NEVER, None, False, ()),
+        Participant(0, "p0", 2, "CONTINUING", "X", "R", ("a",), (1,), ALWAYS, None, True, ()),
+        Participant(1, "p1", 3, "CONTINUING", "X", "R", ("a",), (1,), NEVER, False, True, ()),
+        Participant(2, "p2", 4, "NEW", "", "R", ("a",), (1,), NEVER, True, False, ()),
+        Participant(3, "p3", 5, "NEW", "", "R", ("a",), (1,), NEVER, None, False, ()),
     ]
     roles, flags = assign_roles(group, "X")
     assert roles == {"p0": CO_LEADER, "p1": "member", "p2": PROPOSED, "p3": "member"}

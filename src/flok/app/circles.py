@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from flok.circles import CircleOptions, CircleResult, form
-from flok.circles.io import ALWAYS, SOMETIMES
 from flok.circles.roles import CO_LEADER, PROPOSED
+from flok.circles.roster import ALWAYS, SOMETIMES
+from flok.io.circles import write_circle_table_csv as write_table_csv
 from flok.io.csv_reader import read_csv
-from flok.io.writers import write_table_csv
 from flok.store import circles as repo
 from flok.store.db import Database
 from flok.store.rows import FormationRow

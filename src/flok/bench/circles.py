@@ -18,7 +18,7 @@ import scipy.optimize  # noqa: F401  (imported up front so no timing pays for it
 from flok.circles import CircleOptions, form
 from flok.circles.candidates import RegionCandidates, build
 from flok.circles.generate import generate
-from flok.circles.io import ALWAYS, SOMETIMES, read_roster
+from flok.circles.roster import ALWAYS, SOMETIMES, roster_from_tables
 from flok.table import Table, table_from_records
 
 
@@ -133,7 +133,7 @@ def main() -> None:
         proven = "yes" if result.matched_proven else "no"
         naive_cols = ["-"] * 4
         if n <= args.naive_max:
-            roster = read_roster(people, circles, opts)
+            roster = roster_from_tables(people, circles, opts)
             runs = [naive_cbc(c, opts, args.naive_limit) for c in build(roster, CircleOptions(prune=False))]
             naive_s = sum(r.seconds for r in runs)
             naive_ok = all(r.optimal for r in runs)

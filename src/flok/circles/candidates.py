@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from flok.circles.io import ALWAYS, SOMETIMES, ExistingCircle, Person, Roster
 from flok.circles.options import CircleOptions, Weights
+from flok.circles.roster import ALWAYS, SOMETIMES, ExistingCircle, Participant, Roster
 from flok.circles.timeslots import N_CELLS
 
 
@@ -28,8 +28,8 @@ class RegionCandidates:
     """One region's free people, fixed circles and the arcs (person, option, points) between them."""
 
     region: str
-    free: list[Person]
-    fixed: dict[str, list[Person]]  # existing circle id → members who stay in it
+    free: list[Participant]
+    fixed: dict[str, list[Participant]]  # existing circle id → members who stay in it
     slots: list[tuple[str, int]]  # (location key, cell) of every slot that could open
     existing: list[ExistingCircle]  # existing circles that may take newcomers
     arc_person: np.ndarray  # index into ``free``
@@ -43,7 +43,7 @@ class RegionCandidates:
         return len(self.slots) + len(self.existing)
 
 
-def is_fixed(p: Person, roster: Roster, options: CircleOptions) -> bool:
+def is_fixed(p: Participant, roster: Roster, options: CircleOptions) -> bool:
     """Continuing members stay in their circle unless the mode dissolves circles."""
     return (
         options.mode != "dissolve"
@@ -53,7 +53,7 @@ def is_fixed(p: Person, roster: Roster, options: CircleOptions) -> bool:
     )
 
 
-def preference_points(p: Person, location: str, mask: int, weights: Weights) -> int | None:
+def preference_points(p: Participant, location: str, mask: int, weights: Weights) -> int | None:
     """Location plus time points of a placement, or None when the person does not accept it."""
     if location not in p.locations:
         return None
@@ -74,8 +74,8 @@ def existing_bonus(members: int, weights: Weights) -> int:
 
 def build(roster: Roster, options: CircleOptions) -> list[RegionCandidates]:
     """Candidates for every region that has anyone to place, in a stable order."""
-    regions: dict[str, list[Person]] = defaultdict(list)
-    fixed: dict[str, dict[str, list[Person]]] = defaultdict(dict)
+    regions: dict[str, list[Participant]] = defaultdict(list)
+    fixed: dict[str, dict[str, list[Participant]]] = defaultdict(dict)
     for p in roster.people:
         if p.status == "MOVING_OUT":
             continue
@@ -90,8 +90,8 @@ def build(roster: Roster, options: CircleOptions) -> list[RegionCandidates]:
 
 def _region(
     region: str,
-    free: list[Person],
-    fixed: dict[str, list[Person]],
+    free: list[Participant],
+    fixed: dict[str, list[Participant]],
     roster: Roster,
     options: CircleOptions,
 ) -> RegionCandidates:

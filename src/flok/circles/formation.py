@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from flok.circles.backends import Mip, MipResult, get_backend
 from flok.circles.candidates import RegionCandidates
-from flok.circles.io import ALWAYS, SOMETIMES
 from flok.circles.options import CircleOptions
+from flok.circles.roster import ALWAYS, SOMETIMES
+from flok.errors import SolverError
+from flok.solvers.backends import Backend, Result, get_backend, lp_relaxation
+from flok.solvers.linear import MatrixModel
 
 INF = float("inf")
 
@@ -45,7 +47,26 @@ class RegionSolution:
         return self.matched_free == self.matched_bound
 
 
-def build_model(cand: RegionCandidates, options: CircleOptions, weighted: bool) -> Mip:
+@dataclass(frozen=True)
+class SlotModel:
+    """The slot model in the shared matrix form plus its objective, which is maximized."""
+
+    matrix: MatrixModel
+    gain: np.ndarray
+
+
+@dataclass(frozen=True)
+class Solved:
+    """A backend's answer in the maximizing sense of the slot model."""
+
+    x: np.ndarray
+    status: str  # "optimal" or "feasible" (time limit reached with a solution)
+    objective: float
+    bound: float  # best proven upper bound
+    seconds: float
+
+
+def build_model(cand: RegionCandidates, options: CircleOptions, weighted: bool) -> SlotModel:
     """Matrix form of the slot model; columns are the arcs, then one circle count per slot."""
     n_arcs, n_slots = cand.arc_person.size, len(cand.slots)
     w = options.weights
@@ -136,22 +157,35 @@ def build_model(cand: RegionCandidates, options: CircleOptions, weighted: bool) 
         )
     else:
         obj = np.concatenate([np.ones(n_arcs), np.zeros(n_slots)])
-    return Mip(obj, A, np.concatenate(bounds_lo), np.concatenate(bounds_hi), col_hi, np.ones(n_cols, bool))
+    matrix = MatrixModel(
+        A,
+        np.concatenate(bounds_lo),
+        np.concatenate(bounds_hi),
+        np.zeros(n_cols),
+        col_hi,
+        np.ones(n_cols, bool),
+    )
+    return SlotModel(matrix, obj)
 
 
-def with_min_matched(model: Mip, n_arcs: int, matched: int) -> Mip:
+def with_min_matched(model: SlotModel, n_arcs: int, matched: int) -> SlotModel:
     """The same model plus one row: at least ``matched`` people placed."""
-    row = sp.csr_matrix(
-        (np.ones(n_arcs), (np.zeros(n_arcs, dtype=np.int64), np.arange(n_arcs))), shape=(1, model.c.size)
-    )
-    return Mip(
-        model.c,
-        sp.vstack([model.A, row], format="csr"),
-        np.append(model.row_lo, float(matched)),
-        np.append(model.row_hi, INF),
-        model.col_hi,
-        model.integer,
-    )
+    return SlotModel(model.matrix.with_row(np.arange(n_arcs), np.ones(n_arcs), lo=float(matched)), model.gain)
+
+
+def maximize(backend: Backend, model: SlotModel, time_limit: float, start: np.ndarray | None) -> Solved:
+    """Solve the slot model (backends minimize, so the objective is negated and so is the bound)."""
+    res = backend(model.matrix, -model.gain, time_limit, start)
+    if res.status == "infeasible":
+        raise SolverError("the circle model is infeasible")  # x = 0 is always feasible: a bug
+    if res.x is None:
+        raise SolverError(f"the solver found no formation in {time_limit:g} s; raise the time limit")
+    return _solved(res)
+
+
+def _solved(res: Result) -> Solved:
+    assert res.x is not None
+    return Solved(res.x, res.status, -res.objective, -res.bound, res.seconds)
 
 
 def solve_region(cand: RegionCandidates, options: CircleOptions) -> RegionSolution:
@@ -169,7 +203,7 @@ def solve_region(cand: RegionCandidates, options: CircleOptions) -> RegionSoluti
         return out
     backend = get_backend(options.backend)
     weighted = build_model(cand, options, weighted=True)
-    result = backend(weighted, options.time_limit, greedy_start(cand, options))
+    result = maximize(backend, weighted, options.time_limit, greedy_start(cand, options))
     matched = _matched(result, n_arcs)
     bound = int(np.unique(cand.arc_person).size)
     count_seconds = 0.0
@@ -177,12 +211,14 @@ def solve_region(cand: RegionCandidates, options: CircleOptions) -> RegionSoluti
         count_model = build_model(cand, options, weighted=False)
         bound = min(bound, int(np.floor(lp_bound(count_model) + 1e-6)))
         if matched < bound:
-            first = backend(count_model, options.time_limit, result.x)
+            first = maximize(backend, count_model, options.time_limit, result.x)
             count_seconds = first.seconds
             bound = min(bound, int(np.floor(first.bound + 1e-6)))
             best = _matched(first, n_arcs)
             if best > matched:
-                result = backend(with_min_matched(weighted, n_arcs, best), options.time_limit, first.x)
+                result = maximize(
+                    backend, with_min_matched(weighted, n_arcs, best), options.time_limit, first.x
+                )
     _read(out, cand, result)
     out.matched_bound = max(bound, out.matched_free)
     out.objective = result.objective
@@ -228,23 +264,16 @@ def greedy_start(cand: RegionCandidates, options: CircleOptions) -> np.ndarray:
     return x
 
 
-def _matched(result: MipResult, n_arcs: int) -> int:
+def _matched(result: Solved, n_arcs: int) -> int:
     return int(np.count_nonzero(result.x[:n_arcs] > 0.5))
 
 
-def lp_bound(model: Mip) -> float:
+def lp_bound(model: SlotModel) -> float:
     """Optimum of the LP relaxation: a valid upper bound on the integer optimum."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    res = milp(
-        c=-model.c,
-        constraints=[LinearConstraint(model.A, model.row_lo, model.row_hi)],
-        bounds=Bounds(np.zeros(model.c.size), model.col_hi),
-    )
-    return float(-res.fun) if res.status == 0 else INF
+    return -lp_relaxation(model.matrix, -model.gain)
 
 
-def _read(out: RegionSolution, cand: RegionCandidates, result: MipResult) -> None:
+def _read(out: RegionSolution, cand: RegionCandidates, result: Solved) -> None:
     n_arcs, n_slots = cand.arc_person.size, len(cand.slots)
     chosen = np.flatnonzero(result.x[:n_arcs] > 0.5)
     for a in chosen:

@@ -3,12 +3,9 @@ existing circles with continuing members, and typed time wishes in the spellings
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 import numpy as np
 
-from flok.circles.io import PARTICIPANT_TEXT_FIELDS
+from flok.circles.roster import PARTICIPANT_TEXT_FIELDS
 from flok.circles.timeslots import cell_name, cells, parse_time
 
 REGIONS = ("Bay Area", "New York", "London", "Boston", "Los Angeles", "Chicago", "Seattle", "Singapore")
@@ -130,17 +127,3 @@ def _existing(
         )
         budget -= size
     return circles
-
-
-def write(directory: str | Path, n: int, *, seed: int = 0, **kwargs: float) -> tuple[Path, Path]:
-    """Write participants.csv and circles.csv into ``directory``."""
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    people, circles = generate(n, seed=seed, **kwargs)  # type: ignore[arg-type]
-    paths = (out / "participants.csv", out / "circles.csv")
-    for path, rows, fields in ((paths[0], people, PARTICIPANT_FIELDS), (paths[1], circles, CIRCLE_FIELDS)):
-        with path.open("w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=fields)
-            w.writeheader()
-            w.writerows(rows)
-    return paths

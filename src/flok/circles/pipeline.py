@@ -1,4 +1,4 @@
-"""`form`: read, build candidates, solve each region exactly, split into circles, explain the rest."""
+"""`form`: validate, build candidates, solve each region exactly, split into circles, explain the rest."""
 
 from __future__ import annotations
 
@@ -7,36 +7,46 @@ import re
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-from flok.circles import candidates as cand_mod
-from flok.circles.backends import DEFAULT_BACKEND, get_backend
 from flok.circles.candidates import RegionCandidates
+from flok.circles.candidates import build as build_candidates
 from flok.circles.formation import RegionSolution, solve_region
-from flok.circles.io import Person, Roster, read_roster
 from flok.circles.options import CircleOptions
 from flok.circles.reasons import Unmatched, reason
 from flok.circles.result import CircleResult, FormedCircle, RegionStats, circle_diversity
 from flok.circles.roles import assign_roles
+from flok.circles.roster import Participant, Roster, roster_from_tables
 from flok.circles.split import split_group
 from flok.circles.timeslots import cell_name
+from flok.solvers.backends import DEFAULT_BACKEND, get_backend
 from flok.table import Table
 
 
 def form(
-    participants: str | Path | Table,
-    circles: str | Path | Table | None = None,
+    participants: Table | Roster,
+    circles: Table | None = None,
     options: CircleOptions | None = None,
     **overrides: Any,
 ) -> CircleResult:
-    """Form and fill circles; the number matched is maximal (proven, or its bound is reported)."""
+    """Form and fill circles; the number matched is maximal (proven, or its bound is reported).
+
+    Takes data, never a path: the participants (and existing circles) as string tables, or a roster
+    already validated from them (then ``circles`` must be None). `flok.io.circles` reads files.
+    """
     start = time.perf_counter()
     opts = replace(options or CircleOptions(), **overrides)
     opts.validate()
     get_backend(opts.backend)
-    roster = read_roster(participants, circles, opts)
-    regions = cand_mod.build(roster, opts)
+    if isinstance(participants, Roster):
+        if circles is not None:
+            raise TypeError("form: pass the circles table only with a participants table, not a roster")
+        roster = participants
+    elif isinstance(participants, Table):
+        roster = roster_from_tables(participants, circles, opts)
+    else:
+        raise TypeError(f"form takes a Table or a Roster, not {type(participants).__name__}")
+    regions = build_candidates(roster, opts)
     if opts.workers > 1 and len(regions) > 1:
         # Processes, not threads: the solvers hold the GIL. Largest regions first balances the load.
         order = sorted(range(len(regions)), key=lambda i: -regions[i].arc_person.size)
@@ -69,7 +79,7 @@ def assemble(
     stats: list[RegionStats] = []
     by_region = {c.region: c for c in regions}
     for cand, sol in zip(regions, solutions, strict=True):
-        members: list[tuple[str, str, str, str, bool, list[Person]]] = []
+        members: list[tuple[str, str, str, str, bool, list[Participant]]] = []
         for cid in sorted(cand.fixed):
             circle = roster.circles[cid]
             group = cand.fixed[cid] + [cand.free[i] for i in sol.additions.get(cid, [])]

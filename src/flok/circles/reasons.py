@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flok.circles.candidates import RegionCandidates, preference_points
-from flok.circles.io import Person, Roster
 from flok.circles.options import CircleOptions
+from flok.circles.roster import Participant, Roster
 
 TEXT = {
     "moving_out": "moving out, so not placed",
@@ -36,7 +36,7 @@ class Unmatched:
 
 
 def reason(
-    p: Person,
+    p: Participant,
     cand: RegionCandidates | None,
     roster: Roster,
     options: CircleOptions,

@@ -9,11 +9,10 @@ from typing import Any
 import pyarrow as pa
 
 from flok.circles.diversity import score, summary
-from flok.circles.io import ALWAYS, SOMETIMES, ExistingCircle, Person, TimeIssue
 from flok.circles.options import CircleOptions
 from flok.circles.reasons import TEXT, Unmatched
 from flok.circles.roles import MEMBER
-from flok.io.writers import csv_safe
+from flok.circles.roster import ALWAYS, SOMETIMES, ExistingCircle, Participant, TimeIssue
 
 
 @dataclass(frozen=True)
@@ -24,13 +23,13 @@ class FormedCircle:
     meeting_time: str
     new: bool
     virtual: bool
-    members: tuple[Person, ...]
+    members: tuple[Participant, ...]
     roles: dict[str, str]
     flags: tuple[str, ...]
     diversity: dict[str, dict[str, float]]
 
     @property
-    def continuing(self) -> list[Person]:
+    def continuing(self) -> list[Participant]:
         return [p for p in self.members if p.status == "CONTINUING" and p.current_circle == self.circle_id]
 
     @property
@@ -59,7 +58,7 @@ class CircleResult:
     """Everything `flok.circles.form` decided, with the tables the CLI writes."""
 
     options: CircleOptions
-    people: list[Person]
+    people: list[Participant]
     circles: list[FormedCircle]
     unmatched: list[Unmatched]
     regions: list[RegionStats]
@@ -86,6 +85,7 @@ class CircleResult:
         return {p.pid: c.circle_id for c in self.circles for p in c.members}
 
     def assignments_table(self) -> pa.Table:
+        """Raw data; `flok.io.circles` makes user text formula-safe when writing CSV."""
         pids, cids, roles = [], [], []
         for c in self.circles:
             for p in c.members:
@@ -98,8 +98,8 @@ class CircleResult:
             roles.append("unmatched")
         return pa.table(
             {
-                "participant_id": csv_safe(pa.array(pids, pa.string())),
-                "circle_id": csv_safe(pa.array(cids, pa.string())),
+                "participant_id": pa.array(pids, pa.string()),
+                "circle_id": pa.array(cids, pa.string()),
                 "role": pa.array(roles, pa.string()),
             }
         )
@@ -123,7 +123,7 @@ class CircleResult:
         types["diversity"] = pa.float64()
         return pa.table(
             {
-                k: csv_safe(pa.array(v, pa.string())) if k not in types else pa.array(v, types[k])
+                k: pa.array(v, pa.string()) if k not in types else pa.array(v, types[k])
                 for k, v in rows.items()
             }
         )
@@ -131,8 +131,8 @@ class CircleResult:
     def unmatched_table(self) -> pa.Table:
         return pa.table(
             {
-                "participant_id": csv_safe(pa.array([u.pid for u in self.unmatched], pa.string())),
-                "region": csv_safe(pa.array([u.region for u in self.unmatched], pa.string())),
+                "participant_id": pa.array([u.pid for u in self.unmatched], pa.string()),
+                "region": pa.array([u.region for u in self.unmatched], pa.string()),
                 "reason_code": pa.array([u.code for u in self.unmatched], pa.string()),
                 "reason": pa.array([u.text for u in self.unmatched], pa.string()),
             }
@@ -243,6 +243,8 @@ _CIRCLE_COLUMNS = (
 
 
 def circle_diversity(
-    members: list[Person] | tuple[Person, ...], attributes: tuple[str, ...], universe: dict[str, int]
+    members: list[Participant] | tuple[Participant, ...],
+    attributes: tuple[str, ...],
+    universe: dict[str, int],
 ) -> dict[str, dict[str, float]]:
     return summary({a: [p.attributes[k] for p in members] for k, a in enumerate(attributes)}, universe)

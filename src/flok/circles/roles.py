@@ -3,7 +3,7 @@ circle left with fewer than two gets every member proposed (and a flag) so a coo
 
 from __future__ import annotations
 
-from flok.circles.io import Person
+from flok.circles.roster import Participant
 from flok.circles.split import wants_to_lead
 
 CO_LEADER = "co_leader"
@@ -12,7 +12,7 @@ MEMBER = "member"
 NEEDS_CO_LEADERS = "needs_co_leaders"
 
 
-def assign_roles(members: list[Person], circle_id: str) -> tuple[dict[str, str], list[str]]:
+def assign_roles(members: list[Participant], circle_id: str) -> tuple[dict[str, str], list[str]]:
     """Role per participant id, and the circle's flags."""
     roles: dict[str, str] = {}
     for p in members:

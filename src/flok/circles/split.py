@@ -9,16 +9,16 @@ as possible (``⌊m/n⌋`` or ``⌈m/n⌉``) lie within ``[min, max]``, so the s
 
 from __future__ import annotations
 
-from flok.circles.io import ALWAYS, SOMETIMES, Person
+from flok.circles.roster import ALWAYS, SOMETIMES, Participant
 from flok.errors import SolverError
 
 
-def wants_to_lead(p: Person) -> bool:
+def wants_to_lead(p: Participant) -> bool:
     """Current co-leaders who did not decline, and volunteers."""
     return p.co_lead is True or (p.current_co_leader and p.co_lead is not False)
 
 
-def split_group(members: list[Person], n: int, min_size: int, max_size: int) -> list[list[Person]]:
+def split_group(members: list[Participant], n: int, min_size: int, max_size: int) -> list[list[Participant]]:
     """Deterministic split of ``members`` into ``n`` circles satisfying size and host rules."""
     m = len(members)
     always = [p for p in members if p.host == ALWAYS]
@@ -26,10 +26,10 @@ def split_group(members: list[Person], n: int, min_size: int, max_size: int) -> 
     if not (n >= 1 and min_size * n <= m <= max_size * n and 2 * len(always) + len(sometimes) >= 2 * n):
         raise SolverError(f"cannot split {m} members into {n} circles (sizes {min_size}-{max_size})")
     target = [m // n + (1 if i < m % n else 0) for i in range(n)]
-    circles: list[list[Person]] = [[] for _ in range(n)]
+    circles: list[list[Participant]] = [[] for _ in range(n)]
     placed: set[int] = set()
 
-    def put(i: int, p: Person) -> None:
+    def put(i: int, p: Participant) -> None:
         circles[i].append(p)
         placed.add(p.index)
 
@@ -53,11 +53,11 @@ def split_group(members: list[Person], n: int, min_size: int, max_size: int) -> 
     return circles
 
 
-def _new_values(circle: list[Person], p: Person) -> int:
+def _new_values(circle: list[Participant], p: Participant) -> int:
     return sum(1 for k, v in enumerate(p.attributes) if v and all(q.attributes[k] != v for q in circle))
 
 
-def _rarest_first(people: list[Person]) -> list[Person]:
+def _rarest_first(people: list[Participant]) -> list[Participant]:
     """Place people with rare attribute values first, while every circle still has room for them."""
     counts: dict[tuple[int, str], int] = {}
     for p in people:

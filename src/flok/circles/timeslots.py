@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from flok.errors import InputError
+
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 PARTS = ("Morning", "Afternoon", "Evening")
 N_CELLS = len(DAYS) * len(PARTS)
@@ -79,8 +81,9 @@ _RANGE = {"-", "–", "—", "to", "through", "thru", "till", "until"}
 _TOKEN = re.compile(r"[a-z]+|[-–—/,&+]")
 
 
-class TimeParseError(ValueError):
-    """A time wish that matches no known spelling; carries the offending word."""
+class TimeParseError(InputError):
+    """A time wish that matches no known spelling; carries the offending word. An InputError, so an
+    entry layer renders it like any bad input (the roster re-raises it with file, row and field)."""
 
 
 def parse_time(text: str) -> int:

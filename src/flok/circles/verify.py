@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from flok.circles.io import ALWAYS, SOMETIMES, Person
 from flok.circles.result import CircleResult, FormedCircle
+from flok.circles.roster import ALWAYS, SOMETIMES, Participant
 from flok.circles.timeslots import TimeParseError, parse_time
 
 _NEW_ID = re.compile(r"^(IP|VO)-[A-Z0-9-]+-NEW-\d{2,}$")
@@ -48,7 +48,7 @@ def violations(result: CircleResult) -> list[str]:
     return out
 
 
-def _accepts(p: Person, location: str, meeting_time: str) -> bool:
+def _accepts(p: Participant, location: str, meeting_time: str) -> bool:
     try:
         mask = parse_time(meeting_time)
     except TimeParseError:

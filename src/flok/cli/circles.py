@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from flok.circles import CircleOptions, CircleResult, Weights, form
+from flok.circles import CircleOptions, Weights, form
 from flok.cli.app import app, guarded
 from flok.errors import InputError
-from flok.io.writers import outputs, write_json, write_table_csv
+from flok.io.circles import read_tables, write_result
 
 
 def _pairs(values: list[str], flag: str) -> dict[str, str]:
@@ -46,20 +46,6 @@ def _weights(values: list[str]) -> Weights:
     return replace(Weights(), **changes)  # type: ignore[arg-type]
 
 
-def write_result(result: CircleResult, out_dir: Path) -> None:
-    """All four files or none."""
-    with outputs() as out:
-        for name, table in (
-            ("assignments.csv", result.assignments_table()),
-            ("circles.csv", result.circles_table()),
-            ("unmatched.csv", result.unmatched_table()),
-        ):
-            with out.open(out_dir / name) as stream:
-                write_table_csv(table, stream)
-        with out.open(out_dir / "report.json") as stream:
-            write_json(result.report(), stream)
-
-
 @app.command("circles")
 @guarded
 def circles_cmd(
@@ -83,7 +69,7 @@ def circles_cmd(
     weight: Annotated[
         list[str] | None, typer.Option(help="Objective weight, e.g. match=1000 or time=30,20,10.")
     ] = None,
-    backend: Annotated[str, typer.Option(help="auto, highs, cbc or cpsat.")] = "auto",
+    backend: Annotated[str, typer.Option(help="auto, highs or cpsat.")] = "auto",
     time_limit: Annotated[float, typer.Option(help="Seconds per region and solve.")] = 60.0,
     workers: Annotated[int, typer.Option(help="Regions solved in parallel.")] = 1,
     lenient_times: Annotated[
@@ -104,7 +90,8 @@ def circles_cmd(
         workers=workers,
         lenient_times=lenient_times,
     )
-    result = form(participants, circles, options)
+    people, existing = read_tables(participants, circles)
+    result = form(people, existing, options)
     write_result(result, out_dir)
     typer.echo(result.summary())
     typer.echo(f"Wrote {out_dir}/assignments.csv, circles.csv, unmatched.csv, report.json")

@@ -1,4 +1,4 @@
-"""Why everyone cannot be seated, in words a coordinator can act on.
+"""Why everyone cannot be seated, or why the side rules conflict, in words a coordinator can act on.
 
 From the participants left without a seat, follow alternating paths (an acceptable
 opportunity, then the participants holding its seats, then their acceptable
@@ -15,6 +15,8 @@ from scipy.sparse.csgraph import breadth_first_order
 
 from flok.errors import InfeasibleError
 from flok.model import Problem
+from flok.solvers.backends import CpSatModel
+from flok.solvers.sidemodel import SideModel, obvious_conflicts
 
 
 def _names(ids: np.ndarray, idx: np.ndarray, limit: int = 8) -> str:
@@ -77,4 +79,18 @@ def shortfall_error(problem: Problem, part: np.ndarray, opp: np.ndarray) -> Infe
         hints=hints,
         unseated=short,
         bottleneck=[str(problem.opportunity_ids[o]) for o in opps],
+    )
+
+
+def side_rules_error(problem: Problem, lm: SideModel) -> InfeasibleError:
+    """Plain-words reasons for an infeasible side-rule model, whichever backend found it infeasible:
+    obvious conflicts first, then an unsatisfiable core of named rules (CP-SAT with assumptions)."""
+    reasons = obvious_conflicts(problem, lm.pairs)
+    conflict = CpSatModel(lm.to_matrix(), diagnose=True).conflicting_rules()
+    if conflict:
+        reasons.append("these rules cannot all hold together: " + "; ".join(conflict[:8]))
+    return InfeasibleError(
+        "no allocation satisfies every rule",
+        reasons=reasons or ["the capacities and hard rules conflict"],
+        hints=["relax one of the rules named above", "add seats"],
     )

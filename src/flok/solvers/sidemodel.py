@@ -16,6 +16,7 @@ import numpy as np
 
 from flok.model import Problem
 from flok.solvers.costs import build_arcs
+from flok.solvers.linear import LinearModel, Stage
 
 INF = float("inf")
 
@@ -29,53 +30,13 @@ class Pairs:
     unit: float
 
 
-@dataclass
-class Row:
-    idx: np.ndarray
-    coef: np.ndarray
-    lo: float
-    hi: float
-    rule: str | None = None
+@dataclass(kw_only=True)
+class SideModel(LinearModel):
+    """The allocation's linear model: the shared one plus what decoding a solution needs."""
 
-
-@dataclass
-class Stage:
-    label: str
-    idx: np.ndarray
-    coef: np.ndarray
-    fix: str | None  # "le": later stages keep expr ≤ optimum; None: last stage
-
-
-@dataclass
-class LinearModel:
     pairs: Pairs
-    lower: list[int] = field(default_factory=list)
-    upper: list[int] = field(default_factory=list)
-    rows: list[Row] = field(default_factory=list)
-    stages: list[Stage] = field(default_factory=list)
     together: list[tuple[int, str]] = field(default_factory=list)  # soft-group "sit together" vars
     runs: dict[int, int] = field(default_factory=dict)  # opportunity -> "runs" var (min sizes)
-
-    @property
-    def n_vars(self) -> int:
-        return len(self.lower)
-
-    def var(self, lo: int = 0, hi: int = 1) -> int:
-        self.lower.append(lo)
-        self.upper.append(hi)
-        return len(self.lower) - 1
-
-    def row(
-        self,
-        idx: list[int] | np.ndarray,
-        coef: list[float] | np.ndarray,
-        lo: float = -INF,
-        hi: float = INF,
-        rule: str | None = None,
-    ) -> None:
-        self.rows.append(
-            Row(np.asarray(idx, dtype=np.int64), np.asarray(coef, dtype=np.float64), lo, hi, rule)
-        )
 
 
 def pairs_of(problem: Problem) -> Pairs:
@@ -107,8 +68,8 @@ def pairs_of(problem: Problem) -> Pairs:
     )
 
 
-def build(problem: Problem, pairs: Pairs) -> LinearModel:
-    lm = LinearModel(pairs=pairs)
+def build(problem: Problem, pairs: Pairs) -> SideModel:
+    lm = SideModel(pairs=pairs)
     e = pairs.participant.size
     for _ in range(e):
         lm.var()
@@ -144,7 +105,7 @@ def build(problem: Problem, pairs: Pairs) -> LinearModel:
     return lm
 
 
-def _runs(lm: LinearModel, problem: Problem, o: int, idx: list[int]) -> int:
+def _runs(lm: SideModel, problem: Problem, o: int, idx: list[int]) -> int:
     """A 0/1 variable: the opportunity runs (has anyone), linked both ways to its size."""
     if o not in lm.runs:
         r = lm.var()
@@ -155,7 +116,7 @@ def _runs(lm: LinearModel, problem: Problem, o: int, idx: list[int]) -> int:
     return lm.runs[o]
 
 
-def _min_sizes(problem: Problem, lm: LinearModel, by_o: dict[int, list[int]]) -> None:
+def _min_sizes(problem: Problem, lm: SideModel, by_o: dict[int, list[int]]) -> None:
     if problem.min_size is None:
         return
     for o in np.flatnonzero(problem.min_size > 1).tolist():
@@ -170,7 +131,7 @@ def _min_sizes(problem: Problem, lm: LinearModel, by_o: dict[int, list[int]]) ->
         )
 
 
-def _clashes(problem: Problem, lm: LinearModel, by_p: dict[int, list[int]]) -> None:
+def _clashes(problem: Problem, lm: SideModel, by_p: dict[int, list[int]]) -> None:
     clashes = problem.clashing_pairs()
     if not clashes.size:
         return
@@ -185,7 +146,7 @@ def _clashes(problem: Problem, lm: LinearModel, by_p: dict[int, list[int]]) -> N
                     lm.row([a, b], [1, 1], hi=1)
 
 
-def _category_limits(problem: Problem, lm: LinearModel, by_p: dict[int, list[int]]) -> None:
+def _category_limits(problem: Problem, lm: SideModel, by_p: dict[int, list[int]]) -> None:
     if not problem.options.category_limit or problem.category is None:
         return
     limits = dict(problem.options.category_limit)
@@ -201,7 +162,7 @@ def _category_limits(problem: Problem, lm: LinearModel, by_p: dict[int, list[int
                 lm.row(members, np.ones(len(members)), hi=limit)
 
 
-def _quotas(problem: Problem, lm: LinearModel, by_o: dict[int, list[int]]) -> None:
+def _quotas(problem: Problem, lm: SideModel, by_o: dict[int, list[int]]) -> None:
     oids = problem.opportunity_ids
     for q in problem.options.quotas:
         attr = problem.participant_attributes[q.attribute]
@@ -220,7 +181,7 @@ def _quotas(problem: Problem, lm: LinearModel, by_o: dict[int, list[int]]) -> No
                 lm.row([*np.array(idx)[match], r], [*np.ones(int(match.sum())), -q.min], lo=0, rule=rule)
 
 
-def _groups(problem: Problem, lm: LinearModel, by_p: dict[int, list[int]]) -> None:
+def _groups(problem: Problem, lm: SideModel, by_p: dict[int, list[int]]) -> None:
     opts = problem.options
     for members in problem.group_index()[1]:
         name = str(problem.group[members[0]])  # type: ignore[index]
@@ -251,7 +212,7 @@ def _groups(problem: Problem, lm: LinearModel, by_p: dict[int, list[int]]) -> No
                 lm.together.append((together, name))
 
 
-def _stages(problem: Problem, lm: LinearModel) -> None:
+def _stages(problem: Problem, lm: SideModel) -> None:
     opts = problem.options
     pairs = lm.pairs
     e = pairs.participant.size

@@ -17,7 +17,9 @@ from flok.errors import SolverError
 from flok.model import Problem
 from flok.solvers.base import Progress, ProgressCallback, SolveResult, Status
 from flok.solvers.costs import tie_break
-from flok.solvers.sidemodel import LinearModel, Stage, build, pairs_of
+from flok.solvers.diagnose import side_rules_error
+from flok.solvers.linear import Stage
+from flok.solvers.sidemodel import SideModel, build, pairs_of
 
 MAX_PAIRS = 3_000_000
 
@@ -44,13 +46,13 @@ class StagedStrategy:
             return f"{size:,} pair variables exceed the {self.name} limit of {MAX_PAIRS:,}"
         return None
 
-    def open(self, lm: LinearModel) -> Any:
+    def open(self, lm: SideModel) -> Any:
         raise NotImplementedError
 
     def run_stage(
         self,
         handle: Any,
-        lm: LinearModel,
+        lm: SideModel,
         stage: Stage,
         seconds: float,
         hint: np.ndarray | None,
@@ -62,10 +64,8 @@ class StagedStrategy:
     def fix(self, handle: Any, stage: Stage, value: float) -> None:
         raise NotImplementedError
 
-    def infeasible(self, problem: Problem, lm: LinearModel) -> Exception:
-        from flok.solvers.cpsat import explain_infeasible
-
-        return explain_infeasible(problem, lm)
+    def infeasible(self, problem: Problem, lm: SideModel) -> Exception:
+        return side_rules_error(problem, lm)
 
     def solve(self, problem: Problem, progress: ProgressCallback | None = None) -> SolveResult:
         t0 = perf_counter()

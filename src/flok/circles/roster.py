@@ -1,4 +1,8 @@
-"""Read participants.csv and circles.csv (with optional column mapping) into validated records."""
+"""The circle roster: validated participants and existing circles, made from string tables.
+
+Data in, data out: the tables come from wherever the caller got them (`flok.io.circles` reads files,
+the dashboard parses uploads); every bad value raises InputError naming its source, row and field.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,10 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from flok.circles.options import CircleOptions
 from flok.circles.timeslots import TimeParseError, parse_time
 from flok.errors import InputError
-from flok.io.csv_reader import read_csv
 from flok.table import Table
 
 NEVER, SOMETIMES, ALWAYS = 0, 1, 2
@@ -46,7 +48,7 @@ _YES = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False
 
 
 @dataclass(frozen=True)
-class Person:
+class Participant:
     """One participant row, validated; ``locations`` are location keys in rank order."""
 
     index: int
@@ -88,7 +90,7 @@ class TimeIssue:
 
 @dataclass(frozen=True)
 class Roster:
-    people: list[Person]
+    people: list[Participant]
     circles: dict[str, ExistingCircle]
     location_names: dict[str, str]  # key → display form as first written
     issues: list[TimeIssue]
@@ -133,14 +135,14 @@ def _is_virtual(location: str, options: CircleOptions) -> bool:
     return any(w in location.casefold() for w in options.virtual_words)
 
 
-def read_participants(
-    source: str | Path | Table,
+def participants_from_table(
+    source: Table,
     options: CircleOptions,
     names: dict[str, str] | None = None,
     regions: dict[str, str] | None = None,
-) -> tuple[list[Person], list[TimeIssue], dict[str, str]]:
+) -> tuple[list[Participant], list[TimeIssue], dict[str, str]]:
     """Validate participants; every bad value raises InputError with file, row and field."""
-    table = apply_mapping(source if isinstance(source, Table) else read_csv(source), options.columns)
+    table = apply_mapping(source, options.columns)
     table.require("participant_id", "location_1", "time_1")
     for attr in options.attributes:
         table.require(attr.strip().lower())
@@ -157,7 +159,7 @@ def read_participants(
     names = {} if names is None else names
     regions = {} if regions is None else regions
     issues: list[TimeIssue] = []
-    people: list[Person] = []
+    people: list[Participant] = []
     for i, pid in enumerate(ids):
         status = _normalize_status(col["status"][i])
         if status is None:
@@ -189,7 +191,7 @@ def read_participants(
                 issues.append(TimeIssue(table.source, table.row(i), field, col[field][i], message))
                 times.append(0)
         people.append(
-            Person(
+            Participant(
                 index=i,
                 pid=pid,
                 row=table.row(i),
@@ -233,10 +235,10 @@ def _yes_no(table: Table, i: int, field: str, raw: str) -> bool | None:
     return value
 
 
-def read_circles(
-    source: str | Path | Table, options: CircleOptions, names: dict[str, str], regions: dict[str, str]
+def circles_from_table(
+    source: Table, options: CircleOptions, names: dict[str, str], regions: dict[str, str]
 ) -> dict[str, ExistingCircle]:
-    table = apply_mapping(source if isinstance(source, Table) else read_csv(source), options.columns)
+    table = apply_mapping(source, options.columns)
     table.require("circle_id", "region", "location", "meeting_time")
     ids = table.ids("circle_id").to_pylist()
     region_text = table.ids("region").to_pylist()
@@ -271,16 +273,12 @@ def read_circles(
     return out
 
 
-def read_roster(
-    participants: str | Path | Table,
-    circles: str | Path | Table | None,
-    options: CircleOptions,
-) -> Roster:
-    """Both files, cross-checked: a continuing member's circle must exist in circles.csv."""
+def roster_from_tables(participants: Table, circles: Table | None, options: CircleOptions) -> Roster:
+    """Both tables, cross-checked: a continuing member's circle must exist in circles.csv."""
     names: dict[str, str] = {}
     regions: dict[str, str] = {}
-    existing = read_circles(circles, options, names, regions) if circles is not None else None
-    people, issues, names = read_participants(participants, options, names, regions)
+    existing = circles_from_table(circles, options, names, regions) if circles is not None else None
+    people, issues, names = participants_from_table(participants, options, names, regions)
     warnings: list[str] = []
     if existing is None:
         existing = _infer_circles(people)
@@ -289,7 +287,7 @@ def read_roster(
                 f"no circles file: {len(existing)} existing circles inferred from current_circle_id "
                 "(location and time unknown, no additions)"
             )
-    source = participants.source if isinstance(participants, Table) else Path(participants).name
+    source = participants.source
     for p in people:
         if p.status == "CONTINUING" and p.current_circle and p.current_circle not in existing:
             raise InputError(
@@ -304,8 +302,8 @@ def read_roster(
     return Roster(people, existing, names, issues, warnings)
 
 
-def _infer_circles(people: list[Person]) -> dict[str, ExistingCircle]:
-    members: dict[str, list[Person]] = {}
+def _infer_circles(people: list[Participant]) -> dict[str, ExistingCircle]:
+    members: dict[str, list[Participant]] = {}
     for p in people:
         if p.status == "CONTINUING" and p.current_circle:
             members.setdefault(p.current_circle, []).append(p)

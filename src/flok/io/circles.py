@@ -1,0 +1,77 @@
+"""Circle formation's files: participants.csv and circles.csv in, the result's CSV and JSON files out.
+
+The circles core works on tables and returns data; this module is where paths are read and written,
+and where user-written text in the output is made formula-safe for spreadsheets.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import IO
+
+import pyarrow as pa
+
+from flok.circles.generate import CIRCLE_FIELDS, PARTICIPANT_FIELDS, generate
+from flok.circles.options import CircleOptions
+from flok.circles.result import CircleResult
+from flok.circles.roster import Roster, roster_from_tables
+from flok.io.csv_reader import read_csv
+from flok.io.writers import csv_safe, outputs, write_json, write_table_csv
+from flok.table import Table
+
+# Output columns whose cells repeat what a person wrote (ids, places, times): a spreadsheet must not
+# run them as formulas. The other text columns are Flok's own words (roles, reason codes and texts).
+USER_TEXT = frozenset({"participant_id", "circle_id", "region", "location", "meeting_time"})
+
+
+def read_tables(participants: str | Path, circles: str | Path | None = None) -> tuple[Table, Table | None]:
+    """participants.csv and, when given, circles.csv as string tables."""
+    return read_csv(participants), read_csv(circles) if circles is not None else None
+
+
+def read_roster(participants: str | Path, circles: str | Path | None, options: CircleOptions) -> Roster:
+    """Both files, validated and cross-checked (see `flok.circles.roster.roster_from_tables`)."""
+    people, existing = read_tables(participants, circles)
+    return roster_from_tables(people, existing, options)
+
+
+def safe_table(table: pa.Table) -> pa.Table:
+    """The table with every user-text column made formula-safe."""
+    for k, name in enumerate(table.column_names):
+        if name in USER_TEXT:
+            table = table.set_column(k, name, csv_safe(table.column(name).combine_chunks()))
+    return table
+
+
+def write_circle_table_csv(table: pa.Table, stream: IO[bytes]) -> None:
+    """One of the result's tables as CSV, user text formula-safe."""
+    write_table_csv(safe_table(table), stream)
+
+
+def write_result(result: CircleResult, out_dir: Path) -> None:
+    """assignments.csv, circles.csv, unmatched.csv and report.json: all four files or none."""
+    with outputs() as out:
+        for name, table in (
+            ("assignments.csv", result.assignments_table()),
+            ("circles.csv", result.circles_table()),
+            ("unmatched.csv", result.unmatched_table()),
+        ):
+            with out.open(out_dir / name) as stream:
+                write_circle_table_csv(table, stream)
+        with out.open(out_dir / "report.json") as stream:
+            write_json(result.report(), stream)
+
+
+def write_generated(directory: str | Path, n: int, *, seed: int = 0, **kwargs: float) -> tuple[Path, Path]:
+    """Write generated participants.csv and circles.csv (`flok.circles.generate`) into ``directory``."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    people, circles = generate(n, seed=seed, **kwargs)  # type: ignore[arg-type]
+    paths = (out / "participants.csv", out / "circles.csv")
+    for path, rows, fields in ((paths[0], people, PARTICIPANT_FIELDS), (paths[1], circles, CIRCLE_FIELDS)):
+        with path.open("w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=fields)
+            w.writeheader()
+            w.writerows(rows)
+    return paths
