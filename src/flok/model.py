@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from flok.errors import InputError
 from flok.options import Options, Quota
-from flok.table import Table, table_from_columns, table_from_records
+from flok.table import Table, first_backward_window, table_from_columns, table_from_records
 
 __all__ = ["Mode", "Options", "Problem", "Quota"]
 
@@ -155,26 +155,6 @@ class Problem:
                     break
                 pairs.append((min(a, b), max(a, b)))
         return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
-
-    def side_constraints(self) -> list[str]:
-        """The rules present that a plain flow cannot express, in words."""
-        out: list[str] = []
-        seats = self.seats_allowed()
-        multi = bool((seats > 1).any())
-        if multi and self.clashing_pairs().size:
-            out.append("time clashes")
-        zero_limit = any(limit == 0 for _, limit in self.options.category_limit)
-        if (self.options.category_limit and multi) or zero_limit:
-            out.append("category limits")
-        if self.group_index()[1]:
-            out.append("groups")
-        if self.options.quotas:
-            out.append("quotas")
-        if self.min_size is not None and (self.min_size > 1).any():
-            out.append("minimum sizes")
-        if self.options.forced:
-            out.append("forced pairs")
-        return out
 
     def pair_indices(self, pairs: tuple[tuple[str, str], ...], name: str) -> np.ndarray:
         """(participant, opportunity) index pairs for id pairs, naming the first unknown id."""
@@ -374,9 +354,9 @@ class Problem:
         start = opportunities.times("start", assume_utc=True) if opportunities.has("start") else None
         end = opportunities.times("end", assume_utc=True) if opportunities.has("end") else None
         if start is not None and end is not None:
-            bad = np.flatnonzero(end < start)
-            if bad.size:
-                raise opportunities.error(int(bad[0]), "end", "end is before start")
+            bad = first_backward_window(start, end)
+            if bad is not None:
+                raise opportunities.error(bad, "end", "end is before start")
         min_size = (
             opportunities.integers("min_size", minimum=0, default=0, what="a whole number")
             if opportunities.has("min_size")
@@ -459,6 +439,10 @@ class Problem:
         if m and self.capacity.min() < 0:
             i = int(np.argmin(self.capacity))
             raise err(opps, "opportunities", i, "capacity", "capacity must be ≥ 0")
+        if self.start is not None and self.end is not None:
+            bad = first_backward_window(self.start, self.end)
+            if bad is not None:  # from_tables reports this earlier; from_arrays only here
+                raise err(opps, "opportunities", bad, "end", "end is before start")
         if len(self.pref_participant) != len(self.pref_opportunity):
             raise InputError("preference arrays differ in length", source="preferences")
         e = self.n_preferences

@@ -1,0 +1,87 @@
+"""The side rules, one module each, and the registry every layer derives its view from.
+
+``RULES`` is the only list of rules: the linear model adds their rows in this order, the
+verifier runs their checks, ``flok allocate`` grows their flags, ``Options.from_mapping``
+parses their keys, explanations and infeasibility messages use their words. To add a rule,
+write ``flok/solvers/rules/<rule>.py`` exposing ``RULE`` and add it to ``RULES`` below (if it
+owns a JSON key, ``flok.options.Options`` needs that field too: it is the typed data carrier).
+"""
+
+from __future__ import annotations
+
+from flok.model import Problem
+from flok.options import register_parser
+from flok.solvers.rules import category_limits, clashes, forbidden, forced, groups, min_sizes, quotas
+from flok.solvers.rules.base import (
+    BuildContext,
+    CliFlag,
+    ExplainView,
+    FormField,
+    Held,
+    OptionField,
+    Reason,
+    Rule,
+)
+
+__all__ = [
+    "RULES",
+    "BuildContext",
+    "CliFlag",
+    "ExplainView",
+    "FormField",
+    "Held",
+    "OptionField",
+    "Reason",
+    "Rule",
+    "cli_flags",
+    "form_fields",
+    "rule",
+    "side_constraints",
+]
+
+# Order = the order of rows in the linear model (kept from before the registry, so solvers
+# return the same allocation), of words in strategy reasons and of verifier messages.
+RULES: tuple[Rule, ...] = (
+    min_sizes.RULE,
+    forbidden.RULE,  # adds no rows (pairs_of leaves forbidden pairs out); its file is read before forced's
+    forced.RULE,
+    clashes.RULE,
+    category_limits.RULE,
+    quotas.RULE,
+    groups.RULE,
+)
+
+
+def rule(name: str) -> Rule:
+    """The registered rule called ``name`` (KeyError otherwise)."""
+    for r in RULES:
+        if r.name == name:
+            return r
+    raise KeyError(name)
+
+
+def side_constraints(problem: Problem) -> list[str]:
+    """The rules present that a plain flow cannot express, in words ("groups", "quotas", ...)."""
+    return [r.words for r in RULES if r.words is not None and r.present(problem)]
+
+
+def cli_flags() -> list[CliFlag]:
+    """Every rule's ``flok allocate`` flags, in registry order."""
+    return [flag for r in RULES for flag in r.cli]
+
+
+def form_fields() -> list[FormField]:
+    """Every rule's dashboard form fields, in registry order."""
+    return [f for r in RULES for f in r.form]
+
+
+def _register_parsers() -> None:
+    keys = [f.key for r in RULES for f in r.options]
+    if len(keys) != len(set(keys)):
+        raise RuntimeError(f"two rules claim the same option key: {sorted(keys)}")
+    for r in RULES:
+        for f in r.options:
+            register_parser(f.key, f.parse)
+
+
+_register_parsers()
