@@ -1,4 +1,8 @@
-"""Allocation options, including side constraints, parsed from JSON with precise errors."""
+"""Allocation options, including side constraints, parsed from JSON with precise errors.
+
+``Options`` is the typed carrier of every option. The core keys are parsed here; each side
+rule parses its own keys (``flok/solvers/rules/``, registered with :func:`register_parser`).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from flok.errors import InputError
+
 Parser = Callable[[Any, str, str], Any]
 """(raw JSON value, source, key) -> the field's value, or InputError(source=source, field=key)."""
 
-from flok.errors import InputError
-
 OBJECTIVES = ("sum", "lexicographic", "maximin")
-GROUP_MODES = ("hard", "soft")
 
 
 @dataclass(frozen=True)

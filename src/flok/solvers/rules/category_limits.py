@@ -74,9 +74,8 @@ def _check(held: Held) -> list[str]:
         for cat, k in counts.items():
             limit = limits.get(cat, limits.get("*"))
             if limit is not None and k > limit:
-                out.append(
-                    f"participant {problem.participant_ids[p]} holds {k} seats in category {cat} (max {limit})"
-                )
+                pid = problem.participant_ids[p]
+                out.append(f"participant {pid} holds {k} seats in category {cat} (max {limit})")
     return out
 
 
