@@ -440,9 +440,9 @@ class Problem:
             i = int(np.argmin(self.capacity))
             raise err(opps, "opportunities", i, "capacity", "capacity must be ≥ 0")
         if self.start is not None and self.end is not None:
-            bad = first_backward_window(self.start, self.end)
-            if bad is not None:  # from_tables reports this earlier; from_arrays only here
-                raise err(opps, "opportunities", bad, "end", "end is before start")
+            backward = first_backward_window(self.start, self.end)
+            if backward is not None:  # from_tables reports this earlier; from_arrays only here
+                raise err(opps, "opportunities", backward, "end", "end is before start")
         if len(self.pref_participant) != len(self.pref_opportunity):
             raise InputError("preference arrays differ in length", source="preferences")
         e = self.n_preferences

@@ -170,7 +170,7 @@ def _with_rule_flags(func: Callable[..., None]) -> Callable[..., None]:
 
     command.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in params} | {"return": None}
-    del command.__wrapped__  # type: ignore[attr-defined]  # typer must see the new signature
+    del command.__wrapped__  # typer must see the new signature, not the wrapped one
     return command
 
 
