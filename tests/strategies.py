@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -198,7 +200,7 @@ def _category_limits(draw: st.DrawFn, base: Problem) -> tuple[dict, dict]:
 
 def _quotas(draw: st.DrawFn, base: Problem) -> tuple[dict, dict]:
     where = draw(st.sampled_from([None, *[str(o) for o in base.opportunity_ids]]))
-    bounds = draw(
+    bounds: dict[str, Any] = draw(
         st.fixed_dictionaries(
             {},
             optional={

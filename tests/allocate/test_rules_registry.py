@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -91,7 +92,7 @@ def test_form_fields_parse_to_values_the_option_parser_accepts() -> None:
     assert exc.value.field == form_fields()[0].key
 
 
-def test_json_problem_with_every_rule_key_runs_from_the_cli(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_json_problem_with_every_rule_key_runs_from_the_cli(tmp_path: Path) -> None:
     problem = {
         "opportunities": [
             {"opportunity_id": "o0", "capacity": 2, "category": "a"},

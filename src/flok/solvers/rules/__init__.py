@@ -1,7 +1,7 @@
 """The side rules, one module each, and the registry every layer derives its view from.
 
-``RULES`` is the only list of rules: the linear model adds their rows in this order, the
-verifier runs their checks, ``flok allocate`` grows their flags, ``Options.from_mapping``
+``RULES`` is the only list of rules: the linear model adds their rows, the verifier runs
+their checks, ``flok allocate`` grows their flags, ``Options.from_mapping``
 parses their keys, explanations and infeasibility messages use their words. To add a rule,
 write ``flok/solvers/rules/<rule>.py`` exposing ``RULE`` and add it to ``RULES`` below (if it
 owns a JSON key, ``flok.options.Options`` needs that field too: it is the typed data carrier).
@@ -33,23 +33,29 @@ __all__ = [
     "OptionField",
     "Reason",
     "Rule",
+    "by_rows_order",
     "cli_flags",
     "form_fields",
     "rule",
     "side_constraints",
 ]
 
-# Order = the order of rows in the linear model (kept from before the registry, so solvers
-# return the same allocation), of words in strategy reasons and of verifier messages.
+# Order: of words in strategy reasons, of verifier messages, of CLI flags and rule files read,
+# of obvious conflicts. (Rows follow Rule.rows_order; explanations follow Reason.precedence.)
 RULES: tuple[Rule, ...] = (
-    min_sizes.RULE,
-    forbidden.RULE,  # adds no rows (pairs_of leaves forbidden pairs out); its file is read before forced's
-    forced.RULE,
     clashes.RULE,
     category_limits.RULE,
-    quotas.RULE,
     groups.RULE,
+    quotas.RULE,
+    min_sizes.RULE,
+    forbidden.RULE,
+    forced.RULE,
 )
+
+
+def by_rows_order() -> list[Rule]:
+    """The rules in the order their rows enter the linear model."""
+    return sorted(RULES, key=lambda r: r.rows_order)
 
 
 def rule(name: str) -> Rule:

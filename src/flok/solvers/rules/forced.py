@@ -59,6 +59,7 @@ def _conflicts(problem: Problem, pairs: Pairs) -> list[str]:
 
 RULE = Rule(
     name="forced",
+    rows_order=20,
     words="forced pairs",
     present=lambda problem: bool(problem.options.forced),
     build=_build,

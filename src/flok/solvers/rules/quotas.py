@@ -128,6 +128,7 @@ def _blocks(view: ExplainView, p: np.ndarray, o: np.ndarray) -> np.ndarray:
 
 RULE = Rule(
     name="quotas",
+    rows_order=50,
     words="quotas",
     present=lambda problem: bool(problem.options.quotas),
     build=_build,
