@@ -7,7 +7,7 @@ Participants and opportunities are numbered 0..n-1 and 0..m-1; each preference i
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Literal
@@ -23,6 +23,18 @@ from flok.table import Table, first_backward_window, table_from_columns, table_f
 __all__ = ["Mode", "Options", "Problem", "Quota"]
 
 Mode = Literal["rank", "score"]
+
+_OPTION_CHECKS: list[Callable[[Problem], None]] = []
+
+
+def register_option_check(check: Callable[[Problem], None]) -> None:
+    """Let a side rule check its options against a problem (ids exist, attributes exist).
+
+    ``flok.solvers.rules`` registers every rule's check when it loads, which ``flok``'s
+    package import does first; the core cannot import the rules (they build on it).
+    """
+    if check not in _OPTION_CHECKS:
+        _OPTION_CHECKS.append(check)
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,39 +189,15 @@ class Problem:
         return problem
 
     def _check_options(self) -> None:
-        opts = self.options
-        if self.score is not None and opts.fill_unlisted:
+        """Options that must agree with the data: the core's here, each side rule's registered."""
+        if self.score is not None and self.options.fill_unlisted:
             raise InputError(
                 "fill_unlisted needs ranked preferences (rank column), not scores",
                 source="options",
                 field="fill_unlisted",
             )
-        self.pair_indices(opts.forbidden, "forbidden")
-        forced = self.pair_indices(opts.forced, "forced")
-        clash = set(map(tuple, self.pair_indices(opts.forbidden, "forbidden").tolist())) & set(
-            map(tuple, forced.tolist())
-        )
-        if clash:
-            p, o = sorted(clash)[0]
-            raise InputError(
-                f"pair ({self.participant_ids[p]}, {self.opportunity_ids[o]}) is both forced and forbidden",
-                source="options",
-                field="forced",
-            )
-        known = set(map(str, self.opportunity_ids))
-        for i, q in enumerate(opts.quotas):
-            if q.attribute not in self.participant_attributes:
-                raise InputError(
-                    f"quota names attribute '{q.attribute}', which participants do not have",
-                    source="options",
-                    field=f"quotas[{i + 1}].attribute",
-                )
-            if q.opportunity is not None and q.opportunity not in known:
-                raise InputError(
-                    f"quota names unknown opportunity '{q.opportunity}'",
-                    source="options",
-                    field=f"quotas[{i + 1}].opportunity",
-                )
+        for check in _OPTION_CHECKS:
+            check(self)
 
     # --- constructors ----------------------------------------------------------------------
     @classmethod

@@ -16,7 +16,7 @@ import numpy as np
 
 from flok.model import Problem
 from flok.solvers.costs import build_arcs
-from flok.solvers.rules import RULES, BuildContext, by_rows_order
+from flok.solvers.rules import RULES, BuildContext, in_model_order
 
 INF = float("inf")
 
@@ -131,7 +131,7 @@ def build(problem: Problem, pairs: Pairs) -> LinearModel:
     for o, idx in by_o.items():
         lm.row(idx, np.ones(len(idx)), hi=int(problem.capacity[o]))
     ctx = BuildContext(problem, lm, by_p, by_o)
-    for rule in by_rows_order():  # each side rule adds its own rows (flok/solvers/rules/)
+    for rule in in_model_order():  # each side rule adds its own rows (flok/solvers/rules/)
         rule.build(ctx)
     _stages(problem, lm)
     return lm

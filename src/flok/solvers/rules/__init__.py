@@ -9,7 +9,7 @@ owns a JSON key, ``flok.options.Options`` needs that field too: it is the typed 
 
 from __future__ import annotations
 
-from flok.model import Problem
+from flok.model import Problem, register_option_check
 from flok.options import register_parser
 from flok.solvers.rules import category_limits, clashes, forbidden, forced, groups, min_sizes, quotas
 from flok.solvers.rules.base import (
@@ -33,15 +33,16 @@ __all__ = [
     "OptionField",
     "Reason",
     "Rule",
-    "by_rows_order",
     "cli_flags",
     "form_fields",
+    "in_model_order",
     "rule",
     "side_constraints",
 ]
 
 # Order: of words in strategy reasons, of verifier messages, of CLI flags and rule files read,
-# of obvious conflicts. (Rows follow Rule.rows_order; explanations follow Reason.precedence.)
+# of obvious conflicts. Problem checks and rows follow Rule.model_order; explanations follow
+# Reason.precedence (both keep the behaviour from before the registry).
 RULES: tuple[Rule, ...] = (
     clashes.RULE,
     category_limits.RULE,
@@ -53,9 +54,9 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def by_rows_order() -> list[Rule]:
-    """The rules in the order their rows enter the linear model."""
-    return sorted(RULES, key=lambda r: r.rows_order)
+def in_model_order() -> list[Rule]:
+    """The rules in the order their problem checks run and their rows enter the linear model."""
+    return sorted(RULES, key=lambda r: r.model_order)
 
 
 def rule(name: str) -> Rule:
@@ -81,13 +82,17 @@ def form_fields() -> list[FormField]:
     return [f for r in RULES for f in r.form]
 
 
-def _register_parsers() -> None:
+def _register() -> None:
+    """Hand the core (options, model) the rules' parsers and checks; it cannot import rules."""
     keys = [f.key for r in RULES for f in r.options]
     if len(keys) != len(set(keys)):
         raise RuntimeError(f"two rules claim the same option key: {sorted(keys)}")
     for r in RULES:
         for f in r.options:
             register_parser(f.key, f.parse)
+    for r in in_model_order():
+        if r.validate is not None:
+            register_option_check(r.validate)
 
 
-_register_parsers()
+_register()

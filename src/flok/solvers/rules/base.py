@@ -188,9 +188,10 @@ class Rule:
     form: tuple[FormField, ...] = ()
     reason: Reason | None = None
     conflicts: Callable[[Problem, Pairs], list[str]] | None = None
-    # Where its rows go in the model (lower first). CP-SAT's unsatisfiable core, and so the
-    # infeasibility message, depends on row order: these keep the order from before the registry.
-    rows_order: int = 100
+    validate: Callable[[Problem], None] | None = None  # option vs problem (ids exist), InputError
+    # When its problem check and its rows come (lower first). CP-SAT's unsatisfiable core, and
+    # so the infeasibility message, depends on row order: these keep the order from before.
+    model_order: int = 100
 
 
 def parse_pairs(raw: Any, source: str, key: str) -> tuple[tuple[str, str], ...]:

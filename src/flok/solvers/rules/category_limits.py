@@ -97,7 +97,7 @@ def _blocks(view: ExplainView, p: np.ndarray, o: np.ndarray) -> np.ndarray:
 
 RULE = Rule(
     name="category_limits",
-    rows_order=40,
+    model_order=40,
     words="category limits",
     present=_present,
     build=_build,

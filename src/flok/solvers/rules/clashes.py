@@ -61,7 +61,7 @@ def _blocks(view: ExplainView, p: np.ndarray, o: np.ndarray) -> np.ndarray:
 
 RULE = Rule(
     name="clashes",
-    rows_order=30,
+    model_order=30,
     words="time clashes",
     present=_present,
     build=_build,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from flok.model import Problem
 from flok.solvers.rules.base import (
     CliFlag,
     ExplainView,
@@ -21,6 +22,10 @@ from flok.solvers.rules.base import (
     no_rows,
     parse_pairs,
 )
+
+
+def _validate(problem: Problem) -> None:
+    problem.pair_indices(problem.options.forbidden, "forbidden")  # names the first unknown id
 
 
 def _check(held: Held) -> list[str]:
@@ -50,6 +55,8 @@ RULE = Rule(
     words=None,
     present=lambda problem: bool(problem.options.forbidden),
     build=no_rows,
+    validate=_validate,
+    model_order=15,
     check=_check,
     options=(OptionField("forbidden", parse_pairs),),
     cli=(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from flok.errors import InputError
 from flok.model import Problem
 from flok.solvers.rules.base import (
     BuildContext,
@@ -30,6 +31,19 @@ def _build(ctx: BuildContext) -> None:
     pids, oids = problem.participant_ids, problem.opportunity_ids
     for p, o in problem.pair_indices(problem.options.forced, "forced").tolist():
         ctx.lm.row([ctx.where[(p, o)]], [1], lo=1, rule=f"forced pair ({pids[p]}, {oids[o]})")
+
+
+def _validate(problem: Problem) -> None:
+    forced = problem.pair_indices(problem.options.forced, "forced")  # names the first unknown id
+    forbidden = problem.pair_indices(problem.options.forbidden, "forbidden")
+    both = set(map(tuple, forbidden.tolist())) & set(map(tuple, forced.tolist()))
+    if both:
+        p, o = sorted(both)[0]
+        raise InputError(
+            f"pair ({problem.participant_ids[p]}, {problem.opportunity_ids[o]}) is both forced and forbidden",
+            source="options",
+            field="forced",
+        )
 
 
 def _check(held: Held) -> list[str]:
@@ -59,10 +73,11 @@ def _conflicts(problem: Problem, pairs: Pairs) -> list[str]:
 
 RULE = Rule(
     name="forced",
-    rows_order=20,
+    model_order=20,
     words="forced pairs",
     present=lambda problem: bool(problem.options.forced),
     build=_build,
+    validate=_validate,
     check=_check,
     options=(OptionField("forced", parse_pairs),),
     cli=(

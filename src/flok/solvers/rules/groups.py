@@ -97,7 +97,7 @@ def _conflicts(problem: Problem, pairs: Pairs) -> list[str]:
 
 RULE = Rule(
     name="groups",
-    rows_order=60,
+    model_order=60,
     words="groups",
     present=lambda problem: bool(problem.group_index()[1]),
     build=_build,

@@ -50,7 +50,7 @@ def _cancelled(view: ExplainView, p: np.ndarray, o: np.ndarray) -> np.ndarray:
 
 RULE = Rule(
     name="min_sizes",
-    rows_order=10,
+    model_order=10,
     words="minimum sizes",
     present=_present,
     build=_build,

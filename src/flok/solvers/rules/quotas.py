@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from flok.errors import InputError
+from flok.model import Problem
 from flok.options import Quota, parse_int, parse_number
 from flok.solvers.rules.base import (
     BuildContext,
@@ -65,6 +66,23 @@ def _quota(item: Any, source: str, where: str) -> Quota:
         max=hi,
         max_share=share,
     )
+
+
+def _validate(problem: Problem) -> None:
+    known = set(map(str, problem.opportunity_ids))
+    for i, q in enumerate(problem.options.quotas):
+        if q.attribute not in problem.participant_attributes:
+            raise InputError(
+                f"quota names attribute '{q.attribute}', which participants do not have",
+                source="options",
+                field=f"quotas[{i + 1}].attribute",
+            )
+        if q.opportunity is not None and q.opportunity not in known:
+            raise InputError(
+                f"quota names unknown opportunity '{q.opportunity}'",
+                source="options",
+                field=f"quotas[{i + 1}].opportunity",
+            )
 
 
 def _build(ctx: BuildContext) -> None:
@@ -128,10 +146,11 @@ def _blocks(view: ExplainView, p: np.ndarray, o: np.ndarray) -> np.ndarray:
 
 RULE = Rule(
     name="quotas",
-    rows_order=50,
+    model_order=50,
     words="quotas",
     present=lambda problem: bool(problem.options.quotas),
     build=_build,
+    validate=_validate,
     check=_check,
     options=(OptionField("quotas", parse),),
     cli=(CliFlag("--quotas", "quotas", "quotas.csv (see README).", kind="file", file_reader="quotas"),),
