@@ -18,7 +18,8 @@ import pyarrow.compute as pc
 
 from flok.errors import InputError
 from flok.options import Options, Quota
-from flok.table import Table, first_backward_window, table_from_columns, table_from_records
+from flok.table import Table, table_from_columns, table_from_records
+from flok.windows import END_BEFORE_START, first_backwards
 
 __all__ = ["Mode", "Options", "Problem", "Quota"]
 
@@ -342,9 +343,9 @@ class Problem:
         start = opportunities.times("start", assume_utc=True) if opportunities.has("start") else None
         end = opportunities.times("end", assume_utc=True) if opportunities.has("end") else None
         if start is not None and end is not None:
-            bad = first_backward_window(start, end)
+            bad = first_backwards(start, end)
             if bad is not None:
-                raise opportunities.error(bad, "end", "end is before start")
+                raise opportunities.error(bad, "end", END_BEFORE_START)
         min_size = (
             opportunities.integers("min_size", minimum=0, default=0, what="a whole number")
             if opportunities.has("min_size")
@@ -428,9 +429,9 @@ class Problem:
             i = int(np.argmin(self.capacity))
             raise err(opps, "opportunities", i, "capacity", "capacity must be ≥ 0")
         if self.start is not None and self.end is not None:
-            backward = first_backward_window(self.start, self.end)
+            backward = first_backwards(self.start, self.end)
             if backward is not None:  # from_tables reports this earlier; from_arrays only here
-                raise err(opps, "opportunities", backward, "end", "end is before start")
+                raise err(opps, "opportunities", backward, "end", END_BEFORE_START)
         if len(self.pref_participant) != len(self.pref_opportunity):
             raise InputError("preference arrays differ in length", source="preferences")
         e = self.n_preferences

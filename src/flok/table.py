@@ -167,18 +167,6 @@ class Table:
         return out
 
 
-def first_backward_window(start: np.ndarray, end: np.ndarray) -> int | None:
-    """The first row whose ``end`` is before its ``start`` (rows with a missing time never are).
-
-    The one check of time windows for every reader of opportunities (tables, arrays, JSON),
-    so "end before start" is found the same way whatever the input.
-    """
-    with np.errstate(invalid="ignore"):
-        backwards = np.asarray(end) < np.asarray(start)
-    bad = np.flatnonzero(backwards)
-    return int(bad[0]) if bad.size else None
-
-
 def parse_timestamps(values: pa.Array) -> tuple[np.ndarray, int | None]:
     """Epoch seconds of ISO 8601 strings that carry a zone ('' → NaN), and the first bad index.
 

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from flok.io.csv_reader import read_csv
 from flok.pulse.community import Events, Opportunities, Participants, normalise_tags, pad_windows
 from flok.pulse.demand import ACTIONS
-from flok.table import TIME_HINT, Table, first_backward_window, parse_timestamps
+from flok.table import TIME_HINT, Table, parse_timestamps
 
 
 def _coordinates(table: Table) -> tuple[np.ndarray, np.ndarray]:
@@ -69,9 +69,10 @@ def opportunities_from_table(table: Table) -> Opportunities:
             raise table.error(
                 int(np.flatnonzero(orphan)[0]), "start", "an opportunity with an end needs a start"
             )
-        backward = first_backward_window(start, end)
-        if backward is not None:
-            raise table.error(backward, "end", "ends before it starts")
+        with np.errstate(invalid="ignore"):
+            backwards = end < start
+        if backwards.any():
+            raise table.error(int(np.flatnonzero(backwards)[0]), "end", "ends before it starts")
     lat, lon = _coordinates(table)
     return Opportunities.build(
         np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object),
@@ -112,11 +113,10 @@ def participants_from_table(table: Table) -> Participants:
                 int(parent[bad]), "availability", f"window '{flat[bad].as_py()}': times must be {TIME_HINT}"
             )
         bounds.append(values)
-    backward = first_backward_window(bounds[0], bounds[1])
-    if backward is not None:
-        raise table.error(
-            int(parent[backward]), "availability", f"window '{flat[backward].as_py()}' ends before it starts"
-        )
+    backwards = bounds[1] < bounds[0]
+    if backwards.any():
+        i = int(np.flatnonzero(backwards)[0])
+        raise table.error(int(parent[i]), "availability", f"window '{flat[i].as_py()}' ends before it starts")
     starts, ends = pad_windows(parent, bounds[0], bounds[1], n)
     return Participants(
         ids=np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object),

@@ -21,15 +21,48 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
 from flok.errors import InputError
 from flok.model import Problem
 
-if TYPE_CHECKING:  # sidemodel imports this package; the lead moves LinearModel to solvers.linear
-    from flok.solvers.sidemodel import LinearModel, Pairs
+
+class Pairs(Protocol):
+    """The model's candidate (participant, opportunity) pairs, one binary variable each."""
+
+    @property
+    def participant(self) -> np.ndarray: ...
+
+    @property
+    def opportunity(self) -> np.ndarray: ...
+
+
+class LinearModel(Protocol):
+    """What a rule writes its rows to: the solvers' linear model, seen structurally.
+
+    A protocol rather than an import: the model's module builds by running the rules, so the
+    rules naming it back would be an import cycle.
+    """
+
+    runs: dict[int, int]  # opportunity -> its "runs" variable, shared by the rules that need it
+    together: list[tuple[int, str]]  # soft-group "sit together" variables, priced by the objective
+
+    @property
+    def pairs(self) -> Pairs: ...
+
+    def var(self, lo: int = 0, hi: int = 1) -> int: ...
+
+    def row(
+        self,
+        idx: list[int] | np.ndarray,
+        coef: list[float] | np.ndarray,
+        lo: float = ...,
+        hi: float = ...,
+        rule: str | None = None,
+    ) -> None: ...
+
 
 OptionParser = Callable[[Any, str, str], Any]
 """(raw JSON value, source, key) -> the Options field value; raises InputError(source, field=key)."""

@@ -50,6 +50,8 @@ def _check(held: Held) -> list[str]:
 
 def _blocks(view: ExplainView, p: np.ndarray, o: np.ndarray) -> np.ndarray:
     clash = view.clashes
+    if not clash:
+        return np.zeros(o.size, dtype=bool)
     return np.array(
         [
             any((min(ok, h), max(ok, h)) in clash for h in view.held.get(pk, ()))

@@ -5,8 +5,6 @@ JSON ``"forced": [["eve", "T2"]]``; ``--forced FILE`` (CSV participant_id,opport
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from flok.errors import InputError
@@ -17,13 +15,11 @@ from flok.solvers.rules.base import (
     FormField,
     Held,
     OptionField,
+    Pairs,
     Rule,
     form_json,
     parse_pairs,
 )
-
-if TYPE_CHECKING:
-    from flok.solvers.sidemodel import Pairs
 
 
 def _build(ctx: BuildContext) -> None:

@@ -8,16 +8,12 @@ unassigned; "soft": may split at ``group_penalty`` per separated pair); ``--grou
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from flok.model import Problem
 from flok.options import choice, parse_number
-from flok.solvers.rules.base import BuildContext, CliFlag, ExplainView, Held, OptionField, Reason, Rule
-
-if TYPE_CHECKING:
-    from flok.solvers.sidemodel import Pairs
+from flok.solvers.rules.base import BuildContext, CliFlag, ExplainView, Held, OptionField, Pairs, Reason, Rule
 
 GROUP_MODES = ("hard", "soft")
 

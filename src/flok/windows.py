@@ -1,0 +1,27 @@
+"""Time windows: one rule (a window may not end before it starts), checked one way everywhere.
+
+Allocation's opportunities, the community's opportunities and availability, the service's
+schemas and the store all validate windows with these two functions, so the words a person
+reads and the row they are pointed at are the same whichever door the data came in by.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+END_BEFORE_START = "end is before start"
+
+
+def first_backwards(start: np.ndarray | float | None, end: np.ndarray | float | None) -> int | None:
+    """The index of the first window whose end is before its start (NaN or None = open end)."""
+    if start is None or end is None:
+        return None
+    s = np.atleast_1d(np.asarray(start, dtype=np.float64))
+    e = np.atleast_1d(np.asarray(end, dtype=np.float64))
+    bad = np.flatnonzero(e < s)  # NaN compares False: an open end is never backwards
+    return int(bad[0]) if bad.size else None
+
+
+def is_backwards(start: float | None, end: float | None) -> bool:
+    """One window: True when both ends are known and the end is before the start."""
+    return first_backwards(start, end) is not None
