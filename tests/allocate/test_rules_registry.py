@@ -20,7 +20,16 @@ from typer.testing import CliRunner
 import flok
 from flok.cli.main import app
 from flok.options import Options
-from flok.solvers.rules import RULES, Held, cli_flags, form_fields, rule, side_constraints
+from flok.solvers.rules import (
+    RULES,
+    Held,
+    cli_flags,
+    form_fields,
+    form_values,
+    parse_form,
+    rule,
+    side_constraints,
+)
 from tests.oracles import (
     allocation_key,
     brute_force_rules,
@@ -90,6 +99,16 @@ def test_form_fields_parse_to_values_the_option_parser_accepts() -> None:
     with pytest.raises(flok.InputError) as exc:
         form_fields()[0].parse("{not json")
     assert exc.value.field == form_fields()[0].key
+
+
+def test_form_round_trips_options_and_reports_the_field() -> None:
+    options = {"forced": [["p0", "o0"]], "category_limit": {"a": 1}, "objective": "sum"}
+    shown = form_values(options)
+    assert set(shown) == {"forced", "category_limit"}
+    assert parse_form({**shown, "quotas": "  "}) == {"forced": [["p0", "o0"]], "category_limit": {"a": 1}}
+    with pytest.raises(flok.InputError) as exc:
+        Options.from_mapping(parse_form({"category_limit": '"lots"'}))
+    assert exc.value.field == "category_limit"
 
 
 def test_json_problem_with_every_rule_key_runs_from_the_cli(tmp_path: Path) -> None:

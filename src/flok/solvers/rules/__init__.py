@@ -9,6 +9,10 @@ owns a JSON key, ``flok.options.Options`` needs that field too: it is the typed 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from typing import Any
+
 from flok.model import Problem, register_option_check
 from flok.options import register_parser
 from flok.solvers.rules import category_limits, clashes, forbidden, forced, groups, min_sizes, quotas
@@ -35,7 +39,9 @@ __all__ = [
     "Rule",
     "cli_flags",
     "form_fields",
+    "form_values",
     "in_model_order",
+    "parse_form",
     "rule",
     "side_constraints",
 ]
@@ -80,6 +86,25 @@ def cli_flags() -> list[CliFlag]:
 def form_fields() -> list[FormField]:
     """Every rule's dashboard form fields, in registry order."""
     return [f for r in RULES for f in r.form]
+
+
+def parse_form(values: Mapping[str, str]) -> dict[str, Any]:
+    """JSON ``options`` entries from a side-rule form, one input per ``FormField`` (blank = unset).
+
+    The values are then checked like any JSON options (``Options.from_mapping``), so the form
+    reports the same field-level errors as the API.
+    """
+    out: dict[str, Any] = {}
+    for f in form_fields():
+        text = values.get(f.key, "")
+        if text.strip():
+            out[f.option] = f.parse(text)
+    return out
+
+
+def form_values(options: Mapping[str, Any]) -> dict[str, str]:
+    """The form inputs showing stored JSON ``options`` (the inverse of :func:`parse_form`)."""
+    return {f.key: json.dumps(options[f.option]) for f in form_fields() if f.option in options}
 
 
 def _register() -> None:
