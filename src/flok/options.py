@@ -86,16 +86,11 @@ class Options:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON ``options`` object (report.json); a rule's key is written back its own way."""
         out = asdict(self)
-        out["forbidden"] = [list(p) for p in self.forbidden]
-        out["forced"] = [list(p) for p in self.forced]
-        out["quotas"] = [{k: v for k, v in asdict(q).items() if v is not None} for q in self.quotas]
-        out["category_limit"] = dict(self.category_limit)
+        for key, to_json in _TO_JSON.items():
+            out[key] = to_json(getattr(self, key))
         return out
-
-    @property
-    def has_side_constraints(self) -> bool:
-        return bool(self.forced or self.quotas or self.category_limit)
 
 
 def parse_bool(raw: Any, source: str, key: str) -> bool:
@@ -147,10 +142,18 @@ _PARSERS: dict[str, Parser] = {
 ``flok.solvers.rules`` owns the key); ``flok``'s package import loads them before any parsing."""
 
 
-def register_parser(key: str, parser: Parser) -> None:
-    """Let a side rule parse its own ``options`` key; the key must be an ``Options`` field."""
+_TO_JSON: dict[str, Callable[[Any], Any]] = {}
+
+
+def register_parser(key: str, parser: Parser, to_json: Callable[[Any], Any] | None = None) -> None:
+    """Let a side rule parse its own ``options`` key (and write it back as JSON, ``to_json``).
+
+    The key must be an ``Options`` field.
+    """
     if key not in {f.name for f in fields(Options)}:
         raise ValueError(f"'{key}' is not a field of Options")
     if _PARSERS.get(key, parser) is not parser:
         raise ValueError(f"option '{key}' already has a parser")
     _PARSERS[key] = parser
+    if to_json is not None:
+        _TO_JSON[key] = to_json

@@ -114,7 +114,7 @@ def _register() -> None:
         raise RuntimeError(f"two rules claim the same option key: {sorted(keys)}")
     for r in RULES:
         for f in r.options:
-            register_parser(f.key, f.parse)
+            register_parser(f.key, f.parse, f.to_json)
     for r in in_model_order():
         if r.validate is not None:
             register_option_check(r.validate)

@@ -70,10 +70,15 @@ OptionParser = Callable[[Any, str, str], Any]
 
 @dataclass(frozen=True)
 class OptionField:
-    """One JSON ``options`` key the rule owns; ``key`` is also the ``Options`` field name."""
+    """One JSON ``options`` key the rule owns; ``key`` is also the ``Options`` field name.
+
+    ``to_json`` writes the parsed value back as JSON (report.json ``options``); None keeps
+    ``dataclasses.asdict``'s form.
+    """
 
     key: str
     parse: OptionParser
+    to_json: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -248,6 +253,10 @@ def parse_pairs(raw: Any, source: str, key: str) -> tuple[tuple[str, str], ...]:
             )
         out.append((str(item[0]).strip(), str(item[1]).strip()))
     return tuple(out)
+
+
+def pairs_to_json(pairs: tuple[tuple[str, str], ...]) -> list[list[str]]:
+    return [list(p) for p in pairs]
 
 
 def form_json(key: str) -> Callable[[str], Any]:

@@ -102,7 +102,7 @@ RULE = Rule(
     present=_present,
     build=_build,
     check=_check,
-    options=(OptionField("category_limit", parse),),
+    options=(OptionField("category_limit", parse, dict),),
     cli=(
         CliFlag(
             "--category-limit",

@@ -20,6 +20,7 @@ from flok.solvers.rules.base import (
     Rule,
     form_json,
     no_rows,
+    pairs_to_json,
     parse_pairs,
 )
 
@@ -58,7 +59,7 @@ RULE = Rule(
     validate=_validate,
     model_order=15,
     check=_check,
-    options=(OptionField("forbidden", parse_pairs),),
+    options=(OptionField("forbidden", parse_pairs, pairs_to_json),),
     cli=(
         CliFlag(
             "--forbidden",

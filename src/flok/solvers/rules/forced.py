@@ -18,6 +18,7 @@ from flok.solvers.rules.base import (
     Pairs,
     Rule,
     form_json,
+    pairs_to_json,
     parse_pairs,
 )
 
@@ -75,7 +76,7 @@ RULE = Rule(
     build=_build,
     validate=_validate,
     check=_check,
-    options=(OptionField("forced", parse_pairs),),
+    options=(OptionField("forced", parse_pairs, pairs_to_json),),
     cli=(
         CliFlag(
             "--forced",

@@ -7,6 +7,7 @@ JSON ``"quotas": [{"opportunity": "T1", "attribute": "programme", "value": "cs",
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -66,6 +67,10 @@ def _quota(item: Any, source: str, where: str) -> Quota:
         max=hi,
         max_share=share,
     )
+
+
+def to_json(quotas: tuple[Quota, ...]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in asdict(q).items() if v is not None} for q in quotas]
 
 
 def _validate(problem: Problem) -> None:
@@ -152,7 +157,7 @@ RULE = Rule(
     build=_build,
     validate=_validate,
     check=_check,
-    options=(OptionField("quotas", parse),),
+    options=(OptionField("quotas", parse, to_json),),
     cli=(CliFlag("--quotas", "quotas", "quotas.csv (see README).", kind="file", file_reader="quotas"),),
     form=(
         FormField(
