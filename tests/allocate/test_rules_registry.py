@@ -182,6 +182,31 @@ def test_verifier_agrees_with_the_oracle_on_every_allocation(name: str, data: st
         assert bool(this_rule) == bool(tags & set(oracle_says)), (part.tolist(), opp.tolist(), this_rule)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="defect: StagedStrategy.solve (solvers/staged.py) multiplies pair costs by the lottery's "
+    "factor but not pairs.unit, so sidemodel._stages weighs soft-group penalties in unscaled units "
+    "and a seed makes the MIP ignore them; staged.py is outside this branch",
+)
+@pytest.mark.parametrize("strategy", ["mip", "cp_sat"])
+def test_a_seed_keeps_the_soft_group_penalty(strategy: str) -> None:
+    # p1 and p3 (group g1) either sit together in o0 (ranks 2+2, 2 separated pairs with p0)
+    # or apart (ranks 2+1, 3 separated pairs): at penalty 2, together costs 8 and apart 9.
+    problem = flok.Problem.from_arrays(
+        opportunity_ids=["o0", "o1", "o2"],
+        capacity=[2, 0, 1],
+        pref_participant=[1, 1, 3, 3],
+        pref_opportunity=[1, 0, 2, 0],
+        rank=[1, 2, 1, 2],
+        participant_ids=["p0", "p1", "p2", "p3"],
+        group=["g1", "g1", "", "g1"],
+        options=Options(group_mode="soft", group_penalty=2.0),
+    )
+    assert flok.allocate(problem, strategy).seat_of()["p3"] == "o0"  # holds without a seed
+    seeded = flok.allocate(problem.with_options(seed=0), strategy)
+    assert seeded.seat_of()["p3"] == "o0"
+
+
 @settings(max_examples=40, deadline=None)
 @given(problems(max_participants=4, max_opportunities=3, options=False))
 def test_plain_problems_have_no_side_constraints(problem: flok.Problem) -> None:
