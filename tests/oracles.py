@@ -6,6 +6,7 @@ Nothing here imports Flok's solvers; the oracles only read the problem's arrays.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -169,3 +170,124 @@ def describe(problem: Problem) -> str:
         for p, o, v in zip(problem.pref_participant, problem.pref_opportunity, values, strict=True)
     ]
     return "\n".join(lines)
+
+
+def rule_violations(problem: Problem, part: np.ndarray, opp: np.ndarray) -> list[str]:
+    """Which rules an allocation breaks, written from docs/side-constraints.md alone.
+
+    A second, independent verifier: it imports nothing from ``flok.solvers`` (neither the
+    rows the solvers build nor the verifier's rule checks), so the property tests can hold
+    solvers and verifier to it. Names are short tags, not the verifier's sentences.
+    """
+    opts = problem.options
+    n, m = problem.n_participants, problem.n_opportunities
+    pid = {str(p): i for i, p in enumerate(problem.participant_ids.tolist())}
+    oid = {str(o): i for i, o in enumerate(problem.opportunity_ids.tolist())}
+    seats: list[list[int]] = [[] for _ in range(n)]
+    for p, o in zip(part.tolist(), opp.tolist(), strict=True):
+        seats[p].append(o)
+    size = [0] * m
+    for o in opp.tolist():
+        size[o] += 1
+    out: list[str] = []
+    limit = [1] * n if problem.max_seats is None else [int(k) for k in problem.max_seats]
+    for p in range(n):
+        if len(seats[p]) > limit[p] or len(set(seats[p])) < len(seats[p]):
+            out.append("seats")
+        if not opts.allow_unassigned and not seats[p]:
+            out.append("unassigned")
+    out += ["capacity" for o in range(m) if size[o] > int(problem.capacity[o])]
+    forced = {(pid[a], oid[b]) for a, b in opts.forced}
+    forbidden = {(pid[a], oid[b]) for a, b in opts.forbidden}
+    ranked: dict[tuple[int, int], float | None] = {}
+    for i in range(problem.n_preferences):
+        key = (int(problem.pref_participant[i]), int(problem.pref_opportunity[i]))
+        ranked[key] = None if problem.score is None else float(problem.score[i])
+    for p in range(n):
+        for o in seats[p]:
+            if (p, o) in forbidden:
+                out.append("forbidden")
+            if (p, o) in forced or opts.fill_unlisted:
+                continue
+            if (p, o) not in ranked:
+                out.append("unranked")
+            elif (score := ranked[(p, o)]) is not None and score < opts.min_score:
+                out.append("min_score")
+    out += ["forced" for p, o in forced if o not in seats[p]]
+    if problem.start is not None and problem.end is not None:
+        for p in range(n):
+            for a, b in itertools.combinations(seats[p], 2):
+                s_a, e_a, s_b, e_b = problem.start[a], problem.end[a], problem.start[b], problem.end[b]
+                if not any(np.isnan([s_a, e_a, s_b, e_b])) and max(s_a, s_b) < min(e_a, e_b):
+                    out.append("clash")
+    if opts.category_limit and problem.category is not None:
+        caps = dict(opts.category_limit)
+        for p in range(n):
+            for cat in {str(problem.category[o]) for o in seats[p]} - {""}:
+                cap = caps.get(cat, caps.get("*"))
+                if cap is not None and sum(str(problem.category[o]) == cat for o in seats[p]) > cap:
+                    out.append("category")
+    if problem.min_size is not None:
+        out += ["min_size" for o in range(m) if 0 < size[o] < int(problem.min_size[o])]
+    if problem.group is not None and opts.group_mode == "hard":
+        together: dict[str, set[frozenset[int]]] = {}
+        for p in range(n):
+            if problem.group[p]:
+                together.setdefault(str(problem.group[p]), set()).add(frozenset(seats[p]))
+        out += ["group" for held in together.values() if len(held) > 1]
+    for q in opts.quotas:
+        values = problem.participant_attributes[q.attribute]
+        for o in range(m):
+            if q.opportunity is not None and q.opportunity != str(problem.opportunity_ids[o]):
+                continue
+            people = [p for p in range(n) if o in seats[p]]
+            count = sum(str(values[p]) == q.value for p in people)
+            if q.max is not None and count > q.max:
+                out.append("quota max")
+            if q.min is not None and people and count < q.min:
+                out.append("quota min")
+            if q.max_share is not None and count > q.max_share * len(people) + 1e-9:
+                out.append("quota share")
+    return out
+
+
+def candidate_allocations(
+    problem: Problem, *, anything: bool = False
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Every allocation of up to ``max_seats`` distinct opportunities per participant.
+
+    By default only pairs someone could accept (ranked, forced, or any with fill_unlisted),
+    which is where optima live; ``anything`` enumerates every opportunity, for cross-checking
+    verifiers on allocations that break the core rules too.
+    """
+    n, m = problem.n_participants, problem.n_opportunities
+    pool: list[list[int]] = [[] for _ in range(n)]
+    if anything or problem.options.fill_unlisted:
+        pool = [list(range(m)) for _ in range(n)]
+    else:
+        for i in range(problem.n_preferences):
+            pool[int(problem.pref_participant[i])].append(int(problem.pref_opportunity[i]))
+        oid = {str(o): i for i, o in enumerate(problem.opportunity_ids.tolist())}
+        pid = {str(p): i for i, p in enumerate(problem.participant_ids.tolist())}
+        for a, b in problem.options.forced:
+            if oid[b] not in pool[pid[a]]:
+                pool[pid[a]].append(oid[b])
+    limit = [1] * n if problem.max_seats is None else [int(k) for k in problem.max_seats]
+    choices = [
+        [c for k in range(limit[p] + 1) for c in itertools.combinations(sorted(pool[p]), k)] for p in range(n)
+    ]
+    for combo in itertools.product(*choices):
+        yield (
+            np.array([p for p, os_ in enumerate(combo) for _ in os_], dtype=np.int64),
+            np.array([o for os_ in combo for o in os_], dtype=np.int64),
+        )
+
+
+def brute_force_rules(problem: Problem) -> tuple[float, ...] | None:
+    """Best objective key over every allocation :func:`rule_violations` accepts (no Flok checks)."""
+    keys = [
+        allocation_key(problem, part, opp)
+        for part, opp in candidate_allocations(problem)
+        if not rule_violations(problem, part, opp)
+    ]
+    return min(keys, default=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +98,11 @@ class Allocation:
     strategy_reason: str
     stats: Stats
     details: dict[str, Any] = field(default_factory=dict)
+    # Computes the report's "explanations" (flok.explain.explanations, given by the engine):
+    # explanations read allocations, so this module cannot import them.
+    explainer: Callable[[Allocation], dict[str, dict[str, Any]] | None] | None = field(
+        default=None, repr=False
+    )
 
     @property
     def objective(self) -> float:
@@ -155,13 +161,8 @@ class Allocation:
             "options": self.problem.options.to_dict(),
         }
         out.update(self.details)
-        if explanations:
-            from flok.explain import MAX_EXPLAINED, explain
-
-            if self.problem.n_participants <= MAX_EXPLAINED:
-                out["explanations"] = explain(self)
-            else:
-                out["explanations"] = None
+        if explanations and self.explainer is not None:
+            out["explanations"] = self.explainer(self)
         if per_opportunity:
             out["fill_by_opportunity"] = self.fill_by_opportunity()
         return out

@@ -7,6 +7,7 @@ from time import perf_counter
 
 from flok.allocation import Allocation, compute_stats
 from flok.errors import SolverError
+from flok.explain import explanations
 from flok.model import Problem
 from flok.solvers import cpsat as _cpsat  # noqa: F401  (registers the strategy)
 from flok.solvers import flow as _flow  # noqa: F401  (registers the strategy)
@@ -47,4 +48,5 @@ def allocate(
         strategy_reason=reason,
         stats=stats,
         details=dict(result.details),
+        explainer=explanations,
     )

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from flok.allocation import Allocation, seat_ranks
+from flok.solvers.rules import RULES, ExplainView
 
 MAX_EXPLAINED = 200_000
 
@@ -20,15 +21,21 @@ TEXT = {
     "FULL_TRADEOFF": "{opp} was full; giving you one of its seats would leave someone else unseated "
     "or further from their own choices (the allocation is optimal overall)",
     "NO_SEATS": "{opp} has no seats",
-    "CANCELLED": "{opp} was cancelled: fewer than {min_size} participants could be placed there",
-    "FORBIDDEN": "you may not be placed in {opp} (a forbidden pair)",
     "BELOW_MIN_SCORE": "your fit for {opp} is below the minimum score",
-    "GROUP": "your group could not all be placed in {opp} together",
-    "TIME_CLASH": "{opp} clashes in time with a seat you already hold",
-    "CATEGORY_LIMIT": "you already hold the most seats allowed in {opp}'s category",
-    "QUOTA": "{opp} reached a quota that applies to you",
     "OBJECTIVE": "the chosen objective ({objective}) placed you elsewhere",
+    **{rule.reason.code: rule.reason.text for rule in RULES if rule.reason is not None},
 }
+_OPEN = sorted(
+    (r.reason for r in RULES if r.reason is not None and not r.reason.always), key=lambda r: r.precedence
+)
+_ALWAYS = [r.reason for r in RULES if r.reason is not None and r.reason.always]
+
+
+def explanations(allocation: Allocation) -> dict[str, dict[str, Any]] | None:
+    """The report's ``explanations``: None above MAX_EXPLAINED participants (too big to list)."""
+    if allocation.problem.n_participants > MAX_EXPLAINED:
+        return None
+    return explain(allocation)
 
 
 def explain(allocation: Allocation) -> dict[str, dict[str, Any]]:
@@ -55,16 +62,21 @@ def explain(allocation: Allocation) -> dict[str, dict[str, Any]]:
     full = used[o] >= problem.capacity[o]
     code[full] = np.where(worst_holder[o[full]] <= r[full], "FULL", "FULL_TRADEOFF")
     code[problem.capacity[o] == 0] = "NO_SEATS"
-    not_full = ~full
-    if problem.min_size is not None:
-        code[not_full & (problem.min_size[o] > 1) & (used[o] == 0)] = "CANCELLED"
-    code = _rule_codes(allocation, rows, code, not_full)
+    held: dict[int, set[int]] = {}
+    for a, b in zip(part.tolist(), opp.tolist(), strict=True):
+        held.setdefault(a, set()).add(b)
+    view = ExplainView(problem, held, used)
+    todo = np.flatnonzero(~full)  # free seats and no reason yet: the first rule that blocks names it
+    for reason in _OPEN:
+        if not todo.size:
+            break
+        hit = reason.blocks(view, p[todo], o[todo])
+        code[todo[hit]] = reason.code
+        todo = todo[~hit]
     if problem.score is not None:
         code[problem.score[rows] < problem.options.min_score] = "BELOW_MIN_SCORE"
-    if problem.options.forbidden:
-        bad = problem.pair_indices(problem.options.forbidden, "forbidden")
-        width = max(m, 1)
-        code[np.isin(p * width + o, bad[:, 0] * width + bad[:, 1])] = "FORBIDDEN"
+    for reason in _ALWAYS:
+        code[reason.blocks(view, p, o)] = reason.code
 
     oids = [str(x) for x in problem.opportunity_ids.tolist()]
     pids = [str(x) for x in problem.participant_ids.tolist()]
@@ -89,35 +101,3 @@ def explain(allocation: Allocation) -> dict[str, dict[str, Any]]:
             )
         entry["reasons"].append({"opportunity_id": oids[ok], "rank": rk, "code": ck, "text": text})
     return out
-
-
-def _rule_codes(allocation: Allocation, rows: np.ndarray, code: np.ndarray, open_: np.ndarray) -> np.ndarray:
-    """Name the side rule that kept a participant out of an opportunity with free seats."""
-    problem = allocation.problem
-    pp, po = problem.pref_participant, problem.pref_opportunity
-    gidx, _ = problem.group_index()
-    held: dict[int, set[int]] = {}
-    for a, b in zip(allocation.participant.tolist(), allocation.opportunity.tolist(), strict=True):
-        held.setdefault(a, set()).add(b)
-    clash = set(map(tuple, problem.clashing_pairs().tolist()))
-    limits = dict(problem.options.category_limit)
-    for k in np.flatnonzero(open_ & (code == "OBJECTIVE")).tolist():
-        p, o = int(pp[rows[k]]), int(po[rows[k]])
-        mine = held.get(p, set())
-        if gidx[p] >= 0 and problem.options.group_mode == "hard":
-            code[k] = "GROUP"
-        elif any((min(o, h), max(o, h)) in clash for h in mine):
-            code[k] = "TIME_CLASH"
-        elif problem.category is not None and problem.category[o] and limits:
-            cat = str(problem.category[o])
-            limit = limits.get(cat, limits.get("*"))
-            if limit is not None and sum(1 for h in mine if problem.category[h] == cat) >= limit:
-                code[k] = "CATEGORY_LIMIT"
-        if code[k] == "OBJECTIVE" and problem.options.quotas:
-            for q in problem.options.quotas:
-                if str(problem.participant_attributes[q.attribute][p]) == q.value and (
-                    q.opportunity in (None, str(problem.opportunity_ids[o]))
-                ):
-                    code[k] = "QUOTA"
-                    break
-    return code

@@ -7,7 +7,7 @@ Participants and opportunities are numbered 0..n-1 and 0..m-1; each preference i
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Literal
@@ -19,10 +19,23 @@ import pyarrow.compute as pc
 from flok.errors import InputError
 from flok.options import Options, Quota
 from flok.table import Table, table_from_columns, table_from_records
+from flok.windows import END_BEFORE_START, first_backwards
 
 __all__ = ["Mode", "Options", "Problem", "Quota"]
 
 Mode = Literal["rank", "score"]
+
+_OPTION_CHECKS: list[Callable[[Problem], None]] = []
+
+
+def register_option_check(check: Callable[[Problem], None]) -> None:
+    """Let a side rule check its options against a problem (ids exist, attributes exist).
+
+    ``flok.solvers.rules`` registers every rule's check when it loads, which ``flok``'s
+    package import does first; the core cannot import the rules (they build on it).
+    """
+    if check not in _OPTION_CHECKS:
+        _OPTION_CHECKS.append(check)
 
 
 @dataclass(frozen=True, eq=False)
@@ -156,26 +169,6 @@ class Problem:
                 pairs.append((min(a, b), max(a, b)))
         return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
 
-    def side_constraints(self) -> list[str]:
-        """The rules present that a plain flow cannot express, in words."""
-        out: list[str] = []
-        seats = self.seats_allowed()
-        multi = bool((seats > 1).any())
-        if multi and self.clashing_pairs().size:
-            out.append("time clashes")
-        zero_limit = any(limit == 0 for _, limit in self.options.category_limit)
-        if (self.options.category_limit and multi) or zero_limit:
-            out.append("category limits")
-        if self.group_index()[1]:
-            out.append("groups")
-        if self.options.quotas:
-            out.append("quotas")
-        if self.min_size is not None and (self.min_size > 1).any():
-            out.append("minimum sizes")
-        if self.options.forced:
-            out.append("forced pairs")
-        return out
-
     def pair_indices(self, pairs: tuple[tuple[str, str], ...], name: str) -> np.ndarray:
         """(participant, opportunity) index pairs for id pairs, naming the first unknown id."""
         if not pairs:
@@ -197,39 +190,15 @@ class Problem:
         return problem
 
     def _check_options(self) -> None:
-        opts = self.options
-        if self.score is not None and opts.fill_unlisted:
+        """Options that must agree with the data: the core's here, each side rule's registered."""
+        if self.score is not None and self.options.fill_unlisted:
             raise InputError(
                 "fill_unlisted needs ranked preferences (rank column), not scores",
                 source="options",
                 field="fill_unlisted",
             )
-        self.pair_indices(opts.forbidden, "forbidden")
-        forced = self.pair_indices(opts.forced, "forced")
-        clash = set(map(tuple, self.pair_indices(opts.forbidden, "forbidden").tolist())) & set(
-            map(tuple, forced.tolist())
-        )
-        if clash:
-            p, o = sorted(clash)[0]
-            raise InputError(
-                f"pair ({self.participant_ids[p]}, {self.opportunity_ids[o]}) is both forced and forbidden",
-                source="options",
-                field="forced",
-            )
-        known = set(map(str, self.opportunity_ids))
-        for i, q in enumerate(opts.quotas):
-            if q.attribute not in self.participant_attributes:
-                raise InputError(
-                    f"quota names attribute '{q.attribute}', which participants do not have",
-                    source="options",
-                    field=f"quotas[{i + 1}].attribute",
-                )
-            if q.opportunity is not None and q.opportunity not in known:
-                raise InputError(
-                    f"quota names unknown opportunity '{q.opportunity}'",
-                    source="options",
-                    field=f"quotas[{i + 1}].opportunity",
-                )
+        for check in _OPTION_CHECKS:
+            check(self)
 
     # --- constructors ----------------------------------------------------------------------
     @classmethod
@@ -374,9 +343,9 @@ class Problem:
         start = opportunities.times("start", assume_utc=True) if opportunities.has("start") else None
         end = opportunities.times("end", assume_utc=True) if opportunities.has("end") else None
         if start is not None and end is not None:
-            bad = np.flatnonzero(end < start)
-            if bad.size:
-                raise opportunities.error(int(bad[0]), "end", "end is before start")
+            bad = first_backwards(start, end)
+            if bad is not None:
+                raise opportunities.error(bad, "end", END_BEFORE_START)
         min_size = (
             opportunities.integers("min_size", minimum=0, default=0, what="a whole number")
             if opportunities.has("min_size")
@@ -459,6 +428,10 @@ class Problem:
         if m and self.capacity.min() < 0:
             i = int(np.argmin(self.capacity))
             raise err(opps, "opportunities", i, "capacity", "capacity must be ≥ 0")
+        if self.start is not None and self.end is not None:
+            backward = first_backwards(self.start, self.end)
+            if backward is not None:  # from_tables reports this earlier; from_arrays only here
+                raise err(opps, "opportunities", backward, "end", END_BEFORE_START)
         if len(self.pref_participant) != len(self.pref_opportunity):
             raise InputError("preference arrays differ in length", source="preferences")
         e = self.n_preferences

@@ -1,16 +1,22 @@
-"""Allocation options, including side constraints, parsed from JSON with precise errors."""
+"""Allocation options, including side constraints, parsed from JSON with precise errors.
+
+``Options`` is the typed carrier of every option. The core keys are parsed here; each side
+rule parses its own keys (``flok/solvers/rules/``, registered with :func:`register_parser`).
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from flok.errors import InputError
 
+Parser = Callable[[Any, str, str], Any]
+"""(raw JSON value, source, key) -> the field's value, or InputError(source=source, field=key)."""
+
 OBJECTIVES = ("sum", "lexicographic", "maximin")
-GROUP_MODES = ("hard", "soft")
 
 
 @dataclass(frozen=True)
@@ -70,32 +76,30 @@ class Options:
                 raise InputError(
                     f"unknown option (known: {', '.join(sorted(known))})", source=source, field=key
                 )
-            values[key] = _PARSERS[key](raw, source, key)
+            parser = _PARSERS.get(key)
+            if parser is None:  # only if flok.solvers.rules was never imported (see register_parser)
+                raise InputError("no parser is registered for this option", source=source, field=key)
+            values[key] = parser(raw, source, key)
         return cls(**values)
 
     def with_(self, **changes: Any) -> Options:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON ``options`` object (report.json); a rule's key is written back its own way."""
         out = asdict(self)
-        out["forbidden"] = [list(p) for p in self.forbidden]
-        out["forced"] = [list(p) for p in self.forced]
-        out["quotas"] = [{k: v for k, v in asdict(q).items() if v is not None} for q in self.quotas]
-        out["category_limit"] = dict(self.category_limit)
+        for key, to_json in _TO_JSON.items():
+            out[key] = to_json(getattr(self, key))
         return out
 
-    @property
-    def has_side_constraints(self) -> bool:
-        return bool(self.forced or self.quotas or self.category_limit)
 
-
-def _bool(raw: Any, source: str, key: str) -> bool:
+def parse_bool(raw: Any, source: str, key: str) -> bool:
     if not isinstance(raw, bool):
         raise InputError(f"must be true or false, got {raw!r}", source=source, field=key)
     return raw
 
 
-def _number(raw: Any, source: str, key: str, *, minimum: float | None = None) -> float:
+def parse_number(raw: Any, source: str, key: str, *, minimum: float | None = None) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
         raise InputError(f"must be a finite number, got {raw!r}", source=source, field=key)
     if minimum is not None and raw < minimum:
@@ -103,7 +107,7 @@ def _number(raw: Any, source: str, key: str, *, minimum: float | None = None) ->
     return float(raw)
 
 
-def _int(raw: Any, source: str, key: str, *, minimum: int = 0) -> int:
+def parse_int(raw: Any, source: str, key: str, *, minimum: int = 0) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int) or raw < minimum:
         raise InputError(f"must be a whole number ≥ {minimum}, got {raw!r}", source=source, field=key)
     return raw
@@ -117,7 +121,7 @@ def _seed(raw: Any, source: str, key: str) -> int | None:
     return raw
 
 
-def _choice(allowed: tuple[str, ...]) -> Callable[[Any, str, str], str]:
+def choice(allowed: tuple[str, ...]) -> Callable[[Any, str, str], str]:
     def parse(raw: Any, source: str, key: str) -> str:
         if raw not in allowed:
             raise InputError(f"must be one of {', '.join(allowed)}, got {raw!r}", source=source, field=key)
@@ -126,90 +130,30 @@ def _choice(allowed: tuple[str, ...]) -> Callable[[Any, str, str], str]:
     return parse
 
 
-def _pairs(raw: Any, source: str, key: str) -> tuple[tuple[str, str], ...]:
-    if not isinstance(raw, Sequence) or isinstance(raw, str):
-        raise InputError("must be a list of [participant_id, opportunity_id] pairs", source=source, field=key)
-    out = []
-    for i, item in enumerate(raw):
-        if isinstance(item, Mapping):
-            item = [item.get("participant_id"), item.get("opportunity_id")]
-        if (
-            not isinstance(item, Sequence)
-            or isinstance(item, str)
-            or len(item) != 2
-            or not all(isinstance(v, str | int) and str(v).strip() for v in item)
-        ):
-            raise InputError(
-                f"item {i + 1} must be [participant_id, opportunity_id], got {item!r}",
-                source=source,
-                field=key,
-            )
-        out.append((str(item[0]).strip(), str(item[1]).strip()))
-    return tuple(out)
-
-
-def _quotas(raw: Any, source: str, key: str) -> tuple[Quota, ...]:
-    if not isinstance(raw, Sequence) or isinstance(raw, str):
-        raise InputError("must be a list of quota objects", source=source, field=key)
-    out = []
-    for i, item in enumerate(raw):
-        where = f"{key}[{i + 1}]"
-        if not isinstance(item, Mapping):
-            raise InputError("must be an object", source=source, field=where)
-        extra = set(item) - {"attribute", "value", "opportunity", "opportunity_id", "min", "max", "max_share"}
-        if extra:
-            raise InputError(f"unknown key '{sorted(extra)[0]}'", source=source, field=where)
-        attribute, value = item.get("attribute"), item.get("value")
-        if not isinstance(attribute, str) or not attribute.strip() or value is None:
-            raise InputError("needs 'attribute' and 'value'", source=source, field=where)
-        opp = item.get("opportunity", item.get("opportunity_id"))
-        lo = None if item.get("min") is None else _int(item["min"], source, f"{where}.min")
-        hi = None if item.get("max") is None else _int(item["max"], source, f"{where}.max")
-        share = None
-        if item.get("max_share") is not None:
-            share = _number(item["max_share"], source, f"{where}.max_share", minimum=0.0)
-            if share > 1:
-                raise InputError(
-                    "max_share is a fraction between 0 and 1", source=source, field=f"{where}.max_share"
-                )
-        if lo is None and hi is None and share is None:
-            raise InputError("needs at least one of min, max, max_share", source=source, field=where)
-        if lo is not None and hi is not None and lo > hi:
-            raise InputError(f"min {lo} exceeds max {hi}", source=source, field=where)
-        out.append(
-            Quota(
-                attribute=attribute.strip().lower(),
-                value=str(value).strip(),
-                opportunity=None if opp in (None, "", "*") else str(opp).strip(),
-                min=lo,
-                max=hi,
-                max_share=share,
-            )
-        )
-    return tuple(out)
-
-
-def _category_limit(raw: Any, source: str, key: str) -> tuple[tuple[str, int], ...]:
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return (("*", _int(raw, source, key, minimum=1)),)
-    if not isinstance(raw, Mapping):
-        raise InputError(
-            "must be a number (per category) or an object {category: max seats}", source=source, field=key
-        )
-    return tuple(sorted((str(c), _int(v, source, f"{key}.{c}", minimum=0)) for c, v in raw.items()))
-
-
-_PARSERS: dict[str, Callable[[Any, str, str], Any]] = {
-    "fill_unlisted": _bool,
-    "allow_unassigned": _bool,
-    "min_score": _number,
+_PARSERS: dict[str, Parser] = {
+    "fill_unlisted": parse_bool,
+    "allow_unassigned": parse_bool,
+    "min_score": parse_number,
     "seed": _seed,
-    "objective": _choice(OBJECTIVES),
-    "group_mode": _choice(GROUP_MODES),
-    "group_penalty": lambda r, s, k: _number(r, s, k, minimum=0.0),
-    "time_limit": lambda r, s, k: _number(r, s, k, minimum=0.001),
-    "forbidden": _pairs,
-    "forced": _pairs,
-    "quotas": _quotas,
-    "category_limit": _category_limit,
+    "objective": choice(OBJECTIVES),
+    "time_limit": lambda r, s, k: parse_number(r, s, k, minimum=0.001),
 }
+"""Parsers of the core keys. Side rules add theirs with :func:`register_parser` (their module in
+``flok.solvers.rules`` owns the key); ``flok``'s package import loads them before any parsing."""
+
+
+_TO_JSON: dict[str, Callable[[Any], Any]] = {}
+
+
+def register_parser(key: str, parser: Parser, to_json: Callable[[Any], Any] | None = None) -> None:
+    """Let a side rule parse its own ``options`` key (and write it back as JSON, ``to_json``).
+
+    The key must be an ``Options`` field.
+    """
+    if key not in {f.name for f in fields(Options)}:
+        raise ValueError(f"'{key}' is not a field of Options")
+    if _PARSERS.get(key, parser) is not parser:
+        raise ValueError(f"option '{key}' already has a parser")
+    _PARSERS[key] = parser
+    if to_json is not None:
+        _TO_JSON[key] = to_json

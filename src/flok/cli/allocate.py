@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -13,9 +16,10 @@ from flok.engine import allocate
 from flok.io.problem_io import apply_rule_files, read_problem, write_allocation
 from flok.io.writers import outputs
 from flok.model import Problem
-from flok.options import GROUP_MODES, OBJECTIVES
+from flok.options import OBJECTIVES
 from flok.solvers.base import Progress
 from flok.solvers.base import names as strategy_names
+from flok.solvers.rules import cli_flags
 
 
 def summary(allocation: Allocation) -> str:
@@ -77,9 +81,7 @@ def run_with_progress(problem: Problem, strategy: str, *, quiet: bool = False) -
         return allocate(problem, strategy, progress=show)
 
 
-@app.command("allocate")
-@guarded
-def allocate_cmd(
+def _allocate(
     problem: Annotated[Path | None, typer.Argument(help="One JSON problem file (instead of CSVs).")] = None,
     opportunities: Annotated[Path | None, typer.Option(help="opportunities.csv")] = None,
     preferences: Annotated[Path | None, typer.Option(help="preferences.csv")] = None,
@@ -97,41 +99,37 @@ def allocate_cmd(
     min_score: Annotated[float | None, typer.Option(help="Score mode: never assign below this.")] = None,
     strategy: Annotated[str, typer.Option(help="auto, min_cost_flow or cp_sat.")] = "auto",
     objective: Annotated[str | None, typer.Option(help="sum, lexicographic or maximin.")] = None,
-    group_mode: Annotated[
-        str | None, typer.Option(help="hard or soft (groups from participants.csv).")
-    ] = None,
-    group_penalty: Annotated[float | None, typer.Option(help="Soft groups: cost per separated pair.")] = None,
     time_limit: Annotated[
         float | None, typer.Option(help="CP-SAT time limit in seconds (default 60).")
     ] = None,
-    category_limit: Annotated[
-        int | None, typer.Option(help="At most this many seats per participant in each category.")
-    ] = None,
-    forbidden: Annotated[
-        Path | None, typer.Option(help="CSV of participant_id,opportunity_id never to assign.")
-    ] = None,
-    forced: Annotated[
-        Path | None, typer.Option(help="CSV of participant_id,opportunity_id to assign.")
-    ] = None,
-    quotas: Annotated[Path | None, typer.Option(help="quotas.csv (see README).")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for a reproducible lottery among ties.")] = None,
     out: Annotated[str, typer.Option(help="assignments.csv to write, or - for stdout.")] = ...,  # type: ignore[assignment]
     report: Annotated[Path | None, typer.Option(help="report.json to write.")] = None,
+    **rule_flags: Any,
 ) -> None:
     """Allocate seats from ranked (or scored) preferences, optimally."""
     if strategy not in strategy_names():
         raise typer.BadParameter(f"choose from {', '.join(strategy_names())}", param_hint="--strategy")
-    overrides = {
+    overrides: dict[str, Any] = {
         "fill_unlisted": fill_unlisted,
         "min_score": min_score,
         "seed": seed,
         "allow_unassigned": False if no_unassigned else None,
         "objective": _choice(objective, OBJECTIVES, "--objective"),
-        "group_mode": _choice(group_mode, GROUP_MODES, "--group-mode"),
-        "group_penalty": group_penalty,
         "time_limit": time_limit,
-        "category_limit": None if category_limit is None else (("*", category_limit),),
     }
+    files: list[tuple[str, str, Path]] = []
+    for flag in cli_flags():
+        value = rule_flags.get(flag.param)
+        if value is None:
+            continue
+        if flag.kind == "file":
+            assert flag.file_reader is not None
+            files.append((flag.option, flag.file_reader, value))
+        else:
+            if flag.choices:
+                _choice(value, flag.choices, flag.flag)
+            overrides[flag.option] = flag.to_option(value)
     prob = read_problem(
         problem_json=problem,
         opportunities=opportunities,
@@ -139,8 +137,41 @@ def allocate_cmd(
         participants=participants,
         overrides=overrides,
     )
-    prob = apply_rule_files(prob, forbidden=forbidden, forced=forced, quotas=quotas)
+    prob = apply_rule_files(prob, files)
     result = run_with_progress(prob, strategy, quiet=(out == "-"))
     with outputs() as out_files:
         write_allocation(result, out_files, assignments=out, report=report)
     typer.echo(summary(result), err=(out == "-"))
+
+
+def _with_rule_flags(func: Callable[..., None]) -> Callable[..., None]:
+    """``func``'s signature with one typer option per registered rule flag (before ``--seed``).
+
+    Typer reads ``__signature__``, so the flags of ``flok allocate`` follow ``RULES``.
+    """
+    signature = inspect.signature(func, eval_str=True)
+    fixed = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    rules = [
+        inspect.Parameter(
+            flag.param,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[flag.annotation, typer.Option(flag.flag, help=flag.help)],
+        )
+        for flag in cli_flags()
+    ]
+    at = next(i for i, p in enumerate(fixed) if p.name == "seed")
+    keyword = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in fixed[at:]]
+    params = [*fixed[:at], *rules, *keyword]
+
+    @functools.wraps(func)
+    def command(**kwargs: Any) -> None:
+        func(**kwargs)
+
+    command.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params} | {"return": None}
+    del command.__wrapped__  # typer must see the new signature, not the wrapped one
+    return command
+
+
+allocate_cmd = app.command("allocate")(guarded(_with_rule_flags(_allocate)))

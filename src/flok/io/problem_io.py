@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -81,27 +82,35 @@ def read_quotas(path: Path) -> tuple[Quota, ...]:
         ) from None
 
 
-def apply_rule_files(
-    problem: Problem, *, forbidden: Path | None = None, forced: Path | None = None, quotas: Path | None = None
-) -> Problem:
-    """Add rules from CSV files, reporting unknown ids with the file and row."""
-    for path, name in ((forbidden, "forbidden"), (forced, "forced")):
-        if path is None:
-            continue
-        pairs = read_pairs(path)
+RULE_FILE_READERS: dict[str, Callable[[Path], tuple[Any, ...]]] = {
+    "pairs": read_pairs,
+    "quotas": read_quotas,
+}
+"""File readers by the name a side rule's CLI flag gives (``CliFlag.file_reader``): the core
+rule says which reader, the reading stays here (the core never reads files)."""
+
+
+def apply_rule_files(problem: Problem, files: Iterable[tuple[str, str, Path]]) -> Problem:
+    """Add rules read from files, given as (option key, reader name, path), in that order.
+
+    What a file holds is appended to the option; unknown ids are reported with the file and row.
+    """
+    for option, reader, path in files:
+        values = RULE_FILE_READERS[reader](path)
+        before = getattr(problem.options, option)
         try:
-            problem = problem.with_options(**{name: getattr(problem.options, name) + pairs})
+            problem = problem.with_options(**{option: before + values})
         except InputError as exc:
+            if reader != "pairs":
+                raise
             item = exc.message.rsplit("item ", 1)
-            row = int(item[1]) + 1 - len(getattr(problem.options, name)) if len(item) == 2 else None
+            row = int(item[1]) + 1 - len(before) if len(item) == 2 else None
             raise InputError(
                 exc.message.split(" in item")[0],
                 source=path.name,
                 row=row,
                 field="participant_id" if "participant" in exc.message else "opportunity_id",
             ) from None
-    if quotas is not None:
-        problem = problem.with_options(quotas=problem.options.quotas + read_quotas(quotas))
     return problem
 
 

@@ -123,7 +123,8 @@ class Opportunities:
 @dataclass(frozen=True, eq=False)
 class ParticipantProfiles:
     """What fit scoring knows of each community participant (interests, home, availability,
-    first-timer, joined): profiles, not a second notion of participant. Availability is padded to ``(n, W)`` with NaN for unused slots.
+    first-timer, joined): profiles, not a second notion of participant. Availability is padded
+    to ``(n, W)`` with NaN for unused slots.
 
     A participant with no availability window is available at any time.
     """

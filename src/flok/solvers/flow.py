@@ -26,6 +26,7 @@ from flok.solvers.base import Progress, ProgressCallback, SolveResult, register
 from flok.solvers.costs import Arcs, build_arcs, tie_break
 from flok.solvers.diagnose import shortfall_error
 from flok.solvers.lexflow import lexicographic
+from flok.solvers.rules import side_constraints
 
 
 def _seat_units(problem: Problem) -> int:
@@ -57,7 +58,7 @@ class FlowStrategy:
     priority = 10
 
     def unsupported(self, problem: Problem) -> str | None:
-        rules = problem.side_constraints()
+        rules = side_constraints(problem)
         if rules:
             return "the problem has " + ", ".join(rules)
         opts = problem.options
