@@ -214,14 +214,12 @@ def _quotas(draw: st.DrawFn, base: Problem) -> tuple[dict, dict]:
     return {}, {"quotas": (quota,)}
 
 
-def _groups(draw: st.DrawFn, base: Problem, seed: int | None = None) -> tuple[dict, dict]:
+def _groups(draw: st.DrawFn, base: Problem) -> tuple[dict, dict]:
     n = base.n_participants
     labels = draw(st.lists(st.sampled_from(["", "g1", "g2"]), min_size=n, max_size=n))
     if n >= 2:  # at least one real group
         labels[:2] = ["g1", "g1"]
-    # Known defect (tests/allocate/test_rules_registry.py, xfail): a seeded lottery on the MIP
-    # loses the soft-group penalty, so seeded problems draw hard groups only until it is fixed.
-    mode = draw(st.sampled_from(["hard", "soft"] if seed is None else ["hard"]))
+    mode = draw(st.sampled_from(["hard", "soft"]))
     return {"group": labels}, {"group_mode": mode, "group_penalty": float(draw(st.integers(0, 3)))}
 
 
@@ -244,7 +242,7 @@ def problems_with_rule(
     """A tiny problem where ``rule`` is active, with the given objective and lottery seed."""
     mode = "rank" if objective != "sum" else draw(st.sampled_from(["rank", "rank", "score"]))
     base = draw(problems(max_participants=max_participants, max_opportunities=3, mode=mode, options=False))
-    kwargs, options = _groups(draw, base, seed) if rule == "groups" else RULE_DATA[rule](draw, base)
+    kwargs, options = _groups(draw, base) if rule == "groups" else RULE_DATA[rule](draw, base)
     n = base.n_participants
     options |= {
         "objective": objective,

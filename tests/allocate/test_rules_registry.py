@@ -182,12 +182,6 @@ def test_verifier_agrees_with_the_oracle_on_every_allocation(name: str, data: st
         assert bool(this_rule) == bool(tags & set(oracle_says)), (part.tolist(), opp.tolist(), this_rule)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: StagedStrategy.solve (solvers/staged.py) multiplies pair costs by the lottery's "
-    "factor but not pairs.unit, so sidemodel._stages weighs soft-group penalties in unscaled units "
-    "and a seed makes the MIP ignore them; staged.py is outside this branch",
-)
 @pytest.mark.parametrize("strategy", ["mip", "cp_sat"])
 def test_a_seed_keeps_the_soft_group_penalty(strategy: str) -> None:
     # p1 and p3 (group g1) either sit together in o0 (ranks 2+2, 2 separated pairs with p0)

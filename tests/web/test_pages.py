@@ -266,3 +266,35 @@ def test_sign_out_and_entry_redirects(web: Web) -> None:
     assert web.client.get("/ui/campaigns", follow_redirects=False).status_code == 303
     htmx = web.client.get("/ui/runs/1", headers={"hx-request": "true"}, follow_redirects=False)
     assert htmx.status_code == 401 and htmx.headers["hx-redirect"] == "/ui/login"
+
+
+def test_the_options_form_offers_every_registered_side_rule(web: Web) -> None:
+    """The side rules' keys come from the rule registry, so a new rule reaches the dashboard."""
+    from flok.solvers.rules import form_fields
+
+    web.sign_in()
+    page = web.client.get("/ui/campaigns/1").text
+    for f in form_fields():
+        assert f'<code title="{f.label}">{f.option}</code>' in page
+    token = web.sign_in()
+    rule = form_fields()[0]
+    saved = web.client.post(
+        "/ui/campaigns/1/options",
+        data={
+            "csrf_token": token,
+            "strategy": "auto",
+            "objective": "sum",
+            "constraints": f'{{"{rule.option}": {rule.example}}}',
+        },
+    )
+    assert saved.status_code == 200, saved.text[:500]
+    unknown = web.client.post(
+        "/ui/campaigns/1/options",
+        data={
+            "csrf_token": token,
+            "strategy": "auto",
+            "objective": "sum",
+            "constraints": '{"no_such_rule": 1}',
+        },
+    )
+    assert unknown.status_code == 422 and rule.option in unknown.text

@@ -60,6 +60,12 @@ def solve_highs(
         options={"time_limit": float(time_limit), "mip_rel_gap": 0.0, "presolve": presolve, "disp": False},
     )
     seconds = time.perf_counter() - began
+    if res.status == 4 and presolve and time_limit - seconds > 0:
+        # HiGHS's presolve can end in "Solve error" on some tiny infeasible models (seen with
+        # equality rows whose other columns are fixed at 0); that is no answer, so solve again
+        # without presolve, which proves infeasibility or finds the optimum.
+        again = solve_highs(model, c, time_limit - seconds, start, presolve=False)
+        return Result(again.status, again.x, again.objective, again.bound, seconds + again.seconds)
     if res.status == 2:
         return Result("infeasible", None, seconds=seconds)
     if res.x is None:

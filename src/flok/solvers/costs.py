@@ -75,6 +75,22 @@ def build_arcs(problem: Problem) -> Arcs:
     )
 
 
+def lottery_scale(costs: list[np.ndarray], units: int) -> tuple[int, int] | None:
+    """The lottery's factor M and noise bound K for these costs (see :func:`tie_break`).
+
+    Any other term of the objective measured in cost units (the soft-group penalty) must be
+    multiplied by M too, or the lottery would shrink it relative to the seats' costs.
+    """
+    top = max((int(np.abs(c).max()) for c in costs if c.size), default=1) + 2
+    k = 1000
+    while k > 2 and (units * (k - 1) + 1) * top * max(units, 1) * 2 >= INT_SAFE:
+        k //= 2
+    big = units * (k - 1) + 1
+    if big * top * max(units, 1) * 2 >= INT_SAFE:
+        return None
+    return big, k
+
+
 def tie_break(costs: list[np.ndarray], units: int, seed: int) -> list[np.ndarray] | None:
     """Perturb costs so a seeded lottery picks among the equal-cost optima, exactly.
 
@@ -83,12 +99,9 @@ def tie_break(costs: list[np.ndarray], units: int, seed: int) -> list[np.ndarray
     allocations keep their order by original cost and only ties are reordered. None when
     the perturbed costs would overflow.
     """
-    rng = np.random.default_rng(seed)
-    top = max((int(np.abs(c).max()) for c in costs if c.size), default=1) + 2
-    k = 1000
-    while k > 2 and (units * (k - 1) + 1) * top * max(units, 1) * 2 >= INT_SAFE:
-        k //= 2
-    big = units * (k - 1) + 1
-    if big * top * max(units, 1) * 2 >= INT_SAFE:
+    scale = lottery_scale(costs, units)
+    if scale is None:
         return None
+    big, k = scale
+    rng = np.random.default_rng(seed)
     return [c * big + rng.integers(0, k, size=c.size, dtype=np.int64) for c in costs]

@@ -16,7 +16,7 @@ import numpy as np
 from flok.errors import SolverError
 from flok.model import Problem
 from flok.solvers.base import Progress, ProgressCallback, SolveResult, Status
-from flok.solvers.costs import tie_break
+from flok.solvers.costs import lottery_scale, tie_break
 from flok.solvers.diagnose import side_rules_error
 from flok.solvers.linear import Stage
 from flok.solvers.sidemodel import SideModel, build, pairs_of
@@ -72,9 +72,14 @@ class StagedStrategy:
         opts = problem.options
         pairs = pairs_of(problem)
         if opts.seed is not None:
-            perturbed = tie_break([pairs.cost], int(problem.seats_allowed().sum()), opts.seed)
-            if perturbed is not None:
+            units = int(problem.seats_allowed().sum())
+            perturbed = tie_break([pairs.cost], units, opts.seed)
+            scale = lottery_scale([pairs.cost], units)
+            if perturbed is not None and scale is not None:
                 pairs.cost = perturbed[0]
+                # The soft-group penalty is weighed in cost units (sidemodel._stages): scale it
+                # with the seats' costs, or a seed would make splitting friends look cheap.
+                pairs.unit *= scale[0]
         lm = build(problem, pairs)
         if lm.n_vars == 0:
             lm.var(0, 0)  # backends need at least one variable; this one is fixed at 0

@@ -24,6 +24,7 @@ from flok.errors import FlokError, InputError
 from flok.io.csv_reader import parse_csv_bytes
 from flok.options import OBJECTIVES
 from flok.solvers.base import names as strategy_names
+from flok.solvers.rules import form_fields
 from flok.web import charts
 from flok.web.context import StateDep
 from flok.web.deps import PostDep, RowId, SessionDep, org_of
@@ -33,7 +34,8 @@ from flok.web.views import CampaignPage, campaign_view
 
 router = APIRouter(prefix="/ui")
 Failure = FlokError
-CONSTRAINT_KEYS = ("forbidden", "forced", "quotas", "category_limit")
+# The side rules' option keys come from the rule registry: a new rule appears here by itself.
+CONSTRAINT_KEYS = tuple(f.option for f in form_fields())
 MAX_ROWS = 500  # rows of a table on a page
 MAX_CHOICES = 300  # above this many participants the move form takes a typed id, not a list
 # The form's upload kinds (the page's URLs and button labels) → the use case's table kinds.
@@ -169,6 +171,7 @@ def campaign_page(
         "results": _results(request, session, state, campaign),
         "errors": errors or {},
         "options": options_form or _options_view(campaign.options),
+        "rule_fields": form_fields(),
         "strategies": strategy_names(),
         "objectives": OBJECTIVES,
     }
