@@ -343,9 +343,7 @@ class Problem:
         start = opportunities.times("start", assume_utc=True) if opportunities.has("start") else None
         end = opportunities.times("end", assume_utc=True) if opportunities.has("end") else None
         if start is not None and end is not None:
-            bad = first_backwards(start, end)
-            if bad is not None:
-                raise opportunities.error(bad, "end", END_BEFORE_START)
+            opportunities.check_windows(start, end)
         min_size = (
             opportunities.integers("min_size", minimum=0, default=0, what="a whole number")
             if opportunities.has("min_size")

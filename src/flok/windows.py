@@ -7,6 +7,8 @@ reads and the row they are pointed at are the same whichever door the data came 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 
 END_BEFORE_START = "end is before start"
@@ -22,6 +24,10 @@ def first_backwards(start: np.ndarray | float | None, end: np.ndarray | float | 
     return int(bad[0]) if bad.size else None
 
 
-def is_backwards(start: float | None, end: float | None) -> bool:
-    """One window: True when both ends are known and the end is before the start."""
-    return first_backwards(start, end) is not None
+def is_backwards(start: float | datetime | None, end: float | datetime | None) -> bool:
+    """One window (POSIX seconds or aware datetimes): both ends known and the end first."""
+    if start is None or end is None:
+        return False
+    s = start.timestamp() if isinstance(start, datetime) else start
+    e = end.timestamp() if isinstance(end, datetime) else end
+    return first_backwards(s, e) is not None

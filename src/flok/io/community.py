@@ -15,6 +15,7 @@ from flok.io.csv_reader import read_csv
 from flok.pulse.community import Events, Opportunities, ParticipantProfiles, normalise_tags, pad_windows
 from flok.pulse.demand import ACTIONS
 from flok.table import TIME_HINT, Table, parse_timestamps
+from flok.windows import END_BEFORE_START, first_backwards
 
 
 def _coordinates(table: Table) -> tuple[np.ndarray, np.ndarray]:
@@ -110,10 +111,11 @@ def participants_from_table(table: Table) -> ParticipantProfiles:
                 int(parent[bad]), "availability", f"window '{flat[bad].as_py()}': times must be {TIME_HINT}"
             )
         bounds.append(values)
-    backwards = bounds[1] < bounds[0]
-    if backwards.any():
-        i = int(np.flatnonzero(backwards)[0])
-        raise table.error(int(parent[i]), "availability", f"window '{flat[i].as_py()}' ends before it starts")
+    backwards = first_backwards(bounds[0], bounds[1])
+    if backwards is not None:
+        raise table.error(
+            int(parent[backwards]), "availability", f"window '{flat[backwards].as_py()}': {END_BEFORE_START}"
+        )
     starts, ends = pad_windows(parent, bounds[0], bounds[1], n)
     return ParticipantProfiles(
         ids=np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object),

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 from flok.app.fields import MAX_ROW_ID, CampaignName, Ident
 from flok.app.runs import REBALANCE_MIN_SCORE, REBALANCE_TOP_K
 from flok.pulse import ACTIONS
+from flok.windows import END_BEFORE_START, is_backwards
 
 Lat = Annotated[float, Field(ge=-90, le=90)]
 Lon = Annotated[float, Field(ge=-180, le=180)]
@@ -131,8 +132,8 @@ class OpportunityIn(Strict):
 
     @model_validator(mode="after")
     def _window(self) -> OpportunityIn:
-        if self.start and self.end and self.end < self.start:
-            raise ValueError("end is before start")
+        if is_backwards(self.start, self.end):
+            raise ValueError(END_BEFORE_START)
         if (self.lat is None) != (self.lon is None):
             raise ValueError("give both lat and lon, or neither")
         return self
@@ -181,8 +182,8 @@ class Window(Strict):
 
     @model_validator(mode="after")
     def _order(self) -> Window:
-        if self.end < self.start:
-            raise ValueError("end is before start")
+        if is_backwards(self.start, self.end):
+            raise ValueError(END_BEFORE_START)
         return self
 
 

@@ -16,6 +16,7 @@ from flok.store.errors import Conflict, NotFound
 from flok.store.rows import OpportunityRow, ParticipantRow
 from flok.store.tables import feedback_events, opportunities, organizations, participants, rsvps, suggestions
 from flok.store.types import utcnow
+from flok.windows import END_BEFORE_START, is_backwards
 
 OPPORTUNITY_FIELDS = ("capacity", "title", "start", "end", "lat", "lon", "tags")
 
@@ -75,8 +76,8 @@ def patch_opportunity(
             code="BELOW_CONFIRMED",
         )
     start, end = changes.get("start", row.start), changes.get("end", row.end)
-    if start is not None and end is not None and end < start:
-        raise Conflict("end is before start", field="end", code="INVALID_WINDOW")
+    if is_backwards(start, end):
+        raise Conflict(END_BEFORE_START, field="end", code="INVALID_WINDOW")
     if changes:
         conn.execute(update(opportunities).where(opportunities.c.id == row.id).values(**changes))
         _catalog_changed(conn, org_id)
