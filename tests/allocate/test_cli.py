@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flok.cli.main import app
+from flok.errors import SolverError
 
 runner = CliRunner()
 
@@ -278,3 +279,28 @@ def test_ids_with_commas_and_quotes_round_trip(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader((tmp_path / "assignments.csv").open()))
     assert rows == [{"participant_id": 'O"Neil', "opportunity_id": "Lab, room 2", "rank": "1"}]
+
+
+@pytest.mark.parametrize(
+    ("failure", "words"),
+    [
+        (RuntimeError("boom"), "internal error: RuntimeError: boom"),
+        (SolverError("mip returned an invalid allocation"), "internal error: mip returned an invalid"),
+    ],
+)
+def test_flok_s_own_failure_is_one_line_with_its_own_exit_code_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: Exception, words: str
+) -> None:
+    """A defect in Flok is not the user's bad input: exit 4, one line, no traceback, no files."""
+    import flok.cli.allocate as cli_allocate
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise failure
+
+    monkeypatch.setattr(cli_allocate, "allocate", broken)
+    result = _run(tmp_path)
+    assert result.exit_code == 4, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "Flok's fault" in lines[0]
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "assignments.csv").exists() and not (tmp_path / "report.json").exists()

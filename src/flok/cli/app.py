@@ -8,8 +8,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
+from typer.exceptions import TyperException
 
-from flok.errors import FlokError, InfeasibleError
+from flok.errors import FlokError, InfeasibleError, SolverError
+
+EXIT_INPUT, EXIT_INFEASIBLE, EXIT_INTERNAL = 2, 3, 4
+REPORT = "this is Flok's fault, not your input; please report it with the command you ran"
 
 app = typer.Typer(
     name="flok",
@@ -23,18 +27,27 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def guarded(func: F) -> F:
-    """Turn Flok errors into one line on stderr and exit code 2 (input) or 3 (infeasible)."""
+    """Every error as one line on stderr, never a traceback: exit 2 for bad input, 3 for an
+    infeasible problem, 4 for Flok's own failure (a solver defect or an unexpected exception)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except (TyperException, typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+            raise  # usage errors and exits keep click's own handling (exit 2 with the usage line)
         except InfeasibleError as exc:
             print(f"flok: infeasible: {exc.one_line()}", file=sys.stderr)
-            raise typer.Exit(3) from None
+            raise typer.Exit(EXIT_INFEASIBLE) from None
+        except SolverError as exc:
+            print(f"flok: internal error: {exc} ({REPORT})", file=sys.stderr)
+            raise typer.Exit(EXIT_INTERNAL) from None
         except FlokError as exc:
             print(f"flok: error: {exc}", file=sys.stderr)
-            raise typer.Exit(2) from None
+            raise typer.Exit(EXIT_INPUT) from None
+        except Exception as exc:  # the last line of defence: one line, its own exit code
+            print(f"flok: internal error: {type(exc).__name__}: {exc} ({REPORT})", file=sys.stderr)
+            raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]
 
