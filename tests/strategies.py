@@ -125,18 +125,7 @@ def constrained_problems(
         forced = draw(st.sampled_from(pairs))
         if forced not in options.get("forbidden", ()):
             options["forced"] = (forced,)
-    return Problem.from_arrays(
-        opportunity_ids=base.opportunity_ids,
-        capacity=base.capacity,
-        pref_participant=base.pref_participant,
-        pref_opportunity=base.pref_opportunity,
-        rank=base.rank,
-        score=base.score,
-        participant_ids=base.participant_ids,
-        options=Options(**options),
-        participant_attributes=attrs,
-        **kwargs,
-    )
+    return rebuilt(base, options, attrs, kwargs)
 
 
 def _pairs_of(base: Problem) -> list[tuple[str, str]]:
@@ -252,6 +241,13 @@ def problems_with_rule(
     }
     if mode == "score":
         options["min_score"] = float(draw(st.integers(-1, 2)))
+    return rebuilt(
+        base, options, {"track": draw(st.lists(st.sampled_from(["x", "y"]), min_size=n, max_size=n))}, kwargs
+    )
+
+
+def rebuilt(base: Problem, options: dict, attributes: dict, kwargs: dict) -> Problem:
+    """``base``'s preferences again, with new options, participant attributes and rule data."""
     return Problem.from_arrays(
         opportunity_ids=base.opportunity_ids,
         capacity=base.capacity,
@@ -261,6 +257,6 @@ def problems_with_rule(
         score=base.score,
         participant_ids=base.participant_ids,
         options=Options(**options),
-        participant_attributes={"track": draw(st.lists(st.sampled_from(["x", "y"]), min_size=n, max_size=n))},
+        participant_attributes=attributes,
         **kwargs,
     )
