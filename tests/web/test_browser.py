@@ -119,7 +119,7 @@ def test_campaign_from_sample_csvs_to_finalized_download(page: Any, tmp_path: Pa
     page.get_by_role("button", name="Upload opportunities").click()
     page.get_by_text("4 opportunities").wait_for()
     page.get_by_label("Preferences CSV").set_input_files(str(SAMPLE / "preferences.csv"))
-    page.get_by_role("button", name="Upload registrations").click()
+    page.get_by_role("button", name="Upload preferences").click()
     page.get_by_text("9 participants").wait_for()
     page.get_by_label("Fairness objective").select_option("lexicographic")
     page.get_by_role("button", name="Save options").click()
