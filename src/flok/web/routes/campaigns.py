@@ -38,7 +38,8 @@ Failure = FlokError
 CONSTRAINT_KEYS = tuple(f.option for f in form_fields())
 MAX_ROWS = 500  # rows of a table on a page
 MAX_CHOICES = 300  # above this many participants the move form takes a typed id, not a list
-# The form's upload kinds (the page's URLs and button labels) → the use case's table kinds.
+# The form's upload kinds (the page's URLs and button labels) → the use case's table kinds; the
+# page shows an error under its table kind, so the old "registrations" URL still lands there.
 UPLOADS: dict[str, TableKind] = {
     "opportunities": "opportunities",
     "registrations": "preferences",
@@ -213,7 +214,13 @@ async def upload(
         if isinstance(exc, InputError) and upload is not None and not isinstance(upload, str):
             error["line"] = _offending_line(data, exc.row)
         return await run_in_threadpool(
-            campaign_page, request, session, state, campaign_id, errors={kind: error}, status=status_of(exc)
+            campaign_page,
+            request,
+            session,
+            state,
+            campaign_id,
+            errors={table_kind: error},
+            status=status_of(exc),
         )
     return redirect(request, f"/ui/campaigns/{campaign_id}#uploads")
 
