@@ -258,3 +258,27 @@ def test_delete_campaign_removes_everything_and_waits_for_runs(db_url: str) -> N
                 left = conn.execute(select(func.count()).where(table.c.campaign_id == gone)).scalar()
                 assert left == 0, table.name
             assert conn.execute(select(func.count()).where(preferences.c.campaign_id == keep)).scalar() == 6
+
+
+def test_preferences_paths_and_their_deprecated_registrations_aliases_agree(api: Api) -> None:
+    """The vocabulary's name (/preferences) is the API's; the first API's /registrations still works."""
+    r = api.post("/campaigns", json={"name": "words"})
+    cid = int(r.json()["id"])
+    assert api.post(f"/campaigns/{cid}/opportunities", content=OPPS.encode(), headers=CSV).status_code == 201
+    half = REGS.split("\n")
+    first, second = "\n".join(half[:4]) + "\n", "\n".join([half[0], *half[4:]])
+    assert api.post(f"/campaigns/{cid}/preferences", content=first.encode(), headers=CSV).status_code == 201
+    assert (
+        api.post(f"/campaigns/{cid}/registrations", content=second.encode(), headers=CSV).status_code == 201
+    )
+    new = api.get(f"/campaigns/{cid}/preferences").json()
+    old = api.get(f"/campaigns/{cid}/registrations").json()
+    assert new == old and len(new) == 6
+    body = api.get(f"/campaigns/{cid}").json()
+    assert body["preferences"] == body["registrations"] == 6
+    assert api.delete(f"/campaigns/{cid}/preferences/x").status_code == 204
+    assert api.delete(f"/campaigns/{cid}/registrations/y").status_code == 204
+    assert {p["participant_id"] for p in api.get(f"/campaigns/{cid}/preferences").json()} == {"z"}
+    spec = api.client.get("/openapi.json").json()["paths"]
+    assert spec["/campaigns/{campaign_id}/registrations"]["post"]["deprecated"] is True
+    assert "deprecated" not in spec["/campaigns/{campaign_id}/preferences"]["post"]

@@ -59,7 +59,8 @@ class CampaignOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     opportunities: int
-    registrations: int
+    preferences: int
+    registrations: int = Field(description="Deprecated: the same count as ``preferences``.")
     participants: int
     assigned: int
 

@@ -1,8 +1,8 @@
 """Campaigns: create, upload opportunities and ranked preferences, close, allocate, move, finalize.
 
 Each endpoint translates HTTP to one ``flok.app.campaigns`` use case and its result to JSON.
-(The API keeps its public names: a preference is uploaded to ``/registrations``, and a
-campaign's count of preferences is its ``registrations`` field.)
+Preferences live under ``/preferences``; the first API's ``/registrations`` paths and the
+campaign's ``registrations`` count stay as deprecated aliases, so existing clients keep working.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ def _out(view: CampaignView) -> CampaignOut:
         created_at=c.created_at,
         updated_at=c.updated_at,
         opportunities=n.opportunities,
+        preferences=n.preferences,
         registrations=n.preferences,
         participants=n.participants,
         assigned=n.assigned,
@@ -114,11 +115,13 @@ async def upload_opportunities(
     return await _upload(request, state, org, campaign_id, "opportunities", "opportunities")
 
 
+@router.post("/{campaign_id}/preferences", status_code=201, openapi_extra=UPLOAD_DOC)
 @router.post(
     "/{campaign_id}/registrations",
     status_code=201,
     openapi_extra=UPLOAD_DOC,
-    name="upload_registrations",  # the public operation id stays
+    name="upload_registrations",  # the first API's operation id stays, deprecated
+    deprecated=True,
 )
 async def upload_preferences(campaign_id: RowId, request: Request, org: OrgDep, state: StateDep) -> UploadOut:
     """``participant_id,opportunity_id,rank`` (or ``score``) preference rows as CSV or a JSON list."""
@@ -133,7 +136,8 @@ async def upload_participants(
     return await _upload(request, state, org, campaign_id, "participants", "participants")
 
 
-@router.get("/{campaign_id}/registrations", name="list_registrations")
+@router.get("/{campaign_id}/preferences")
+@router.get("/{campaign_id}/registrations", name="list_registrations", deprecated=True)
 def list_preferences(
     campaign_id: RowId, org: OrgDep, state: StateDep, participant_id: str | None = None
 ) -> list[PreferenceOut]:
@@ -141,7 +145,8 @@ def list_preferences(
     return [PreferenceOut.model_validate(r, from_attributes=True) for r in rows]
 
 
-@router.delete("/{campaign_id}/registrations/{participant_id}", status_code=204)
+@router.delete("/{campaign_id}/preferences/{participant_id}", status_code=204)
+@router.delete("/{campaign_id}/registrations/{participant_id}", status_code=204, deprecated=True)
 def withdraw(campaign_id: RowId, participant_id: IdentPath, org: OrgDep, state: StateDep) -> Response:
     app.withdraw(state, org, campaign_id, participant_id)
     return Response(status_code=204)
