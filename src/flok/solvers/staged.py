@@ -32,6 +32,20 @@ class StageResult:
     bound: float = 0.0
 
 
+def _positive_sum(stage: Stage, lm: SideModel) -> bool:
+    """Whether the stage sums nonnegative variables with positive weights (0 means all are 0)."""
+    return bool((stage.coef > 0).all() and all(lm.lower[i] >= 0 for i in stage.idx.tolist()))
+
+
+def _already_zero(stage: Stage, at_zero: np.ndarray) -> bool:
+    """A later "le" stage over variables already pinned at 0 has optimum 0 and needs no solve.
+
+    With the lexicographic stages (seats worse than v, v rising) this stops the stages once a
+    level has nobody worse than it, so their number is bounded by the levels that matter.
+    """
+    return stage.fix == "le" and bool((stage.coef > 0).all()) and bool(at_zero[stage.idx].all())
+
+
 class StagedStrategy:
     """Base class: subclasses implement ``open``, ``run_stage`` and ``fix``."""
 
@@ -88,7 +102,11 @@ class StagedStrategy:
         deadline = t1 + opts.time_limit  # the limit is on solving, not on building the model
         done: list[tuple[Stage, StageResult]] = []
         values: np.ndarray | None = None
+        at_zero = np.zeros(lm.n_vars, dtype=bool)  # variables an earlier stage pinned at 0
         for k, stage in enumerate(lm.stages):
+            if values is not None and _already_zero(stage, at_zero):
+                done.append((stage, StageResult("optimal", values, 0.0, 0.0)))
+                continue  # e.g. nobody is worse than choice 2, so nobody is worse than choice 3
             if progress:
                 progress(
                     Progress(
@@ -115,6 +133,8 @@ class StagedStrategy:
                 break  # an unproven stage cannot be fixed exactly; report the gap
             if stage.fix is not None and k + 1 < len(lm.stages):
                 self.fix(handle, stage, res.objective)
+                if res.objective == 0 and _positive_sum(stage, lm):
+                    at_zero[stage.idx] = True
         t2 = perf_counter()
         assert values is not None
         chosen = np.round(values[: pairs.participant.size]).astype(bool)
