@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -23,6 +23,7 @@ import flok
 from flok.cli.main import app
 from flok.model import Options, Problem
 from tests.oracles import allocation_key, brute_force_rules, describe
+from tests.strategies import RULE_DATA, problems_with_rule
 
 runner = CliRunner()
 TWO_ONE_SEATS: dict[str, Any] = {
@@ -241,3 +242,44 @@ def test_score_lexicographic_and_any_seats_match_oracle(problem: Problem, unassi
         return
     result = flok.allocate(problem)
     assert allocation_key(problem, result.participant, result.opportunity) == best, describe(problem)
+
+
+@pytest.mark.parametrize("rule", sorted(RULE_DATA))
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_sparse_ranks_with_every_rule_match_oracle(rule: str, data: st.DataObject) -> None:
+    """Ranks spread far apart (order kept): the compressed stages give the oracle's optimum."""
+    objective = data.draw(st.sampled_from(["lexicographic", "maximin"]))
+    seed = data.draw(st.none() | st.integers(0, 20))
+    base = data.draw(problems_with_rule(rule, objective=objective, seed=seed, max_participants=3))
+    assert base.rank is not None
+    spread = base.rank.astype(np.int64) ** 3 * 7  # e.g. 1, 2, 3 → 7, 56, 189
+    problem = Problem.from_arrays(
+        opportunity_ids=base.opportunity_ids,
+        capacity=base.capacity,
+        pref_participant=base.pref_participant,
+        pref_opportunity=base.pref_opportunity,
+        rank=spread,
+        participant_ids=base.participant_ids,
+        options=base.options,
+        participant_attributes=base.participant_attributes,
+        max_seats=base.max_seats,
+        start=base.start,
+        end=base.end,
+        group=base.group,
+        min_size=base.min_size,
+        category=base.category,
+        penalty=base.penalty,
+    )
+    note(describe(problem))
+    best = brute_force_rules(problem)
+    if best is None:
+        with pytest.raises(flok.InfeasibleError):
+            flok.allocate(problem)
+        return
+    result = flok.allocate(problem)
+    assert result.status == "optimal"
+    assert allocation_key(problem, result.participant, result.opportunity) == best
+    if result.strategy != "min_cost_flow" and objective == "lexicographic":
+        distinct = np.unique(np.concatenate([spread, [problem.unlisted_rank]])).size
+        assert len(result.details["stages"]) <= distinct + 2
