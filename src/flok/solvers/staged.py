@@ -20,6 +20,7 @@ from flok.solvers.costs import lottery_scale, tie_break
 from flok.solvers.diagnose import side_rules_error
 from flok.solvers.linear import Stage
 from flok.solvers.sidemodel import SideModel, build, pairs_of
+from flok.solvers.stagereport import Scale, stage_values
 
 MAX_PAIRS = 3_000_000
 
@@ -30,6 +31,53 @@ class StageResult:
     values: np.ndarray | None
     objective: float = 0.0
     bound: float = 0.0
+
+
+def _outcome(
+    problem: Problem,
+    lm: SideModel,
+    done: list[tuple[Stage, StageResult]],
+    unit: float,
+    seats: int,
+    status: Status,
+) -> dict[str, Any]:
+    """The report's stage list, proven stages and gap, in seats, people, ranks or score."""
+    pairs = lm.pairs
+    scale = Scale(
+        unit=unit,
+        lottery=max(1, round(pairs.unit / unit)) if unit else 1,
+        score=problem.score is not None,
+        soft_groups=bool(lm.together),
+        offset=problem.options.group_penalty * len(lm.together),
+    )
+    stages: list[dict[str, Any]] = []
+    for stage, res in done:
+        big = float(pairs.cost[0] - stage.coef[0]) if pairs.cost.size and stage.coef.size else None
+        values = stage_values(stage, res.objective, res.bound, seats, scale, big)
+        stages.append(
+            {"stage": stage.label, "status": res.status, "proven": res.status == "optimal"} | values
+        )
+    stages += [{"stage": s.label, "status": "not run", "proven": False} for s in lm.stages[len(done) :]]
+    out: dict[str, Any] = {
+        "stages": stages,
+        "proven_stages": [s["stage"] for s in stages if s["proven"]],
+    }
+    if status == "feasible":
+        # The first stage not proven: its gap in its own measure. A stage that never ran has no
+        # gap to report (None), rather than the 0 of the proven stage before it.
+        first = next(s for s in stages if not s["proven"])
+        has = "objective" in first
+        out["gap"] = abs(float(first["objective"]) - float(first["bound"])) if has else None
+        out["gap_measure"] = first.get("measure")
+        out["gap_stage"] = first["stage"]
+        out["unfinished_stages"] = [s["stage"] for s in stages if not s["proven"]]
+        if seats == 0:
+            out["found_nothing"] = True
+            out["note"] = (
+                "the time limit ended before anything better than an empty allocation was found; "
+                "raise the time limit"
+            )
+    return out
 
 
 def _positive_sum(stage: Stage, lm: SideModel) -> bool:
@@ -85,6 +133,7 @@ class StagedStrategy:
         t0 = perf_counter()
         opts = problem.options
         pairs = pairs_of(problem)
+        unit = pairs.unit  # before any lottery factor, to report values in the user's units
         if opts.seed is not None:
             units = int(problem.seats_allowed().sum())
             perturbed = tie_break([pairs.cost], units, opts.seed)
@@ -143,13 +192,8 @@ class StagedStrategy:
         part, opp = part[order], opp[order]
         complete = len(done) == len(lm.stages)
         status: Status = "optimal" if complete and all(r.status == "optimal" for _, r in done) else "feasible"
-        details: dict[str, Any] = {
-            "backend": self.name,
-            "stages": [
-                {"stage": s.label, "status": r.status, "objective": r.objective, "bound": r.bound}
-                for s, r in done
-            ],
-        }
+        details: dict[str, Any] = {"backend": self.name}
+        details.update(_outcome(problem, lm, done, unit, int(part.size), status))
         if lm.runs:
             used = np.bincount(opp, minlength=problem.n_opportunities)
             details["cancelled"] = [
@@ -160,9 +204,6 @@ class StagedStrategy:
         if lm.together:
             details["separated_pairs"] = int(sum(1 for t, _ in lm.together if round(values[t]) == 0))
         last = done[-1][1]
-        if status == "feasible":
-            details["gap"] = abs(last.objective - last.bound) / max(1.0, abs(last.objective))
-            details["unfinished_stages"] = [s.label for s in lm.stages[len(done) :]]
         t3 = perf_counter()
         if progress:
             progress(
