@@ -52,15 +52,15 @@ def _first_seat(problem: Problem) -> bool:
 def _max_flow(
     problem: Problem, arcs: Arcs, mask: np.ndarray, *, hub: bool, seats: np.ndarray | None = None
 ) -> tuple[max_flow.SimpleMaxFlow, int]:
-    """A plain max flow over the masked arcs; pair arcs are added first, in mask order."""
+    """A plain max flow over the masked arcs; pair arcs follow the n source arcs, in mask order."""
     n, m = problem.n_participants, problem.n_opportunities
     source, sink, hub_node = n + m, n + m + 1, n + m + 2
     everyone = np.arange(n, dtype=np.int64)
     opp_nodes = np.arange(m, dtype=np.int64) + n
     supply = problem.seats_allowed() if seats is None else seats
-    tails = [arcs.participant[mask], np.full(n, source, dtype=np.int64), opp_nodes]
-    heads = [arcs.opportunity[mask] + n, everyone, np.full(m, sink, dtype=np.int64)]
-    caps = [np.ones(int(mask.sum()), dtype=np.int64), supply, problem.capacity]
+    tails = [np.full(n, source, dtype=np.int64), arcs.participant[mask], opp_nodes]
+    heads = [everyone, arcs.opportunity[mask] + n, np.full(m, sink, dtype=np.int64)]
+    caps = [supply, np.ones(int(mask.sum()), dtype=np.int64), problem.capacity]
     if hub:
         tails += [everyone, np.full(m, hub_node, dtype=np.int64)]
         heads += [np.full(n, hub_node, dtype=np.int64), opp_nodes]
@@ -94,7 +94,8 @@ def _check_first_seats(problem: Problem, arcs: Arcs) -> None:
     smf, seated = _max_flow(problem, arcs, mask, hub=False, seats=one)
     if seated == problem.n_participants:
         return
-    chosen = np.asarray(smf.flows(np.arange(arcs.size, dtype=np.int32))) > 0
+    n = problem.n_participants
+    chosen = np.asarray(smf.flows(np.arange(n, n + arcs.size, dtype=np.int32))) > 0
     raise shortfall_error(problem, arcs.participant[chosen], arcs.opportunity[chosen])
 
 
