@@ -6,10 +6,13 @@ measure, which stages were proven, and says so when nothing better than empty wa
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 import flok
 from flok.bench.generate import zipf_instance
+from flok.cli.allocate import summary
 from flok.solvers.sidemodel import build, pairs_of
 from flok.solvers.staged import StageResult, _outcome
 from flok.solvers.stagereport import Scale, stage_values
@@ -104,3 +107,27 @@ def test_time_limited_run_reports_gap_in_the_stage_measure() -> None:
         lines = result.status_lines()
         assert lines[0].startswith("Not proven optimal: stage ")
         assert lines[1].startswith("Proven stages: ")
+
+
+def test_cli_summary_prints_the_gap_and_the_empty_note() -> None:
+    problem = _tiny()
+    lm = build(problem, pairs_of(problem))
+    stage = lm.stages[0]
+    big = float(lm.pairs.cost[0] - stage.coef[0])
+    done = [(stage, StageResult("feasible", np.zeros(lm.n_vars), 0.0, -2 * big + 3))]
+    details = _outcome(problem, lm, done, lm.pairs.unit, 0, "feasible")
+    seated = flok.allocate(problem, "mip")
+    empty = replace(
+        seated,
+        participant=seated.participant[:0],
+        opportunity=seated.opportunity[:0],
+        status="feasible",
+        details=details,
+    )
+    text = summary(empty)
+    assert (
+        "Not proven optimal: stage 'seats, then total rank' found 0 seats, best possible 2 (gap 2 seats)"
+        in text
+    )
+    assert "Proven stages: 0 of 1" in text
+    assert "Note: the time limit ended before anything better than an empty allocation was found" in text
