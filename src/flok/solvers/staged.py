@@ -63,10 +63,10 @@ def _outcome(
         "proven_stages": [s["stage"] for s in stages if s["proven"]],
     }
     if status == "feasible":
-        # The first stage not proven: its gap in its own measure. A stage that never ran has no
-        # gap to report (None), rather than the 0 of the proven stage before it.
+        # The first stage not proven: its gap in its own measure. A stage that never ran (or
+        # proved no bound) has no gap to report (None), not the 0 of the proven stage before it.
         first = next(s for s in stages if not s["proven"])
-        has = "objective" in first
+        has = first.get("bound") is not None
         out["gap"] = abs(float(first["objective"]) - float(first["bound"])) if has else None
         out["gap_measure"] = first.get("measure")
         out["gap_stage"] = first["stage"]

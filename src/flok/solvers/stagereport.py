@@ -60,8 +60,9 @@ def stage_values(
     """{measure, objective, bound} for one stage; ``seats`` is the allocation's seat count and
     ``big`` the per-seat weight of the one-solve "seats, then total rank" stage."""
     label = stage.label
-    if not np.isfinite(bound):
-        bound = objective
+    if not np.isfinite(bound):  # the solver proved nothing: say so rather than invent a bound
+        values = stage_values(stage, objective, objective, seats, scale, big)
+        return values | {"bound": None}
     if label == "seats":
         return {"measure": SEATS, "objective": -objective, "bound": _floor(-bound)}
     if label.startswith("seats worse than"):
