@@ -117,7 +117,9 @@ def allocation_key(problem: Problem, part: np.ndarray, opp: np.ndarray) -> tuple
     if problem.rank is None and opts.objective == "sum":
         return (round(cost, 6),)
     if opts.objective == "lexicographic":
-        top = int(max([problem.unlisted_rank, *ranks], default=1))
+        # Every allocation of one problem gets a key of the same length: count up to the
+        # largest rank the problem can give, not the largest this allocation happens to use.
+        top = int(max([problem.unlisted_rank, *possible_ranks(problem), *ranks], default=1))
         if top > 10_000:  # huge ranks: count at every rank the problem can give instead (same order)
             levels = sorted({*possible_ranks(problem), float(problem.unlisted_rank)})
             return (-seats, *[sum(1 for r in ranks if r > k) for k in levels], round(cost, 6))
