@@ -92,7 +92,7 @@ def allocation_key(problem: Problem, part: np.ndarray, opp: np.ndarray) -> tuple
     for i in range(problem.n_preferences):
         key = int(problem.pref_participant[i]) * m + int(problem.pref_opportunity[i])
         pen = float(problem.penalty[i]) if problem.penalty is not None else 0.0
-        rank = float(problem.rank[i]) if problem.rank is not None else 0.0
+        rank = float(problem.rank[i]) if problem.rank is not None else score_rank(problem, i)
         score = float(problem.score[i]) if problem.score is not None else 0.0
         info[key] = (rank, score, pen)
     ranks, cost = [], 0.0
@@ -117,11 +117,38 @@ def allocation_key(problem: Problem, part: np.ndarray, opp: np.ndarray) -> tuple
     if problem.rank is None and opts.objective == "sum":
         return (round(cost, 6),)
     if opts.objective == "lexicographic":
-        top = int(max([problem.unlisted_rank, *ranks], default=1))
+        # Every allocation of one problem gets a key of the same length: count up to the
+        # largest rank the problem can give, not the largest this allocation happens to use.
+        top = int(max([problem.unlisted_rank, *possible_ranks(problem), *ranks], default=1))
+        if top > 10_000:  # huge ranks: count at every rank the problem can give instead (same order)
+            levels = sorted({*possible_ranks(problem), float(problem.unlisted_rank)})
+            return (-seats, *[sum(1 for r in ranks if r > k) for k in levels], round(cost, 6))
         return (-seats, *[sum(1 for r in ranks if r > k) for k in range(1, top)], round(cost, 6))
     if opts.objective == "maximin":
         return (-seats, max(ranks, default=0), round(cost, 6))
     return (-seats, round(cost, 6))
+
+
+def score_rank(problem: Problem, i: int) -> float:
+    """Score mode's rank of preference ``i``, from the docs: 1 + how many of the same
+    participant's scores are strictly higher."""
+    assert problem.score is not None
+    p, value = problem.pref_participant[i], problem.score[i]
+    return float(
+        1
+        + sum(
+            1
+            for j in range(problem.n_preferences)
+            if problem.pref_participant[j] == p and problem.score[j] > value
+        )
+    )
+
+
+def possible_ranks(problem: Problem) -> list[float]:
+    """Every rank a seat can have in this problem (listed ranks; the unlisted rank is separate)."""
+    if problem.rank is not None:
+        return sorted({float(r) for r in problem.rank.tolist()})
+    return sorted({score_rank(problem, i) for i in range(problem.n_preferences)})
 
 
 def brute_force_general(problem: Problem) -> tuple[float, ...] | None:

@@ -108,6 +108,32 @@ class Allocation:
     def objective(self) -> float:
         return self.stats.objective
 
+    def status_lines(self) -> list[str]:
+        """What a time-limited solve proved, in the user's units (empty when proven optimal).
+
+        The staged solvers put the stages, their found values and bounds (seats, people worse
+        than a level, worst rank, total rank or score) and the first unproven stage's gap in
+        ``details``; this renders them for the CLI summary.
+        """
+        d = self.details
+        if self.status == "optimal" or "stages" not in d:
+            return []
+        stage: dict[str, Any] = next((s for s in d["stages"] if s["stage"] == d.get("gap_stage")), {})
+        if d.get("gap") is not None:
+            unit = d["gap_measure"]
+            lines = [
+                f"Not proven optimal: stage '{stage['stage']}' found {stage['objective']:g} {unit}, "
+                f"best possible {stage['bound']:g} (gap {d['gap']:g} {unit})"
+            ]
+        else:
+            lines = [f"Not proven optimal: stage '{d.get('gap_stage')}' did not finish within the time limit"]
+        proven = d.get("proven_stages", [])
+        unfinished = d.get("unfinished_stages", [])
+        lines.append(f"Proven stages: {len(proven)} of {len(proven) + len(unfinished)}")
+        if d.get("note"):
+            lines.append(f"Note: {d['note']}")
+        return lines
+
     def assignments(self) -> list[tuple[str, str]]:
         """(participant_id, opportunity_id) pairs, in participant order."""
         pids, oids = self.problem.participant_ids, self.problem.opportunity_ids

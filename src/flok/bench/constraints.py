@@ -108,8 +108,8 @@ def main(only: str | None = None, time_limit: float = 60.0) -> None:
             print(f"| {label} | — | error | — | — | {time.perf_counter() - t0:.2f} s | {exc} |", flush=True)
             continue
         note = result.strategy_reason if result.strategy != "min_cost_flow" else ""
-        if "gap" in result.details:
-            note = f"gap {result.details['gap']:.2%}; {note}"
+        if result.details.get("gap") is not None:
+            note = f"gap {result.details['gap']:g} {result.details['gap_measure']}; {note}"
         print(
             f"| {label} | {result.strategy} | {result.status} | {result.stats.seats:,} "
             f"| {result.objective:g} | {time.perf_counter() - t0:.2f} s | {note[:90]} |",

@@ -10,7 +10,17 @@ total score: a sink node lets a participant stay unseated at cost 0.
 
 Fairness objectives stay on the flow where it is exact: ``maximin`` by searching the
 smallest rank threshold that still seats as many as possible; ``lexicographic`` by
-successive 0/1-cost flows that fix each stage's optimal face (``lexflow``).
+successive 0/1-cost flows that fix each stage's optimal face (``lexflow``), then the total
+rank (or, in score mode, the total score).
+
+allow_unassigned=false with several seats per participant means *at least one seat each*;
+the seats beyond the first are still worth giving. A plain max flow cannot say "at least
+one" (it may hand someone's only possible seat to a person who already has one), so that
+case is solved exactly as a circulation with a lower bound of 1 on each participant's
+supply arc (``circulation``): feasibility is a one-seat-each matching (Hall's condition,
+explained by ``diagnose.shortfall_error`` on that matching); augmenting paths never take a
+seat back from a participant, so the most seats with the lower bounds equals the plain
+maximum, and the circulation fixed at that many seats then minimizes the cost exactly.
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ from ortools.graph.python import max_flow, min_cost_flow
 from flok.errors import SolverError
 from flok.model import Problem
 from flok.solvers.base import Progress, ProgressCallback, SolveResult, register
+from flok.solvers.circulation import decode, participant_network, solve_circulation
 from flok.solvers.costs import Arcs, build_arcs, tie_break
 from flok.solvers.diagnose import shortfall_error
 from flok.solvers.lexflow import lexicographic
@@ -33,24 +44,59 @@ def _seat_units(problem: Problem) -> int:
     return int(min(problem.seats_allowed().sum(), problem.capacity.sum()))
 
 
-def _max_seats(problem: Problem, arcs: Arcs, mask: np.ndarray, *, hub: bool) -> int:
-    """Most seats that can be given using only the masked arcs (a plain max flow, fast)."""
+def _first_seat(problem: Problem) -> bool:
+    """Whether "nobody unassigned" needs the lower-bound circulation (someone may hold 2+ seats)."""
+    return not problem.options.allow_unassigned and bool((problem.seats_allowed() > 1).any())
+
+
+def _max_flow(
+    problem: Problem, arcs: Arcs, mask: np.ndarray, *, hub: bool, seats: np.ndarray | None = None
+) -> tuple[max_flow.SimpleMaxFlow, int]:
+    """A plain max flow over the masked arcs; pair arcs follow the n source arcs, in mask order."""
     n, m = problem.n_participants, problem.n_opportunities
     source, sink, hub_node = n + m, n + m + 1, n + m + 2
     everyone = np.arange(n, dtype=np.int64)
     opp_nodes = np.arange(m, dtype=np.int64) + n
+    supply = problem.seats_allowed() if seats is None else seats
     tails = [np.full(n, source, dtype=np.int64), arcs.participant[mask], opp_nodes]
     heads = [everyone, arcs.opportunity[mask] + n, np.full(m, sink, dtype=np.int64)]
-    caps = [problem.seats_allowed(), np.ones(int(mask.sum()), dtype=np.int64), problem.capacity]
+    caps = [supply, np.ones(int(mask.sum()), dtype=np.int64), problem.capacity]
     if hub:
         tails += [everyone, np.full(m, hub_node, dtype=np.int64)]
         heads += [np.full(n, hub_node, dtype=np.int64), opp_nodes]
-        caps += [problem.seats_allowed(), problem.capacity]
+        caps += [supply, problem.capacity]
     smf = max_flow.SimpleMaxFlow()
     smf.add_arcs_with_capacity(np.concatenate(tails), np.concatenate(heads), np.concatenate(caps))
     if smf.solve(source, sink) != smf.OPTIMAL:
         raise SolverError("max flow failed")
-    return int(smf.optimal_flow())
+    return smf, int(smf.optimal_flow())
+
+
+def _max_seats(problem: Problem, arcs: Arcs, mask: np.ndarray, *, hub: bool) -> int:
+    """Most seats that can be given using only the masked arcs (a plain max flow, fast)."""
+    return _max_flow(problem, arcs, mask, hub=hub)[1]
+
+
+def _everyone_seatable(problem: Problem, arcs: Arcs, mask: np.ndarray) -> bool:
+    """Whether one seat each fits in the masked arcs (a matching that covers every participant)."""
+    one = np.ones(problem.n_participants, dtype=np.int64)
+    return _max_flow(problem, arcs, mask, hub=False, seats=one)[1] == problem.n_participants
+
+
+def _check_first_seats(problem: Problem, arcs: Arcs) -> None:
+    """Raise the Hall's-condition explanation when not everyone can get a first seat.
+
+    The explanation is read off a maximum one-seat-each matching, so it never counts a
+    second seat of someone as taken from a person left without one.
+    """
+    mask = np.ones(arcs.size, dtype=bool)
+    one = np.ones(problem.n_participants, dtype=np.int64)
+    smf, seated = _max_flow(problem, arcs, mask, hub=False, seats=one)
+    if seated == problem.n_participants:
+        return
+    n = problem.n_participants
+    chosen = np.asarray(smf.flows(np.arange(n, n + arcs.size, dtype=np.int32))) > 0
+    raise shortfall_error(problem, arcs.participant[chosen], arcs.opportunity[chosen])
 
 
 class FlowStrategy:
@@ -80,11 +126,19 @@ class FlowStrategy:
         cost, unlisted = arcs.cost, arcs.unlisted_cost
         details: dict[str, object] = {}
         mask = np.ones(arcs.size, dtype=bool)
+        first_seat = _first_seat(problem)
+        if first_seat:
+            _check_first_seats(problem, arcs)
         if opts.objective == "lexicographic":
             return self._lexicographic(problem, arcs, t0)
         if opts.objective == "maximin":
             mask, worst = self._maximin_threshold(problem, arcs)
             details["worst_rank"] = worst
+        if first_seat:
+            result = self._solve_first_seats(problem, arcs, mask)
+            result.details.update(details)
+            result.build_seconds = perf_counter() - t0 - result.solve_seconds - result.decode_seconds
+            return result
         result = self._solve_network(
             problem,
             arcs,
@@ -105,7 +159,9 @@ class FlowStrategy:
         opts = problem.options
         final: np.ndarray | None = None
         hub_cost: np.ndarray | None = None
-        if problem.penalty is not None and problem.penalty.any():  # ranks are settled; penalties break ties
+        # Once the rank signature is settled, the total decides: penalties in ranked mode, and
+        # always the total score in score mode (its ranks say nothing about score sizes).
+        if problem.score is not None or (problem.penalty is not None and problem.penalty.any()):
             final, hub_cost = arcs.cost, np.full(problem.n_participants, arcs.unlisted_cost, dtype=np.int64)
         if opts.seed is not None:
             final = arcs.cost if final is None else final
@@ -119,7 +175,14 @@ class FlowStrategy:
                 raise SolverError("seeded tie-breaking would overflow 64-bit costs")
             final, hub_cost = perturbed
         t1 = perf_counter()
-        part, opp = lexicographic(problem, arcs, hub=opts.fill_unlisted, final_cost=final, hub_cost=hub_cost)
+        part, opp = lexicographic(
+            problem,
+            arcs,
+            hub=opts.fill_unlisted,
+            first_seat=_first_seat(problem),
+            final_cost=final,
+            hub_cost=hub_cost,
+        )
         t2 = perf_counter()
         order = np.lexsort((opp, part))
         part, opp = part[order], opp[order]
@@ -138,17 +201,58 @@ class FlowStrategy:
         """Smallest worst rank that still seats as many as possible (binary search on max flows)."""
         target = _max_seats(problem, arcs, np.ones(arcs.size, dtype=bool), hub=problem.options.fill_unlisted)
         thresholds = np.unique(arcs.rank)
+        first_seat = _first_seat(problem)
         lo, hi = 0, thresholds.size - 1
         best: int | None = None
         while lo <= hi:
             mid = (lo + hi) // 2
-            if _max_seats(problem, arcs, arcs.rank <= thresholds[mid], hub=False) == target:
+            mask = arcs.rank <= thresholds[mid]
+            # With at least one seat each, a threshold must also leave everyone a first seat;
+            # from such a flow, augmenting reaches ``target`` without taking any seat back.
+            if _max_seats(problem, arcs, mask, hub=False) == target and (
+                not first_seat or _everyone_seatable(problem, arcs, mask)
+            ):
                 best, hi = mid, mid - 1
             else:
                 lo = mid + 1
         if best is None:  # only unlisted seats reach the full count
             return np.ones(arcs.size, dtype=bool), "unlisted"
         return arcs.rank <= thresholds[best], int(thresholds[best])
+
+    def _solve_first_seats(self, problem: Problem, arcs: Arcs, mask: np.ndarray) -> SolveResult:
+        """At least one seat each, seats beyond the first optional: a circulation, exact.
+
+        Ranked mode and the fairness objectives give the most seats first (the plain maximum,
+        reachable from any one-seat-each flow), then the lowest cost; score mode's ``sum``
+        only maximizes the total score, so a further seat is given only when it adds score.
+        """
+        t0 = perf_counter()
+        opts = problem.options
+        net = participant_network(problem, arcs, mask, hub=False, first_seat=True)
+        lo, hi = net.lo.copy(), net.hi.copy()
+        if problem.rank is not None or opts.objective != "sum":
+            target = _max_seats(problem, arcs, mask, hub=False)
+            lo[net.back] = hi[net.back] = target
+        pair_cost = arcs.cost[mask]
+        if opts.seed is not None:
+            perturbed = tie_break([pair_cost], _seat_units(problem), opts.seed)
+            if perturbed is None:
+                raise SolverError("seeded tie-breaking would overflow 64-bit costs")
+            pair_cost = perturbed[0]
+        cost = np.zeros(net.tail.size, dtype=np.int64)
+        cost[net.pairs] = pair_cost
+        t1 = perf_counter()
+        flow = solve_circulation(net, lo, hi, cost)
+        t2 = perf_counter()
+        part, opp = decode(problem, arcs, net, flow, mask)
+        return SolveResult(
+            participant=part,
+            opportunity=opp,
+            status="optimal",
+            build_seconds=t1 - t0,
+            solve_seconds=t2 - t1,
+            decode_seconds=perf_counter() - t2,
+        )
 
     def _solve_network(
         self,

@@ -42,6 +42,8 @@ class MipStrategy(StagedStrategy):
             return StageResult("unknown", None)
         value = float(np.round(res.objective))
         bound = res.bound if np.isfinite(res.bound) and res.bound != 0 else value
+        if res.status != "optimal" and not np.isfinite(res.bound):
+            bound = -np.inf  # nothing proven: the report says "no bound", never a gap of 0
         if progress:
             progress(Progress(f"{stage.label}: solved", objective=value, bound=bound))
         return StageResult(res.status, res.x, value, bound)

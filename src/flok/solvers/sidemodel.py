@@ -16,6 +16,7 @@ import numpy as np
 
 from flok.model import Problem
 from flok.solvers.costs import build_arcs
+from flok.solvers.lexflow import rank_levels
 from flok.solvers.linear import LinearModel, Stage
 from flok.solvers.rules import RULES, BuildContext, in_model_order
 
@@ -120,7 +121,9 @@ def _stages(problem: Problem, lm: SideModel) -> None:
     stages = [Stage("seats", xs, -np.ones(e), "le")]
     rank = np.where(pairs.rank == 0, problem.unlisted_rank, pairs.rank)
     if opts.objective == "lexicographic":
-        for k in range(1, int(rank.max(initial=1))):
+        # One stage per rank level that occurs (the distinct ranks but the largest, in order),
+        # not per integer up to the largest rank: same optimum, at most one stage per distinct rank.
+        for k in rank_levels(rank).tolist():
             worse = np.flatnonzero(rank > k)
             stages.append(Stage(f"seats worse than choice {k}", worse, np.ones(worse.size), "le"))
     elif opts.objective == "maximin":

@@ -20,6 +20,7 @@ from flok.solvers.costs import lottery_scale, tie_break
 from flok.solvers.diagnose import side_rules_error
 from flok.solvers.linear import Stage
 from flok.solvers.sidemodel import SideModel, build, pairs_of
+from flok.solvers.stagereport import Scale, stage_values
 
 MAX_PAIRS = 3_000_000
 
@@ -30,6 +31,67 @@ class StageResult:
     values: np.ndarray | None
     objective: float = 0.0
     bound: float = 0.0
+
+
+def _outcome(
+    problem: Problem,
+    lm: SideModel,
+    done: list[tuple[Stage, StageResult]],
+    unit: float,
+    seats: int,
+    status: Status,
+) -> dict[str, Any]:
+    """The report's stage list, proven stages and gap, in seats, people, ranks or score."""
+    pairs = lm.pairs
+    scale = Scale(
+        unit=unit,
+        lottery=max(1, round(pairs.unit / unit)) if unit else 1,
+        score=problem.score is not None,
+        soft_groups=bool(lm.together),
+        offset=problem.options.group_penalty * len(lm.together),
+    )
+    stages: list[dict[str, Any]] = []
+    for stage, res in done:
+        big = float(pairs.cost[0] - stage.coef[0]) if pairs.cost.size and stage.coef.size else None
+        values = stage_values(stage, res.objective, res.bound, seats, scale, big)
+        stages.append(
+            {"stage": stage.label, "status": res.status, "proven": res.status == "optimal"} | values
+        )
+    stages += [{"stage": s.label, "status": "not run", "proven": False} for s in lm.stages[len(done) :]]
+    out: dict[str, Any] = {
+        "stages": stages,
+        "proven_stages": [s["stage"] for s in stages if s["proven"]],
+    }
+    if status == "feasible":
+        # The first stage not proven: its gap in its own measure. A stage that never ran (or
+        # proved no bound) has no gap to report (None), not the 0 of the proven stage before it.
+        first = next(s for s in stages if not s["proven"])
+        has = first.get("bound") is not None
+        out["gap"] = abs(float(first["objective"]) - float(first["bound"])) if has else None
+        out["gap_measure"] = first.get("measure")
+        out["gap_stage"] = first["stage"]
+        out["unfinished_stages"] = [s["stage"] for s in stages if not s["proven"]]
+        if seats == 0:
+            out["found_nothing"] = True
+            out["note"] = (
+                "the time limit ended before anything better than an empty allocation was found; "
+                "raise the time limit"
+            )
+    return out
+
+
+def _positive_sum(stage: Stage, lm: SideModel) -> bool:
+    """Whether the stage sums nonnegative variables with positive weights (0 means all are 0)."""
+    return bool((stage.coef > 0).all() and all(lm.lower[i] >= 0 for i in stage.idx.tolist()))
+
+
+def _already_zero(stage: Stage, at_zero: np.ndarray) -> bool:
+    """A later "le" stage over variables already pinned at 0 has optimum 0 and needs no solve.
+
+    With the lexicographic stages (seats worse than v, v rising) this stops the stages once a
+    level has nobody worse than it, so their number is bounded by the levels that matter.
+    """
+    return stage.fix == "le" and bool((stage.coef > 0).all()) and bool(at_zero[stage.idx].all())
 
 
 class StagedStrategy:
@@ -71,6 +133,7 @@ class StagedStrategy:
         t0 = perf_counter()
         opts = problem.options
         pairs = pairs_of(problem)
+        unit = pairs.unit  # before any lottery factor, to report values in the user's units
         if opts.seed is not None:
             units = int(problem.seats_allowed().sum())
             perturbed = tie_break([pairs.cost], units, opts.seed)
@@ -88,7 +151,11 @@ class StagedStrategy:
         deadline = t1 + opts.time_limit  # the limit is on solving, not on building the model
         done: list[tuple[Stage, StageResult]] = []
         values: np.ndarray | None = None
+        at_zero = np.zeros(lm.n_vars, dtype=bool)  # variables an earlier stage pinned at 0
         for k, stage in enumerate(lm.stages):
+            if values is not None and _already_zero(stage, at_zero):
+                done.append((stage, StageResult("optimal", values, 0.0, 0.0)))
+                continue  # e.g. nobody is worse than choice 2, so nobody is worse than choice 3
             if progress:
                 progress(
                     Progress(
@@ -115,6 +182,8 @@ class StagedStrategy:
                 break  # an unproven stage cannot be fixed exactly; report the gap
             if stage.fix is not None and k + 1 < len(lm.stages):
                 self.fix(handle, stage, res.objective)
+                if res.objective == 0 and _positive_sum(stage, lm):
+                    at_zero[stage.idx] = True
         t2 = perf_counter()
         assert values is not None
         chosen = np.round(values[: pairs.participant.size]).astype(bool)
@@ -123,13 +192,8 @@ class StagedStrategy:
         part, opp = part[order], opp[order]
         complete = len(done) == len(lm.stages)
         status: Status = "optimal" if complete and all(r.status == "optimal" for _, r in done) else "feasible"
-        details: dict[str, Any] = {
-            "backend": self.name,
-            "stages": [
-                {"stage": s.label, "status": r.status, "objective": r.objective, "bound": r.bound}
-                for s, r in done
-            ],
-        }
+        details: dict[str, Any] = {"backend": self.name}
+        details.update(_outcome(problem, lm, done, unit, int(part.size), status))
         if lm.runs:
             used = np.bincount(opp, minlength=problem.n_opportunities)
             details["cancelled"] = [
@@ -140,9 +204,6 @@ class StagedStrategy:
         if lm.together:
             details["separated_pairs"] = int(sum(1 for t, _ in lm.together if round(values[t]) == 0))
         last = done[-1][1]
-        if status == "feasible":
-            details["gap"] = abs(last.objective - last.bound) / max(1.0, abs(last.objective))
-            details["unfinished_stages"] = [s.label for s in lm.stages[len(done) :]]
         t3 = perf_counter()
         if progress:
             progress(
