@@ -42,7 +42,7 @@ def summary(allocation: Allocation) -> str:
         lines.append(f"Fill rate: {100 * s.fill_rate:.1f}% of {int(p.capacity.sum()):,} seats")
     objective = "total rank" if p.mode == "rank" else "total score"
     lines.append(f"Objective ({objective}): {s.objective:g}")
-    lines += allocation.status_lines()  # i13-flow: what a time-limited solve proved, in user units
+    lines += allocation.status_lines()  # what a time-limited solve proved, in the user's units
     lines.append(f"Time: {s.total_seconds:.3f} s (solve {s.solve_seconds:.3f} s)")
     return "\n".join(lines)
 
