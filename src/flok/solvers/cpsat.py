@@ -10,8 +10,10 @@ from typing import Any
 
 import numpy as np
 
+from flok.model import Problem
 from flok.solvers.backends import CpSatModel
 from flok.solvers.base import Progress, ProgressCallback, register
+from flok.solvers.costs import INT_SAFE, build_arcs, objective_magnitude
 from flok.solvers.linear import Stage, dense_objective
 from flok.solvers.sidemodel import SideModel
 from flok.solvers.staged import StagedStrategy, StageResult
@@ -20,6 +22,16 @@ from flok.solvers.staged import StagedStrategy, StageResult
 class CpSatStrategy(StagedStrategy):
     name = "cp_sat"
     priority = 30
+
+    def unsupported(self, problem: Problem) -> str | None:
+        """Also: CP-SAT refuses an objective that could overflow 64-bit integers over its domains."""
+        why = super().unsupported(problem)
+        if why is not None:
+            return why
+        top = objective_magnitude(problem, build_arcs(problem), every_pair=True)
+        if top >= INT_SAFE:
+            return f"objective values up to {top:.3g} cost units reach 2^62, beyond 64-bit integers"
+        return None
 
     def open(self, lm: SideModel) -> Any:
         return CpSatModel(lm.to_matrix())
