@@ -81,13 +81,13 @@ def test_penalties_finer_than_a_hundredth_decide(strategy: str) -> None:
     _exact(problem, strategy)
 
 
-def test_penalties_with_too_many_decimals_are_refused_naming_the_range() -> None:
-    problem = _two_for_one_seat(
-        [{"participant_id": "x", "opportunity_id": "A", "rank": 1, "penalty": 0.0000001}]
-    )
-    with pytest.raises(flok.InputError, match="6 decimal places") as info:
-        flok.allocate(problem)
-    assert info.value.field == "penalty"
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_the_sixth_decimal_place_decides_and_finer_digits_are_rounded(strategy: str) -> None:
+    rows = [
+        {"participant_id": "x", "opportunity_id": "A", "rank": 1, "penalty": 0.000002},
+        {"participant_id": "y", "opportunity_id": "A", "rank": 1, "penalty": 0.0000014},  # 0.000001
+    ]
+    assert flok.allocate(_two_for_one_seat(rows), strategy).seat_of() == {"x": None, "y": "A"}
 
 
 # --- item 7: large integer scores -----------------------------------------------------------------
@@ -212,7 +212,7 @@ def test_the_mip_refuses_objectives_it_cannot_hold_exactly_and_auto_moves_on() -
         flok.allocate(problem, "mip")
     for strategy in ("auto", "min_cost_flow", "cp_sat"):
         assert flok.allocate(problem, strategy).seat_of() == {"x": "A", "y": "B"}
-    ruled = problem.with_options(forbidden=(("x", "B"),))
+    ruled = problem.with_options(forced=(("x", "A"),))
     result = flok.allocate(ruled, "auto")
     assert result.strategy == "cp_sat" and result.seat_of() == {"x": "A", "y": "B"}
     assert flok.allocate(_near_the_double_limit(4e15), "mip").seat_of() == {"x": "A", "y": "B"}

@@ -3,9 +3,9 @@
 Ranked mode: cost = (rank + penalty)·unit; score mode: cost = −(score − penalty)·unit, with
 ``unit`` = 10**d for the fewest decimal places d (≤ 6) that make every score, penalty and the
 soft-group penalty an integer, so every cost is exact (issue 13: rounding to 0.01 or to a
-resolution relative to the largest score decided close calls wrongly). Values that cannot be
-exact are refused with the supported range. Forbidden pairs and pairs below ``min_score``
-have no arc at all.
+resolution relative to the largest score decided close calls wrongly). Digits beyond the 6th
+decimal place are rounded; values too large to be exact are refused naming the range.
+Forbidden pairs and pairs below ``min_score`` have no arc at all.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from flok.errors import InputError
 from flok.model import Problem
 
 MAX_DECIMALS = 6
-"""Scores, penalties and the group penalty are exact to this many decimal places (more are refused)."""
+"""Scores, penalties and the group penalty are exact to this many decimal places; finer digits are
+rounded to it (documented in docs/side-constraints.md, "Exact numbers")."""
 MAX_UNITS = 2**53
 """No single value, scaled to an integer count of its finest decimal place, may reach this:
 above 2**53 a double no longer holds every integer, so the value itself is no longer exact."""
@@ -78,21 +79,15 @@ def _refuse(problem: Problem, name: str, values: np.ndarray, bad: np.ndarray, wh
 
 
 def _exact_unit(problem: Problem, named: list[tuple[str, np.ndarray]]) -> int:
-    """10**d for the fewest decimals d that make every named value an exact integer count of units."""
+    """10**d for the fewest decimals d (≤ MAX_DECIMALS) that make every named value an integer count.
+
+    Values written with more than MAX_DECIMALS decimals (computed floats, e.g. pulse's fit
+    scores) are rounded to the nearest 10**-MAX_DECIMALS: the documented resolution.
+    """
     d = 0
-    for name, values in named:
+    for _, values in named:
         need = _decimals(values)
-        if need is None:
-            bad = np.array([_decimals(np.array([v])) is None for v in values.tolist()])
-            raise _refuse(
-                problem,
-                name,
-                values,
-                bad,
-                f"{name} {{value}} has more than {MAX_DECIMALS} decimal places; Flok computes "
-                f"exactly to {MAX_DECIMALS} decimal places (round the value)",
-            )
-        d = max(d, need)
+        d = max(d, MAX_DECIMALS if need is None else need)
     unit = 10**d
     for name, values in named:
         bad = np.abs(values) * unit >= MAX_UNITS
