@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import flok
+from flok.solvers.costs import lottery_scale
 from tests.oracles import allocation_key, brute_force_rules, rule_violations
 
 STRATEGIES = ("auto", "mip", "cp_sat")
@@ -216,3 +217,28 @@ def test_the_mip_refuses_objectives_it_cannot_hold_exactly_and_auto_moves_on() -
     result = flok.allocate(ruled, "auto")
     assert result.strategy == "cp_sat" and result.seat_of() == {"x": "A", "y": "B"}
     assert flok.allocate(_near_the_double_limit(4e15), "mip").seat_of() == {"x": "A", "y": "B"}
+
+
+def test_the_lottery_never_shrinks_to_a_single_noise_value() -> None:
+    # Large costs used to halve the noise bound K down to 1: a seeded run without any lottery.
+    scale = lottery_scale([np.array([10**15])], 1000)
+    assert scale is None or scale[1] >= 2
+
+
+def test_costs_the_side_rule_strategies_cannot_hold_exactly_are_refused() -> None:
+    # 600 scores of 9e15 with a seed: the lottery overflows 64 bits, the objective 2^53 and (summed
+    # over every pair, as CP-SAT checks) 2^62. An int64 sum of those costs used to wrap around.
+    problem = flok.Problem.from_records(
+        opportunities=[{"opportunity_id": "A", "capacity": 1}],
+        preferences=[
+            {"participant_id": f"p{i}", "opportunity_id": "A", "score": 9e15 - 1000 * i} for i in range(600)
+        ],
+        options={"seed": 1},
+    )
+    for strategy in ("mip", "cp_sat"):
+        with pytest.raises(flok.InputError, match="seeded tie-breaking would overflow"):
+            flok.allocate(problem, strategy)
+    with pytest.raises(flok.InputError, match=r"2\^53"):
+        flok.allocate(problem.with_options(seed=None), "mip")
+    with pytest.raises(flok.InputError, match=r"2\^62"):
+        flok.allocate(problem.with_options(seed=None), "cp_sat")

@@ -160,6 +160,19 @@ def soft_group_pairs(problem: Problem) -> int:
     return sum(int(m.size) * (int(m.size) - 1) // 2 for m in problem.group_index()[1])
 
 
+def lottery_fits(problem: Problem, arcs: Arcs) -> bool:
+    """Whether a seeded lottery can perturb these costs within 64 bits (trivially true without a seed).
+
+    The side-rule strategies skip the lottery when it does not fit; they must refuse instead, or a
+    seed would silently stop deciding ties.
+    """
+    if problem.options.seed is None:
+        return True
+    units = int(problem.seats_allowed().sum())
+    unlisted = np.array([arcs.unlisted_cost], dtype=np.int64)
+    return lottery_scale([arcs.cost, unlisted], units) is not None
+
+
 def objective_magnitude(problem: Problem, arcs: Arcs, *, every_pair: bool = False) -> int:
     """A bound on |objective| (and on every partial sum of it) of any allocation, in cost units.
 
@@ -181,7 +194,8 @@ def objective_magnitude(problem: Problem, arcs: Arcs, *, every_pair: bool = Fals
         extra = len(problem.options.forced)
         if problem.options.fill_unlisted:
             extra += problem.n_participants * problem.n_opportunities
-        total = int(np.abs(arcs.cost).sum()) + abs(arcs.unlisted_cost) * extra
+        # A float sum: an int64 sum of many large costs would wrap around; a bound needs no exactness.
+        total = int(np.abs(arcs.cost).sum(dtype=np.float64)) + abs(arcs.unlisted_cost) * extra
         return total * big + noise * (arcs.size + extra) + weight * big * pairs
     return (top * big + noise) * units + weight * big * pairs
 
@@ -195,7 +209,7 @@ def lottery_scale(costs: list[np.ndarray], units: int) -> tuple[int, int] | None
     top = max((int(np.abs(c).max()) for c in costs if c.size), default=1) + 2
     k = 1000
     while k > 2 and (units * (k - 1) + 1) * top * max(units, 1) * 2 >= INT_SAFE:
-        k //= 2
+        k = max(2, k // 2)  # at least 2 noise values: K = 1 would be no lottery at all
     big = units * (k - 1) + 1
     if big * top * max(units, 1) * 2 >= INT_SAFE:
         return None

@@ -12,7 +12,7 @@ import numpy as np
 from flok.model import Problem
 from flok.solvers.backends import CpSatModel
 from flok.solvers.base import Progress, ProgressCallback, register
-from flok.solvers.costs import INT_SAFE, build_arcs, objective_magnitude
+from flok.solvers.costs import INT_SAFE, build_arcs, lottery_fits, objective_magnitude
 from flok.solvers.linear import Stage, dense_objective
 from flok.solvers.sidemodel import SideModel
 from flok.solvers.staged import StagedStrategy, StageResult
@@ -27,7 +27,10 @@ class CpSatStrategy(StagedStrategy):
         why = super().unsupported(problem)
         if why is not None:
             return why
-        top = objective_magnitude(problem, build_arcs(problem), every_pair=True)
+        arcs = build_arcs(problem)
+        if not lottery_fits(problem, arcs):
+            return "seeded tie-breaking would overflow 64-bit costs"
+        top = objective_magnitude(problem, arcs, every_pair=True)
         if top >= INT_SAFE:
             return f"objective values up to {top:.3g} cost units reach 2^62, beyond 64-bit integers"
         return None

@@ -12,7 +12,7 @@ import numpy as np
 from flok.model import Problem
 from flok.solvers.backends import solve_highs
 from flok.solvers.base import Progress, ProgressCallback, register
-from flok.solvers.costs import MIP_EXACT, build_arcs, objective_magnitude
+from flok.solvers.costs import MIP_EXACT, build_arcs, lottery_fits, objective_magnitude
 from flok.solvers.linear import MatrixModel, Stage, dense_objective
 from flok.solvers.sidemodel import SideModel
 from flok.solvers.staged import StagedStrategy, StageResult
@@ -27,7 +27,10 @@ class MipStrategy(StagedStrategy):
         why = super().unsupported(problem)
         if why is not None:
             return why
-        top = objective_magnitude(problem, build_arcs(problem))
+        arcs = build_arcs(problem)
+        if not lottery_fits(problem, arcs):
+            return "seeded tie-breaking would overflow 64-bit costs"
+        top = objective_magnitude(problem, arcs)
         if top >= MIP_EXACT:
             return (
                 f"objective values up to {top:.3g} cost units reach 2^53 ≈ 9.007e15, beyond what HiGHS "
