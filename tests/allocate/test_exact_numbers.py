@@ -119,10 +119,16 @@ def test_large_scores_with_a_side_rule_are_exact(strategy: str) -> None:
 
 
 def test_scores_beyond_the_exact_range_are_refused_naming_it() -> None:
-    problem = _two_for_one_seat([{"participant_id": "x", "opportunity_id": "A", "score": 1e17}])
+    problem = _two_for_one_seat(
+        [
+            {"participant_id": "w", "opportunity_id": "A", "score": -5},  # below min_score: no arc
+            {"participant_id": "x", "opportunity_id": "A", "score": 1e17},
+        ]
+    )
     with pytest.raises(flok.InputError, match="2\\^53") as info:
         flok.allocate(problem)
     assert info.value.field == "score"
+    assert "participant 'x'" in str(info.value)
 
 
 # --- item 5: max_share exactly ---------------------------------------------------------------------

@@ -65,12 +65,15 @@ def _decimals(values: np.ndarray) -> int | None:
     return None
 
 
-def _refuse(problem: Problem, name: str, values: np.ndarray, bad: np.ndarray, why: str) -> InputError:
+def _refuse(
+    problem: Problem, name: str, values: np.ndarray, bad: np.ndarray, row: np.ndarray, why: str
+) -> InputError:
+    """An InputError naming the first bad value and its pair (``row``: preference of each value)."""
     if name == "group_penalty":
         return InputError(why.format(value=problem.options.group_penalty), source="options", field=name)
     i = int(np.flatnonzero(bad)[0])
-    who = problem.participant_ids[problem.pref_participant[i]]
-    what = problem.opportunity_ids[problem.pref_opportunity[i]]
+    who = problem.participant_ids[problem.pref_participant[row[i]]]
+    what = problem.opportunity_ids[problem.pref_opportunity[row[i]]]
     return InputError(
         f"{why.format(value=repr(float(values[i])))} (participant '{who}', opportunity '{what}')",
         source="preferences",
@@ -78,7 +81,7 @@ def _refuse(problem: Problem, name: str, values: np.ndarray, bad: np.ndarray, wh
     )
 
 
-def _exact_unit(problem: Problem, named: list[tuple[str, np.ndarray]]) -> int:
+def _exact_unit(problem: Problem, named: list[tuple[str, np.ndarray]], row: np.ndarray) -> int:
     """10**d for the fewest decimals d (≤ MAX_DECIMALS) that make every named value an integer count.
 
     Values written with more than MAX_DECIMALS decimals (computed floats, e.g. pulse's fit
@@ -90,6 +93,15 @@ def _exact_unit(problem: Problem, named: list[tuple[str, np.ndarray]]) -> int:
         d = max(d, MAX_DECIMALS if need is None else need)
     unit = 10**d
     for name, values in named:
+        if not np.isfinite(values).all():
+            raise _refuse(
+                problem,
+                name,
+                values,
+                ~np.isfinite(values),
+                row,
+                f"{name} must be a finite number, got {{value}}",
+            )
         bad = np.abs(values) * unit >= MAX_UNITS
         if bad.any():
             raise _refuse(
@@ -97,6 +109,7 @@ def _exact_unit(problem: Problem, named: list[tuple[str, np.ndarray]]) -> int:
                 name,
                 values,
                 bad,
+                row,
                 f"{name} {{value}} is out of the exact range: |{name}| × 10^{d} (its finest decimal "
                 f"place in this problem) must stay below 2^53 ≈ 9.007e15",
             )
@@ -123,7 +136,7 @@ def build_arcs(problem: Problem) -> Arcs:
         keys = problem.pref_participant * m + problem.pref_opportunity
         keep &= ~np.isin(keys, bad[:, 0] * m + bad[:, 1])
     row = np.flatnonzero(keep)
-    unit = _exact_unit(problem, _named_values(problem, row))
+    unit = _exact_unit(problem, _named_values(problem, row), row)
     penalty = (
         np.round(problem.penalty[row] * unit).astype(np.int64)
         if problem.penalty is not None
