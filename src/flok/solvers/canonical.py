@@ -30,7 +30,8 @@ def known_fields() -> set[str]:
 
 
 def _id_order(ids: np.ndarray) -> np.ndarray:
-    return np.argsort(np.asarray([str(i) for i in ids.tolist()], dtype=object), kind="stable")
+    """Positions in id order (as text, like every id Flok reads); fixed-width strings sort in C."""
+    return np.argsort(np.asarray(ids).astype(str), kind="stable")
 
 
 def _take(value: Any, order: np.ndarray) -> Any:
@@ -52,7 +53,9 @@ def canonical_order(problem: Problem) -> tuple[Problem, Callable[[SolveResult], 
     o_new = np.empty_like(o_order)
     o_new[o_order] = np.arange(o_order.size)
     pp, po = p_new[problem.pref_participant], o_new[problem.pref_opportunity]
-    r_order = np.lexsort((po, pp))
+    keys = pp * max(problem.n_opportunities, 1) + po
+    # Unique keys (no pair twice), so this order is total; skip the sort when rows already follow it.
+    r_order = np.arange(keys.size) if bool((keys[1:] > keys[:-1]).all()) else np.argsort(keys)
     changes: dict[str, Any] = {name: _take(getattr(problem, name), p_order) for name in PER_PARTICIPANT}
     changes |= {name: _take(getattr(problem, name), o_order) for name in PER_OPPORTUNITY}
     changes |= {name: _take(getattr(problem, name), r_order) for name in PER_PREFERENCE}
