@@ -241,5 +241,5 @@ def tie_break(costs: list[np.ndarray], units: int, seed: int) -> list[np.ndarray
     if scale is None:
         return None
     big, k = scale
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed % 2**64)  # numpy refuses negative seeds; the same for seed ≥ 0
     return [c * big + rng.integers(0, k, size=c.size, dtype=np.int64) for c in costs]
