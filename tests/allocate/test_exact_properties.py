@@ -29,7 +29,8 @@ def fractional_problems(draw: st.DrawFn) -> Problem:
     """A tiny problem with one active rule, fractional penalties and shares, maybe a lottery seed."""
     rule = draw(st.sampled_from([r.name for r in RULES]))
     seed = draw(st.none() | st.integers(0, 2**31))
-    problem = draw(problems_with_rule(rule, objective="sum", seed=seed))
+    objective = draw(st.sampled_from(["sum", "sum", "lexicographic", "maximin"]))
+    problem = draw(problems_with_rule(rule, objective=objective, seed=seed))
     penalty = draw(
         st.lists(st.sampled_from(PENALTIES), min_size=problem.n_preferences, max_size=problem.n_preferences)
     )
