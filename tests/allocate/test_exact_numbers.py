@@ -242,7 +242,7 @@ def test_costs_the_side_rule_strategies_cannot_hold_exactly_are_refused() -> Non
         options={"seed": 1},
     )
     for strategy in ("mip", "cp_sat"):
-        with pytest.raises(flok.InputError, match="seeded tie-breaking would overflow"):
+        with pytest.raises(flok.InputError, match="seeded tie-breaking"):
             flok.allocate(problem, strategy)
     with pytest.raises(flok.InputError, match=r"2\^53"):
         flok.allocate(problem.with_options(seed=None), "mip")
@@ -257,3 +257,17 @@ def test_any_integer_seed_runs_on_the_side_rule_strategies(strategy: str, seed: 
     problem = _lottery_problem(np.arange(24), seed)
     result = flok.allocate(problem, strategy)
     assert flok.verify(problem, result.participant, result.opportunity) == []
+
+
+def test_cp_sat_refuses_a_lottery_whose_costs_doubles_cannot_hold() -> None:
+    # The shared linear model stores coefficients as doubles: 1e15 × the lottery's factor (≥ 3)
+    # × 2 seats × 2 is past 2^53, where the lottery's noise would be rounded away.
+    problem = _two_for_one_seat(
+        [
+            {"participant_id": "x", "opportunity_id": "A", "score": 1e15},
+            {"participant_id": "y", "opportunity_id": "A", "score": 1e15},
+        ]
+    ).with_options(seed=1)
+    with pytest.raises(flok.InputError, match="seeded tie-breaking"):
+        flok.allocate(problem, "cp_sat")
+    assert flok.allocate(problem.with_options(seed=None), "cp_sat").stats.seats == 1

@@ -174,16 +174,23 @@ def soft_group_pairs(problem: Problem) -> int:
 
 
 def lottery_fits(problem: Problem, arcs: Arcs) -> bool:
-    """Whether a seeded lottery can perturb these costs within 64 bits (trivially true without a seed).
+    """Whether a seeded lottery keeps every cost exact in the shared linear model (true without a seed).
 
-    The side-rule strategies skip the lottery when it does not fit; they must refuse instead, or a
-    seed would silently stop deciding ties.
+    The model stores coefficients as doubles, so each perturbed cost c·M + ε (and the soft-group
+    penalty × M) must stay below 2**53, besides fitting 64 bits. The side-rule strategies skip a
+    lottery that does not fit; they must refuse instead, or a seed would silently stop deciding ties.
     """
     if problem.options.seed is None:
         return True
     units = int(problem.seats_allowed().sum())
     unlisted = np.array([arcs.unlisted_cost], dtype=np.int64)
-    return lottery_scale([arcs.cost, unlisted], units) is not None
+    scale = lottery_scale([arcs.cost, unlisted], units, MIP_EXACT)  # as staged.py draws it
+    if scale is None:
+        return False
+    big, noise = scale
+    top = max(int(np.abs(arcs.cost).max(initial=0)), abs(arcs.unlisted_cost))
+    weight = value_units(problem.options.group_penalty, arcs.unit) if soft_group_pairs(problem) else 0
+    return max(top * big + noise, weight * big) < MIP_EXACT
 
 
 def objective_magnitude(problem: Problem, arcs: Arcs, *, every_pair: bool = False) -> int:
@@ -200,7 +207,8 @@ def objective_magnitude(problem: Problem, arcs: Arcs, *, every_pair: bool = Fals
     weight = value_units(problem.options.group_penalty, arcs.unit) if pairs else 0
     big, noise = 1, 0
     if problem.options.seed is not None:
-        scale = lottery_scale([arcs.cost], units)
+        unlisted = np.array([arcs.unlisted_cost], dtype=np.int64)
+        scale = lottery_scale([arcs.cost, unlisted], units, MIP_EXACT)  # as staged.py draws it
         if scale is not None:
             big, noise = scale
     if every_pair:
@@ -213,23 +221,27 @@ def objective_magnitude(problem: Problem, arcs: Arcs, *, every_pair: bool = Fals
     return (top * big + noise) * units + weight * big * pairs
 
 
-def lottery_scale(costs: list[np.ndarray], units: int) -> tuple[int, int] | None:
+def lottery_scale(costs: list[np.ndarray], units: int, limit: int = INT_SAFE) -> tuple[int, int] | None:
     """The lottery's factor M and noise bound K for these costs (see :func:`tie_break`).
 
     Any other term of the objective measured in cost units (the soft-group penalty) must be
-    multiplied by M too, or the lottery would shrink it relative to the seats' costs.
+    multiplied by M too, or the lottery would shrink it relative to the seats' costs. ``limit``
+    bounds every perturbed total: 2**62 for 64-bit flows, MIP_EXACT for the linear model,
+    which stores coefficients as doubles (K shrinks, down to 2, before the lottery is refused).
     """
     top = max((int(np.abs(c).max()) for c in costs if c.size), default=1) + 2
     k = 1000
-    while k > 2 and (units * (k - 1) + 1) * top * max(units, 1) * 2 >= INT_SAFE:
+    while k > 2 and (units * (k - 1) + 1) * top * max(units, 1) * 2 >= limit:
         k = max(2, k // 2)  # at least 2 noise values: K = 1 would be no lottery at all
     big = units * (k - 1) + 1
-    if big * top * max(units, 1) * 2 >= INT_SAFE:
+    if big * top * max(units, 1) * 2 >= limit:
         return None
     return big, k
 
 
-def tie_break(costs: list[np.ndarray], units: int, seed: int) -> list[np.ndarray] | None:
+def tie_break(
+    costs: list[np.ndarray], units: int, seed: int, limit: int = INT_SAFE
+) -> list[np.ndarray] | None:
     """Perturb costs so a seeded lottery picks among the equal-cost optima, exactly.
 
     Each cost c becomes c·M + ε with 0 ≤ ε < K and M > units·(K−1): the total perturbation
@@ -237,7 +249,7 @@ def tie_break(costs: list[np.ndarray], units: int, seed: int) -> list[np.ndarray
     allocations keep their order by original cost and only ties are reordered. None when
     the perturbed costs would overflow.
     """
-    scale = lottery_scale(costs, units)
+    scale = lottery_scale(costs, units, limit)
     if scale is None:
         return None
     big, k = scale

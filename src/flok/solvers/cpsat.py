@@ -29,7 +29,7 @@ class CpSatStrategy(StagedStrategy):
             return why
         arcs = build_arcs(problem)
         if not lottery_fits(problem, arcs):
-            return "seeded tie-breaking would overflow 64-bit costs"
+            return "seeded tie-breaking would need costs beyond 2^53 (inexact in the linear model)"
         top = objective_magnitude(problem, arcs, every_pair=True)
         if top >= INT_SAFE:
             return f"objective values up to {top:.3g} cost units reach 2^62, beyond 64-bit integers"

@@ -29,7 +29,7 @@ class MipStrategy(StagedStrategy):
             return why
         arcs = build_arcs(problem)
         if not lottery_fits(problem, arcs):
-            return "seeded tie-breaking would overflow 64-bit costs"
+            return "seeded tie-breaking would need costs beyond 2^53 (inexact in the linear model)"
         top = objective_magnitude(problem, arcs)
         if top >= MIP_EXACT:
             return (
