@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from decimal import Decimal
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -273,7 +274,8 @@ def rule_violations(problem: Problem, part: np.ndarray, opp: np.ndarray) -> list
                 out.append("quota max")
             if q.min is not None and people and count < q.min:
                 out.append("quota min")
-            if q.max_share is not None and count > q.max_share * len(people) + 1e-9:
+            # The share is the decimal written (docs: exact, at most 6 places), compared exactly.
+            if q.max_share is not None and count > Decimal(repr(q.max_share)) * len(people):
                 out.append("quota share")
     return out
 

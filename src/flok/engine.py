@@ -13,6 +13,7 @@ from flok.solvers import cpsat as _cpsat  # noqa: F401  (registers the strategy)
 from flok.solvers import flow as _flow  # noqa: F401  (registers the strategy)
 from flok.solvers import mip as _mip  # noqa: F401  (registers the strategy)
 from flok.solvers.base import ProgressCallback, choose
+from flok.solvers.canonical import canonical_order
 from flok.solvers.verify import violations
 
 
@@ -26,7 +27,11 @@ def allocate(
     """
     t0 = perf_counter()
     chosen, reason = choose(problem, strategy)
-    result = chosen.solve(problem, progress)
+    if problem.options.seed is None:
+        result = chosen.solve(problem, progress)
+    else:  # a seeded lottery must not depend on the order of the input rows (canonical.py)
+        ordered, back = canonical_order(problem)
+        result = back(chosen.solve(ordered, progress))
     if check:
         broken = violations(problem, result.participant, result.opportunity)
         if broken:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from flok.model import Problem
-from flok.solvers.costs import build_arcs
+from flok.solvers.costs import build_arcs, value_units
 from flok.solvers.lexflow import rank_levels
 from flok.solvers.linear import LinearModel, Stage
 from flok.solvers.rules import RULES, BuildContext, in_model_order
@@ -29,7 +29,7 @@ class Pairs:
     opportunity: np.ndarray
     rank: np.ndarray  # 0 = unlisted
     cost: np.ndarray
-    unit: float
+    unit: int  # cost units per rank or score point (10**decimals, times the lottery's factor)
 
 
 @dataclass(kw_only=True)
@@ -104,7 +104,7 @@ def _stages(problem: Problem, lm: SideModel) -> None:
     pairs = lm.pairs
     e = pairs.participant.size
     xs = np.arange(e)
-    weight = round(opts.group_penalty * pairs.unit)
+    weight = value_units(opts.group_penalty, pairs.unit)  # exact: unit covers the penalty's decimals
     cost_idx = np.concatenate([xs, np.array([t for t, _ in lm.together], dtype=np.int64)])
     cost_coef = np.concatenate([pairs.cost.astype(np.float64), np.full(len(lm.together), -float(weight))])
     if opts.objective == "sum" and problem.score is not None:

@@ -16,7 +16,7 @@ import numpy as np
 from flok.errors import SolverError
 from flok.model import Problem
 from flok.solvers.base import Progress, ProgressCallback, SolveResult, Status
-from flok.solvers.costs import lottery_scale, tie_break
+from flok.solvers.costs import MIP_EXACT, lottery_scale, tie_break
 from flok.solvers.diagnose import side_rules_error
 from flok.solvers.linear import Stage
 from flok.solvers.sidemodel import SideModel, build, pairs_of
@@ -136,8 +136,8 @@ class StagedStrategy:
         unit = pairs.unit  # before any lottery factor, to report values in the user's units
         if opts.seed is not None:
             units = int(problem.seats_allowed().sum())
-            perturbed = tie_break([pairs.cost], units, opts.seed)
-            scale = lottery_scale([pairs.cost], units)
+            perturbed = tie_break([pairs.cost], units, opts.seed, MIP_EXACT)  # exact in doubles
+            scale = lottery_scale([pairs.cost], units, MIP_EXACT)
             if perturbed is not None and scale is not None:
                 pairs.cost = perturbed[0]
                 # The soft-group penalty is weighed in cost units (sidemodel._stages): scale it

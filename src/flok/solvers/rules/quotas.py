@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,21 @@ from flok.solvers.rules.base import (
 )
 
 KEYS = {"attribute", "value", "opportunity", "opportunity_id", "min", "max", "max_share"}
+SHARE_DECIMALS = 6
+SHARE_TOO_FINE = (
+    f"max_share {{share!r}} has more than {SHARE_DECIMALS} decimal places; shares are exact decimals "
+    f"with at most {SHARE_DECIMALS} places (e.g. 0.333333 or 0.333334, not 1/3)"
+)
+
+
+def share_fraction(share: float) -> Fraction | None:
+    """The share as the exact decimal the user wrote (0.6666 = 3333/5000), None beyond 6 places.
+
+    Rows and the verifier both compare ``count·den ≤ num·size`` in integers, so the model and
+    the check agree exactly; a float share × size rounded or compared with a tolerance does not.
+    """
+    exact = Fraction(repr(float(share)))
+    return exact if 10**SHARE_DECIMALS % exact.denominator == 0 else None
 
 
 def parse(raw: Any, source: str, key: str) -> tuple[Quota, ...]:
@@ -55,6 +71,8 @@ def _quota(item: Any, source: str, where: str) -> Quota:
             raise InputError(
                 "max_share is a fraction between 0 and 1", source=source, field=f"{where}.max_share"
             )
+        if share_fraction(share) is None:
+            raise InputError(SHARE_TOO_FINE.format(share=share), source=source, field=f"{where}.max_share")
     if lo is None and hi is None and share is None:
         raise InputError("needs at least one of min, max, max_share", source=source, field=where)
     if lo is not None and hi is not None and lo > hi:
@@ -76,6 +94,10 @@ def to_json(quotas: tuple[Quota, ...]) -> list[dict[str, Any]]:
 def _validate(problem: Problem) -> None:
     known = set(map(str, problem.opportunity_ids))
     for i, q in enumerate(problem.options.quotas):
+        if q.max_share is not None and share_fraction(q.max_share) is None:  # a Quota built in code
+            raise InputError(
+                SHARE_TOO_FINE.format(share=q.max_share), source="options", field=f"quotas[{i + 1}].max_share"
+            )
         if q.attribute not in problem.participant_attributes:
             raise InputError(
                 f"quota names attribute '{q.attribute}', which participants do not have",
@@ -102,9 +124,10 @@ def _build(ctx: BuildContext) -> None:
             match = np.array([str(attr[lm.pairs.participant[i]]) == q.value for i in idx], dtype=bool)
             if q.max is not None and match.sum() > q.max:
                 lm.row(np.array(idx)[match], np.ones(int(match.sum())), hi=q.max, rule=rule)
-            if q.max_share is not None:
-                num = round(q.max_share * 1000)
-                lm.row(idx, np.where(match, 1000 - num, -num), hi=0, rule=rule)
+            share = None if q.max_share is None else share_fraction(q.max_share)
+            if share is not None:  # count·den ≤ num·size, exactly (issue 13: was rounded to 1/1000)
+                num, den = share.numerator, share.denominator
+                lm.row(idx, np.where(match, den - num, -num), hi=0, rule=rule)
             if q.min is not None and q.min > 0:
                 r = ctx.runs(o)
                 lm.row([*np.array(idx)[match], r], [*np.ones(int(match.sum())), -q.min], lo=0, rule=rule)
@@ -126,10 +149,11 @@ def _check(held: Held) -> list[str]:
                 out.append(f"opportunity {oids[o]} has {count} with {q.attribute}={q.value} (max {q.max})")
             if q.min is not None and total > 0 and count < q.min:
                 out.append(f"opportunity {oids[o]} has {count} with {q.attribute}={q.value} (min {q.min})")
-            if q.max_share is not None and count > q.max_share * total + 1e-9:
+            share = None if q.max_share is None else share_fraction(q.max_share)
+            if share is not None and count * share.denominator > share.numerator * total:
                 out.append(
                     f"opportunity {oids[o]} has {count} of {total} with {q.attribute}={q.value} "
-                    f"(max share {q.max_share:.0%})"
+                    f"(max share {q.max_share:g})"
                 )
     return out
 
