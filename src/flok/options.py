@@ -82,6 +82,19 @@ class Options:
             values[key] = parser(raw, source, key)
         return cls(**values)
 
+    @classmethod
+    def parse_flag(cls, key: str, raw: Any, flag: str) -> Any:
+        """One option given as a command-line flag, checked by the same parser as its JSON key.
+
+        The error names the flag (``--min-score: must be a finite number, got nan``), so flags,
+        JSON and the API share one validation path and one set of messages.
+        """
+        try:
+            return getattr(cls.from_mapping({key: raw}, flag), key)
+        except InputError as exc:
+            field = None if exc.field == key else exc.field
+            raise InputError(exc.message, source=flag, row=exc.row, field=field) from None
+
     def with_(self, **changes: Any) -> Options:
         return replace(self, **changes)
 
