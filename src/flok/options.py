@@ -80,6 +80,7 @@ class Options:
             if parser is None:  # only if flok.solvers.rules was never imported (see register_parser)
                 raise InputError("no parser is registered for this option", source=source, field=key)
             values[key] = parser(raw, source, key)
+        _check_forced_forbidden(values, source)
         return cls(**values)
 
     @classmethod
@@ -104,6 +105,19 @@ class Options:
         for key, to_json in _TO_JSON.items():
             out[key] = to_json(getattr(self, key))
         return out
+
+
+def _check_forced_forbidden(values: Mapping[str, Any], source: str) -> None:
+    """A pair both forced and forbidden, named by its item in ``forced`` (1-based, as ``row``)."""
+    forbidden = set(values.get("forbidden", ()))
+    for i, pair in enumerate(values.get("forced", ())):
+        if pair in forbidden:
+            raise InputError(
+                f"pair ({pair[0]}, {pair[1]}) is both forced and forbidden",
+                source=source,
+                row=i + 1,
+                field="forced",
+            )
 
 
 def parse_bool(raw: Any, source: str, key: str) -> bool:
