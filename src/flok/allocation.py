@@ -162,6 +162,8 @@ class Allocation:
             "total_seconds": round(s.total_seconds, 6),
             "options": self.problem.options.to_dict(),
         }
+        if self.problem.ignored_columns:  # columns of the input Flok did not use, by source
+            out["ignored_columns"] = {k: list(v) for k, v in self.problem.ignored_columns.items()}
         out.update(self.details)
         if explanations and self.explainer is not None:
             out["explanations"] = self.explainer(self)

@@ -44,6 +44,8 @@ def summary(allocation: Allocation) -> str:
     objective = "total rank" if p.mode == "rank" else "total score"
     lines.append(f"Objective ({objective}): {s.objective:g}")
     lines.append(f"Time: {s.total_seconds:.3f} s (solve {s.solve_seconds:.3f} s)")
+    for source, names in p.ignored_columns.items():
+        lines.append(f"Ignored columns of {source} (not used by Flok): {', '.join(names)}")
     return "\n".join(lines)
 
 
