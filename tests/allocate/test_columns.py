@@ -20,12 +20,15 @@ from flok.table import NEAR_MISS
 
 runner = CliRunner()
 
-OPPS = [{"opportunity_id": "T1", "capacity": 2}, {"opportunity_id": "T2", "capacity": 1}]
-PREFS = [
+OPPS: list[dict[str, Any]] = [
+    {"opportunity_id": "T1", "capacity": 2},
+    {"opportunity_id": "T2", "capacity": 1},
+]
+PREFS: list[dict[str, Any]] = [
     {"participant_id": "ana", "opportunity_id": "T1", "rank": 1},
     {"participant_id": "bo", "opportunity_id": "T2", "rank": 1},
 ]
-PARTS = [{"participant_id": "ana"}, {"participant_id": "bo"}]
+PARTS: list[dict[str, Any]] = [{"participant_id": "ana"}, {"participant_id": "bo"}]
 
 
 def _with(records: list[dict[str, Any]], **extra: Any) -> list[dict[str, Any]]:
@@ -75,7 +78,11 @@ MISSPELT = [
 def test_a_misspelt_optional_column_is_an_error_naming_the_intended_one(
     tmp_path: Path, via: Any, table: str, typo: str, meant: str
 ) -> None:
-    data = {"opportunities": OPPS, "preferences": PREFS, "participants": PARTS}
+    data: dict[str, list[dict[str, Any]]] = {
+        "opportunities": OPPS,
+        "preferences": PREFS,
+        "participants": PARTS,
+    }
     data[table] = _with(data[table], **{typo: 1})
     result = via(tmp_path, data["opportunities"], data["preferences"], data["participants"])
     assert result.exit_code == 2, result.output
@@ -213,7 +220,11 @@ CASES = st.sampled_from(
 
 
 def _problem_with(table: str, meant: str, typo: str) -> None:
-    data = {"opportunities": OPPS, "preferences": PREFS, "participants": PARTS}
+    data: dict[str, list[dict[str, Any]]] = {
+        "opportunities": OPPS,
+        "preferences": PREFS,
+        "participants": PARTS,
+    }
     rows = [{(typo if k == meant else k): v for k, v in r.items()} for r in data[table]]
     if meant not in data[table][0]:
         rows = _with(rows, **{typo: "1"})
