@@ -353,3 +353,54 @@ def test_help_lists_every_strategy_and_the_time_limit_for_mip_and_cp_sat() -> No
     assert "auto, min_cost_flow, mip, cp_sat" in text
     assert "CP-SAT time limit" not in text
     assert "mip and cp_sat" in text
+
+
+# --- property: flags x strategies x lottery — refused exactly when JSON would refuse ------------------
+
+FLOATS = st.sampled_from([float("nan"), float("inf"), -1.0, 0.0, 0.0005, 0.5, 2.0])
+SCORE_PREFS = "participant_id,opportunity_id,score\nana,T1,3\nana,T2,1\nbo,T1,2\nbo,T2,-1\ncy,T1,1\n"
+
+
+def _bad(key: str, value: float | int) -> bool:
+    if key == "category_limit":
+        return value < 1
+    if value != value or value in (float("inf"), float("-inf")):
+        return True
+    return (key == "group_penalty" and value < 0) or (key == "time_limit" and value < 0.001)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    strategy=st.sampled_from(["auto", "min_cost_flow", "mip", "cp_sat"]),
+    seed=st.one_of(st.none(), st.integers(min_value=0, max_value=2**31)),
+    values=st.fixed_dictionaries(
+        {},
+        optional={
+            "min_score": FLOATS,
+            "group_penalty": FLOATS,
+            "time_limit": FLOATS,
+            "category_limit": st.integers(min_value=-2, max_value=3),
+        },
+    ),
+)
+def test_property_flags_are_refused_exactly_when_their_json_option_would_be(
+    tmp_path_factory: pytest.TempPathFactory, strategy: str, seed: int | None, values: dict[str, float]
+) -> None:
+    tmp = tmp_path_factory.mktemp("flags")
+    args = [*_inputs(tmp, SCORE_PREFS), "--out", str(tmp / "a.csv"), "--report", str(tmp / "r.json")]
+    args += ["--strategy", strategy, *(["--seed", str(seed)] if seed is not None else [])]
+    for key, value in values.items():
+        args += [f"--{key.replace('_', '-')}", str(value)]
+    result = runner.invoke(app, ["allocate", *args])
+    bad = {f"--{k.replace('_', '-')}" for k, v in values.items() if _bad(k, v)}
+    if bad:
+        line = _one_line_error(result)
+        assert line.split(": ")[2] in bad, (line, bad)
+        assert sorted(p.name for p in tmp.iterdir()) == ["o.csv", "p.csv", "u.csv"]
+    else:
+        assert result.exit_code == 0, result.output
+        options = json.loads((tmp / "r.json").read_text())["options"]
+        for key, value in values.items():
+            expected = {"*": value} if key == "category_limit" else value
+            assert options[key] == expected
+        assert options["seed"] == seed
