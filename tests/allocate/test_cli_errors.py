@@ -404,3 +404,23 @@ def test_property_flags_are_refused_exactly_when_their_json_option_would_be(
             expected = {"*": value} if key == "category_limit" else value
             assert options[key] == expected
         assert options["seed"] == seed
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["allocate"],
+        ["explain"],
+        ["circles"],
+        ["pulse"],
+        ["rebalance"],
+        ["simulate"],
+        ["bench", "allocate"],
+        ["keys", "list"],
+    ],
+)
+def test_every_command_reports_a_usage_error_in_one_line(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--no-such-flag"])
+    line = _one_line_error(result)
+    assert line.startswith("flok: error: No such option: --no-such-flag"), line
+    assert f"(see flok {' '.join(command)} --help)" in line, line

@@ -66,7 +66,7 @@ class OneLineUsage(TyperCommand):
             if getattr(exc, "exit_code", None) != EXIT_INPUT or not hasattr(exc, "format_message"):
                 raise
             message = " ".join(exc.format_message().split())
-            print(f"flok: error: {message} (see flok {ctx.info_name} --help)", file=sys.stderr)
+            print(f"flok: error: {message} (see {ctx.command_path} --help)", file=sys.stderr)
             raise typer.Exit(EXIT_INPUT) from None
 
 
