@@ -424,12 +424,17 @@ class Problem:
     ) -> Problem:
         """Build from lists of dicts, the shape of the JSON input file."""
         opts = options if isinstance(options, Options) else Options.from_mapping(options, f"{source} options")
-        return cls.from_tables(
-            table_from_records(opportunities, f"{source} opportunities"),
-            table_from_records(preferences, f"{source} preferences"),
-            None if participants is None else table_from_records(participants, f"{source} participants"),
-            opts,
-        )
+        try:
+            return cls.from_tables(
+                table_from_records(opportunities, f"{source} opportunities"),
+                table_from_records(preferences, f"{source} preferences"),
+                None if participants is None else table_from_records(participants, f"{source} participants"),
+                opts,
+            )
+        except InputError as exc:  # a rule's check of the options against the data says "options"
+            if exc.source != "options":
+                raise
+            raise InputError(exc.message, source=f"{source} options", row=exc.row, field=exc.field) from None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, source: str | None = None) -> Problem:

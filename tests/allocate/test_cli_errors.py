@@ -424,3 +424,14 @@ def test_every_command_reports_a_usage_error_in_one_line(command: list[str]) -> 
     line = _one_line_error(result)
     assert line.startswith("flok: error: No such option: --no-such-flag"), line
     assert f"(see flok {' '.join(command)} --help)" in line, line
+
+
+def test_a_json_quota_naming_an_unknown_attribute_names_the_json_file(tmp_path: Path) -> None:
+    options = {
+        "quotas": [
+            {"attribute": "programme", "value": "cs", "max": 1},
+            {"attribute": "colour", "value": "red", "max": 1},
+        ]
+    }
+    line = _one_line_error(runner.invoke(app, ["allocate", _problem_json(tmp_path, options), "--out", "-"]))
+    assert "problem.json options, field 'quotas[2].attribute': quota names attribute 'colour'" in line, line
