@@ -183,10 +183,14 @@ def test_a_failed_run_writes_nothing_whatever_step_fails(
         assert not [n for n in after if n.split("/")[-1].startswith(".")]
 
 
+@pytest.mark.parametrize("b_exists", [False, True])
+@pytest.mark.parametrize(("fail_at", "named"), [(1, "a.csv"), (2, "a.csv"), (3, "b.json")])
 def test_outputs_commit_failure_is_an_input_error_naming_the_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_at: int, named: str, b_exists: bool
 ) -> None:
     (tmp_path / "a.csv").write_text("old")
+    if b_exists:
+        (tmp_path / "b.json").write_text("old b")
     out = writers.Outputs()
     with out.open(tmp_path / "a.csv") as s:
         s.write(b"new")
@@ -197,15 +201,17 @@ def test_outputs_commit_failure_is_an_input_error_naming_the_path(
 
     def flaky(src: object, dst: object) -> None:
         calls["n"] += 1
-        if calls["n"] == 3:  # a.csv moved aside, new a.csv in place; b.json fails
+        if calls["n"] == fail_at:  # 1: a.csv moved aside, 2: new a.csv in place, 3: b.json
             raise PermissionError(13, "Permission denied")
         real(src, dst)  # type: ignore[arg-type]
 
     monkeypatch.setattr(writers.os, "replace", flaky)
-    with pytest.raises(InputError, match=r"b\.json: cannot write: Permission denied"):
+    with pytest.raises(InputError, match=rf"{named}: cannot write: Permission denied"):
         out.commit()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", *(["b.json"] if b_exists else [])]
     assert (tmp_path / "a.csv").read_text() == "old"
+    if b_exists:
+        assert (tmp_path / "b.json").read_text() == "old b"
 
 
 def test_check_targets_allows_stdout_and_missing_folders(tmp_path: Path) -> None:

@@ -71,9 +71,10 @@ class Outputs:
 
     def commit(self) -> None:
         done: list[tuple[Path, Path | None]] = []  # (dest, backup of what it replaced)
+        current = Path()
         try:
             for tmp, dest in self._pending:
-                backup = None
+                current, backup = dest, None
                 if dest.exists():
                     backup = dest.with_name(tmp.name + ".old")
                     os.replace(dest, backup)
@@ -86,9 +87,8 @@ class Outputs:
                         os.replace(backup, dest)
                     else:
                         dest.unlink(missing_ok=True)
-            failed = self._pending[len(done) - 1][1] if done else self._pending[0][1]
             self.abort()
-            raise _cannot_write(failed, exc) from None
+            raise _cannot_write(current, exc) from None
         for _, backup in done:
             if backup is not None:
                 with contextlib.suppress(OSError):
