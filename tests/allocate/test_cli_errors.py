@@ -441,3 +441,20 @@ def test_a_json_quota_naming_an_unknown_attribute_names_the_json_file(tmp_path: 
     }
     line = _one_line_error(runner.invoke(app, ["allocate", _problem_json(tmp_path, options), "--out", "-"]))
     assert "problem.json options, field 'quotas[2].attribute': quota names attribute 'colour'" in line, line
+
+
+@pytest.mark.parametrize("source", ["csv", "json"])
+def test_a_solver_s_input_refusal_names_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str
+) -> None:
+    """The solvers refuse values outside their exact range naming the table; the CLI names the file."""
+    import flok.cli.allocate as cli_allocate
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise InputError("rank 1e15 is out of the exact range", source="preferences", field="rank")
+
+    monkeypatch.setattr(cli_allocate, "allocate", refuse)
+    inputs = _inputs(tmp_path) if source == "csv" else [_problem_json(tmp_path)]
+    line = _one_line_error(runner.invoke(app, ["allocate", *inputs, "--out", str(tmp_path / "a.csv")]))
+    where = "p.csv" if source == "csv" else "problem.json preferences"
+    assert line == f"flok: error: {where}, field 'rank': rank 1e15 is out of the exact range", line

@@ -141,7 +141,15 @@ def _allocate(
         overrides=overrides,
     )
     prob = apply_rule_files(prob, files)
-    result = run_with_progress(prob, strategy, quiet=(out == "-"))
+    try:
+        result = run_with_progress(prob, strategy, quiet=(out == "-"))
+    except InputError as exc:  # the core names a table ("preferences"); the user knows a file
+        tables = {"opportunities": opportunities, "preferences": preferences, "participants": participants}
+        if exc.source not in tables:
+            raise
+        path = tables[exc.source]
+        where = f"{problem.name} {exc.source}" if problem is not None else (path.name if path else None)
+        raise InputError(exc.message, source=where or exc.source, row=exc.row, field=exc.field) from None
     with outputs() as out_files:
         write_allocation(result, out_files, assignments=out, report=report)
     typer.echo(summary(result), err=(out == "-"))
