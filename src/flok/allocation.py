@@ -61,10 +61,12 @@ def compute_stats(problem: Problem, part: np.ndarray, opp: np.ndarray) -> Stats:
     ranks = seat_ranks(problem, part, opp)
     seats_per = np.bincount(part, minlength=n)
     assigned = int((seats_per > 0).sum())
-    hist_counts = np.bincount(ranks, minlength=1)
-    hist = {str(r): int(c) for r, c in enumerate(hist_counts) if r > 0 and c > 0}
-    if problem.options.fill_unlisted or hist_counts[0]:
-        hist["unlisted"] = int(hist_counts[0])
+    # Counts of the ranks that occur (not a bincount: a rank of 10^12 must not need 10^12 slots).
+    values, counts = np.unique(ranks, return_counts=True)
+    hist = {str(r): int(c) for r, c in zip(values.tolist(), counts.tolist(), strict=True) if r > 0}
+    unlisted = int(counts[0]) if values.size and values[0] == 0 else 0
+    if problem.options.fill_unlisted or unlisted:
+        hist["unlisted"] = unlisted
     hist["unassigned"] = n - assigned
     used = np.bincount(opp, minlength=m)
     total_cap = int(problem.capacity.sum())
@@ -186,6 +188,8 @@ class Allocation:
             "total_seconds": round(s.total_seconds, 6),
             "options": self.problem.options.to_dict(),
         }
+        if self.problem.ignored_columns:  # columns of the input Flok did not use, by source
+            out["ignored_columns"] = {k: list(v) for k, v in self.problem.ignored_columns.items()}
         out.update(self.details)
         if explanations and self.explainer is not None:
             out["explanations"] = self.explainer(self)

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from flok.errors import InputError
 from flok.options import Options, Quota
-from flok.table import Table, table_from_columns, table_from_records
+from flok.table import Table, check_columns, table_from_columns, table_from_records
 from flok.windows import END_BEFORE_START, first_backwards
 
 __all__ = ["Mode", "Options", "Problem", "Quota"]
@@ -26,6 +26,23 @@ __all__ = ["Mode", "Options", "Problem", "Quota"]
 Mode = Literal["rank", "score"]
 
 _OPTION_CHECKS: list[Callable[[Problem], None]] = []
+
+OPPORTUNITY_COLUMNS = (
+    "opportunity_id",
+    "capacity",
+    "title",
+    "category",
+    "start",
+    "end",
+    "location",
+    "lat",
+    "lon",
+    "min_size",
+)
+"""Columns of opportunities.csv Flok knows; others are listed as ignored, near misses refused."""
+PREFERENCE_COLUMNS = ("participant_id", "opportunity_id", "rank", "score", "penalty")
+PARTICIPANT_COLUMNS = ("participant_id", "max_seats", "group")
+"""participants.csv's own columns; every other column is a free-form attribute (for quotas)."""
 
 
 def register_option_check(check: Callable[[Problem], None]) -> None:
@@ -60,6 +77,8 @@ class Problem:
     category: np.ndarray | None = None
     min_size: np.ndarray | None = None
     penalty: np.ndarray | None = None
+    # Columns of the input tables Flok does not use, by source (listed in the summary and report).
+    ignored_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     # --- shape -----------------------------------------------------------------------------
     @property
@@ -275,6 +294,7 @@ class Problem:
     ) -> Problem:
         """Build from raw string tables (CSV or JSON), reporting bad values by row and field."""
         opts = options or Options()
+        ignored = _check_columns(opportunities, preferences, participants)
         oids = opportunities.unique_ids("opportunity_id")
         cap = opportunities.integers("capacity", minimum=0, what="a whole number of seats")
 
@@ -340,6 +360,15 @@ class Problem:
             for name in opportunities.columns
             if name not in ("opportunity_id", "capacity")
         }
+        for have, need in (("start", "end"), ("end", "start")):
+            if opportunities.has(have) and not opportunities.has(need):
+                raise InputError(
+                    f"column '{have}' needs a column '{need}' too: a time window has both ends, and "
+                    "clashes are checked only on windows",
+                    source=opportunities.source,
+                    row=1 if opportunities.row_base == 2 else None,
+                    field=need,
+                )
         start = opportunities.times("start", assume_utc=True) if opportunities.has("start") else None
         end = opportunities.times("end", assume_utc=True) if opportunities.has("end") else None
         if start is not None and end is not None:
@@ -349,6 +378,16 @@ class Problem:
             if opportunities.has("min_size")
             else None
         )
+        if min_size is not None:
+            never = np.flatnonzero((min_size > cap) & (cap > 0))  # capacity 0: closed anyway
+            if never.size:
+                i = int(never[0])
+                raise opportunities.error(
+                    i,
+                    "min_size",
+                    f"min_size {min_size[i]} is more than the capacity {cap[i]}, so "
+                    f"'{oids[i].as_py()}' could never run; lower min_size or raise capacity",
+                )
         penalty = preferences.floats("penalty", default=0.0) if preferences.has("penalty") else None
         problem = cls(
             participant_ids=pids,
@@ -368,6 +407,7 @@ class Problem:
             category=o_attrs.get("category"),
             min_size=min_size,
             penalty=penalty,
+            ignored_columns=ignored,
         )
         problem._validate(preferences, opportunities)
         return problem
@@ -384,12 +424,17 @@ class Problem:
     ) -> Problem:
         """Build from lists of dicts, the shape of the JSON input file."""
         opts = options if isinstance(options, Options) else Options.from_mapping(options, f"{source} options")
-        return cls.from_tables(
-            table_from_records(opportunities, f"{source} opportunities"),
-            table_from_records(preferences, f"{source} preferences"),
-            None if participants is None else table_from_records(participants, f"{source} participants"),
-            opts,
-        )
+        try:
+            return cls.from_tables(
+                table_from_records(opportunities, f"{source} opportunities"),
+                table_from_records(preferences, f"{source} preferences"),
+                None if participants is None else table_from_records(participants, f"{source} participants"),
+                opts,
+            )
+        except InputError as exc:  # a rule's check of the options against the data says "options"
+            if exc.source != "options":
+                raise
+            raise InputError(exc.message, source=f"{source} options", row=exc.row, field=exc.field) from None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, source: str | None = None) -> Problem:
@@ -501,6 +546,25 @@ class Problem:
                         f"participant '{self.participant_ids[self.pref_participant[dup]]}' "
                         f"uses rank {self.rank[dup]} twice",
                     )
+
+
+def _check_columns(
+    opportunities: Table, preferences: Table, participants: Table | None
+) -> dict[str, tuple[str, ...]]:
+    """Refuse misspelt known columns; the unknown ones by source (they are ignored).
+
+    Of ``rank``/``score`` only the one present is known, so an extra "scores" column next to
+    ranks is listed as ignored rather than mistaken for a typo of the absent alternative.
+    """
+    given = [c for c in ("rank", "score") if preferences.has(c)] or ["rank", "score"]
+    pref_known = [c for c in PREFERENCE_COLUMNS if c not in ("rank", "score") or c in given]
+    out = {
+        opportunities.source: check_columns(opportunities, OPPORTUNITY_COLUMNS),
+        preferences.source: check_columns(preferences, pref_known),
+    }
+    if participants is not None:
+        check_columns(participants, PARTICIPANT_COLUMNS, free_form=True)
+    return {source: names for source, names in out.items() if names}
 
 
 def _first_duplicate(keys: np.ndarray) -> int | None:

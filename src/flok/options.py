@@ -80,7 +80,21 @@ class Options:
             if parser is None:  # only if flok.solvers.rules was never imported (see register_parser)
                 raise InputError("no parser is registered for this option", source=source, field=key)
             values[key] = parser(raw, source, key)
+        _check_forced_forbidden(values, source)
         return cls(**values)
+
+    @classmethod
+    def parse_flag(cls, key: str, raw: Any, flag: str) -> Any:
+        """One option given as a command-line flag, checked by the same parser as its JSON key.
+
+        The error names the flag (``--min-score: must be a finite number, got nan``), so flags,
+        JSON and the API share one validation path and one set of messages.
+        """
+        try:
+            return getattr(cls.from_mapping({key: raw}, flag), key)
+        except InputError as exc:
+            field = None if exc.field == key else exc.field
+            raise InputError(exc.message, source=flag, row=exc.row, field=field) from None
 
     def with_(self, **changes: Any) -> Options:
         return replace(self, **changes)
@@ -91,6 +105,19 @@ class Options:
         for key, to_json in _TO_JSON.items():
             out[key] = to_json(getattr(self, key))
         return out
+
+
+def _check_forced_forbidden(values: Mapping[str, Any], source: str) -> None:
+    """A pair both forced and forbidden, named by its item in ``forced`` (1-based, as ``row``)."""
+    forbidden = set(values.get("forbidden", ()))
+    for i, pair in enumerate(values.get("forced", ())):
+        if pair in forbidden:
+            raise InputError(
+                f"pair ({pair[0]}, {pair[1]}) is both forced and forbidden",
+                source=source,
+                row=i + 1,
+                field="forced",
+            )
 
 
 def parse_bool(raw: Any, source: str, key: str) -> bool:

@@ -7,9 +7,10 @@ The table lives in the core because it is data, not a file: the core never reads
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,15 @@ class Table:
     columns: dict[str, pa.Array]
     num_rows: int
     row_base: int = 2
+    nested: Mapping[str, tuple[int, str]] = field(default_factory=dict)
+    """JSON cells holding a list or an object: column -> (first such row index, "a list"/"an object").
+    Their text form is kept for free-form columns, but a number, time or id there is refused."""
+
+    def check_single(self, name: str, what: str) -> None:
+        """Refuse a list or object where one value is expected (``"capacity": [2]`` is not 2)."""
+        if name in self.nested:
+            index, kind = self.nested[name]
+            raise self.error(index, name, f"must be {what}, got {kind}")
 
     def has(self, name: str) -> bool:
         return name in self.columns
@@ -65,6 +75,7 @@ class Table:
     def ids(self, name: str) -> pa.Array:
         """An identifier column: present, non-empty on every row."""
         self.require(name)
+        self.check_single(name, "one id")
         col = self.text(name)
         empty = np.flatnonzero(np.asarray(pc.equal(col, "").to_numpy(zero_copy_only=False)))
         if empty.size:
@@ -81,6 +92,7 @@ class Table:
             if required:
                 self.require(name)
             return np.full(self.num_rows, np.nan)
+        self.check_single(name, "one time")
         col = self.text(name)
         parse = col
         if assume_utc:
@@ -149,6 +161,7 @@ class Table:
         if name not in self.columns and default is not None:
             return np.full(self.num_rows, default, dtype=np.float64)
         self.require(name)
+        self.check_single(name, what)
         col = self.text(name)
         empty = np.asarray(pc.equal(col, "").to_numpy(zero_copy_only=False), dtype=bool)
         if empty.any() and default is None:
@@ -219,15 +232,20 @@ def table_from_records(records: Any, source: str) -> Table:
         for key in rec:
             names.setdefault(str(key).strip().lower(), None)
     cols: dict[str, list[str]] = {n: [] for n in names}
-    for rec in records:
+    nested: dict[str, tuple[int, str]] = {}
+    for i, rec in enumerate(records):
         lowered = {str(k).strip().lower(): v for k, v in rec.items()}
         for n in names:
-            cols[n].append(_as_text(lowered.get(n)))
+            value = lowered.get(n)
+            if isinstance(value, list | tuple | Mapping) and n not in nested:
+                nested[n] = (i, "an object" if isinstance(value, Mapping) else "a list")
+            cols[n].append(_as_text(value))
     return Table(
         source=source,
         columns={n: pa.array(v, type=pa.string()) for n, v in cols.items()},
         num_rows=len(records),
         row_base=1,
+        nested=nested,
     )
 
 
@@ -248,3 +266,42 @@ def table_from_columns(columns: Mapping[str, Sequence[Any] | np.ndarray], source
     cols = {k.lower(): pa.array([_as_text(v) for v in vals], type=pa.string()) for k, vals in columns.items()}
     n = len(next(iter(cols.values()))) if cols else 0
     return Table(source=source, columns=cols, num_rows=n, row_base=1)
+
+
+NEAR_MISS = 0.8
+"""difflib similarity from which an unknown column is taken for a misspelt known one
+("penalti" -> "penalty" 0.86, "min_sise" -> "min_size" 0.88, "grup" -> "group" 0.89)."""
+
+
+def near_miss(name: str, candidates: Collection[str]) -> str | None:
+    """The known column ``name`` most likely misspells, or None."""
+    spaced = name.replace(" ", "_").replace("-", "_")
+    if spaced in candidates:
+        return spaced
+    found = difflib.get_close_matches(name, list(candidates), n=1, cutoff=NEAR_MISS)
+    return found[0] if found else None
+
+
+def check_columns(table: Table, known: Collection[str], *, free_form: bool = False) -> tuple[str, ...]:
+    """Refuse a column that misspells a known one the table lacks; return the other unknown ones.
+
+    A misspelt optional column would silently drop its rule (``penalti`` loses every penalty),
+    so a near miss is an error naming the intended column. Other unknown columns are common in
+    real exports (a room, a teacher): they are returned for the caller to list as ignored.
+    ``free_form`` tables (participants: every other column is an attribute) return nothing.
+    """
+    absent = [k for k in known if not table.has(k)]
+    unknown: list[str] = []
+    for name in table.columns:
+        if name in known:
+            continue
+        meant = near_miss(name, absent)
+        if meant is not None:
+            raise InputError(
+                f"unknown column '{name}'; did you mean '{meant}'? (known columns: {', '.join(known)})",
+                source=table.source,
+                row=1 if table.row_base == 2 else None,
+                field=name,
+            )
+        unknown.append(name)
+    return () if free_form else tuple(unknown)

@@ -11,12 +11,13 @@ from typing import Annotated, Any
 import typer
 
 from flok.allocation import Allocation
-from flok.cli.app import app, guarded
+from flok.cli.app import OneLineUsage, app, guarded
 from flok.engine import allocate
+from flok.errors import InputError
 from flok.io.problem_io import apply_rule_files, read_problem, write_allocation
-from flok.io.writers import outputs
+from flok.io.writers import check_targets, outputs
 from flok.model import Problem
-from flok.options import OBJECTIVES
+from flok.options import OBJECTIVES, Options
 from flok.solvers.base import Progress
 from flok.solvers.base import names as strategy_names
 from flok.solvers.rules import cli_flags
@@ -44,13 +45,9 @@ def summary(allocation: Allocation) -> str:
     lines.append(f"Objective ({objective}): {s.objective:g}")
     lines += allocation.status_lines()  # what a time-limited solve proved, in the user's units
     lines.append(f"Time: {s.total_seconds:.3f} s (solve {s.solve_seconds:.3f} s)")
+    for source, names in p.ignored_columns.items():
+        lines.append(f"Ignored columns of {source} (not used by Flok): {', '.join(names)}")
     return "\n".join(lines)
-
-
-def _choice(value: str | None, allowed: tuple[str, ...], flag: str) -> str | None:
-    if value is not None and value not in allowed:
-        raise typer.BadParameter(f"choose from {', '.join(allowed)}", param_hint=flag)
-    return value
 
 
 def run_with_progress(problem: Problem, strategy: str, *, quiet: bool = False) -> Allocation:
@@ -98,10 +95,11 @@ def _allocate(
         typer.Option("--no-unassigned", help="Every participant must get a seat, or fail with the reason."),
     ] = False,
     min_score: Annotated[float | None, typer.Option(help="Score mode: never assign below this.")] = None,
-    strategy: Annotated[str, typer.Option(help="auto, min_cost_flow or cp_sat.")] = "auto",
-    objective: Annotated[str | None, typer.Option(help="sum, lexicographic or maximin.")] = None,
+    strategy: Annotated[str, typer.Option(help=f"{', '.join(strategy_names())}.")] = "auto",
+    objective: Annotated[str | None, typer.Option(help=f"{', '.join(OBJECTIVES)}.")] = None,
     time_limit: Annotated[
-        float | None, typer.Option(help="CP-SAT time limit in seconds (default 60).")
+        float | None,
+        typer.Option(help="Seconds the mip and cp_sat solvers may search (default 60; > 0)."),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for a reproducible lottery among ties.")] = None,
     out: Annotated[str, typer.Option(help="assignments.csv to write, or - for stdout.")] = ...,  # type: ignore[assignment]
@@ -110,14 +108,18 @@ def _allocate(
 ) -> None:
     """Allocate seats from ranked (or scored) preferences, optimally."""
     if strategy not in strategy_names():
-        raise typer.BadParameter(f"choose from {', '.join(strategy_names())}", param_hint="--strategy")
-    overrides: dict[str, Any] = {
-        "fill_unlisted": fill_unlisted,
-        "min_score": min_score,
-        "seed": seed,
-        "allow_unassigned": False if no_unassigned else None,
-        "objective": _choice(objective, OBJECTIVES, "--objective"),
-        "time_limit": time_limit,
+        raise InputError(
+            f"must be one of {', '.join(strategy_names())}, got {strategy!r}", source="--strategy"
+        )
+    # Before the solve, so a long run never ends in "cannot write".
+    check_targets({"--out": out, "--report": report})
+    given: dict[str, tuple[str, Any]] = {  # option key -> (flag, raw value), parsed like JSON options
+        "fill_unlisted": ("--fill-unlisted", fill_unlisted),
+        "min_score": ("--min-score", min_score),
+        "seed": ("--seed", seed),
+        "allow_unassigned": ("--no-unassigned", False if no_unassigned else None),
+        "objective": ("--objective", objective),
+        "time_limit": ("--time-limit", time_limit),
     }
     files: list[tuple[str, str, Path]] = []
     for flag in cli_flags():
@@ -127,10 +129,11 @@ def _allocate(
         if flag.kind == "file":
             assert flag.file_reader is not None
             files.append((flag.option, flag.file_reader, value))
-        else:
-            if flag.choices:
-                _choice(value, flag.choices, flag.flag)
-            overrides[flag.option] = flag.to_option(value)
+        else:  # the raw value, as JSON would give it: the rule's own option parser checks it
+            given[flag.option] = (flag.flag, value)
+    overrides = {
+        key: Options.parse_flag(key, raw, name) for key, (name, raw) in given.items() if raw is not None
+    }
     prob = read_problem(
         problem_json=problem,
         opportunities=opportunities,
@@ -139,7 +142,15 @@ def _allocate(
         overrides=overrides,
     )
     prob = apply_rule_files(prob, files)
-    result = run_with_progress(prob, strategy, quiet=(out == "-"))
+    try:
+        result = run_with_progress(prob, strategy, quiet=(out == "-"))
+    except InputError as exc:  # the core names a table ("preferences"); the user knows a file
+        tables = {"opportunities": opportunities, "preferences": preferences, "participants": participants}
+        if exc.source not in tables:
+            raise
+        path = tables[exc.source]
+        where = f"{problem.name} {exc.source}" if problem is not None else (path.name if path else None)
+        raise InputError(exc.message, source=where or exc.source, row=exc.row, field=exc.field) from None
     with outputs() as out_files:
         write_allocation(result, out_files, assignments=out, report=report)
     typer.echo(summary(result), err=(out == "-"))
@@ -175,4 +186,4 @@ def _with_rule_flags(func: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
-allocate_cmd = app.command("allocate")(guarded(_with_rule_flags(_allocate)))
+allocate_cmd = app.command("allocate", cls=OneLineUsage)(guarded(_with_rule_flags(_allocate)))

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
+from typer.core import TyperCommand
 from typer.exceptions import TyperException
 
 from flok.errors import FlokError, InfeasibleError, SolverError
@@ -50,6 +51,23 @@ def guarded(func: F) -> F:
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+class OneLineUsage(TyperCommand):
+    """A command whose usage errors (a flag's bad value, an unknown flag, a missing option) are
+    one line ``flok: error: ...`` with exit 2, like every other bad input, not a boxed panel."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except Exception as exc:
+            # Typer vendors click privately; its UsageError is the one exception here with a
+            # usage exit code (2) and a message, so recognise it by those, not by a private import.
+            if getattr(exc, "exit_code", None) != EXIT_INPUT or not hasattr(exc, "format_message"):
+                raise
+            message = " ".join(exc.format_message().split())
+            print(f"flok: error: {message} (see {ctx.command_path} --help)", file=sys.stderr)
+            raise typer.Exit(EXIT_INPUT) from None
 
 
 def info(message: str, *, to_stderr: bool = False) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from flok.cli.app import app
+from flok.cli.app import OneLineUsage, app
 
 bench_app = typer.Typer(
     help="Benchmarks: seeded instances, timings printed as a table.", no_args_is_help=True
@@ -14,7 +14,7 @@ bench_app = typer.Typer(
 app.add_typer(bench_app, name="bench")
 
 
-@bench_app.command("allocate")
+@bench_app.command("allocate", cls=OneLineUsage)
 def bench_allocate(
     max_participants: Annotated[int, typer.Option(help="Largest size to run.")] = 1_000_000,
     seed: Annotated[int, typer.Option(help="Instance seed.")] = 0,
@@ -25,7 +25,7 @@ def bench_allocate(
     main([s for s in SIZES if s[0] <= max_participants], seed)
 
 
-@bench_app.command("constraints")
+@bench_app.command("constraints", cls=OneLineUsage)
 def bench_constraints(
     only: Annotated[str | None, typer.Option(help="Run only cases whose label contains this text.")] = None,
     time_limit: Annotated[float, typer.Option(help="CP-SAT time limit per case, seconds.")] = 60.0,

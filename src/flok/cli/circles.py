@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from flok.circles import CircleOptions, Weights, form
-from flok.cli.app import app, guarded
+from flok.cli.app import OneLineUsage, app, guarded
 from flok.errors import InputError
 from flok.io.circles import read_tables, write_result
 
@@ -46,7 +46,7 @@ def _weights(values: list[str]) -> Weights:
     return replace(Weights(), **changes)  # type: ignore[arg-type]
 
 
-@app.command("circles")
+@app.command("circles", cls=OneLineUsage)
 @guarded
 def circles_cmd(
     participants: Annotated[Path, typer.Option(help="participants.csv")],

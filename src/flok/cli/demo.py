@@ -8,11 +8,11 @@ import typer
 
 from flok.bench.generate import zipf_instance
 from flok.cli.allocate import summary
-from flok.cli.app import app, guarded
+from flok.cli.app import OneLineUsage, app, guarded
 from flok.engine import allocate
 
 
-@app.command("demo")
+@app.command("demo", cls=OneLineUsage)
 @guarded
 def demo_cmd(
     participants: Annotated[int, typer.Option(help="How many participants to generate.")] = 10_000,

@@ -8,11 +8,11 @@ from typing import Annotated
 
 import typer
 
-from flok.cli.app import app, guarded
+from flok.cli.app import OneLineUsage, app, guarded
 from flok.errors import InputError
 
 
-@app.command("explain")
+@app.command("explain", cls=OneLineUsage)
 @guarded
 def explain_cmd(
     report: Annotated[Path, typer.Option(help="report.json written by flok allocate --report.")],

@@ -6,13 +6,13 @@ from typing import Annotated
 
 import typer
 
-from flok.cli.app import app, guarded
+from flok.cli.app import OneLineUsage, app, guarded
 
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
 
-@keys_app.command("create")
+@keys_app.command("create", cls=OneLineUsage)
 @guarded
 def create_cmd(
     org: Annotated[str, typer.Option("--org", help="Organization name (created if new).")],
@@ -31,7 +31,7 @@ def create_cmd(
     typer.echo(key)
 
 
-@keys_app.command("list")
+@keys_app.command("list", cls=OneLineUsage)
 @guarded
 def list_cmd(
     org: Annotated[str | None, typer.Option("--org", help="Only this organization's keys.")] = None,
@@ -51,7 +51,7 @@ def list_cmd(
         typer.echo(f"{r.prefix:<14}{r.organization:<24}{created:<22}{'revoked' if r.revoked else 'active'}")
 
 
-@keys_app.command("revoke")
+@keys_app.command("revoke", cls=OneLineUsage)
 @guarded
 def revoke_cmd(
     prefix: Annotated[str, typer.Argument(help="The key's prefix (from `flok keys list`) or the whole key.")],

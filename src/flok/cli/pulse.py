@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import typer
 
-from flok.cli.app import app, guarded
+from flok.cli.app import OneLineUsage, app, guarded
 from flok.errors import InputError
 from flok.io.community import read_events, read_opportunities, read_participants
 from flok.io.rsvp_model import read_rsvp_model
@@ -46,7 +46,7 @@ def _config(tau_hours: float, k: float, lam: float = 0.004) -> PulseConfig:
     return PulseConfig(tau_hours=tau_hours, k=k, lam=lam)
 
 
-@app.command("pulse")
+@app.command("pulse", cls=OneLineUsage)
 @guarded
 def pulse_cmd(
     opportunities: OpportunitiesOpt,
@@ -72,7 +72,7 @@ def pulse_cmd(
         write_table_csv(table, stream)
 
 
-@app.command("rebalance")
+@app.command("rebalance", cls=OneLineUsage)
 @guarded
 def rebalance_cmd(
     opportunities: OpportunitiesOpt,

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
-from flok.cli.app import app, guarded
+from flok.cli.app import OneLineUsage, app, guarded
 
 
-@app.command("serve")
+@app.command("serve", cls=OneLineUsage)
 @guarded
 def serve_cmd(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from flok.cli.app import app, guarded, info
+from flok.cli.app import OneLineUsage, app, guarded, info
 from flok.errors import InputError
 from flok.io.writers import outputs
 from flok.pulse import PulseConfig
@@ -59,7 +59,7 @@ def _out_dir(path: Path) -> Path:
     return path
 
 
-@app.command("simulate")
+@app.command("simulate", cls=OneLineUsage)
 @guarded
 def simulate_cmd(
     out_dir: OutDirOpt,
@@ -97,7 +97,7 @@ def simulate_cmd(
     info(f"Simulated in {seconds:.1f} s; wrote {out}/metrics.csv, report.md, {', '.join(plots)}")
 
 
-@app.command("simulate-sweep")
+@app.command("simulate-sweep", cls=OneLineUsage)
 @guarded
 def simulate_sweep_cmd(
     out_dir: OutDirOpt,

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
-from flok.cli.app import app, guarded
+from flok.cli.app import OneLineUsage, app, guarded
 
 
-@app.command("worker")
+@app.command("worker", cls=OneLineUsage)
 @guarded
 def worker_cmd(
     database_url: Annotated[str | None, typer.Option(help="Overrides FLOK_DATABASE_URL.")] = None,

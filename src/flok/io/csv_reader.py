@@ -37,13 +37,15 @@ def read_csv(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES, allow_empty: 
     """
     p = Path(path)
     source = p.name
+    if p.is_dir():
+        raise InputError("is a directory; give a CSV file", source=str(path))
     try:
         size = p.stat().st_size
+        if size > max_bytes:
+            raise InputError(f"file is {size} bytes, over the limit of {max_bytes}", source=source)
+        data = p.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror}", source=str(path)) from None
-    if size > max_bytes:
-        raise InputError(f"file is {size} bytes, over the limit of {max_bytes}", source=source)
-    data = p.read_bytes()
     return parse_csv_bytes(data, source, allow_empty=allow_empty)
 
 

@@ -13,6 +13,8 @@ def read_json(path: str | Path) -> Any:
     """The parsed content of a UTF-8 JSON file (a BOM is fine)."""
     path = Path(path)
     source = path.name
+    if path.is_dir():
+        raise InputError("is a directory; give a JSON file", source=str(path))
     try:
         raw = path.read_bytes()
     except OSError as exc:

@@ -93,25 +93,69 @@ rule says which reader, the reading stays here (the core never reads files)."""
 def apply_rule_files(problem: Problem, files: Iterable[tuple[str, str, Path]]) -> Problem:
     """Add rules read from files, given as (option key, reader name, path), in that order.
 
-    What a file holds is appended to the option; unknown ids are reported with the file and row.
+    What a file holds is appended to the option. A rule's check names the option and its item
+    (``quotas[3].attribute``, "... in item 2"); this maps that item back to the file's row and
+    column, since the person has to fix the file, not the option.
     """
     for option, reader, path in files:
         values = RULE_FILE_READERS[reader](path)
         before = getattr(problem.options, option)
+        if reader == "pairs":
+            _check_forced_forbidden(problem, option, values, path)
         try:
             problem = problem.with_options(**{option: before + values})
         except InputError as exc:
-            if reader != "pairs":
+            located = _locate(exc, option, reader, len(before), len(values), path)
+            if located is None:
                 raise
-            item = exc.message.rsplit("item ", 1)
-            row = int(item[1]) + 1 - len(before) if len(item) == 2 else None
-            raise InputError(
-                exc.message.split(" in item")[0],
-                source=path.name,
-                row=row,
-                field="participant_id" if "participant" in exc.message else "opportunity_id",
-            ) from None
+            raise located from None
     return problem
+
+
+_OTHER_PAIRS = {"forced": "forbidden", "forbidden": "forced"}
+
+
+def _check_forced_forbidden(
+    problem: Problem, option: str, values: tuple[tuple[str, str], ...], path: Path
+) -> None:
+    """A pair in this file that the other pair rule already holds: name the file's row."""
+    other = _OTHER_PAIRS.get(option)
+    if other is None:
+        return
+    taken = set(getattr(problem.options, other))
+    for i, pair in enumerate(values):
+        if pair in taken:
+            raise InputError(
+                f"pair ({pair[0]}, {pair[1]}) is both forced and forbidden",
+                source=path.name,
+                row=i + 2,
+                field="opportunity_id",
+            )
+
+
+_QUOTA_COLUMNS = {"opportunity": "opportunity_id"}
+
+
+def _locate(
+    exc: InputError, option: str, reader: str, before: int, count: int, path: Path
+) -> InputError | None:
+    """The file, row and column of a rule check's error about an item this file added."""
+    item: int | None = None
+    field: str | None = None
+    message = exc.message
+    if exc.field and exc.field.startswith(f"{option}["):  # quotas[3].attribute
+        item = int(exc.field[len(option) + 1 :].split("]")[0])
+        sub = exc.field.split(".", 1)[1] if "." in exc.field else None
+        field = _QUOTA_COLUMNS.get(sub, sub) if sub else None
+    elif reader == "pairs" and exc.field == option and " in item " in exc.message:
+        head, _, number = exc.message.rpartition(" in item ")
+        if not number.isdigit():
+            return None
+        item, message = int(number), head
+        field = "participant_id" if "participant" in head else "opportunity_id"
+    if item is None or not before < item <= before + count:
+        return None
+    return InputError(message, source=path.name, row=item - before + 1, field=field)
 
 
 def write_allocation(

@@ -8,7 +8,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from flok.allocation import Allocation, seat_ranks
+from flok.errors import InputError
 
 _FORMULA = r"^[=+\-@\t\r]"
 
@@ -34,34 +35,134 @@ def csv_safe_text(value: str) -> str:
 
 
 class Outputs:
-    """Collects output files and publishes them together, so an error writes nothing."""
+    """Collects output files and publishes them together, so an error writes nothing.
+
+    Each file is first written to a temporary sibling; :meth:`commit` moves them into place
+    and, if one move fails, puts back what the earlier moves replaced. Every failure is an
+    ``InputError`` naming the path (the user chose it), and leaves no temporary file behind.
+    """
 
     def __init__(self) -> None:
         self._pending: list[tuple[Path, Path]] = []
         self._stdout: list[bytes] = []
+        self._made_dirs: list[Path] = []
 
     def open(self, target: str | Path) -> IO[bytes]:
         if str(target) == "-":
             return _Capture(self._stdout)
         dest = Path(target)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
+        check_targets({"output": dest})
+        try:
+            self._make_parents(dest.parent)
+            fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
+        except OSError as exc:
+            raise _cannot_write(dest, exc) from None
         self._pending.append((Path(tmp), dest))
-        return os.fdopen(fd, "wb")
+        return _Staged(fd, dest)
+
+    def _make_parents(self, folder: Path) -> None:
+        missing: list[Path] = []
+        while not folder.exists():
+            missing.append(folder)
+            folder = folder.parent
+        for made in reversed(missing):
+            made.mkdir()
+            self._made_dirs.append(made)
 
     def commit(self) -> None:
-        for tmp, dest in self._pending:
-            os.replace(tmp, dest)
+        done: list[tuple[Path, Path | None]] = []  # (dest, backup of what it replaced)
+        current = Path()
+        try:
+            for tmp, dest in self._pending:
+                current, backup = dest, None
+                if dest.exists():
+                    backup = dest.with_name(tmp.name + ".old")
+                    os.replace(dest, backup)
+                done.append((dest, backup))
+                os.replace(tmp, dest)
+        except OSError as exc:
+            for dest, backup in reversed(done):
+                with contextlib.suppress(OSError):
+                    if backup is not None:
+                        os.replace(backup, dest)
+                    else:
+                        dest.unlink(missing_ok=True)
+            self.abort()
+            raise _cannot_write(current, exc) from None
+        for _, backup in done:
+            if backup is not None:
+                with contextlib.suppress(OSError):
+                    backup.unlink()
         self._pending.clear()
+        self._made_dirs.clear()
         for chunk in self._stdout:
             sys.stdout.buffer.write(chunk)
         sys.stdout.flush()
 
     def abort(self) -> None:
         for tmp, _ in self._pending:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 tmp.unlink()
         self._pending.clear()
+        for folder in reversed(self._made_dirs):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        self._made_dirs.clear()
+        self._stdout.clear()
+
+
+def check_targets(targets: Mapping[str, str | Path | None]) -> None:
+    """Refuse, before any work, output paths that cannot be written: a directory, a path under
+    a file, a folder without write permission, or one file named twice. ``targets`` maps the
+    flag (or label) naming each output to its path; None and "-" (stdout) are skipped.
+
+    Run before solving, so a long solve never ends in "cannot write"; ``Outputs`` checks again
+    at the moment of writing (the file system may change meanwhile).
+    """
+    seen: dict[Path, str] = {}
+    for label, target in targets.items():
+        if target is None or str(target) == "-":
+            continue
+        dest = Path(target)
+        key = dest.resolve()
+        if key in seen:
+            raise InputError(f"{label} names the same file as {seen[key]}", source=str(dest))
+        seen[key] = label
+        if dest.is_dir():
+            raise InputError("is a directory; give a file path to write", source=str(dest))
+        if dest.exists() and not os.access(dest, os.W_OK):
+            raise InputError("cannot write: permission denied", source=str(dest))
+        folder = dest.parent
+        while not folder.exists():
+            folder = folder.parent
+        if not folder.is_dir():
+            raise InputError(f"cannot write: '{folder}' is a file, not a directory", source=str(dest))
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise InputError(f"cannot write: permission denied in '{folder}'", source=str(dest))
+
+
+def _cannot_write(dest: Path, exc: OSError) -> InputError:
+    return InputError(f"cannot write: {exc.strerror or exc}", source=str(dest))
+
+
+class _Staged(io.BufferedWriter):
+    """A temporary output file; a failing write names the file the user asked for."""
+
+    def __init__(self, fd: int, dest: Path) -> None:
+        super().__init__(io.FileIO(fd, "wb"))
+        self._dest = dest
+
+    def write(self, data: Any) -> int:
+        try:
+            return super().write(data)
+        except OSError as exc:
+            raise _cannot_write(self._dest, exc) from None
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError as exc:
+            raise _cannot_write(self._dest, exc) from None
 
 
 class _Capture(io.BytesIO):
@@ -79,9 +180,13 @@ class _Capture(io.BytesIO):
 
 @contextlib.contextmanager
 def outputs() -> Iterator[Outputs]:
+    """Files opened on the yielded ``Outputs`` appear together when the block ends, or not at all."""
     out = Outputs()
     try:
         yield out
+    except OSError as exc:  # a write outside the staged files' own checks: still the user's path
+        out.abort()
+        raise InputError(f"cannot write: {exc.strerror or exc}", source=exc.filename) from None
     except BaseException:
         out.abort()
         raise
