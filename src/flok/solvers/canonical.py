@@ -22,7 +22,7 @@ PER_PARTICIPANT = ("participant_ids", "max_seats", "group")
 PER_OPPORTUNITY = ("opportunity_ids", "capacity", "start", "end", "category", "min_size")
 PER_PREFERENCE = ("rank", "score", "penalty")
 REINDEXED = ("pref_participant", "pref_opportunity", "participant_attributes", "opportunity_attributes")
-UNCHANGED = ("options",)  # rules name participants and opportunities by id, never by position
+UNCHANGED = ("options", "ignored_columns")  # by id or by name, never by position
 
 
 def known_fields() -> set[str]:
