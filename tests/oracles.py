@@ -320,3 +320,20 @@ def brute_force_rules(problem: Problem) -> tuple[float, ...] | None:
         if not rule_violations(problem, part, opp)
     ]
     return min(keys, default=None)
+
+
+def max_seatable(problem: Problem) -> int:
+    """Most participants who can each hold a seat under the same rules with allow_unassigned=true.
+
+    Enumerates every candidate allocation and keeps those :func:`rule_violations` accepts, so it
+    shares no code with the solvers' relaxed model (``flok.solvers.diagnose.most_seated``).
+    """
+    relaxed = problem.with_options(allow_unassigned=True)
+    return max(
+        (
+            int(np.unique(part).size)
+            for part, opp in candidate_allocations(relaxed)
+            if not rule_violations(relaxed, part, opp)
+        ),
+        default=-1,
+    )
