@@ -322,7 +322,7 @@ class FlowStrategy:
             via_hub = np.repeat(everyone, hub_flow)
             hub_opp = np.repeat(np.arange(m, dtype=np.int64), smcf.flows(all_arcs[e + n : e + n + m]))
             if opts.seed is not None:
-                np.random.default_rng(opts.seed + 1).shuffle(hub_opp)
+                np.random.default_rng((opts.seed + 1) % 2**64).shuffle(hub_opp)  # numpy refuses < 0
             part = np.concatenate([part, via_hub])
             opp = np.concatenate([opp, hub_opp])
         order = np.lexsort((opp, part))
