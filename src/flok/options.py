@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
+from decimal import Decimal
 from typing import Any
 
 from flok.errors import InputError
@@ -42,7 +43,9 @@ class Quota:
         if self.max is not None:
             parts.append(f"at most {self.max}")
         if self.max_share is not None:
-            parts.append(f"at most {self.max_share:.0%}")
+            # The exact share written (0.6666 -> "66.66%"), never rounded to a whole percent.
+            percent = (Decimal(repr(float(self.max_share))) * 100).normalize()
+            parts.append(f"at most {percent:f}%")
         return f"{' and '.join(parts)} with {self.attribute}={self.value} in {where}"
 
 

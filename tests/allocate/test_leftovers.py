@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import flok
+from flok.options import Quota
 from flok.solvers.verify import violations
 
 
@@ -39,3 +42,22 @@ def test_hub_shuffle_any_seed_property(seed: int) -> None:
     first, again = flok.allocate(problem), flok.allocate(problem)
     assert first.participant.size == 2 and not violations(problem, first.participant, first.opportunity)
     assert first.opportunity.tolist() == again.opportunity.tolist()
+
+
+@pytest.mark.parametrize(
+    ("share", "shown"),
+    [(0.6666, "66.66%"), (0.5, "50%"), (0.333333, "33.3333%"), (1.0, "100%"), (0.005, "0.5%"), (0.0, "0%")],
+)
+def test_quota_describe_prints_the_exact_share(share: float, shown: str) -> None:
+    """max_share was printed with {:.0%}: 0.6666 showed as "67%", which is not the rule applied."""
+    quota = Quota(attribute="track", value="x", max_share=share)
+    assert quota.describe() == f"at most {shown} with track=x in every opportunity"
+
+
+@settings(max_examples=60, deadline=None)
+@given(share=st.integers(0, 10**6).map(lambda k: k / 10**6))
+def test_quota_describe_share_round_trips(share: float) -> None:
+    """Any share Flok accepts (at most 6 decimals) is printed so that it reads back exactly."""
+    text = Quota(attribute="a", value="v", max_share=share).describe()
+    percent = text.split("at most ")[1].split("%")[0]
+    assert Decimal(percent) / 100 == Decimal(repr(share))
