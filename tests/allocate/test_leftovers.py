@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 import flok
+from flok.cli.main import app
 from flok.options import Quota
 from flok.solvers.verify import violations
 
@@ -61,3 +67,37 @@ def test_quota_describe_share_round_trips(share: float) -> None:
     text = Quota(attribute="a", value="v", max_share=share).describe()
     percent = text.split("at most ")[1].split("%")[0]
     assert Decimal(percent) / 100 == Decimal(repr(share))
+
+
+@pytest.mark.parametrize("found_nothing", [True, False])
+def test_time_out_with_nothing_found_exits_5_and_still_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, found_nothing: bool
+) -> None:
+    """A time-limited run that found nothing better than the empty allocation exited 0."""
+    from flok.solvers.mip import MipStrategy
+    from flok.solvers.staged import StageResult
+
+    real = MipStrategy.run_stage
+
+    def timed_out(self: MipStrategy, handle: Any, lm: Any, stage: Any, *args: Any) -> StageResult:
+        if not found_nothing:
+            return real(self, handle, lm, stage, *args)
+        # What HiGHS answers when the time limit ends at its empty starting point.
+        return StageResult("feasible", np.zeros(lm.n_vars), 0.0, -1e9)
+
+    monkeypatch.setattr(MipStrategy, "run_stage", timed_out)
+    (tmp_path / "o.csv").write_text("opportunity_id,capacity\nA,1\nB,1\n")
+    (tmp_path / "p.csv").write_text("participant_id,opportunity_id,rank\nx,A,1\ny,B,1\n")
+    out, report = tmp_path / "a.csv", tmp_path / "r.json"
+    args = ["allocate", "--opportunities", str(tmp_path / "o.csv"), "--preferences", str(tmp_path / "p.csv")]
+    args += ["--out", str(out), "--report", str(report), "--strategy", "mip", "--time-limit", "1"]
+    result = CliRunner().invoke(app, args)
+    data = json.loads(report.read_text())
+    assert out.exists()
+    if found_nothing:
+        assert result.exit_code == 5, result.output
+        assert data["status"] == "feasible" and data["found_nothing"] is True
+        assert "no allocation found within the time limit (1 s)" in result.output
+    else:
+        assert result.exit_code == 0, result.output
+        assert data["status"] == "optimal"

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from flok.allocation import Allocation
-from flok.cli.app import OneLineUsage, app, guarded
+from flok.cli.app import EXIT_NOTHING_FOUND, OneLineUsage, app, guarded
 from flok.engine import allocate
 from flok.errors import InputError
 from flok.io.problem_io import apply_rule_files, read_problem, write_allocation
@@ -154,6 +154,14 @@ def _allocate(
     with outputs() as out_files:
         write_allocation(result, out_files, assignments=out, report=report)
     typer.echo(summary(result), err=(out == "-"))
+    if result.details.get("found_nothing"):
+        # Exit 0 here made a time-out that seated nobody look like a successful allocation.
+        typer.echo(
+            f"flok: no allocation found within the time limit ({prob.options.time_limit:g} s): "
+            "the outputs hold the empty allocation with status 'feasible'; raise --time-limit",
+            err=True,
+        )
+        raise typer.Exit(EXIT_NOTHING_FOUND)
 
 
 def _with_rule_flags(func: Callable[..., None]) -> Callable[..., None]:

@@ -14,6 +14,9 @@ from typer.exceptions import TyperException
 from flok.errors import FlokError, InfeasibleError, SolverError
 
 EXIT_INPUT, EXIT_INFEASIBLE, EXIT_INTERNAL = 2, 3, 4
+# A time-limited solve that found nothing better than the empty allocation: the outputs are
+# written (status "feasible", found_nothing: true) but a script must not mistake them for a result.
+EXIT_NOTHING_FOUND = 5
 REPORT = "this is Flok's fault, not your input; please report it with the command you ran"
 
 app = typer.Typer(
@@ -29,7 +32,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def guarded(func: F) -> F:
     """Every error as one line on stderr, never a traceback: exit 2 for bad input, 3 for an
-    infeasible problem, 4 for Flok's own failure (a solver defect or an unexpected exception)."""
+    infeasible problem, 4 for Flok's own failure (a solver defect or an unexpected exception).
+    Exit 5 (nothing found within the time limit) is raised by ``flok allocate`` itself."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
