@@ -34,7 +34,7 @@ from flok.errors import SolverError
 from flok.model import Problem
 from flok.solvers.base import Progress, ProgressCallback, SolveResult, register
 from flok.solvers.circulation import decode, participant_network, solve_circulation
-from flok.solvers.costs import Arcs, build_arcs, tie_break
+from flok.solvers.costs import INT_SAFE, Arcs, build_arcs, tie_break
 from flok.solvers.diagnose import shortfall_error
 from flok.solvers.lexflow import lexicographic
 from flok.solvers.rules import side_constraints
@@ -99,6 +99,60 @@ def _check_first_seats(problem: Problem, arcs: Arcs) -> None:
     raise shortfall_error(problem, arcs.participant[chosen], arcs.opportunity[chosen])
 
 
+INT64_MAX = 2**63 - 1
+
+
+def cost_range(problem: Problem) -> int:
+    """The largest |arc cost| OR-Tools' min-cost flow accepts on this problem's networks.
+
+    It scales every cost by about 2.4·(nodes + 3) internally and answers BAD_COST_RANGE when that
+    could leave int64 (measured: the largest accepted cost is ⌊(2^63 − 1)·5 / (12·(nodes + 3))⌋);
+    half of that leaves room for other OR-Tools versions. Our networks have at most n + m + 4 nodes.
+    """
+    nodes = problem.n_participants + problem.n_opportunities + 4
+    return INT64_MAX * 5 // (12 * (nodes + 3)) // 2
+
+
+def _lottery_limit(problem: Problem) -> int:
+    """The bound on a seeded lottery's perturbed totals (`costs.tie_break`) that also keeps every
+    perturbed cost within `cost_range`: the noise shrinks (never below 2 values) before the flow
+    declines. Problems whose lottery fitted both before keep the same lottery draws."""
+    return min(INT_SAFE, cost_range(problem) * max(_seat_units(problem), 1) * 2)
+
+
+def _out_of_range(problem: Problem) -> str | None:
+    """Why the flow cannot hold this problem's costs exactly (None when it can), checked up front.
+
+    Every score, penalty and rank is already within the documented exact range (`costs`), but a
+    min-cost flow's range shrinks with the network's size and a seeded lottery multiplies the
+    costs: say so here, so that ``auto`` moves to a strategy that can hold them, instead of the
+    flow failing with BAD_COST_RANGE after the fact (issue 13). Ranked problems without
+    penalties or a seed need no arcs to tell: their largest cost is the largest rank.
+    """
+    opts = problem.options
+    units = max(_seat_units(problem), 1)
+    limit = cost_range(problem)
+    if problem.rank is not None and problem.penalty is None and opts.seed is None:
+        top = max(int(problem.rank.max(initial=0)), problem.unlisted_rank)
+    else:
+        arcs = build_arcs(problem)
+        costs = [arcs.cost, np.array([arcs.unlisted_cost], dtype=np.int64)]
+        if opts.seed is not None:
+            perturbed = tie_break(costs, _seat_units(problem), opts.seed, _lottery_limit(problem))
+            if perturbed is None:
+                return "seeded tie-breaking would overflow 64-bit costs"
+            costs = perturbed
+        top = max(int(np.abs(c).max(initial=0)) for c in costs)
+    if top > limit or top * units > INT64_MAX // 2:
+        lottery = " after the seeded lottery's scaling" if opts.seed is not None else ""
+        return (
+            f"arc costs up to {top:,}{lottery} exceed the min-cost flow's exact range "
+            f"({limit:,} on a network of {problem.n_participants + problem.n_opportunities:,} "
+            "participants and opportunities)"
+        )
+    return None
+
+
 class FlowStrategy:
     name = "min_cost_flow"
     priority = 10
@@ -112,12 +166,7 @@ class FlowStrategy:
             return "fill_unlisted with several seats per participant"
         if opts.fill_unlisted and opts.forbidden:
             return "forbidden pairs with fill_unlisted (the hub reaches every opportunity)"
-        if opts.seed is None:
-            return None
-        arcs = build_arcs(problem)
-        if tie_break([arcs.cost], _seat_units(problem), opts.seed) is None:
-            return "seeded tie-breaking would overflow 64-bit costs"
-        return None
+        return _out_of_range(problem)
 
     def solve(self, problem: Problem, progress: ProgressCallback | None = None) -> SolveResult:
         t0 = perf_counter()
@@ -170,7 +219,7 @@ class FlowStrategy:
                 if hub_cost is None
                 else hub_cost
             )
-            perturbed = tie_break([final, hub_cost], _seat_units(problem), opts.seed)
+            perturbed = tie_break([final, hub_cost], _seat_units(problem), opts.seed, _lottery_limit(problem))
             if perturbed is None:
                 raise SolverError("seeded tie-breaking would overflow 64-bit costs")
             final, hub_cost = perturbed
@@ -235,7 +284,7 @@ class FlowStrategy:
             lo[net.back] = hi[net.back] = target
         pair_cost = arcs.cost[mask]
         if opts.seed is not None:
-            perturbed = tie_break([pair_cost], _seat_units(problem), opts.seed)
+            perturbed = tie_break([pair_cost], _seat_units(problem), opts.seed, _lottery_limit(problem))
             if perturbed is None:
                 raise SolverError("seeded tie-breaking would overflow 64-bit costs")
             pair_cost = perturbed[0]
@@ -289,7 +338,9 @@ class FlowStrategy:
             caps += [problem.capacity, seats]
             costs += [np.zeros(m, dtype=np.int64), np.zeros(n, dtype=np.int64)]
         if opts.seed is not None:
-            perturbed = tie_break([costs[i] for i in leaving], _seat_units(problem), opts.seed)
+            perturbed = tie_break(
+                [costs[i] for i in leaving], _seat_units(problem), opts.seed, _lottery_limit(problem)
+            )
             if perturbed is None:
                 raise SolverError("seeded tie-breaking would overflow 64-bit costs")
             for i, c in zip(leaving, perturbed, strict=True):
