@@ -12,12 +12,11 @@ the same optimum. Export the old tree with
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
-import sys
 from pathlib import Path
+
+from flok.bench.ab import run_child
 
 # Runs inside the child; uses only what every tree has (zipf_instance, Problem.from_arrays, allocate).
 _CHILD = """
@@ -26,6 +25,7 @@ import numpy as np
 from flok.bench.generate import zipf_instance
 from flok.engine import allocate
 from flok.model import Problem
+
 n, m, seed = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 allocate(zipf_instance(200, 10, seed=0).problem())  # warm up lazy imports and kernels
 inst = zipf_instance(n, m, seed=0)
@@ -46,15 +46,7 @@ SIZES = ((1_000, 50, 7), (10_000, 500, 5), (100_000, 2_000, 3))  # participants,
 
 
 def run(src: Path, n: int, m: int, seed: str) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(n), str(m), seed],
-        env={**os.environ, "PYTHONPATH": str(src)},
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    data: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
-    return data
+    return run_child(src, _CHILD, n, m, seed)
 
 
 def main() -> None:

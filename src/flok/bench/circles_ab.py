@@ -10,12 +10,11 @@ Export the old tree with ``mkdir -p /tmp/circles-old && git archive main src | t
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
-import sys
 from pathlib import Path
+
+from flok.bench.ab import run_child
 
 # Runs inside the child; uses only what both trees have (generate, table_from_records, form).
 _CHILD = """
@@ -24,6 +23,7 @@ import scipy.optimize
 from flok.circles import CircleOptions, form
 from flok.circles.generate import generate
 from flok.table import table_from_records
+
 n, seed, limit = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 people, circles = generate(n, seed=seed)
 pt, ct = table_from_records(people, "participants.csv"), table_from_records(circles, "circles.csv")
@@ -42,16 +42,7 @@ print(json.dumps({
 
 
 def run(src: Path, n: int, seed: int, limit: float) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": str(src)}
-    out = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(n), str(seed), str(limit)],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    data: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
-    return data
+    return run_child(src, _CHILD, n, seed, limit)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import numpy as np
 from flok.model import Problem
 from flok.solvers.backends import CpSatModel
 from flok.solvers.base import Progress, ProgressCallback, register
-from flok.solvers.costs import INT_SAFE, build_arcs, lottery_fits, objective_magnitude
+from flok.solvers.costs import INT_SAFE, Arcs, objective_magnitude
 from flok.solvers.linear import Stage, dense_objective
 from flok.solvers.sidemodel import SideModel
 from flok.solvers.staged import StagedStrategy, StageResult
@@ -22,14 +22,8 @@ class CpSatStrategy(StagedStrategy):
     name = "cp_sat"
     priority = 30
 
-    def unsupported(self, problem: Problem) -> str | None:
-        """Also: CP-SAT refuses an objective that could overflow 64-bit integers over its domains."""
-        why = super().unsupported(problem)
-        if why is not None:
-            return why
-        arcs = build_arcs(problem)
-        if not lottery_fits(problem, arcs):
-            return "seeded tie-breaking would need costs beyond 2^53 (inexact in the linear model)"
+    def objective_unsupported(self, problem: Problem, arcs: Arcs) -> str | None:
+        """CP-SAT refuses an objective that could overflow 64-bit integers over its domains."""
         top = objective_magnitude(problem, arcs, every_pair=True)
         if top >= INT_SAFE:
             return f"objective values up to {top:.3g} cost units reach 2^62, beyond 64-bit integers"

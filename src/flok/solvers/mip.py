@@ -12,7 +12,7 @@ import numpy as np
 from flok.model import Problem
 from flok.solvers.backends import solve_highs
 from flok.solvers.base import Progress, ProgressCallback, register
-from flok.solvers.costs import MIP_EXACT, build_arcs, lottery_fits, objective_magnitude
+from flok.solvers.costs import MIP_EXACT, Arcs, objective_magnitude
 from flok.solvers.linear import MatrixModel, Stage, dense_objective
 from flok.solvers.sidemodel import SideModel
 from flok.solvers.staged import StagedStrategy, StageResult
@@ -22,14 +22,8 @@ class MipStrategy(StagedStrategy):
     name = "mip"
     priority = 20
 
-    def unsupported(self, problem: Problem) -> str | None:
-        """Also: HiGHS computes in doubles, so an objective that may reach 2**53 would not be exact."""
-        why = super().unsupported(problem)
-        if why is not None:
-            return why
-        arcs = build_arcs(problem)
-        if not lottery_fits(problem, arcs):
-            return "seeded tie-breaking would need costs beyond 2^53 (inexact in the linear model)"
+    def objective_unsupported(self, problem: Problem, arcs: Arcs) -> str | None:
+        """HiGHS computes in doubles, so an objective that may reach 2**53 would not be exact."""
         top = objective_magnitude(problem, arcs)
         if top >= MIP_EXACT:
             return (

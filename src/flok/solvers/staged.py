@@ -16,7 +16,7 @@ import numpy as np
 from flok.errors import SolverError
 from flok.model import Problem
 from flok.solvers.base import Progress, ProgressCallback, SolveResult, Status
-from flok.solvers.costs import MIP_EXACT, lottery_scale, tie_break
+from flok.solvers.costs import MIP_EXACT, Arcs, build_arcs, lottery_fits, lottery_scale, tie_break
 from flok.solvers.diagnose import side_rules_error
 from flok.solvers.linear import Stage
 from flok.solvers.sidemodel import SideModel, build, pairs_of
@@ -106,6 +106,13 @@ class StagedStrategy:
             size = problem.n_participants * problem.n_opportunities
         if size > MAX_PAIRS:
             return f"{size:,} pair variables exceed the {self.name} limit of {MAX_PAIRS:,}"
+        arcs = build_arcs(problem)
+        if not lottery_fits(problem, arcs):
+            return "seeded tie-breaking would need costs beyond 2^53 (inexact in the linear model)"
+        return self.objective_unsupported(problem, arcs)
+
+    def objective_unsupported(self, problem: Problem, arcs: Arcs) -> str | None:
+        """Why this backend cannot hold the problem's objective values exactly (None: it can)."""
         return None
 
     def open(self, lm: SideModel) -> Any:
