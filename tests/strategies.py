@@ -126,6 +126,8 @@ def constrained_problems(
         forced = draw(st.sampled_from(pairs))
         if forced not in options.get("forbidden", ()):
             options["forced"] = (forced,)
+    if draw(st.booleans()):  # a shared capacity, crossed with every other rule above
+        options["capacity_groups"] = _capacity_groups(draw, base)[1]["capacity_groups"]
     return rebuilt(base, options, attrs, kwargs)
 
 
