@@ -127,15 +127,19 @@ def _validate(problem: Problem) -> None:
                 )
 
 
-def _members(problem: Problem, group: CapacityGroup) -> list[int]:
-    index = {str(o): i for i, o in enumerate(problem.opportunity_ids.tolist())}
+def _index(problem: Problem) -> dict[str, int]:
+    return {str(o): i for i, o in enumerate(problem.opportunity_ids.tolist())}
+
+
+def _members(index: Mapping[str, int], group: CapacityGroup) -> list[int]:
     return sorted({index[o] for o in group.opportunities})
 
 
 def _build(ctx: BuildContext) -> None:
     """One row per group: the seats in all its opportunities together ≤ its capacity."""
+    index = _index(ctx.problem)
     for g in ctx.problem.options.capacity_groups:
-        members = _members(ctx.problem, g)
+        members = _members(index, g)
         idx = [i for o in members for i in ctx.by_o.get(o, [])]
         # Rows that cannot bind are left out; the opportunities' own capacities already hold.
         if len(idx) > g.capacity and sum(int(ctx.problem.capacity[o]) for o in members) > g.capacity:
@@ -146,9 +150,14 @@ def _check(held: Held) -> list[str]:
     """Recount each group's seats from the allocation itself (no code shared with ``_build``)."""
     problem = held.problem
     out: list[str] = []
+    if not problem.options.capacity_groups:
+        return out
+    seats_in: dict[str, int] = {}
+    for o in held.opp.tolist():
+        name = str(problem.opportunity_ids[o])
+        seats_in[name] = seats_in.get(name, 0) + 1
     for g in problem.options.capacity_groups:
-        names = set(g.opportunities)
-        taken = sum(1 for o in held.opp.tolist() if str(problem.opportunity_ids[o]) in names)
+        taken = sum(seats_in.get(name, 0) for name in set(g.opportunities))
         if taken > g.capacity:
             out.append(
                 f"capacity group {g.group_id} holds {taken} seats in {', '.join(g.opportunities)} "
@@ -161,8 +170,9 @@ def _blocks(view: ExplainView, p: np.ndarray, o: np.ndarray) -> np.ndarray:
     """Rows whose opportunity had free seats but is in a group whose shared capacity was used up."""
     problem = view.problem
     full = np.zeros(problem.n_opportunities, dtype=bool)
+    index = _index(problem)
     for g in problem.options.capacity_groups:
-        members = _members(problem, g)
+        members = _members(index, g)
         if int(view.used[members].sum()) >= g.capacity:
             full[members] = True
     return full[o]
@@ -172,8 +182,9 @@ def _conflicts(problem: Problem, pairs: Pairs) -> list[str]:
     """Forced pairs that alone overfill a shared capacity."""
     forced = problem.pair_indices(problem.options.forced, "forced")
     out: list[str] = []
+    index = _index(problem)
     for g in problem.options.capacity_groups:
-        members = set(_members(problem, g))
+        members = set(_members(index, g))
         count = sum(1 for o in forced[:, 1].tolist() if o in members) if forced.size else 0
         if count > g.capacity:
             out.append(
