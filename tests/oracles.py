@@ -277,6 +277,10 @@ def rule_violations(problem: Problem, part: np.ndarray, opp: np.ndarray) -> list
             # The share is the decimal written (docs: exact, at most 6 places), compared exactly.
             if q.max_share is not None and count > Decimal(repr(q.max_share)) * len(people):
                 out.append("quota share")
+    for g in opts.capacity_groups:  # docs: the seats in all of a group's opportunities together
+        names = set(g.opportunities)
+        if sum(size[o] for o in range(m) if str(problem.opportunity_ids[o]) in names) > g.capacity:
+            out.append("capacity group")
     return out
 
 

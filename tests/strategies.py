@@ -8,6 +8,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from flok.model import Options, Problem, Quota
+from flok.options import CapacityGroup
 
 
 @st.composite
@@ -125,6 +126,8 @@ def constrained_problems(
         forced = draw(st.sampled_from(pairs))
         if forced not in options.get("forbidden", ()):
             options["forced"] = (forced,)
+    if draw(st.booleans()):  # a shared capacity, crossed with every other rule above
+        options["capacity_groups"] = _capacity_groups(draw, base)[1]["capacity_groups"]
     return rebuilt(base, options, attrs, kwargs)
 
 
@@ -212,6 +215,23 @@ def _groups(draw: st.DrawFn, base: Problem) -> tuple[dict, dict]:
     return {"group": labels}, {"group_mode": mode, "group_penalty": float(draw(st.integers(0, 3)))}
 
 
+def _capacity_groups(draw: st.DrawFn, base: Problem) -> tuple[dict, dict]:
+    """One or two shared capacities over any opportunities (they may overlap), maybe several seats."""
+    oids = [str(o) for o in base.opportunity_ids]
+    groups = tuple(
+        CapacityGroup(
+            group_id=f"s{k}",
+            capacity=draw(st.integers(0, 3)),
+            opportunities=tuple(
+                draw(st.lists(st.sampled_from(oids), min_size=1, max_size=len(oids), unique=True))
+            ),
+        )
+        for k in range(draw(st.integers(1, 2)))
+    )
+    kwargs = {"max_seats": _two_seats(draw, base.n_participants)} if draw(st.booleans()) else {}
+    return kwargs, {"capacity_groups": groups}
+
+
 RULE_DATA = {
     "min_sizes": _min_sizes,
     "forbidden": _forbidden,
@@ -220,6 +240,7 @@ RULE_DATA = {
     "category_limits": _category_limits,
     "quotas": _quotas,
     "groups": _groups,
+    "capacity_groups": _capacity_groups,
 }
 """Per registered rule (flok.solvers.rules.RULES): the data and options that switch it on."""
 

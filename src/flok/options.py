@@ -50,6 +50,22 @@ class Quota:
 
 
 @dataclass(frozen=True)
+class CapacityGroup:
+    """A capacity shared by several opportunities: at most ``capacity`` seats in all of them.
+
+    A supervisor offering several projects, a room used by two sessions, a lecturer across
+    sections. Each opportunity keeps its own capacity too; a seat counts once per member it is in.
+    """
+
+    group_id: str
+    capacity: int
+    opportunities: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"shared capacity {self.group_id}: at most {self.capacity} in {', '.join(self.opportunities)}"
+
+
+@dataclass(frozen=True)
 class Options:
     """How to allocate; every field has a sensible default (see README, "Options")."""
 
@@ -65,6 +81,7 @@ class Options:
     forced: tuple[tuple[str, str], ...] = ()
     quotas: tuple[Quota, ...] = ()
     category_limit: tuple[tuple[str, int], ...] = ()
+    capacity_groups: tuple[CapacityGroup, ...] = ()
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None, source: str = "options") -> Options:

@@ -47,6 +47,7 @@ EXAMPLES = {
     "category_limit": {"a": 1, "*": 2},
     "group_mode": "soft",
     "group_penalty": 2,
+    "capacity_groups": [{"group_id": "S1", "capacity": 2, "opportunities": ["o0", "o1"]}],
 }
 """A valid JSON value for every rule option key (a new key fails the test until added)."""
 ORACLE_TAGS = {
@@ -57,6 +58,7 @@ ORACLE_TAGS = {
     "category_limits": {"category"},
     "quotas": {"quota max", "quota min", "quota share"},
     "groups": {"group"},
+    "capacity_groups": {"capacity group"},
 }
 """Per rule: the tags tests/oracles.py.rule_violations gives when that rule alone is broken."""
 
@@ -75,7 +77,14 @@ def test_every_rule_flag_is_in_allocate_help() -> None:
     for flag in cli_flags():
         assert flag.flag in flags, flag.flag
         assert flag.help.split(" (")[0] in result.output, flag.help
-    assert {"--quotas", "--forced", "--forbidden", "--category-limit", "--group-mode"} <= flags
+    assert {
+        "--quotas",
+        "--forced",
+        "--forbidden",
+        "--category-limit",
+        "--group-mode",
+        "--capacity-groups",
+    } <= flags
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -93,7 +102,7 @@ def test_every_rule_option_key_is_accepted_in_json_options(name: str) -> None:
 
 def test_form_fields_parse_to_values_the_option_parser_accepts() -> None:
     keys = {f.key for f in form_fields()}
-    assert keys == {"forbidden", "forced", "quotas", "category_limit"}  # the dashboard's keys today
+    assert keys == {"forbidden", "forced", "quotas", "category_limit", "capacity_groups"}  # dashboard keys
     for f in form_fields():
         Options.from_mapping({f.option: f.parse(f.example)})
     with pytest.raises(flok.InputError) as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from flok.io.csv_reader import read_csv
 from flok.io.json_reader import read_json
 from flok.io.writers import Outputs, assignments_table, write_json, write_table_csv
 from flok.model import Options, Problem, Quota
+from flok.options import CapacityGroup
 
 
 def read_problem(
@@ -82,9 +84,54 @@ def read_quotas(path: Path) -> tuple[Quota, ...]:
         ) from None
 
 
+def read_capacity_groups(path: Path) -> tuple[CapacityGroup, ...]:
+    """capacity_groups.csv: group_id, capacity, opportunity_id; one row per member opportunity."""
+    return _read_capacity_groups(path)[0]
+
+
+def _read_capacity_groups(path: Path) -> tuple[tuple[CapacityGroup, ...], list[dict[str, int]]]:
+    """The groups, and per group the file row of each member (to locate a later check's error).
+
+    Rows of one group must agree on its capacity; a member listed twice in a group is refused.
+    """
+    table = read_csv(path)
+    table.require("group_id", "capacity", "opportunity_id")
+    gids = table.ids("group_id").to_pylist()
+    oids = table.ids("opportunity_id").to_pylist()
+    caps = table.integers("capacity", minimum=0, what="a whole number").tolist()
+    order: list[str] = []
+    capacity: dict[str, tuple[int, int]] = {}  # group -> (capacity, first row index)
+    members: dict[str, dict[str, int]] = {}
+    for i, (gid, oid, cap) in enumerate(zip(gids, oids, caps, strict=True)):
+        if gid not in capacity:
+            order.append(gid)
+            capacity[gid] = (cap, i)
+            members[gid] = {}
+        elif capacity[gid][0] != cap:
+            first_cap, first = capacity[gid]
+            raise table.error(
+                i,
+                "capacity",
+                f"group {gid} has capacity {cap} here but {first_cap} in row {table.row(first)}; "
+                "rows of one group must agree",
+            )
+        if oid in members[gid]:
+            raise table.error(
+                i,
+                "opportunity_id",
+                f"opportunity {oid} is listed twice in group {gid} (row {members[gid][oid]})",
+            )
+        members[gid][oid] = table.row(i)
+    groups = tuple(
+        CapacityGroup(group_id=g, capacity=capacity[g][0], opportunities=tuple(members[g])) for g in order
+    )
+    return groups, [members[g] for g in order]
+
+
 RULE_FILE_READERS: dict[str, Callable[[Path], tuple[Any, ...]]] = {
     "pairs": read_pairs,
     "quotas": read_quotas,
+    "capacity_groups": read_capacity_groups,
 }
 """File readers by the name a side rule's CLI flag gives (``CliFlag.file_reader``): the core
 rule says which reader, the reading stays here (the core never reads files)."""
@@ -105,7 +152,10 @@ def apply_rule_files(problem: Problem, files: Iterable[tuple[str, str, Path]]) -
         try:
             problem = problem.with_options(**{option: before + values})
         except InputError as exc:
-            located = _locate(exc, option, reader, len(before), len(values), path)
+            if reader == "capacity_groups":
+                located = _locate_group(exc, option, len(before), len(values), path)
+            else:
+                located = _locate(exc, option, reader, len(before), len(values), path)
             if located is None:
                 raise
             raise located from None
@@ -156,6 +206,26 @@ def _locate(
     if item is None or not before < item <= before + count:
         return None
     return InputError(message, source=path.name, row=item - before + 1, field=field)
+
+
+def _locate_group(exc: InputError, option: str, before: int, count: int, path: Path) -> InputError | None:
+    """The file row of a capacity group check's error: a group spans rows, one per member.
+
+    ``capacity_groups[3].opportunities`` about opportunity 'P9' is the row of P9 in group 3;
+    ``capacity_groups[3].group_id`` (a duplicate id) is the group's first row.
+    """
+    if not exc.field or not exc.field.startswith(f"{option}["):
+        return None
+    item = int(exc.field[len(option) + 1 :].split("]")[0])
+    if not before < item <= before + count:
+        return None
+    rows = _read_capacity_groups(path)[1][item - before - 1]
+    sub = exc.field.split(".", 1)[1] if "." in exc.field else None
+    named = re.search(r"'([^']*)'$", exc.message)
+    if sub == "opportunities" and named and named.group(1) in rows:
+        return InputError(exc.message, source=path.name, row=rows[named.group(1)], field="opportunity_id")
+    field = {"opportunities": "opportunity_id", "capacity": "capacity"}.get(sub or "", "group_id")
+    return InputError(exc.message, source=path.name, row=min(rows.values()), field=field)
 
 
 def write_allocation(

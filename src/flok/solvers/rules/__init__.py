@@ -15,7 +15,16 @@ from typing import Any
 
 from flok.model import Problem, register_option_check
 from flok.options import register_parser
-from flok.solvers.rules import category_limits, clashes, forbidden, forced, groups, min_sizes, quotas
+from flok.solvers.rules import (
+    capacity_groups,
+    category_limits,
+    clashes,
+    forbidden,
+    forced,
+    groups,
+    min_sizes,
+    quotas,
+)
 from flok.solvers.rules.base import (
     BuildContext,
     CliFlag,
@@ -57,6 +66,7 @@ RULES: tuple[Rule, ...] = (
     min_sizes.RULE,
     forbidden.RULE,
     forced.RULE,
+    capacity_groups.RULE,
 )
 
 
