@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, note, settings
 
 import flok
 from flok.bench.generate import zipf_instance
+from tests.allocate.instances import time_limited_problem
 from tests.oracles import allocation_key, brute_force_general, describe
 from tests.strategies import constrained_problems, problems
 
@@ -193,24 +194,7 @@ def test_infeasible_group_is_explained_in_plain_words() -> None:
 
 
 def test_time_limit_returns_best_found_with_gap_or_optimum() -> None:
-    inst = zipf_instance(400, 20, seed=3)
-    rng = np.random.default_rng(0)
-    problem = flok.Problem.from_arrays(
-        opportunity_ids=[f"o{i}" for i in range(20)],
-        capacity=inst.capacity,
-        pref_participant=inst.pref_participant,
-        pref_opportunity=inst.pref_opportunity,
-        rank=inst.rank,
-        n_participants=400,
-        group=[f"g{i // 3}" if i < 120 else "" for i in range(400)],
-        min_size=np.full(20, 5),
-        participant_attributes={"cohort": rng.choice(["a", "b"], size=400)},
-        options=flok.Options(
-            objective="lexicographic",
-            time_limit=1.0,
-            quotas=(flok.model.Quota(attribute="cohort", value="a", max_share=0.6),),
-        ),
-    )
+    problem = time_limited_problem()
     result = flok.allocate(problem, "cp_sat")
     assert flok.verify(problem, result.participant, result.opportunity) == []
     assert result.status in ("optimal", "feasible")

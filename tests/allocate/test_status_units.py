@@ -11,11 +11,11 @@ from dataclasses import replace
 import numpy as np
 
 import flok
-from flok.bench.generate import zipf_instance
 from flok.cli.allocate import summary
 from flok.solvers.sidemodel import build, pairs_of
 from flok.solvers.staged import StageResult, _outcome
 from flok.solvers.stagereport import Scale, stage_values
+from tests.allocate.instances import time_limited_problem
 
 MEASURES = {"seats", "seats worse than the level", "worst rank", "total rank", "total score"}
 
@@ -79,24 +79,7 @@ def test_every_stage_is_reported_in_user_units_and_proven() -> None:
 
 
 def test_time_limited_run_reports_gap_in_the_stage_measure() -> None:
-    inst = zipf_instance(400, 20, seed=3)
-    rng = np.random.default_rng(0)
-    problem = flok.Problem.from_arrays(
-        opportunity_ids=[f"o{i}" for i in range(20)],
-        capacity=inst.capacity,
-        pref_participant=inst.pref_participant,
-        pref_opportunity=inst.pref_opportunity,
-        rank=inst.rank,
-        n_participants=400,
-        group=[f"g{i // 3}" if i < 120 else "" for i in range(400)],
-        min_size=np.full(20, 5),
-        participant_attributes={"cohort": rng.choice(["a", "b"], size=400)},
-        options=flok.Options(
-            objective="lexicographic",
-            time_limit=1.0,
-            quotas=(flok.model.Quota(attribute="cohort", value="a", max_share=0.6),),
-        ),
-    )
+    problem = time_limited_problem()
     result = flok.allocate(problem, "cp_sat")
     d = result.details
     assert all("proven" in s for s in d["stages"])
