@@ -248,6 +248,12 @@ def rule_violations(problem: Problem, part: np.ndarray, opp: np.ndarray) -> list
                 s_a, e_a, s_b, e_b = problem.start[a], problem.end[a], problem.start[b], problem.end[b]
                 if not any(np.isnan([s_a, e_a, s_b, e_b])) and max(s_a, s_b) < min(e_a, e_b):
                     out.append("clash")
+    if problem.meetings is not None:  # weekly timetables: any meeting of one overlaps one of the other
+        for p in range(n):
+            for a, b in itertools.combinations(seats[p], 2):
+                meets = itertools.product(problem.meetings[a], problem.meetings[b])
+                if any(max(ma[0], mb[0]) < min(ma[1], mb[1]) for ma, mb in meets):
+                    out.append("clash")
     if opts.category_limit and problem.category is not None:
         caps = dict(opts.category_limit)
         for p in range(n):

@@ -168,10 +168,18 @@ def _forced(draw: st.DrawFn, base: Problem) -> tuple[dict, dict]:
 
 
 def _clashes(draw: st.DrawFn, base: Problem) -> tuple[dict, dict]:
+    """Dated windows, or weekly timetables of 0-2 meetings per opportunity on 2 days."""
     m = base.n_opportunities
+    seats = {"max_seats": _two_seats(draw, base.n_participants)}
+    if draw(st.booleans()):
+        meeting = st.tuples(st.integers(0, 1), st.integers(0, 2), st.integers(1, 2)).map(
+            lambda dsl: (dsl[0] * 1440 + dsl[1] * 60, dsl[0] * 1440 + (dsl[1] + dsl[2]) * 60)
+        )
+        weekly = draw(st.lists(st.lists(meeting, max_size=2), min_size=m, max_size=m))
+        return seats | {"meetings": weekly}, {}
     start = np.array(draw(st.lists(st.integers(0, 2), min_size=m, max_size=m)), dtype=float) * 3600
     end = start + 3600 * np.array(draw(st.lists(st.integers(1, 2), min_size=m, max_size=m)))
-    return {"max_seats": _two_seats(draw, base.n_participants), "start": start, "end": end}, {}
+    return seats | {"start": start, "end": end}, {}
 
 
 def _category_limits(draw: st.DrawFn, base: Problem) -> tuple[dict, dict]:

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from flok.errors import InputError
 from flok.options import Options, Quota
 from flok.table import Table, check_columns, table_from_columns, table_from_records
+from flok.timetable import check_schedule, meetings_text, overlap_cliques, parse_meetings
 from flok.windows import END_BEFORE_START, first_backwards
 
 __all__ = ["Mode", "Options", "Problem", "Quota"]
@@ -34,6 +35,7 @@ OPPORTUNITY_COLUMNS = (
     "category",
     "start",
     "end",
+    "meetings",
     "location",
     "lat",
     "lon",
@@ -74,6 +76,7 @@ class Problem:
     group: np.ndarray | None = None
     start: np.ndarray | None = None
     end: np.ndarray | None = None
+    meetings: np.ndarray | None = None  # per opportunity, a weekly Schedule (() = no fixed time)
     category: np.ndarray | None = None
     min_size: np.ndarray | None = None
     penalty: np.ndarray | None = None
@@ -174,18 +177,30 @@ class Problem:
             out[m] = g
         return out, keep
 
-    def clashing_pairs(self) -> np.ndarray:
-        """Pairs (a, b), a < b, of opportunities whose time windows overlap."""
+    def time_windows(self) -> list[list[tuple[float, float]]] | None:
+        """Each opportunity's ``[start, end)`` intervals: its weekly meetings or its dated window.
+
+        None when the problem has no times at all; an untimed opportunity has no intervals.
+        """
+        if self.meetings is not None:
+            return [[(float(s), float(e)) for s, e in schedule] for schedule in self.meetings]
         if self.start is None or self.end is None:
-            return np.zeros((0, 2), dtype=np.int64)
-        timed = np.flatnonzero(~np.isnan(self.start) & ~np.isnan(self.end))
-        order = timed[np.argsort(self.start[timed], kind="stable")]
-        pairs = []
-        for k, a in enumerate(order):
-            for b in order[k + 1 :]:
-                if self.start[b] >= self.end[a]:
-                    break
-                pairs.append((min(a, b), max(a, b)))
+            return None
+        timed = ~np.isnan(self.start) & ~np.isnan(self.end)
+        return [
+            [(float(s), float(e))] if ok else []
+            for s, e, ok in zip(self.start.tolist(), self.end.tolist(), timed.tolist(), strict=True)
+        ]
+
+    @cached_property
+    def clash_cliques(self) -> list[list[int]]:
+        """Sets of 2+ opportunities that meet at one instant (see ``flok.timetable.overlap_cliques``)."""
+        windows = self.time_windows()
+        return [] if windows is None else overlap_cliques(windows)
+
+    def clashing_pairs(self) -> np.ndarray:
+        """Pairs (a, b), a < b, of opportunities whose times overlap (windows or weekly meetings)."""
+        pairs = {(a, b) for c in self.clash_cliques for k, a in enumerate(c) for b in c[k + 1 :]}
         return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
 
     def pair_indices(self, pairs: tuple[tuple[str, str], ...], name: str) -> np.ndarray:
@@ -237,6 +252,7 @@ class Problem:
         group: Sequence[Any] | np.ndarray | None = None,
         start: Sequence[float] | np.ndarray | None = None,
         end: Sequence[float] | np.ndarray | None = None,
+        meetings: Sequence[str | Sequence[Sequence[int]]] | None = None,
         category: Sequence[Any] | np.ndarray | None = None,
         min_size: Sequence[int] | np.ndarray | None = None,
         penalty: Sequence[float] | np.ndarray | None = None,
@@ -244,8 +260,9 @@ class Problem:
     ) -> Problem:
         """Fast path for callers that already hold integer indices (benchmarks, pulse).
 
-        ``start``/``end`` are POSIX seconds (NaN = no time); ``group``/``category`` are labels
-        ('' = none).
+        ``start``/``end`` are POSIX seconds (NaN = no time); ``meetings`` per opportunity is a
+        weekly schedule, as text (the CSV form) or as ``[start, end)`` minute pairs since Monday
+        00:00; ``group``/``category`` are labels ('' = none).
         """
         pp = np.asarray(pref_participant, dtype=np.int64)
         po = np.asarray(pref_opportunity, dtype=np.int64)
@@ -275,6 +292,7 @@ class Problem:
             group=None if group is None else np.asarray([str(g) for g in group], dtype=object),
             start=None if start is None else np.asarray(start, dtype=np.float64),
             end=None if end is None else np.asarray(end, dtype=np.float64),
+            meetings=None if meetings is None else _schedules(meetings),
             category=None if category is None else np.asarray([str(c) for c in category], dtype=object),
             min_size=None
             if min_size is None
@@ -373,6 +391,7 @@ class Problem:
         end = opportunities.times("end", assume_utc=True) if opportunities.has("end") else None
         if start is not None and end is not None:
             opportunities.check_windows(start, end)
+        meetings = _read_meetings(opportunities, start) if opportunities.has("meetings") else None
         min_size = (
             opportunities.integers("min_size", minimum=0, default=0, what="a whole number")
             if opportunities.has("min_size")
@@ -404,6 +423,7 @@ class Problem:
             group=group,
             start=start,
             end=end,
+            meetings=meetings,
             category=o_attrs.get("category"),
             min_size=min_size,
             penalty=penalty,
@@ -426,7 +446,7 @@ class Problem:
         opts = options if isinstance(options, Options) else Options.from_mapping(options, f"{source} options")
         try:
             return cls.from_tables(
-                table_from_records(opportunities, f"{source} opportunities"),
+                table_from_records(_meetings_as_text(opportunities, source), f"{source} opportunities"),
                 table_from_records(preferences, f"{source} preferences"),
                 None if participants is None else table_from_records(participants, f"{source} participants"),
                 opts,
@@ -475,6 +495,14 @@ class Problem:
             backward = first_backwards(self.start, self.end)
             if backward is not None:  # from_tables reports this earlier; from_arrays only here
                 raise err(opps, "opportunities", backward, "end", END_BEFORE_START)
+        if self.meetings is not None:
+            if len(self.meetings) != m:
+                raise InputError(
+                    "meetings must have one entry per opportunity", source="opportunities", field="meetings"
+                )
+            dated = self.start is not None and bool((~np.isnan(self.start)).any())
+            if dated and any(map(len, self.meetings)):
+                raise InputError(MIXED_TIMES, source="opportunities", field="meetings")
         if len(self.pref_participant) != len(self.pref_opportunity):
             raise InputError("preference arrays differ in length", source="preferences")
         e = self.n_preferences
@@ -595,3 +623,55 @@ def _int_array(values: np.ndarray, name: str, source: str) -> np.ndarray:
 def columns_table(columns: Mapping[str, Sequence[Any] | np.ndarray], source: str) -> Table:
     """Re-exported helper so callers can validate in-memory columns like a file."""
     return table_from_columns(columns, source)
+
+
+MIXED_TIMES = (
+    "weekly meetings and dated start/end windows cannot be compared (a weekly meeting has no "
+    "date); give every timed opportunity a 'meetings' schedule, or every one a start and end"
+)
+
+
+def _meetings_as_text(records: Any, source: str) -> Any:
+    """JSON opportunities with ``meetings`` lists turned into the one-cell text the CSV has."""
+    if not isinstance(records, Sequence) or isinstance(records, str | bytes):
+        return records  # table_from_records reports the wrong shape
+    out = []
+    for i, rec in enumerate(records):
+        if isinstance(rec, Mapping) and any(str(k).strip().lower() == "meetings" for k in rec):
+            rec = dict(rec)
+            for key in [k for k in rec if str(k).strip().lower() == "meetings"]:
+                try:
+                    rec[key] = meetings_text(rec[key])
+                except ValueError as exc:
+                    where = f"{source} opportunities"
+                    raise InputError(str(exc), source=where, row=i + 1, field="meetings") from None
+        out.append(rec)
+    return out
+
+
+def _read_meetings(opportunities: Table, start: np.ndarray | None) -> np.ndarray:
+    """The ``meetings`` column as one weekly schedule per row; one kind of time per problem."""
+    cells = opportunities.text("meetings").to_pylist()
+    out = np.empty(len(cells), dtype=object)
+    for i, cell in enumerate(cells):
+        try:
+            out[i] = parse_meetings(cell or "")
+        except ValueError as exc:
+            raise opportunities.error(i, "meetings", str(exc)) from None
+    if start is not None:
+        dated = np.flatnonzero(~np.isnan(start))
+        weekly = [i for i, schedule in enumerate(out) if schedule]
+        if dated.size and weekly:
+            raise opportunities.error(max(int(dated[0]), weekly[0]), "meetings", MIXED_TIMES)
+    return out
+
+
+def _schedules(meetings: Sequence[str | Sequence[Sequence[int]]]) -> np.ndarray:
+    """``from_arrays``'s meetings (text or minute pairs) as checked schedules, one per opportunity."""
+    out = np.empty(len(meetings), dtype=object)
+    for i, value in enumerate(meetings):
+        try:
+            out[i] = parse_meetings(value) if isinstance(value, str) else check_schedule(value)
+        except ValueError as exc:
+            raise InputError(str(exc), source="opportunities", row=i + 1, field="meetings") from None
+    return out

@@ -1,6 +1,7 @@
 """Time clashes: one participant never holds two opportunities whose windows overlap.
 
-Data: ``max_seats`` (participants.csv) and ``start``/``end`` (opportunities.csv).
+Data: ``max_seats`` (participants.csv) and ``start``/``end`` or weekly ``meetings``
+(opportunities.csv).
 """
 
 from __future__ import annotations
@@ -12,38 +13,51 @@ from flok.solvers.rules.base import BuildContext, ExplainView, Held, Reason, Rul
 
 
 def _present(problem: Problem) -> bool:
-    return bool((problem.seats_allowed() > 1).any()) and bool(problem.clashing_pairs().size)
+    return bool((problem.seats_allowed() > 1).any()) and bool(problem.clash_cliques)
 
 
 def _build(ctx: BuildContext) -> None:
+    """One row per participant and instant: at most one seat among what meets then.
+
+    The sets come from ``Problem.clash_cliques`` (every clashing pair lies in one), restricted to
+    the participant's own preferences; a set that another of theirs contains adds nothing.
+    """
     problem = ctx.problem
-    clashes = problem.clashing_pairs()
-    if not clashes.size:
+    cliques = problem.clash_cliques
+    if not cliques:
         return
-    clash_set = set(map(tuple, clashes.tolist()))
+    member_of: dict[int, list[int]] = {}
+    for k, clique in enumerate(cliques):
+        for o in clique:
+            member_of.setdefault(o, []).append(k)
     opp = ctx.lm.pairs.opportunity
     for p in np.flatnonzero(problem.seats_allowed() > 1).tolist():
-        idx = ctx.by_p.get(p, [])
-        for k, a in enumerate(idx):
-            for b in idx[k + 1 :]:
-                oa, ob = int(opp[a]), int(opp[b])
-                if (min(oa, ob), max(oa, ob)) in clash_set:
-                    ctx.lm.row([a, b], [1, 1], hi=1)
+        arcs_in: dict[int, list[int]] = {}
+        for a in ctx.by_p.get(p, []):
+            for k in member_of.get(int(opp[a]), ()):
+                arcs_in.setdefault(k, []).append(a)
+        rows = sorted({frozenset(arcs) for arcs in arcs_in.values() if len(arcs) >= 2}, key=len, reverse=True)
+        kept: list[frozenset[int]] = []
+        for row in rows:
+            if not any(row <= other for other in kept):
+                kept.append(row)
+                ctx.lm.row(sorted(row), [1] * len(row), hi=1)
 
 
 def _check(held: Held) -> list[str]:
-    """Overlap tested window by window, not through ``Problem.clashing_pairs``."""
+    """Overlap tested meeting by meeting, not through ``Problem.clash_cliques``."""
     problem = held.problem
-    if problem.start is None or problem.end is None or problem.max_seats is None:
+    if problem.max_seats is None:
         return []  # one seat each (more is reported as too many seats): nothing can clash
-    start, end = problem.start, problem.end
+    windows = problem.time_windows()  # the raw intervals, before any clique is built
+    if windows is None:
+        return []
     pids, oids = problem.participant_ids, problem.opportunity_ids
     out: list[str] = []
     for p, opps in held.by_participant.items():
         for i, a in enumerate(opps):
             for b in opps[i + 1 :]:
-                timed = not np.isnan([start[a], start[b], end[a], end[b]]).any()
-                if timed and start[a] < end[b] and start[b] < end[a]:
+                if any(sa < eb and sb < ea for sa, ea in windows[a] for sb, eb in windows[b]):
                     out.append(f"participant {pids[p]} holds clashing {oids[a]} and {oids[b]}")
     return out
 
