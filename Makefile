@@ -34,8 +34,8 @@ browser:
 	  || echo "chromium could not be installed: the browser tests will be skipped"; }
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests
-	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff check src tests examples
+	$(VENV)/bin/ruff format --check src tests examples
 	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: $(STAMP)
