@@ -14,6 +14,7 @@ import numpy as np
 from flok.bench.generate import zipf_instance
 from flok.engine import allocate
 from flok.model import Options, Problem, Quota
+from flok.options import CapacityGroup
 
 
 def _problem(n: int, m: int, *, seed: int = 0, **extra: Any) -> Problem:
@@ -40,6 +41,28 @@ def _times(m: int, seed: int) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     start = rng.integers(0, 40, size=m) * 3600.0
     return {"start": start, "end": start + rng.integers(1, 3, size=m) * 3600.0}
+
+
+def _weekly(m: int, seed: int) -> dict[str, Any]:
+    """A course timetable: each opportunity meets MW, TTh or MWF in one of 8 daily slots."""
+    rng = np.random.default_rng(seed)
+    days = rng.choice(["MW", "TTh", "MWF"], size=m)
+    slots = rng.integers(8, 16, size=m)
+    return {"meetings": [f"{d} {h}:00-{h}:50" for d, h in zip(days, slots, strict=True)]}
+
+
+def _supervisors(problem: Problem, per: int) -> Problem:
+    """One shared capacity per ``per`` consecutive opportunities: half of their own seats."""
+    m = problem.n_opportunities
+    groups = tuple(
+        CapacityGroup(
+            group_id=f"s{k}",
+            capacity=int(problem.capacity[k : k + per].sum()) // 2,
+            opportunities=tuple(str(o) for o in problem.opportunity_ids[k : k + per]),
+        )
+        for k in range(0, m, per)
+    )
+    return problem.with_options(capacity_groups=groups)
 
 
 def cases() -> list[tuple[str, Callable[[], Problem]]]:
@@ -77,6 +100,14 @@ def cases() -> list[tuple[str, Callable[[], Problem]]]:
                 category=[f"c{i % 5}" for i in range(50)],
                 options=Options(category_limit=(("*", 1),)),
             ),
+        ),
+        (
+            "1k×50 weekly timetable (3 seats each)",
+            lambda: _problem(1000, 50, max_seats=np.full(1000, 3), **_weekly(50, 4)),
+        ),
+        (
+            "1k×50 shared capacities (5 per supervisor, half their seats)",
+            lambda: _supervisors(_problem(1000, 50), 5),
         ),
         ("1k×50 groups + quotas", lambda: _problem(1000, 50, group=groups, options=Options(quotas=share))),
         (

@@ -28,7 +28,7 @@ def bench_allocate(
 @bench_app.command("constraints", cls=OneLineUsage)
 def bench_constraints(
     only: Annotated[str | None, typer.Option(help="Run only cases whose label contains this text.")] = None,
-    time_limit: Annotated[float, typer.Option(help="CP-SAT time limit per case, seconds.")] = 60.0,
+    time_limit: Annotated[float, typer.Option(help="Time limit per case (MIP or CP-SAT), seconds.")] = 60.0,
 ) -> None:
     """Side constraints and fairness objectives: strategy chosen, time, proven optimal or gap."""
     from flok.bench.constraints import main
