@@ -188,6 +188,8 @@ class Allocation:
             "total_seconds": round(s.total_seconds, 6),
             "options": self.problem.options.to_dict(),
         }
+        if self.problem.input_notes:  # what reading the files detected (separator, encoding, …)
+            out["input_notes"] = {k: list(v) for k, v in self.problem.input_notes.items()}
         if self.problem.ignored_columns:  # columns of the input Flok did not use, by source
             out["ignored_columns"] = {k: list(v) for k, v in self.problem.ignored_columns.items()}
         out.update(self.details)

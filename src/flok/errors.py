@@ -15,12 +15,20 @@ class InputError(FlokError, ValueError):
     """
 
     def __init__(
-        self, message: str, *, source: str | None = None, row: int | None = None, field: str | None = None
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        row: int | None = None,
+        field: str | None = None,
+        header: str | None = None,
     ) -> None:
         self.message = message
         self.source = source
         self.row = row
         self.field = field
+        self.header = header if header and field and header.strip().lower() != field.lower() else None
+        """The user's own column name, when it is not Flok's field name (a mapped or wide file)."""
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
@@ -29,7 +37,9 @@ class InputError(FlokError, ValueError):
             where.append(self.source)
         if self.row is not None:
             where.append(f"row {self.row}")
-        if self.field:
+        if self.field and self.header:
+            where.append(f"column '{self.header}' (field '{self.field}')")
+        elif self.field:
             where.append(f"field '{self.field}'")
         prefix = ", ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message

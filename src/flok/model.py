@@ -82,6 +82,8 @@ class Problem:
     penalty: np.ndarray | None = None
     # Columns of the input tables Flok does not use, by source (listed in the summary and report).
     ignored_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # What reading each input detected or decided (separator, encoding, mapping), by source.
+    input_notes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     # --- shape -----------------------------------------------------------------------------
     @property
@@ -428,6 +430,11 @@ class Problem:
             min_size=min_size,
             penalty=penalty,
             ignored_columns=ignored,
+            input_notes={
+                t.source: tuple(t.notes)
+                for t in (opportunities, preferences, participants)
+                if t is not None and t.notes
+            },
         )
         problem._validate(preferences, opportunities)
         return problem

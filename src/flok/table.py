@@ -36,6 +36,14 @@ class Table:
     nested: Mapping[str, tuple[int, str]] = field(default_factory=dict)
     """JSON cells holding a list or an object: column -> (first such row index, "a list"/"an object").
     Their text form is kept for free-form columns, but a number, time or id there is refused."""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Flok's column name -> the header as the user wrote it (named in errors when they differ)."""
+    notes: tuple[str, ...] = ()
+    """What reading the file detected or decided (a ';' separator, an encoding, a mapping)."""
+    origin_rows: np.ndarray | None = None
+    """The user's row number of each record when the table was reshaped (wide -> long)."""
+    origin_headers: Mapping[str, np.ndarray] = field(default_factory=dict)
+    """Per column, the user's header each record's value came from (e.g. 'Choice 2')."""
 
     def check_single(self, name: str, what: str) -> None:
         """Refuse a list or object where one value is expected (``"capacity": [2]`` is not 2)."""
@@ -47,17 +55,31 @@ class Table:
         return name in self.columns
 
     def row(self, index: int) -> int:
+        if self.origin_rows is not None:
+            return int(self.origin_rows[int(index)])
         return self.row_base + int(index)
+
+    def header(self, index: int | None, name: str | None) -> str | None:
+        """The user's own header behind Flok's column ``name`` (at record ``index`` if reshaped)."""
+        if name is None:
+            return None
+        if index is not None and name in self.origin_headers:
+            return str(self.origin_headers[name][int(index)])
+        return self.headers.get(name)
 
     def error(self, index: int | None, field: str | None, message: str) -> InputError:
         return InputError(
-            message, source=self.source, row=None if index is None else self.row(index), field=field
+            message,
+            source=self.source,
+            row=None if index is None else self.row(index),
+            field=field,
+            header=self.header(index, field),
         )
 
     def require(self, *names: str) -> None:
         for name in names:
             if name not in self.columns:
-                have = ", ".join(self.columns) or "none"
+                have = ", ".join(f"'{self.headers.get(c, c)}'" for c in self.columns) or "none"
                 raise InputError(
                     f"missing required column '{name}' (columns found: {have})",
                     source=self.source,

@@ -192,10 +192,10 @@ BAD_CASES = [
         ["preferences.csv", "row 2", "no data rows"],
     ),
     (
-        "wrong encoding",
+        "unclear encoding",
         OPPS,
-        "participant_id,opportunity_id,rank\nana,T1,1\nJos\xe9,T1,2\n".encode("latin-1"),
-        ["preferences.csv", "row 3", "'participant_id'", "UTF-8"],
+        b"participant_id,opportunity_id,rank\nana,T1,1\n\x81\x8d\x8f\x90\x9d\x81\x8d\x8f\x90\x9d,T1,2\n",
+        ["preferences.csv", "row 3", "encoding is unclear", "--encoding"],
     ),
     (
         "duplicate pair",

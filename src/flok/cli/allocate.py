@@ -45,6 +45,8 @@ def summary(allocation: Allocation) -> str:
     lines.append(f"Objective ({objective}): {s.objective:g}")
     lines += allocation.status_lines()  # what a time-limited solve proved, in the user's units
     lines.append(f"Time: {s.total_seconds:.3f} s (solve {s.solve_seconds:.3f} s)")
+    for source, notes in p.input_notes.items():
+        lines.append(f"Read {source}: {'; '.join(notes)}")
     for source, names in p.ignored_columns.items():
         lines.append(f"Ignored columns of {source} (not used by Flok): {', '.join(names)}")
     return "\n".join(lines)

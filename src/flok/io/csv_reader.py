@@ -1,109 +1,72 @@
-"""CSV files into :class:`flok.table.Table`: size limit, encoding check, header checks, and
-the exact row of a malformed line."""
+"""Tables files into :class:`flok.table.Table` under Flok's own column names.
+
+Every file goes through :mod:`flok.io.sources` (any CSV dialect or encoding, or xlsx), then its
+headers are trimmed and lower-cased, as the engine's column names are. What was detected (a
+``;`` separator, Windows-1252, a repeated header) is kept on the table as notes.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.csv as pacsv
-
 from flok.errors import InputError
+from flok.io.sources import MAX_FILE_BYTES, RawTable, parse_source, read_source
 from flok.table import Table
 
-MAX_FILE_BYTES = 2 * 1024**3
+__all__ = ["MAX_FILE_BYTES", "parse_csv_bytes", "read_csv", "table_of"]
 
 
-def _check_encoding(data: bytes, source: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line_start = data.rfind(b"\n", 0, exc.start) + 1
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = data.count(b",", line_start, exc.start)
-        header = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip().split(",")
-        field = header[column].strip() if column < len(header) else None
-        raise InputError(
-            "file is not valid UTF-8 text; save it as UTF-8 (CSV UTF-8)", source=source, row=line, field=field
-        ) from None
-
-
-def read_csv(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES, allow_empty: bool = False) -> Table:
-    """Read a CSV file as string columns; header names are trimmed and lower-cased.
+def read_csv(
+    path: str | Path,
+    *,
+    max_bytes: int = MAX_FILE_BYTES,
+    allow_empty: bool = False,
+    sheet: str | None = None,
+    encoding: str | None = None,
+) -> Table:
+    """Read a CSV (any common dialect) or xlsx file as string columns named in lower case.
 
     ``allow_empty`` accepts a header without data rows (an event log with no events yet).
     """
-    p = Path(path)
-    source = p.name
-    if p.is_dir():
-        raise InputError("is a directory; give a CSV file", source=str(path))
-    try:
-        size = p.stat().st_size
-        if size > max_bytes:
-            raise InputError(f"file is {size} bytes, over the limit of {max_bytes}", source=source)
-        data = p.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read file: {exc.strerror}", source=str(path)) from None
-    return parse_csv_bytes(data, source, allow_empty=allow_empty)
+    raw = read_source(path, sheet=sheet, encoding=encoding, max_bytes=max_bytes, allow_empty=allow_empty)
+    return table_of(raw)
 
 
 def parse_csv_bytes(data: bytes, source: str, *, allow_empty: bool = False) -> Table:
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    text = _check_encoding(data, source)
-    if not text.strip():
+    """An uploaded file's bytes (CSV in any common dialect, or xlsx) as a table."""
+    return table_of(parse_source(data, source, allow_empty=allow_empty))
+
+
+def table_of(raw: RawTable) -> Table:
+    """A raw table under lower-cased names; a repeated header (even in another case) is refused.
+
+    Flok's own files name each column once; which of two ``rank`` columns counts would be a
+    guess. (The import layer, which maps a user's headers, reads repeats as ``Q5``, ``Q5.1``.)
+    """
+    if raw.repeated:
+        original = next(iter(raw.repeated.values()))
         raise InputError(
-            "file is empty; expected a header row and at least one data row", source=source, row=1
+            f"header repeats column '{original.strip().lower()}'",
+            source=raw.source,
+            row=1,
+            field=original.strip().lower(),
         )
-    header_line = text.split("\n", 1)[0]
-    names = [h.strip().lower() for h in next(iter(_split_header(header_line)))]
-    if any(not n for n in names):
-        i = names.index("")
-        raise InputError(f"header has an empty column name at position {i + 1}", source=source, row=1)
-    dupes = {n for n in names if names.count(n) > 1}
-    if dupes:
-        raise InputError(
-            f"header repeats column '{sorted(dupes)[0]}'", source=source, row=1, field=sorted(dupes)[0]
-        )
-    try:
-        tbl = pacsv.read_csv(
-            pa.py_buffer(data),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(newlines_in_values=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        msg = str(exc)
-        m = re.search(r"Expected (\d+) columns, got (\d+)", msg)
-        row = _bad_row(text, len(names))
-        if m:
+    names = [h.strip().lower() for h in raw.headers]
+    seen: dict[str, str] = {}
+    for header, name in zip(raw.headers, names, strict=True):
+        if name in seen:
             raise InputError(
-                f"expected {m.group(1)} fields, got {m.group(2)}", source=source, row=row
-            ) from None
-        raise InputError(f"malformed CSV: {msg.splitlines()[0]}", source=source, row=row) from None
-    if tbl.num_rows == 0 and not allow_empty:
-        raise InputError("file has a header but no data rows", source=source, row=2)
-    cols = {n: tbl.column(n).combine_chunks() for n in names}
-    return Table(source=source, columns=cols, num_rows=tbl.num_rows, row_base=2)
-
-
-def _split_header(line: str) -> Iterable[list[str]]:
-    import csv
-
-    return csv.reader([line.rstrip("\r")])
-
-
-def _bad_row(text: str, width: int) -> int | None:
-    import csv
-    import io
-
-    for i, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if row and len(row) != width:
-            return i
-    return None
+                f"header repeats column '{name}' ('{seen[name]}' and '{header}')",
+                source=raw.source,
+                row=1,
+                field=name,
+            )
+        seen[name] = header
+    return Table(
+        source=raw.source,
+        columns={name: raw.columns[h] for h, name in zip(raw.headers, names, strict=True)},
+        num_rows=raw.num_rows,
+        row_base=raw.row_base,
+        headers={name: h for h, name in zip(raw.headers, names, strict=True)},
+        notes=tuple(raw.notes),
+    )

@@ -22,7 +22,7 @@ PER_PARTICIPANT = ("participant_ids", "max_seats", "group")
 PER_OPPORTUNITY = ("opportunity_ids", "capacity", "start", "end", "meetings", "category", "min_size")
 PER_PREFERENCE = ("rank", "score", "penalty")
 REINDEXED = ("pref_participant", "pref_opportunity", "participant_attributes", "opportunity_attributes")
-UNCHANGED = ("options", "ignored_columns")  # by id or by name, never by position
+UNCHANGED = ("options", "ignored_columns", "input_notes")  # by id or by name, never by position
 
 
 def known_fields() -> set[str]:
