@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from flok.app.worker.allocate import run_allocation
-from flok.app.worker.jobs import Cancelled, Handler
+from flok.app.worker.jobs import Cancelled, Handler, Superseded
 from flok.app.worker.rebalance import run_rebalance
 from flok.errors import FlokError, InfeasibleError, InputError
 from flok.store import runs as runs_repo
@@ -40,8 +40,11 @@ def execute_run(db: Database, run_id: int, *, worker: str, delay: float = 0.0) -
             return  # keep progress writes off the solver's hot path
         last[0] = now
         with db.write() as conn:
-            if runs_repo.report_progress(conn, run_id, fraction, message):
-                raise Cancelled
+            verdict = runs_repo.report_progress(conn, run_id, fraction, message)
+        if verdict == "cancel":
+            raise Cancelled
+        if verdict == "lost":
+            raise Superseded(f"run {run_id} is no longer running")
 
     beating = _Heartbeat(db, run_id)
     beating.start()
@@ -54,6 +57,11 @@ def execute_run(db: Database, run_id: int, *, worker: str, delay: float = 0.0) -
     except Cancelled:
         _finish(db, run_id, "cancelled", message="cancelled on request")
         return "cancelled"
+    except Superseded as exc:
+        # A late writer (paused past the stale-run sweep): its result is dropped, the run keeps
+        # the outcome the sweep gave it, and the campaign keeps whatever is newer.
+        log.warning("run %s: result discarded, this worker no longer owns the run (%s)", run_id, exc)
+        return "discarded"
     except (InputError, InfeasibleError, StoreError, FlokError) as exc:
         _finish(db, run_id, "failed", error=_error(exc), message=_error(exc)["message"])
         return "failed"
