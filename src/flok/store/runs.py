@@ -185,7 +185,12 @@ def fail_interrupted(
 def fail_queued_without_job(conn: Connection, *, older_than: timedelta) -> list[int]:
     """Fail queued runs (older than ``older_than``) that no PostgreSQL queue job will ever
     execute: the job is gone, or failed for good (for example on a lost database connection),
-    so without this the campaign would refuse every new allocation with RUN_ACTIVE."""
+    so without this the campaign would refuse every new allocation with RUN_ACTIVE.
+
+    PostgreSQL only (the queue's tables live there); SQLite's in-process queue submits its
+    queued runs again at every start instead."""
+    if conn.dialect.name != "postgresql":
+        return []
     # Still coming: a job waiting (or retrying later), or fetched by a worker that is alive.
     no_pending_job = text(
         "NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.task_name = 'flok.run' "

@@ -15,6 +15,7 @@ from flok.app.worker.allocate import run_allocation
 from flok.app.worker.jobs import Cancelled, Handler, Superseded
 from flok.app.worker.rebalance import run_rebalance
 from flok.errors import FlokError, InfeasibleError, InputError
+from flok.store import faults
 from flok.store import runs as runs_repo
 from flok.store.db import Database
 from flok.store.errors import StoreError
@@ -65,9 +66,20 @@ def execute_run(db: Database, run_id: int, *, worker: str, delay: float = 0.0) -
     except (InputError, InfeasibleError, StoreError, FlokError) as exc:
         _finish(db, run_id, "failed", error=_error(exc), message=_error(exc)["message"])
         return "failed"
+    except faults.DISCONNECTS as exc:
+        if not faults.is_disconnect(exc):
+            _defect(db, run_id, exc)
+            return "failed"
+        # The database failed under the run. Record why (the pool reconnects if the server is
+        # back); if even that fails, the error propagates: the PostgreSQL queue retries the
+        # job (which finds the run no longer queued) and the stale-run sweep fails it later.
+        refusal = faults.unavailable(exc)
+        faults.faults.error(refusal, exc)
+        error = {"code": refusal.code, "message": refusal.message, "field": None}
+        _finish(db, run_id, "failed", error=error, message=refusal.message)
+        return "failed"
     except Exception as exc:
-        log.exception("run %s failed", run_id)
-        _finish(db, run_id, "failed", error={"code": "INTERNAL", "message": repr(exc), "field": None})
+        _defect(db, run_id, exc)
         return "failed"
     finally:
         beating.stop()
@@ -95,6 +107,12 @@ class _Heartbeat(threading.Thread):
 
     def stop(self) -> None:
         self._stop_event.set()
+
+
+def _defect(db: Database, run_id: int, exc: Exception) -> None:
+    """A bug, not bad input: logged with its traceback, the run failed with code INTERNAL."""
+    log.exception("run %s failed", run_id, exc_info=exc)
+    _finish(db, run_id, "failed", error={"code": "INTERNAL", "message": repr(exc), "field": None})
 
 
 def _finish(db: Database, run_id: int, status: str, **kw: Any) -> None:
