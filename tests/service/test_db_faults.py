@@ -18,17 +18,18 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from flok.cli.app import EXIT_UNAVAILABLE
 from flok.service.local import flok_subprocess
 from flok.store.db import Database
 from tests.service.conftest import Api, _admin_connect, in_process, served
-from tests.service.helpers import OPPS, REGS, campaign, seats
+from tests.service.helpers import CSV, OPPS, REGS, campaign, seats
 
 
 # --- PostgreSQL: an admin kills connections, or closes the database to new ones ------------
@@ -254,3 +255,28 @@ def test_read_only_sqlite_answers_503_storage_unavailable_and_logs_once(
         # Nothing from the refused requests: 10 + the 2 accepted creations, 2 RSVPs confirmed.
         assert len(api.get("/participants").json()) == 12
         assert api.get("/opportunities/hot").json()["confirmed"] == 2
+
+
+def test_full_sqlite_disk_answers_503_storage_unavailable(sqlite_url: str) -> None:
+    """SQLite's own "database or disk is full" (its page limit stands in for a full disk)."""
+    with in_process(sqlite_url) as api:
+        cid = api.post("/campaigns", json={"name": "big"}).json()["id"]
+        with api.db.read() as conn:
+            pages = int(conn.exec_driver_sql("PRAGMA page_count").scalar_one())
+
+        def cap(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.execute(f"PRAGMA max_page_count = {pages}")
+
+        event.listen(api.db.engine, "connect", cap)
+        api.db.engine.dispose()
+        rows = "".join(f"o{i:05d},3,{'long title ' * 8}{i}\n" for i in range(3000))
+        r = api.post(
+            f"/campaigns/{cid}/opportunities",
+            content=("opportunity_id,capacity,title\n" + rows).encode(),
+            headers=CSV,
+        )
+        assert r.status_code == 503, r.text
+        assert r.json()["code"] == "STORAGE_UNAVAILABLE" and "disk" in r.json()["message"]
+        event.remove(api.db.engine, "connect", cap)
+        api.db.engine.dispose()
+        assert api.get(f"/campaigns/{cid}").json()["opportunities"] == 0  # nothing stored
