@@ -193,8 +193,8 @@ def test_a_queued_run_whose_job_failed_is_swept_and_the_campaign_allocates_again
 def test_worker_stops_with_exit_0_when_asked(pg_url: str) -> None:
     db = Database(pg_url)
     db.migrate()
+    before = _live_workers(db)
     with flok_subprocess("worker", env={"FLOK_DATABASE_URL": pg_url}) as worker:
-        before = _live_workers(db)
         wait_for(lambda: _live_workers(db) > before or worker.poll() is not None, "the worker to start", 60)
         worker.terminate()
         worker.wait(60)
