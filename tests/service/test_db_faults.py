@@ -25,6 +25,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
+from flok.app.worker.pg_queue import ensure_schema
 from flok.cli.app import EXIT_UNAVAILABLE
 from flok.service.local import flok_subprocess
 from flok.store.db import Database
@@ -193,6 +194,7 @@ def test_a_queued_run_whose_job_failed_is_swept_and_the_campaign_allocates_again
 def test_worker_stops_with_exit_0_when_asked(pg_url: str) -> None:
     db = Database(pg_url)
     db.migrate()
+    ensure_schema(db)
     before = _live_workers(db)
     with flok_subprocess("worker", env={"FLOK_DATABASE_URL": pg_url}) as worker:
         wait_for(lambda: _live_workers(db) > before or worker.poll() is not None, "the worker to start", 60)
