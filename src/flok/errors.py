@@ -110,3 +110,11 @@ class UnauthorizedError(RefusedError):
     """No valid credentials: a missing, unknown or revoked API key."""
 
     code = "UNAUTHORIZED"
+
+
+class UnavailableError(RefusedError):
+    """The database cannot serve the request right now (connection lost, server down, storage
+    read-only or full): nothing was stored, and the same request may succeed later (HTTP 503)."""
+
+    code = "DATABASE_UNAVAILABLE"
+    status = 503

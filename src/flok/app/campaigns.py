@@ -187,8 +187,14 @@ def get_allocation(state: State, org: int, campaign_id: int) -> Allocation:
 def move_seat(
     state: State, org: int, campaign_id: int, participant_id: str, opportunity_id: str | None
 ) -> None:
-    """Move one participant by hand (None unseats); refused with FULL when the target has no seat left."""
+    """Move one participant by hand (None unseats); refused with FULL when the target has no seat left,
+    and with RUN_ACTIVE while an allocation of the campaign is queued or running (its result would
+    replace every seat, the move with them)."""
     with state.db.write() as conn:
+        repo.get(conn, org, campaign_id, lock=True)  # serialises with ``start_run``, which locks it too
+        _refuse_while_active(
+            conn, campaign_id, "an allocation of this campaign is queued or running; move seats after it"
+        )
         repo.move(conn, org, campaign_id, participant_id, opportunity_id)
 
 

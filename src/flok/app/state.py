@@ -18,6 +18,7 @@ from flok.app.worker.queue import RunQueue, ThreadQueue
 from flok.pulse import PulseConfig
 from flok.store import keys
 from flok.store.db import Database
+from flok.store.faults import OnceLog
 
 
 def make_queue(settings: Settings, db: Database) -> RunQueue:
@@ -39,6 +40,7 @@ class State:
     pulse: PulseConfig = field(default_factory=PulseConfig)
     feedback: FeedbackBatcher = field(init=False)
     catalogs: Catalogs = field(default_factory=Catalogs)
+    faults: OnceLog = field(default_factory=OnceLog)  # database failures, logged once per cause
     _key_cache: dict[str, tuple[int, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

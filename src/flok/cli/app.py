@@ -11,12 +11,14 @@ import typer
 from typer.core import TyperCommand
 from typer.exceptions import TyperException
 
-from flok.errors import FlokError, InfeasibleError, SolverError
+from flok.errors import FlokError, InfeasibleError, SolverError, UnavailableError
 
 EXIT_INPUT, EXIT_INFEASIBLE, EXIT_INTERNAL = 2, 3, 4
 # A time-limited solve that found nothing better than the empty allocation: the outputs are
 # written (status "feasible", found_nothing: true) but a script must not mistake them for a result.
 EXIT_NOTHING_FOUND = 5
+# The database is unreachable or cannot store (a worker that lost it exits so; restart later).
+EXIT_UNAVAILABLE = 6
 REPORT = "this is Flok's fault, not your input; please report it with the command you ran"
 
 app = typer.Typer(
@@ -47,6 +49,9 @@ def guarded(func: F) -> F:
         except SolverError as exc:
             print(f"flok: internal error: {exc} ({REPORT})", file=sys.stderr)
             raise typer.Exit(EXIT_INTERNAL) from None
+        except UnavailableError as exc:
+            print(f"flok: database unavailable: {exc}", file=sys.stderr)
+            raise typer.Exit(EXIT_UNAVAILABLE) from None
         except FlokError as exc:
             print(f"flok: error: {exc}", file=sys.stderr)
             raise typer.Exit(EXIT_INPUT) from None

@@ -23,6 +23,7 @@ from flok.errors import FlokError
 from flok.service import app as api
 from flok.service.errors import flok_error_response
 from flok.service.limits import BodyLimit
+from flok.store import faults
 from flok.web import PREFIX, error_page
 from flok.web import install as install_dashboard
 
@@ -59,6 +60,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if path == PREFIX or path.startswith(PREFIX + "/"):
             return error_page(request, exc)
         return flok_error_response(exc)
+
+    async def _database(request: Request, exc: Exception) -> Response:
+        # Lost connection, server down, read-only or full storage: 503 with an operator's
+        # message, logged once per cause. Anything else of these classes is a defect (500).
+        if not faults.is_disconnect(exc):
+            raise exc
+        refusal = faults.unavailable(exc)
+        state.faults.error(refusal, exc)
+        return await _flok(request, refusal)
+
+    for kind in faults.DISCONNECTS:
+        app.add_exception_handler(kind, _database)
 
     app.add_middleware(BodyLimit, max_bytes=state.settings.max_body_bytes)
     return app

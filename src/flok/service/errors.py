@@ -20,6 +20,7 @@ from flok.errors import (
     NotFoundError,
     RefusedError,
     UnauthorizedError,
+    UnavailableError,
 )
 
 log = logging.getLogger("flok.service")
@@ -31,6 +32,9 @@ class ErrorOut(BaseModel):
     field: str | None = None
     row: int | None = None
 
+
+# A database that is restarting or a connection being replaced is usually back within seconds.
+RETRY_AFTER_SECONDS = "5"
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {"4XX": {"model": ErrorOut, "description": "Error"}}
 
@@ -71,7 +75,7 @@ def input_error_response(exc: InputError) -> JSONResponse:
 
 def status_of(exc: FlokError) -> int:
     """The HTTP status the API answers a Flok error with (the dashboard answers with the same ones)."""
-    if isinstance(exc, ApiError):
+    if isinstance(exc, ApiError | UnavailableError):
         return exc.status
     if isinstance(exc, NotFoundError):
         return 404
@@ -91,7 +95,10 @@ def flok_error_response(exc: FlokError) -> JSONResponse:
     if isinstance(exc, InfeasibleError):
         return _json(409, "INFEASIBLE", exc.one_line())
     if isinstance(exc, RefusedError):
-        return _json(status_of(exc), exc.code, exc.message, exc.field, exc.row)
+        response = _json(status_of(exc), exc.code, exc.message, exc.field, exc.row)
+        if isinstance(exc, UnavailableError):
+            response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+        return response
     return _json(422, "INVALID_INPUT", str(exc))
 
 

@@ -103,6 +103,21 @@ def _touch(conn: Connection, campaign_id: int, **values: Any) -> None:
     conn.execute(update(campaigns).where(campaigns.c.id == campaign_id).values(updated_at=utcnow(), **values))
 
 
+def _inputs_changed(conn: Connection, campaign_id: int) -> None:
+    """A change to what an allocation run reads: a run that read an older revision is stale."""
+    _touch(conn, campaign_id, inputs_revision=campaigns.c.inputs_revision + 1)
+
+
+def inputs_revision(conn: Connection, campaign_id: int) -> int:
+    """The revision of the campaign's opportunities, registrations and participants.
+
+    A run reads it *before* the data it solves on: a change committed in between then shows
+    as a newer revision at commit (the run is refused, never silently stale).
+    """
+    q = select(campaigns.c.inputs_revision).where(campaigns.c.id == campaign_id)
+    return int(conn.execute(q).scalar_one())
+
+
 def _require(row: CampaignRow, allowed: Sequence[str], doing: str) -> None:
     if row.status not in allowed:
         raise Conflict(
@@ -169,7 +184,7 @@ def add_opportunities(conn: Connection, org_id: int, campaign_id: int, table: Ta
         )
     if rows:
         conn.execute(campaign_opportunities.insert(), rows)
-    _touch(conn, campaign_id)
+    _inputs_changed(conn, campaign_id)
     return len(rows)
 
 
@@ -224,7 +239,7 @@ def add_preferences(conn: Connection, org_id: int, campaign_id: int, table: Tabl
         )
     if new_rows:
         conn.execute(preferences.insert(), new_rows)
-    _touch(conn, campaign_id)
+    _inputs_changed(conn, campaign_id)
     return len(new_rows)
 
 
@@ -250,7 +265,7 @@ def add_participants(conn: Connection, org_id: int, campaign_id: int, table: Tab
             for i, p in enumerate(ids)
         ],
     )
-    _touch(conn, campaign_id)
+    _inputs_changed(conn, campaign_id)
     return len(ids)
 
 
@@ -264,7 +279,7 @@ def withdraw(conn: Connection, org_id: int, campaign_id: int, participant_id: st
     )
     if result.rowcount == 0:
         raise NotFound("registered participant", participant_id)
-    _touch(conn, campaign_id)
+    _inputs_changed(conn, campaign_id)
     return int(result.rowcount)
 
 
@@ -329,14 +344,22 @@ def build_problem(conn: Connection, campaign_id: int, options: Options) -> Probl
     return Problem.from_tables(_opportunity_table(conn, campaign_id), prefs, participants, options)
 
 
-def save_allocation(conn: Connection, campaign_id: int, run_id: int, pairs: list[tuple[str, str]]) -> None:
-    """Replace the campaign's allocation in one transaction; refuses once finalized."""
-    row = CampaignRow.of(
-        conn.execute(select(campaigns).where(campaigns.c.id == campaign_id).with_for_update())
-        .mappings()
-        .one()
-    )
+def save_allocation(
+    conn: Connection, campaign_id: int, run_id: int, pairs: list[tuple[str, str]], *, read_revision: int
+) -> None:
+    """Replace the campaign's allocation in one transaction; refuses once finalized, and when
+    the campaign's inputs changed since the run read them at ``read_revision`` (someone withdrew,
+    registered or uploaded meanwhile: the result may seat people who are gone)."""
+    found = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id).with_for_update())
+    mapping = found.mappings().one()
+    row = CampaignRow.of(mapping)
     _require(row, ALLOCATABLE, "store an allocation")
+    if int(mapping["inputs_revision"]) != read_revision:
+        raise Conflict(
+            "the campaign's opportunities or registrations changed while this run was computing; "
+            "its result was not stored (allocate again)",
+            code="CAMPAIGN_CHANGED",
+        )
     conn.execute(delete(assignments).where(assignments.c.campaign_id == campaign_id))
     if pairs:
         conn.execute(

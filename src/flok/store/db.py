@@ -45,9 +45,11 @@ class Database:
             )
             _sqlite_setup(self.engine)
         else:
-            # No pre-ping: it costs a round trip per request; stale connections are recycled instead.
+            # Pre-ping: a pooled connection the server dropped (restart, pg_terminate_backend, an
+            # idle timeout) is replaced on checkout instead of failing the request that drew it;
+            # one cheap round trip per checkout buys that.
             self.engine = create_engine(
-                self.url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
+                self.url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, pool_pre_ping=True
             )
 
     @property

@@ -1,15 +1,18 @@
 """Background runs: ``queued → running → done | failed | cancelled``, with progress and a cancel flag.
 
 Claiming is a conditional UPDATE (``WHERE status = 'queued'``), so a run executes at most
-once even if the queue delivers it twice.
+once even if the queue delivers it twice. Completing is one too (``complete``: ``WHERE status =
+'running' AND worker = <claimant>``): a run that the sweep failed while its worker was paused
+cannot store its result when that worker resumes. Since a run enters ``running`` only once
+(from ``queued``), the status and the claimant together are its fencing token.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, select, text, update
 
 from flok.store.errors import NotFound
 from flok.store.rows import RunRow
@@ -83,14 +86,21 @@ def claim(conn: Connection, run_id: int, worker: str) -> bool:
     return result.rowcount == 1
 
 
-def report_progress(conn: Connection, run_id: int, fraction: float | None, message: str) -> bool:
-    """Store progress; returns True when someone asked to cancel the run."""
+Verdict = Literal["continue", "cancel", "lost"]
+
+
+def report_progress(conn: Connection, run_id: int, fraction: float | None, message: str) -> Verdict:
+    """Store progress while the run is ``running``; what its worker should do next: go on,
+    stop because a cancel was asked, or stop because the run is no longer its own (the sweep
+    failed it while the worker was paused, or it was deleted)."""
     values: dict[str, Any] = {"message": message[:500], "heartbeat_at": utcnow()}
     if fraction is not None:
         values["progress"] = max(0.0, min(1.0, float(fraction)))
-    conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
-    flag = conn.execute(select(runs.c.cancel_requested).where(runs.c.id == run_id)).scalar()
-    return bool(flag)
+    conn.execute(update(runs).where(runs.c.id == run_id, runs.c.status == "running").values(**values))
+    row = conn.execute(select(runs.c.status, runs.c.cancel_requested).where(runs.c.id == run_id)).first()
+    if row is None or row.status != "running":
+        return "lost"
+    return "cancel" if row.cancel_requested else "continue"
 
 
 def finish(
@@ -108,6 +118,35 @@ def finish(
     if message is not None:
         values["message"] = message[:500]
     conn.execute(update(runs).where(runs.c.id == run_id, runs.c.status.in_(ACTIVE)).values(**values))
+
+
+def complete(
+    conn: Connection, run_id: int, worker: str | None, *, report: dict[str, Any], message: str
+) -> bool:
+    """Mark the run ``done`` only if ``worker`` still owns it (running, claimed by it, no cancel
+    asked); False when it does not, and the caller must then store nothing.
+
+    Call it first in the transaction that stores the result: on PostgreSQL the UPDATE locks the
+    run's row, so a concurrent sweep waits and then finds the run no longer ``running``.
+    """
+    result = conn.execute(
+        update(runs)
+        .where(
+            runs.c.id == run_id,
+            runs.c.status == "running",
+            runs.c.worker == worker,
+            runs.c.cancel_requested.is_(False),
+        )
+        .values(
+            status="done",
+            finished_at=utcnow(),
+            report=report,
+            error=None,
+            progress=1.0,
+            message=message[:500],
+        )
+    )
+    return result.rowcount == 1
 
 
 def request_cancel(conn: Connection, org_id: int, run_id: int) -> RunRow:
@@ -136,26 +175,46 @@ def fail_interrupted(
     workers may be alive.
     """
     states = ACTIVE if include_queued else ("running",)
-    q = select(runs.c.id).where(runs.c.status.in_(states))
+    where: list[Any] = [runs.c.status.in_(states)]
     if silent_for is not None:
-        q = q.where(runs.c.heartbeat_at < utcnow() - silent_for)
-    ids = [int(r) for r in conn.execute(q).scalars()]
-    if ids:
-        conn.execute(
-            update(runs)
-            .where(runs.c.id.in_(ids))
-            .values(
-                status="failed",
-                finished_at=utcnow(),
-                message="interrupted: the service stopped during this run",
-                error={
-                    "code": "INTERRUPTED",
-                    "message": "the service stopped during this run",
-                    "field": None,
-                },
-            )
+        where.append(runs.c.heartbeat_at < utcnow() - silent_for)
+    # One conditional UPDATE (not select-then-update): a run completed meanwhile is left alone.
+    return _fail_where(conn, where, "the service stopped during this run")
+
+
+def fail_queued_without_job(conn: Connection, *, older_than: timedelta) -> list[int]:
+    """Fail queued runs (older than ``older_than``) that no PostgreSQL queue job will ever
+    execute: the job is gone, or failed for good (for example on a lost database connection),
+    so without this the campaign would refuse every new allocation with RUN_ACTIVE.
+
+    PostgreSQL only (the queue's tables live there); SQLite's in-process queue submits its
+    queued runs again at every start instead."""
+    if conn.dialect.name != "postgresql":
+        return []
+    # Still coming: a job waiting (or retrying later), or fetched by a worker that is alive.
+    no_pending_job = text(
+        "NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.task_name = 'flok.run' "
+        "AND (j.args->>'run_id')::int = runs.id AND (j.status = 'todo' OR (j.status = 'doing' "
+        "AND EXISTS (SELECT 1 FROM procrastinate_workers w WHERE w.id = j.worker_id "
+        "AND w.last_heartbeat > now() - make_interval(secs => :silent)))))"
+    ).bindparams(silent=older_than.total_seconds())
+    where = [runs.c.status == "queued", runs.c.created_at < utcnow() - older_than, no_pending_job]
+    return _fail_where(conn, where, "the queue lost this run's job (a worker or database failure)")
+
+
+def _fail_where(conn: Connection, where: list[Any], reason: str) -> list[int]:
+    result = conn.execute(
+        update(runs)
+        .where(*where)
+        .values(
+            status="failed",
+            finished_at=utcnow(),
+            message=f"interrupted: {reason}",
+            error={"code": "INTERRUPTED", "message": reason, "field": None},
         )
-    return ids
+        .returning(runs.c.id)
+    )
+    return sorted(int(r) for r in result.scalars())
 
 
 def has_active(conn: Connection, campaign_id: int) -> bool:

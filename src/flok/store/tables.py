@@ -73,6 +73,9 @@ campaigns = Table(
     Column("allocation_run_id", Integer, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # Bumped by every change to what a run reads (opportunities, registrations, participants),
+    # so a run that read an older revision cannot store its result (migration 0006).
+    Column("inputs_revision", Integer, nullable=False, server_default="0", default=0),
     Index("ix_campaigns_org", "org_id", "id"),
 )
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flok.app.worker.jobs import Cancelled, ProgressFn, stored_report
+from flok.app.worker.jobs import ProgressFn, store_or_discard, stored_report
 from flok.engine import allocate
 from flok.solvers.base import Progress
 from flok.store import campaigns as campaigns_repo
-from flok.store import runs as runs_repo
 from flok.store.db import Database
 from flok.store.rows import RunRow
 
@@ -17,6 +16,7 @@ def run_allocation(db: Database, run: RunRow, progress: ProgressFn) -> None:
     strategy, options = campaigns_repo.split_options(run.options)
     progress(0.0, "loading the campaign")
     with db.read() as conn:
+        read_revision = campaigns_repo.inputs_revision(conn, campaign_id)  # before the data: see there
         problem = campaigns_repo.build_problem(conn, campaign_id, options)
 
     def on_progress(p: Progress) -> None:
@@ -29,11 +29,12 @@ def run_allocation(db: Database, run: RunRow, progress: ProgressFn) -> None:
     progress(0.05, "solving")
     result = allocate(problem, strategy, progress=on_progress)
     progress(0.95, "storing the allocation")
+    report = stored_report(result.report())
+    message = f"assigned {result.stats.assigned} of {problem.n_participants}"
     with db.write() as conn:
-        # The run must still be active: a cancel that landed after the solve wins.
-        row = runs_repo.load(conn, run.id)
-        if row is None or row.cancel_requested:
-            raise Cancelled
-        campaigns_repo.save_allocation(conn, campaign_id, run.id, result.assignments())
-        message = f"assigned {result.stats.assigned} of {problem.n_participants}"
-        runs_repo.finish(conn, run.id, "done", report=stored_report(result.report()), message=message)
+        # Only while the run is still ours (a cancel or the sweep that landed after the solve
+        # wins), and only if the registrations are still the ones solved (else CAMPAIGN_CHANGED).
+        store_or_discard(conn, run, report, message)
+        campaigns_repo.save_allocation(
+            conn, campaign_id, run.id, result.assignments(), read_revision=read_revision
+        )

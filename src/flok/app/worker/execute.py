@@ -12,9 +12,10 @@ import time
 from typing import Any
 
 from flok.app.worker.allocate import run_allocation
-from flok.app.worker.jobs import Cancelled, Handler
+from flok.app.worker.jobs import Cancelled, Handler, Superseded
 from flok.app.worker.rebalance import run_rebalance
 from flok.errors import FlokError, InfeasibleError, InputError
+from flok.store import faults
 from flok.store import runs as runs_repo
 from flok.store.db import Database
 from flok.store.errors import StoreError
@@ -40,8 +41,11 @@ def execute_run(db: Database, run_id: int, *, worker: str, delay: float = 0.0) -
             return  # keep progress writes off the solver's hot path
         last[0] = now
         with db.write() as conn:
-            if runs_repo.report_progress(conn, run_id, fraction, message):
-                raise Cancelled
+            verdict = runs_repo.report_progress(conn, run_id, fraction, message)
+        if verdict == "cancel":
+            raise Cancelled
+        if verdict == "lost":
+            raise Superseded(f"run {run_id} is no longer running")
 
     beating = _Heartbeat(db, run_id)
     beating.start()
@@ -54,12 +58,28 @@ def execute_run(db: Database, run_id: int, *, worker: str, delay: float = 0.0) -
     except Cancelled:
         _finish(db, run_id, "cancelled", message="cancelled on request")
         return "cancelled"
+    except Superseded as exc:
+        # A late writer (paused past the stale-run sweep): its result is dropped, the run keeps
+        # the outcome the sweep gave it, and the campaign keeps whatever is newer.
+        log.warning("run %s: result discarded, this worker no longer owns the run (%s)", run_id, exc)
+        return "discarded"
     except (InputError, InfeasibleError, StoreError, FlokError) as exc:
         _finish(db, run_id, "failed", error=_error(exc), message=_error(exc)["message"])
         return "failed"
+    except faults.DISCONNECTS as exc:
+        if not faults.is_disconnect(exc):
+            _defect(db, run_id, exc)
+            return "failed"
+        # The database failed under the run. Record why (the pool reconnects if the server is
+        # back); if even that fails, the error propagates: the PostgreSQL queue retries the
+        # job (which finds the run no longer queued) and the stale-run sweep fails it later.
+        refusal = faults.unavailable(exc)
+        faults.faults.error(refusal, exc)
+        error = {"code": refusal.code, "message": refusal.message, "field": None}
+        _finish(db, run_id, "failed", error=error, message=refusal.message)
+        return "failed"
     except Exception as exc:
-        log.exception("run %s failed", run_id)
-        _finish(db, run_id, "failed", error={"code": "INTERNAL", "message": repr(exc), "field": None})
+        _defect(db, run_id, exc)
         return "failed"
     finally:
         beating.stop()
@@ -87,6 +107,12 @@ class _Heartbeat(threading.Thread):
 
     def stop(self) -> None:
         self._stop_event.set()
+
+
+def _defect(db: Database, run_id: int, exc: Exception) -> None:
+    """A bug, not bad input: logged with its traceback, the run failed with code INTERNAL."""
+    log.exception("run %s failed", run_id, exc_info=exc)
+    _finish(db, run_id, "failed", error={"code": "INTERNAL", "message": repr(exc), "field": None})
 
 
 def _finish(db: Database, run_id: int, status: str, **kw: Any) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from flok.store.db import Database
+from flok.store import runs as runs_repo
+from flok.store.db import Database, Transaction
 from flok.store.rows import RunRow
 
 
@@ -16,9 +17,24 @@ class Cancelled(Exception):
     """Raised from the progress callback when a cancel was requested."""
 
 
+class Superseded(Exception):
+    """The run is no longer this worker's (the stale-run sweep failed it while the worker was
+    paused, or it was deleted): its result must be discarded, and nothing about it written."""
+
+
+def store_or_discard(conn: Transaction, run: RunRow, report: dict[str, Any], message: str) -> None:
+    """Mark ``run`` done, first thing in the transaction that stores its result; raise
+    ``Cancelled`` or ``Superseded`` (rolling the transaction back) when it may not store it."""
+    if not runs_repo.complete(conn, run.id, run.worker, report=report, message=message):
+        current = runs_repo.load(conn, run.id)
+        if current is not None and current.status == "running" and current.cancel_requested:
+            raise Cancelled
+        raise Superseded(f"run {run.id} is {current.status if current else 'deleted'}")
+
+
 ProgressFn = Callable[[float | None, str], None]
 # A handler computes outside transactions and marks its run done in the same transaction
-# that stores its result (``runs_repo.finish``), so a result and its run never disagree.
+# that stores its result (``store_or_discard``), so a result and its run never disagree.
 Handler = Callable[[Database, RunRow, ProgressFn], None]
 
 

@@ -7,17 +7,29 @@ once even if a job were delivered twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import signal
 import socket
 from datetime import timedelta
+from typing import Any
 
 import procrastinate
 
 from flok.app.worker.execute import HEARTBEAT_SECONDS, execute_run
+from flok.errors import UnavailableError
+from flok.store import faults
 from flok.store import runs as runs_repo
 from flok.store.db import Database, install_schema_once
 
+# A job that failed on a lost connection (its claim never reached the database) is tried
+# again; the run is claimed at most once, so a retry of a job that did claim it is a no-op.
+CONNECTION_RETRY = procrastinate.RetryStrategy(
+    max_attempts=5, wait=2, exponential_wait=2, retry_exceptions=set(faults.DISCONNECTS)
+)
+# What a worker that lost its database raises (procrastinate wraps psycopg's errors).
+WORKER_LOST: tuple[type[Exception], ...] = (procrastinate.exceptions.ConnectorException, *faults.DISCONNECTS)
 TASK = "flok.run"
 SWEEP_TASK = "flok.sweep"
 QUEUE = "flok_runs"
@@ -41,7 +53,7 @@ def build_app(db: Database, *, worker: bool, sweep_seconds: int = 30) -> procras
         connector = procrastinate.SyncPsycopgConnector(conninfo=db.conninfo)
     app = procrastinate.App(connector=connector)
 
-    @app.task(name=TASK, queue=QUEUE)
+    @app.task(name=TASK, queue=QUEUE, retry=CONNECTION_RETRY)
     def run_task(run_id: int) -> None:
         if _worker_db is None:  # pragma: no cover - only a misconfigured process gets here
             raise RuntimeError("flok.run executed outside `flok worker`")
@@ -60,12 +72,18 @@ def build_app(db: Database, *, worker: bool, sweep_seconds: int = 30) -> procras
 
 
 def sweep_stale_runs(db: Database, stale_after: float) -> list[int]:
-    """Fail runs whose heartbeat has been silent for ``stale_after`` seconds (their worker died)."""
+    """Fail runs whose heartbeat has been silent for ``stale_after`` seconds (their worker died),
+    and queued runs older than that which no job will ever execute (their job failed for good
+    or is gone), so their campaigns accept a new allocation instead of RUN_ACTIVE forever."""
+    silent = timedelta(seconds=stale_after)
     with db.write() as conn:
-        stale = runs_repo.fail_interrupted(conn, silent_for=timedelta(seconds=stale_after))
+        stale = runs_repo.fail_interrupted(conn, silent_for=silent)
+        stranded = runs_repo.fail_queued_without_job(conn, older_than=silent)
     if stale:
         log.warning("marked %d run(s) of dead workers failed: %s", len(stale), stale)
-    return stale
+    if stranded:
+        log.warning("marked %d queued run(s) without a live job failed: %s", len(stranded), stranded)
+    return stale + stranded
 
 
 def ensure_schema(db: Database) -> None:
@@ -107,8 +125,49 @@ def run_worker(
     """Execute queued runs until stopped (or, with ``wait=False``, until the queue is empty)."""
     global _worker_db, _worker_delay, _worker_stale_after
     _worker_db, _worker_delay, _worker_stale_after = db, delay, stale_after
-    ensure_schema(db)
-    sweep_stale_runs(db, stale_after)
-    build_app(db, worker=True, sweep_seconds=sweep_seconds).run_worker(
-        queues=[QUEUE], name=name or f"flok-{os.getpid()}", wait=wait, concurrency=1
+    app = build_app(db, worker=True, sweep_seconds=sweep_seconds)
+    try:
+        ensure_schema(db)
+        sweep_stale_runs(db, stale_after)
+        asked = asyncio.run(_work(app, queues=[QUEUE], name=name or f"flok-{os.getpid()}", wait=wait))
+    except WORKER_LOST as exc:
+        raise _lost(exc) from exc
+    if wait and not asked:
+        # procrastinate stops "gracefully" when its listener or heartbeat loses the database;
+        # exiting 0 then would tell a supervisor all is well, and nobody would run the queue.
+        raise _lost(None)
+
+
+def _lost(exc: BaseException | None) -> UnavailableError:
+    cause = f": {faults.unavailable(exc).message}" if exc is not None and faults.is_disconnect(exc) else ""
+    return UnavailableError(
+        f"the worker lost its database connection and stopped{cause}; restart it "
+        "(run it under a supervisor that restarts it on a non-zero exit)"
     )
+
+
+async def _work(app: procrastinate.App, **options: Any) -> bool:
+    """Run the worker until it stops; True when SIGINT or SIGTERM asked it to (the only way a
+    waiting worker should stop), False when it stopped on its own."""
+    asked = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    async with app.open_async():
+        task = asyncio.create_task(
+            app.run_worker_async(install_signal_handlers=False, concurrency=1, **options)
+        )
+
+        def stop() -> None:
+            asked.set()
+            task.cancel()  # procrastinate finishes the job in hand, then stops
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop)
+        try:
+            await task
+        except asyncio.CancelledError:
+            if not asked.is_set():
+                raise
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+    return asked.is_set()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from flok.app.market import build_participants, snapshot
-from flok.app.worker.jobs import ProgressFn, plain_json
+from flok.app.worker.jobs import ProgressFn, plain_json, store_or_discard
 from flok.pulse import FitScorer, PulseConfig, RebalanceConfig, rebalance
 from flok.store import community
-from flok.store import runs as runs_repo
 from flok.store.db import Database
 from flok.store.rows import RunRow
 
@@ -46,7 +45,5 @@ def run_rebalance(db: Database, run: RunRow, progress: ProgressFn) -> None:
     }
     progress(0.9, "storing suggestions")
     with db.write() as conn:
+        store_or_discard(conn, run, plain_json(report), f"suggested {len(rows)} seats")
         community.replace_suggestions(conn, org, rows)
-        runs_repo.finish(
-            conn, run.id, "done", report=plain_json(report), message=f"suggested {len(rows)} seats"
-        )
