@@ -80,7 +80,8 @@ def test_malformed_csv_uploads(api: Api) -> None:
         b"opportunity_id,capacity\nA,1\nB\n": ("expected 2 fields", 3),
         b"opportunity_id,capacity\nA,one\n": ("whole number", 2),
         b"opportunity_id,capacity\nA,1\nA,2\n": ("duplicate id", 3),
-        b"opportunity_id,capacity\nA,\xff\n": ("UTF-8", 2),
+        b"opportunity_id,capacity\nA,\xff\n": ("whole number of seats, got '\xff'", 2),  # Windows-1252 'ÿ'
+        b"opportunity_id,capacity\nA,\x81\x8d\x8f\n": ("encoding is unclear", 2),
         b"id,capacity\nA,1\n": ("missing required column 'opportunity_id'", 1),
     }
     for data, (words, row) in cases.items():
