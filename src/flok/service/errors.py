@@ -21,6 +21,7 @@ from flok.errors import (
     RefusedError,
     UnauthorizedError,
 )
+from flok.io.json_text import position
 
 log = logging.getLogger("flok.service")
 
@@ -95,14 +96,33 @@ def flok_error_response(exc: FlokError) -> JSONResponse:
     return _json(422, "INVALID_INPUT", str(exc))
 
 
+def _invalid_json(doc: Any, error: dict[str, Any]) -> JSONResponse:
+    """Malformed JSON, with its position in words (FastAPI gives a character offset as ``loc``)."""
+    loc = error.get("loc", ())
+    offset = loc[-1] if loc and isinstance(loc[-1], int) else None
+    reason = str((error.get("ctx") or {}).get("error", "not valid JSON"))
+    where = f" ({position(doc, offset)})" if isinstance(doc, str | bytes) and offset is not None else ""
+    return _json(422, "INVALID_JSON", f"not valid JSON{where}: {reason}")
+
+
+def _sends_json(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(FlokError)
     async def _flok(_: Request, exc: FlokError) -> JSONResponse:
         return flok_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
+        if first.get("type") == "json_invalid":
+            return _invalid_json(exc.body, first)
+        if tuple(first.get("loc", ())) == ("body",) and not _sends_json(request):
+            # FastAPI hands a non-JSON body over as bytes, which then fails as "not an object".
+            return _json(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json")
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
         field = ".".join(loc) or None
         message = str(first.get("msg", "invalid request"))

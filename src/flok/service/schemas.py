@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Path
+from fastapi import Path, Query
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from flok.app.fields import MAX_ROW_ID, CampaignName, Ident
@@ -92,6 +92,9 @@ class AllocationOut(BaseModel):
     status: str
     run_id: int | None
     assignments: list[AssignmentOut]
+    total: int = Field(description="rows in the whole allocation (seats plus unassigned participants)")
+    offset: int = Field(0, description="index of the first row returned")
+    limit: int | None = Field(None, description="the page size asked for; null: every row")
 
 
 class MoveIn(Strict):
@@ -295,6 +298,13 @@ class RebalanceIn(Strict):
     top_k: Annotated[int, Field(ge=1, le=10_000)] | None = REBALANCE_TOP_K
     min_score: Annotated[float, Field(ge=-1e6, le=1e6)] = REBALANCE_MIN_SCORE
 
+
+# --- paging (a list answers every item unless asked for a page: older clients keep working) -
+Limit = Annotated[int | None, Query(ge=1, le=100_000, description="at most this many items; default: all")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ROW_ID, description="skip this many items first")]
+TOTAL_HEADER = {
+    "X-Total-Count": {"description": "how many items there are in all", "schema": {"type": "integer"}}
+}
 
 # --- path parameters (bounded so no value can overflow a database column) -------------------
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
