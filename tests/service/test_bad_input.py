@@ -285,3 +285,15 @@ def test_a_feedback_event_far_in_the_future_is_refused(db_url: str) -> None:
         assert api.get("/opportunities/o").json()["demand"] == 0.0  # nothing stored, the batch neither
         skewed = api.post("/feedback", json=event(5, now + timedelta(seconds=60)))  # within the skew
         assert skewed.status_code == 200, skewed.text
+
+
+def test_a_wrong_method_answers_405_listing_every_method_of_the_path(api: Api) -> None:
+    """``Allow`` named only the first route of the path (``GET`` for ``/campaigns/1``)."""
+    for method, path, allowed in (
+        ("OPTIONS", "/campaigns/1", "DELETE, GET"),
+        ("PUT", "/campaigns", "GET, POST"),
+        ("POST", "/opportunities/x", "DELETE, GET, PATCH"),
+    ):
+        answer = api.request(method, path)
+        assert answer.status_code == 405 and answer.headers["allow"] == allowed, (path, answer.headers)
+        assert _refused(answer)["code"] == "METHOD_NOT_ALLOWED"

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from flok.errors import (
     ConflictError,
@@ -110,6 +111,21 @@ def _sends_json(request: Request) -> bool:
     return kind == "application/json" or kind.endswith("+json")
 
 
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on this path. Starlette names only the first route
+    whose path matched (``GET`` for ``/campaigns/1``, though ``DELETE`` is there too); asking
+    each route whether it fully matches the path with each method needs only the public API."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+    ]
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(FlokError)
     async def _flok(_: Request, exc: FlokError) -> JSONResponse:
@@ -129,11 +145,13 @@ def install(app: FastAPI) -> None:
         return _json(422, "VALIDATION_ERROR", f"{field}: {message}" if field else message, field)
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
         response = _json(exc.status_code, code, str(exc.detail))
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
         return response
 
     @app.exception_handler(DataError)
