@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 
 from flok.store import campaigns as campaigns_repo
-from flok.store import keys
+from flok.store import keys, runs
 from tests.service.conftest import Api, in_process
-from tests.service.helpers import CSV
+from tests.service.helpers import CSV, OPPS, REGS, campaign
 from tests.web.conftest import Web
 
 
@@ -256,6 +256,15 @@ def test_time_limit_is_bounded_by_a_setting(db_url: str) -> None:
         )
         assert form.status_code == 422 and "time_limit" in form.text
         assert api.get(f"/campaigns/{cid}").json()["options"] == {"time_limit": 30.0}
+        # A campaign stored before the bound (straight through the repository) runs with the bound.
+        ready = campaign(api, OPPS, REGS)
+        with api.db.write() as conn:
+            org = keys.org_for_key(conn, api.key)
+            assert org is not None
+            campaigns_repo.set_options(conn, org, ready, {"time_limit": 1e9})
+        run_id = api.post(f"/campaigns/{ready}/allocate").json()["run_id"]
+        with api.db.read() as conn:
+            assert runs.get(conn, org, run_id).options["time_limit"] == 30
 
 
 def test_a_feedback_event_far_in_the_future_is_refused(db_url: str) -> None:

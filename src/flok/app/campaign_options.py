@@ -60,9 +60,10 @@ def _stored_value(key: str, raw: Any, written: Any, parsed: Options) -> Any:
 
 
 def bounded_for_run(options: Mapping[str, Any], *, max_time_limit: float) -> dict[str, Any]:
-    """Options for a new run: a ``time_limit`` stored before the bound existed is cut to it."""
+    """Options for a new run: a ``time_limit`` stored before the bound existed is cut to it,
+    and so is the engine's default when the bound is below it."""
     out = dict(options)
-    limit = out.get("time_limit")
+    limit = out.get("time_limit", Options().time_limit)
     if isinstance(limit, int | float) and not isinstance(limit, bool) and limit > max_time_limit:
         out["time_limit"] = max_time_limit
     return out
