@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from flok.app.fields import MAX_ROW_ID, CampaignName, Ident
 from flok.app.runs import REBALANCE_MIN_SCORE, REBALANCE_TOP_K
@@ -25,7 +26,8 @@ def _not_null(value: Any) -> Any:
     return value
 
 
-# For PATCH bodies: a field may be left out, but an explicit null would blank a required column.
+# For PATCH bodies: a field may be left out, but an explicit null would blank a required column
+# (so the OpenAPI document does not offer null for it: ``SkipJsonSchema[None]``).
 NotNull = BeforeValidator(_not_null)
 Capacity = Annotated[int, Field(ge=0, le=1_000_000)]
 Tags = Annotated[list[Tag], Field(max_length=100)]
@@ -144,13 +146,13 @@ class OpportunityIn(Strict):
 
 
 class OpportunityPatch(Strict):
-    capacity: Annotated[Capacity | None, NotNull] = None
+    capacity: Annotated[Capacity | SkipJsonSchema[None], NotNull] = None
     title: Title | None = None
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None
     lat: Lat | None = None
     lon: Lon | None = None
-    tags: Annotated[Tags | None, NotNull] = None
+    tags: Annotated[Tags | SkipJsonSchema[None], NotNull] = None
 
 
 class OpportunityOut(BaseModel):
@@ -209,10 +211,10 @@ class ParticipantIn(Strict):
 
 
 class ParticipantPatch(Strict):
-    interests: Annotated[Tags | None, NotNull] = None
+    interests: Annotated[Tags | SkipJsonSchema[None], NotNull] = None
     lat: Lat | None = None
     lon: Lon | None = None
-    availability: Annotated[Windows | None, NotNull] = None
+    availability: Annotated[Windows | SkipJsonSchema[None], NotNull] = None
 
 
 class ParticipantOut(BaseModel):

@@ -18,7 +18,11 @@ UPLOAD_DOC: dict[str, Any] = {
         "required": True,
         "content": {
             "application/json": {
-                "schema": {"type": "array", "items": {"type": "object", "additionalProperties": True}}
+                "schema": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "object", "additionalProperties": True},
+                }
             },
             "text/csv": {"schema": {"type": "string"}},
         },
