@@ -16,6 +16,7 @@ from flok.app.state import State
 from flok.errors import ConflictError, FlokError, InputError, NotFoundError
 from flok.service.errors import ApiError
 from flok.store import keys as keys_repo
+from flok.store.campaigns import split_options
 from flok.store.db import Database
 from flok.store.errors import Conflict, NotFound, StoreError
 from flok.table import table_from_records
@@ -198,3 +199,38 @@ def test_one_error_root() -> None:
     assert Conflict("full", code="FULL").code == "FULL" and issubclass(Conflict, ConflictError)
     assert ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "no").status == 415
     assert CsrfError().code == "CSRF"
+
+
+def test_options_are_stored_validated_normalised_and_encodable(state: State) -> None:
+    """Every entry stores options in the engine's parsed form written back as JSON, after
+    checking they encode: a lone surrogate is refused naming its key, before any write."""
+    owner = org(state)
+    for options, field in (
+        ({"forbidden": [["\ud800", "x"]]}, "forbidden"),
+        ({"category_limit": {"\udc00": 1}}, "category_limit"),
+        ({"time_limit": 1e308}, "time_limit"),
+    ):
+        with pytest.raises(InputError) as refused:
+            campaigns.create_campaign(state, owner, "c", "rank", options)
+        assert refused.value.field == field, refused.value
+    assert campaigns.list_campaigns(state, owner) == []
+    given = {
+        "strategy": "auto",
+        "forbidden": [{"participant_id": " p ", "opportunity_id": "A"}],
+        "quotas": [{"attribute": "Cohort", "value": 1, "max": 1}],
+        "category_limit": {"lab": 1},
+        "time_limit": 5,
+    }
+    stored = campaigns.create_campaign(state, owner, "c", "rank", given).campaign.options
+    assert stored == {
+        "strategy": "auto",
+        "forbidden": [["p", "A"]],
+        "quotas": [{"attribute": "cohort", "value": "1", "max": 1}],
+        "category_limit": {"lab": 1},
+        "time_limit": 5.0,
+    }
+    assert split_options(stored) == split_options(given)  # the same allocation rules
+    cid = campaigns.list_campaigns(state, owner)[0].campaign.id
+    with pytest.raises(InputError):
+        campaigns.set_options(state, owner, cid, {"forced": [["\ud83d", "A"]]})
+    assert campaigns.get_campaign(state, owner, cid).campaign.options == stored

@@ -282,3 +282,32 @@ def test_preferences_paths_and_their_deprecated_registrations_aliases_agree(api:
     spec = api.client.get("/openapi.json").json()["paths"]
     assert spec["/campaigns/{campaign_id}/registrations"]["post"]["deprecated"] is True
     assert "deprecated" not in spec["/campaigns/{campaign_id}/preferences"]["post"]
+
+
+def test_lists_of_campaigns_and_allocations_come_in_pages_with_totals(db_url: str) -> None:
+    """Without ``limit`` every item comes back, as before; with it, a page and the total."""
+    with in_process(db_url, queue="thread") as api:
+        cid = campaign(api, OPPS, REGS)
+        for name in ("second", "third"):
+            assert api.post("/campaigns", json={"name": name}).status_code == 201
+        everything = api.get("/campaigns")
+        assert len(everything.json()) == 3 and everything.headers["x-total-count"] == "3"
+        first = api.get("/campaigns", params={"limit": 1})
+        assert [c["id"] for c in first.json()] == [cid] and first.headers["x-total-count"] == "3"
+        rest = api.get("/campaigns", params={"limit": 5, "offset": 1})
+        assert [c["name"] for c in rest.json()] == ["second", "third"]
+        assert api.get("/campaigns", params={"limit": 0}).status_code == 422
+
+        assert allocate(api, cid)["status"] == "done"
+        whole = api.get(f"/campaigns/{cid}/allocation").json()
+        assert whole["total"] == 3 and len(whole["assignments"]) == 3 and whole["limit"] is None
+        page = api.get(f"/campaigns/{cid}/allocation", params={"limit": 2, "offset": 1})
+        assert page.json()["total"] == 3 and page.headers["x-total-count"] == "3"
+        assert page.json()["assignments"] == whole["assignments"][1:3]
+        assert (page.json()["offset"], page.json()["limit"]) == (1, 2)
+        rows = api.get(f"/campaigns/{cid}/allocation", params={"format": "csv", "limit": 1, "offset": 2}).text
+        assert rows.splitlines()[1:] == [
+            f"{whole['assignments'][2]['participant_id']},"
+            f"{whole['assignments'][2]['opportunity_id']},"
+            f"{whole['assignments'][2]['rank']}"
+        ]

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from flok.service.local import flok_subprocess, free_port, wait_healthy
-from flok.store import community, keys
+from flok.store import community, keys, runs
 from flok.store.db import Database
-from tests.service.conftest import served
+from tests.service.conftest import in_process, served
 
 
 @pytest.mark.slow
@@ -102,3 +102,45 @@ def test_feedback_through_two_server_processes_counts_every_event_once(pg_url: s
             demands = {o["opportunity_id"]: o["demand"] for o in client.get("/opportunities").json()}
             assert demands == {f"o{o}": 60.0 for o in range(5)}  # 300 distinct events, 60 each
             assert client.get("/metrics").json()["feedback_events"] == 300
+
+
+def test_concurrent_rebalances_of_one_organization_all_finish(db_url: str) -> None:
+    """Six rebalances at once: each replaces the organization's suggestions whole, one after
+    another (no unique-key violation), and the last one's suggestions are the ones kept."""
+    with served(db_url, queue="thread", run_threads=6) as api:
+        for o in range(20):
+            r = api.post("/opportunities", json={"opportunity_id": f"o{o}", "capacity": 3, "tags": ["t"]})
+            assert r.status_code == 201, r.text
+        for p in range(60):
+            r = api.post("/participants", json={"participant_id": f"p{p}", "interests": ["t"]})
+            assert r.status_code == 201, r.text
+        for attempt in range(3):  # the race needs the runs' writes to overlap; give it a few chances
+            with ThreadPoolExecutor(6) as pool:
+                started = list(pool.map(lambda _: api.post("/rebalance", json={"top_k": 5}), range(6)))
+            assert [r.status_code for r in started] == [202] * 6, [r.text for r in started]
+            runs = [api.wait_run(r.json()["run_id"], timeout=120) for r in started]
+            assert [run["status"] for run in runs] == ["done"] * 6, (attempt, runs)
+
+
+def test_a_run_that_failed_internally_shows_no_database_text(db_url: str) -> None:
+    """A crash's exception text (SQL, parameters, the database's own message) stays in the log."""
+    with in_process(db_url, queue="thread") as api:
+        with api.db.write() as conn:
+            org = keys.org_for_key(conn, api.key)
+            assert org is not None
+            run_id = runs.create(conn, org, "rebalance", {})
+            runs.finish(
+                conn,
+                run_id,
+                "failed",
+                error={
+                    "code": "INTERNAL",
+                    "message": "IntegrityError('duplicate key value violates unique constraint "
+                    '"uq_suggestions"\\n[SQL: INSERT INTO suggestions ...]\')',
+                    "field": None,
+                },
+            )
+        for shown in (api.get(f"/runs/{run_id}").json(), api.get("/runs").json()[0]):
+            assert shown["error"]["code"] == "INTERNAL", shown
+            text = str(shown)
+            assert "SQL" not in text and "duplicate key" not in text and "suggestions" not in text, shown

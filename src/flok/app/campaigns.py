@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flok.app import campaign_options
 from flok.app.state import State
 from flok.errors import ConflictError
 from flok.io.writers import csv_safe, write_table_csv
@@ -37,24 +38,48 @@ class CampaignView:
 
 
 @dataclass(frozen=True)
+class CampaignPage:
+    """One page of an organization's campaigns and how many it has in all."""
+
+    items: list[CampaignView]
+    total: int
+
+
+@dataclass(frozen=True)
 class Allocation:
+    """A campaign's seats (one page of them when asked for) and how many rows there are in all."""
+
     campaign: CampaignRow
     seats: list[SeatRow]
+    total: int
 
 
 def _view(conn: Transaction, row: CampaignRow) -> CampaignView:
     return CampaignView(row, repo.counts(conn, row.id))
 
 
+def _stored_options(state: State, options: dict[str, Any]) -> dict[str, Any]:
+    """Validated and normalised before the transaction starts, so a refusal writes nothing."""
+    return campaign_options.normalise(options, max_time_limit=state.settings.max_time_limit)
+
+
 def create_campaign(state: State, org: int, name: str, mode: str, options: dict[str, Any]) -> CampaignView:
+    stored = _stored_options(state, options)
     with state.db.write() as conn:
-        cid = repo.create(conn, org, name, mode, options)
+        cid = repo.create(conn, org, name, mode, stored)
         return _view(conn, repo.get(conn, org, cid))
 
 
 def list_campaigns(state: State, org: int) -> list[CampaignView]:
     with state.db.read() as conn:
         return [_view(conn, row) for row in repo.list_for(conn, org)]
+
+
+def page_of_campaigns(state: State, org: int, *, limit: int | None, offset: int = 0) -> CampaignPage:
+    """Campaigns by id from ``offset``, at most ``limit`` (None: all), with the total, read together."""
+    with state.db.read() as conn:
+        rows = repo.list_for(conn, org, limit=limit, offset=offset)
+        return CampaignPage([_view(conn, row) for row in rows], repo.count_for(conn, org))
 
 
 def get_campaign(state: State, org: int, campaign_id: int) -> CampaignView:
@@ -80,8 +105,9 @@ def delete_campaign(state: State, org: int, campaign_id: int) -> None:
 
 
 def set_options(state: State, org: int, campaign_id: int, options: dict[str, Any]) -> CampaignView:
+    stored = _stored_options(state, options)
     with state.db.write() as conn:
-        repo.set_options(conn, org, campaign_id, options)
+        repo.set_options(conn, org, campaign_id, stored)
         return _view(conn, repo.get(conn, org, campaign_id))
 
 
@@ -160,7 +186,8 @@ def start_run(state: State, org: int, campaign_id: int) -> int:
                 code="WRONG_STATUS",
             )
         _refuse_while_active(conn, campaign_id, "an allocation of this campaign is already queued or running")
-        run_id = runs_repo.create(conn, org, "allocate", dict(row.options), campaign_id)
+        options = campaign_options.bounded_for_run(row.options, max_time_limit=state.settings.max_time_limit)
+        run_id = runs_repo.create(conn, org, "allocate", options, campaign_id)
     state.queue.submit(run_id)
     return run_id
 
@@ -177,11 +204,15 @@ def run_now(state: State, org: int, campaign_id: int) -> int:
     return start_run(state, org, campaign_id)
 
 
-def get_allocation(state: State, org: int, campaign_id: int) -> Allocation:
-    """One row per seat, plus unassigned participants (no opportunity)."""
+def get_allocation(
+    state: State, org: int, campaign_id: int, *, limit: int | None = None, offset: int = 0
+) -> Allocation:
+    """One row per seat, plus unassigned participants (no opportunity), by participant id;
+    only the rows from ``offset`` on, at most ``limit`` (None: all), when asked for a page."""
     with state.db.read() as conn:
         row, seats = repo.allocation_rows(conn, org, campaign_id)
-    return Allocation(row, seats)
+    end = None if limit is None else offset + limit
+    return Allocation(row, seats[offset:end], len(seats))
 
 
 def move_seat(

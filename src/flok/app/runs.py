@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flok.app.state import State
 from flok.store import runs as repo
 from flok.store.rows import RunRow
 
+INTERNAL_FAILURE = "the run failed on an internal error; the server's log has the details"
+
+
+def shown(run: RunRow) -> RunRow:
+    """The run as callers see it: an internal failure carries a generic message and its stable
+    code, never the exception text (which can hold SQL, parameters or database messages)."""
+    if not run.error or run.error.get("code") != "INTERNAL":
+        return run
+    error = {"code": "INTERNAL", "message": INTERNAL_FAILURE, "field": None}
+    return replace(run, error=error)
+
 
 def get_run(state: State, org: int, run_id: int) -> RunRow:
     with state.db.read() as conn:
-        return repo.get(conn, org, run_id)
+        return shown(repo.get(conn, org, run_id))
 
 
 def list_runs(
@@ -19,7 +31,7 @@ def list_runs(
 ) -> list[RunRow]:
     """Newest first; filter by campaign or kind."""
     with state.db.read() as conn:
-        return repo.list_for(conn, org, campaign_id=campaign_id, kind=kind, limit=limit)
+        return [shown(r) for r in repo.list_for(conn, org, campaign_id=campaign_id, kind=kind, limit=limit)]
 
 
 def latest_run(
@@ -27,13 +39,14 @@ def latest_run(
 ) -> RunRow | None:
     """The newest run of a campaign (or of a kind), to show its progress or outcome."""
     with state.db.read() as conn:
-        return repo.latest(conn, org, campaign_id=campaign_id, kind=kind)
+        latest = repo.latest(conn, org, campaign_id=campaign_id, kind=kind)
+    return None if latest is None else shown(latest)
 
 
 def cancel_run(state: State, org: int, run_id: int) -> RunRow:
     """A queued run is cancelled at once; a running one stops at its next progress report."""
     with state.db.write() as conn:
-        return repo.request_cancel(conn, org, run_id)
+        return shown(repo.request_cancel(conn, org, run_id))
 
 
 REBALANCE_TOP_K = 50

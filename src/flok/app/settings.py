@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +25,12 @@ class Settings(BaseSettings):
     # How often (seconds, 1–59) a free worker sweeps for runs of dead workers.
     sweep_seconds: int = 30
     migrate: bool = True
+    # Longest solver time limit (seconds) a campaign's options may ask for: a run holds a
+    # worker slot that long, so an unbounded one (1e308 was accepted) starves everyone else.
+    max_time_limit: Annotated[float, Field(gt=0)] = 600.0
+    # How far ahead of the server's clock a feedback event's ``at`` may be (seconds):
+    # room for clients' clock skew, while an event stamped in the far future is refused.
+    feedback_clock_skew_seconds: Annotated[float, Field(ge=0)] = 300.0
 
     @classmethod
     def load(cls, database_url: str | None = None) -> Settings:

@@ -2,8 +2,8 @@
 
 It builds the process's ``flok.app`` state (database, migrations, run queue, caches), mounts
 both entry layers on it, sends each Flok error to the layer that renders it (pages on ``/ui``,
-JSON everywhere else), and limits request bodies. ``flok serve``, ``flok.server.asgi``, the
-tests and the benchmarks all build the app here.
+JSON everywhere else), and limits request bodies (their size, and JSON no layer could handle).
+``flok serve``, ``flok.server.asgi``, the tests and the benchmarks all build the app here.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from flok.app.state import State
 from flok.errors import FlokError
 from flok.service import app as api
 from flok.service.errors import flok_error_response
-from flok.service.limits import BodyLimit
+from flok.service.limits import BodyLimit, JsonGuard
 from flok.store import faults
 from flok.web import PREFIX, error_page
 from flok.web import install as install_dashboard
@@ -73,5 +73,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for kind in faults.DISCONNECTS:
         app.add_exception_handler(kind, _database)
 
+    app.add_middleware(JsonGuard)  # inside BodyLimit (added last, so outermost): buffers bounded bodies
     app.add_middleware(BodyLimit, max_bytes=state.settings.max_body_bytes)
     return app

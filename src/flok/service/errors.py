@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from flok.errors import (
     ConflictError,
@@ -22,6 +23,7 @@ from flok.errors import (
     UnauthorizedError,
     UnavailableError,
 )
+from flok.io.json_text import position
 
 log = logging.getLogger("flok.service")
 
@@ -102,25 +104,61 @@ def flok_error_response(exc: FlokError) -> JSONResponse:
     return _json(422, "INVALID_INPUT", str(exc))
 
 
+def _invalid_json(doc: Any, error: dict[str, Any]) -> JSONResponse:
+    """Malformed JSON, with its position in words (FastAPI gives a character offset as ``loc``)."""
+    loc = error.get("loc", ())
+    offset = loc[-1] if loc and isinstance(loc[-1], int) else None
+    reason = str((error.get("ctx") or {}).get("error", "not valid JSON"))
+    where = f" ({position(doc, offset)})" if isinstance(doc, str | bytes) and offset is not None else ""
+    return _json(422, "INVALID_JSON", f"not valid JSON{where}: {reason}")
+
+
+def _sends_json(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")
+
+
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on this path. Starlette names only the first route
+    whose path matched (``GET`` for ``/campaigns/1``, though ``DELETE`` is there too); asking
+    each route whether it fully matches the path with each method needs only the public API."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+    ]
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(FlokError)
     async def _flok(_: Request, exc: FlokError) -> JSONResponse:
         return flok_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
+        if first.get("type") == "json_invalid":
+            return _invalid_json(exc.body, first)
+        if tuple(first.get("loc", ())) == ("body",) and not _sends_json(request):
+            # FastAPI hands a non-JSON body over as bytes, which then fails as "not an object".
+            return _json(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json")
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
         field = ".".join(loc) or None
         message = str(first.get("msg", "invalid request"))
         return _json(422, "VALIDATION_ERROR", f"{field}: {message}" if field else message, field)
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
         response = _json(exc.status_code, code, str(exc.detail))
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
         return response
 
     @app.exception_handler(DataError)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Path
+from fastapi import Path, Query
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from flok.app.fields import MAX_ROW_ID, CampaignName, Ident
 from flok.app.runs import REBALANCE_MIN_SCORE, REBALANCE_TOP_K
@@ -25,7 +26,8 @@ def _not_null(value: Any) -> Any:
     return value
 
 
-# For PATCH bodies: a field may be left out, but an explicit null would blank a required column.
+# For PATCH bodies: a field may be left out, but an explicit null would blank a required column
+# (so the OpenAPI document does not offer null for it: ``SkipJsonSchema[None]``).
 NotNull = BeforeValidator(_not_null)
 Capacity = Annotated[int, Field(ge=0, le=1_000_000)]
 Tags = Annotated[list[Tag], Field(max_length=100)]
@@ -92,6 +94,9 @@ class AllocationOut(BaseModel):
     status: str
     run_id: int | None
     assignments: list[AssignmentOut]
+    total: int = Field(description="rows in the whole allocation (seats plus unassigned participants)")
+    offset: int = Field(0, description="index of the first row returned")
+    limit: int | None = Field(None, description="the page size asked for; null: every row")
 
 
 class MoveIn(Strict):
@@ -141,13 +146,13 @@ class OpportunityIn(Strict):
 
 
 class OpportunityPatch(Strict):
-    capacity: Annotated[Capacity | None, NotNull] = None
+    capacity: Annotated[Capacity | SkipJsonSchema[None], NotNull] = None
     title: Title | None = None
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None
     lat: Lat | None = None
     lon: Lon | None = None
-    tags: Annotated[Tags | None, NotNull] = None
+    tags: Annotated[Tags | SkipJsonSchema[None], NotNull] = None
 
 
 class OpportunityOut(BaseModel):
@@ -206,10 +211,10 @@ class ParticipantIn(Strict):
 
 
 class ParticipantPatch(Strict):
-    interests: Annotated[Tags | None, NotNull] = None
+    interests: Annotated[Tags | SkipJsonSchema[None], NotNull] = None
     lat: Lat | None = None
     lon: Lon | None = None
-    availability: Annotated[Windows | None, NotNull] = None
+    availability: Annotated[Windows | SkipJsonSchema[None], NotNull] = None
 
 
 class ParticipantOut(BaseModel):
@@ -295,6 +300,13 @@ class RebalanceIn(Strict):
     top_k: Annotated[int, Field(ge=1, le=10_000)] | None = REBALANCE_TOP_K
     min_score: Annotated[float, Field(ge=-1e6, le=1e6)] = REBALANCE_MIN_SCORE
 
+
+# --- paging (a list answers every item unless asked for a page: older clients keep working) -
+Limit = Annotated[int | None, Query(ge=1, le=100_000, description="at most this many items; default: all")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ROW_ID, description="skip this many items first")]
+TOTAL_HEADER = {
+    "X-Total-Count": {"description": "how many items there are in all", "schema": {"type": "integer"}}
+}
 
 # --- path parameters (bounded so no value can overflow a database column) -------------------
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
 from flok.errors import InputError
+from flok.io import json_text
 from flok.io.csv_reader import parse_csv_bytes
 from flok.service.errors import ApiError
 from flok.table import Table, table_from_records
@@ -18,7 +18,11 @@ UPLOAD_DOC: dict[str, Any] = {
         "required": True,
         "content": {
             "application/json": {
-                "schema": {"type": "array", "items": {"type": "object", "additionalProperties": True}}
+                "schema": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "object", "additionalProperties": True},
+                }
             },
             "text/csv": {"schema": {"type": "string"}},
         },
@@ -42,11 +46,8 @@ async def _read(request: Request, source: str) -> Table:
             raise ApiError(422, "VALIDATION_ERROR", "send the CSV as a form field named 'file'", field="file")
         return parse_csv_bytes(await upload.read(), upload.filename or f"{source}.csv")
     if kind in ("application/json", ""):
-        raw = await request.body()
-        try:
-            data = json.loads(raw or b"null")
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"invalid JSON: {exc}", source=source) from None
+        # Checked again here (not only by the JsonGuard middleware): a body without a content type.
+        data = json_text.loads(await request.body() or b"null", source=source)
         if isinstance(data, dict) and list(data) == [source]:
             data = data[source]
         if not isinstance(data, list) or not data:

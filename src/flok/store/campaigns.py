@@ -6,13 +6,15 @@ is written, so an error names the row and field and leaves the campaign unchange
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, delete, func, insert, literal, select, update
+from sqlalchemy import Connection, RowMapping, delete, func, insert, literal, select, update
 
 from flok.errors import InputError
+from flok.io.json_text import readable
 from flok.model import Options, Problem
 from flok.solvers.base import names as strategy_names
 from flok.store.errors import Conflict, NotFound
@@ -65,12 +67,19 @@ def create(conn: Connection, org_id: int, name: str, mode: str, options: dict[st
     )
 
 
+def _campaign(mapping: Mapping[str, Any] | RowMapping) -> CampaignRow:
+    """A campaign row whose options can always be shown: rows stored before options were
+    normalised may hold a lone surrogate or deep nesting, which would fail every read."""
+    row = CampaignRow.of(mapping)
+    return replace(row, options=readable(row.options or {}))
+
+
 def get(conn: Connection, org_id: int, campaign_id: int, *, lock: bool = False) -> CampaignRow:
     q = select(campaigns).where(campaigns.c.id == campaign_id, campaigns.c.org_id == org_id)
     row = conn.execute(q.with_for_update() if lock else q).mappings().first()
     if row is None:
         raise NotFound("campaign", campaign_id)
-    return CampaignRow.of(row)
+    return _campaign(row)
 
 
 def delete_campaign(conn: Connection, org_id: int, campaign_id: int) -> None:
@@ -81,9 +90,17 @@ def delete_campaign(conn: Connection, org_id: int, campaign_id: int) -> None:
     conn.execute(delete(campaigns).where(campaigns.c.id == campaign_id, campaigns.c.org_id == org_id))
 
 
-def list_for(conn: Connection, org_id: int) -> list[CampaignRow]:
+def list_for(
+    conn: Connection, org_id: int, *, limit: int | None = None, offset: int = 0
+) -> list[CampaignRow]:
+    """The organization's campaigns by id; a page of them with ``limit`` (None: all) and ``offset``."""
     q = select(campaigns).where(campaigns.c.org_id == org_id).order_by(campaigns.c.id)
-    return [CampaignRow.of(r) for r in conn.execute(q).mappings()]
+    q = q.limit(limit).offset(offset) if limit is not None or offset else q
+    return [_campaign(r) for r in conn.execute(q).mappings()]
+
+
+def count_for(conn: Connection, org_id: int) -> int:
+    return int(conn.execute(select(func.count()).where(campaigns.c.org_id == org_id)).scalar_one())
 
 
 def counts(conn: Connection, campaign_id: int) -> CampaignCounts:
@@ -352,7 +369,7 @@ def save_allocation(
     registered or uploaded meanwhile: the result may seat people who are gone)."""
     found = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id).with_for_update())
     mapping = found.mappings().one()
-    row = CampaignRow.of(mapping)
+    row = _campaign(mapping)
     _require(row, ALLOCATABLE, "store an allocation")
     if int(mapping["inputs_revision"]) != read_revision:
         raise Conflict(

@@ -225,8 +225,20 @@ def event_count(conn: Connection, org_id: int) -> int:
 
 
 # --- suggestions (written by a rebalance run) -----------------------------------------------
+SUGGESTIONS_LOCK = 7318203  # advisory lock class (with the organization's id) of suggestion writes
+
+
 def replace_suggestions(conn: Connection, org_id: int, rows: list[dict[str, Any]]) -> None:
-    """The organization's suggested seats, replaced whole by the latest rebalance."""
+    """The organization's suggested seats, replaced whole by the latest rebalance.
+
+    Concurrent rebalances of one organization replace them one after another: without that,
+    two transactions both delete (nothing the other committed yet), then both insert the same
+    (participant, opportunity) and one fails on the unique key. On PostgreSQL an advisory lock
+    per organization does it (only this write takes it, so it cannot deadlock with the row
+    locks of opportunity edits); SQLite runs one write transaction at a time anyway.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(SUGGESTIONS_LOCK, org_id)))
     conn.execute(delete(suggestions).where(suggestions.c.org_id == org_id))
     if rows:
         conn.execute(suggestions.insert(), rows)

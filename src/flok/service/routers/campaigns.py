@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from flok.app import campaigns as app
@@ -18,12 +19,15 @@ from flok.app.state import State
 from flok.service.deps import OrgDep, StateDep
 from flok.service.errors import ERROR_RESPONSES
 from flok.service.schemas import (
+    TOTAL_HEADER,
     AllocationOut,
     AssignmentOut,
     CampaignIn,
     CampaignOut,
     IdentPath,
+    Limit,
     MoveIn,
+    Offset,
     OptionsIn,
     PreferenceOut,
     RowId,
@@ -59,9 +63,14 @@ def create_campaign(body: CampaignIn, org: OrgDep, state: StateDep) -> CampaignO
     return _out(app.create_campaign(state, org, body.name, body.mode, body.options))
 
 
-@router.get("")
-def list_campaigns(org: OrgDep, state: StateDep) -> list[CampaignOut]:
-    return [_out(v) for v in app.list_campaigns(state, org)]
+@router.get("", responses={200: {"headers": TOTAL_HEADER}})
+def list_campaigns(
+    org: OrgDep, state: StateDep, response: Response, limit: Limit = None, offset: Offset = 0
+) -> list[CampaignOut]:
+    """By id; every campaign unless ``limit`` asks for a page. ``X-Total-Count``: how many in all."""
+    page = app.page_of_campaigns(state, org, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(page.total)
+    return [_out(v) for v in page.items]
 
 
 @router.get("/{campaign_id}")
@@ -160,7 +169,8 @@ def start_allocation(campaign_id: RowId, org: OrgDep, state: StateDep) -> RunSta
 
 @router.get(
     "/{campaign_id}/allocation",
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    response_model=AllocationOut,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "headers": TOTAL_HEADER}},
 )
 def get_allocation(
     campaign_id: RowId,
@@ -168,23 +178,35 @@ def get_allocation(
     org: OrgDep,
     state: StateDep,
     format: str | None = Query(None, pattern="^(json|csv)$", description="default: from the Accept header"),
+    limit: Limit = None,
+    offset: Offset = 0,
 ) -> Any:
-    """Assignments, one row per seat plus unassigned participants (CSV with ``format=csv`` or Accept)."""
+    """Assignments, one row per seat plus unassigned participants (CSV with ``format=csv`` or Accept).
+
+    Every row unless ``limit``/``offset`` ask for a page; ``total`` (and ``X-Total-Count``)
+    counts them all.
+    """
     if format is None:
         format = "csv" if "text/csv" in request.headers.get("accept", "") else "json"
-    allocation = app.get_allocation(state, org, campaign_id)
+    allocation = app.get_allocation(state, org, campaign_id, limit=limit, offset=offset)
+    total = {"X-Total-Count": str(allocation.total)}
     if format == "csv":
+        disposition = f'attachment; filename="campaign-{campaign_id}-assignments.csv"'
         return Response(
             app.allocation_csv(allocation),
             media_type="text/csv",
-            headers={"content-disposition": f'attachment; filename="campaign-{campaign_id}-assignments.csv"'},
+            headers={"content-disposition": disposition, **total},
         )
-    return AllocationOut(
+    out = AllocationOut(
         campaign_id=campaign_id,
         status=allocation.campaign.status,
         run_id=allocation.campaign.allocation_run_id,
         assignments=[AssignmentOut.model_validate(r, from_attributes=True) for r in allocation.seats],
+        total=allocation.total,
+        offset=offset,
+        limit=limit,
     )
+    return JSONResponse(out.model_dump(mode="json"), headers=total)
 
 
 @router.post("/{campaign_id}/allocation/moves")

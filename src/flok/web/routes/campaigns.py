@@ -21,6 +21,7 @@ from flok.app.campaigns import TableKind
 from flok.app.fields import CampaignName, Ident
 from flok.app.state import State
 from flok.errors import FlokError, InputError
+from flok.io import json_text
 from flok.io.csv_reader import parse_csv_bytes
 from flok.options import OBJECTIVES
 from flok.solvers.base import names as strategy_names
@@ -239,10 +240,7 @@ def options_from_form(
         except ValueError:
             raise InputError("must be a number of seconds", source="options", field="time_limit") from None
     if constraints.strip():
-        try:
-            extra = json.loads(constraints)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"not valid JSON: {exc.msg}", source="options", field="constraints") from None
+        extra = json_text.loads(constraints, source="options", field="constraints")  # depth, surrogates
         if not isinstance(extra, dict) or set(extra) - set(CONSTRAINT_KEYS):
             raise InputError(
                 f"expected an object with keys among {', '.join(CONSTRAINT_KEYS)}",
