@@ -13,6 +13,7 @@ from flok.app.settings import Settings
 from flok.app.state import State
 from flok.errors import InputError, NotFoundError
 from flok.store import keys as repo
+from flok.store import sessions as session_repo
 from flok.store.db import Database
 from flok.store.rows import KeyOwner, KeyRow
 from flok.store.secrets import shared_secret
@@ -63,6 +64,25 @@ def key_owner(state: State, key_id: int) -> KeyOwner | None:
     so revoking a key signs its dashboard sessions out at once)."""
     with state.db.read() as conn:
         return repo.owner(conn, key_id)
+
+
+def start_session(state: State, key_id: int, lifetime_seconds: int) -> str:
+    """A dashboard session for a key just checked at sign-in; its id goes into the cookie."""
+    with state.db.write() as conn:
+        return session_repo.start(conn, key_id, lifetime_seconds)
+
+
+def session_owner(state: State, session_id: str) -> KeyOwner | None:
+    """The organization of a live session (re-read every request: sign-out elsewhere, expiry or
+    revoking its key ends it at once)."""
+    with state.db.read() as conn:
+        return session_repo.owner(conn, session_id)
+
+
+def end_session(state: State, session_id: str) -> None:
+    """Sign-out: the server forgets the session, so copies of its cookie stop working too."""
+    with state.db.write() as conn:
+        session_repo.end(conn, session_id)
 
 
 def session_secret(state: State) -> str:

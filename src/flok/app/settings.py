@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     # How often (seconds, 1–59) a free worker sweeps for runs of dead workers.
     sweep_seconds: int = 30
     migrate: bool = True
+    # The service is reached over HTTPS (e.g. behind a TLS-terminating proxy): cookies are
+    # Secure and every answer carries Strict-Transport-Security.
+    https: bool = False
 
     @classmethod
     def load(cls, database_url: str | None = None) -> Settings:
