@@ -2,8 +2,8 @@
 
 It builds the process's ``flok.app`` state (database, migrations, run queue, caches), mounts
 both entry layers on it, sends each Flok error to the layer that renders it (pages on ``/ui``,
-JSON everywhere else), and limits request bodies. ``flok serve``, ``flok.server.asgi``, the
-tests and the benchmarks all build the app here.
+JSON everywhere else), limits request bodies and adds security headers to every answer.
+``flok serve``, ``flok.server.asgi``, the tests and the benchmarks all build the app here.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from flok.app.demo import seed_demo
 from flok.app.settings import Settings
 from flok.app.state import State
 from flok.errors import FlokError
+from flok.server.headers import SecurityHeaders
 from flok.service import app as api
+from flok.service import docs
 from flok.service.errors import flok_error_response
 from flok.service.limits import BodyLimit
 from flok.web import PREFIX, error_page
@@ -48,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=flok.__version__,
         description="Capacity-aware matching: seat-allocation campaigns and pulse-aware community matching.",
         lifespan=lifespan,
+        docs_url=None,  # flok.service.docs serves /docs and /redoc from the package (offline)
+        redoc_url=None,
     )
     app.state.flok = state
     api.install(app)
@@ -61,4 +65,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return flok_error_response(exc)
 
     app.add_middleware(BodyLimit, max_bytes=state.settings.max_body_bytes)
+    # Outermost of ours, so the body limit's 413 carries the headers too.
+    app.add_middleware(SecurityHeaders, https=state.settings.https, docs_paths=docs.PAGES)
     return app
