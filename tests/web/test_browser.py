@@ -86,17 +86,40 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
+def csp_violations(tab: Any) -> list[str]:
+    """Collects what Chromium reports when the Content-Security-Policy blocks something (console
+    messages, e.g. "Refused to apply inline style ...", and the DOM's violation events)."""
+    found: list[str] = []
+    tab.on(
+        "console",
+        lambda msg: (
+            found.append(msg.text)
+            if "Content Security Policy" in msg.text or "Refused to" in msg.text
+            else None
+        ),
+    )
+    tab.expose_function("__flokCspViolation", lambda text: found.append(text))
+    tab.add_init_script(
+        "document.addEventListener('securitypolicyviolation',"
+        " e => window.__flokCspViolation(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    return found
+
+
 @pytest.fixture
 def page(browser: Any, server: Server) -> Iterator[Any]:
+    """A signed-in tab; any CSP violation on the pages a test visits fails the test."""
     context = browser.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True)
     context.set_default_timeout(20_000)
     tab = context.new_page()
+    violations = csp_violations(tab)
     tab.goto(f"{server.base}/ui/login")
     tab.get_by_label("API key").fill(server.key)
     tab.get_by_role("button", name="Sign in").click()
     tab.wait_for_url("**/ui/campaigns")
     yield tab
     context.close()
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
 
 
 def shot(tab: Any, name: str, *, full_page: bool = True) -> None:
@@ -134,7 +157,20 @@ def test_campaign_from_sample_csvs_to_finalized_download(page: Any, tmp_path: Pa
     seats = page.get_by_role("region", name="Seats (7)")
     assert seats.locator("tbody tr").count() == 7
     shot(page, "campaign-results")
-    page.get_by_role("button", name="Finalize").click()
+    # Finalize sits above the results and asks first, showing what it will confirm and reject.
+    box = page.locator("#finalize")
+    assert box.bounding_box()["y"] < page.get_by_role("region", name="Seats (7)").bounding_box()["y"]
+    assert "7 seats confirmed" in box.inner_text() and "registrations rejected" in box.inner_text()
+    box.get_by_role("link", name="Finalize…").click()
+    page.wait_for_url("**/finalize")
+    page.get_by_role("heading", name="Finalize Tutorials WS26?").wait_for()
+    assert "7 seats confirmed" in page.locator(".finalize-counts").inner_text()
+    shot(page, "finalize-confirm")
+    page.get_by_role("link", name="Cancel").click()  # changing one's mind changes nothing
+    page.wait_for_url("**/ui/campaigns/*#results")
+    assert page.locator("#finalize").is_visible()
+    page.get_by_role("link", name="Finalize…").click()
+    page.get_by_role("button", name="Yes, finalize").click()
     page.get_by_text("Finalized:").wait_for()
     with page.expect_download() as info:
         page.get_by_role("link", name="Download assignments CSV").click()
@@ -189,3 +225,36 @@ def test_phone_sized_screen(browser: Any, server: Server) -> None:
     tab.goto(f"{server.base}/ui/circles")
     assert tab.evaluate("document.documentElement.scrollWidth") <= 400
     context.close()
+
+
+def test_no_csp_violation_on_the_main_pages_and_the_api_docs(browser: Any, server: Server) -> None:
+    """The pages work under their Content-Security-Policy: nothing blocked, docs rendered offline."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(20_000)
+    tab = context.new_page()
+    violations = csp_violations(tab)
+    outside: list[str] = []
+    tab.on(
+        "request",
+        lambda req: (
+            outside.append(req.url) if not req.url.startswith((server.base, "data:", "blob:")) else None
+        ),
+    )
+    tab.goto(f"{server.base}/ui/login")
+    tab.get_by_label("API key").fill(server.key)
+    tab.get_by_role("button", name="Sign in").click()
+    tab.wait_for_url("**/ui/campaigns")
+    for path in ("/ui/campaigns/1", "/ui/community", "/ui/circles", "/ui/campaigns"):
+        tab.goto(f"{server.base}{path}")
+        tab.wait_for_load_state("networkidle")
+    tab.goto(f"{server.base}/docs")
+    tab.locator(".opblock").first.wait_for()  # Swagger UI rendered the operations
+    shot(tab, "api-docs", full_page=False)
+    tab.goto(f"{server.base}/redoc")
+    tab.get_by_text("Flok", exact=False).first.wait_for()
+    tab.locator("[data-section-id]").first.wait_for()  # ReDoc rendered the reference
+    tab.wait_for_load_state("networkidle")
+    shot(tab, "api-redoc", full_page=False)
+    context.close()
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
+    assert outside == [], f"pages loaded from outside the service: {outside}"

@@ -31,7 +31,9 @@ def test_the_dashboard_and_the_api_share_one_state(web: Web) -> None:
     cid = int(made.headers["location"].rsplit("/", 1)[1])
     assert web.client.get(f"/campaigns/{cid}", headers=auth).json()["name"] == "both"
     # A refusal of the use case: the page shows it in its message box, with the API's status.
-    refused = web.client.post(f"/ui/campaigns/{cid}/status/finalize", data={"csrf_token": token})
+    refused = web.client.post(
+        f"/ui/campaigns/{cid}/status/finalize", data={"csrf_token": token, "confirm": "yes"}
+    )
     assert refused.status_code == 409 and refused.headers["content-type"].startswith("text/html")
     assert "cannot finalize while the campaign is draft" in refused.text
     api_refusal = web.client.post(f"/campaigns/{cid}/finalize", headers=auth)

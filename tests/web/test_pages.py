@@ -7,10 +7,12 @@ import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from flok.app.settings import Settings
 from flok.server import create_app
 from flok.store import keys
+from flok.store.tables import preferences
 from flok.web import charts
 from flok.web.session import COOKIE
 
@@ -170,7 +172,7 @@ def test_run_move_finalize_download(web: Web) -> None:
         data={"csrf_token": token, "participant_id": "student7", "opportunity_id": "T2"},
     )
     assert moved.status_code == 200 and "moved by hand" in moved.text
-    final = web.client.post("/ui/campaigns/1/status/finalize", data={"csrf_token": token})
+    final = web.client.post("/ui/campaigns/1/status/finalize", data={"csrf_token": token, "confirm": "yes"})
     assert final.status_code == 200 and "Finalized" in final.text
     csv = web.client.get("/ui/campaigns/1/assignments.csv")
     assert csv.headers["content-type"].startswith("text/csv")
@@ -298,3 +300,49 @@ def test_the_options_form_offers_every_registered_side_rule(web: Web) -> None:
         },
     )
     assert unknown.status_code == 422 and rule.option in unknown.text
+
+
+def _finalize_counts(html: str) -> list[int]:
+    found = re.search(r'<ul class="finalize-counts">(.*?)</ul>', html, re.S)
+    assert found, "no finalize counts on the page"
+    return [int(n) for n in re.findall(r"<strong>(\d+)</strong>", found.group(1))]
+
+
+def test_finalize_asks_first_and_its_counts_are_what_it_does(web: Web) -> None:
+    token = web.sign_in()
+    web.client.post("/ui/campaigns/1/run", data={"csrf_token": token})
+    deadline = time.monotonic() + 60
+    while "Results" not in (page := web.client.get("/ui/campaigns/1").text):
+        assert time.monotonic() < deadline, "the run did not finish"
+        time.sleep(0.1)
+    moved = web.client.post(  # a moved seat counts as the allocation now stands
+        "/ui/campaigns/1/move",
+        data={"csrf_token": token, "participant_id": "student1", "opportunity_id": ""},
+    )
+    assert moved.status_code == 200
+    page = web.client.get("/ui/campaigns/1").text
+    # The finalize box sits above the results and the seat table, with the counts.
+    assert page.index('id="finalize"') < page.index('id="results"') < page.index('id="seats-h"')
+    counts = _finalize_counts(page)
+    # A plain POST (an old form, a stray click) only leads to the confirmation page.
+    unconfirmed = web.client.post(
+        "/ui/campaigns/1/status/finalize", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert unconfirmed.status_code == 303
+    assert unconfirmed.headers["location"] == "/ui/campaigns/1/finalize"
+    confirm = web.client.get("/ui/campaigns/1/finalize")
+    assert confirm.status_code == 200 and "Yes, finalize" in confirm.text
+    assert _finalize_counts(confirm.text) == counts
+    assert "allocated" in web.client.get("/ui/campaigns/1").text  # nothing changed yet
+    done = web.client.post("/ui/campaigns/1/status/finalize", data={"csrf_token": token, "confirm": "yes"})
+    assert done.status_code == 200 and "Finalized:" in done.text
+    with web.db.read() as conn:
+        rows = conn.execute(
+            select(preferences.c.participant_id, preferences.c.status).where(preferences.c.campaign_id == 1)
+        ).all()
+    seats, rejected, without_seat = counts
+    assert sum(status == "confirmed" for _, status in rows) == seats
+    assert sum(status == "rejected" for _, status in rows) == rejected
+    seated = {who for who, status in rows if status == "confirmed"}
+    assert len({who for who, _ in rows} - seated) == without_seat
+    assert web.client.get("/ui/campaigns/1/finalize", follow_redirects=False).status_code == 303

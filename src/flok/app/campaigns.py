@@ -22,7 +22,7 @@ from flok.io.writers import csv_safe, write_table_csv
 from flok.store import campaigns as repo
 from flok.store import runs as runs_repo
 from flok.store.db import Transaction
-from flok.store.rows import CampaignCounts, CampaignRow, PreferenceRow, SeatRow
+from flok.store.rows import CampaignCounts, CampaignRow, FinalizePreview, PreferenceRow, SeatRow
 from flok.table import Table
 
 TableKind = Literal["opportunities", "preferences", "participants"]
@@ -131,6 +131,12 @@ def finalize(state: State, org: int, campaign_id: int) -> CampaignView:
     with state.db.write() as conn:
         repo.finalize(conn, org, campaign_id)
         return _view(conn, repo.get(conn, org, campaign_id))
+
+
+def finalize_preview(state: State, org: int, campaign_id: int) -> FinalizePreview:
+    """The counts the dashboard asks the organizer to confirm before ``finalize``."""
+    with state.db.read() as conn:
+        return repo.finalize_preview(conn, org, campaign_id)
 
 
 def _no_nul(table: Table) -> Table:

@@ -13,7 +13,8 @@ from flok.app.settings import Settings
 from flok.app.state import State
 from flok.errors import InputError, NotFoundError
 from flok.store import keys as repo
-from flok.store.db import Database
+from flok.store import sessions as session_repo
+from flok.store.db import Database, describe_url, sqlite_path
 from flok.store.rows import KeyOwner, KeyRow
 from flok.store.secrets import shared_secret
 
@@ -23,6 +24,29 @@ def open_database(database_url: str | None = None) -> Database:
     db = Database(Settings.load(database_url).database_url)
     db.migrate()
     return db
+
+
+def open_existing_database(database_url: str | None = None) -> Database:
+    """Like ``open_database``, but the built-in default (``sqlite:///var/flok.db``, relative to the
+    current folder) must already exist: run from another folder it would silently make a second,
+    empty database whose keys the service never sees. A database named on purpose (argument or
+    FLOK_DATABASE_URL) is opened, and created, as given."""
+    settings = Settings.load(database_url)
+    path = sqlite_path(settings.database_url)
+    chosen = database_url is not None or "database_url" in settings.model_fields_set
+    if path is not None and not chosen and not path.exists():
+        raise InputError(
+            f"no Flok database at {path} (the default, {settings.database_url}, is relative to the "
+            "current folder). `flok serve` creates it where it runs (`make run`: the project's "
+            "var/flok.db): run this command there, or name the database with --database-url or "
+            "FLOK_DATABASE_URL"
+        )
+    return open_database(settings.database_url)
+
+
+def database_label(database_url: str | None = None) -> str:
+    """Which database a command uses (SQLite: the absolute path; no password shown)."""
+    return describe_url(Settings.load(database_url).database_url)
 
 
 def create_key(db: Database, org_name: str) -> str:
@@ -63,6 +87,25 @@ def key_owner(state: State, key_id: int) -> KeyOwner | None:
     so revoking a key signs its dashboard sessions out at once)."""
     with state.db.read() as conn:
         return repo.owner(conn, key_id)
+
+
+def start_session(state: State, key_id: int, lifetime_seconds: int) -> str:
+    """A dashboard session for a key just checked at sign-in; its id goes into the cookie."""
+    with state.db.write() as conn:
+        return session_repo.start(conn, key_id, lifetime_seconds)
+
+
+def session_owner(state: State, session_id: str) -> KeyOwner | None:
+    """The organization of a live session (re-read every request: sign-out elsewhere, expiry or
+    revoking its key ends it at once)."""
+    with state.db.read() as conn:
+        return session_repo.owner(conn, session_id)
+
+
+def end_session(state: State, session_id: str) -> None:
+    """Sign-out: the server forgets the session, so copies of its cookie stop working too."""
+    with state.db.write() as conn:
+        session_repo.end(conn, session_id)
 
 
 def session_secret(state: State) -> str:

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # How far ahead of the server's clock a feedback event's ``at`` may be (seconds):
     # room for clients' clock skew, while an event stamped in the far future is refused.
     feedback_clock_skew_seconds: Annotated[float, Field(ge=0)] = 300.0
+    # The service is reached over HTTPS (e.g. behind a TLS-terminating proxy): cookies are
+    # Secure and every answer carries Strict-Transport-Security.
+    https: bool = False
 
     @classmethod
     def load(cls, database_url: str | None = None) -> Settings:

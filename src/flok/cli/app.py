@@ -32,6 +32,23 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        import flok
+
+        print(f"flok {flok.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Print Flok's version and exit.", callback=_print_version, is_eager=True
+    ),
+) -> None:
+    """Flok: capacity-aware matching."""
+
+
 def guarded(func: F) -> F:
     """Every error as one line on stderr, never a traceback: exit 2 for bad input, 3 for an
     infeasible problem, 4 for Flok's own failure (a solver defect or an unexpected exception).

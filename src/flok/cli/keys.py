@@ -1,15 +1,32 @@
-"""``flok keys create | list | revoke``: API keys of organizations (stored hashed, shown once)."""
+"""``flok keys create | list | revoke``: API keys of organizations (stored hashed, shown once).
+
+They work on the database ``flok serve`` uses (same URL resolution: ``--database-url``, then
+FLOK_DATABASE_URL, then ``sqlite:///var/flok.db`` in the current folder), say on stderr which
+one, and refuse a SQLite file that does not exist rather than create a second, empty one.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from flok.cli.app import OneLineUsage, app, guarded
+from flok.cli.app import OneLineUsage, app, guarded, info
+
+if TYPE_CHECKING:
+    from flok.store.db import Database
 
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+
+
+def _open(database_url: str | None) -> Database:
+    """The service's database (never a new SQLite file), named on stderr so nobody guesses."""
+    from flok.app import keys
+
+    db = keys.open_existing_database(database_url)
+    info(f"database: {keys.database_label(database_url)}", to_stderr=True)
+    return db
 
 
 @keys_app.command("create", cls=OneLineUsage)
@@ -23,7 +40,7 @@ def create_cmd(
 
     if not org.strip() or len(org) > 200:
         raise typer.BadParameter("give a name of 1–200 characters", param_hint="--org")
-    db = keys.open_database(database_url)
+    db = _open(database_url)
     try:
         key = keys.create_key(db, org)
     finally:
@@ -40,7 +57,7 @@ def list_cmd(
     """List keys by prefix (the secret part is never stored, so it cannot be shown)."""
     from flok.app import keys
 
-    db = keys.open_database(database_url)
+    db = _open(database_url)
     try:
         rows = keys.list_keys(db, org)
     finally:
@@ -61,7 +78,7 @@ def revoke_cmd(
     from flok.app import keys
     from flok.errors import NotFoundError
 
-    db = keys.open_database(database_url)
+    db = _open(database_url)
     try:
         handle = keys.revoke_key(db, prefix)
     except NotFoundError as exc:

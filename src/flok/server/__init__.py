@@ -2,7 +2,8 @@
 
 It builds the process's ``flok.app`` state (database, migrations, run queue, caches), mounts
 both entry layers on it, sends each Flok error to the layer that renders it (pages on ``/ui``,
-JSON everywhere else), and limits request bodies (their size, and JSON no layer could handle).
+JSON everywhere else), limits request bodies (their size, and JSON no layer could handle) and adds
+security headers to every answer.
 ``flok serve``, ``flok.server.asgi``, the tests and the benchmarks all build the app here.
 """
 
@@ -20,7 +21,9 @@ from flok.app.demo import seed_demo
 from flok.app.settings import Settings
 from flok.app.state import State
 from flok.errors import FlokError
+from flok.server.headers import SecurityHeaders
 from flok.service import app as api
+from flok.service import docs
 from flok.service.errors import flok_error_response
 from flok.service.limits import BodyLimit, JsonGuard
 from flok.store import faults
@@ -49,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=flok.__version__,
         description="Capacity-aware matching: seat-allocation campaigns and pulse-aware community matching.",
         lifespan=lifespan,
+        docs_url=None,  # flok.service.docs serves /docs and /redoc from the package (offline)
+        redoc_url=None,
     )
     app.state.flok = state
     api.install(app)
@@ -75,4 +80,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(JsonGuard)  # inside BodyLimit (added last, so outermost): buffers bounded bodies
     app.add_middleware(BodyLimit, max_bytes=state.settings.max_body_bytes)
+    # Outermost of ours, so the body limit's 413 carries the headers too.
+    app.add_middleware(SecurityHeaders, https=state.settings.https, docs_paths=docs.PAGES)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from flok.service import errors
+from flok.service import docs, errors
 from flok.service.routers import campaigns, community, feedback, health, insights, runs
 
 __all__ = ["install"]
@@ -15,3 +15,4 @@ def install(app: FastAPI) -> None:
     errors.install(app)
     for module in (feedback, health, campaigns, runs, community, insights):
         app.include_router(module.router)
+    docs.install(app)  # /docs and /redoc from the package, not a CDN

@@ -18,7 +18,14 @@ from flok.io.json_text import readable
 from flok.model import Options, Problem
 from flok.solvers.base import names as strategy_names
 from flok.store.errors import Conflict, NotFound
-from flok.store.rows import CampaignCounts, CampaignOpportunityRow, CampaignRow, PreferenceRow, SeatRow
+from flok.store.rows import (
+    CampaignCounts,
+    CampaignOpportunityRow,
+    CampaignRow,
+    FinalizePreview,
+    PreferenceRow,
+    SeatRow,
+)
 from flok.store.tables import (
     assignments,
     campaign_opportunities,
@@ -474,21 +481,12 @@ def finalize(conn: Connection, org_id: int, campaign_id: int) -> None:
     if row.status == "finalized":
         return
     _require(row, ("allocated",), "finalize")
-    seated = select(assignments.c.id).where(
-        assignments.c.campaign_id == campaign_id,
-        assignments.c.participant_id == preferences.c.participant_id,
-        assignments.c.opportunity_id == preferences.c.opportunity_id,
-    )
+    seated, registered = _seated(campaign_id), _registered(campaign_id)
     mine = preferences.c.campaign_id == campaign_id
     conn.execute(update(preferences).where(mine, seated.exists()).values(status="confirmed"))
     conn.execute(update(preferences).where(mine, ~seated.exists()).values(status="rejected"))
     # A seat nobody registered for (a manual move, or fill_unlisted) is confirmed too: as a
     # registration without rank or score, so every seat has a confirmed registration.
-    registered = select(preferences.c.id).where(
-        mine,
-        preferences.c.participant_id == assignments.c.participant_id,
-        preferences.c.opportunity_id == assignments.c.opportunity_id,
-    )
     unlisted = select(
         assignments.c.campaign_id,
         assignments.c.participant_id,
@@ -501,6 +499,55 @@ def finalize(conn: Connection, org_id: int, campaign_id: int) -> None:
         )
     )
     _touch(conn, campaign_id, status="finalized")
+
+
+def _seated(campaign_id: int) -> Any:
+    """Correlated: the registration (``preferences`` row) has a seat in the allocation."""
+    return select(assignments.c.id).where(
+        assignments.c.campaign_id == campaign_id,
+        assignments.c.participant_id == preferences.c.participant_id,
+        assignments.c.opportunity_id == preferences.c.opportunity_id,
+    )
+
+
+def _registered(campaign_id: int) -> Any:
+    """Correlated: the seat (``assignments`` row) has a registration behind it."""
+    return select(preferences.c.id).where(
+        preferences.c.campaign_id == campaign_id,
+        preferences.c.participant_id == assignments.c.participant_id,
+        preferences.c.opportunity_id == assignments.c.opportunity_id,
+    )
+
+
+def finalize_preview(conn: Connection, org_id: int, campaign_id: int) -> FinalizePreview:
+    """What ``finalize`` would do now, counted with its own conditions (nothing is changed)."""
+    get(conn, org_id, campaign_id)  # NotFound for another organization's campaign
+    mine = preferences.c.campaign_id == campaign_id
+    seated = _seated(campaign_id).exists()
+
+    def count(q: Any) -> int:
+        return int(conn.execute(q).scalar_one())
+
+    return FinalizePreview(
+        confirm=count(select(func.count()).select_from(preferences).where(mine, seated)),
+        confirm_unlisted=count(
+            select(func.count())
+            .select_from(assignments)
+            .where(assignments.c.campaign_id == campaign_id, ~_registered(campaign_id).exists())
+        ),
+        reject=count(select(func.count()).select_from(preferences).where(mine, ~seated)),
+        without_seat=count(
+            select(func.count(func.distinct(preferences.c.participant_id))).where(
+                mine,
+                ~select(assignments.c.id)
+                .where(
+                    assignments.c.campaign_id == campaign_id,
+                    assignments.c.participant_id == preferences.c.participant_id,
+                )
+                .exists(),
+            )
+        ),
+    )
 
 
 def count_by_status(conn: Connection, org_id: int) -> dict[str, int]:

@@ -32,6 +32,20 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The SQLite file a URL names, made absolute (None for PostgreSQL or an in-memory database)."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).resolve()
+
+
+def describe_url(url: str) -> str:
+    """A URL as an operator should see it: the SQLite file's absolute path, no password."""
+    found = sqlite_path(url)
+    return str(found) if found is not None else make_url(url).render_as_string(hide_password=True)
+
+
 class Database:
     """Engine plus transaction helpers; ``write()`` is the only way to change data."""
 

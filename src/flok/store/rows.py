@@ -138,6 +138,17 @@ class KeyRow(_Row):
 
 
 @dataclass(frozen=True)
+class FinalizePreview:
+    """What finalizing a campaign would do: registrations confirmed and rejected, seats without a
+    registration confirmed as new ones, and participants left without any seat."""
+
+    confirm: int
+    confirm_unlisted: int
+    reject: int
+    without_seat: int
+
+
+@dataclass(frozen=True)
 class KeyOwner:
     """The organization behind a valid (not revoked) key row."""
 

@@ -60,6 +60,18 @@ api_keys = Table(
     Column("revoked", Boolean, nullable=False, default=False),
 )
 
+# Dashboard sign-ins: the cookie names a row here (by the hash of its random id), so sign-out
+# and key revocation end a session at once, whatever copies of the cookie exist.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("key_id", Integer, ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_web_sessions_expires", "expires_at"),
+)
+
 # --- campaigns (seat allocation) ------------------------------------------------------------
 campaigns = Table(
     "campaigns",

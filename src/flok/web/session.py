@@ -1,7 +1,9 @@
-"""The dashboard's session: a signed, HTTP-only cookie holding the API key's row id and a CSRF token.
+"""The dashboard's session: a signed, HTTP-only cookie holding a server-side session id and a CSRF token.
 
-The raw key is checked once at sign-in (the service's own lookup) and never stored; each
-request re-reads the key row, so revoking a key signs its browser sessions out at once.
+The raw key is checked once at sign-in (the service's own lookup) and never stored. Sign-in
+opens a session row in the database; every request re-reads it with its key, so signing out
+(the row is deleted), the session's 12 h lifetime, or revoking the key ends the session at once,
+even for copies of the cookie. Before sign-in the cookie holds only a CSRF token.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class CsrfError(RefusedError):
 @dataclass(frozen=True)
 class Session:
     csrf: str
+    sid: str | None = None  # the server-side session's id; None before sign-in
     key_id: int | None = None
     org_id: int | None = None
     org_name: str = ""
@@ -74,11 +77,11 @@ def read(request: Request) -> Session | None:
     if not isinstance(data, dict) or not isinstance(data.get("csrf"), str):
         return None
     session = Session(csrf=data["csrf"])
-    key_id = data.get("kid")
-    if isinstance(key_id, int):
-        owner = keys.key_owner(state_of(request), key_id)
+    sid = data.get("sid")
+    if isinstance(sid, str):
+        owner = keys.session_owner(state_of(request), sid)
         if owner is not None:
-            session = Session(csrf=session.csrf, key_id=key_id, org_id=owner.org_id, org_name=owner.org_name)
+            session = Session(session.csrf, sid, owner.key_id, owner.org_id, owner.org_name)
     request.state.flok_session = session
     return session
 
@@ -98,10 +101,11 @@ def require(request: Request) -> Session:
 
 
 def write(request: Request, response: Response, session: Session) -> None:
-    """Set the cookie: HttpOnly, SameSite=Lax, Secure when the request came over HTTPS."""
+    """Set the cookie: HttpOnly, SameSite=Lax, Secure over HTTPS (or when FLOK_HTTPS says the
+    service is served over HTTPS behind a proxy)."""
     payload: dict[str, object] = {"csrf": session.csrf}
-    if session.key_id is not None:
-        payload["kid"] = session.key_id
+    if session.sid is not None:
+        payload["sid"] = session.sid
     response.set_cookie(
         COOKIE,
         _serializer(request).dumps(payload),
@@ -109,17 +113,26 @@ def write(request: Request, response: Response, session: Session) -> None:
         path="/",
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=_secure(request),
     )
 
 
-def clear(response: Response) -> None:
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https" or state_of(request).settings.https
 
 
-def signed_in(key_id: int) -> Session:
-    """A new session at sign-in: a new CSRF token too, so a token seen before sign-in is worthless."""
-    return Session(csrf=secrets.token_urlsafe(32), key_id=key_id)
+def sign_out(request: Request, response: Response, session: Session) -> None:
+    """End the server-side session (every copy of the cookie dies with it) and drop the cookie."""
+    if session.sid is not None:
+        keys.end_session(state_of(request), session.sid)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request))
+
+
+def signed_in(request: Request, key_id: int) -> Session:
+    """A new server-side session at sign-in, with a new CSRF token too, so a token seen before
+    sign-in is worthless."""
+    sid = keys.start_session(state_of(request), key_id, MAX_AGE)
+    return Session(csrf=secrets.token_urlsafe(32), sid=sid, key_id=key_id)
 
 
 def check_csrf(request: Request, session: Session, submitted: str | None) -> None:

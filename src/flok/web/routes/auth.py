@@ -49,12 +49,13 @@ def login(
             request, "login.html", {"title": "Sign in", "error": "That API key is unknown or revoked."}, 401
         )
     response = redirect(request, "/ui/campaigns")
-    sessions.write(request, response, sessions.signed_in(key_id))
+    sessions.write(request, response, sessions.signed_in(request, key_id))
     return response
 
 
 @router.post("/ui/logout")
-def logout(request: Request, _: PostDep) -> Response:
+def logout(request: Request, session: PostDep) -> Response:
+    """Ends the session on the server, not only in this browser: a copied cookie stops working."""
     response = redirect(request, "/ui/login")
-    sessions.clear(response)
+    sessions.sign_out(request, response, session)
     return response

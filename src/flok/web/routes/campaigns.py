@@ -171,6 +171,8 @@ def campaign_page(
         "c": campaign,
         "run": runs_app.latest_run(state, org, campaign_id=campaign_id),
         "results": _results(request, session, state, campaign),
+        # Above the results (not under a long seat table): what finalizing would confirm and reject.
+        "preview": app.finalize_preview(state, org, campaign_id) if campaign.status == "allocated" else None,
         "errors": errors or {},
         "options": options_form or _options_view(campaign.options),
         "rule_fields": form_fields(),
@@ -287,12 +289,35 @@ def set_options(
     return redirect(request, f"/ui/campaigns/{campaign_id}#options")
 
 
+@router.get("/campaigns/{campaign_id}/finalize")
+def finalize_confirm(campaign_id: RowId, request: Request, session: SessionDep, state: StateDep) -> Response:
+    """The confirmation step: what finalizing will confirm and reject, and a button to do it."""
+    org = org_of(session)
+    campaign = campaign_view(app.get_campaign(state, org, campaign_id))
+    if campaign.status != "allocated":
+        return redirect(request, f"/ui/campaigns/{campaign_id}")
+    context = {
+        "title": f"Finalize {campaign.name}",
+        "nav": "campaigns",
+        "c": campaign,
+        "preview": app.finalize_preview(state, org, campaign_id),
+    }
+    return page(request, "finalize.html", context)
+
+
 @router.post("/campaigns/{campaign_id}/status/{action}")
 def change_status(
-    campaign_id: RowId, action: str, request: Request, session: PostDep, state: StateDep
+    campaign_id: RowId,
+    action: str,
+    request: Request,
+    session: PostDep,
+    state: StateDep,
+    confirm: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    """open, close or finalize."""
+    """open, close or finalize; finalize only with the confirmation page's ``confirm=yes``."""
     org = org_of(session)
+    if action == "finalize" and confirm != "yes":
+        return redirect(request, f"/ui/campaigns/{campaign_id}/finalize")
     actions = {"finalize": app.finalize, "open": app.open_campaign, "close": app.close_campaign}
     use_case = actions.get(action)
     if use_case is None:
