@@ -14,6 +14,7 @@ from flok.allocation import Allocation
 from flok.cli.app import EXIT_NOTHING_FOUND, OneLineUsage, app, guarded
 from flok.engine import allocate
 from flok.errors import InputError
+from flok.io.mapping import ImportSpec, parse_map
 from flok.io.problem_io import apply_rule_files, read_problem, write_allocation
 from flok.io.writers import check_targets, outputs
 from flok.model import Problem
@@ -104,6 +105,30 @@ def _allocate(
         typer.Option(help="Seconds the mip and cp_sat solvers may search (default 60; > 0)."),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for a reproducible lottery among ties.")] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help='Preferences file: FIELD=HEADER, repeatable (e.g. participant_id="Student ID").',
+        ),
+    ] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option(help="Preferences file: a named import preset (e.g. lms-wide) or a .toml file."),
+    ] = None,
+    opportunities_map: Annotated[
+        list[str] | None, typer.Option(help="Opportunities file: FIELD=HEADER, repeatable.")
+    ] = None,
+    participants_map: Annotated[
+        list[str] | None, typer.Option(help="Participants file: FIELD=HEADER, repeatable.")
+    ] = None,
+    sheet: Annotated[
+        str | None, typer.Option(help="Preferences xlsx: the sheet to read (default: the first).")
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="Encoding of CSV files that are not UTF-8 (e.g. cp1252); detected if not given."),
+    ] = None,
     out: Annotated[str, typer.Option(help="assignments.csv to write, or - for stdout.")] = ...,  # type: ignore[assignment]
     report: Annotated[Path | None, typer.Option(help="report.json to write.")] = None,
     **rule_flags: Any,
@@ -136,12 +161,24 @@ def _allocate(
     overrides = {
         key: Options.parse_flag(key, raw, name) for key, (name, raw) in given.items() if raw is not None
     }
+    specs = {
+        "preferences": ImportSpec(
+            columns=parse_map(map_ or []), preset=preset, sheet=sheet, encoding=encoding
+        ),
+        "opportunities": ImportSpec(
+            columns=parse_map(opportunities_map or [], "--opportunities-map"), encoding=encoding
+        ),
+        "participants": ImportSpec(
+            columns=parse_map(participants_map or [], "--participants-map"), encoding=encoding
+        ),
+    }
     prob = read_problem(
         problem_json=problem,
         opportunities=opportunities,
         preferences=preferences,
         participants=participants,
         overrides=overrides,
+        specs=specs,
     )
     prob = apply_rule_files(prob, files)
     try:

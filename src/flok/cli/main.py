@@ -7,6 +7,7 @@ from flok.cli import bench as _bench  # noqa: F401
 from flok.cli import circles as _circles  # noqa: F401
 from flok.cli import demo as _demo  # noqa: F401
 from flok.cli import explain as _explain  # noqa: F401
+from flok.cli import imports as _imports  # noqa: F401
 from flok.cli import keys as _keys  # noqa: F401
 from flok.cli import pulse as _pulse  # noqa: F401
 from flok.cli import serve as _serve  # noqa: F401

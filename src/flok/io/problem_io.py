@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from flok.allocation import Allocation
 from flok.errors import InputError
 from flok.io.csv_reader import read_csv
+from flok.io.importer import Kind, import_table
 from flok.io.json_reader import read_json
+from flok.io.mapping import ImportSpec
 from flok.io.writers import Outputs, assignments_table, write_json, write_table_csv
 from flok.model import Options, Problem, Quota
 from flok.options import CapacityGroup
+from flok.table import Table
 
 
 def read_problem(
@@ -23,8 +26,13 @@ def read_problem(
     preferences: Path | None = None,
     participants: Path | None = None,
     overrides: dict[str, Any] | None = None,
+    specs: Mapping[str, ImportSpec] | None = None,
 ) -> Problem:
-    """Load from one JSON file or from CSV files; ``overrides`` replace options (CLI flags)."""
+    """Load from one JSON file or from CSV/xlsx files; ``overrides`` replace options (CLI flags).
+
+    Each file goes through the import layer (``flok.io.importer``) with its own ``specs[kind]``
+    (column and value mappings, shape, preset), so a mapping applies only to its file.
+    """
     changes = {k: v for k, v in (overrides or {}).items() if v is not None}
     if problem_json is not None:
         if opportunities or preferences or participants:
@@ -36,8 +44,16 @@ def read_problem(
     if opportunities is None or preferences is None:
         raise InputError("give a JSON problem file, or both --opportunities and --preferences")
     opts = Options().with_(**changes)
+    specs = specs or {}
+
+    def load(path: Path, kind: Kind) -> Table:
+        return import_table(path, kind, specs.get(kind))[0]
+
     return Problem.from_tables(
-        read_csv(opportunities), read_csv(preferences), read_csv(participants) if participants else None, opts
+        load(opportunities, "opportunities"),
+        load(preferences, "preferences"),
+        load(participants, "participants") if participants else None,
+        opts,
     )
 
 

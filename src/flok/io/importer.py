@@ -1,0 +1,341 @@
+"""One import layer: a user's file (any dialect, encoding or xlsx) into one of Flok's tables.
+
+The library, the CLI, the API and the dashboard all read user files through :func:`import_table`,
+so a mapping, a preset or a wide export means the same everywhere, and every error names the
+file, the row and the user's own header. :func:`import_table` returns the table and an
+:class:`ImportReport` saying what was understood (fields, shape, ignored columns, notes), which
+``flok import preview`` prints and the summary of ``flok allocate`` repeats.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from flok.errors import InputError
+from flok.io.mapping import ImportSpec, resolve
+from flok.io.sources import RawTable, parse_source, read_source
+from flok.model import OPPORTUNITY_COLUMNS, PARTICIPANT_COLUMNS, PREFERENCE_COLUMNS
+from flok.table import Table, near_miss
+
+Kind = Literal["preferences", "opportunities", "participants"]
+FIELDS: dict[str, tuple[str, ...]] = {
+    "preferences": PREFERENCE_COLUMNS,
+    "opportunities": OPPORTUNITY_COLUMNS,
+    "participants": PARTICIPANT_COLUMNS,
+}
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+_WORDS = r"(?:choice|preference|pref|option|wish|priority|selection)"
+_CHOICE = (
+    re.compile(rf"^(?:{_WORDS}|rank)\s*(?:#|no\.?|nr\.?)?\s*(\d+)$", re.IGNORECASE),
+    re.compile(rf"^(\d+)\s*(?:st|nd|rd|th|\.)?\s*{_WORDS}$", re.IGNORECASE),
+    re.compile(rf"^({'|'.join(_ORDINALS)})\s+{_WORDS}$", re.IGNORECASE),
+)
+_PARTICIPANT_NAMES = (
+    "participant_id",
+    "participant id",
+    "participant",
+    "student id",
+    "student_id",
+    "student number",
+    "student",
+    "user id",
+    "userid",
+    "username",
+    "id",
+    "email",
+    "email address",
+    "e-mail",
+)
+"""Headers recognised as the participant's id in a wide export, best first (reported, overridable)."""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What Flok understood of one file: shown by ``flok import preview`` and in summaries."""
+
+    source: str
+    shape: str
+    fields: dict[str, str]
+    """Flok field (or column) -> where it was read from, in words: a quoted header, or several."""
+    ignored: tuple[str, ...]
+    notes: tuple[str, ...]
+    rows: int
+    records: int
+    preset: str | None = None
+    recognised: tuple[str, ...] = field(default_factory=tuple)
+
+
+def import_table(
+    source: str | Path | bytes,
+    kind: Kind,
+    spec: ImportSpec | None = None,
+    *,
+    name: str | None = None,
+    allow_empty: bool = False,
+) -> tuple[Table, ImportReport]:
+    """A user's file (a path, or an upload's bytes with ``name``) as Flok's ``kind`` table."""
+    spec = resolve(spec)
+    if isinstance(source, bytes):
+        raw = parse_source(
+            source, name or f"{kind}.csv", sheet=spec.sheet, encoding=spec.encoding, allow_empty=allow_empty
+        )
+    else:
+        raw = read_source(source, sheet=spec.sheet, encoding=spec.encoding, allow_empty=allow_empty)
+    return interpret(raw, kind, spec)
+
+
+def interpret(raw: RawTable, kind: Kind, spec: ImportSpec) -> tuple[Table, ImportReport]:
+    """Apply the column mapping, the shape and the value mapping to a raw table."""
+    known = FIELDS[kind]
+    mapped = _mapped(raw, spec, known)
+    recognised: list[str] = []
+    shape = spec.shape
+    lowered = {h.strip().lower(): h for h in raw.headers if h not in mapped.values() and h not in spec.ignore}
+    if kind == "preferences" and shape == "auto":
+        has_long = "opportunity_id" in mapped or "opportunity_id" in lowered
+        shape = "long" if has_long or not _choice_headers(raw, mapped, spec) else "choices"
+        if shape == "choices":
+            recognised.append("one row per participant with numbered choices")
+    if shape in ("choices", "columns") and kind != "preferences":
+        raise InputError(f"the '{shape}' shape is for preferences files", source=raw.source)
+    if shape in ("choices", "columns"):
+        if "participant_id" not in mapped:
+            header = _participant_header(raw, spec)
+            mapped["participant_id"] = header
+            recognised.append(f"participant_id <- '{header}'")
+        table, used, ignored = _wide(raw, spec, mapped, shape)
+        fields = {**{f: f"'{h}'" for f, h in mapped.items()}, **used}
+    else:
+        table, ignored = _long(raw, mapped, spec, known)
+        fields = {c: f"'{table.headers.get(c, c)}'" for c in table.columns}
+    table = _apply_values(table, spec)
+    notes = [*raw.notes, *(f"recognised {r}" for r in recognised)]
+    described = list(raw.notes)
+    if shape in ("choices", "columns"):
+        values = "a rank from each header's number" if shape == "choices" else f"a {spec.value} in each cell"
+        origin = fields["opportunity_id"] if shape == "choices" else fields[spec.value]
+        line = (
+            f"one row per participant ({raw.num_rows} rows -> {table.num_rows} preferences): "
+            f"participant_id <- '{mapped['participant_id']}', opportunities from {origin}, {values}"
+        )
+        described.append(line + (f"; ignored: {', '.join(repr(h) for h in ignored)}" if ignored else ""))
+    elif mapped:
+        described.append("columns: " + ", ".join(f"{f} <- '{h}'" for f, h in mapped.items()))
+    report = ImportReport(
+        source=raw.source,
+        shape=shape if shape != "auto" else "long",
+        fields=fields,
+        ignored=tuple(ignored),
+        notes=tuple(notes),
+        rows=raw.num_rows,
+        records=table.num_rows,
+        preset=spec.preset,
+        recognised=tuple(recognised),
+    )
+    return replace(table, notes=tuple(described)), report
+
+
+def _mapped(raw: RawTable, spec: ImportSpec, known: tuple[str, ...]) -> dict[str, str]:
+    """The spec's ``field -> header`` pairs, each header found in the file (ignoring case)."""
+    by_lower = {h.strip().lower(): h for h in raw.headers}
+    out: dict[str, str] = {}
+    for fld, header in spec.columns.items():
+        if fld not in known and not (fld and known is PARTICIPANT_COLUMNS):
+            meant = near_miss(fld, known)
+            hint = f"; did you mean '{meant}'?" if meant else f" (fields: {', '.join(known)})"
+            raise InputError(
+                f"unknown field '{fld}' in the column mapping{hint}", source=raw.source, field=fld
+            )
+        found = by_lower.get(header.strip().lower())
+        if found is None:
+            lowered = {h.strip().lower(): h for h in raw.headers}
+            close = lowered.get(near_miss(header.strip().lower(), list(lowered)) or "")
+            hint = f"; did you mean '{close}'?" if close else ""
+            have = ", ".join(f"'{h}'" for h in raw.headers)
+            raise InputError(
+                f"the mapping {fld}='{header}' names no column of this file{hint} (columns found: {have})",
+                source=raw.source,
+                row=1,
+                field=fld,
+            )
+        out[fld] = found
+    return out
+
+
+def _choice_headers(raw: RawTable, mapped: Mapping[str, str], spec: ImportSpec) -> list[tuple[str, int]]:
+    """Headers such as ``Choice 2``, ``2nd preference`` or ``Rank 2``, with the rank each means."""
+    out = []
+    for h in raw.headers:
+        if h in mapped.values() or h in spec.ignore:
+            continue
+        for pattern in _CHOICE:
+            found = pattern.match(h.strip())
+            if found:
+                token = found.group(1).lower()
+                out.append((h, _ORDINALS.index(token) + 1 if token in _ORDINALS else int(token)))
+                break
+    return out
+
+
+def _participant_header(raw: RawTable, spec: ImportSpec) -> str:
+    by_lower = {h.strip().lower(): h for h in raw.headers if h not in spec.ignore}
+    for name in _PARTICIPANT_NAMES:
+        if name in by_lower:
+            return by_lower[name]
+    have = ", ".join(f"'{h}'" for h in raw.headers)
+    raise InputError(
+        f"no column says who each row is; map one with --map participant_id=HEADER (columns found: {have})",
+        source=raw.source,
+        row=1,
+        field="participant_id",
+    )
+
+
+def _long(
+    raw: RawTable, mapped: Mapping[str, str], spec: ImportSpec, known: tuple[str, ...]
+) -> tuple[Table, list[str]]:
+    """The file as it is, under Flok's names: mapped headers renamed, the others lower-cased.
+
+    A repeated header that is one of Flok's fields is refused: which ``rank`` counts would be a
+    guess (map one of them, or drop the other, to say).
+    """
+    for new, old in raw.repeated.items():
+        name = old.strip().lower()
+        if name in known and new not in mapped.values() and old not in mapped.values():
+            raise InputError(f"header repeats column '{name}'", source=raw.source, row=1, field=name)
+    renamed = {h: f for f, h in mapped.items()}
+    columns: dict[str, pa.Array] = {}
+    headers: dict[str, str] = {}
+    ignored = []
+    for h in raw.headers:
+        if h in spec.ignore:
+            ignored.append(h)
+            continue
+        name = renamed.get(h, h.strip().lower())
+        if name in columns:
+            raise InputError(
+                f"two columns would both be read as '{name}' ('{headers[name]}' and '{h}')",
+                source=raw.source,
+                row=1,
+                field=name,
+            )
+        columns[name], headers[name] = raw.columns[h], h
+    table = Table(raw.source, columns, raw.num_rows, raw.row_base, headers=headers)
+    return table, ignored
+
+
+def _wide(
+    raw: RawTable, spec: ImportSpec, mapped: Mapping[str, str], shape: str
+) -> tuple[Table, dict[str, str], list[str]]:
+    """One row per participant -> one row per preference, remembering each value's row and header."""
+    pid_header = mapped["participant_id"]
+    if shape == "choices":
+        wide = _choice_headers(raw, mapped, spec)
+        if not wide:
+            raise InputError(
+                "no choice columns found (expected headers such as 'Choice 1', '1st choice', 'Rank 1')",
+                source=raw.source,
+                row=1,
+            )
+        value_field = "rank"
+        opp_cells = [(h, raw.columns[h], r) for h, r in wide]
+    else:
+        chosen = spec.opportunity_columns or tuple(
+            h for h in raw.headers if h not in mapped.values() and h not in spec.ignore
+        )
+        missing = [h for h in chosen if h not in raw.columns]
+        if missing:
+            raise InputError(f"no column '{missing[0]}' in this file", source=raw.source, row=1)
+        if not chosen:
+            raise InputError("no opportunity columns left after the mapped ones", source=raw.source, row=1)
+        value_field = spec.value
+        opp_cells = [(h, raw.columns[h], 0) for h in chosen]
+    used_headers = {h for h, _, _ in opp_cells} | set(mapped.values())
+    ignored = [h for h in raw.headers if h not in used_headers]
+    pid = pc.utf8_trim_whitespace(raw.columns[pid_header])
+    parts: dict[str, list[pa.Array]] = {"participant_id": [], "opportunity_id": [], value_field: []}
+    rows: list[np.ndarray] = []
+    origin: list[np.ndarray] = []
+    extra = {f: raw.columns[h] for f, h in mapped.items() if f not in ("participant_id", "opportunity_id")}
+    extra_parts: dict[str, list[pa.Array]] = {f: [] for f in extra}
+    for header, cells, rank in opp_cells:
+        text = pc.utf8_trim_whitespace(cells)
+        keep = pc.not_equal(text, "")
+        idx = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
+        if not idx.size:
+            continue
+        take = pa.array(idx)
+        parts["participant_id"].append(pid.take(take))
+        if shape == "choices":
+            parts["opportunity_id"].append(text.take(take))
+            parts[value_field].append(pa.array([str(rank)] * idx.size, type=pa.string()))
+        else:
+            parts["opportunity_id"].append(pa.array([header] * idx.size, type=pa.string()))
+            parts[value_field].append(text.take(take))
+        for f, col in extra.items():
+            extra_parts[f].append(col.take(take))
+        rows.append(raw.row_base + idx)
+        origin.append(np.full(idx.size, header, dtype=object))
+    order = np.argsort(np.concatenate(rows), kind="stable") if rows else np.zeros(0, dtype=np.int64)
+    columns = {
+        name: _concat(chunks).take(pa.array(order)) for name, chunks in {**parts, **extra_parts}.items()
+    }
+    origin_rows = np.concatenate(rows)[order] if rows else np.zeros(0, dtype=np.int64)
+    where = np.concatenate(origin)[order] if origin else np.zeros(0, dtype=object)
+    value_of = "opportunity_id" if shape == "choices" else value_field
+    table = Table(
+        raw.source,
+        columns,
+        int(origin_rows.size),
+        raw.row_base,
+        headers={"participant_id": pid_header, **{f: h for f, h in mapped.items()}},
+        origin_rows=origin_rows,
+        origin_headers={value_of: where, ("rank" if shape == "choices" else "opportunity_id"): where},
+    )
+    if shape == "choices":
+        used = {
+            "opportunity_id": _span([h for h, _, _ in opp_cells]),
+            "rank": "the number in each choice header",
+        }
+    else:
+        used = {"opportunity_id": "each column's header", value_field: _span([h for h, _, _ in opp_cells])}
+    return table, used, ignored
+
+
+def _concat(chunks: list[pa.Array]) -> pa.Array:
+    return pa.concat_arrays(chunks) if chunks else pa.array([], type=pa.string())
+
+
+def _span(headers: list[str]) -> str:
+    if len(headers) <= 3:
+        return ", ".join(f"'{h}'" for h in headers)
+    return f"'{headers[0]}' … '{headers[-1]}' ({len(headers)} columns)"
+
+
+def _apply_values(table: Table, spec: ImportSpec) -> Table:
+    """The user's words -> Flok's values, per field; a word the mapping lacks stays as written."""
+    if not spec.values:
+        return table
+    columns = dict(table.columns)
+    for fld, words in spec.values.items():
+        if fld not in columns:
+            raise InputError(
+                f"a value mapping names field '{fld}', which this file does not have",
+                source=table.source,
+                field=fld,
+            )
+        lookup = {k.strip().lower(): v for k, v in words.items()}
+        cells = columns[fld].to_pylist()
+        columns[fld] = pa.array(
+            [lookup.get(c.strip().lower(), c) if c is not None else c for c in cells], type=pa.string()
+        )
+    return replace(table, columns=columns)
