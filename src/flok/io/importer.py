@@ -9,6 +9,7 @@ file, the row and the user's own header. :func:`import_table` returns the table 
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -33,7 +34,10 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
-_WORDS = r"(?:choice|preference|pref|option|wish|priority|selection)"
+_WORDS = (  # English first; the words of German, French, Spanish and Dutch course exports too
+    r"(?:choice|preference|pref|option|wish|priority|selection"
+    r"|wahl|präferenz|prioritaet|priorität|choix|v(?:oe|œ)u|opci[oó]n|preferencia|keuze|voorkeur)"
+)
 _CHOICE = (
     re.compile(rf"^(?:{_WORDS}|rank)\s*(?:#|no\.?|nr\.?)?\s*(\d+)$", re.IGNORECASE),
     re.compile(rf"^(\d+)\s*(?:st|nd|rd|th|\.)?\s*{_WORDS}$", re.IGNORECASE),
@@ -99,7 +103,9 @@ def interpret(raw: RawTable, kind: Kind, spec: ImportSpec) -> tuple[Table, Impor
     mapped = _mapped(raw, spec, known)
     recognised: list[str] = []
     shape = spec.shape
-    lowered = {h.strip().lower(): h for h in raw.headers if h not in mapped.values() and h not in spec.ignore}
+    lowered = {
+        h.strip().lower(): h for h in raw.headers if h not in mapped.values() and not _matches(h, spec.ignore)
+    }
     if kind == "preferences" and shape == "auto":
         has_long = "opportunity_id" in mapped or "opportunity_id" in lowered
         shape = "long" if has_long or not _choice_headers(raw, mapped, spec) else "choices"
@@ -175,7 +181,7 @@ def _choice_headers(raw: RawTable, mapped: Mapping[str, str], spec: ImportSpec) 
     """Headers such as ``Choice 2``, ``2nd preference`` or ``Rank 2``, with the rank each means."""
     out = []
     for h in raw.headers:
-        if h in mapped.values() or h in spec.ignore:
+        if h in mapped.values() or _matches(h, spec.ignore):
             continue
         for pattern in _CHOICE:
             found = pattern.match(h.strip())
@@ -187,7 +193,7 @@ def _choice_headers(raw: RawTable, mapped: Mapping[str, str], spec: ImportSpec) 
 
 
 def _participant_header(raw: RawTable, spec: ImportSpec) -> str:
-    by_lower = {h.strip().lower(): h for h in raw.headers if h not in spec.ignore}
+    by_lower = {h.strip().lower(): h for h in raw.headers if not _matches(h, spec.ignore)}
     for name in _PARTICIPANT_NAMES:
         if name in by_lower:
             return by_lower[name]
@@ -217,7 +223,7 @@ def _long(
     headers: dict[str, str] = {}
     ignored = []
     for h in raw.headers:
-        if h in spec.ignore:
+        if _matches(h, spec.ignore):
             ignored.append(h)
             continue
         name = renamed.get(h, h.strip().lower())
@@ -249,12 +255,15 @@ def _wide(
         value_field = "rank"
         opp_cells = [(h, raw.columns[h], r) for h, r in wide]
     else:
-        chosen = spec.opportunity_columns or tuple(
-            h for h in raw.headers if h not in mapped.values() and h not in spec.ignore
+        free = [h for h in raw.headers if h not in mapped.values() and not _matches(h, spec.ignore)]
+        chosen = (
+            tuple(h for h in free if _matches(h, spec.opportunity_columns))
+            if spec.opportunity_columns
+            else tuple(free)
         )
-        missing = [h for h in chosen if h not in raw.columns]
-        if missing:
-            raise InputError(f"no column '{missing[0]}' in this file", source=raw.source, row=1)
+        for pattern in spec.opportunity_columns:
+            if not _matches_any(pattern, raw.headers):
+                raise InputError(f"no column matches '{pattern}' in this file", source=raw.source, row=1)
         if not chosen:
             raise InputError("no opportunity columns left after the mapped ones", source=raw.source, row=1)
         value_field = spec.value
@@ -309,6 +318,15 @@ def _wide(
     else:
         used = {"opportunity_id": "each column's header", value_field: _span([h for h, _, _ in opp_cells])}
     return table, used, ignored
+
+
+def _matches(header: str, patterns: tuple[str, ...]) -> bool:
+    """A header named by one of ``patterns`` (exact names, or shell-style wildcards such as ``7*``)."""
+    return any(header == p or fnmatch.fnmatchcase(header, p) for p in patterns)
+
+
+def _matches_any(pattern: str, headers: list[str]) -> bool:
+    return any(_matches(h, (pattern,)) for h in headers)
 
 
 def _concat(chunks: list[pa.Array]) -> pa.Array:
