@@ -110,3 +110,53 @@ def test_lenient_times_report_row_and_value(tmp_path: Path) -> None:
     assert [(i["row"], i["field"], i["value"]) for i in report["time_issues"]] == [
         (4, "time_1", "after the kids sleep")
     ]
+
+
+def _renamed(src: Path, dst: Path, names: dict[str, str], delimiter: str = ",") -> Path:
+    """``src`` with some headers renamed, written in another dialect, as an export would be."""
+    with src.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    rows[0] = [names.get(h, h) for h in rows[0]]
+    with dst.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, delimiter=delimiter).writerows(rows)
+    return dst
+
+
+def test_each_file_has_its_own_mapping_and_existing_circles_still_work(tmp_path: Path) -> None:
+    """--map used to be applied to circles.csv too, so existing circles broke any mapping."""
+    people = _renamed(
+        DATA / "participants.csv",
+        tmp_path / "survey.csv",
+        {"participant_id": "Encoded ID", "location_1": "1st Choice Subregion"},
+        delimiter=";",
+    )
+    circles = _renamed(DATA / "circles.csv", tmp_path / "existing.csv", {"circle_id": "Circle ID"})
+    out = tmp_path / "results"
+    res = run(
+        *("--participants", people, "--circles", circles, "--out-dir", out),
+        *("--map", "participant_id=Encoded ID", "--map", "location_1=1st Choice Subregion"),
+        *("--circles-map", "circle_id=Circle ID"),
+    )
+    assert res.exit_code == 0, res.output
+    reference = tmp_path / "reference"
+    assert (
+        run(
+            "--participants",
+            DATA / "participants.csv",
+            "--circles",
+            DATA / "circles.csv",
+            "--out-dir",
+            reference,
+        ).exit_code
+        == 0
+    )
+    for name in ("assignments.csv", "circles.csv"):
+        assert (out / name).read_text() == (reference / name).read_text()
+    wrong = run(
+        *("--participants", people, "--circles", circles, "--out-dir", tmp_path / "x"),
+        "--map",
+        "participant_id=Encoded ID",
+    )
+    # Without its own mapping, circles.csv says what it lacks, in the user's words.
+    assert wrong.exit_code == 2
+    assert "missing required column 'circle_id' (columns found: 'Circle ID'" in wrong.output

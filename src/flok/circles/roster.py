@@ -238,7 +238,7 @@ def _yes_no(table: Table, i: int, field: str, raw: str) -> bool | None:
 def circles_from_table(
     source: Table, options: CircleOptions, names: dict[str, str], regions: dict[str, str]
 ) -> dict[str, ExistingCircle]:
-    table = apply_mapping(source, options.columns)
+    table = source  # ``options.columns`` maps participants' headers only (issue 15: never circles.csv)
     table.require("circle_id", "region", "location", "meeting_time")
     ids = table.ids("circle_id").to_pylist()
     region_text = table.ids("region").to_pylist()

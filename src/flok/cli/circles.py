@@ -12,6 +12,7 @@ from flok.circles import CircleOptions, Weights, form
 from flok.cli.app import OneLineUsage, app, guarded
 from flok.errors import InputError
 from flok.io.circles import read_tables, write_result
+from flok.io.mapping import ImportSpec, parse_map
 
 
 def _pairs(values: list[str], flag: str) -> dict[str, str]:
@@ -49,7 +50,7 @@ def _weights(values: list[str]) -> Weights:
 @app.command("circles", cls=OneLineUsage)
 @guarded
 def circles_cmd(
-    participants: Annotated[Path, typer.Option(help="participants.csv")],
+    participants: Annotated[Path, typer.Option(help="participants.csv, or a survey export (CSV or xlsx).")],
     out_dir: Annotated[
         Path, typer.Option(help="Directory for assignments.csv, circles.csv, unmatched.csv, report.json.")
     ],
@@ -64,7 +65,14 @@ def circles_cmd(
     ] = None,
     map_column: Annotated[
         list[str] | None,
-        typer.Option("--map", help="canonical=Header in your file, e.g. participant_id='Encoded ID'."),
+        typer.Option("--map", help="Participants file: FIELD=HEADER, e.g. participant_id='Encoded ID'."),
+    ] = None,
+    circles_map: Annotated[
+        list[str] | None,
+        typer.Option(help="circles.csv: FIELD=HEADER, repeatable (never the participants')."),
+    ] = None,
+    preset: Annotated[
+        str | None, typer.Option(help="Participants file: a named import preset or a .toml file.")
     ] = None,
     weight: Annotated[
         list[str] | None, typer.Option(help="Objective weight, e.g. match=1000 or time=30,20,10.")
@@ -84,13 +92,17 @@ def circles_cmd(
         max_size=max_size,
         weights=_weights(weight or []),
         attributes=attributes,
-        columns=_pairs(map_column or [], "--map"),
         backend=backend,
         time_limit=time_limit,
         workers=workers,
         lenient_times=lenient_times,
     )
-    people, existing = read_tables(participants, circles)
+    people, existing = read_tables(
+        participants,
+        circles,
+        participants_spec=ImportSpec(columns=parse_map(map_column or []), preset=preset),
+        circles_spec=ImportSpec(columns=parse_map(circles_map or [], "--circles-map")),
+    )
     result = form(people, existing, options)
     write_result(result, out_dir)
     typer.echo(result.summary())

@@ -16,7 +16,8 @@ from flok.circles.generate import CIRCLE_FIELDS, PARTICIPANT_FIELDS, generate
 from flok.circles.options import CircleOptions
 from flok.circles.result import CircleResult
 from flok.circles.roster import Roster, roster_from_tables
-from flok.io.csv_reader import read_csv
+from flok.io.importer import import_table
+from flok.io.mapping import ImportSpec
 from flok.io.writers import csv_safe, outputs, write_json, write_table_csv
 from flok.table import Table
 
@@ -25,9 +26,21 @@ from flok.table import Table
 USER_TEXT = frozenset({"participant_id", "circle_id", "region", "location", "meeting_time"})
 
 
-def read_tables(participants: str | Path, circles: str | Path | None = None) -> tuple[Table, Table | None]:
-    """participants.csv and, when given, circles.csv as string tables."""
-    return read_csv(participants), read_csv(circles) if circles is not None else None
+def read_tables(
+    participants: str | Path,
+    circles: str | Path | None = None,
+    *,
+    participants_spec: ImportSpec | None = None,
+    circles_spec: ImportSpec | None = None,
+) -> tuple[Table, Table | None]:
+    """participants.csv (or a survey export) and, when given, circles.csv, each with its own mapping.
+
+    Both go through the import layer (any dialect, encoding or xlsx; a preset or ``--map``), and a
+    mapping for one file never touches the other.
+    """
+    people = import_table(participants, "circle-participants", participants_spec)[0]
+    existing = import_table(circles, "circles", circles_spec)[0] if circles is not None else None
+    return people, existing
 
 
 def read_roster(participants: str | Path, circles: str | Path | None, options: CircleOptions) -> Roster:

@@ -20,18 +20,24 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flok.circles.generate import CIRCLE_FIELDS
+from flok.circles.generate import PARTICIPANT_FIELDS as CIRCLE_PARTICIPANT_FIELDS
 from flok.errors import InputError
 from flok.io.mapping import ImportSpec, resolve
 from flok.io.sources import RawTable, parse_source, read_source
 from flok.model import OPPORTUNITY_COLUMNS, PARTICIPANT_COLUMNS, PREFERENCE_COLUMNS
 from flok.table import Table, near_miss
 
-Kind = Literal["preferences", "opportunities", "participants"]
+Kind = Literal["preferences", "opportunities", "participants", "circle-participants", "circles"]
 FIELDS: dict[str, tuple[str, ...]] = {
     "preferences": PREFERENCE_COLUMNS,
     "opportunities": OPPORTUNITY_COLUMNS,
     "participants": PARTICIPANT_COLUMNS,
+    "circle-participants": CIRCLE_PARTICIPANT_FIELDS,
+    "circles": CIRCLE_FIELDS,
 }
+FREE_FORM = ("participants", "circle-participants")
+"""Kinds whose other columns are attributes (for quotas, diversity): any field name may be mapped."""
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 _WORDS = (  # English first; the words of German, French, Spanish and Dutch course exports too
@@ -100,7 +106,7 @@ def import_table(
 def interpret(raw: RawTable, kind: Kind, spec: ImportSpec) -> tuple[Table, ImportReport]:
     """Apply the column mapping, the shape and the value mapping to a raw table."""
     known = FIELDS[kind]
-    mapped = _mapped(raw, spec, known)
+    mapped = _mapped(raw, spec, kind)
     recognised: list[str] = []
     shape = spec.shape
     lowered = {
@@ -150,12 +156,13 @@ def interpret(raw: RawTable, kind: Kind, spec: ImportSpec) -> tuple[Table, Impor
     return replace(table, notes=tuple(described)), report
 
 
-def _mapped(raw: RawTable, spec: ImportSpec, known: tuple[str, ...]) -> dict[str, str]:
+def _mapped(raw: RawTable, spec: ImportSpec, kind: Kind) -> dict[str, str]:
     """The spec's ``field -> header`` pairs, each header found in the file (ignoring case)."""
+    known = FIELDS[kind]
     by_lower = {h.strip().lower(): h for h in raw.headers}
     out: dict[str, str] = {}
     for fld, header in spec.columns.items():
-        if fld not in known and not (fld and known is PARTICIPANT_COLUMNS):
+        if fld not in known and kind not in FREE_FORM:
             meant = near_miss(fld, known)
             hint = f"; did you mean '{meant}'?" if meant else f" (fields: {', '.join(known)})"
             raise InputError(
