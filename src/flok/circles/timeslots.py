@@ -27,6 +27,18 @@ _DAY_WORDS.update(
         "thur": (3,),
         "thurs": (3,),
         "thu": (3,),
+        # Registrar-style abbreviations ("M-Th", "Tu/Th"); lone "t" and "s" are ambiguous, refused.
+        "m": (0,),
+        "mo": (0,),
+        "tu": (1,),
+        "w": (2,),
+        "we": (2,),
+        "th": (3,),
+        "r": (3,),
+        "f": (4,),
+        "fr": (4,),
+        "sa": (5,),
+        "su": (6,),
         "weekday": (0, 1, 2, 3, 4),
         "weekdays": (0, 1, 2, 3, 4),
         "weekend": (5, 6),
@@ -57,10 +69,22 @@ _BOTH: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
     "weeknight": ((0, 1, 2, 3, 4), (2,)),
     "weeknights": ((0, 1, 2, 3, 4), (2,)),
 }
-_ANY = {"varies", "vary", "any", "anytime", "flexible", "all", "either", "open", "whenever", "no preference"}
+_ANY = {
+    "varies",
+    "vary",
+    "any",
+    "anytime",
+    "any time",
+    "any day",
+    "flexible",
+    "all",
+    "either",
+    "open",
+    "whenever",
+    "no preference",
+}
 _FILLER = {
     "and",
-    "or",
     "on",
     "the",
     "only",
@@ -86,20 +110,83 @@ class TimeParseError(InputError):
     entry layer renders it like any bad input (the roster re-raises it with file, row and field)."""
 
 
+_CLOCK = re.compile(
+    r"\b(after|from|past|before|until|till)\s+(?:(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?|(noon|midday))(?!\w)"
+)
+# A part of day as a nominal meeting window (24-hour clock), to read "after 6pm" or "before noon".
+_PART_HOURS = ((9, 12), (13, 17), (18, 21))
+
+
 def parse_time(text: str) -> int:
-    """Parse one time wish into a cell mask; 0 means the field is empty (no wish)."""
+    """Parse one time wish into a cell mask; 0 means the field is empty (no wish).
+
+    Clauses separated by ``,``, ``;`` or ``or`` (outside brackets) are read each on its own and
+    their union taken: "Weekends or weekday evenings" and "Weekday evenings or weekends" mean the
+    same. Within a clause, days and parts of day combine ("Mon and Wed evenings", "Evenings
+    (M-Th)"). A word not in the vocabulary is an error naming it, never skipped.
+    """
     low = " ".join(text.lower().replace("_", " ").split())
     if not low:
         return 0
-    if low in _ANY or low.rstrip(".!") in _ANY:
+    if low.rstrip(".!") in _ANY:
         return ALL
+    mask = 0
+    for clause in _clauses(low):
+        mask |= _parse_clause(clause)
+    if not mask:
+        raise TimeParseError("names no day or part of day")
+    return mask
+
+
+def _clauses(text: str) -> list[str]:
+    """``text`` split at ``,``/``;``/``|``/``or`` outside brackets ("Evenings (Mon, Wed)" is one)."""
+    out, depth, start = [], 0, 0
+    for m in re.finditer(r"[()\[\]]|[,;|]|\bor\b", text):
+        tok = m.group(0)
+        if tok in "([":
+            depth += 1
+        elif tok in ")]":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            out.append(text[start : m.start()])
+            start = m.end()
+    out.append(text[start:])
+    return [c.strip() for c in out if c.strip(" .()[]")]
+
+
+def _clock_words(clause: str) -> str:
+    """ "after 6pm" -> "evening", "before noon" -> "morning": parts whose nominal window fits."""
+
+    def word(m: re.Match[str]) -> str:
+        if m.group(5):
+            hour = 12
+        else:
+            half = (m.group(4) or "").replace(".", "")
+            hour = int(m.group(2)) % 12 + (12 if half == "pm" else 0)
+            if not half and hour < 8:
+                hour += 12  # "after 6" in a meeting-time answer is 6 pm
+        after = m.group(1) in ("after", "from", "past")
+        fits = [p for p, (a, b) in enumerate(_PART_HOURS) if (a >= hour if after else b <= hour)]
+        if not fits:
+            raise TimeParseError(f"no part of day is '{m.group(0)}'")
+        return " ".join(PARTS[p].lower() for p in fits)
+
+    return _CLOCK.sub(word, clause)
+
+
+def _parse_clause(clause: str) -> int:
+    """One clause: days (and ranges) × parts of day; a day after days-and-parts starts a new group."""
+    low = _clock_words(clause.replace("(", " ").replace(")", " ").replace("[", " ").replace("]", " "))
     tokens = _TOKEN.findall(low)
-    leftovers = _TOKEN.sub(" ", low).strip(" .;:()")
+    leftovers = _TOKEN.sub(" ", low).strip(" .;:")
     if leftovers:
         raise TimeParseError(f"unexpected text '{leftovers}'")
-    clauses: list[tuple[set[int], set[int]]] = []
+    if " ".join(tokens) in _ANY:
+        return ALL
+    groups: list[tuple[set[int], set[int]]] = []
     days: set[int] = set()
     parts: set[int] = set()
+    parts_first = False  # "Evenings (Mon, Wed)": the part leads, every day after it shares it
     pending_range: int | None = None
     last_day: int | None = None
     for tok in tokens:
@@ -112,8 +199,8 @@ def parse_time(text: str) -> int:
             continue
         if tok in _DAY_WORDS or tok in _BOTH:
             new_days, new_parts = _BOTH.get(tok, (_DAY_WORDS.get(tok, ()), ()))
-            if days and parts and pending_range is None:
-                clauses.append((days, parts))
+            if days and parts and not parts_first and pending_range is None:
+                groups.append((days, parts))  # "weekday evenings and weekends": a new group
                 days, parts = set(), set()
             if pending_range is not None:
                 if len(new_days) != 1:
@@ -126,6 +213,7 @@ def parse_time(text: str) -> int:
             last_day = new_days[0] if len(new_days) == 1 else None
             continue
         if tok in _PART_WORDS:
+            parts_first = parts_first or not days
             parts |= set(_PART_WORDS[tok])
             last_day = None
             continue
@@ -135,16 +223,14 @@ def parse_time(text: str) -> int:
         raise TimeParseError(f"unknown word '{tok}'")
     if pending_range is not None:
         raise TimeParseError("range without an end day")
-    clauses.append((days, parts))
+    groups.append((days, parts))
     mask = 0
-    for d, p in clauses:
+    for d, p in groups:
         if not d and not p:
             continue
         for day in d or range(7):
             for part in p or range(3):
                 mask |= 1 << (day * 3 + part)
-    if not mask:
-        raise TimeParseError("names no day or part of day")
     return mask
 
 
