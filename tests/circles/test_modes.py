@@ -110,3 +110,45 @@ def test_parallel_regions_give_the_same_formation(
     assert [r.objective for r in parallel.regions] == [r.objective for r in serial.regions]
     assert parallel.matched == serial.matched
     assert violations(parallel) == []
+
+
+def test_without_a_region_column_newcomers_still_join_an_existing_circle() -> None:
+    """Issue 16, item 2: leaving out the optional region column used to close every existing circle."""
+    from flok.table import table_from_records
+
+    people = [
+        {
+            "participant_id": f"c{k}",
+            "status": "CONTINUING",
+            "current_circle_id": "IP-SFO-01",
+            "location_1": "Palo Alto",
+            "time_1": "Tuesday evening",
+        }
+        for k in range(4)
+    ] + [
+        {
+            "participant_id": f"n{k}",
+            "status": "NEW",
+            "current_circle_id": "",
+            "location_1": "Palo Alto",
+            "time_1": "Tuesday evening",
+        }
+        for k in range(2)
+    ]
+    circles = [
+        {
+            "circle_id": "IP-SFO-01",
+            "region": "San Francisco",
+            "location": "Palo Alto",
+            "meeting_time": "Tuesday evening",
+            "max_additions": 2,
+            "format": "in_person",
+        }
+    ]
+    result = form(
+        table_from_records(people, "participants"), table_from_records(circles, "circles"), mode="optimize"
+    )
+    where = result.placement()
+    assert where["n0"] == where["n1"] == "IP-SFO-01"
+    assert any("regions are ignored" in w for w in result.report()["warnings"])
+    assert violations(result) == []

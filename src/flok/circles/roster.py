@@ -236,12 +236,21 @@ def _yes_no(table: Table, i: int, field: str, raw: str) -> bool | None:
 
 
 def circles_from_table(
-    source: Table, options: CircleOptions, names: dict[str, str], regions: dict[str, str]
+    source: Table,
+    options: CircleOptions,
+    names: dict[str, str],
+    regions: dict[str, str],
+    *,
+    with_regions: bool = True,
 ) -> dict[str, ExistingCircle]:
+    """circles.csv; without regions (``with_regions`` False: participants have none) every circle
+    is in the one region "ALL", as every participant is, so newcomers can still join it."""
     table = source  # ``options.columns`` maps participants' headers only (issue 15: never circles.csv)
-    table.require("circle_id", "region", "location", "meeting_time")
+    table.require("circle_id", "location", "meeting_time")
+    if with_regions:
+        table.require("region")
     ids = table.ids("circle_id").to_pylist()
-    region_text = table.ids("region").to_pylist()
+    region_text = table.ids("region").to_pylist() if with_regions else ["ALL"] * len(ids)
     locations = table.text("location").to_pylist()
     times = table.text("meeting_time").to_pylist()
     formats = table.text("format").to_pylist()
@@ -277,9 +286,18 @@ def roster_from_tables(participants: Table, circles: Table | None, options: Circ
     """Both tables, cross-checked: a continuing member's circle must exist in circles.csv."""
     names: dict[str, str] = {}
     regions: dict[str, str] = {}
-    existing = circles_from_table(circles, options, names, regions) if circles is not None else None
+    with_regions = apply_mapping(participants, options.columns).has("region")
+    existing = (
+        circles_from_table(circles, options, names, regions, with_regions=with_regions)
+        if circles is not None
+        else None
+    )
     people, issues, names = participants_from_table(participants, options, names, regions)
     warnings: list[str] = []
+    if not with_regions and circles is not None and circles.has("region"):
+        # Issue 16, item 2: without participants' regions, circles' regions kept newcomers out of
+        # every existing circle (reason "no_compatible_time"). One region for all, said aloud.
+        warnings.append("participants have no region column: regions are ignored, existing circles included")
     if existing is None:
         existing = _infer_circles(people)
         if existing:
