@@ -152,3 +152,22 @@ def test_without_a_region_column_newcomers_still_join_an_existing_circle() -> No
     assert where["n0"] == where["n1"] == "IP-SFO-01"
     assert any("regions are ignored" in w for w in result.report()["warnings"])
     assert violations(result) == []
+
+
+@pytest.mark.parametrize("time_limit", [0.001, 0.1])
+def test_short_time_limits_never_crash_and_never_claim_an_unproven_reason(
+    tmp_path_factory: pytest.TempPathFactory, time_limit: float
+) -> None:
+    """Issue 16, items 3 and 4: an OverflowError (or "found no formation") at short limits, and
+    "no formation matches more people" said of people a better formation might have placed."""
+    people, existing = read_tables(*write_generated(tmp_path_factory.mktemp("big"), 1500, seed=3, regions=2))
+    result = form(people, existing, time_limit=time_limit)
+    assert violations(result) == []
+    proven = {r.region: r.matched_proven for r in result.regions}
+    for u in result.unmatched:
+        if not proven[u.region]:
+            assert u.code != "not_selected", u
+    report = result.report()
+    for region in report["regions"]:
+        gap = region["objective_gap"]
+        assert gap is None or gap >= -1e-6

@@ -12,6 +12,7 @@ Phase 1 maximizes the number matched; phase 2 keeps that number and maximizes th
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -179,7 +180,12 @@ def maximize(backend: Backend, model: SlotModel, time_limit: float, start: np.nd
     if res.status == "infeasible":
         raise SolverError("the circle model is infeasible")  # x = 0 is always feasible: a bug
     if res.x is None:
-        raise SolverError(f"the solver found no formation in {time_limit:g} s; raise the time limit")
+        if start is None:
+            raise SolverError(f"the solver found no formation in {time_limit:g} s; raise the time limit")
+        # Issue 16, item 4: a time limit too short for the solver to return anything keeps the
+        # feasible start (the greedy formation, or the previous phase's), honestly unproven.
+        bound = -res.bound if math.isfinite(res.bound) else math.inf
+        return Solved(start, "feasible", float(model.gain @ start), bound, res.seconds)
     return _solved(res)
 
 
@@ -213,7 +219,8 @@ def solve_region(cand: RegionCandidates, options: CircleOptions) -> RegionSoluti
         if matched < bound:
             first = maximize(backend, count_model, options.time_limit, result.x)
             count_seconds = first.seconds
-            bound = min(bound, int(np.floor(first.bound + 1e-6)))
+            if math.isfinite(first.bound):  # no bound at all when time ran out before one
+                bound = min(bound, int(np.floor(first.bound + 1e-6)))
             best = _matched(first, n_arcs)
             if best > matched:
                 result = maximize(

@@ -129,11 +129,15 @@ def assemble(
             )
         )
     placed = {p.pid for c in formed for p in c.members}
-    unmatched = [
-        Unmatched(p.pid, p.region, reason(p, by_region.get(p.region), roster, opts))
-        for p in roster.people
-        if p.pid not in placed
-    ]
+    proven = {r.region: r.matched == r.matched_bound for r in stats}
+    unmatched = []
+    for p in roster.people:
+        if p.pid in placed:
+            continue
+        code = reason(p, by_region.get(p.region), roster, opts)
+        if code == "not_selected" and not proven.get(p.region, True):
+            code = "not_selected_unproven"  # issue 16, item 3: never claim a proof we lack
+        unmatched.append(Unmatched(p.pid, p.region, code))
     return CircleResult(
         options=opts,
         people=roster.people,

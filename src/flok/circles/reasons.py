@@ -21,6 +21,10 @@ TEXT = {
     "circle_full": "the compatible existing circles are full (or closed to newcomers)",
     "no_host": "no host available among the people who share their location and time",
     "not_selected": "compatible groups were filled; no formation matches more people",
+    "not_selected_unproven": (
+        "not placed in the best formation found within the time limit; it is not proven that "
+        "no formation places more people (raise the time limit)"
+    ),
 }
 
 

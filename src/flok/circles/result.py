@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -184,7 +185,10 @@ class CircleResult:
                     "matched_proven_maximal": r.matched_proven,
                     "status": r.status,
                     "objective": r.objective,
-                    "objective_gap": round(r.objective_bound - r.objective, 3),
+                    # null when the time limit ended before any bound was proven
+                    "objective_gap": round(r.objective_bound - r.objective, 3)
+                    if math.isfinite(r.objective_bound)
+                    else None,
                     "seconds": round(r.seconds, 3),
                 }
                 for r in self.regions
