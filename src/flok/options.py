@@ -82,6 +82,7 @@ class Options:
     quotas: tuple[Quota, ...] = ()
     category_limit: tuple[tuple[str, int], ...] = ()
     capacity_groups: tuple[CapacityGroup, ...] = ()
+    keep: tuple[tuple[str, str], ...] = ()  # seats to keep first (a re-solve, flok.resolve)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None, source: str = "options") -> Options:

@@ -159,6 +159,8 @@ class FlowStrategy:
 
     def unsupported(self, problem: Problem) -> str | None:
         rules = side_constraints(problem)
+        if problem.options.keep:  # a stage before seats (flok.resolve fixes kept seats itself)
+            rules.append("seats to keep from a previous allocation")
         if rules:
             return "the problem has " + ", ".join(rules)
         opts = problem.options

@@ -107,8 +107,9 @@ def _stages(problem: Problem, lm: SideModel) -> None:
     weight = value_units(opts.group_penalty, pairs.unit)  # exact: unit covers the penalty's decimals
     cost_idx = np.concatenate([xs, np.array([t for t, _ in lm.together], dtype=np.int64)])
     cost_coef = np.concatenate([pairs.cost.astype(np.float64), np.full(len(lm.together), -float(weight))])
+    kept = _keep_stage(problem, lm)
     if opts.objective == "sum" and problem.score is not None:
-        lm.stages = [Stage("total score", cost_idx, cost_coef, None)]
+        lm.stages = [*kept, Stage("total score", cost_idx, cost_coef, None)]
         return
     if opts.objective == "sum":
         # Seats first, then cost, in one solve: each seat is worth more than any cost spread.
@@ -116,9 +117,9 @@ def _stages(problem: Problem, lm: SideModel) -> None:
         if big * max(e, 1) < 2.0**50:  # exact in double precision, so HiGHS sees it exactly
             coef = cost_coef.copy()
             coef[:e] -= big
-            lm.stages = [Stage("seats, then total rank", cost_idx, coef, None)]
+            lm.stages = [*kept, Stage("seats, then total rank", cost_idx, coef, None)]
             return
-    stages = [Stage("seats", xs, -np.ones(e), "le")]
+    stages = [*kept, Stage("seats", xs, -np.ones(e), "le")]
     rank = np.where(pairs.rank == 0, problem.unlisted_rank, pairs.rank)
     if opts.objective == "lexicographic":
         # One stage per rank level that occurs (the distinct ranks but the largest, in order),
@@ -134,6 +135,23 @@ def _stages(problem: Problem, lm: SideModel) -> None:
     label = "total rank" if problem.rank is not None else "total score"
     stages.append(Stage(label, cost_idx, cost_coef, None))
     lm.stages = stages
+
+
+def _keep_stage(problem: Problem, lm: SideModel) -> list[Stage]:
+    """Keep as many of ``options.keep``'s seats as possible, before any other objective."""
+    if not problem.options.keep:
+        return []
+    wanted = {tuple(pair) for pair in problem.pair_indices(problem.options.keep, "keep").tolist()}
+    pairs = lm.pairs
+    idx = np.array(
+        [
+            i
+            for i, pair in enumerate(zip(pairs.participant.tolist(), pairs.opportunity.tolist(), strict=True))
+            if pair in wanted
+        ],
+        dtype=np.int64,
+    )
+    return [Stage("seats kept from before", idx, -np.ones(idx.size), "le")]
 
 
 def obvious_conflicts(problem: Problem, pairs: Pairs) -> list[str]:

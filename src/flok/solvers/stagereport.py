@@ -18,6 +18,7 @@ import numpy as np
 from flok.solvers.linear import Stage
 
 SEATS = "seats"
+KEPT = "seats kept"
 PEOPLE = "seats worse than the level"
 WORST = "worst rank"
 
@@ -65,6 +66,8 @@ def stage_values(
         return values | {"bound": None}
     if label == "seats":
         return {"measure": SEATS, "objective": -objective, "bound": _floor(-bound)}
+    if label == "seats kept from before":
+        return {"measure": KEPT, "objective": -objective, "bound": _floor(-bound)}
     if label.startswith("seats worse than"):
         return {"measure": PEOPLE, "objective": objective, "bound": _ceil(bound)}
     if label == "worst rank":

@@ -22,6 +22,7 @@ from flok.solvers.rules import (
     forbidden,
     forced,
     groups,
+    keep,
     min_sizes,
     quotas,
 )
@@ -125,9 +126,11 @@ def _register() -> None:
     for r in RULES:
         for f in r.options:
             register_parser(f.key, f.parse, f.to_json)
+    register_parser(keep.OPTION.key, keep.OPTION.parse, keep.OPTION.to_json)  # an objective, not a rule
     for r in in_model_order():
         if r.validate is not None:
             register_option_check(r.validate)
+    register_option_check(keep.validate)
 
 
 _register()

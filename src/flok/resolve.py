@@ -1,0 +1,298 @@
+"""Re-solve after changes with minimal disruption: keep people where they are, then the usual optimum.
+
+An allocation is not the end: people withdraw, late students arrive, a tutor falls ill. The new
+:class:`~flok.model.Problem` describes the situation now; ``previous`` is who held which seat.
+
+- ``strict``: lexicographically, keep as many previous seats as possible (a seat that
+  disappeared, or is no longer acceptable, cannot be kept), then seat as many people as
+  possible, then the problem's own objective. Nobody moves unless the change forces it.
+- ``balanced``: most seats first, then the objective with each previous seat given up costing
+  ``move_cost`` rank steps (score points in score mode).
+- ``free``: a plain re-solve.
+
+Exactness: ``strict`` runs on the flow when the problem has no side rules (objective ``sum``,
+people may stay unassigned): kept seats are fixed and the rest solved as a smaller problem;
+an opportunity that shrank below its previous holders is filled by them, chosen with a bonus
+that outweighs every rank (exact: a most-seats allocation can always keep it full). Otherwise the
+exact side-rule solvers put a "seats kept" stage first (``Options.keep``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from flok.allocation import Allocation, compute_stats
+from flok.engine import allocate
+from flok.errors import InputError, SolverError
+from flok.model import Problem
+from flok.solvers.rules import side_constraints
+from flok.solvers.verify import violations
+
+Stability = Literal["strict", "balanced", "free"]
+STABILITIES = ("strict", "balanced", "free")
+Change = Literal["kept", "moved", "seated", "unseated", "waiting"]
+"""kept: same seats; moved: other seats; seated: none before; unseated: none now; waiting: none
+before or now."""
+
+
+@dataclass(frozen=True)
+class PersonChange:
+    """One participant's seats before and after, and why they changed."""
+
+    participant_id: str
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    change: Change
+    why: str = ""
+
+
+@dataclass
+class Resolution:
+    """The new allocation and, per person, what happened to their seats."""
+
+    allocation: Allocation
+    stability: Stability
+    changes: list[PersonChange] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(("kept", "moved", "seated", "unseated", "waiting"), 0)
+        for c in self.changes:
+            out[c.change] += 1
+        return out
+
+    def diff(self) -> list[PersonChange]:
+        """Only the people whose seats changed (``diff.csv``)."""
+        return [c for c in self.changes if c.change not in ("kept", "waiting")]
+
+    def summary(self) -> str:
+        c = self.counts()
+        return (
+            f"Re-solved with stability={self.stability}: kept {c['kept']}, moved {c['moved']}, "
+            f"newly seated {c['seated']}, unseated {c['unseated']}"
+        )
+
+
+def resolve(
+    problem: Problem,
+    previous: list[tuple[str, str]] | tuple[tuple[str, str], ...],
+    *,
+    stability: str = "strict",
+    move_cost: float = 1.0,
+    strategy: str = "auto",
+    withdrawn: tuple[str, ...] = (),
+) -> Resolution:
+    """The allocation for ``problem`` that disturbs ``previous`` least, as ``stability`` says.
+
+    ``previous`` pairs naming a participant the problem no longer has are withdrawals; they are
+    reported as unseated ("withdrawn"), as are the ids in ``withdrawn``.
+    """
+    if stability not in STABILITIES:
+        raise InputError(f"must be one of {', '.join(STABILITIES)}, got '{stability}'", field="stability")
+    if not np.isfinite(move_cost) or move_cost < 0:
+        raise InputError(f"must be a finite number ≥ 0, got {move_cost}", field="move_cost")
+    pidx = {str(p): i for i, p in enumerate(problem.participant_ids)}
+    oidx = {str(o): i for i, o in enumerate(problem.opportunity_ids)}
+    before: dict[str, list[str]] = defaultdict(list)
+    for pid, oid in previous:
+        before[str(pid)].append(str(oid))
+    valid, lost = _valid_previous(problem, before, pidx, oidx)
+    if stability == "free":
+        result = allocate(problem, strategy)
+    elif stability == "balanced":
+        result = _balanced(problem, valid, move_cost, strategy)
+    else:
+        result = _strict(problem, valid, strategy)
+    return Resolution(result, stability, _changes(problem, result, before, lost, set(withdrawn)))  # type: ignore[arg-type]
+
+
+def _valid_previous(
+    problem: Problem, before: dict[str, list[str]], pidx: dict[str, int], oidx: dict[str, int]
+) -> tuple[list[tuple[int, int]], dict[tuple[str, str], str]]:
+    """Previous seats that can still be held, and why each other one cannot."""
+    acceptable = set(zip(problem.pref_participant.tolist(), problem.pref_opportunity.tolist(), strict=True))
+    if problem.score is not None:  # a pair below min_score is not acceptable any more
+        low = problem.score < problem.options.min_score
+        acceptable -= set(
+            zip(problem.pref_participant[low].tolist(), problem.pref_opportunity[low].tolist(), strict=True)
+        )
+    forced = {(pidx.get(p), oidx.get(o)) for p, o in problem.options.forced}
+    forbidden = {(pidx.get(p), oidx.get(o)) for p, o in problem.options.forbidden}
+    valid: list[tuple[int, int]] = []
+    lost: dict[tuple[str, str], str] = {}
+    for pid, oids in before.items():
+        for oid in oids:
+            p, o = pidx.get(pid), oidx.get(oid)
+            if p is None:
+                lost[(pid, oid)] = "withdrawn"
+            elif o is None:
+                lost[(pid, oid)] = f"{oid} was cancelled"
+            elif problem.capacity[o] == 0:
+                lost[(pid, oid)] = f"{oid} has no seats now"
+            elif (p, o) in forbidden:
+                lost[(pid, oid)] = f"{oid} is now forbidden for them"
+            elif (p, o) not in acceptable and (p, o) not in forced and not problem.options.fill_unlisted:
+                lost[(pid, oid)] = f"{oid} is no longer among their preferences"
+            else:
+                valid.append((p, o))
+    return valid, lost
+
+
+def _balanced(problem: Problem, valid: list[tuple[int, int]], move_cost: float, strategy: str) -> Allocation:
+    """Most seats, then the objective with a bonus of ``move_cost`` on every previous seat kept.
+
+    A bonus on kept seats is a cost on seats given up (the two differ by a constant), and it is
+    a per-pair penalty, which every strategy counts exactly.
+    """
+    if problem.options.objective != "sum":
+        raise InputError("stability 'balanced' works with the objective 'sum'", field="stability")
+    if problem.options.fill_unlisted:
+        raise InputError(
+            "stability 'balanced' does not work with fill_unlisted yet; use strict or free", field="stability"
+        )
+    m = max(problem.n_opportunities, 1)
+    kept = np.isin(problem.pref_participant * m + problem.pref_opportunity, [p * m + o for p, o in valid])
+    base = np.zeros(problem.n_preferences) if problem.penalty is None else problem.penalty
+    adjusted = replace(problem, penalty=base - move_cost * kept)
+    result = allocate(adjusted, strategy)
+    return _on(problem, result.participant, result.opportunity, result, {"move_cost": move_cost})
+
+
+def _strict(problem: Problem, valid: list[tuple[int, int]], strategy: str) -> Allocation:
+    holders: dict[int, list[int]] = defaultdict(list)
+    for p, o in valid:
+        holders[o].append(p)
+    plain = (
+        not side_constraints(problem)
+        and problem.options.objective == "sum"
+        and problem.options.allow_unassigned
+        and strategy in ("auto", "min_cost_flow")
+    )
+    if not plain:  # the exact side-rule solvers keep first, in their own stage
+        keep = tuple((str(problem.participant_ids[p]), str(problem.opportunity_ids[o])) for p, o in valid)
+        result = allocate(problem.with_options(keep=keep), strategy)
+        return _on(problem, result.participant, result.opportunity, result, {})
+    return _strict_on_flow(problem, valid, holders, strategy)
+
+
+def _strict_on_flow(
+    problem: Problem, valid: list[tuple[int, int]], holders: dict[int, list[int]], strategy: str
+) -> Allocation:
+    """Fixed kept seats, the rest as a smaller flow problem (see the module docstring)."""
+    n = problem.n_participants
+    shrunk = {o for o, hs in holders.items() if len(hs) > problem.capacity[o]}
+    fixed = [(p, o) for p, o in valid if o not in shrunk]
+    cap = problem.capacity.astype(np.int64).copy()
+    seats = problem.seats_allowed().astype(np.int64).copy()
+    for p, o in fixed:
+        cap[o] -= 1
+        seats[p] -= 1
+    fixed_set = set(fixed)
+    holder_set = {(p, o) for o in shrunk for p in holders[o]}
+    pp, po = problem.pref_participant, problem.pref_opportunity
+    keep_rows = np.array(
+        [
+            (p, o) not in fixed_set and seats[p] > 0 and (o not in shrunk or (p, o) in holder_set)
+            for p, o in zip(pp.tolist(), po.tolist(), strict=True)
+        ],
+        dtype=bool,
+    )
+    # A bonus on previous holders of a shrunk opportunity that outweighs every rank or score:
+    # among allocations with the most seats (one of which always keeps it full) it is kept full.
+    bonus_rows = np.array(
+        [(p, o) in holder_set for p, o in zip(pp.tolist(), po.tolist(), strict=True)], dtype=bool
+    )
+    values = problem.rank if problem.rank is not None else problem.score
+    assert values is not None
+    spread = float(np.abs(values).max(initial=0)) + problem.unlisted_rank
+    if problem.penalty is not None:
+        spread += float(np.abs(problem.penalty).max(initial=0))
+    bonus = float(np.ceil(spread * max(int(seats.sum()), 1) * 2 + 1))
+    penalty = np.zeros(problem.n_preferences) if problem.penalty is None else problem.penalty.copy()
+    if shrunk:
+        penalty = penalty - bonus * bonus_rows
+    people = np.flatnonzero(seats > 0)
+    new_index = np.full(n, -1, dtype=np.int64)
+    new_index[people] = np.arange(people.size)
+    rows = np.flatnonzero(keep_rows)
+    residual_ids = {str(problem.participant_ids[p]) for p in people}
+    residual = Problem.from_arrays(
+        opportunity_ids=problem.opportunity_ids,
+        capacity=cap,
+        pref_participant=new_index[pp[rows]],
+        pref_opportunity=po[rows],
+        rank=None if problem.rank is None else problem.rank[rows],
+        score=None if problem.score is None else problem.score[rows],
+        participant_ids=problem.participant_ids[people],
+        # Only pairs of people still in the residual (a fully kept person is not in it).
+        options=problem.options.with_(
+            keep=(), forbidden=tuple(pair for pair in problem.options.forbidden if pair[0] in residual_ids)
+        ),
+        max_seats=None if problem.max_seats is None else seats[people],
+        penalty=penalty[rows] if (shrunk or problem.penalty is not None) else None,
+    )
+    solved = allocate(residual, strategy, check=True)
+    part = np.concatenate([np.array([p for p, _ in fixed], dtype=np.int64), people[solved.participant]])
+    opp = np.concatenate([np.array([o for _, o in fixed], dtype=np.int64), solved.opportunity])
+    order = np.lexsort((opp, part))
+    return _on(problem, part[order], opp[order], solved, {"kept_fixed": len(fixed), "shrunk": len(shrunk)})
+
+
+def _on(
+    problem: Problem, part: np.ndarray, opp: np.ndarray, solved: Allocation, extra: dict[str, Any]
+) -> Allocation:
+    """The allocation of the whole problem, verified independently, from a (sub)problem's solve."""
+    broken = violations(problem, part, opp)
+    if broken:
+        raise SolverError(f"the re-solve returned an invalid allocation: {broken[0]}")
+    details = dict(solved.details) | extra
+    return Allocation(
+        problem=problem,
+        participant=part,
+        opportunity=opp,
+        status=solved.status,
+        strategy=solved.strategy,
+        strategy_reason=solved.strategy_reason,
+        stats=compute_stats(problem, part, opp),
+        details=details,
+        explainer=solved.explainer,
+    )
+
+
+def _changes(
+    problem: Problem,
+    result: Allocation,
+    before: dict[str, list[str]],
+    lost: dict[tuple[str, str], str],
+    withdrawn: set[str],
+) -> list[PersonChange]:
+    after: dict[str, list[str]] = defaultdict(list)
+    for pid, oid in result.assignments():
+        after[pid].append(oid)
+    people = [str(p) for p in problem.participant_ids] + [
+        p for p in before if p not in set(map(str, problem.participant_ids))
+    ]
+    out = []
+    for pid in people:
+        old, new = tuple(sorted(before.get(pid, ()))), tuple(sorted(after.get(pid, ())))
+        reasons = sorted({lost[(pid, o)] for o in old if (pid, o) in lost})
+        if pid in withdrawn or (old and all(lost.get((pid, o)) == "withdrawn" for o in old)):
+            reasons = ["withdrawn"]
+        if not old and not new:
+            change: Change = "waiting"
+        elif old == new:
+            change = "kept"
+        elif not old:
+            change = "seated"
+        elif not new:
+            change = "unseated"
+        else:
+            change = "moved"
+        why = "; ".join(reasons)
+        if change in ("moved", "unseated") and not why:
+            why = "to seat more people" if change == "moved" else "no seat left that they accept"
+        out.append(PersonChange(pid, old, new, change, why if change not in ("kept", "waiting") else ""))
+    return out
