@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from time import perf_counter
 from typing import Any, Literal
 
 import numpy as np
@@ -99,6 +100,7 @@ def resolve(
     before: dict[str, list[str]] = defaultdict(list)
     for pid, oid in previous:
         before[str(pid)].append(str(oid))
+    t0 = perf_counter()
     valid, lost = _valid_previous(problem, before, pidx, oidx)
     if stability == "free":
         result = allocate(problem, strategy)
@@ -106,7 +108,19 @@ def resolve(
         result = _balanced(problem, valid, move_cost, strategy)
     else:
         result = _strict(problem, valid, strategy)
-    return Resolution(result, stability, _changes(problem, result, before, lost, set(withdrawn)))  # type: ignore[arg-type]
+    changes = _changes(problem, result, before, lost, set(withdrawn))
+    counts = Resolution(result, stability, changes).counts()  # type: ignore[arg-type]
+    # The honest label of what this allocation is (report.json "resolve").
+    label: dict[str, Any] = {"stability": stability, "label": f"{result.status} under stability={stability}"}
+    label["counts"] = counts
+    if stability == "balanced":
+        label["move_cost"] = move_cost
+    result = replace(
+        result,
+        stats=replace(result.stats, total_seconds=perf_counter() - t0),
+        details=result.details | {"resolve": label},
+    )
+    return Resolution(result, stability, changes)  # type: ignore[arg-type]
 
 
 def _valid_previous(
@@ -256,7 +270,12 @@ def _on(
         status=solved.status,
         strategy=solved.strategy,
         strategy_reason=solved.strategy_reason,
-        stats=compute_stats(problem, part, opp),
+        stats=replace(
+            compute_stats(problem, part, opp),
+            build_seconds=solved.stats.build_seconds,
+            solve_seconds=solved.stats.solve_seconds,
+            decode_seconds=solved.stats.decode_seconds,
+        ),
         details=details,
         explainer=solved.explainer,
     )

@@ -15,10 +15,11 @@ from flok.cli.app import EXIT_NOTHING_FOUND, OneLineUsage, app, guarded
 from flok.engine import allocate
 from flok.errors import InputError
 from flok.io.mapping import ImportSpec, parse_map
-from flok.io.problem_io import apply_rule_files, read_problem, write_allocation
+from flok.io.problem_io import apply_rule_files, read_previous, read_problem, write_allocation, write_diff
 from flok.io.writers import check_targets, outputs
 from flok.model import Problem
 from flok.options import OBJECTIVES, Options
+from flok.resolve import Resolution, resolve
 from flok.solvers.base import Progress
 from flok.solvers.base import names as strategy_names
 from flok.solvers.rules import cli_flags
@@ -125,6 +126,22 @@ def _allocate(
     sheet: Annotated[
         str | None, typer.Option(help="Preferences xlsx: the sheet to read (default: the first).")
     ] = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            help="assignments.csv of the current allocation: re-solve keeping people where they are."
+        ),
+    ] = None,
+    stability: Annotated[
+        str | None,
+        typer.Option(help="With --previous: strict (default; nobody moves unless forced), balanced or free."),
+    ] = None,
+    move_cost: Annotated[
+        float, typer.Option(help="With --stability balanced: rank steps (score points) a move costs.")
+    ] = 1.0,
+    diff: Annotated[
+        Path | None, typer.Option(help="With --previous: diff.csv of everyone whose seats changed.")
+    ] = None,
     encoding: Annotated[
         str | None,
         typer.Option(help="Encoding of CSV files that are not UTF-8 (e.g. cp1252); detected if not given."),
@@ -139,7 +156,11 @@ def _allocate(
             f"must be one of {', '.join(strategy_names())}, got {strategy!r}", source="--strategy"
         )
     # Before the solve, so a long run never ends in "cannot write".
-    check_targets({"--out": out, "--report": report})
+    check_targets({"--out": out, "--report": report, "--diff": diff})
+    if previous is None and (stability is not None or diff is not None):
+        raise InputError(
+            "--stability and --diff need --previous (the current assignments.csv)", source="--previous"
+        )
     given: dict[str, tuple[str, Any]] = {  # option key -> (flag, raw value), parsed like JSON options
         "fill_unlisted": ("--fill-unlisted", fill_unlisted),
         "min_score": ("--min-score", min_score),
@@ -181,8 +202,16 @@ def _allocate(
         specs=specs,
     )
     prob = apply_rule_files(prob, files)
+    resolution: Resolution | None = None
     try:
-        result = run_with_progress(prob, strategy, quiet=(out == "-"))
+        if previous is not None:
+            pairs = read_previous(previous, ImportSpec(encoding=encoding))
+            resolution = resolve(
+                prob, pairs, stability=stability or "strict", move_cost=move_cost, strategy=strategy
+            )
+            result = resolution.allocation
+        else:
+            result = run_with_progress(prob, strategy, quiet=(out == "-"))
     except InputError as exc:  # the core names a table ("preferences"); the user knows a file
         tables = {"opportunities": opportunities, "preferences": preferences, "participants": participants}
         if exc.source not in tables:
@@ -192,7 +221,11 @@ def _allocate(
         raise InputError(exc.message, source=where or exc.source, row=exc.row, field=exc.field) from None
     with outputs() as out_files:
         write_allocation(result, out_files, assignments=out, report=report)
+        if resolution is not None and diff is not None:
+            write_diff(resolution, out_files, diff)
     typer.echo(summary(result), err=(out == "-"))
+    if resolution is not None and previous is not None:
+        typer.echo(f"{resolution.summary()} (from {previous.name})", err=(out == "-"))
     if result.details.get("found_nothing"):
         # Exit 0 here made a time-out that seated nobody look like a successful allocation.
         typer.echo(

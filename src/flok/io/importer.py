@@ -28,13 +28,16 @@ from flok.io.sources import RawTable, parse_source, read_source
 from flok.model import OPPORTUNITY_COLUMNS, PARTICIPANT_COLUMNS, PREFERENCE_COLUMNS
 from flok.table import Table, near_miss
 
-Kind = Literal["preferences", "opportunities", "participants", "circle-participants", "circles"]
+Kind = Literal[
+    "preferences", "opportunities", "participants", "circle-participants", "circles", "assignments"
+]
 FIELDS: dict[str, tuple[str, ...]] = {
     "preferences": PREFERENCE_COLUMNS,
     "opportunities": OPPORTUNITY_COLUMNS,
     "participants": PARTICIPANT_COLUMNS,
     "circle-participants": CIRCLE_PARTICIPANT_FIELDS,
     "circles": CIRCLE_FIELDS,
+    "assignments": ("participant_id", "opportunity_id", "rank", "score"),  # a previous allocation
 }
 FREE_FORM = ("participants", "circle-participants")
 """Kinds whose other columns are attributes (for quotas, diversity): any field name may be mapped."""

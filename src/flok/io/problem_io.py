@@ -7,15 +7,18 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from flok.allocation import Allocation
 from flok.errors import InputError
 from flok.io.csv_reader import read_csv
 from flok.io.importer import Kind, import_table
 from flok.io.json_reader import read_json
 from flok.io.mapping import ImportSpec
-from flok.io.writers import Outputs, assignments_table, write_json, write_table_csv
+from flok.io.writers import Outputs, assignments_table, csv_safe, write_json, write_table_csv
 from flok.model import Options, Problem, Quota
 from flok.options import CapacityGroup
+from flok.resolve import Resolution
 from flok.table import Table
 
 
@@ -242,6 +245,38 @@ def _locate_group(exc: InputError, option: str, before: int, count: int, path: P
         return InputError(exc.message, source=path.name, row=rows[named.group(1)], field="opportunity_id")
     field = {"opportunities": "opportunity_id", "capacity": "capacity"}.get(sub or "", "group_id")
     return InputError(exc.message, source=path.name, row=min(rows.values()), field=field)
+
+
+def read_previous(path: Path, spec: ImportSpec | None = None) -> list[tuple[str, str]]:
+    """Who holds which seat now: a Flok assignments.csv (or any file with participant_id and
+    opportunity_id); rows without an opportunity are people without a seat."""
+    table = import_table(path, "assignments", spec)[0]
+    pids = table.ids("participant_id").to_pylist()
+    table.require("opportunity_id")
+    oids = table.text("opportunity_id").to_pylist()
+    pairs = [(p, o) for p, o in zip(pids, oids, strict=True) if o]
+    seen: dict[tuple[str, str], int] = {}
+    for i, pair in enumerate(pairs):
+        if pair in seen:
+            raise table.error(i, "opportunity_id", f"'{pair[0]}' holds '{pair[1]}' twice")
+        seen[pair] = i
+    return pairs
+
+
+def write_diff(resolution: Resolution, out: Outputs, path: str | Path) -> None:
+    """diff.csv: one row per participant whose seats changed (before and after as ``a;b`` lists)."""
+    rows = resolution.diff()
+    table = pa.table(
+        {
+            "participant_id": csv_safe(pa.array([c.participant_id for c in rows], type=pa.string())),
+            "before": csv_safe(pa.array([";".join(c.before) for c in rows], type=pa.string())),
+            "after": csv_safe(pa.array([";".join(c.after) for c in rows], type=pa.string())),
+            "change": pa.array([c.change for c in rows], type=pa.string()),
+            "why": csv_safe(pa.array([c.why for c in rows], type=pa.string())),
+        }
+    )
+    with out.open(path) as stream:
+        write_table_csv(table, stream)
 
 
 def write_allocation(
