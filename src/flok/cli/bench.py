@@ -34,3 +34,11 @@ def bench_constraints(
     from flok.bench.constraints import main
 
     main(only, time_limit)
+
+
+@bench_app.command("resolve", cls=OneLineUsage)
+def bench_resolve(seed: Annotated[int, typer.Option(help="Instance seed.")] = 0) -> None:
+    """Re-solve after a 1% change (strict, balanced, free) next to a cold solve."""
+    from flok.bench.resolve import main
+
+    main(seed)

@@ -1,0 +1,72 @@
+"""Re-solve after a change of about 1% of participants, next to a cold solve of the same problem.
+
+Run with ``flok bench resolve`` or ``python -m flok.bench.resolve``; prints a table. The change:
+0.5% of participants withdraw, 0.5% arrive late (ranking like everyone else), one opportunity
+in a hundred loses half its seats and one in a thousand is cancelled.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from flok.bench.generate import zipf_instance
+from flok.engine import allocate
+from flok.model import Problem
+from flok.resolve import resolve
+
+SIZES = ((10_000, 500), (100_000, 2_000))
+
+
+def changed(problem: Problem, seed: int) -> Problem:
+    """``problem`` after withdrawals, late arrivals and capacity cuts (see the module docstring)."""
+    rng = np.random.default_rng(seed)
+    n, m = problem.n_participants, problem.n_opportunities
+    gone = rng.choice(n, size=max(1, n // 200), replace=False)
+    keep = ~np.isin(problem.pref_participant, gone)
+    late = zipf_instance(max(1, n // 200), m, seed=seed + 1)
+    pids = np.concatenate(
+        [problem.participant_ids, np.array([f"late{i}" for i in range(late.n)], dtype=object)]
+    )
+    capacity = problem.capacity.copy()
+    cut = rng.choice(m, size=max(1, m // 100), replace=False)
+    capacity[cut] //= 2
+    capacity[rng.choice(m, size=max(1, m // 1000), replace=False)] = 0
+    assert problem.rank is not None
+    return Problem.from_arrays(
+        opportunity_ids=problem.opportunity_ids,
+        capacity=capacity,
+        pref_participant=np.concatenate([problem.pref_participant[keep], late.pref_participant + n]),
+        pref_opportunity=np.concatenate([problem.pref_opportunity[keep], late.pref_opportunity]),
+        rank=np.concatenate([problem.rank[keep], late.rank]),
+        participant_ids=pids,
+        options=problem.options,
+    )
+
+
+def main(seed: int = 0) -> None:
+    print("| size | cold | strict | balanced | free | kept (strict) | moved (strict) | moved (free) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n, m in SIZES:
+        before = zipf_instance(n, m, seed=seed).problem()
+        previous = allocate(before).assignments()
+        now = changed(before, seed)
+        t0 = time.perf_counter()
+        allocate(now)
+        cold = time.perf_counter() - t0
+        timings, results = {}, {}
+        for stability in ("strict", "balanced", "free"):
+            t0 = time.perf_counter()
+            results[stability] = resolve(now, previous, stability=stability)
+            timings[stability] = time.perf_counter() - t0
+        strict, free = results["strict"].counts(), results["free"].counts()
+        print(
+            f"| {n:,}×{m:,} | {cold:.2f} s | {timings['strict']:.2f} s | {timings['balanced']:.2f} s "
+            f"| {timings['free']:.2f} s | {strict['kept']:,} | {strict['moved']:,} | {free['moved']:,} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
