@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
+from flok.app.worker.execute import execute_run
 from flok.service.local import flok_subprocess, free_port, wait_healthy
 from flok.store import community, keys, runs
 from flok.store.db import Database
@@ -144,3 +146,25 @@ def test_a_run_that_failed_internally_shows_no_database_text(db_url: str) -> Non
             assert shown["error"]["code"] == "INTERNAL", shown
             text = str(shown)
             assert "SQL" not in text and "duplicate key" not in text and "suggestions" not in text, shown
+
+
+def test_a_run_that_crashes_stores_a_generic_message_and_logs_the_exception(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An unexpected exception (a defect) fails the run with INTERNAL and a generic message in
+    the database itself, not only in the API's view of it; the exception goes to the log."""
+    with in_process(db_url, queue="thread") as api:
+        with api.db.write() as conn:
+            org = keys.org_for_key(conn, api.key)
+            assert org is not None
+            # An option the rebalance's config does not know: a TypeError inside the run.
+            run_id = runs.create(conn, org, "rebalance", {"no_such_option_xyz": 1})
+        with caplog.at_level(logging.ERROR, logger="flok.runs"):
+            assert execute_run(api.db, run_id, worker="test") == "failed"
+        with api.db.read() as conn:
+            stored = runs.load(conn, run_id)
+        assert stored is not None and stored.error is not None
+        assert stored.error["code"] == "INTERNAL"
+        assert "no_such_option_xyz" not in str(stored.error) and "TypeError" not in str(stored.error)
+        assert "no_such_option_xyz" not in (stored.message or "")
+        assert any("no_such_option_xyz" in str(r.exc_info) for r in caplog.records if r.exc_info)
