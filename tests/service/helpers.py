@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from tests.service.conftest import Api
 
 CSV = {"content-type": "text/csv"}
+# How long a test waits on another process or thread: generous, since the machine may be busy
+# (tests wait on a condition, never a fixed sleep, so a quiet machine does not wait this long).
+LIMIT = 120.0
+
+
+def wait_for(condition: Callable[[], bool], what: str, limit: float = LIMIT) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``limit`` seconds."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting ({limit:g} s) for {what}"
+        time.sleep(0.1)
 
 
 def campaign(api: Api, opportunities: str, registrations: str, **options: Any) -> int:

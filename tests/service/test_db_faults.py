@@ -14,9 +14,8 @@ import os
 import shutil
 import stat
 import subprocess
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from flok.cli.app import EXIT_UNAVAILABLE
 from flok.service.local import flok_subprocess
 from flok.store.db import Database
 from tests.service.conftest import Api, _admin_connect, in_process, served
-from tests.service.helpers import CSV, OPPS, REGS, campaign, seats
+from tests.service.helpers import CSV, OPPS, REGS, campaign, seats, wait_for
 
 
 # --- PostgreSQL: an admin kills connections, or closes the database to new ones ------------
@@ -64,13 +63,6 @@ def database_down(pg_url: str) -> Iterator[None]:
             yield
         finally:
             admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-
-
-def wait_for(condition: Callable[[], bool], what: str, limit: float = 90.0) -> None:
-    deadline = time.monotonic() + limit
-    while not condition():
-        assert time.monotonic() < deadline, f"gave up waiting ({limit:g} s) for {what}"
-        time.sleep(0.1)
 
 
 class Kinds:
@@ -282,3 +274,21 @@ def test_full_sqlite_disk_answers_503_storage_unavailable(sqlite_url: str) -> No
         event.remove(api.db.engine, "connect", cap)
         api.db.engine.dispose()
         assert api.get(f"/campaigns/{cid}").json()["opportunities"] == 0  # nothing stored
+
+
+# --- Every connection of the process's pool is in use -------------------------------------------
+def test_a_server_whose_connections_are_all_in_use_answers_503_database_busy(db_url: str) -> None:
+    """A request that finds every pooled connection taken waits ``db_pool_timeout``, then is
+    refused with 503 and Retry-After, not a 500 (nor a connection the database refuses)."""
+    with served(db_url, db_pool_size=1, db_max_overflow=0, db_pool_timeout=0.5) as api:
+        kinds = Kinds(api)
+        assert_all_ok(kinds.each())
+        with api.db.engine.connect():  # the pool's only connection, taken by someone else
+            answers = kinds.each()
+            for kind in ("participant", "rsvp", "list", "campaigns"):
+                r = answers[kind]
+                assert r.status_code == 503, (kind, r.status_code, r.text)
+                assert r.json()["code"] == "DATABASE_BUSY", r.text
+                assert "FLOK_DB_POOL_SIZE" in r.json()["message"], r.text
+                assert r.headers.get("retry-after") == "5"
+        assert_all_ok(kinds.each())  # free again: served again

@@ -50,7 +50,7 @@ class State:
     @classmethod
     def open(cls, settings: Settings) -> State:
         """Connect (and migrate, unless told not to) and pick the run queue the settings ask for."""
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, **settings.pool_options())
         if settings.migrate:
             db.migrate()
         return cls(settings=settings, db=db, queue=make_queue(settings, db))
