@@ -112,10 +112,12 @@ def test_a_second_serve_on_one_sqlite_file_refuses_and_leaves_the_first_ones_run
             assert api.get("/healthz").status_code == 200  # the first one serves on
 
 
-def test_serve_with_its_database_down_exits_6_with_one_line_naming_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_a_command_whose_database_is_down_exits_6_with_one_line_naming_it(command: str) -> None:
     closed = free_port()  # nothing listens there: the database server is down
     url = f"postgresql://flok:s3cret@127.0.0.1:{closed}/flok"
-    answer = flok("serve", "--port", str(free_port()), "--database-url", url)
+    port = ["--port", str(free_port())] if command == "serve" else []
+    answer = flok(command, *port, "--database-url", url)
     assert answer.returncode == EXIT_UNAVAILABLE, answer.stderr
     line = _one_line(answer.stderr)
     assert line.startswith(
