@@ -13,7 +13,7 @@ from flok.app.worker.execute import execute_run
 from flok.service.local import flok_subprocess, free_port, wait_healthy
 from flok.store import community, keys, runs
 from flok.store.db import Database
-from tests.service.conftest import in_process, served
+from tests.service.conftest import LIMIT, in_process, served
 
 
 @pytest.mark.slow
@@ -76,11 +76,11 @@ def test_feedback_through_two_server_processes_counts_every_event_once(pg_url: s
     base = f"http://127.0.0.1:{port}"
     env = {"FLOK_DATABASE_URL": pg_url}
     with flok_subprocess("serve", "--port", str(port), "--workers", "2", env=env):
-        wait_healthy(base, 60)
+        wait_healthy(base, LIMIT)
         with httpx.Client(
             base_url=base,
             headers={"Authorization": f"Bearer {key}"},
-            timeout=60,
+            timeout=LIMIT,
             limits=httpx.Limits(max_connections=64),
         ) as client:
 
@@ -120,7 +120,7 @@ def test_concurrent_rebalances_of_one_organization_all_finish(db_url: str) -> No
             with ThreadPoolExecutor(6) as pool:
                 started = list(pool.map(lambda _: api.post("/rebalance", json={"top_k": 5}), range(6)))
             assert [r.status_code for r in started] == [202] * 6, [r.text for r in started]
-            runs = [api.wait_run(r.json()["run_id"], timeout=120) for r in started]
+            runs = [api.wait_run(r.json()["run_id"]) for r in started]
             assert [run["status"] for run in runs] == ["done"] * 6, (attempt, runs)
 
 

@@ -24,12 +24,21 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
-from flok.app.worker.pg_queue import ensure_schema
 from flok.cli.app import EXIT_UNAVAILABLE
 from flok.service.local import flok_subprocess
 from flok.store.db import Database
 from tests.service.conftest import Api, _admin_connect, in_process, served
-from tests.service.helpers import CSV, OPPS, REGS, campaign, seats, wait_for
+from tests.service.helpers import (
+    CSV,
+    LIMIT,
+    OPPS,
+    REGS,
+    campaign,
+    seats,
+    wait_for,
+    worker_mark,
+    workers_since,
+)
 
 
 # --- PostgreSQL: an admin kills connections, or closes the database to new ones ------------
@@ -123,11 +132,6 @@ def test_requests_survive_killed_connections_and_answer_503_while_the_database_i
         assert confirmed == kinds.n - 1  # every answered RSVP but the refused one
 
 
-def _live_workers(db: Database) -> int:
-    with db.read() as conn:
-        return int(conn.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar_one())
-
-
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_worker_survives_killed_connections_and_exits_nonzero_when_the_database_goes(
@@ -135,21 +139,22 @@ def test_worker_survives_killed_connections_and_exits_nonzero_when_the_database_
 ) -> None:
     db = Database(pg_url)
     db.migrate()
+    mark = worker_mark(db)
     with in_process(pg_url) as api:
         cid = campaign(api, OPPS, REGS)
         with flok_subprocess("worker", env={"FLOK_DATABASE_URL": pg_url}) as worker:
-            wait_for(lambda: _live_workers(db) >= 1, "the worker to start", 60)
+            wait_for(lambda: workers_since(db, mark) >= 1, "the worker to start")
             first = api.post(f"/campaigns/{cid}/allocate").json()["run_id"]
-            assert api.wait_run(first, timeout=90)["status"] == "done"  # its pool is warm
+            assert api.wait_run(first)["status"] == "done"  # its pool is warm
 
             assert terminate_backends(pg_url) > 0
             r = api.post(f"/campaigns/{cid}/allocate")  # accepted right after the kill …
             assert r.status_code == 202, r.text
-            run = api.wait_run(r.json()["run_id"], timeout=90)  # … and it runs
+            run = api.wait_run(r.json()["run_id"])  # … and it runs
             assert run["status"] == "done", run
 
             with database_down(pg_url):
-                wait_for(lambda: worker.poll() is not None, "the worker to exit", 120)
+                wait_for(lambda: worker.poll() is not None, "the worker to exit")
             assert worker.returncode == EXIT_UNAVAILABLE  # never 0: a supervisor restarts it
         assert api.get(f"/campaigns/{cid}").json()["allocation_run_id"] == run["id"]
     db.dispose()
@@ -172,12 +177,12 @@ def test_a_queued_run_whose_job_failed_is_swept_and_the_campaign_allocates_again
         sweeper = {"FLOK_DATABASE_URL": pg_url, "FLOK_STALE_RUN_SECONDS": "1", "FLOK_SWEEP_SECONDS": "1"}
         with flok_subprocess("worker", env=sweeper):
             wait_for(
-                lambda: api.get(f"/runs/{stranded}").json()["status"] == "failed", "the sweep to fail it", 90
+                lambda: api.get(f"/runs/{stranded}").json()["status"] == "failed", "the sweep to fail it"
             )
             assert api.get(f"/runs/{stranded}").json()["error"]["code"] == "INTERRUPTED"
             r = api.post(f"/campaigns/{cid}/allocate")
             assert r.status_code == 202, r.text
-            assert api.wait_run(r.json()["run_id"], timeout=90)["status"] == "done"
+            assert api.wait_run(r.json()["run_id"])["status"] == "done"
         assert set(seats(api, cid)) == {"x", "y", "z"}
     db.dispose()
 
@@ -186,12 +191,11 @@ def test_a_queued_run_whose_job_failed_is_swept_and_the_campaign_allocates_again
 def test_worker_stops_with_exit_0_when_asked(pg_url: str) -> None:
     db = Database(pg_url)
     db.migrate()
-    ensure_schema(db)
-    before = _live_workers(db)
+    mark = worker_mark(db)
     with flok_subprocess("worker", env={"FLOK_DATABASE_URL": pg_url}) as worker:
-        wait_for(lambda: _live_workers(db) > before or worker.poll() is not None, "the worker to start", 60)
+        wait_for(lambda: workers_since(db, mark) >= 1 or worker.poll() is not None, "the worker to start")
         worker.terminate()
-        worker.wait(60)
+        worker.wait(LIMIT)
         assert worker.returncode == 0
     db.dispose()
 
