@@ -26,7 +26,7 @@ from flok.store.db import Database
 
 # How long a test waits on another process or thread (a run, a server, a worker): generous,
 # since the machine may be busy. Tests wait on a condition, so a quiet machine never waits long.
-LIMIT = 120.0
+LIMIT = 180.0
 PG_HOST = os.environ.get("FLOK_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("FLOK_TEST_PG_PORT", "5432"))
 

@@ -142,3 +142,12 @@ def test_serve_exits_6_when_its_postgresql_database_refuses_connections(pg_url: 
     assert answer.returncode == EXIT_UNAVAILABLE, answer.stderr
     line = _one_line(answer.stderr)
     assert f"cannot use the database postgresql://{user}@" in line and name in line, line
+
+
+def test_serve_on_a_sqlite_folder_it_cannot_write_exits_6_with_one_line() -> None:
+    """/proc refuses new folders even to root (chmod would not stop root)."""
+    url = "sqlite:////proc/flok-cannot-write/flok.db"
+    answer = flok("serve", "--port", str(free_port()), "--database-url", url)
+    assert answer.returncode == EXIT_UNAVAILABLE, answer.stderr
+    line = _one_line(answer.stderr)
+    assert "cannot use the database /proc/flok-cannot-write/flok.db" in line and "lock file" in line, line

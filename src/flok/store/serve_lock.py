@@ -14,7 +14,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from flok.errors import ConflictError
+from flok.errors import ConflictError, UnavailableError
 
 _held: dict[Path, int] = {}  # lock file → descriptor, open for the life of the process
 
@@ -25,12 +25,20 @@ def lock_path(database: Path) -> Path:
 
 def hold_serve_lock(database: Path) -> Path:
     """Take the lock of ``database`` for this process's lifetime (again: no-op); the lock file.
-    ``ConflictError`` naming the other server's pid when another process holds it."""
+    ``ConflictError`` naming the other server's pid when another process holds it,
+    ``UnavailableError`` when the lock file cannot be created."""
     path = lock_path(database.resolve())
     if path in _held:
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # not inherited by child processes
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # not inherited by child processes
+    except OSError as exc:  # a folder the service may not write: say so, not a traceback
+        raise UnavailableError(
+            f"cannot use the database {database.resolve()}: cannot create its lock file {path} "
+            f"({exc.strerror or exc}); make the folder writable by the service",
+            code="STORAGE_UNAVAILABLE",
+        ) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
