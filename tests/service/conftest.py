@@ -24,6 +24,9 @@ from flok.service.local import free_port
 from flok.store import keys
 from flok.store.db import Database
 
+# How long a test waits on another process or thread (a run, a server, a worker): generous,
+# since the machine may be busy. Tests wait on a condition, so a quiet machine never waits long.
+LIMIT = 180.0
 PG_HOST = os.environ.get("FLOK_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("FLOK_TEST_PG_PORT", "5432"))
 
@@ -102,7 +105,7 @@ class Api:
     def other_org(self) -> Api:
         return Api(self.client, new_key(self.db), self.db)
 
-    def wait_run(self, run_id: int, timeout: float = 30.0) -> dict[str, Any]:
+    def wait_run(self, run_id: int, timeout: float = LIMIT) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             run = self.get(f"/runs/{run_id}").json()
@@ -142,18 +145,18 @@ def served(url: str, **settings: Any) -> Iterator[Api]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + LIMIT
     while not server.started:
         if time.monotonic() > deadline:
             raise RuntimeError("server did not start")
         time.sleep(0.02)
     db = app.state.flok.db
     with httpx.Client(
-        base_url=f"http://127.0.0.1:{port}", timeout=60, limits=httpx.Limits(max_connections=200)
+        base_url=f"http://127.0.0.1:{port}", timeout=LIMIT, limits=httpx.Limits(max_connections=200)
     ) as client:
         yield Api(client, new_key(db), db)
     server.should_exit = True
-    thread.join(10)
+    thread.join(LIMIT)
     db.dispose()
 
 

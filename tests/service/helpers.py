@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
-from tests.service.conftest import Api
+from sqlalchemy import text
+
+from flok.app.worker.pg_queue import ensure_schema
+from flok.store.db import Database
+from tests.service.conftest import LIMIT, Api
 
 CSV = {"content-type": "text/csv"}
+
+
+def wait_for(condition: Callable[[], bool], what: str, limit: float = LIMIT) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``limit`` seconds."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting ({limit:g} s) for {what}"
+        time.sleep(0.1)
 
 
 def campaign(api: Api, opportunities: str, registrations: str, **options: Any) -> int:
@@ -36,3 +50,18 @@ def seats(api: Api, cid: int) -> dict[str, str | None]:
 
 OPPS = "opportunity_id,capacity,title\nA,1,Algebra\nB,1,Biology\nC,2,Chemistry\n"
 REGS = "participant_id,opportunity_id,rank\nx,A,1\nx,B,2\ny,A,1\ny,C,2\nz,B,1\nz,A,2\n"
+
+
+def worker_mark(db: Database) -> int:
+    """The newest `flok worker` registration so far (PostgreSQL; installs the queue's tables):
+    workers started later register with larger ids, while killed ones leave stale rows behind."""
+    ensure_schema(db)
+    with db.read() as conn:
+        return int(conn.execute(text("SELECT coalesce(max(id), 0) FROM procrastinate_workers")).scalar_one())
+
+
+def workers_since(db: Database, mark: int) -> int:
+    """How many workers registered after ``worker_mark`` gave ``mark``."""
+    with db.read() as conn:
+        q = text("SELECT count(*) FROM procrastinate_workers WHERE id > :mark")
+        return int(conn.execute(q, {"mark": mark}).scalar_one())

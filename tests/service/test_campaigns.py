@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 
 from tests.service.conftest import Api, in_process
-from tests.service.helpers import CSV, OPPS, REGS, allocate, campaign, seats
+from tests.service.helpers import CSV, OPPS, REGS, allocate, campaign, seats, wait_for
 
 
 def test_allocation_run_stores_optimal_seats_with_report(api: Api) -> None:
@@ -182,13 +181,11 @@ def test_withdraw_and_multipart_upload(api: Api) -> None:
 
 
 def test_cancel_queued_and_running_runs(sqlite_url: str) -> None:
-    with in_process(sqlite_url, run_delay_seconds=5.0) as api:
+    # The delay holds the run until it is cancelled (checked every 0.05 s), however busy the machine.
+    with in_process(sqlite_url, run_delay_seconds=600.0) as api:
         cid = campaign(api, OPPS, REGS)
         run_id = api.post(f"/campaigns/{cid}/allocate").json()["run_id"]
-        for _ in range(100):
-            if api.get(f"/runs/{run_id}").json()["status"] == "running":
-                break
-            time.sleep(0.05)
+        wait_for(lambda: api.get(f"/runs/{run_id}").json()["status"] == "running", "the run to start")
         assert api.post(f"/runs/{run_id}/cancel").json()["cancel_requested"] is True
         run = api.wait_run(run_id)
         assert run["status"] == "cancelled"
@@ -239,9 +236,9 @@ def test_delete_campaign_removes_everything_and_waits_for_runs(db_url: str) -> N
 
     from flok.store.tables import assignments, campaign_opportunities, preferences, runs
 
-    # The run is held up (SQLite: a 3 s delay in-process; PostgreSQL: no worker takes it) and
+    # The run is held up (SQLite: a long delay in-process; PostgreSQL: no worker takes it) and
     # then cancelled, so the test never waits on other tests' queued runs in a shared database.
-    with in_process(db_url, run_delay_seconds=3.0) as api:
+    with in_process(db_url, run_delay_seconds=600.0) as api:
         keep, gone = campaign(api, OPPS, REGS), campaign(api, OPPS, REGS)
         run_id = api.post(f"/campaigns/{gone}/allocate").json()["run_id"]
         busy = api.delete(f"/campaigns/{gone}")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
+from flok.app.worker.execute import execute_run
 from flok.service.local import flok_subprocess, free_port, wait_healthy
 from flok.store import community, keys, runs
 from flok.store.db import Database
-from tests.service.conftest import in_process, served
+from tests.service.conftest import LIMIT, in_process, served
 
 
 @pytest.mark.slow
@@ -74,11 +76,11 @@ def test_feedback_through_two_server_processes_counts_every_event_once(pg_url: s
     base = f"http://127.0.0.1:{port}"
     env = {"FLOK_DATABASE_URL": pg_url}
     with flok_subprocess("serve", "--port", str(port), "--workers", "2", env=env):
-        wait_healthy(base, 60)
+        wait_healthy(base, LIMIT)
         with httpx.Client(
             base_url=base,
             headers={"Authorization": f"Bearer {key}"},
-            timeout=60,
+            timeout=LIMIT,
             limits=httpx.Limits(max_connections=64),
         ) as client:
 
@@ -118,7 +120,7 @@ def test_concurrent_rebalances_of_one_organization_all_finish(db_url: str) -> No
             with ThreadPoolExecutor(6) as pool:
                 started = list(pool.map(lambda _: api.post("/rebalance", json={"top_k": 5}), range(6)))
             assert [r.status_code for r in started] == [202] * 6, [r.text for r in started]
-            runs = [api.wait_run(r.json()["run_id"], timeout=120) for r in started]
+            runs = [api.wait_run(r.json()["run_id"]) for r in started]
             assert [run["status"] for run in runs] == ["done"] * 6, (attempt, runs)
 
 
@@ -144,3 +146,25 @@ def test_a_run_that_failed_internally_shows_no_database_text(db_url: str) -> Non
             assert shown["error"]["code"] == "INTERNAL", shown
             text = str(shown)
             assert "SQL" not in text and "duplicate key" not in text and "suggestions" not in text, shown
+
+
+def test_a_run_that_crashes_stores_a_generic_message_and_logs_the_exception(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An unexpected exception (a defect) fails the run with INTERNAL and a generic message in
+    the database itself, not only in the API's view of it; the exception goes to the log."""
+    with in_process(db_url, queue="thread") as api:
+        with api.db.write() as conn:
+            org = keys.org_for_key(conn, api.key)
+            assert org is not None
+            # An option the rebalance's config does not know: a TypeError inside the run.
+            run_id = runs.create(conn, org, "rebalance", {"no_such_option_xyz": 1})
+        with caplog.at_level(logging.ERROR, logger="flok.runs"):
+            assert execute_run(api.db, run_id, worker="test") == "failed"
+        with api.db.read() as conn:
+            stored = runs.load(conn, run_id)
+        assert stored is not None and stored.error is not None
+        assert stored.error["code"] == "INTERNAL"
+        assert "no_such_option_xyz" not in str(stored.error) and "TypeError" not in str(stored.error)
+        assert "no_such_option_xyz" not in (stored.message or "")
+        assert any("no_such_option_xyz" in str(r.exc_info) for r in caplog.records if r.exc_info)

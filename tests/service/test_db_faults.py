@@ -14,9 +14,8 @@ import os
 import shutil
 import stat
 import subprocess
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +24,21 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
-from flok.app.worker.pg_queue import ensure_schema
 from flok.cli.app import EXIT_UNAVAILABLE
 from flok.service.local import flok_subprocess
 from flok.store.db import Database
 from tests.service.conftest import Api, _admin_connect, in_process, served
-from tests.service.helpers import CSV, OPPS, REGS, campaign, seats
+from tests.service.helpers import (
+    CSV,
+    LIMIT,
+    OPPS,
+    REGS,
+    campaign,
+    seats,
+    wait_for,
+    worker_mark,
+    workers_since,
+)
 
 
 # --- PostgreSQL: an admin kills connections, or closes the database to new ones ------------
@@ -64,13 +72,6 @@ def database_down(pg_url: str) -> Iterator[None]:
             yield
         finally:
             admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-
-
-def wait_for(condition: Callable[[], bool], what: str, limit: float = 90.0) -> None:
-    deadline = time.monotonic() + limit
-    while not condition():
-        assert time.monotonic() < deadline, f"gave up waiting ({limit:g} s) for {what}"
-        time.sleep(0.1)
 
 
 class Kinds:
@@ -131,11 +132,6 @@ def test_requests_survive_killed_connections_and_answer_503_while_the_database_i
         assert confirmed == kinds.n - 1  # every answered RSVP but the refused one
 
 
-def _live_workers(db: Database) -> int:
-    with db.read() as conn:
-        return int(conn.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar_one())
-
-
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_worker_survives_killed_connections_and_exits_nonzero_when_the_database_goes(
@@ -143,21 +139,22 @@ def test_worker_survives_killed_connections_and_exits_nonzero_when_the_database_
 ) -> None:
     db = Database(pg_url)
     db.migrate()
+    mark = worker_mark(db)
     with in_process(pg_url) as api:
         cid = campaign(api, OPPS, REGS)
         with flok_subprocess("worker", env={"FLOK_DATABASE_URL": pg_url}) as worker:
-            wait_for(lambda: _live_workers(db) >= 1, "the worker to start", 60)
+            wait_for(lambda: workers_since(db, mark) >= 1, "the worker to start")
             first = api.post(f"/campaigns/{cid}/allocate").json()["run_id"]
-            assert api.wait_run(first, timeout=90)["status"] == "done"  # its pool is warm
+            assert api.wait_run(first)["status"] == "done"  # its pool is warm
 
             assert terminate_backends(pg_url) > 0
             r = api.post(f"/campaigns/{cid}/allocate")  # accepted right after the kill …
             assert r.status_code == 202, r.text
-            run = api.wait_run(r.json()["run_id"], timeout=90)  # … and it runs
+            run = api.wait_run(r.json()["run_id"])  # … and it runs
             assert run["status"] == "done", run
 
             with database_down(pg_url):
-                wait_for(lambda: worker.poll() is not None, "the worker to exit", 120)
+                wait_for(lambda: worker.poll() is not None, "the worker to exit")
             assert worker.returncode == EXIT_UNAVAILABLE  # never 0: a supervisor restarts it
         assert api.get(f"/campaigns/{cid}").json()["allocation_run_id"] == run["id"]
     db.dispose()
@@ -180,12 +177,12 @@ def test_a_queued_run_whose_job_failed_is_swept_and_the_campaign_allocates_again
         sweeper = {"FLOK_DATABASE_URL": pg_url, "FLOK_STALE_RUN_SECONDS": "1", "FLOK_SWEEP_SECONDS": "1"}
         with flok_subprocess("worker", env=sweeper):
             wait_for(
-                lambda: api.get(f"/runs/{stranded}").json()["status"] == "failed", "the sweep to fail it", 90
+                lambda: api.get(f"/runs/{stranded}").json()["status"] == "failed", "the sweep to fail it"
             )
             assert api.get(f"/runs/{stranded}").json()["error"]["code"] == "INTERRUPTED"
             r = api.post(f"/campaigns/{cid}/allocate")
             assert r.status_code == 202, r.text
-            assert api.wait_run(r.json()["run_id"], timeout=90)["status"] == "done"
+            assert api.wait_run(r.json()["run_id"])["status"] == "done"
         assert set(seats(api, cid)) == {"x", "y", "z"}
     db.dispose()
 
@@ -194,12 +191,11 @@ def test_a_queued_run_whose_job_failed_is_swept_and_the_campaign_allocates_again
 def test_worker_stops_with_exit_0_when_asked(pg_url: str) -> None:
     db = Database(pg_url)
     db.migrate()
-    ensure_schema(db)
-    before = _live_workers(db)
+    mark = worker_mark(db)
     with flok_subprocess("worker", env={"FLOK_DATABASE_URL": pg_url}) as worker:
-        wait_for(lambda: _live_workers(db) > before or worker.poll() is not None, "the worker to start", 60)
+        wait_for(lambda: workers_since(db, mark) >= 1 or worker.poll() is not None, "the worker to start")
         worker.terminate()
-        worker.wait(60)
+        worker.wait(LIMIT)
         assert worker.returncode == 0
     db.dispose()
 
@@ -282,3 +278,21 @@ def test_full_sqlite_disk_answers_503_storage_unavailable(sqlite_url: str) -> No
         event.remove(api.db.engine, "connect", cap)
         api.db.engine.dispose()
         assert api.get(f"/campaigns/{cid}").json()["opportunities"] == 0  # nothing stored
+
+
+# --- Every connection of the process's pool is in use -------------------------------------------
+def test_a_server_whose_connections_are_all_in_use_answers_503_database_busy(db_url: str) -> None:
+    """A request that finds every pooled connection taken waits ``db_pool_timeout``, then is
+    refused with 503 and Retry-After, not a 500 (nor a connection the database refuses)."""
+    with served(db_url, db_pool_size=1, db_max_overflow=0, db_pool_timeout=0.5) as api:
+        kinds = Kinds(api)
+        assert_all_ok(kinds.each())
+        with api.db.engine.connect():  # the pool's only connection, taken by someone else
+            answers = kinds.each()
+            for kind in ("participant", "rsvp", "list", "campaigns"):
+                r = answers[kind]
+                assert r.status_code == 503, (kind, r.status_code, r.text)
+                assert r.json()["code"] == "DATABASE_BUSY", r.text
+                assert "FLOK_DB_POOL_SIZE" in r.json()["message"], r.text
+                assert r.headers.get("retry-after") == "5"
+        assert_all_ok(kinds.each())  # free again: served again

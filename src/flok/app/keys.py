@@ -21,7 +21,8 @@ from flok.store.secrets import shared_secret
 
 def open_database(database_url: str | None = None) -> Database:
     """The configured database (a URL given here wins over FLOK_DATABASE_URL), migrated."""
-    db = Database(Settings.load(database_url).database_url)
+    settings = Settings.load(database_url)
+    db = Database(settings.database_url, **settings.pool_options())
     db.migrate()
     return db
 

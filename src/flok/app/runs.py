@@ -6,10 +6,9 @@ from dataclasses import replace
 from typing import Any
 
 from flok.app.state import State
+from flok.app.worker.execute import INTERNAL_FAILURE
 from flok.store import runs as repo
 from flok.store.rows import RunRow
-
-INTERNAL_FAILURE = "the run failed on an internal error; the server's log has the details"
 
 
 def shown(run: RunRow) -> RunRow:

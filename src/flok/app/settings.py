@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +25,13 @@ class Settings(BaseSettings):
     # How often (seconds, 1–59) a free worker sweeps for runs of dead workers.
     sweep_seconds: int = 30
     migrate: bool = True
+    # Database connections of each process (every `flok serve` process, every `flok worker`):
+    # this many kept open, up to db_max_overflow more under load; a request that finds them
+    # all busy waits db_pool_timeout seconds, then answers 503 DATABASE_BUSY (Retry-After).
+    # The sum over all processes must stay below PostgreSQL's max_connections (docs/service.md).
+    db_pool_size: Annotated[int, Field(ge=1)] = 10
+    db_max_overflow: Annotated[int, Field(ge=0)] = 5
+    db_pool_timeout: Annotated[float, Field(gt=0)] = 10.0
     # Longest solver time limit (seconds) a campaign's options may ask for: a run holds a
     # worker slot that long, so an unbounded one (1e308 was accepted) starves everyone else.
     max_time_limit: Annotated[float, Field(gt=0)] = 600.0
@@ -40,6 +47,14 @@ class Settings(BaseSettings):
         """Settings from the environment, with a command-line database URL taking precedence."""
         settings = cls()
         return settings.model_copy(update={"database_url": database_url}) if database_url else settings
+
+    def pool_options(self) -> dict[str, Any]:
+        """The keyword arguments ``flok.store.db.Database`` takes for its connection pool."""
+        return {
+            "pool_size": self.db_pool_size,
+            "max_overflow": self.db_max_overflow,
+            "pool_timeout": self.db_pool_timeout,
+        }
 
     @property
     def is_sqlite(self) -> bool:

@@ -24,7 +24,13 @@ from flok.store.faults import OnceLog
 def make_queue(settings: Settings, db: Database) -> RunQueue:
     """Threads in this process on SQLite; the PostgreSQL queue (``flok worker``) otherwise."""
     if settings.queue_kind() == "thread":
-        return ThreadQueue(db, settings.run_threads, settings.run_delay_seconds)
+        return ThreadQueue(
+            db,
+            settings.run_threads,
+            settings.run_delay_seconds,
+            stale_after=settings.stale_run_seconds,
+            sweep_seconds=settings.sweep_seconds,
+        )
     from flok.app.worker.pg_queue import ProcrastinateQueue
 
     return ProcrastinateQueue(db)
@@ -50,7 +56,7 @@ class State:
     @classmethod
     def open(cls, settings: Settings) -> State:
         """Connect (and migrate, unless told not to) and pick the run queue the settings ask for."""
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, **settings.pool_options())
         if settings.migrate:
             db.migrate()
         return cls(settings=settings, db=db, queue=make_queue(settings, db))

@@ -54,34 +54,47 @@ def serve_cmd(
     from flok.app.keys import database_label, open_database
     from flok.app.settings import Settings
     from flok.server import create_app, seed_demo
+    from flok.store.db import sqlite_path
+    from flok.store.faults import opening
+    from flok.store.serve_lock import hold_serve_lock
 
     problem = port_problem(host, port)
     if problem is not None:
         print(f"flok: error: {problem}", file=sys.stderr)
         raise typer.Exit(EXIT_INPUT)
     settings = Settings.load(database_url)
-    if demo_org:
-        db = open_database(settings.database_url)
-        key = seed_demo(db, demo_org)
-        db.dispose()
-        if key:
-            typer.echo(
-                f"Demo organization '{demo_org}' created. Its API key (shown only this once):\n  {key}"
-            )
+    if workers > 1 and settings.is_sqlite:
+        raise typer.BadParameter("several workers need PostgreSQL (SQLite runs are in-process)")
+    label = database_label(settings.database_url)
+    sqlite_file = sqlite_path(settings.database_url)
+    if sqlite_file is not None:
+        hold_serve_lock(sqlite_file)  # before anything touches the file: one server per file
+    with opening(label):  # a database that is down: exit 6 with one line naming it
+        if demo_org:
+            db = open_database(settings.database_url)
+            key = seed_demo(db, demo_org)
+            db.dispose()
+            if key:
+                typer.echo(
+                    f"Demo organization '{demo_org}' created. Its API key (shown only this once):\n  {key}"
+                )
+            else:
+                typer.echo(
+                    f"Demo organization '{demo_org}' exists; its key was printed when it was created "
+                    f"(keys are stored hashed). New key: flok keys create --org '{demo_org}'"
+                )
+        if workers > 1:
+            open_database(settings.database_url).dispose()  # reachable, and migrated once, here
+            app_ = None
         else:
-            typer.echo(
-                f"Demo organization '{demo_org}' exists; its key was printed when it was created "
-                f"(keys are stored hashed). New key: flok keys create --org '{demo_org}'"
-            )
+            app_ = create_app(settings)
     typer.echo(f"Flok service on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     typer.echo(f"Dashboard: http://{host}:{port}/ui/  (sign in with the organization's API key)")
-    typer.echo(f"Database: {database_label(settings.database_url)}")
-    if workers > 1:
-        if settings.is_sqlite:
-            raise typer.BadParameter("several workers need PostgreSQL (SQLite runs are in-process)")
+    typer.echo(f"Database: {label}")
+    if app_ is None:
         import os
 
         os.environ["FLOK_DATABASE_URL"] = settings.database_url
         uvicorn.run("flok.server.asgi:app", host=host, port=port, workers=workers, log_level="warning")
         return
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(app_, host=host, port=port, log_level="info")

@@ -17,9 +17,10 @@ def worker_cmd(
     burst: Annotated[bool, typer.Option("--burst", help="Exit once the queue is empty.")] = False,
 ) -> None:
     """Run allocation and rebalance jobs from the PostgreSQL queue until stopped."""
-    from flok.app.keys import open_database
+    from flok.app.keys import database_label, open_database
     from flok.app.settings import Settings
     from flok.app.worker.pg_queue import run_worker
+    from flok.store.faults import opening
 
     settings = Settings.load(database_url)
     if settings.is_sqlite:
@@ -27,7 +28,8 @@ def worker_cmd(
             "workers need PostgreSQL (FLOK_DATABASE_URL=postgresql://…); "
             "with SQLite, runs execute inside `flok serve`"
         )
-    db = open_database(settings.database_url)
+    with opening(database_label(settings.database_url)):  # down at start: exit 6, one line
+        db = open_database(settings.database_url)
     typer.echo("flok worker: waiting for runs (Ctrl+C to stop)")
     run_worker(
         db,

@@ -49,22 +49,35 @@ def describe_url(url: str) -> str:
 class Database:
     """Engine plus transaction helpers; ``write()`` is the only way to change data."""
 
-    def __init__(self, url: str, *, pool_size: int = 20) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, max_overflow: int = 5, pool_timeout: float = 10.0
+    ) -> None:
+        """``pool_size`` connections are kept open, up to ``max_overflow`` more are opened under
+        load, and a request that finds all of them busy waits ``pool_timeout`` seconds, then
+        fails with SQLAlchemy's ``TimeoutError`` (``faults``: 503 DATABASE_BUSY). Every process
+        has its own pool, so the sum over a deployment's processes must stay below the server's
+        ``max_connections`` (docs/service.md, Operations)."""
         self.url = normalize_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self._write_lock = threading.Lock()
+        pool: dict[str, Any] = {
+            "pool_size": pool_size,
+            "max_overflow": max_overflow,
+            "pool_timeout": pool_timeout,
+        }
         if self.is_sqlite:
+            in_memory = make_url(self.url).database in (None, "", ":memory:")
             self.engine: Engine = create_engine(
-                self.url, connect_args={"check_same_thread": False, "timeout": 30}
+                self.url,
+                connect_args={"check_same_thread": False, "timeout": 30},
+                **({} if in_memory else pool),  # an in-memory database has one shared connection
             )
             _sqlite_setup(self.engine)
         else:
             # Pre-ping: a pooled connection the server dropped (restart, pg_terminate_backend, an
             # idle timeout) is replaced on checkout instead of failing the request that drew it;
             # one cheap round trip per checkout buys that.
-            self.engine = create_engine(
-                self.url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, pool_pre_ping=True
-            )
+            self.engine = create_engine(self.url, pool_recycle=1800, pool_pre_ping=True, **pool)
 
     @property
     def conninfo(self) -> str:

@@ -9,6 +9,8 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 from sqlalchemy import exc as sa_exc
@@ -20,6 +22,7 @@ log = logging.getLogger("flok.store")
 # The exception classes a database failure arrives as (``is_disconnect`` then tells a failure
 # of the database from a defect that happens to share the class, such as an SQL typo on SQLite).
 DISCONNECTS: tuple[type[Exception], ...] = (
+    sa_exc.TimeoutError,  # every connection of this process's pool is in use (pool_timeout)
     sa_exc.OperationalError,
     sa_exc.InterfaceError,
     psycopg.OperationalError,
@@ -44,6 +47,8 @@ def _driver_error(exc: BaseException) -> BaseException:
 
 def is_disconnect(exc: BaseException) -> bool:
     """A failure of the database itself (worth retrying later), not of one request or of our code."""
+    if isinstance(exc, sa_exc.TimeoutError):
+        return True
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
     driver = _driver_error(exc)
@@ -55,31 +60,57 @@ def is_disconnect(exc: BaseException) -> bool:
     return isinstance(driver, psycopg.OperationalError | psycopg.InterfaceError)
 
 
-def unavailable(exc: BaseException) -> UnavailableError:
-    """The refusal a client sees for ``exc`` (``is_disconnect(exc)``); the driver's own text
-    never reaches the client (it can name hosts, files and tables)."""
+def diagnose(exc: BaseException) -> tuple[str, str]:
+    """``(code, what is wrong and what to do)`` for a failure ``is_disconnect`` accepts, in an
+    operator's words; the driver's own text is left out (it can name hosts, files and tables)."""
+    if isinstance(exc, sa_exc.TimeoutError):
+        return "DATABASE_BUSY", (
+            "the service is busy: every database connection of this server process is in use "
+            "(FLOK_DB_POOL_SIZE + FLOK_DB_MAX_OVERFLOW)"
+        )
     text = str(_driver_error(exc)).lower()
+    if "too many clients" in text or "remaining connection slots" in text:
+        return "DATABASE_BUSY", (
+            "the database server has no free connection (its max_connections is reached: see "
+            "the connection budget in the service's Operations docs)"
+        )
     for words, advice in _STORAGE.items():
         if words in text:
-            return UnavailableError(
-                f"the service cannot write to its database right now ({advice}); nothing was stored",
-                code="STORAGE_UNAVAILABLE",
-            )
+            return "STORAGE_UNAVAILABLE", f"the service cannot write to its database right now ({advice})"
     if "no space left" in text or "disk full" in text:  # PostgreSQL: could not extend a file
-        return UnavailableError(
-            "the database server's disk is full: free space on it; nothing was stored",
-            code="STORAGE_UNAVAILABLE",
-        )
+        return "STORAGE_UNAVAILABLE", "the database server's disk is full: free space on it"
     if any(words in text for words in _SQLITE_BUSY) or "deadlock" in text or "lock not available" in text:
-        return UnavailableError(
-            "the database is busy (another transaction holds a lock it needs); nothing was stored, try again",
-            code="DATABASE_BUSY",
-        )
-    return UnavailableError(
-        "the database is unreachable (its server is down or restarting, or the connection was lost); "
-        "nothing was stored, try again in a few seconds",
-        code="DATABASE_UNAVAILABLE",
+        return "DATABASE_BUSY", "the database is busy (another transaction holds a lock it needs)"
+    return "DATABASE_UNAVAILABLE", (
+        "the database is unreachable (its server is down or restarting, or the connection was lost)"
     )
+
+
+_AFTER = {
+    "DATABASE_BUSY": "nothing was stored, try again",
+    "STORAGE_UNAVAILABLE": "nothing was stored",
+    "DATABASE_UNAVAILABLE": "nothing was stored, try again in a few seconds",
+}
+
+
+def unavailable(exc: BaseException) -> UnavailableError:
+    """The refusal a client sees for ``exc`` (``is_disconnect(exc)``)."""
+    code, what = diagnose(exc)
+    return UnavailableError(f"{what}; {_AFTER[code]}", code=code)
+
+
+@contextmanager
+def opening(label: str) -> Iterator[None]:
+    """Start-up of a command (``flok serve``): a database it cannot reach or write becomes one
+    ``UnavailableError`` naming the database (``label``, no password) and the cause, so the
+    command exits 6 (unavailable, try again later) with one line, not 4 (a Flok defect)."""
+    try:
+        yield
+    except DISCONNECTS as exc:
+        if not is_disconnect(exc):
+            raise
+        code, what = diagnose(exc)
+        raise UnavailableError(f"cannot use the database {label}: {what}", code=code) from exc
 
 
 class OnceLog:

@@ -222,9 +222,14 @@ def has_active(conn: Connection, campaign_id: int) -> bool:
     return conn.execute(q).first() is not None
 
 
-def queued_ids(conn: Connection) -> list[int]:
-    """Every queued run (of any organization), for an in-process queue to submit again at start."""
-    return [int(i) for i in conn.execute(select(runs.c.id).where(runs.c.status == "queued")).scalars()]
+def queued_ids(conn: Connection, *, older_than: timedelta | None = None) -> list[int]:
+    """Queued runs (of any organization; only those created over ``older_than`` ago), for an
+    in-process queue to submit again: claiming is conditional, so a run another process
+    submitted too still executes once."""
+    q = select(runs.c.id).where(runs.c.status == "queued")
+    if older_than is not None:
+        q = q.where(runs.c.created_at < utcnow() - older_than)
+    return [int(i) for i in conn.execute(q.order_by(runs.c.id)).scalars()]
 
 
 def count_by_status(conn: Connection, org_id: int) -> dict[str, int]:

@@ -109,10 +109,17 @@ class _Heartbeat(threading.Thread):
         self._stop_event.set()
 
 
+# What a run that failed on a defect says (stored and shown); the exception goes to the log.
+INTERNAL_FAILURE = "the run failed on an internal error; the server's log has the details"
+
+
 def _defect(db: Database, run_id: int, exc: Exception) -> None:
-    """A bug, not bad input: logged with its traceback, the run failed with code INTERNAL."""
+    """A bug, not bad input: logged with its traceback, the run failed with code INTERNAL and a
+    generic message — the exception's text can hold SQL, parameters or the database's own
+    words, which belong in the log, not in the stored run that every API client can read."""
     log.exception("run %s failed", run_id, exc_info=exc)
-    _finish(db, run_id, "failed", error={"code": "INTERNAL", "message": repr(exc), "field": None})
+    error = {"code": "INTERNAL", "message": INTERNAL_FAILURE, "field": None}
+    _finish(db, run_id, "failed", error=error, message=INTERNAL_FAILURE)
 
 
 def _finish(db: Database, run_id: int, status: str, **kw: Any) -> None:

@@ -30,6 +30,9 @@ CONNECTION_RETRY = procrastinate.RetryStrategy(
 )
 # What a worker that lost its database raises (procrastinate wraps psycopg's errors).
 WORKER_LOST: tuple[type[Exception], ...] = (procrastinate.exceptions.ConnectorException, *faults.DISCONNECTS)
+# Connections procrastinate may open per process (on top of the process's database pool).
+WORKER_QUEUE_CONNECTIONS = 5
+SERVER_QUEUE_CONNECTIONS = 3
 TASK = "flok.run"
 SWEEP_TASK = "flok.sweep"
 QUEUE = "flok_runs"
@@ -47,10 +50,17 @@ def build_app(db: Database, *, worker: bool, sweep_seconds: int = 30) -> procras
     worker's run turns ``failed`` within ``stale_after + sweep_seconds`` without a restart.
     """
     connector: procrastinate.BaseConnector
+    # procrastinate's own pool (psycopg_pool keeps 4 connections open by default): one kept
+    # open, a few more on demand (a worker's listener, fetches, heartbeat and periodic
+    # deferrals; a web process's deferrals), within the budget in docs/service.md.
     if worker:
-        connector = procrastinate.PsycopgConnector(conninfo=db.conninfo)
+        connector = procrastinate.PsycopgConnector(
+            conninfo=db.conninfo, min_size=1, max_size=WORKER_QUEUE_CONNECTIONS
+        )
     else:
-        connector = procrastinate.SyncPsycopgConnector(conninfo=db.conninfo)
+        connector = procrastinate.SyncPsycopgConnector(
+            conninfo=db.conninfo, min_size=1, max_size=SERVER_QUEUE_CONNECTIONS
+        )
     app = procrastinate.App(connector=connector)
 
     @app.task(name=TASK, queue=QUEUE, retry=CONNECTION_RETRY)
