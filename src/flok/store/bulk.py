@@ -15,13 +15,13 @@ import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-import psycopg
 import numpy as np
+import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection, String, Table, any_, bindparam, func, select
-from sqlalchemy.dialects import postgresql
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 
 # Ids per lookup and rows per slice turned into Python objects at a time: memory stays small,
@@ -43,7 +43,7 @@ def one_of(conn: Connection, column: Any, ids: list[str]) -> ColumnElement[bool]
     if conn.dialect.name == "postgresql":
         return column == any_(bindparam(None, ids, type_=postgresql.ARRAY(String)))
     listed = func.json_each(bindparam(None, json.dumps(ids), type_=String)).table_valued("value")
-    return column.in_(select(listed.c.value))  # type: ignore[no-any-return]
+    return column.in_(select(listed.c.value))
 
 
 def found_in(
@@ -60,9 +60,7 @@ def found_in(
     return pa.array(hits, type=pa.string())
 
 
-def rows_in(
-    conn: Connection, query: Callable[[list[str]], Any], ids: pa.Array
-) -> Iterator[Sequence[Any]]:
+def rows_in(conn: Connection, query: Callable[[list[str]], Any], ids: pa.Array) -> Iterator[Sequence[Any]]:
     """The rows ``query(chunk)`` returns for each chunk of ``ids`` (``query`` uses ``one_of``)."""
     for start, stop in slices(len(ids)):
         yield from conn.execute(query(ids.slice(start, stop - start).to_pylist()))

@@ -220,8 +220,10 @@ def add_opportunities(conn: Connection, org_id: int, campaign_id: int, table: Ta
     row = get(conn, org_id, campaign_id, lock=True)
     _require(row, EDITABLE, "add opportunities")
     # Ids present and unique, capacity whole and ≥ 0, windows, … (the engine's own checks); the
-    # problem's per-row objects are dropped at once, only its capacity column is kept.
-    capacity = Problem.from_tables(table, _no_preferences()).capacity
+    # problem's per-row objects are dropped at once, only its capacity column is kept. The title,
+    # free text the engine only carries along, is left out of it (one Python string per row).
+    checked = replace(table, columns={k: v for k, v in table.columns.items() if k != "title"})
+    capacity = Problem.from_tables(checked, _no_preferences()).capacity
     ids = _ids(table, "opportunity_id")
     mine = campaign_opportunities.c.campaign_id == campaign_id
     stored = bulk.found_in(conn, campaign_opportunities.c.opportunity_id, mine, ids)
@@ -330,7 +332,9 @@ def _refuse_stored(
         p, o = pids[pair].as_py(), oids[pair].as_py()
         raise table.error(pair, "opportunity_id", f"participant '{p}' is already registered for '{o}'")
     if rank is not None:
-        raise table.error(rank, "rank", f"participant '{pids[rank].as_py()}' already used rank {values[rank]}")
+        raise table.error(
+            rank, "rank", f"participant '{pids[rank].as_py()}' already used rank {values[rank]}"
+        )
 
 
 def _key(left: pa.Array, right: pa.Array) -> pa.Array:
