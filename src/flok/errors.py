@@ -112,6 +112,14 @@ class UnauthorizedError(RefusedError):
     code = "UNAUTHORIZED"
 
 
+class TooLargeError(RefusedError):
+    """More than the service takes in one request (rows in an upload): HTTP 413. The limit is
+    named in the message, so the sender knows how to split the request."""
+
+    code = "TOO_LARGE"
+    status = 413
+
+
 class UnavailableError(RefusedError):
     """The database cannot serve the request right now (connection lost, server down, storage
     read-only or full): nothing was stored, and the same request may succeed later (HTTP 503)."""

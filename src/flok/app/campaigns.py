@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from flok.app import campaign_options
 from flok.app.state import State
-from flok.errors import ConflictError
+from flok.errors import ConflictError, TooLargeError
 from flok.io.writers import csv_safe, write_table_csv
 from flok.store import campaigns as repo
 from flok.store import runs as runs_repo
@@ -156,9 +156,22 @@ _ADD = {
 }
 
 
+def refuse_too_many_rows(state: State, rows: int, source: str) -> None:
+    """Refuse (413 ``TOO_MANY_ROWS``) an upload of more rows than ``FLOK_MAX_UPLOAD_ROWS``,
+    naming the limit. Entry points call it as soon as they know the count (a JSON list before
+    it becomes a table); ``upload_table`` calls it again for every way in."""
+    limit = state.settings.max_upload_rows
+    if rows > limit:
+        raise TooLargeError(
+            f"{source}: {rows:,} rows, over the limit of {limit:,} rows per upload; split the file",
+            code="TOO_MANY_ROWS",
+        )
+
+
 def upload_table(state: State, org: int, campaign_id: int, kind: TableKind, table: Table) -> int:
     """Add an uploaded table (opportunities, preferences or participants' attributes) in one
     transaction; the number of rows added. Validation errors name the row and field."""
+    refuse_too_many_rows(state, table.num_rows, table.source)
     _no_nul(table)
     with state.db.write() as conn:
         return _ADD[kind](conn, org, campaign_id, table)

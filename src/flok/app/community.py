@@ -6,16 +6,20 @@ decayed to now, its pulse and its labels, so the API and the dashboard show the 
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from flok.app.fields import check_place_and_time
 from flok.app.market import demand_now, pulse_of
 from flok.app.state import State
 from flok.pulse import labels
 from flok.store import community as repo
 from flok.store.rows import OpportunityRow, ParticipantRow
+
+log = logging.getLogger("flok.app")
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,18 @@ def opportunity_view(state: State, row: OpportunityRow) -> OpportunityView:
 
 
 # --- opportunities --------------------------------------------------------------------------
+def _where_and_when(row: OpportunityRow | ParticipantRow) -> dict[str, Any]:
+    """The stored fields ``check_place_and_time`` looks at."""
+    return {
+        "start": getattr(row, "start", None),
+        "end": getattr(row, "end", None),
+        "lat": row.lat,
+        "lon": row.lon,
+    }
+
+
 def create_opportunity(state: State, org: int, data: dict[str, Any]) -> OpportunityView:
+    check_place_and_time(data, "opportunity")
     with state.db.write() as conn:
         row = repo.create_opportunity(conn, org, data)
     return opportunity_view(state, row)
@@ -92,12 +107,16 @@ def get_opportunity(state: State, org: int, opportunity_id: str) -> OpportunityV
 def change_opportunity(
     state: State, org: int, opportunity_id: str, changes: dict[str, Any]
 ) -> OpportunityView:
+    """Apply ``changes``; the opportunity with them must keep the rules a new one keeps."""
     with state.db.write() as conn:
+        stored = repo.get_opportunity(conn, org, opportunity_id, lock=True)
+        check_place_and_time({**_where_and_when(stored), **changes}, "opportunity")
         row = repo.patch_opportunity(conn, org, opportunity_id, changes)
     return opportunity_view(state, row)
 
 
 def delete_opportunity(state: State, org: int, opportunity_id: str) -> None:
+    """Refused (409 ``HAS_CONFIRMED``, naming how many) while anyone holds a seat of it."""
     with state.db.write() as conn:
         repo.delete_opportunity(conn, org, opportunity_id)
 
@@ -124,6 +143,7 @@ def cancel_rsvp(state: State, org: int, opportunity_id: str, participant_id: str
 
 # --- participants ---------------------------------------------------------------------------
 def create_participant(state: State, org: int, data: dict[str, Any]) -> ParticipantRow:
+    check_place_and_time(data, "participant")
     with state.db.write() as conn:
         return repo.create_participant(conn, org, data)
 
@@ -143,10 +163,24 @@ def get_participant(state: State, org: int, participant_id: str) -> ParticipantR
 def change_participant(
     state: State, org: int, participant_id: str, changes: dict[str, Any]
 ) -> ParticipantRow:
+    """Apply ``changes``; the participant with them must keep the rules a new one keeps."""
     with state.db.write() as conn:
+        stored = repo.get_participant(conn, org, participant_id, lock="update")
+        check_place_and_time({**_where_and_when(stored), **changes}, "participant")
         return repo.patch_participant(conn, org, participant_id, changes)
 
 
-def delete_participant(state: State, org: int, participant_id: str) -> None:
+def delete_participant(state: State, org: int, participant_id: str) -> list[str]:
+    """Delete a participant; their confirmed seats are given back (free for the next RSVP at
+    once) and recorded. The ids of the opportunities whose seats were freed."""
     with state.db.write() as conn:
-        repo.delete_participant(conn, org, participant_id)
+        freed = repo.delete_participant(conn, org, participant_id)
+    if freed:
+        log.info("participant '%s' deleted: seats given back on %s", participant_id, ", ".join(freed))
+    return freed
+
+
+def cancellations(state: State, org: int, participant_id: str) -> list[tuple[str, str]]:
+    """(opportunity id, reason) of the seats given back for a participant who was deleted."""
+    with state.db.read() as conn:
+        return repo.cancellations(conn, org, participant_id)

@@ -13,6 +13,9 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///var/flok.db"
     max_body_bytes: int = 10 * 1024 * 1024
+    # Rows one upload may hold (413 TOO_MANY_ROWS above it): what an upload costs in memory and
+    # in one transaction follows its rows, and a 10 MB body can hold a million short ones.
+    max_upload_rows: Annotated[int, Field(gt=0)] = 1_000_000
     # "auto": in-process threads on SQLite, procrastinate (flok worker) on PostgreSQL.
     queue: Literal["auto", "thread", "procrastinate"] = "auto"
     run_threads: int = 2

@@ -20,6 +20,7 @@ from flok.errors import (
     InputError,
     NotFoundError,
     RefusedError,
+    TooLargeError,
     UnauthorizedError,
     UnavailableError,
 )
@@ -77,7 +78,7 @@ def input_error_response(exc: InputError) -> JSONResponse:
 
 def status_of(exc: FlokError) -> int:
     """The HTTP status the API answers a Flok error with (the dashboard answers with the same ones)."""
-    if isinstance(exc, ApiError | UnavailableError):
+    if isinstance(exc, ApiError | UnavailableError | TooLargeError):
         return exc.status
     if isinstance(exc, NotFoundError):
         return 404

@@ -135,14 +135,8 @@ class OpportunityIn(Strict):
     lat: Lat | None = None
     lon: Lon | None = None
     tags: Tags = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _window(self) -> OpportunityIn:
-        if is_backwards(self.start, self.end):
-            raise ValueError(END_BEFORE_START)
-        if (self.lat is None) != (self.lon is None):
-            raise ValueError("give both lat and lon, or neither")
-        return self
+    # An end before its start and half a coordinate pair are refused by
+    # ``flok.app.fields.check_place_and_time``, for PATCH (on the changed record) as for POST.
 
 
 class OpportunityPatch(Strict):
@@ -202,12 +196,7 @@ class ParticipantIn(Strict):
     lat: Lat | None = None
     lon: Lon | None = None
     availability: Windows = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _both(self) -> ParticipantIn:
-        if (self.lat is None) != (self.lon is None):
-            raise ValueError("give both lat and lon, or neither")
-        return self
+    # Half a coordinate pair: ``flok.app.fields.check_place_and_time`` (POST and PATCH alike).
 
 
 class ParticipantPatch(Strict):

@@ -7,9 +7,11 @@ from typing import Any
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
+from flok.app.campaigns import refuse_too_many_rows
 from flok.errors import InputError
 from flok.io import json_text
 from flok.io.csv_reader import parse_csv_bytes
+from flok.service.deps import state_of
 from flok.service.errors import ApiError
 from flok.table import Table, table_from_records
 
@@ -31,7 +33,11 @@ UPLOAD_DOC: dict[str, Any] = {
 
 
 async def read_table(request: Request, source: str) -> Table:
-    """CSV rows are numbered as lines (header = 1); JSON items from 1, as the engine's readers do."""
+    """CSV rows are numbered as lines (header = 1); JSON items from 1, as the engine's readers do.
+
+    A CSV body becomes Arrow columns (memory proportional to the body, which ``BodyLimit``
+    bounds); a JSON list is counted against ``FLOK_MAX_UPLOAD_ROWS`` before it becomes a table.
+    """
     return await _read(request, source)
 
 
@@ -52,6 +58,7 @@ async def _read(request: Request, source: str) -> Table:
             data = data[source]
         if not isinstance(data, list) or not data:
             raise InputError(f"expected a non-empty JSON list of {source} objects", source=source)
+        refuse_too_many_rows(state_of(request), len(data), source)
         return table_from_records(data, source)
     raise ApiError(
         415, "UNSUPPORTED_MEDIA_TYPE", f"send text/csv, multipart/form-data or application/json, not {kind}"

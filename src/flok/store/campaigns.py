@@ -10,13 +10,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection, RowMapping, delete, func, insert, literal, select, update
 
 from flok.errors import InputError
 from flok.io.json_text import readable
 from flok.model import Options, Problem
 from flok.solvers.base import names as strategy_names
+from flok.store import bulk
 from flok.store.errors import Conflict, NotFound
 from flok.store.rows import (
     CampaignCounts,
@@ -27,6 +30,7 @@ from flok.store.rows import (
     SeatRow,
 )
 from flok.store.tables import (
+    ID,
     assignments,
     campaign_opportunities,
     campaign_participants,
@@ -185,38 +189,74 @@ def _stored_opportunities(conn: Connection, campaign_id: int) -> list[CampaignOp
     return [CampaignOpportunityRow.of(r) for r in conn.execute(q).mappings()]
 
 
+_NO_PREFERENCES = ("participant_id", "opportunity_id", "rank")
+
+
+def _no_preferences() -> Table:
+    return _string_table({name: [] for name in _NO_PREFERENCES}, "none")
+
+
+def _ids(table: Table, field: str) -> pa.Array:
+    """An id column of the upload, each id at most ``ID`` characters long (PostgreSQL would
+    refuse a longer one, SQLite store it: both refuse it, naming its row)."""
+    ids = table.ids(field)
+    long = bulk.first_in(pc.greater(pc.utf8_length(ids), ID), pa.array([True]))
+    if long is not None:
+        raise table.error(long, field, f"id is longer than {ID} characters")
+    return ids
+
+
+def _whole(table: Table, values: np.ndarray, field: str) -> None:
+    """Refuse a whole number the database's integer column cannot hold, naming its row (SQLite
+    would store it, PostgreSQL refuse it: both answer the same)."""
+    too_big = np.flatnonzero(values > bulk.INT32_MAX)
+    if too_big.size:
+        raise table.error(int(too_big[0]), field, f"value is too large (at most {bulk.INT32_MAX})")
+
+
 def add_opportunities(conn: Connection, org_id: int, campaign_id: int, table: Table) -> int:
+    """Add opportunities; an id already in the campaign is refused with its row. Written
+    column by column (``flok.store.bulk``): memory follows the upload, not one object per cell."""
     row = get(conn, org_id, campaign_id, lock=True)
     _require(row, EDITABLE, "add opportunities")
-    no_preferences = _string_table({"participant_id": [], "opportunity_id": [], "rank": []}, "none")
-    problem = Problem.from_tables(table, no_preferences)  # ids present and unique, capacity whole, ≥ 0
-    stored = {r.opportunity_id for r in _stored_opportunities(conn, campaign_id)}
-    extra = [c for c in table.columns if c not in ("opportunity_id", "capacity", "title")]
-    text = {c: table.text(c).to_pylist() for c in [*extra, "title"]}
-    rows = []
-    for i, oid in enumerate(problem.opportunity_ids):
-        if str(oid) in stored:
-            raise table.error(i, "opportunity_id", f"opportunity '{oid}' already exists in this campaign")
-        rows.append(
-            {
-                "campaign_id": campaign_id,
-                "opportunity_id": str(oid),
-                "capacity": int(problem.capacity[i]),
-                "title": text["title"][i] or None,
-                "attributes": {c: text[c][i] for c in extra},
-            }
+    # Ids present and unique, capacity whole and ≥ 0, windows, … (the engine's own checks); the
+    # problem's per-row objects are dropped at once, only its capacity column is kept. The title,
+    # free text the engine only carries along, is left out of it (one Python string per row).
+    checked = replace(table, columns={k: v for k, v in table.columns.items() if k != "title"})
+    capacity = Problem.from_tables(checked, _no_preferences()).capacity
+    ids = _ids(table, "opportunity_id")
+    mine = campaign_opportunities.c.campaign_id == campaign_id
+    stored = bulk.found_in(conn, campaign_opportunities.c.opportunity_id, mine, ids)
+    again = bulk.first_in(ids, stored)
+    if again is not None:
+        raise table.error(
+            again, "opportunity_id", f"opportunity '{ids[again].as_py()}' already exists in this campaign"
         )
-    if rows:
-        conn.execute(campaign_opportunities.insert(), rows)
+    _whole(table, capacity, "capacity")
+    title = table.text("title")
+    extra = [c for c in table.columns if c not in ("opportunity_id", "capacity", "title")]
+    bulk.insert(
+        conn,
+        campaign_opportunities,
+        {
+            "campaign_id": bulk.const(campaign_id),
+            "opportunity_id": bulk.of(ids),
+            "capacity": bulk.of(capacity),
+            "title": bulk.of(pc.if_else(pc.equal(title, ""), pa.scalar(None, pa.string()), title)),
+            "attributes": bulk.json_of(extra, [table.text(c) for c in extra]),
+        },
+        table.num_rows,
+    )
     _inputs_changed(conn, campaign_id)
-    return len(rows)
+    return table.num_rows
 
 
 def add_preferences(conn: Connection, org_id: int, campaign_id: int, table: Table) -> int:
     """Add ranked (or scored) preferences; a pair or rank already stored is a conflict.
 
     (Stored in the ``registrations`` table: a preference becomes a confirmed or rejected
-    registration when the campaign is finalized.)
+    registration when the campaign is finalized.) Checked and written column by column, with
+    stored preferences looked up in chunks, so a million rows go in one transaction.
     """
     row = get(conn, org_id, campaign_id, lock=True)
     _require(row, EDITABLE, "change registrations")
@@ -233,38 +273,73 @@ def add_preferences(conn: Connection, org_id: int, campaign_id: int, table: Tabl
         {"opportunity_id": [o.opportunity_id for o in opps], "capacity": [o.capacity for o in opps]},
         "campaign opportunities",
     )
-    problem = Problem.from_tables(opp_table, table)
-    pids = problem.participant_ids[problem.pref_participant]
-    oids = problem.opportunity_ids[problem.pref_opportunity]
+    del opps
+    problem = Problem.from_tables(opp_table, table)  # ids, ranks, repeats within the upload
     values = problem.rank if problem.rank is not None else problem.score
     assert values is not None
-    existing = conn.execute(
-        select(preferences.c.participant_id, preferences.c.opportunity_id, preferences.c[column]).where(
-            preferences.c.campaign_id == campaign_id, preferences.c.participant_id.in_(set(pids.tolist()))
-        )
-    ).all()
-    pairs = {(p, o) for p, o, _ in existing}
-    ranks = {(p, v) for p, _, v in existing} if column == "rank" else set()
-    new_rows = []
-    for i in range(len(pids)):
-        p, o, v = str(pids[i]), str(oids[i]), values[i].item()
-        if (p, o) in pairs:
-            raise table.error(i, "opportunity_id", f"participant '{p}' is already registered for '{o}'")
-        if (p, v) in ranks:
-            raise table.error(i, "rank", f"participant '{p}' already used rank {v}")
-        new_rows.append(
-            {
-                "campaign_id": campaign_id,
-                "participant_id": p,
-                "opportunity_id": o,
-                column: v,
-                "status": "pending",
-            }
-        )
-    if new_rows:
-        conn.execute(preferences.insert(), new_rows)
+    del problem  # its per-row objects; the rank or score column is all that is needed
+    if column == "rank":
+        _whole(table, values, "rank")
+    pids, oids = _ids(table, "participant_id"), table.ids("opportunity_id")
+    _refuse_stored(conn, campaign_id, table, column, pids, oids, values)
+    bulk.insert(
+        conn,
+        preferences,
+        {
+            "campaign_id": bulk.const(campaign_id),
+            "participant_id": bulk.of(pids),
+            "opportunity_id": bulk.of(oids),
+            column: bulk.of(values),
+            "status": bulk.const("pending"),
+        },
+        table.num_rows,
+    )
     _inputs_changed(conn, campaign_id)
-    return len(new_rows)
+    return table.num_rows
+
+
+def _refuse_stored(
+    conn: Connection,
+    campaign_id: int,
+    table: Table,
+    column: str,
+    pids: pa.Array,
+    oids: pa.Array,
+    values: np.ndarray,
+) -> None:
+    """Refuse, at its row, the first upload row whose (participant, opportunity) is stored
+    already, or (ranks) whose participant used that rank already."""
+    mine = preferences.c.campaign_id == campaign_id
+    if conn.execute(select(preferences.c.id).where(mine).limit(1)).first() is None:
+        return  # nothing stored: nothing to clash with
+
+    def stored_for(chunk: list[str]) -> Any:
+        pref = preferences.c
+        return select(pref.participant_id, pref.opportunity_id, pref[column]).where(
+            mine, bulk.one_of(conn, pref.participant_id, chunk)
+        )
+
+    found = list(bulk.rows_in(conn, stored_for, pc.unique(pids)))
+    if not found:
+        return
+    stored_p = pa.array([r[0] for r in found], pa.string())
+    pair = bulk.first_in(_key(pids, oids), _key(stored_p, pa.array([r[1] for r in found], pa.string())))
+    rank = None
+    if column == "rank":
+        stored_rank = pa.array([str(r[2]) for r in found], pa.string())
+        rank = bulk.first_in(_key(pids, pc.cast(pa.array(values), pa.string())), _key(stored_p, stored_rank))
+    if pair is not None and (rank is None or pair <= rank):
+        p, o = pids[pair].as_py(), oids[pair].as_py()
+        raise table.error(pair, "opportunity_id", f"participant '{p}' is already registered for '{o}'")
+    if rank is not None:
+        raise table.error(
+            rank, "rank", f"participant '{pids[rank].as_py()}' already used rank {values[rank]}"
+        )
+
+
+def _key(left: pa.Array, right: pa.Array) -> pa.Array:
+    """Two string columns as one (the unit separator never occurs in an id)."""
+    return pc.binary_join_element_wise(left, right, "\x1f")
 
 
 def add_participants(conn: Connection, org_id: int, campaign_id: int, table: Table) -> int:
@@ -272,25 +347,26 @@ def add_participants(conn: Connection, org_id: int, campaign_id: int, table: Tab
     a participant replaces their attributes."""
     row = get(conn, org_id, campaign_id, lock=True)
     _require(row, EDITABLE, "change participants")
-    no_preferences = _string_table({"participant_id": [], "opportunity_id": [], "rank": []}, "none")
-    Problem.from_tables(_opportunity_table(conn, campaign_id), no_preferences, table)  # ids, groups
-    ids = table.ids("participant_id").to_pylist()
-    columns = {c: table.text(c).to_pylist() for c in table.columns if c != "participant_id"}
+    Problem.from_tables(_opportunity_table(conn, campaign_id), _no_preferences(), table)  # ids, groups
+    ids = _ids(table, "participant_id")
     mine = campaign_participants.c.campaign_id == campaign_id
-    conn.execute(delete(campaign_participants).where(mine, campaign_participants.c.participant_id.in_(ids)))
-    conn.execute(
-        campaign_participants.insert(),
-        [
-            {
-                "campaign_id": campaign_id,
-                "participant_id": p,
-                "attributes": {c: v[i] for c, v in columns.items()},
-            }
-            for i, p in enumerate(ids)
-        ],
+    for start, stop in bulk.slices(len(ids)):
+        chunk = ids.slice(start, stop - start).to_pylist()
+        listed = bulk.one_of(conn, campaign_participants.c.participant_id, chunk)
+        conn.execute(delete(campaign_participants).where(mine, listed))
+    names = [c for c in table.columns if c != "participant_id"]
+    bulk.insert(
+        conn,
+        campaign_participants,
+        {
+            "campaign_id": bulk.const(campaign_id),
+            "participant_id": bulk.of(ids),
+            "attributes": bulk.json_of(names, [table.text(c) for c in names]),
+        },
+        table.num_rows,
     )
     _inputs_changed(conn, campaign_id)
-    return len(ids)
+    return table.num_rows
 
 
 def withdraw(conn: Connection, org_id: int, campaign_id: int, participant_id: str) -> int:
@@ -385,14 +461,17 @@ def save_allocation(
             code="CAMPAIGN_CHANGED",
         )
     conn.execute(delete(assignments).where(assignments.c.campaign_id == campaign_id))
-    if pairs:
-        conn.execute(
-            assignments.insert(),
-            [
-                {"campaign_id": campaign_id, "participant_id": p, "opportunity_id": o, "manual": False}
-                for p, o in pairs
-            ],
-        )
+    bulk.insert(
+        conn,
+        assignments,
+        {
+            "campaign_id": bulk.const(campaign_id),
+            "participant_id": bulk.of(pa.array([p for p, _ in pairs], pa.string())),
+            "opportunity_id": bulk.of(pa.array([o for _, o in pairs], pa.string())),
+            "manual": bulk.const(False),
+        },
+        len(pairs),
+    )
     _touch(conn, campaign_id, status="allocated", allocation_run_id=run_id)
 
 

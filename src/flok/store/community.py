@@ -7,16 +7,23 @@ concurrent requests never lose an update or over-fill an opportunity.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from flok.store.errors import Conflict, NotFound
 from flok.store.rows import OpportunityRow, ParticipantRow
-from flok.store.tables import feedback_events, opportunities, organizations, participants, rsvps, suggestions
+from flok.store.tables import (
+    feedback_events,
+    opportunities,
+    organizations,
+    participants,
+    rsvp_cancellations,
+    rsvps,
+    suggestions,
+)
 from flok.store.types import utcnow
-from flok.windows import END_BEFORE_START, is_backwards
 
 OPPORTUNITY_FIELDS = ("capacity", "title", "start", "end", "lat", "lon", "tags")
 
@@ -75,9 +82,6 @@ def patch_opportunity(
             field="capacity",
             code="BELOW_CONFIRMED",
         )
-    start, end = changes.get("start", row.start), changes.get("end", row.end)
-    if is_backwards(start, end):
-        raise Conflict(END_BEFORE_START, field="end", code="INVALID_WINDOW")
     if changes:
         conn.execute(update(opportunities).where(opportunities.c.id == row.id).values(**changes))
         _catalog_changed(conn, org_id)
@@ -85,7 +89,17 @@ def patch_opportunity(
 
 
 def delete_opportunity(conn: Connection, org_id: int, opportunity_id: str) -> None:
+    """Delete an opportunity nobody holds a seat of; with confirmed seats it is refused
+    (``HAS_CONFIRMED``, naming how many): their holders were promised it, so their RSVPs are
+    cancelled first, one by one, by someone who can tell them."""
     row = get_opportunity(conn, org_id, opportunity_id, lock=True)
+    if row.confirmed:
+        raise Conflict(
+            f"opportunity '{opportunity_id}' has {row.confirmed} confirmed seat(s); cancel those RSVPs "
+            "before deleting it",
+            field="opportunity_id",
+            code="HAS_CONFIRMED",
+        )
     conn.execute(delete(opportunities).where(opportunities.c.id == row.id))
     _catalog_changed(conn, org_id)
 
@@ -129,17 +143,21 @@ def create_participant(conn: Connection, org_id: int, data: dict[str, Any]) -> P
 
 
 def get_participant(
-    conn: Connection, org_id: int, participant_id: str, *, field: str | None = None
+    conn: Connection,
+    org_id: int,
+    participant_id: str,
+    *,
+    field: str | None = None,
+    lock: Literal["update", "key share"] | None = None,
 ) -> ParticipantRow:
-    row = (
-        conn.execute(
-            select(participants).where(
-                participants.c.org_id == org_id, participants.c.participant_id == participant_id
-            )
-        )
-        .mappings()
-        .first()
+    """One participant; ``lock`` takes a row lock on PostgreSQL: "update" to delete them,
+    "key share" to give them a seat (which then waits for, or fails after, a deletion)."""
+    q = select(participants).where(
+        participants.c.org_id == org_id, participants.c.participant_id == participant_id
     )
+    if lock is not None:
+        q = q.with_for_update(key_share=lock == "key share")
+    row = conn.execute(q).mappings().first()
     if row is None:
         raise NotFound("participant", participant_id, field=field)
     return ParticipantRow.of(row)
@@ -163,18 +181,76 @@ def patch_participant(
     return get_participant(conn, org_id, participant_id)
 
 
-def delete_participant(conn: Connection, org_id: int, participant_id: str) -> None:
-    row = get_participant(conn, org_id, participant_id)
+def delete_participant(conn: Connection, org_id: int, participant_id: str) -> list[str]:
+    """Delete a participant, giving back their confirmed seats (each recorded in
+    ``rsvp_cancellations``) and dropping their suggestions, so a participant created again
+    with the same id starts clean; the ids of the opportunities whose seats were freed.
+
+    Locks: the participant first, then their opportunities in row-id order -- the order
+    ``rsvp`` takes them in too, so the two never deadlock, and no seat is given to a
+    participant being deleted. Seats are counted down by the RSVPs actually deleted, so a
+    cancellation committed meanwhile is not counted twice.
+    """
+    row = get_participant(conn, org_id, participant_id, lock="update")
+    mine = (rsvps.c.org_id == org_id) & (rsvps.c.participant_id == participant_id)
+    held = select(rsvps.c.opportunity).where(mine)
+    conn.execute(
+        select(opportunities.c.id)
+        .where(opportunities.c.id.in_(held))
+        .order_by(opportunities.c.id)
+        .with_for_update()
+    )
+    freed = [int(o) for o in conn.execute(delete(rsvps).where(mine).returning(rsvps.c.opportunity)).scalars()]
+    names: list[str] = []
+    if freed:
+        freed_ids = opportunities.c.id.in_(freed)
+        conn.execute(update(opportunities).where(freed_ids).values(confirmed=opportunities.c.confirmed - 1))
+        names = sorted(conn.execute(select(opportunities.c.opportunity_id).where(freed_ids)).scalars())
+        now = utcnow()
+        conn.execute(
+            rsvp_cancellations.insert(),
+            [
+                {
+                    "org_id": org_id,
+                    "opportunity_id": name,
+                    "participant_id": participant_id,
+                    "reason": "participant deleted",
+                    "cancelled_at": now,
+                }
+                for name in names
+            ],
+        )
+    conn.execute(
+        delete(suggestions).where(
+            suggestions.c.org_id == org_id, suggestions.c.participant_id == participant_id
+        )
+    )
     conn.execute(delete(participants).where(participants.c.id == row.id))
+    return names
+
+
+def cancellations(conn: Connection, org_id: int, participant_id: str) -> list[tuple[str, str]]:
+    """(opportunity id, reason) of each seat given back for a participant, oldest first."""
+    q = (
+        select(rsvp_cancellations.c.opportunity_id, rsvp_cancellations.c.reason)
+        .where(rsvp_cancellations.c.org_id == org_id, rsvp_cancellations.c.participant_id == participant_id)
+        .order_by(rsvp_cancellations.c.id)
+    )
+    return [(str(o), str(r)) for o, r in conn.execute(q)]
 
 
 # --- RSVPs ----------------------------------------------------------------------------------
 def rsvp(
     conn: Connection, org_id: int, opportunity_id: str, participant_id: str
 ) -> tuple[OpportunityRow, bool]:
-    """Confirm a seat; (opportunity, created). Full → Conflict ``FULL``; repeating is harmless."""
+    """Confirm a seat; (opportunity, created). Full → Conflict ``FULL``; repeating is harmless.
+
+    The participant is locked first (key share: many seats at once, but not while they are
+    being deleted), then the opportunity, as ``delete_participant`` does."""
+    get_participant(
+        conn, org_id, participant_id, field="participant_id", lock="key share"
+    )  # only known people
     opp = get_opportunity(conn, org_id, opportunity_id, lock=True)
-    get_participant(conn, org_id, participant_id, field="participant_id")  # only known people
     mine = (rsvps.c.opportunity == opp.id) & (rsvps.c.participant_id == participant_id)
     if conn.execute(select(rsvps.c.id).where(mine)).first() is not None:
         return opp, False

@@ -223,6 +223,20 @@ rsvps = Table(
     UniqueConstraint("opportunity", "participant_id"),
 )
 
+# Seats given back without their participant asking: the participant was deleted (migration
+# 0008). Ids are kept as text, so the record outlives the opportunity and the participant.
+rsvp_cancellations = Table(
+    "rsvp_cancellations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _org(),
+    Column("opportunity_id", String(ID), nullable=False),
+    Column("participant_id", String(ID), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("cancelled_at", UtcDateTime, nullable=False),
+    Index("ix_rsvp_cancellations_participant", "org_id", "participant_id"),
+)
+
 suggestions = Table(
     "suggestions",
     metadata,
