@@ -8,6 +8,8 @@ by the problem's key. Flok's result must reach the oracle's optimum exactly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import hypothesis.strategies as st
 import numpy as np
 import pytest
@@ -42,7 +44,9 @@ def _kept(problem: Problem, part: np.ndarray, opp: np.ndarray, previous: list[tu
     return len(held & set(previous))
 
 
-def _best(problem: Problem, key) -> tuple[float, ...] | None:  # type: ignore[no-untyped-def]
+def _best(
+    problem: Problem, key: Callable[[np.ndarray, np.ndarray], tuple[float, ...]]
+) -> tuple[float, ...] | None:
     keys = [
         key(part, opp)
         for part, opp in candidate_allocations(problem)
