@@ -55,6 +55,18 @@ def test_progress_in_words() -> None:
         progress_text(low)
         == "stage 4 of 4: total rank — best 12,400 total rank, at least 12,000 possible (gap 400)"
     )
+    level = Progress(
+        "seats worse than choice 1: improving",
+        objective=40.0,
+        bound=35.0,
+        measure="seats worse than the level",
+        stage=2,
+        stages=5,
+    )
+    assert progress_text(level) == (
+        "stage 2 of 5: seats worse than choice 1 — best 40 seats worse than the level, "
+        "at least 35 possible (gap 5)"
+    )
     unproven = Progress(
         "worst rank: solved", objective=3.0, bound=None, measure="worst rank", stage=2, stages=3
     )

@@ -19,8 +19,13 @@ from flok.solvers.base import Progress
 
 SOLVING_FROM, SOLVING_TO = 0.05, 0.95  # loading the campaign before, storing the allocation after
 
-# Measures a solver maximizes: their bound is an upper bound ("at most"); the others are minimized.
-_MAXIMIZED = ("seats", "total score")
+# Measures a solver maximizes: their bound is an upper bound ("at most"); the others (seats worse
+# than a level, worst rank, total rank) are minimized.
+_MAXIMIZED = ("seats", "seats kept")
+
+
+def _maximized(measure: str) -> bool:
+    return measure in _MAXIMIZED or measure.startswith("total score")
 
 
 def solving_fraction(solver_fraction: float | None) -> float | None:
@@ -52,7 +57,7 @@ def progress_text(p: Progress) -> str:
     text = f"{head} — best {number(p.objective)} {p.measure}"
     if p.bound is None:
         return f"{text}, nothing proven yet"
-    upward = p.measure.startswith(_MAXIMIZED)
+    upward = _maximized(p.measure)
     limit = "at most" if upward else "at least"
     gap = abs(p.bound - p.objective)
     if gap == 0:
