@@ -14,13 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 
 from flok.app.settings import Settings
 from flok.server import create_app
+from tests.service.conftest import Api
 
 from .conftest import SAMPLE, seeded
+from .scale import big_campaign
 
 pytestmark = pytest.mark.browser
 
@@ -132,28 +135,39 @@ def test_campaign_from_sample_csvs_to_finalized_download(page: Any, tmp_path: Pa
     page.get_by_label("Name").fill("Tutorials WS26")
     page.get_by_role("button", name="Create").click()
     page.wait_for_url("**/ui/campaigns/*")
+    home = page.url
     bad = tmp_path / "opportunities.csv"
     bad.write_text("opportunity_id,capacity\nMON-09,two\n")
     page.get_by_label("Opportunities CSV").set_input_files(str(bad))
     page.get_by_role("button", name="Upload opportunities").click()
     alert = page.get_by_role("alert")
     assert "row 2" in alert.inner_text() and "MON-09,two" in alert.inner_text()
+    # Post/redirect/get: the error is shown on the campaign's page, and a refresh re-submits nothing.
+    assert page.url.split("#")[0] == home and "/upload/" not in page.url
+    page.reload()
+    assert page.get_by_role("alert").count() == 0 and "0 opportunities" in page.locator("main").inner_text()
     page.get_by_label("Opportunities CSV").set_input_files(str(SAMPLE / "opportunities.csv"))
     page.get_by_role("button", name="Upload opportunities").click()
-    page.get_by_text("4 opportunities").wait_for()
+    assert "4 opportunities added" in page.get_by_role("status").inner_text()
+    page.get_by_text("4 opportunities ·").wait_for()
     page.get_by_label("Preferences CSV").set_input_files(str(SAMPLE / "preferences.csv"))
     page.get_by_role("button", name="Upload preferences").click()
     page.get_by_text("9 participants").wait_for()
     page.get_by_label("Fairness objective").select_option("lexicographic")
     page.get_by_role("button", name="Save options").click()
+    assert page.get_by_role("status").inner_text() == "Options saved."
+    page.reload()
+    assert page.get_by_role("status").count() == 0  # shown once
     page.get_by_role("button", name="Close registrations and run").click()
     page.get_by_role("progressbar").wait_for()
     assert page.get_by_role("button", name="Cancel run").is_visible()
+    assert "of a 1 min time limit" in page.locator(".run-time").first.inner_text()
     page.get_by_role("heading", name="Results").wait_for()
     assert page.locator("svg[aria-label='Seats by rank']").count() == 1
-    assert page.locator("svg[aria-label='Seats and demand per opportunity']").count() == 1
+    assert page.locator("table.fill tbody tr").count() == 4
+    page.locator("ul.unassigned summary").first.click()  # ben's reasons, one per choice
     unassigned = page.locator("ul.unassigned").inner_text()
-    assert "was full" in unassigned
+    assert "Monday 9:00 with Dr Ito was full" in unassigned  # named by title, not id
     seats = page.get_by_role("region", name="Seats (7)")
     assert seats.locator("tbody tr").count() == 7
     shot(page, "campaign-results")
@@ -205,6 +219,103 @@ def test_circles_page(page: Any) -> None:
     with page.expect_download() as info:
         page.get_by_role("link", name="Download circles.csv").click()
     assert Path(info.value.path()).read_text().startswith("circle_id,region")
+
+
+@pytest.fixture(scope="module")
+def big(server: Server) -> int:
+    """A campaign of 2,000 people and 100 long-titled opportunities, allocated (its id)."""
+    with httpx.Client(base_url=server.base, timeout=60) as client:
+        return big_campaign(Api(client, server.key, None))  # type: ignore[arg-type]
+
+
+def _cut_labels(tab: Any, selector: str) -> list[str]:
+    """Texts in ``selector`` cells that do not fit their box (cut off, or spilling over)."""
+    return list(
+        tab.eval_on_selector_all(
+            selector, "cells => cells.filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.innerText)"
+        )
+    )
+
+
+def test_results_at_scale(page: Any, server: Server, big: int) -> None:
+    """2,000 people: the demand chart shows the 25 most wanted with whole labels and formatted
+    numbers, a search finds the others; the seat table searches, sorts, pages and shows one
+    opportunity's roster without reloading the page; the unassigned have their reasons."""
+    page.goto(f"{server.base}/ui/campaigns/{big}")
+    fill = page.locator("table.fill tbody tr")
+    assert fill.count() == 25
+    assert _cut_labels(page, "table.fill td") == []
+    assert "2,000" in page.locator("table.fill").inner_text()
+    assert page.evaluate("document.documentElement.scrollHeight") < 12_000
+    page.get_by_label("Find an opportunity").fill("group 099")
+    page.get_by_role("button", name="Find").first.click()
+    page.wait_for_url("**fq=group+099*")
+    assert fill.count() == 1 and "OPP-099" in fill.first.inner_text()
+    shot(page, "campaign-scale-search")
+    page.goto(f"{server.base}/ui/campaigns/{big}")
+    assert "Unassigned (1,800)" in page.locator("#un-h").inner_text()
+    first = page.locator("ul.unassigned details").first
+    first.locator("summary").click()
+    assert "was full" in first.inner_text()
+    seats = page.locator("#seats")
+    assert "Page 1 of 4" in seats.inner_text()
+    page.evaluate("window.__sameDocument = true")  # survives only while htmx swaps, not a reload
+    seats.get_by_role("link", name="Next").click()
+    page.get_by_text("Page 2 of 4").wait_for()
+    seats.get_by_role("link", name="rank").click()
+    seats.get_by_role("link", name="rank ↑").wait_for()  # the swapped table, sorted by rank
+    page.get_by_label("Find a seat by participant or opportunity").fill("GROUP 017")
+    page.get_by_label("Find a seat by participant or opportunity").press("Enter")
+    page.get_by_role("heading", name="Seats (2)").wait_for()
+    assert page.locator("#seats tbody tr").count() == 2
+    assert page.evaluate("window.__sameDocument") is True
+    page.goto(f"{server.base}/ui/campaigns/{big}")
+    page.locator("table.fill tbody tr").first.get_by_role("link").click()
+    page.get_by_role("heading", name="Roster of").wait_for()
+    assert page.locator("#seats tbody tr").count() == 2
+    shot(page, "campaign-scale")
+
+
+def test_unknown_pages_are_dashboard_pages(page: Any, server: Server) -> None:
+    for path in ("/ui/campaigns/abc", "/ui/nope"):
+        answer = page.goto(f"{server.base}{path}")
+        assert answer.status == 404
+        page.get_by_role("heading", name="Page not found").wait_for()
+        page.get_by_role("link", name="Campaigns").wait_for()  # the dashboard's own navigation
+    shot(page, "not-found")
+
+
+def test_touch_targets_on_a_phone(browser: Any, server: Server, big: int) -> None:
+    """docs/dashboard.md promises links and buttons at least 44 px tall on a phone."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+    )
+    tab = context.new_page()
+    violations = csp_violations(tab)
+    tab.goto(f"{server.base}/ui/login")
+    tab.get_by_label("API key").fill(server.key)
+    tab.keyboard.press("Enter")
+    tab.wait_for_url("**/ui/campaigns")
+    for path in ("/ui/campaigns", f"/ui/campaigns/{big}", "/ui/community", "/ui/circles"):
+        tab.goto(f"{server.base}{path}")
+        small = tab.eval_on_selector_all(
+            "header a, header button, main button, main a.button, #seats th a, .pager a",
+            "els => els.filter(e => e.offsetParent !== null)"
+            " .map(e => [e.innerText.trim(), e.getBoundingClientRect().height])"
+            " .filter(([, h]) => h < 44)",
+        )
+        assert small == [], f"{path}: targets under 44 px: {small}"
+        wide = tab.eval_on_selector_all(
+            "main *",
+            "els => els.filter(e => e.getBoundingClientRect().right > 392)"
+            " .map(e => e.outerHTML.slice(0, 120))",
+        )
+        assert tab.evaluate("document.documentElement.scrollWidth") <= 400, (path, wide[:5])
+    tab.goto(f"{server.base}/ui/campaigns/{big}")
+    assert _cut_labels(tab, "table.fill td:first-child") == []
+    shot(tab, "campaign-mobile")
+    context.close()
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
 
 
 def test_phone_sized_screen(browser: Any, server: Server) -> None:

@@ -30,11 +30,13 @@ def test_the_dashboard_and_the_api_share_one_state(web: Web) -> None:
     assert made.status_code == 303
     cid = int(made.headers["location"].rsplit("/", 1)[1])
     assert web.client.get(f"/campaigns/{cid}", headers=auth).json()["name"] == "both"
-    # A refusal of the use case: the page shows it in its message box, with the API's status.
+    # A refusal of the use case: the page shows it in its message box
+    # (after a redirect, so the address is the campaign's page and a refresh re-submits nothing).
     refused = web.client.post(
         f"/ui/campaigns/{cid}/status/finalize", data={"csrf_token": token, "confirm": "yes"}
     )
-    assert refused.status_code == 409 and refused.headers["content-type"].startswith("text/html")
+    assert refused.history[0].status_code == 303 and refused.url.path == f"/ui/campaigns/{cid}"
+    assert refused.headers["content-type"].startswith("text/html")
     assert "cannot finalize while the campaign is draft" in refused.text
     api_refusal = web.client.post(f"/campaigns/{cid}/finalize", headers=auth)
     assert api_refusal.status_code == 409 and api_refusal.json()["code"] == "WRONG_STATUS"

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from flok.app.settings import Settings
 from flok.server import create_app
+from flok.store import campaigns as campaigns_repo
 from flok.store import keys
 from flok.store.tables import preferences
 from flok.web import charts
@@ -35,7 +36,7 @@ def test_sign_in_sets_a_safe_cookie_without_the_key(web: Web) -> None:
     assert cookie.startswith(f"{COOKIE}=")
     assert "HttpOnly" in cookie and "samesite=lax" in cookie.lower() and "Path=/" in cookie
     assert "Secure" not in cookie  # plain HTTP here; see the HTTPS test
-    secret = web.key.split("_")[2]
+    secret = web.key.split("_", 2)[2]  # the secret itself may hold "_"
     assert web.key not in cookie and secret not in cookie
     page = web.client.get("/ui/campaigns")
     assert page.status_code == 200 and "Demo tutorials" in page.text and "demo" in page.text
@@ -49,7 +50,9 @@ def test_cookie_is_secure_over_https(web: Web) -> None:
 def test_wrong_key_is_refused(web: Web) -> None:
     token = csrf_of(web.client.get("/ui/login").text)
     answer = web.client.post("/ui/login", data={"api_key": "flok_x_y", "csrf_token": token})
-    assert answer.status_code == 401 and "unknown or revoked" in answer.text
+    assert answer.url.path == "/ui/login" and answer.history[0].status_code == 303
+    assert "unknown or revoked" in answer.text and 'aria-invalid="true"' in answer.text
+    assert "unknown or revoked" not in web.client.get("/ui/login").text  # once
 
 
 def test_sign_in_needs_the_csrf_token(web: Web) -> None:
@@ -115,7 +118,8 @@ def test_upload_errors_show_row_field_and_line(web: Web) -> None:
         data={"csrf_token": token},
         files={"file": ("opps.csv", bad, "text/csv")},
     )
-    assert answer.status_code == 422
+    # Post/redirect/get: the error shows on the campaign's page, not at the POST's address.
+    assert answer.history[0].status_code == 303 and answer.url.path == f"/ui/campaigns/{cid}"
     assert 'role="alert"' in answer.text
     assert "row 3" in answer.text and "<code>capacity</code>" in answer.text
     assert "B,-1" in answer.text  # the offending line, escaped into the page
@@ -132,7 +136,8 @@ def test_upload_errors_show_row_field_and_line(web: Web) -> None:
         data={"csrf_token": token},
         files={"file": ("prefs.csv", unknown, "text/csv")},
     )
-    assert answer.status_code == 422 and "unknown opportunity" in answer.text and "ana,NOPE,2" in answer.text
+    assert answer.url.path == f"/ui/campaigns/{cid}"
+    assert "unknown opportunity" in answer.text and "ana,NOPE,2" in answer.text
 
 
 def test_options_errors_are_shown_and_nothing_is_stored(web: Web) -> None:
@@ -141,7 +146,10 @@ def test_options_errors_are_shown_and_nothing_is_stored(web: Web) -> None:
         "/ui/campaigns/1/options",
         data={"csrf_token": token, "strategy": "auto", "objective": "maximin", "constraints": "{bad"},
     )
-    assert answer.status_code == 422 and "not valid JSON" in answer.text
+    assert answer.url.path == "/ui/campaigns/1" and "not valid JSON" in answer.text
+    assert ">{bad</textarea>" in answer.text  # what was typed is back in the form
+    with web.db.read() as conn:
+        assert campaigns_repo.get(conn, 1, 1).options.get("objective") != "maximin"
     ok = web.client.post(
         "/ui/campaigns/1/options",
         data={"csrf_token": token, "strategy": "cp_sat", "objective": "lexicographic", "fill_unlisted": "1"},
@@ -162,7 +170,7 @@ def test_run_move_finalize_download(web: Web) -> None:
         "/ui/campaigns/1/move",
         data={"csrf_token": token, "participant_id": "student7", "opportunity_id": "T1"},
     )
-    assert full.status_code == 409 and "is full" in full.text
+    assert full.url.path == "/ui/campaigns/1" and 'id="err-move"' in full.text and "is full" in full.text
     unseat = web.client.post(
         "/ui/campaigns/1/move", data={"csrf_token": token, "participant_id": "student1", "opportunity_id": ""}
     )
@@ -200,7 +208,7 @@ def test_circle_upload_errors_are_shown(web: Web) -> None:
         data={"csrf_token": token, "mode": "optimize", "min_size": "5", "max_size": "10"},
         files={"participants": ("people.csv", bad, "text/csv")},
     )
-    assert answer.status_code == 422 and "row 2" in answer.text and "time_1" in answer.text
+    assert answer.url.path == "/ui/circles" and "row 2" in answer.text and "time_1" in answer.text
 
 
 def test_charts_escape_labels_and_describe_numbers() -> None:
@@ -299,13 +307,14 @@ def test_the_options_form_offers_every_registered_side_rule(web: Web) -> None:
             "constraints": '{"no_such_rule": 1}',
         },
     )
-    assert unknown.status_code == 422 and rule.option in unknown.text
+    assert unknown.url.path == "/ui/campaigns/1" and 'id="err-options"' in unknown.text
+    assert rule.option in unknown.text
 
 
 def _finalize_counts(html: str) -> list[int]:
     found = re.search(r'<ul class="finalize-counts">(.*?)</ul>', html, re.S)
     assert found, "no finalize counts on the page"
-    return [int(n) for n in re.findall(r"<strong>(\d+)</strong>", found.group(1))]
+    return [int(n.replace(",", "")) for n in re.findall(r"<strong>([\d,]+)</strong>", found.group(1))]
 
 
 def test_finalize_asks_first_and_its_counts_are_what_it_does(web: Web) -> None:
@@ -346,3 +355,74 @@ def test_finalize_asks_first_and_its_counts_are_what_it_does(web: Web) -> None:
     seated = {who for who, status in rows if status == "confirmed"}
     assert len({who for who, _ in rows} - seated) == without_seat
     assert web.client.get("/ui/campaigns/1/finalize", follow_redirects=False).status_code == 303
+
+
+def test_unknown_and_malformed_addresses_are_dashboard_pages(web: Web) -> None:
+    web.sign_in()
+    for path in ("/ui/campaigns/abc", "/ui/nope", "/ui/campaigns/1/nope", "/ui/campaigns/99999"):
+        answer = web.client.get(path)
+        assert answer.status_code == 404, path
+        assert answer.headers["content-type"].startswith("text/html"), path
+        assert "<h1>" in answer.text and "Back to the dashboard" in answer.text, path
+        assert '"code": "' not in answer.text and "VALIDATION_ERROR" not in answer.text, path
+    posted_only = web.client.get("/ui/campaigns/1/run")  # e.g. reloading a form's address
+    assert posted_only.status_code == 405 and "Not a page" in posted_only.text
+    # The API keeps answering JSON.
+    api = web.client.get("/campaigns/abc", headers={"Authorization": f"Bearer {web.key}"})
+    assert api.headers["content-type"].startswith("application/json")
+    assert web.client.get("/nope").headers["content-type"].startswith("application/json")
+
+
+def test_success_messages_are_shown_once_after_a_redirect(web: Web) -> None:
+    token = web.sign_in()
+    cid = web.client.post("/ui/campaigns", data={"name": "Flash", "csrf_token": token}).url.path.rsplit(
+        "/", 1
+    )[1]
+    good = (SAMPLE / "opportunities.csv").read_bytes()
+    posted = web.client.post(
+        f"/ui/campaigns/{cid}/upload/opportunities",
+        data={"csrf_token": token},
+        files={"file": ("opportunities.csv", good, "text/csv")},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303 and posted.headers["location"] == f"/ui/campaigns/{cid}#uploads"
+    shown = web.client.get(posted.headers["location"])
+    assert (
+        'role="status"' in shown.text and "Uploaded opportunities.csv: 4 opportunities added." in shown.text
+    )
+    again = web.client.get(f"/ui/campaigns/{cid}")
+    assert 'role="status"' not in again.text  # once
+    saved = web.client.post(
+        f"/ui/campaigns/{cid}/options", data={"csrf_token": token, "strategy": "auto", "objective": "sum"}
+    )
+    assert saved.url.path == f"/ui/campaigns/{cid}" and "Options saved." in saved.text
+
+
+def test_a_flash_is_shown_only_in_the_session_that_posted(web: Web) -> None:
+    token = web.sign_in()
+    posted = web.client.post(
+        "/ui/campaigns/1/options",
+        data={"csrf_token": token, "strategy": "auto", "objective": "sum", "constraints": "{bad"},
+        follow_redirects=False,
+    )
+    flash_cookie = posted.cookies.get("flok_flash")
+    assert flash_cookie  # set on the redirect
+    other = TestClient(web.client.app)
+    Web(other, web.key, web.db).sign_in()
+    other.cookies.set("flok_flash", flash_cookie)
+    assert "not valid JSON" not in other.get("/ui/campaigns/1").text
+    assert "not valid JSON" in web.client.get("/ui/campaigns/1").text
+
+
+def test_a_long_typed_value_does_not_overflow_the_flash_cookie(web: Web) -> None:
+    token = web.sign_in()
+    long_json = '{"forbidden": [' + ", ".join(['["a", "b"]'] * 2000) + "], bad"
+    posted = web.client.post(
+        "/ui/campaigns/1/options",
+        data={"csrf_token": token, "strategy": "auto", "objective": "sum", "constraints": long_json},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303
+    assert len(posted.headers["set-cookie"]) < 4096
+    page = web.client.get("/ui/campaigns/1").text
+    assert 'id="err-options"' in page

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from flok.app import reasons
+from flok.app.progress import live_fraction
 from flok.app.state import State
 from flok.app.worker.execute import INTERNAL_FAILURE
 from flok.store import runs as repo
@@ -13,7 +15,14 @@ from flok.store.rows import RunRow
 
 def shown(run: RunRow) -> RunRow:
     """The run as callers see it: an internal failure carries a generic message and its stable
-    code, never the exception text (which can hold SQL, parameters or database messages)."""
+    code, never the exception text (which can hold SQL, parameters or database messages); a
+    running allocation's progress counts the time used of its limit too (``flok.app.progress``).
+    The unassigned participants' stored reasons are for the pages (``flok.app.results``), so a
+    run's report stays small."""
+    if run.report and reasons.KEY in run.report:
+        run = replace(run, report={k: v for k, v in run.report.items() if k != reasons.KEY})
+    if run.status == "running":
+        return replace(run, progress=live_fraction(run))
     if not run.error or run.error.get("code") != "INTERNAL":
         return run
     error = {"code": "INTERNAL", "message": INTERNAL_FAILURE, "field": None}

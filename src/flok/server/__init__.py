@@ -9,12 +9,15 @@ security headers to every answer.
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException
 
 import flok
 from flok.app.demo import seed_demo
@@ -27,11 +30,16 @@ from flok.service import docs
 from flok.service.errors import flok_error_response
 from flok.service.limits import BodyLimit, JsonGuard
 from flok.store import faults
-from flok.web import PREFIX, error_page
+from flok.web import error_page, http_error_page, invalid_request_page, is_page
 from flok.web import install as install_dashboard
 
 log = logging.getLogger("flok.server")
 __all__ = ["Settings", "create_app", "seed_demo"]
+
+
+async def _answer(answer: Response | Awaitable[Response]) -> Response:
+    """An exception handler's answer (Starlette allows plain and async handlers)."""
+    return await answer if inspect.isawaitable(answer) else answer
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -61,10 +69,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(FlokError)
     async def _flok(request: Request, exc: FlokError) -> Response:
-        path = request.url.path
-        if path == PREFIX or path.startswith(PREFIX + "/"):
+        if is_page(request):
             return error_page(request, exc)
         return flok_error_response(exc)
+
+    # An unknown or malformed address under /ui is a dashboard page too, not the API's JSON.
+    api_http, api_invalid = (
+        app.exception_handlers[HTTPException],
+        app.exception_handlers[RequestValidationError],
+    )
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        if is_page(request):
+            return http_error_page(request, exc.status_code)
+        return await _answer(api_http(request, exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if is_page(request):
+            return invalid_request_page(request, exc)
+        return await _answer(api_invalid(request, exc))
 
     async def _database(request: Request, exc: Exception) -> Response:
         # Lost connection, server down, read-only or full storage: 503 with an operator's

@@ -20,13 +20,22 @@ Status = Literal["optimal", "feasible"]
 
 @dataclass(frozen=True)
 class Progress:
-    """A progress report from a running solve; fields a solver cannot know are None."""
+    """A progress report from a running solve; fields a solver cannot know are None.
+
+    The staged solvers (MIP, CP-SAT) report ``objective`` and ``bound`` in the user's units,
+    named by ``measure`` (seats, people worse than a level, worst rank, total rank or score),
+    and which of their ``stages`` is running (``stage``, from 1), so a coordinator reads
+    "stage 2 of 5, 310 seats, at most 312" rather than the solver's scaled internal objective.
+    """
 
     message: str
     fraction: float | None = None
     objective: float | None = None
     bound: float | None = None
     seconds: float | None = None
+    measure: str | None = None
+    stage: int | None = None
+    stages: int | None = None
 
 
 ProgressCallback = Callable[[Progress], None]

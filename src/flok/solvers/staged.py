@@ -7,7 +7,7 @@ is returned with status ``feasible`` and the gap, never silently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from time import perf_counter
 from typing import Any
 
@@ -20,7 +20,7 @@ from flok.solvers.costs import MIP_EXACT, Arcs, build_arcs, lottery_fits, lotter
 from flok.solvers.diagnose import side_rules_error
 from flok.solvers.linear import Stage
 from flok.solvers.sidemodel import SideModel, build, pairs_of
-from flok.solvers.stagereport import Scale, stage_values
+from flok.solvers.stagereport import Scale, live_values, stage_values
 
 MAX_PAIRS = 3_000_000
 
@@ -42,18 +42,10 @@ def _outcome(
     status: Status,
 ) -> dict[str, Any]:
     """The report's stage list, proven stages and gap, in seats, people, ranks or score."""
-    pairs = lm.pairs
-    scale = Scale(
-        unit=unit,
-        lottery=max(1, round(pairs.unit / unit)) if unit else 1,
-        score=problem.score is not None,
-        soft_groups=bool(lm.together),
-        offset=problem.options.group_penalty * len(lm.together),
-    )
+    scale = _scale(problem, lm, unit)
     stages: list[dict[str, Any]] = []
     for stage, res in done:
-        big = float(pairs.cost[0] - stage.coef[0]) if pairs.cost.size and stage.coef.size else None
-        values = stage_values(stage, res.objective, res.bound, seats, scale, big)
+        values = stage_values(stage, res.objective, res.bound, seats, scale, _big(lm, stage))
         stages.append(
             {"stage": stage.label, "status": res.status, "proven": res.status == "optimal"} | values
         )
@@ -78,6 +70,45 @@ def _outcome(
                 "raise the time limit"
             )
     return out
+
+
+def _scale(problem: Problem, lm: SideModel, unit: float) -> Scale:
+    """How this model's stage objectives map back to seats, people, ranks or score."""
+    return Scale(
+        unit=unit,
+        lottery=max(1, round(lm.pairs.unit / unit)) if unit else 1,
+        score=problem.score is not None,
+        soft_groups=bool(lm.together),
+        offset=problem.options.group_penalty * len(lm.together),
+    )
+
+
+def _big(lm: SideModel, stage: Stage) -> float | None:
+    """The per-seat weight of the one-solve "seats, then total rank" stage (read off its first
+    coefficient); meaningless, and unused, for the other stages."""
+    pairs = lm.pairs
+    return float(pairs.cost[0] - stage.coef[0]) if pairs.cost.size and stage.coef.size else None
+
+
+def _in_user_units(
+    progress: ProgressCallback | None, lm: SideModel, scale: Scale, k: int
+) -> ProgressCallback | None:
+    """The solver's callback for stage ``k``: its best objective and bound translated into the
+    stage's own measure, with the stage's number and the share of stages done."""
+    if progress is None:
+        return None
+    stage, total, big = lm.stages[k], len(lm.stages), _big(lm, lm.stages[k])
+
+    def report(p: Progress) -> None:
+        out = replace(p, stage=k + 1, stages=total, fraction=k / total if p.fraction is None else p.fraction)
+        if p.objective is not None and p.bound is not None:
+            values = live_values(stage, p.objective, p.bound, scale, big)
+            out = replace(
+                out, objective=values["objective"], bound=values["bound"], measure=values["measure"]
+            )
+        progress(out)
+
+    return report
 
 
 def _positive_sum(stage: Stage, lm: SideModel) -> bool:
@@ -156,6 +187,7 @@ class StagedStrategy:
         handle = self.open(lm)
         t1 = perf_counter()
         deadline = t1 + opts.time_limit  # the limit is on solving, not on building the model
+        in_units = _scale(problem, lm, unit)
         done: list[tuple[Stage, StageResult]] = []
         values: np.ndarray | None = None
         at_zero = np.zeros(lm.n_vars, dtype=bool)  # variables an earlier stage pinned at 0
@@ -163,16 +195,11 @@ class StagedStrategy:
             if values is not None and _already_zero(stage, at_zero):
                 done.append((stage, StageResult("optimal", values, 0.0, 0.0)))
                 continue  # e.g. nobody is worse than choice 2, so nobody is worse than choice 3
-            if progress:
-                progress(
-                    Progress(
-                        f"stage {k + 1}/{len(lm.stages)}: {stage.label}",
-                        fraction=k / len(lm.stages),
-                        seconds=perf_counter() - t0,
-                    )
-                )
+            live = _in_user_units(progress, lm, in_units, k)
+            if live:
+                live(Progress(f"stage {k + 1}/{len(lm.stages)}: {stage.label}", seconds=perf_counter() - t0))
             res = self.run_stage(
-                handle, lm, stage, max(0.01, deadline - perf_counter()), values, progress, opts.seed or 0
+                handle, lm, stage, max(0.01, deadline - perf_counter()), values, live, opts.seed or 0
             )
             if res.status == "infeasible" and not done:
                 raise self.infeasible(problem, lm)
@@ -213,13 +240,17 @@ class StagedStrategy:
         last = done[-1][1]
         t3 = perf_counter()
         if progress:
+            shown = details["stages"][len(done) - 1]  # the last stage that ran, in its own measure
             progress(
                 Progress(
                     f"{self.name} finished",
                     fraction=1.0,
-                    objective=last.objective,
-                    bound=last.bound,
+                    objective=shown.get("objective"),
+                    bound=shown.get("bound"),
                     seconds=t3 - t0,
+                    measure=shown.get("measure"),
+                    stage=len(done),
+                    stages=len(lm.stages),
                 )
             )
         return SolveResult(

@@ -83,3 +83,16 @@ def stage_values(
     measure, found = _total(objective, scale)
     _, low = _total(bound, scale)
     return {"measure": measure, "objective": found, "bound": low}
+
+
+def live_values(
+    stage: Stage, objective: float, bound: float, scale: Scale, big: float | None
+) -> dict[str, Any]:
+    """``stage_values`` for a solve still running, when the allocation's seat count is not known:
+    in the one-solve "seats, then total rank" stage it is read off the objective (cost − big·seats
+    with 0 ≤ cost < big; with soft-group credits the cost may dip below 0, and the count may then
+    be one high until the stage ends)."""
+    seats = 0
+    if stage.label.startswith("seats, then") and big:
+        seats = max(0, int(_ceil(-objective / big)))
+    return stage_values(stage, objective, bound, seats, scale, big)

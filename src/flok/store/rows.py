@@ -165,3 +165,27 @@ class FormationRow:
     view: dict[str, Any]
     csv: dict[str, str]
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class SeatLine(_Row):
+    """One seat of a campaign's allocation as its results table shows it: the opportunity's title,
+    the participant's rank or score for it (None: unlisted) and whether it was moved by hand."""
+
+    participant_id: str
+    opportunity_id: str
+    title: str | None
+    rank: int | None
+    score: float | None
+    manual: bool
+
+
+@dataclass(frozen=True)
+class FillLine(_Row):
+    """One opportunity of a campaign: its seats, the seats given, and how many listed it."""
+
+    opportunity_id: str
+    title: str | None
+    capacity: int
+    assigned: int
+    demand: int

@@ -7,9 +7,10 @@ numbers in words, and scales to its container (``viewBox``, width 100%).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from markupsafe import Markup, escape
+
+from flok.app.progress import number
 
 BAR = "#2457a6"
 DEMAND = "#b3541e"
@@ -18,7 +19,7 @@ TEXT = "#1d2633"
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+    return number(value)
 
 
 def _frame(width: int, height: int, title: str, desc: str, body: str, css: str = "chart") -> Markup:
@@ -37,16 +38,18 @@ def bar_chart(
     Bars named in ``highlight`` (e.g. "unassigned") take the second colour.
     """
     row, label_w, width = 28, 120, 480
+    value_w = 80
+    track = width - label_w - value_w  # room for the value after the longest bar ("100,000")
     top = max((v for _, v in items), default=0.0) or 1.0
     height = max(row, row * len(items)) + 8
     parts = []
     for i, (label, value) in enumerate(items):
         y = 4 + i * row
-        w = (width - label_w - 60) * value / top
+        w = track * value / top
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" fill="{TEXT}" font-size="14">'
             f"{escape(label)}</text>"
-            f'<rect x="{label_w}" y="{y + 4}" width="{width - label_w - 60}" height="18" fill="{TRACK}"/>'
+            f'<rect x="{label_w}" y="{y + 4}" width="{track}" height="18" fill="{TRACK}"/>'
             f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="18" '
             f'fill="{DEMAND if label in highlight else BAR}"/>'
             f'<text x="{label_w + w + 6:.1f}" y="{y + 18}" fill="{TEXT}" font-size="14">'
@@ -56,55 +59,27 @@ def bar_chart(
     return _frame(width, height, title, desc, "".join(parts))
 
 
-@dataclass(frozen=True)
-class Fill:
-    label: str
-    capacity: int
-    assigned: int
-    demand: int
+def fill_bar(assigned: int, capacity: int, demand: int, top: int) -> Markup:
+    """One opportunity's row of the demand chart: its seats (track), seats given (bar) and demand
+    (a tick), on a scale shared by the rows (``top``: the largest seats or demand shown).
 
-
-def fill_chart(items: Sequence[Fill], title: str) -> Markup:
-    """Per opportunity: seats (track), seats given (bar) and demand (a tick where it falls)."""
-    row, label_w, width = 34, 120, 480
-    span = width - label_w - 90
-    top = max((max(f.capacity, f.demand) for f in items), default=0) or 1
-    height = max(row, row * len(items)) + 30
-    parts = []
-    for i, f in enumerate(items):
-        y = 4 + i * row
-        cap_w, got_w, dem_x = (
-            span * f.capacity / top,
-            span * f.assigned / top,
-            label_w + span * f.demand / top,
-        )
-        parts.append(
-            f'<text x="{label_w - 8}" y="{y + 20}" text-anchor="end" fill="{TEXT}" font-size="14">'
-            f"{escape(f.label)}</text>"
-            f'<rect x="{label_w}" y="{y + 6}" width="{cap_w:.1f}" height="20" fill="{TRACK}" '
-            f'stroke="{BAR}" stroke-width="1"/>'
-            f'<rect x="{label_w}" y="{y + 6}" width="{got_w:.1f}" height="20" fill="{BAR}"/>'
-            f'<line x1="{dem_x:.1f}" x2="{dem_x:.1f}" y1="{y + 1}" y2="{y + 31}" stroke="{DEMAND}" '
-            f'stroke-width="3"/>'
-            f'<text x="{label_w + span + 8}" y="{y + 20}" fill="{TEXT}" font-size="13">'
-            f"{f.assigned}/{f.capacity} · {f.demand} want</text>"
-        )
-    legend_y = height - 10
-    parts.append(
-        f'<rect x="{label_w}" y="{legend_y - 10}" width="12" height="12" fill="{BAR}"/>'
-        f'<text x="{label_w + 16}" y="{legend_y}" font-size="12" fill="{TEXT}">seats given</text>'
-        f'<rect x="{label_w + 100}" y="{legend_y - 10}" width="12" height="12" '
-        f'fill="{TRACK}" stroke="{BAR}"/>'
-        f'<text x="{label_w + 116}" y="{legend_y}" font-size="12" fill="{TEXT}">seats</text>'
-        f'<line x1="{label_w + 170}" x2="{label_w + 170}" y1="{legend_y - 11}" y2="{legend_y + 2}" '
-        f'stroke="{DEMAND}" stroke-width="3"/>'
-        f'<text x="{label_w + 178}" y="{legend_y}" font-size="12" fill="{TEXT}">'
-        "demand (people who listed it)</text>"
+    The labels and numbers are HTML next to it (a table), so they wrap rather than being cut off
+    and are read with the row; the picture's description repeats them in words.
+    """
+    width, height = 300, 28
+    scale = (width - 4) / (top or 1)
+    cap_w, got_w = scale * capacity, scale * min(assigned, capacity or assigned)
+    dem_x = 2 + min(scale * demand, width - 4)
+    body = (
+        f'<rect x="2" y="6" width="{cap_w:.1f}" height="16" fill="{TRACK}" stroke="{BAR}" stroke-width="1"/>'
+        f'<rect x="2" y="6" width="{got_w:.1f}" height="16" fill="{BAR}"/>'
+        f'<line x1="{dem_x:.1f}" x2="{dem_x:.1f}" y1="1" y2="27" stroke="{DEMAND}" stroke-width="3"/>'
     )
-    desc = "; ".join(
-        f"{f.label}: {f.assigned} of {f.capacity} seats given, {f.demand} listed it" for f in items
+    desc = f"{number(assigned)} of {number(capacity)} seats given; {number(demand)} listed it"
+    return Markup(
+        f'<svg class="fillbar" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'preserveAspectRatio="none" aria-label="{escape(desc)}"><title>{escape(desc)}</title>{body}</svg>'
     )
-    return _frame(width, height, title, desc or "no data", "".join(parts))
 
 
 def sparkline(

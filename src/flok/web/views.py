@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from flok.app.campaigns import CampaignView
+from flok.app.results import SeatQuery
 
 
 @dataclass(frozen=True)
@@ -43,3 +45,19 @@ def campaign_view(view: CampaignView) -> CampaignPage:
         n.participants,
         n.assigned,
     )
+
+
+def seats_url(campaign_id: int, query: SeatQuery, fragment: bool = False, **change: Any) -> str:
+    """The URL of the seat table with ``query`` changed by ``change`` (the campaign's page, or
+    with ``fragment`` the table alone, for htmx)."""
+    q = replace(query, **change)
+    params = {
+        "q": q.search,
+        "opp": q.opportunity or "",
+        "sort": "" if q.sort == "participant" else q.sort,
+        "desc": "1" if q.descending else "",
+        "page": str(q.page) if q.page > 1 else "",
+    }
+    text = urlencode({k: v for k, v in params.items() if v})
+    base = f"/ui/campaigns/{campaign_id}/seats" if fragment else f"/ui/campaigns/{campaign_id}"
+    return f"{base}?{text}" if fragment else f"{base}{'?' + text if text else ''}#seats"

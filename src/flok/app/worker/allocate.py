@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flok.app import reasons
+from flok.app.progress import progress_text, solving_fraction
 from flok.app.worker.jobs import ProgressFn, store_or_discard, stored_report
 from flok.engine import allocate
 from flok.solvers.base import Progress
@@ -20,16 +22,17 @@ def run_allocation(db: Database, run: RunRow, progress: ProgressFn) -> None:
         problem = campaigns_repo.build_problem(conn, campaign_id, options)
 
     def on_progress(p: Progress) -> None:
-        # CP-SAT and MIP report their best objective and bound; the message carries them to the UI.
-        if p.objective is not None and p.bound is not None:
-            progress(p.fraction, f"{p.message} (best {p.objective:g}, bound {p.bound:g})")
-        else:
-            progress(p.fraction, p.message)
+        # CP-SAT and MIP report the stage, their best value and bound in the user's units.
+        progress(solving_fraction(p.fraction), progress_text(p))
 
     progress(0.05, "solving")
     result = allocate(problem, strategy, progress=on_progress)
     progress(0.95, "storing the allocation")
-    report = stored_report(result.report())
+    full = result.report()
+    report = stored_report(full)
+    why = reasons.compact(result, full.get("explanations"))
+    if why is not None and reasons.fits(why):
+        report[reasons.KEY] = why  # the reasons of the unassigned, for the pages (flok.app.reasons)
     message = f"assigned {result.stats.assigned} of {problem.n_participants}"
     with db.write() as conn:
         # Only while the run is still ours (a cancel or the sweep that landed after the solve

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from flok.app import keys
+from flok.web import flash
 from flok.web import session as sessions
 from flok.web.context import StateDep
 from flok.web.deps import PostDep
@@ -30,7 +31,9 @@ def home(request: Request) -> Response:
 
 @router.get("/ui/login")
 def login_form(request: Request) -> Response:
-    return page(request, "login.html", {"title": "Sign in"})
+    shown = flash.take(request)
+    error = shown.errors.get("login", {}).get("message") if shown else None
+    return page(request, "login.html", {"title": "Sign in", "error": error})
 
 
 @router.post("/ui/login")
@@ -44,10 +47,9 @@ def login(
     anonymous = sessions.ensure(request)
     sessions.check_csrf(request, anonymous, csrf_token)
     key_id = keys.key_id_for(state, api_key.strip()) if api_key.strip() else None
-    if key_id is None:
-        return page(
-            request, "login.html", {"title": "Sign in", "error": "That API key is unknown or revoked."}, 401
-        )
+    if key_id is None:  # back to the form (a GET: a refresh does not send the key again)
+        refused = {"message": "That API key is unknown or revoked."}
+        return redirect(request, "/ui/login", flash.Flash(errors={"login": refused}))
     response = redirect(request, "/ui/campaigns")
     sessions.write(request, response, sessions.signed_in(request, key_id))
     return response

@@ -7,46 +7,78 @@ organization, so the rules (lifecycle, capacity, validation) live in one place.
 from __future__ import annotations
 
 import json
-from collections import Counter
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from flok.app import campaigns as app
+from flok.app import results as results_app
 from flok.app import runs as runs_app
 from flok.app.campaigns import TableKind
 from flok.app.fields import CampaignName, Ident
 from flok.app.state import State
-from flok.errors import FlokError, InputError
+from flok.errors import FlokError, InputError, NotFoundError
 from flok.io import json_text
 from flok.io.csv_reader import parse_csv_bytes
 from flok.options import OBJECTIVES
 from flok.solvers.base import names as strategy_names
 from flok.solvers.rules import form_fields
-from flok.web import charts
+from flok.web import charts, flash
 from flok.web.context import StateDep
 from flok.web.deps import PostDep, RowId, SessionDep, org_of
-from flok.web.render import page, problem, redirect, status_of
+from flok.web.flash import Flash
+from flok.web.render import page, problem, redirect
 from flok.web.session import Session
-from flok.web.views import CampaignPage, campaign_view
+from flok.web.views import CampaignPage, campaign_view, seats_url
 
 router = APIRouter(prefix="/ui")
 Failure = FlokError
 # The side rules' option keys come from the rule registry: a new rule appears here by itself.
 CONSTRAINT_KEYS = tuple(f.option for f in form_fields())
-MAX_ROWS = 500  # rows of a table on a page
 MAX_CHOICES = 300  # above this many participants the move form takes a typed id, not a list
 # The form's upload kinds (the page's URLs and button labels) → the use case's table kinds; the
 # page shows an error under its table kind, so the old "registrations" URL still lands there.
+# Where the page shows each section's errors (the redirect after a failed post lands there).
+ANCHORS = {
+    "opportunities": "uploads",
+    "preferences": "uploads",
+    "participants": "uploads",
+    "options": "options",
+    "status": "status-error",
+    "run": "run",
+    "move": "move-h",
+}
+UPLOADED: dict[TableKind, str] = {
+    "opportunities": "opportunities",
+    "preferences": "preferences",
+    "participants": "participants' attributes",
+}
+DONE = {
+    "open": "Registrations opened.",
+    "close": "Registrations closed.",
+    "finalize": "Campaign finalized.",
+}
 UPLOADS: dict[str, TableKind] = {
     "opportunities": "opportunities",
     "registrations": "preferences",
     "preferences": "preferences",
     "participants": "participants",
 }
+
+
+@dataclass(frozen=True)
+class ResultsQuery:
+    """What the results show: the seat table's query, the demand chart's search, the unassigned's
+    search and page (all in the page's query string, so every view has its own URL)."""
+
+    seats: results_app.SeatQuery = field(default_factory=results_app.SeatQuery)
+    fill_search: str = ""
+    unassigned_search: str = ""
+    unassigned_page: int = 1
 
 
 class _CampaignForm(BaseModel):
@@ -67,7 +99,15 @@ def _campaigns(state: State, org: int) -> list[CampaignPage]:
 @router.get("/campaigns")
 def campaign_list(request: Request, session: SessionDep, state: StateDep) -> Response:
     rows = _campaigns(state, org_of(session))
-    return page(request, "campaigns.html", {"title": "Campaigns", "campaigns": rows, "nav": "campaigns"})
+    shown = flash.take(request) or Flash()
+    context = {
+        "title": "Campaigns",
+        "campaigns": rows,
+        "nav": "campaigns",
+        "error": shown.errors.get("create"),
+        "name": (shown.form or {}).get("name", ""),
+    }
+    return page(request, "campaigns.html", context)
 
 
 @router.post("/campaigns")
@@ -82,64 +122,50 @@ def campaign_create(
         body = _CampaignForm(name=name.strip(), mode=mode)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        rows = _campaigns(state, org_of(session))
         error = {"message": str(first["msg"]), "field": ".".join(str(p) for p in first["loc"]), "row": None}
-        context = {"title": "Campaigns", "campaigns": rows, "nav": "campaigns", "error": error, "name": name}
-        return page(request, "campaigns.html", context, 422)
+        return redirect(
+            request, "/ui/campaigns#new-h", Flash(errors={"create": error}, form={"name": name[:200]})
+        )
     created = app.create_campaign(state, org_of(session), body.name, body.mode, {"strategy": "auto"})
-    return redirect(request, f"/ui/campaigns/{created.campaign.id}")
+    return redirect(
+        request, f"/ui/campaigns/{created.campaign.id}", Flash(notice=f"Campaign “{body.name}” created.")
+    )
 
 
-def _results(
-    request: Request, session: Session, state: State, campaign: CampaignPage
-) -> dict[str, Any] | None:
-    """Charts and tables of the current allocation (manual moves included)."""
+def _results(state: State, org: int, campaign: CampaignPage, view: ResultsQuery) -> dict[str, Any] | None:
+    """Charts and tables of the current allocation (manual moves included), a page at a time."""
     if campaign.status not in ("allocated", "finalized"):
         return None
-    org = org_of(session)
-    allocation = app.get_allocation(state, org, campaign.id)
-    report: dict[str, Any] = {}
-    if campaign.allocation_run_id is not None:
-        report = runs_app.get_run(state, org, campaign.allocation_run_id).report or {}
-    column = campaign.mode
-    seats = [a for a in allocation.seats if a.opportunity_id]
-    unassigned = [a.participant_id for a in allocation.seats if not a.opportunity_id]
-    ranks: Counter[str] = Counter()
-    for a in seats:
-        value = getattr(a, column)
-        ranks["unlisted" if value is None else f"{value:g}" if column == "score" else str(value)] += 1
-    if column == "rank":
-        order = sorted((k for k in ranks if k.isdigit()), key=int) + (
-            ["unlisted"] if "unlisted" in ranks else []
-        )
-        bars = [(f"rank {k}" if k.isdigit() else k, float(ranks[k])) for k in order]
-    else:
-        bars = [(f"score {k}", float(v)) for k, v in sorted(ranks.items())]
-    bars.append(("unassigned", float(len(unassigned))))
-    given = Counter(a.opportunity_id for a in seats)
-    fill = [
-        charts.Fill(
-            str(f["opportunity_id"]), int(f["capacity"]), given[f["opportunity_id"]], int(f["demand"])
-        )
-        for f in report.get("fill_by_opportunity", [])
-    ]
-    explanations = report.get("explanations", {})
+    found = results_app.results(
+        state,
+        org,
+        campaign.id,
+        fill_search=view.fill_search,
+        unassigned_search=view.unassigned_search,
+        unassigned_page=view.unassigned_page,
+    )
+    seats = results_app.seat_table(state, org, campaign.id, view.seats)
+    top = max((max(f.capacity, f.demand) for f in found.fill), default=0)
+    bars = [(f"rank {k}" if k.isdigit() else k, float(v)) for k, v in found.ranks.items()]
+    bars.append(("unassigned", float(found.unassigned_count)))
     return {
-        # Big campaigns: the page shows the first rows; the CSV download has them all.
-        "seats": seats[:MAX_ROWS],
-        "seat_count": len(seats),
-        "unassigned": [(p, explanations.get(p, {}).get("reasons", [])) for p in unassigned[:MAX_ROWS]],
-        "unassigned_count": len(unassigned),
-        "explained": "explanations" in report,
-        "column": column,
-        "report": report,
+        "found": found,
+        "seats": seats,
+        "report": found.report,
+        "column": campaign.mode,
         "rank_chart": charts.bar_chart(bars, "Seats by rank", highlight=("unassigned",)),
-        "fill_chart": charts.fill_chart(fill, "Seats and demand per opportunity") if fill else None,
-        "opportunities": [f.label for f in fill],
-        "participants": sorted({a.participant_id for a in allocation.seats})
-        if len(allocation.seats) <= MAX_CHOICES
-        else None,
+        "fill": [(f, charts.fill_bar(f.assigned, f.capacity, f.demand, top)) for f in found.fill],
+        "titles": found.titles,
+        "participants": _choices(state, org, campaign),
     }
+
+
+def _choices(state: State, org: int, campaign: CampaignPage) -> list[str] | None:
+    """Everyone, for the move form's list; None above ``MAX_CHOICES`` (the form takes a typed id)."""
+    if campaign.participants > MAX_CHOICES:
+        return None
+    allocation = app.get_allocation(state, org, campaign.id)
+    return sorted({a.participant_id for a in allocation.seats})
 
 
 def _options_view(options: dict[str, Any]) -> dict[str, Any]:
@@ -154,37 +180,97 @@ def _options_view(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def campaign_page(
-    request: Request,
-    session: Session,
-    state: State,
-    campaign_id: int,
-    *,
-    errors: dict[str, dict[str, Any]] | None = None,
-    status: int = 200,
-    options_form: dict[str, Any] | None = None,
+    request: Request, session: Session, state: State, campaign_id: int, view: ResultsQuery | None = None
 ) -> Response:
+    """The campaign's page; errors, and the options the organizer typed, come from the flash a
+    failed post left (post/redirect/get)."""
     org = org_of(session)
     campaign = campaign_view(app.get_campaign(state, org, campaign_id))
+    shown = flash.take(request) or Flash()
     context = {
         "title": campaign.name,
         "nav": "campaigns",
         "c": campaign,
         "run": runs_app.latest_run(state, org, campaign_id=campaign_id),
-        "results": _results(request, session, state, campaign),
+        "results": _results(state, org, campaign, view or ResultsQuery()),
         # Above the results (not under a long seat table): what finalizing would confirm and reject.
         "preview": app.finalize_preview(state, org, campaign_id) if campaign.status == "allocated" else None,
-        "errors": errors or {},
-        "options": options_form or _options_view(campaign.options),
+        "errors": shown.errors,
+        "options": shown.form or _options_view(campaign.options),
         "rule_fields": form_fields(),
         "strategies": strategy_names(),
         "objectives": OBJECTIVES,
     }
-    return page(request, "campaign.html", context, status)
+    return page(request, "campaign.html", context)
+
+
+Search = Annotated[str, Query(max_length=200)]
+PageNumber = Annotated[str, Query(alias="page", max_length=20)]
+
+
+def _view(q: str, opp: str, sort: str, desc: str, page: str, fq: str, uq: str, upage: str) -> ResultsQuery:
+    """The results' query string, read leniently: an unknown sort or a page that is not a number
+    falls back to the default rather than failing the page."""
+    return ResultsQuery(
+        seats=results_app.SeatQuery(
+            search=q.strip(),
+            opportunity=opp or None,
+            sort=sort if sort in results_app.SEAT_SORTS else "participant",
+            descending=desc == "1",
+            page=_number(page),
+        ),
+        fill_search=fq.strip(),
+        unassigned_search=uq.strip(),
+        unassigned_page=_number(upage),
+    )
+
+
+def _number(text: str) -> int:
+    return min(int(text), results_app.MAX_PAGE) if text.isdigit() else 1
 
 
 @router.get("/campaigns/{campaign_id}")
-def campaign_detail(campaign_id: RowId, request: Request, session: SessionDep, state: StateDep) -> Response:
-    return campaign_page(request, session, state, campaign_id)
+def campaign_detail(
+    campaign_id: RowId,
+    request: Request,
+    session: SessionDep,
+    state: StateDep,
+    q: Search = "",
+    opp: Search = "",
+    sort: Search = "",
+    desc: Search = "",
+    page_number: PageNumber = "",
+    fq: Search = "",
+    uq: Search = "",
+    upage: Search = "",
+) -> Response:
+    view = _view(q, opp, sort, desc, page_number, fq, uq, upage)
+    return campaign_page(request, session, state, campaign_id, view)
+
+
+@router.get("/campaigns/{campaign_id}/seats")
+def seat_fragment(
+    campaign_id: RowId,
+    request: Request,
+    session: SessionDep,
+    state: StateDep,
+    q: Search = "",
+    opp: Search = "",
+    sort: Search = "",
+    desc: Search = "",
+    page_number: PageNumber = "",
+) -> Response:
+    """The seat table alone (htmx swaps it in when searching, sorting or paging); without htmx
+    the same query shows on the campaign's page."""
+    view = _view(q, opp, sort, desc, page_number, "", "", "")
+    if request.headers.get("hx-request") != "true":
+        return redirect(request, seats_url(campaign_id, view.seats))
+    org = org_of(session)
+    campaign = campaign_view(app.get_campaign(state, org, campaign_id))
+    seats = results_app.seat_table(state, org, campaign_id, view.seats)
+    return page(
+        request, "partials/seats.html", {"c": campaign, "results": {"seats": seats, "column": campaign.mode}}
+    )
 
 
 def _offending_line(data: bytes, row: int | None) -> str | None:
@@ -202,7 +288,7 @@ async def upload(
     """Multipart field ``file``, added by the upload use case; errors show row and line."""
     table_kind = UPLOADS.get(kind)
     if table_kind is None:
-        return Response(status_code=404)
+        raise HTTPException(404)
     form = await request.form()
     upload = form.get("file")
     data = b""
@@ -211,21 +297,17 @@ async def upload(
             raise InputError("choose a CSV file to upload", field="file")
         data = await upload.read()
         table = parse_csv_bytes(data, upload.filename or f"{kind}.csv")
-        await run_in_threadpool(app.upload_table, state, org_of(session), campaign_id, table_kind, table)
+        added = await run_in_threadpool(
+            app.upload_table, state, org_of(session), campaign_id, table_kind, table
+        )
     except Failure as exc:
         error = problem(exc)
         if isinstance(exc, InputError) and upload is not None and not isinstance(upload, str):
             error["line"] = _offending_line(data, exc.row)
-        return await run_in_threadpool(
-            campaign_page,
-            request,
-            session,
-            state,
-            campaign_id,
-            errors={table_kind: error},
-            status=status_of(exc),
-        )
-    return redirect(request, f"/ui/campaigns/{campaign_id}#uploads")
+        await run_in_threadpool(app.get_campaign, state, org_of(session), campaign_id)  # else 404
+        return redirect(request, f"/ui/campaigns/{campaign_id}#uploads", Flash(errors={table_kind: error}))
+    done = f"Uploaded {upload.filename}: {added:,} {UPLOADED[table_kind]} added."
+    return redirect(request, f"/ui/campaigns/{campaign_id}#uploads", Flash(notice=done))
 
 
 def options_from_form(
@@ -277,16 +359,36 @@ def set_options(
         options = options_from_form(strategy, objective, fill_unlisted is not None, time_limit, constraints)
         app.set_options(state, org_of(session), campaign_id, options)
     except Failure as exc:
-        return campaign_page(
-            request,
-            session,
-            state,
-            campaign_id,
-            errors={"options": problem(exc)},
-            status=status_of(exc),
-            options_form=form,
-        )
-    return redirect(request, f"/ui/campaigns/{campaign_id}#options")
+        return _failed(request, state, session, campaign_id, "options", exc, form=form)
+    return redirect(request, f"/ui/campaigns/{campaign_id}#options", Flash(notice="Options saved."))
+
+
+def _failed(
+    request: Request,
+    state: State,
+    session: Session,
+    campaign_id: int,
+    section: str,
+    exc: FlokError,
+    form: dict[str, Any] | None = None,
+) -> Response:
+    """Back to the campaign's page (a GET: refreshing it re-submits nothing), showing the error in
+    its section; another organization's campaign is not found, as in the API."""
+    if isinstance(exc, NotFoundError) and not _exists(state, session, campaign_id):
+        raise exc
+    return redirect(
+        request,
+        f"/ui/campaigns/{campaign_id}#{ANCHORS[section]}",
+        Flash(errors={section: problem(exc)}, form=form),
+    )
+
+
+def _exists(state: State, session: Session, campaign_id: int) -> bool:
+    try:
+        app.get_campaign(state, org_of(session), campaign_id)
+    except NotFoundError:
+        return False
+    return True
 
 
 @router.get("/campaigns/{campaign_id}/finalize")
@@ -321,26 +423,22 @@ def change_status(
     actions = {"finalize": app.finalize, "open": app.open_campaign, "close": app.close_campaign}
     use_case = actions.get(action)
     if use_case is None:
-        return Response(status_code=404)
+        raise HTTPException(404)
     try:
         use_case(state, org, campaign_id)
     except Failure as exc:
-        return campaign_page(
-            request, session, state, campaign_id, errors={"status": problem(exc)}, status=status_of(exc)
-        )
-    return redirect(request, f"/ui/campaigns/{campaign_id}")
+        return _failed(request, state, session, campaign_id, "status", exc)
+    return redirect(request, f"/ui/campaigns/{campaign_id}", Flash(notice=DONE[action]))
 
 
 @router.post("/campaigns/{campaign_id}/run")
 def run(campaign_id: RowId, request: Request, session: PostDep, state: StateDep) -> Response:
     """Close preferences when still open (the button says so), then queue the allocation."""
     try:
-        app.run_now(state, org_of(session), campaign_id)
+        run_id = app.run_now(state, org_of(session), campaign_id)
     except Failure as exc:
-        return campaign_page(
-            request, session, state, campaign_id, errors={"run": problem(exc)}, status=status_of(exc)
-        )
-    return redirect(request, f"/ui/campaigns/{campaign_id}#run")
+        return _failed(request, state, session, campaign_id, "run", exc)
+    return redirect(request, f"/ui/campaigns/{campaign_id}#run", Flash(notice=f"Run {run_id} queued."))
 
 
 @router.post("/campaigns/{campaign_id}/move")
@@ -356,15 +454,16 @@ def move(
     try:
         body = _MoveForm(participant_id=participant_id, opportunity_id=opportunity_id or None)
     except ValidationError:
-        error = {"message": "choose a participant", "field": "participant_id", "row": None}
-        return campaign_page(request, session, state, campaign_id, errors={"move": error}, status=422)
+        exc = InputError("choose a participant", field="participant_id")
+        return _failed(request, state, session, campaign_id, "move", exc)
     try:
         app.move_seat(state, org_of(session), campaign_id, body.participant_id, body.opportunity_id)
     except Failure as exc:
-        return campaign_page(
-            request, session, state, campaign_id, errors={"move": problem(exc)}, status=status_of(exc)
-        )
-    return redirect(request, f"/ui/campaigns/{campaign_id}#results")
+        return _failed(request, state, session, campaign_id, "move", exc)
+    where = f"to {body.opportunity_id}" if body.opportunity_id else "out of their seat"
+    return redirect(
+        request, f"/ui/campaigns/{campaign_id}#move-h", Flash(notice=f"Moved {body.participant_id} {where}.")
+    )
 
 
 @router.get("/campaigns/{campaign_id}/assignments.csv")

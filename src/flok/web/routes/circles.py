@@ -13,7 +13,7 @@ from flok.circles import CircleOptions
 from flok.circles.options import MODES, Mode
 from flok.errors import InputError
 from flok.io.csv_reader import parse_csv_bytes
-from flok.web import charts
+from flok.web import charts, flash
 from flok.web.context import state_of
 from flok.web.deps import PostDep, SessionDep, org_of
 from flok.web.render import page, problem, redirect
@@ -39,15 +39,11 @@ def _view(stored: circles_store.Stored | None) -> dict[str, Any] | None:
     }
 
 
-def _page(
-    request: Request,
-    session: Session,
-    *,
-    error: dict[str, Any] | None = None,
-    status: int = 200,
-    form_values: dict[str, Any] | None = None,
-) -> Response:
+def _page(request: Request, session: Session) -> Response:
+    """The page; an error (and the values typed) come from the flash the failed post left."""
     assert session.org_id is not None
+    shown = flash.take(request) or flash.Flash()
+    error, form_values = shown.errors.get("circles"), shown.form
     stored = circles_store.get_or_seed(state_of(request).db, session.org_id, session.org_name)
     context = {
         "title": "Circles",
@@ -58,7 +54,7 @@ def _page(
         "form": form_values
         or {"mode": "optimize", "min_size": 5, "max_size": 10, "attributes": "industry, employment"},
     }
-    return page(request, "circles.html", context, status)
+    return page(request, "circles.html", context)
 
 
 @router.get("/circles")
@@ -103,10 +99,9 @@ async def circles_run(
                 source += f" and {circles.filename}"
             await run_in_threadpool(circles_store.form_circles, db, org, people, existing, options, source)
     except InputError as exc:
-        return await run_in_threadpool(
-            _page, request, session, error=problem(exc), status=422, form_values=values
-        )
-    return redirect(request, "/ui/circles#result")
+        failed = flash.Flash(errors={"circles": problem(exc)}, form=values)
+        return redirect(request, "/ui/circles#form-h", failed)
+    return redirect(request, "/ui/circles#result", flash.Flash(notice="Circles formed."))
 
 
 @router.get("/circles/{name}.csv")
