@@ -17,16 +17,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import replace
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Iterable, Mapping
 
 from flok.circles.options import CircleOptions
 
-if TYPE_CHECKING:
-    from flok.circles.roster import ExistingCircle, Participant
-
 NO_LIMIT = -1
+Member = tuple[str, str, bool, int | None]  # status, current circle, current co-leader, answer
 _NONE = {"none", "no", "zero", "no new members", "no one", "nobody", "closed", "full", "not accepting"}
 _UNANSWERED = {"", "n/a", "na", "-", "tbd", "not applicable"}
 _ANY = {"no limit", "unlimited", "any", "any number", "as many as possible"}
@@ -58,40 +54,43 @@ def parse_max_new(raw: str) -> int | None:
 
 
 def circle_limits(
-    circles: dict[str, ExistingCircle],
-    people: Sequence[Participant],
-    staff: dict[str, int | None],
+    circle_ids: Collection[str],
+    members: Iterable[Member],
+    staff: Mapping[str, int | None],
     options: CircleOptions,
-) -> tuple[dict[str, ExistingCircle], list[str]]:
-    """Each circle with its final ``max_additions`` and where it came from, and the warnings."""
-    stays = Counter(p.current_circle for p in people if p.status == "CONTINUING" and p.current_circle)
+) -> tuple[dict[str, tuple[int, str]], list[str]]:
+    """Each circle's ``max_additions`` and where it came from ("circles file", "co-leaders" or
+    "default"), and the warnings. ``members`` are (status, current circle, is a current co-leader,
+    "Max New Members" answer) of every participant."""
+    stays: Counter[str] = Counter()
     answers: dict[str, list[int]] = {}
     ignored = 0
-    for p in people:
-        if p.max_new is None:
+    for status, circle, co_leader, max_new in members:
+        if status == "CONTINUING" and circle:
+            stays[circle] += 1
+        if max_new is None:
             continue
-        if p.status == "CONTINUING" and p.current_co_leader and p.current_circle in circles:
-            answers.setdefault(p.current_circle, []).append(p.max_new)
+        if status == "CONTINUING" and co_leader and circle in circle_ids:
+            answers.setdefault(circle, []).append(max_new)
         else:
             ignored += 1
-    out: dict[str, ExistingCircle] = {}
+    out: dict[str, tuple[int, str]] = {}
     warnings: list[str] = []
-    for cid, circle in circles.items():
+    for cid in circle_ids:
         room = max(0, options.max_size - stays[cid])
         said = [room if a == NO_LIMIT else a for a in answers.get(cid, [])]
         given = staff.get(cid)
         if given is not None:
-            limit, source = given, "circles file"
+            out[cid] = (given, "circles file")
             if said and min(said) != given:
                 warnings.append(
                     f"circle {cid}: circles file says {given} newcomers, its co-leaders said {min(said)}; "
                     "the circles file is used"
                 )
         elif said:
-            limit, source = min(said), "co-leaders"
+            out[cid] = (min(said), "co-leaders")
         else:
-            limit, source = (room, "default") if options.mode == "optimize" else (0, "default")
-        out[cid] = replace(circle, max_additions=limit, limit_from=source)
+            out[cid] = (room if options.mode == "optimize" else 0, "default")
     if ignored:
         warnings.append(
             f"{ignored} 'max new members' answers ignored: only the current co-leaders of a continuing "

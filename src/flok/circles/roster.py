@@ -397,7 +397,16 @@ def roster_from_tables(participants: Table, circles: Table | None, options: Circ
         notes.setdefault(by_row[issue.row], []).append(
             f"{issue.column or issue.field} '{issue.value}' could not be read as a time and was ignored"
         )
-    existing, limit_warnings = circle_limits(existing, people, staff, options)
+    limits, limit_warnings = circle_limits(
+        set(existing),
+        ((p.status, p.current_circle, p.current_co_leader, p.max_new) for p in people),
+        staff,
+        options,
+    )
+    existing = {
+        cid: replace(c, max_additions=limits[cid][0], limit_from=limits[cid][1])
+        for cid, c in existing.items()
+    }
     warnings += limit_warnings
     warnings += _look_alike_warnings(people, existing, names, regions)
     return Roster(people, existing, names, issues, warnings, notes)

@@ -16,6 +16,8 @@ from flok.circles.generate import CIRCLE_FIELDS, PARTICIPANT_FIELDS, generate
 from flok.circles.options import CircleOptions
 from flok.circles.result import CircleResult
 from flok.circles.roster import Roster, roster_from_tables
+from flok.circles.survey import HEADERS as SURVEY_HEADERS
+from flok.circles.survey import Survey, generate_survey
 from flok.errors import InputError
 from flok.io.importer import import_table
 from flok.io.mapping import ImportSpec
@@ -110,6 +112,25 @@ def write_result(result: CircleResult, out_dir: Path) -> None:
             write_json(result.report(), stream)
         with out.open(out_dir / "summary.txt") as stream:
             stream.write((result.summary() + "\n").encode("utf-8"))
+
+
+def write_survey(directory: str | Path, n: int = 600, *, seed: int = 0) -> tuple[Path, Path, Survey]:
+    """A generated raw survey export (survey.csv, the ``gsb-circles-survey`` preset's headers) and
+    its existing circles (circles.csv) in ``directory``, with what every row means
+    (`flok.circles.survey`)."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    survey = generate_survey(n, seed=seed)
+    paths = (out / "survey.csv", out / "circles.csv")
+    for path, rows, fields in (
+        (paths[0], survey.rows, SURVEY_HEADERS),
+        (paths[1], survey.circles, ("circle_id", "region", "location", "meeting_time", "max_additions")),
+    ):
+        with path.open("w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=fields)
+            w.writeheader()
+            w.writerows(rows)
+    return paths[0], paths[1], survey
 
 
 def write_generated(directory: str | Path, n: int, *, seed: int = 0, **kwargs: float) -> tuple[Path, Path]:
