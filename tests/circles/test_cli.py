@@ -179,7 +179,8 @@ def test_region_codes_from_the_option_or_a_file_name_new_circles(tmp_path: Path)
 def test_outputs_staff_can_e_mail_from(tmp_path: Path) -> None:
     """Issue 16, item 13: a roster per circle and one row per participant with where and when."""
     out = tmp_path / "o"
-    res = run("--participants", DATA / "participants.csv", "--circles", DATA / "circles.csv", "--out-dir", out)
+    files = ("--participants", DATA / "participants.csv", "--circles", DATA / "circles.csv")
+    res = run(*files, "--out-dir", out)
     assert res.exit_code == 0, res.output
     assert (out / "summary.txt").read_text().splitlines()[0] == res.output.splitlines()[0]
     circles = {r["circle_id"]: r for r in csv.DictReader((out / "circles.csv").open())}
