@@ -199,3 +199,26 @@ def test_co_leaders_count_counts_real_co_leaders_only() -> None:
     assert roles["p1"] == "proposed_co_leader"
     assert {roles[f"p{k}"] for k in (0, 2, 3, 4)} == {"ask_to_co_lead"}
     assert "needs_co_leaders" in circle.flags
+
+
+DIVERSITY = ("vintage", "employment", "industry", "race", "children")
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_diversity_can_change_who_is_chosen(reverse: bool) -> None:
+    """Item 7: seven people want one slot with room for one circle of five; five are alike and two
+    differ in all five attributes. Diversity only split chosen groups, so the five alike could be
+    the circle; with diversity in the model the varied group wins the tie, in any input order."""
+    same = dict(zip(DIVERSITY, ("2000s", "Employed", "Tech", "White", "No"), strict=True))
+    rows = [person(f"same{k}", host="always", **same) for k in range(5)]
+    for k, values in enumerate(
+        [("1980s", "Retired", "Finance", "Asian", "Yes"), ("2010s", "Founder", "Health", "Black", "Adult")]
+    ):
+        rows.append(person(f"diff{k}", host="always", **dict(zip(DIVERSITY, values, strict=True))))
+    opts = CircleOptions(min_size=5, max_size=5, attributes=DIVERSITY, diversity_in_model=True)
+    result = form(table(rows[::-1] if reverse else rows), None, opts)
+    (circle,) = result.circles
+    assert {"diff0", "diff1"} <= {p.pid for p in circle.members}
+    achieved = result.report()["diversity"]["circles"][circle.circle_id]
+    assert all(achieved[a]["distinct"] == 3 for a in DIVERSITY)
+    assert violations(result) == []

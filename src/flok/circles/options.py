@@ -46,6 +46,7 @@ class CircleOptions:
     virtual_words: tuple[str, ...] = ("virtual", "online", "zoom", "remote", "video")
     region_codes: Mapping[str, str] = field(default_factory=dict)  # region or virtual location → id code
     keep: tuple[str, ...] = ()  # participants' columns copied to the outputs (name, e-mail)
+    diversity_in_model: bool = False  # let diversity change who is chosen at a slot (slower; opt-in)
 
     def validate(self) -> None:
         if self.mode not in MODES:

@@ -90,6 +90,12 @@ def circles_cmd(
     region_codes: Annotated[
         Path | None, typer.Option(help="File of region (or virtual location) names and codes: name,code.")
     ] = None,
+    diversity_in_model: Annotated[
+        bool,
+        typer.Option(
+            "--diversity-in-model", help="Let diversity decide who is chosen among tied people (slower)."
+        ),
+    ] = False,
     keep: Annotated[
         list[str] | None,
         typer.Option(help="Participants' column copied to assignments.csv and roster.csv, e.g. Email."),
@@ -112,6 +118,7 @@ def circles_cmd(
         lenient_times=lenient_times,
         region_codes=codes,
         keep=kept,
+        diversity_in_model=diversity_in_model,
     )
     people, existing = read_tables(
         participants,
