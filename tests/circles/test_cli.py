@@ -160,3 +160,39 @@ def test_each_file_has_its_own_mapping_and_existing_circles_still_work(tmp_path:
     # Without its own mapping, circles.csv says what it lacks, in the user's words.
     assert wrong.exit_code == 2
     assert "missing required column 'circle_id' (columns found: 'Circle ID'" in wrong.output
+
+
+def test_region_codes_from_the_option_or_a_file_name_new_circles(tmp_path: Path) -> None:
+    """Issue 16, item 9: new ids as the seed writes them, IP-<REGION_CODE>-NEW-01."""
+    codes = tmp_path / "codes.csv"
+    codes.write_text("Region;Code\nNew York;NYC\n", encoding="utf-8")
+    args = ("--participants", DATA / "participants.csv", "--mode", "dissolve")
+    for name, extra in (("file", ("--region-codes", codes)), ("option", ("--region-code", "new york=nyc"))):
+        res = run(*args, *extra, "--out-dir", tmp_path / name)
+        assert res.exit_code == 0, res.output
+        ids = [r["circle_id"] for r in csv.DictReader((tmp_path / name / "circles.csv").open())]
+        assert ids and all(i.startswith(("IP-NYC-NEW-", "VO-NYC-NEW-")) for i in ids), ids
+    bad = run(*args, "--region-code", "Bay Area=S F O", "--out-dir", tmp_path / "b")
+    assert bad.exit_code == 2 and "letters, digits and dashes" in bad.output
+
+
+def test_outputs_staff_can_e_mail_from(tmp_path: Path) -> None:
+    """Issue 16, item 13: a roster per circle and one row per participant with where and when."""
+    out = tmp_path / "o"
+    files = ("--participants", DATA / "participants.csv", "--circles", DATA / "circles.csv")
+    res = run(*files, "--out-dir", out)
+    assert res.exit_code == 0, res.output
+    assert (out / "summary.txt").read_text().splitlines()[0] == res.output.splitlines()[0]
+    circles = {r["circle_id"]: r for r in csv.DictReader((out / "circles.csv").open())}
+    for r in csv.DictReader((out / "roster.csv").open()):
+        members = dict(m.rsplit(" (", 1) for m in r["members"].split("; "))
+        assert len(members) == int(r["size"]) == int(circles[r["circle_id"]]["members"])
+        leaders = [m for m in r["co_leaders"].split("; ") if m]
+        assert len(leaders) == int(circles[r["circle_id"]]["co_leaders"])
+        assert all(members[m].rstrip(")") in ("co_leader", "proposed_co_leader") for m in leaders)
+        assert r["location"] and r["meeting_time"]
+    for a in csv.DictReader((out / "assignments.csv").open()):
+        if a["circle_id"]:
+            assert a["meeting_time"] == circles[a["circle_id"]]["meeting_time"] and not a["reason_code"]
+        else:
+            assert a["role"] == "unmatched" and a["reason"]

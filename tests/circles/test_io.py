@@ -72,16 +72,6 @@ def test_duplicate_participant_id_is_rejected() -> None:
     assert err.value.field == "participant_id" and err.value.row == 2
 
 
-def test_continuing_member_of_unknown_circle_is_rejected() -> None:
-    circles = table(
-        [{"circle_id": "C1", "region": "R", "location": "A", "meeting_time": "Monday Evening"}], "circles.csv"
-    )
-    rows = [person("a", status="CONTINUING", current_circle_id="C9")]
-    with pytest.raises(InputError) as err:
-        form(table(rows), circles)
-    assert err.value.field == "current_circle_id"
-
-
 def test_region_spellings_that_differ_in_case_or_spaces_are_one_region() -> None:
     rows = [person(f"a{i}", host="always") for i in range(2)]
     rows += [person(f"b{i}", host="always", region=" r ") for i in range(3)]

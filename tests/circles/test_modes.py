@@ -34,15 +34,23 @@ def test_every_formation_passes_the_verifier(results: dict[str, CircleResult], m
     assert results[mode].matched_proven
 
 
-def test_preserve_keeps_continuing_members_and_adds_nobody(results: dict[str, CircleResult]) -> None:
+def test_preserve_keeps_continuing_members_and_admits_only_up_to_the_limit(
+    results: dict[str, CircleResult],
+) -> None:
+    """Issue 16, item 5: preserve mode lets newcomers in as far as the circle allows (here the
+    circles file's max_additions), never more; it used to let nobody in."""
     r = results["preserve"]
     where = r.placement()
     continuing = [p for p in r.people if p.status == "CONTINUING" and p.current_circle]
     assert continuing
     assert all(where[p.pid] == p.current_circle for p in continuing)
+    joined = 0
     for c in r.circles:
         if not c.new:
-            assert all(p.current_circle == c.circle_id for p in c.members)
+            newcomers = [p for p in c.members if p.current_circle != c.circle_id]
+            assert len(newcomers) <= r.existing[c.circle_id].max_additions
+            joined += len(newcomers)
+    assert joined, "the generated data has open seats in existing circles"
 
 
 def test_optimize_lets_newcomers_join_existing_circles(results: dict[str, CircleResult]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flok.circles.roles import CO_LEADER, NEEDS_CO_LEADERS, PROPOSED, assign_roles
+from flok.circles.roles import ASK, CO_LEADER, NEEDS_CO_LEADERS, PROPOSED, assign_roles
 from flok.circles.roster import ALWAYS, NEVER, SOMETIMES, Participant
 from flok.circles.split import split_group
 
@@ -66,11 +66,12 @@ def test_split_spreads_rare_values_across_circles() -> None:
         assert len({p.attributes[0] for p in c}) >= 2
 
 
-def test_circle_with_fewer_than_two_co_leaders_is_flagged_and_everyone_proposed() -> None:
+def test_circle_with_fewer_than_two_co_leaders_is_flagged_and_the_others_are_to_be_asked() -> None:
     group = people([ALWAYS, NEVER, NEVER, NEVER, NEVER], lead=[True, False, False, False, False])
     roles, flags = assign_roles(group, "X")
     assert flags == [NEEDS_CO_LEADERS]
-    assert set(roles.values()) == {PROPOSED}
+    assert roles[group[0].pid] == PROPOSED
+    assert {roles[p.pid] for p in group[1:]} == {ASK}
 
 
 def test_continuing_co_leader_stays_unless_declined() -> None:

@@ -116,7 +116,7 @@ def _region(
     )
     slot_index = {s: i for i, s in enumerate(slots)}
     open_existing = []
-    if options.mode == "optimize":
+    if options.mode != "dissolve":  # preserve too: the limit is 0 unless co-leaders or staff allowed more
         open_existing = [
             roster.circles[cid]
             for cid in sorted(fixed)

@@ -15,7 +15,7 @@ def normalized_entropy(values: Sequence[str], universe: int) -> float:
         return 0.0
     n = len(present)
     h = -sum(c / n * math.log(c / n) for c in Counter(present).values())
-    return h / math.log(ceiling)
+    return max(0.0, h / math.log(ceiling))  # never "-0.0" in a report
 
 
 def summary(

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from flok.circles.codes import normalize_codes
 from flok.errors import InputError
 
 Mode = Literal["preserve", "optimize", "dissolve"]
@@ -43,6 +44,9 @@ class CircleOptions:
     strong: bool = False  # add person ≤ circles-at-slot rows: tighter LP, same optimum, slower in HiGHS
     lenient_times: bool = False  # report unparseable times instead of failing
     virtual_words: tuple[str, ...] = ("virtual", "online", "zoom", "remote", "video")
+    region_codes: Mapping[str, str] = field(default_factory=dict)  # region or virtual location → id code
+    keep: tuple[str, ...] = ()  # participants' columns copied to the outputs (name, e-mail)
+    diversity_in_model: bool = False  # let diversity change who is chosen at a slot (slower; opt-in)
 
     def validate(self) -> None:
         if self.mode not in MODES:
@@ -74,3 +78,4 @@ class CircleOptions:
             raise InputError("weight match must be at least 1", field="weights")
         if self.workers < 1:
             raise InputError("workers must be at least 1", field="workers")
+        normalize_codes(self.region_codes)

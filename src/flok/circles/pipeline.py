@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import re
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
@@ -11,6 +10,7 @@ from typing import Any
 
 from flok.circles.candidates import RegionCandidates
 from flok.circles.candidates import build as build_candidates
+from flok.circles.codes import Namer
 from flok.circles.formation import RegionSolution, solve_region
 from flok.circles.options import CircleOptions
 from flok.circles.reasons import Unmatched, reason
@@ -74,7 +74,10 @@ def assemble(
         a: len({p.attributes[k] for p in roster.people if p.attributes[k]})
         for k, a in enumerate(opts.attributes)
     }
-    taken = set(roster.circles)
+    namer = Namer(
+        opts.region_codes,
+        ((c.circle_id, c.region, c.location, c.virtual) for c in roster.circles.values()),
+    )
     formed: list[FormedCircle] = []
     stats: list[RegionStats] = []
     by_region = {c.region: c for c in regions}
@@ -85,7 +88,6 @@ def assemble(
             group = cand.fixed[cid] + [cand.free[i] for i in sol.additions.get(cid, [])]
             where = roster.location_names.get(circle.location, "")
             members.append((cid, circle.region, where, circle.meeting_time, False, group))
-        counter: dict[str, int] = {}
         for s in sorted(sol.groups):
             loc, cell = cand.slots[s]
             virtual = any(w in loc for w in opts.virtual_words)
@@ -93,7 +95,7 @@ def assemble(
             # The fewest circles the group needs: always feasible when the model's count was.
             count = -(-len(people) // opts.max_size)
             for group in split_group(people, count, opts.min_size, opts.max_size):
-                cid = _new_id(virtual, cand.region, counter, taken)
+                cid = namer.new_id(virtual, cand.region, roster.location_names[loc])
                 members.append((cid, cand.region, roster.location_names[loc], cell_name(cell), True, group))
         for cid, region, where, when, new, group in members:
             roles, flags = assign_roles(group, cid)
@@ -147,18 +149,6 @@ def assemble(
         existing=roster.circles,
         issues=roster.issues,
         warnings=roster.warnings,
+        notes=roster.notes,
         backend=DEFAULT_BACKEND if opts.backend == "auto" else opts.backend,
     )
-
-
-def _new_id(virtual: bool, region: str, counter: dict[str, int], taken: set[str]) -> str:
-    """``{IP|VO}-{REGION}-NEW-{NN}``, skipping any id an existing circle already uses."""
-    prefix = (
-        f"{'VO' if virtual else 'IP'}-{re.sub(r'[^A-Z0-9]+', '-', region.upper()).strip('-') or 'REGION'}-NEW"
-    )
-    while True:
-        counter[prefix] = counter.get(prefix, 0) + 1
-        cid = f"{prefix}-{counter[prefix]:02d}"
-        if cid not in taken:
-            taken.add(cid)
-            return cid

@@ -18,7 +18,7 @@ TEXT = {
     "no_time": "no readable meeting time given",
     "only_one_at_location": "only one person wanted that location",
     "no_compatible_time": "no meeting time at their locations that enough people share",
-    "circle_full": "the compatible existing circles are full (or closed to newcomers)",
+    "circle_full": ("the compatible existing circles are full, or their co-leaders take no more newcomers"),
     "no_host": "no host available among the people who share their location and time",
     "not_selected": "compatible groups were filled; no formation matches more people",
     "not_selected_unproven": (

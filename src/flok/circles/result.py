@@ -12,7 +12,7 @@ import pyarrow as pa
 from flok.circles.diversity import score, summary
 from flok.circles.options import CircleOptions
 from flok.circles.reasons import TEXT, Unmatched
-from flok.circles.roles import MEMBER
+from flok.circles.roles import ASK, LEADING
 from flok.circles.roster import ALWAYS, SOMETIMES, ExistingCircle, Participant, TimeIssue
 
 
@@ -35,7 +35,12 @@ class FormedCircle:
 
     @property
     def co_leaders(self) -> int:
-        return sum(r != MEMBER for r in self.roles.values())
+        """Continuing co-leaders who stay and volunteers: not the members still to be asked."""
+        return sum(r in LEADING for r in self.roles.values())
+
+    @property
+    def format(self) -> str:
+        return "virtual" if self.virtual else "in_person"
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class CircleResult:
     warnings: list[str] = field(default_factory=list)
     backend: str = ""
     total_seconds: float = 0.0
+    notes: dict[str, list[str]] = field(default_factory=dict)  # participant id → what was done and why
 
     @property
     def matched(self) -> int:
@@ -86,22 +92,63 @@ class CircleResult:
         return {p.pid: c.circle_id for c in self.circles for p in c.members}
 
     def assignments_table(self) -> pa.Table:
-        """Raw data; `flok.io.circles` makes user text formula-safe when writing CSV."""
-        pids, cids, roles = [], [], []
+        """One row per participant, in input order: their circle, role, where and when it meets, or
+        why they were not placed, and any note; the ``keep`` columns (name, e-mail) come last.
+
+        Raw data; `flok.io.circles` makes user text formula-safe when writing CSV.
+        """
+        placed = {p.pid: c for c in self.circles for p in c.members}
+        reasons = {u.pid: u for u in self.unmatched}
+        rows: dict[str, list[str]] = {k: [] for k in ASSIGNMENT_COLUMNS}
+        keep: dict[str, list[str]] = {k: [] for k in self.options.keep}
+        for p in self.people:
+            c = placed.get(p.pid)
+            u = reasons.get(p.pid)
+            rows["participant_id"].append(p.pid)
+            rows["circle_id"].append(c.circle_id if c else "")
+            rows["role"].append(c.roles[p.pid] if c else "unmatched")
+            rows["status"].append(p.status)
+            rows["host"].append(HOST_WORDS[p.host])
+            rows["region"].append(c.region if c else p.region)
+            rows["location"].append(c.location if c else "")
+            rows["meeting_time"].append(c.meeting_time if c else "")
+            rows["format"].append(c.format if c else "")
+            rows["reason_code"].append(u.code if u else "")
+            rows["reason"].append(u.text if u else "")
+            rows["note"].append("; ".join(self.notes.get(p.pid, [])))
+            for k, name in enumerate(self.options.keep):
+                keep[name].append(p.extra[k] if k < len(p.extra) else "")
+        return pa.table({k: pa.array(v, pa.string()) for k, v in {**rows, **keep}.items()})
+
+    def roster_table(self) -> pa.Table:
+        """One row per circle, ready to e-mail from: where and when it meets, its named hosts and
+        co-leaders, the members to ask to co-lead, every member with their role, and each ``keep``
+        column (an e-mail list, say) over the members in the same order."""
+        rows: dict[str, list[Any]] = {k: [] for k in ROSTER_COLUMNS}
+        keep: dict[str, list[Any]] = {k: [] for k in self.options.keep}
         for c in self.circles:
-            for p in c.members:
-                pids.append(p.pid)
-                cids.append(c.circle_id)
-                roles.append(c.roles[p.pid])
-        for u in self.unmatched:
-            pids.append(u.pid)
-            cids.append("")
-            roles.append("unmatched")
+            rows["circle_id"].append(c.circle_id)
+            rows["region"].append(c.region)
+            rows["location"].append(c.location)
+            rows["meeting_time"].append(c.meeting_time)
+            rows["format"].append(c.format)
+            rows["size"].append(len(c.members))
+            rows["hosts"].append(
+                "; ".join(
+                    f"{p.pid} ({HOST_WORDS[p.host]})" for p in c.members if p.host in (ALWAYS, SOMETIMES)
+                )
+            )
+            rows["co_leaders"].append("; ".join(p.pid for p in c.members if c.roles[p.pid] in LEADING))
+            rows["ask_to_co_lead"].append("; ".join(p.pid for p in c.members if c.roles[p.pid] == ASK))
+            rows["members"].append("; ".join(f"{p.pid} ({c.roles[p.pid]})" for p in c.members))
+            rows["flags"].append("; ".join(c.flags))
+            for k, name in enumerate(self.options.keep):
+                keep[name].append("; ".join(p.extra[k] for p in c.members if k < len(p.extra) and p.extra[k]))
+        types = {k: pa.int64() if k == "size" else pa.string() for k in ROSTER_COLUMNS}
         return pa.table(
             {
-                "participant_id": pa.array(pids, pa.string()),
-                "circle_id": pa.array(cids, pa.string()),
-                "role": pa.array(roles, pa.string()),
+                **{k: pa.array(v, types[k]) for k, v in rows.items()},
+                **{k: pa.array(v, pa.string()) for k, v in keep.items()},
             }
         )
 
@@ -199,9 +246,23 @@ class CircleResult:
             },
             "flags": {c.circle_id: list(c.flags) for c in self.circles if c.flags},
             "time_issues": [
-                {"source": i.source, "row": i.row, "field": i.field, "value": i.value, "message": i.message}
+                {
+                    "source": i.source,
+                    "row": i.row,
+                    "field": i.field,
+                    "column": i.column or i.field,
+                    "value": i.value,
+                    "message": i.message,
+                }
                 for i in self.issues
             ],
+            "existing_circles": {
+                cid: {"max_additions": c.max_additions, "from": c.limit_from}
+                for cid, c in sorted(self.existing.items())
+            }
+            if self.options.mode != "dissolve"
+            else {},
+            "notes": {pid: notes for pid, notes in self.notes.items() if notes},
             "warnings": self.warnings,
             "options": {
                 "min_size": self.options.min_size,
@@ -231,6 +292,34 @@ class CircleResult:
         return "\n".join(lines)
 
 
+HOST_WORDS = {ALWAYS: "always", SOMETIMES: "sometimes", 0: "never"}
+ASSIGNMENT_COLUMNS = (
+    "participant_id",
+    "circle_id",
+    "role",
+    "status",
+    "host",
+    "region",
+    "location",
+    "meeting_time",
+    "format",
+    "reason_code",
+    "reason",
+    "note",
+)
+ROSTER_COLUMNS = (
+    "circle_id",
+    "region",
+    "location",
+    "meeting_time",
+    "format",
+    "size",
+    "hosts",
+    "co_leaders",
+    "ask_to_co_lead",
+    "members",
+    "flags",
+)
 _CIRCLE_COLUMNS = (
     "circle_id",
     "region",

@@ -1,5 +1,7 @@
-"""Co-leader roles: continuing co-leaders stay unless they declined, volunteers are proposed, and a
-circle left with fewer than two gets every member proposed (and a flag) so a coordinator can ask."""
+"""Co-leader roles: continuing co-leaders stay unless they declined, volunteers are proposed, and in
+a circle left with fewer than two, every other member is marked ``ask_to_co_lead`` (and the circle
+flagged) so a coordinator knows whom to ask. Only the first two are real co-leaders and counted so:
+the people to ask have not said yes (issue 16, item 13)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ from flok.circles.split import wants_to_lead
 
 CO_LEADER = "co_leader"
 PROPOSED = "proposed_co_leader"
+ASK = "ask_to_co_lead"
 MEMBER = "member"
+LEADING = frozenset({CO_LEADER, PROPOSED})
 NEEDS_CO_LEADERS = "needs_co_leaders"
 
 
@@ -24,9 +28,9 @@ def assign_roles(members: list[Participant], circle_id: str) -> tuple[dict[str, 
         else:
             roles[p.pid] = MEMBER
     flags: list[str] = []
-    if sum(r != MEMBER for r in roles.values()) < 2:
+    if sum(r in LEADING for r in roles.values()) < 2:
         flags.append(NEEDS_CO_LEADERS)
         for pid, role in roles.items():
             if role == MEMBER:
-                roles[pid] = PROPOSED
+                roles[pid] = ASK
     return roles, flags

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from flok.circles.places import location_key
 from flok.circles.result import CircleResult, FormedCircle
 from flok.circles.roster import ALWAYS, SOMETIMES, Participant
 from flok.circles.timeslots import TimeParseError, parse_time
@@ -56,8 +57,7 @@ def _accepts(p: Participant, location: str, meeting_time: str) -> bool:
     wish = 0
     for t in p.times:
         wish |= t
-    key = " ".join(location.casefold().split())
-    return key in p.locations and bool(wish & mask)
+    return location_key(location) in p.locations and bool(wish & mask)
 
 
 def _check_new(c: FormedCircle, lo: int, hi: int) -> list[str]:
@@ -89,7 +89,7 @@ def _check_existing(result: CircleResult, c: FormedCircle) -> list[str]:
         return [f"{cid} is neither new nor an existing circle"]
     newcomers = [p for p in c.members if not (p.status == "CONTINUING" and p.current_circle == cid)]
     out = []
-    limit = circle.max_additions if opts.mode == "optimize" else 0
+    limit = circle.max_additions
     if len(newcomers) > limit:
         out.append(f"{cid} took {len(newcomers)} newcomers, over its limit of {limit} in {opts.mode} mode")
     for p in newcomers:

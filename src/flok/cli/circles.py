@@ -11,7 +11,7 @@ import typer
 from flok.circles import CircleOptions, Weights, form
 from flok.cli.app import OneLineUsage, app, guarded
 from flok.errors import InputError
-from flok.io.circles import read_tables, write_result
+from flok.io.circles import OUTPUT_FILES, read_region_codes, read_tables, write_result
 from flok.io.mapping import ImportSpec, parse_map
 
 
@@ -83,9 +83,29 @@ def circles_cmd(
     lenient_times: Annotated[
         bool, typer.Option("--lenient-times", help="List unreadable times in report.json instead of failing.")
     ] = False,
+    region_code: Annotated[
+        list[str] | None,
+        typer.Option(help="Code in new circle ids: NAME=CODE, e.g. 'San Francisco=SFO' (repeatable)."),
+    ] = None,
+    region_codes: Annotated[
+        Path | None, typer.Option(help="File of region (or virtual location) names and codes: name,code.")
+    ] = None,
+    diversity_in_model: Annotated[
+        bool,
+        typer.Option(
+            "--diversity-in-model", help="Let diversity decide who is chosen among tied people (slower)."
+        ),
+    ] = False,
+    keep: Annotated[
+        list[str] | None,
+        typer.Option(help="Participants' column copied to assignments.csv and roster.csv, e.g. Email."),
+    ] = None,
 ) -> None:
     """Form and fill circles from location and time wishes; the number matched is maximal."""
     attributes = tuple(a.strip() for item in attribute or [] for a in item.split(",") if a.strip())
+    kept = tuple(a.strip() for item in keep or [] for a in item.split(",") if a.strip())
+    codes = read_region_codes(region_codes) if region_codes is not None else {}
+    codes |= _pairs(region_code or [], "--region-code")
     options = CircleOptions(
         mode=mode,  # type: ignore[arg-type]
         min_size=min_size,
@@ -96,6 +116,9 @@ def circles_cmd(
         time_limit=time_limit,
         workers=workers,
         lenient_times=lenient_times,
+        region_codes=codes,
+        keep=kept,
+        diversity_in_model=diversity_in_model,
     )
     people, existing = read_tables(
         participants,
@@ -106,4 +129,4 @@ def circles_cmd(
     result = form(people, existing, options)
     write_result(result, out_dir)
     typer.echo(result.summary())
-    typer.echo(f"Wrote {out_dir}/assignments.csv, circles.csv, unmatched.csv, report.json")
+    typer.echo(f"Wrote {out_dir}/{', '.join(OUTPUT_FILES)}")
