@@ -228,7 +228,9 @@ def test_capacity_zero_is_closed_never_high_demand() -> None:
         (4, 3, ["Limited spots"]),
         (4, 4, ["Full"]),
         (3, 1, ["Limited spots"]),
-        (1, 0, ["Limited spots"]),
+        (1, 0, []),
+        (2, 0, []),
+        (2, 1, ["Limited spots"]),
         (10, 8, ["Limited spots"]),
         (10, 7, []),
         (40, 32, ["Limited spots"]),
@@ -240,7 +242,7 @@ def test_limited_spots_appears_on_small_opportunities(
 ) -> None:
     """Issue 17 item 4: ≤ 4 seats went straight to "Full" (20 % of 4 is 0.8 seats).
 
-    "Limited spots" when seats left ≤ max(20 % of capacity, 2 seats).
+    "Limited spots" when some are taken and seats left ≤ max(20 % of capacity, 2 seats).
     """
     assert labels(50.0, capacity, confirmed) == expected
 

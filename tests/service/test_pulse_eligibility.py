@@ -4,12 +4,11 @@ give the oversubscription rate, fit weights and the no-location rule are request
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import contextlib
-from collections.abc import Iterator
 
 import pytest
 

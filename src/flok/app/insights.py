@@ -23,7 +23,7 @@ class FeedItem:
     title: str
     eligible: bool
     fit: float
-    score: float
+    score: float | None  # None without seats (no pulse, so no adjusted score)
     pulse: float | None
     start: datetime | None
     labels: list[str]
@@ -73,8 +73,9 @@ def participant_feed(
         suggestion=suggestion,
         items=[
             FeedItem(
-                **{k: v for k, v in vars(i).items() if k not in ("start", "pulse")},
+                **{k: v for k, v in vars(i).items() if k not in ("start", "pulse", "score")},
                 pulse=_optional(i.pulse),
+                score=_optional(i.score),
                 start=None if math.isnan(i.start) else datetime.fromtimestamp(i.start, UTC),
                 suggested=i.opportunity_id == suggestion,
             )

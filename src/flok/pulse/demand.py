@@ -47,8 +47,9 @@ class PulseConfig:
     high_demand_pulse: float = 70.0
     limited_share: float = 0.2
     limited_seats: int = 2
-    """"Limited spots" when the seats left are at most ``limited_share`` of capacity or at most
-    this many: a share alone never fires on small opportunities (20 % of 4 seats is 0.8)."""
+    """"Limited spots" when some seats are taken and those left are at most ``limited_share`` of
+    capacity or at most this many: a share alone never fires on small opportunities (20 % of 4
+    seats is 0.8)."""
     lead_hours: float = 1.0
     """Sign-up closes this long before an opportunity starts: only later ones can be joined."""
     clock_skew_seconds: float = 300.0
@@ -159,9 +160,10 @@ def adjusted_score(
 def labels(pulse_value: float, capacity: int, confirmed: int, config: PulseConfig | None = None) -> list[str]:
     """Badges an app shows next to an opportunity ("High demand", "Limited spots", "Full", "Closed").
 
-    "Limited spots": seats left ≤ ``limited_share``·capacity or ≤ ``limited_seats``, whichever
-    is more, so small opportunities pass through it before "Full". An opportunity without
-    seats is "Closed" and nothing else (its pulse is undefined).
+    "Limited spots": some seats taken and those left ≤ ``limited_share``·capacity or
+    ≤ ``limited_seats``, whichever is more, so small opportunities pass through it before
+    "Full" (an untouched 2-seat one is not "limited": nothing is running out yet). An
+    opportunity without seats is "Closed" and nothing else (its pulse is undefined).
     """
     cfg = config or PulseConfig()
     if capacity <= 0:
@@ -172,7 +174,7 @@ def labels(pulse_value: float, capacity: int, confirmed: int, config: PulseConfi
     remaining = capacity - confirmed
     if remaining <= 0:
         out.append("Full")
-    elif remaining <= max(cfg.limited_share * capacity, cfg.limited_seats):
+    elif remaining < capacity and remaining <= max(cfg.limited_share * capacity, cfg.limited_seats):
         out.append("Limited spots")
     return out
 

@@ -271,7 +271,7 @@ class FeedItemOut(BaseModel):
     title: str
     eligible: bool
     fit: float
-    score: float
+    score: float | None
     pulse: float | None
     start: datetime | None
     labels: list[str]
