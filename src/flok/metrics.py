@@ -27,19 +27,18 @@ def fill_rate(seats_taken: np.ndarray, capacity: np.ndarray) -> float | None:
     return float(np.minimum(np.asarray(seats_taken, dtype=np.int64), cap).sum() / total)
 
 
-def oversubscription_rate(attempt_opportunity: np.ndarray, capacity: np.ndarray) -> float | None:
-    """Share of RSVP attempts (given in time order) that found their opportunity already full.
+def oversubscription_rate(refused: int, attempts: int) -> float | None:
+    """RSVP attempts refused because the opportunity was full ÷ all RSVP attempts.
 
-    First come, first served: the j-th attempt at an opportunity hits "full" when j ≥ its
-    capacity. Seats freed by later cancellations are not modelled.
+    Both counts come from recorded outcomes (a refusal is logged when it happens), never
+    inferred from capacities afterwards: the library (``full`` events in a log), the service
+    (its RSVP attempts) and the simulator (its attempt log) all pass their counts here.
     """
-    opp = np.asarray(attempt_opportunity, dtype=np.int64)
-    if opp.size == 0:
+    if attempts < 0 or not 0 <= refused <= attempts:
+        raise InputError(f"need 0 ≤ refused ≤ attempts, got {refused} of {attempts}")
+    if attempts == 0:
         return None
-    order = np.argsort(opp, kind="stable")
-    sorted_opp = opp[order]
-    nth = np.arange(opp.size) - np.searchsorted(sorted_opp, sorted_opp)
-    return float((nth >= np.asarray(capacity, dtype=np.int64)[sorted_opp]).mean())
+    return refused / attempts
 
 
 def matched_share(matched: np.ndarray) -> float | None:

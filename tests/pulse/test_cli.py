@@ -87,7 +87,7 @@ def test_pulse_writes_demand_at_the_latest_event(tmp_path: Path) -> None:
     assert float(rows["jazz"]["demand"]) == pytest.approx(jazz, abs=1e-6)
     assert float(rows["jazz"]["pulse"]) == pytest.approx(100 / (1 + math.exp(-jazz / 20)), abs=1e-4)
     assert float(rows["choir"]["demand"]) == pytest.approx(-0.5)
-    assert float(rows["online"]["pulse"]) == 100.0  # capacity 0: full
+    assert rows["online"]["pulse"] == ""  # capacity 0: no seats, pulse undefined (issue 17)
 
 
 def test_pulse_at_a_given_time_with_other_tau_and_k(tmp_path: Path) -> None:
@@ -101,8 +101,9 @@ def test_pulse_at_a_given_time_with_other_tau_and_k(tmp_path: Path) -> None:
 
 
 def test_rebalance_writes_a_row_per_participant_and_a_report(tmp_path: Path) -> None:
-    # cai shares nothing and has no place or times: S = 0.3·0.5 + 0.2·1 = 0.35, below the floor
-    result = _rebalance(tmp_path, "--min-score", "0.4")
+    # cai shares nothing and has no place or times: S = 0.3·0.5 + 0.2·1 = 0.35, below the floor.
+    # At 15:00, before jazz (19:00) and choir (18:00 UTC) start (the latest event is at 20:00).
+    result = _rebalance(tmp_path, "--min-score", "0.4", "--at", "2026-11-23T15:00+00:00")
     assert result.exit_code == 0, result.output
     assert "Recommended seats to 2 of 3 participants" in result.stdout
     rows = {r["participant_id"]: r for r in csv.DictReader((tmp_path / "assignments.csv").open())}
@@ -234,3 +235,93 @@ def test_pulse_with_an_empty_event_log_is_neutral(tmp_path: Path) -> None:
     rows = list(csv.DictReader((tmp_path / "p.csv").open()))
     assert [(r["opportunity_id"], float(r["demand"])) for r in rows] == [("jazz", 0.0), ("choir", 0.0)]
     assert float(rows[0]["pulse"]) == 50.0
+
+
+def test_rebalance_never_recommends_started_events(tmp_path: Path) -> None:
+    """Issue 17 item 1: read at the latest event (20:00), jazz (19:00) and choir (18:00 UTC) have
+    started; two days later everything has ended. Nothing is recommended either time."""
+    for extra in ((), ("--at", "2026-11-25T12:00+00:00")):
+        result = _rebalance(tmp_path, *extra)
+        assert result.exit_code == 0, result.output
+        assert "Recommended seats to 0 of 3 participants" in result.stdout
+        rows = list(csv.DictReader((tmp_path / "assignments.csv").open()))
+        assert all(r["opportunity_id"] == "" for r in rows)
+
+
+def test_rebalance_lead_hours_closes_sign_up_before_the_start(tmp_path: Path) -> None:
+    # At 17:30 choir (18:00 UTC) starts in 30 min: within the default 1 h lead, open with 0.25 h.
+    at = ("--at", "2026-11-23T17:30+00:00", "--min-score", "0.4")
+    result = _rebalance(tmp_path, *at)
+    assert result.exit_code == 0, result.output
+    rows = {r["participant_id"]: r for r in csv.DictReader((tmp_path / "assignments.csv").open())}
+    assert rows["ben"]["opportunity_id"] == "jazz"  # choir is closed; jazz (19:00) is not
+    result = _rebalance(tmp_path, *at, "--lead-hours", "0.25")
+    rows = {r["participant_id"]: r for r in csv.DictReader((tmp_path / "assignments.csv").open())}
+    assert rows["ben"]["opportunity_id"] == "choir"
+
+
+FUTURE = EVENTS + "e9,x9,jazz,accepted,2099-01-01T00:00+00:00\n"
+
+
+def test_pulse_refuses_an_event_from_the_future(tmp_path: Path) -> None:
+    """Issue 17 item 2: one event stamped far ahead froze demand (decay runs from the latest)."""
+    result = _pulse(tmp_path, events=FUTURE)
+    _assert_one_line_and_nothing_written(result, "events.csv, row 7, field 'at'", tmp_path)
+    assert "in the future" in result.stderr
+    result = _rebalance(tmp_path, events=FUTURE)
+    _assert_one_line_and_nothing_written(result, "events.csv, row 7, field 'at'", tmp_path)
+
+
+def test_pulse_accepts_an_event_within_the_clock_skew(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    soon = (datetime.now(UTC) + timedelta(seconds=60)).isoformat()
+    result = _pulse(tmp_path, events=EVENTS + f"e9,x9,jazz,accepted,{soon}\n")
+    assert result.exit_code == 0, result.output
+
+
+def test_rebalance_fit_weights_from_the_command_line(tmp_path: Path) -> None:
+    """Issue 17 item 12: only interest counts → ana's fit on jazz is her interest share, 1.0."""
+    at = ("--at", "2026-11-23T15:00+00:00")
+    result = _rebalance(
+        tmp_path, *at, "--weight", "interest=1", "--weight", "distance=0", "--weight", "schedule=0"
+    )
+    assert result.exit_code == 0, result.output
+    rows = {r["participant_id"]: r for r in csv.DictReader((tmp_path / "assignments.csv").open())}
+    assert rows["ana"]["opportunity_id"] == "jazz" and float(rows["ana"]["fit"]) == pytest.approx(1.0)
+    default = _rebalance(tmp_path, *at)
+    assert default.exit_code == 0
+    rows = {r["participant_id"]: r for r in csv.DictReader((tmp_path / "assignments.csv").open())}
+    assert float(rows["ana"]["fit"]) < 1.0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--weight", "charm=1"],
+        ["--weight", "interest"],
+        ["--weight", "interest=-1"],
+        ["--weight", "interest=0", "--weight", "distance=0", "--weight", "schedule=0"],
+        ["--no-location", "nowhere"],
+        ["--lead-hours", "-1"],
+    ],
+)
+def test_rebalance_bad_fit_options(tmp_path: Path, args: list[str]) -> None:
+    where = args[0]
+    _assert_one_line_and_nothing_written(_rebalance(tmp_path, *args), where, tmp_path)
+
+
+def test_rebalance_no_location_rule(tmp_path: Path) -> None:
+    """Issue 17 item 7: cai gave no location. 'anywhere' (default) lets a placed opportunity
+    through; 'online_only' offers only opportunities without a location."""
+    people = PEOPLE.replace("cai,chess,,,,,", "cai,music,,,,,")
+    at = ("--at", "2026-11-23T15:00+00:00")
+    result = _rebalance(tmp_path, *at, people=people)
+    assert result.exit_code == 0, result.output
+    rows = {r["participant_id"]: r for r in csv.DictReader((tmp_path / "assignments.csv").open())}
+    assert rows["cai"]["opportunity_id"] in ("jazz", "choir")
+    assert "location not given" in rows["cai"]["reasons"]
+    result = _rebalance(tmp_path, *at, "--no-location", "online_only", people=people)
+    assert result.exit_code == 0, result.output
+    rows = {r["participant_id"]: r for r in csv.DictReader((tmp_path / "assignments.csv").open())}
+    assert rows["cai"]["opportunity_id"] == ""  # the only online one has no seats

@@ -127,7 +127,9 @@ def test_pulse_is_bounded_and_monotone_in_demand(d: list[float], cap: int) -> No
     k=st.floats(0.1, 20),
 )
 def test_scalar_pulse_agrees_with_the_array_formula(d: float, cap: int, k: float) -> None:
-    assert pulse_one(d, cap, k=k) == pytest.approx(float(pulse(d, cap, k=k)), rel=1e-12, abs=1e-12)
+    assert pulse_one(d, cap, k=k) == pytest.approx(
+        float(pulse(d, cap, k=k)), rel=1e-12, abs=1e-12, nan_ok=True
+    )
 
 
 def test_pulse_reference_points_and_capacity_zero() -> None:
@@ -136,7 +138,9 @@ def test_pulse_reference_points_and_capacity_zero() -> None:
     assert pulse(50.0, 10, k=5) == pytest.approx(73.10586, abs=1e-4)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert pulse(np.array([0.0, 3.0, -3.0]), np.array([0, 0, 0])).tolist() == [100.0, 100.0, 100.0]
+        # Issue 17: no seats, no pulse (was 100 whatever the demand, and "High demand").
+        assert np.isnan(pulse(np.array([0.0, 3.0, -3.0]), np.array([0, 0, 0]))).all()
+    assert math.isnan(pulse_one(5.0, 0))
 
 
 def test_adjusted_score_moves_at_most_point_two() -> None:
@@ -151,7 +155,7 @@ def test_labels_thresholds() -> None:
     assert labels(50.0, 10, 8) == ["Limited spots"]  # 2 of 10 left = 20 %
     assert labels(50.0, 10, 7) == []
     assert labels(90.0, 10, 10) == ["High demand", "Full"]
-    assert labels(50.0, 0, 0) == ["Full"]
+    assert labels(50.0, 0, 0) == ["Closed"]
     assert labels(60.0, 10, 7, PulseConfig(high_demand_pulse=60, limited_share=0.3)) == [
         "High demand",
         "Limited spots",
@@ -206,3 +210,43 @@ def test_events_without_an_id_are_never_merged() -> None:
     )
     assert len(log.unique()) == 3
     assert demand_state(log, 1, PulseConfig()).demand.tolist() == [3.0]
+
+
+def test_capacity_zero_is_closed_never_high_demand() -> None:
+    """Issue 17 item 3: a capacity-0 opportunity was pulse 100 and "High demand"."""
+    p = float(pulse(40.0, 0))
+    assert math.isnan(p)
+    assert labels(p, 0, 0) == ["Closed"]
+    assert labels(100.0, 0, 0) == ["Closed"]
+
+
+@pytest.mark.parametrize(
+    ("capacity", "confirmed", "expected"),
+    [
+        (4, 0, []),
+        (4, 2, ["Limited spots"]),
+        (4, 3, ["Limited spots"]),
+        (4, 4, ["Full"]),
+        (3, 1, ["Limited spots"]),
+        (1, 0, []),
+        (2, 0, []),
+        (2, 1, ["Limited spots"]),
+        (10, 8, ["Limited spots"]),
+        (10, 7, []),
+        (40, 32, ["Limited spots"]),
+        (40, 31, []),
+    ],
+)
+def test_limited_spots_appears_on_small_opportunities(
+    capacity: int, confirmed: int, expected: list[str]
+) -> None:
+    """Issue 17 item 4: ≤ 4 seats went straight to "Full" (20 % of 4 is 0.8 seats).
+
+    "Limited spots" when some are taken and seats left ≤ max(20 % of capacity, 2 seats).
+    """
+    assert labels(50.0, capacity, confirmed) == expected
+
+
+def test_limited_seats_is_configurable() -> None:
+    assert labels(50.0, 10, 5, PulseConfig(limited_seats=5)) == ["Limited spots"]
+    assert labels(50.0, 4, 3, PulseConfig(limited_seats=0)) == []

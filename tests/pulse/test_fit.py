@@ -213,3 +213,58 @@ def test_candidates_with_no_events_and_nobody_eligible() -> None:
     scorer = FitScorer(people, opps, FitConfig(max_km=0.001))
     got = candidates(scorer, market(opps, no_events(opps)))
     assert got.participant.size == 0
+
+
+def test_coverage_is_the_union_of_the_windows() -> None:
+    """Issue 17 item 6: windows 18–19 and 19:30–21 against an 18–21 event cover 2.5 h of 3
+    (0.833), not the best single window's 0.5."""
+    scorer, fit = _one(["x"], ["x"], 1.0, [(18, 19), (19.5, 21)], start=18, end=21)
+    assert fit.coverage[0] == pytest.approx(2.5 / 3)
+    assert fit.unavailable[0]  # the default still asks for all of it
+    assert scorer.reasons(fit, 0)[2] == "83% of it is in your availability"
+    _, lenient = _one(
+        ["x"], ["x"], 1.0, [(18, 19), (19.5, 21)], start=18, end=21, config=FitConfig(min_coverage=0.8)
+    )
+    assert not lenient.unavailable[0]
+
+
+def test_partial_coverage_candidates_count_the_union() -> None:
+    """The dense candidate mask (min_coverage < 1) agrees with ``coverage`` on split windows."""
+    opps = Opportunities.build(["o"], [3], start=[at(18)], end=[at(21)], lat=[52.0], lon=[4.9])
+    people = ParticipantProfiles.build(
+        ["p"], lat=[52.0], lon=[4.9], availability=[[(at(18), at(19)), (at(19.5), at(21))]]
+    )
+    scorer = FitScorer(people, opps, FitConfig(min_coverage=0.8))
+    got = candidates(scorer, market(opps, no_events(opps), at=at(0).timestamp()))
+    assert got.participant.tolist() == [0]
+
+
+def test_participant_without_location_rule_is_explicit() -> None:
+    """Issue 17 item 7: a participant with no location was matched at any distance, silently.
+
+    ``no_location="anywhere"`` (default): any distance, neutral distance 0.5, and the reason says
+    so; ``"online_only"``: only opportunities without a location."""
+    opps = Opportunities.build(
+        ["sydney", "online"], [5, 5], lat=[-33.87, None], lon=[151.21, None], tags=[["music"], ["music"]]
+    )
+    people = ParticipantProfiles.build(["p"], interests=[["music"]])
+    anywhere = FitScorer(people, opps)
+    assert anywhere.config.no_location == "anywhere"
+    fit = anywhere.evaluate(np.array([0, 0]), np.array([0, 1]))
+    assert not fit.too_far.any() and fit.distance.tolist() == [0.5, 0.5]
+    local = FitScorer(people, opps, FitConfig(no_location="online_only"))
+    fit = local.evaluate(np.array([0, 0]), np.array([0, 1]))
+    assert fit.too_far.tolist() == [True, False]
+    got = candidates(local, market(opps, no_events(opps), at=at(0).timestamp()))
+    assert got.opportunity.tolist() == [1]
+    with pytest.raises(ValueError, match="no_location"):
+        FitConfig(no_location="nowhere")  # type: ignore[arg-type]
+
+
+def test_fit_weights_by_name() -> None:
+    cfg = FitConfig.with_weights({"interest": 1.0, "schedule": 0.0}, max_km=10)
+    assert cfg.weights() == {"interest": 1.0, "distance": 0.3, "schedule": 0.0} and cfg.max_km == 10
+    with pytest.raises(ValueError, match="unknown fit weight"):
+        FitConfig.with_weights({"charm": 1.0})
+    with pytest.raises(ValueError, match="not all zero"):
+        FitConfig.with_weights({"interest": 0, "distance": 0, "schedule": 0})

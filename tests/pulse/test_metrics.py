@@ -15,11 +15,13 @@ def test_fill_rate_caps_each_opportunity_at_its_capacity() -> None:
     assert metrics.fill_rate(np.array([0]), np.array([0])) is None
 
 
-def test_oversubscription_first_come_first_served() -> None:
-    # capacity 2 at opportunity 0: its third attempt finds it full; opportunity 1 has room.
-    assert metrics.oversubscription_rate(np.array([0, 1, 0, 0]), np.array([2, 5])) == pytest.approx(1 / 4)
-    assert metrics.oversubscription_rate(np.array([0, 0]), np.array([0])) == 1.0
-    assert metrics.oversubscription_rate(np.array([], dtype=int), np.array([1])) is None
+def test_oversubscription_is_refused_attempts_over_attempts() -> None:
+    # Issue 17 item 5: from recorded outcomes (refused as full ÷ attempts), not inferred.
+    assert metrics.oversubscription_rate(1, 4) == pytest.approx(1 / 4)
+    assert metrics.oversubscription_rate(2, 2) == 1.0
+    assert metrics.oversubscription_rate(0, 0) is None
+    with pytest.raises(ValueError):
+        metrics.oversubscription_rate(3, 2)
 
 
 def test_inclusion_gap_and_matched_share() -> None:
@@ -56,15 +58,41 @@ def test_history_metrics_from_an_event_log() -> None:
     people = ParticipantProfiles.build(["u", "v", "w"], joined_at=[0.0, 0.0, 0.0])
     log = Events.build(
         opps,
-        participant_id=["v", "u", "u", "w", "v"],
-        opportunity_id=["a", "a", "a", "a", "b"],
-        action=["accepted", "shown", "accepted", "shown", "accepted"],
-        at=[10 * H, 1 * H, 30 * H, 2 * H, 40 * H],
+        participant_id=["v", "u", "u", "w", "v", "w"],
+        opportunity_id=["a", "a", "a", "a", "b", "a"],
+        action=["accepted", "shown", "full", "shown", "accepted", "full"],
+        at=[10 * H, 1 * H, 30 * H, 2 * H, 40 * H, 35 * H],
     )
     got = history_metrics(log, opps, people)
-    # attempts in time order: v→a (10 h, seated), u→a (30 h, full), v→b (40 h): 1 of 3 hit full
-    assert got["oversubscription_rate"] == pytest.approx(1 / 3)
-    # first RSVPs: v at 10 h, u at 30 h, w never
-    assert got["time_to_first_rsvp"] == {"median_hours": 20.0, "p90_hours": pytest.approx(28.0), "count": 2}
+    # attempts: v→a (10 h, seated), u→a (30 h, refused full), w→a (35 h, refused), v→b (40 h)
+    assert got["oversubscription_rate"] == pytest.approx(2 / 4)
+    assert (got["rsvp_attempts"], got["rsvp_refused"]) == (4, 2)
+    # first RSVPs (seats got): v at 10 h; u and w were refused
+    assert got["time_to_first_rsvp"] == {"median_hours": 10.0, "p90_hours": pytest.approx(10.0), "count": 1}
     assert got["matched_within_24h"] == pytest.approx(1 / 3)
     assert got["exposure_gini"] == pytest.approx(0.5)  # both impressions on "a", none on "b"
+
+
+def test_history_oversubscription_counts_recorded_refusals_only() -> None:
+    """Issue 17 item 5: A accepts, A declines, B accepts the one seat: nobody was refused
+    (was 0.5, inferred first come first served as if A still held the seat)."""
+    from flok.pulse import Events, Opportunities, ParticipantProfiles, history_metrics
+
+    opps = Opportunities.build(["a"], [1])
+    people = ParticipantProfiles.build(["A", "B", "C"])
+    log = Events.build(
+        opps,
+        participant_id=["A", "A", "B"],
+        opportunity_id=["a", "a", "a"],
+        action=["accepted", "declined", "accepted"],
+        at=[1 * H, 2 * H, 3 * H],
+    )
+    assert history_metrics(log, opps, people)["oversubscription_rate"] == 0.0
+    refused = Events.build(
+        opps,
+        participant_id=["A", "A", "B", "C"],
+        opportunity_id=["a"] * 4,
+        action=["accepted", "declined", "accepted", "full"],
+        at=[1 * H, 2 * H, 3 * H, 4 * H],
+    )
+    assert history_metrics(refused, opps, people)["oversubscription_rate"] == pytest.approx(1 / 3)

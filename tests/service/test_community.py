@@ -66,7 +66,7 @@ def test_feedback_updates_demand_once_per_event(api: Api) -> None:
     # A late event is decayed by its age and does not move t_ref.
     late = feedback(api, "e4", "o", "accepted", at=T0)
     assert math.isclose(late["demand"], later["demand"] + math.exp(-1))
-    assert 50 < late["pulse"] < 100
+    assert 50 <= late["pulse"] < 100  # of the demand now: days after these events, about 50
     stored = api.get("/opportunities/o").json()
     assert math.isclose(stored["demand"], late["demand"]) and stored["demand_at"].startswith(
         "2026-11-23T22:00:00"

@@ -54,6 +54,9 @@ def test_concurrent_feedback_and_rsvps(db_url: str) -> None:
         assert sorted(a for a in answers if a[0] != 201) == [(409, "FULL")] * 90
         body = api.get("/opportunities/hot").json()
         assert body["confirmed"] == 10 and body["seats_left"] == 0
+        metrics = api.get("/metrics").json()  # every attempt recorded with its outcome
+        assert (metrics["rsvp_attempts"], metrics["rsvp_refused"]) == (100, 90)
+        assert metrics["oversubscription_rate"] == 0.9
 
 
 @pytest.mark.slow

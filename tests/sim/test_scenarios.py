@@ -123,3 +123,14 @@ def test_reserve_keeps_a_seat_for_the_first_timer() -> None:
     assert out.metrics["matched_share"] == pytest.approx(2 / 5)
     assert out.metrics["inclusion_gap"] == pytest.approx(1.0 - 2 / 5)
     assert out.metrics["ttf_rsvp_median_h"] == pytest.approx((7.0 + 1.0) / 2)
+
+
+def test_sign_up_closes_lead_hours_before_the_start() -> None:
+    """Issue 17 item 1 in the simulator: the product's ``joinable`` rule decides what is listed.
+    Jazz starts at 19:00 on day 3; with sign-up closing 4 days ahead nothing is ever listed."""
+    from flok.pulse import PulseConfig
+
+    for policy in ("fcfs", "flok"):
+        out = run(policy, replace(SURE, pulse=PulseConfig(lead_hours=4 * 24)))
+        assert out.counts["attempts"] == 0 and out.counts["invites"] == 0
+        assert np.isnan(out.pulse_history).all()

@@ -39,12 +39,12 @@ def test_flok_lowers_oversubscription_against_fcfs() -> None:
     assert by["flok_inclusion"]["inclusion_gap"] > by["flok"]["inclusion_gap"]
 
 
-def test_observed_dead_ends_match_flok_metrics_without_a_reserve() -> None:
-    cap = small().community.opportunities.capacity
+def test_oversubscription_is_the_shared_definition_of_recorded_refusals() -> None:
+    """Issue 17 item 5: refused as full ÷ attempts, from the attempt log, as library and service."""
     for outcome in small().outcomes:
-        rate = metrics.oversubscription_rate(outcome.attempt_opportunity, cap)
-        if outcome.policy != "flok_inclusion":
-            assert outcome.metrics["oversubscription_rate"] == pytest.approx(rate)
+        rate = metrics.oversubscription_rate(int(outcome.attempt_full.sum()), outcome.attempt_full.size)
+        assert outcome.metrics["oversubscription_rate"] == rate
+        assert outcome.counts["full"] == int(outcome.attempt_full.sum())
         assert outcome.counts["seats"] == int((~outcome.attempt_full).sum())
 
 

@@ -7,6 +7,7 @@ decayed to now, its pulse and its labels, so the API and the dashboard show the 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,7 +16,9 @@ from typing import Any
 from flok.app.fields import check_place_and_time
 from flok.app.market import demand_now, pulse_of
 from flok.app.state import State
+from flok.errors import ConflictError
 from flok.pulse import labels
+from flok.store import attempts
 from flok.store import community as repo
 from flok.store.rows import OpportunityRow, ParticipantRow
 
@@ -37,7 +40,7 @@ class OpportunityView:
     demand: float  # stored decayed demand D at demand_at (its t_ref)
     demand_at: datetime | None
     demand_now: float
-    pulse: float  # of the stored demand
+    pulse: float | None  # of the demand now (None: no seats, undefined)
     labels: list[str]  # of the demand now
 
 
@@ -54,6 +57,7 @@ class RsvpView:
 def opportunity_view(state: State, row: OpportunityRow) -> OpportunityView:
     cfg = state.pulse
     now = demand_now(row, time.time(), cfg)
+    pulse_now = pulse_of(now, int(row.capacity), cfg)
     return OpportunityView(
         opportunity_id=row.opportunity_id,
         capacity=row.capacity,
@@ -68,8 +72,8 @@ def opportunity_view(state: State, row: OpportunityRow) -> OpportunityView:
         demand=float(row.demand),
         demand_at=None if row.t_ref is None else datetime.fromtimestamp(row.t_ref, UTC),
         demand_now=now,
-        pulse=pulse_of(float(row.demand), int(row.capacity), cfg),
-        labels=labels(pulse_of(now, int(row.capacity), cfg), int(row.capacity), int(row.confirmed), cfg),
+        pulse=None if math.isnan(pulse_now) else pulse_now,
+        labels=labels(pulse_now, int(row.capacity), int(row.confirmed), cfg),
     )
 
 
@@ -128,9 +132,22 @@ def _rsvp(row: OpportunityRow, participant_id: str, status: str, created: bool =
 
 
 def rsvp(state: State, org: int, opportunity_id: str, participant_id: str) -> RsvpView:
-    """Confirm a seat; ``created`` False when it was confirmed already. Full: ConflictError FULL."""
-    with state.db.write() as conn:
-        row, created = repo.rsvp(conn, org, opportunity_id, participant_id)
+    """Confirm a seat; ``created`` False when it was confirmed already. Full: ConflictError FULL.
+
+    Every attempt is recorded with its outcome (``flok.store.attempts``): a new seat in the same
+    transaction, a refusal in its own after the refused one rolls back, since the refusal is
+    the fact the oversubscription rate counts. A repeat of a confirmed RSVP is no attempt.
+    """
+    try:
+        with state.db.write() as conn:
+            row, created = repo.rsvp(conn, org, opportunity_id, participant_id)
+            if created:
+                attempts.record(conn, org, opportunity_id, participant_id, refused=False)
+    except ConflictError as exc:
+        if exc.code == "FULL":
+            with state.db.write() as conn:
+                attempts.record(conn, org, opportunity_id, participant_id, refused=True)
+        raise
     return _rsvp(row, participant_id, "confirmed", created)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flok.app.market import pulse_of
+from flok.app.market import pulse_now
 from flok.app.state import State
 from flok.errors import InputError, NotFoundError
 from flok.store.errors import StoreError
@@ -24,11 +24,13 @@ class FeedbackIn:
 
 @dataclass(frozen=True)
 class DemandView:
-    """An opportunity's stored demand right after an event, its pulse, and whether the event was a repeat."""
+    """An opportunity's stored demand right after an event, its pulse now (the stored demand
+    decayed to this moment, as every other answer reads it; None without seats), and whether
+    the event was a repeat."""
 
     opportunity_id: str
     demand: float
-    pulse: float
+    pulse: float | None
     duplicate: bool
 
 
@@ -38,7 +40,10 @@ def _event(org: int, e: FeedbackIn) -> FeedbackEvent:
 
 def _view(state: State, row: DemandRow) -> DemandView:
     return DemandView(
-        row.opportunity_id, row.demand, pulse_of(row.demand, row.capacity, state.pulse), row.duplicate
+        row.opportunity_id,
+        row.demand,
+        pulse_now(row.demand, row.t_ref, row.capacity, state.pulse),
+        row.duplicate,
     )
 
 

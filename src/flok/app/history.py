@@ -30,7 +30,8 @@ def pulse_history(
     points: int = 29,
     now: float | None = None,
 ) -> dict[str, list[float]]:
-    """opportunity_id → pulse at ``points`` evenly spaced times over the last ``days``."""
+    """opportunity_id → pulse at ``points`` evenly spaced times over the last ``days`` (an empty
+    list for an opportunity without seats, whose pulse is undefined)."""
     end = time.time() if now is None else now
     times = np.linspace(end - days * DAY, end, points)
     index = {int(r.id): i for i, r in enumerate(rows)}
@@ -46,4 +47,7 @@ def pulse_history(
     for j, t in enumerate(times):
         state = ingest(opp, weight, at, len(rows), tau_seconds=config.tau_seconds, until=float(t))
         series[:, j] = pulse(state.at(float(t)), capacity, k=config.k)
-    return {str(r.opportunity_id): series[i].round(1).tolist() for i, r in enumerate(rows)}
+    return {
+        str(r.opportunity_id): series[i].round(1).tolist() if r.capacity > 0 else []
+        for i, r in enumerate(rows)
+    }

@@ -12,9 +12,9 @@ import numpy as np
 from flok.app.history import pulse_history
 from flok.app.market import build_participants, snapshot
 from flok.app.state import State
-from flok.metrics import fill_rate, gini, matched_share
-from flok.pulse import FitScorer, feed, labels
-from flok.store import campaigns, community, runs
+from flok.metrics import fill_rate, gini, matched_share, oversubscription_rate
+from flok.pulse import FitConfig, FitScorer, feed, joinable, labels
+from flok.store import attempts, campaigns, community, runs
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,8 @@ class FeedItem:
     title: str
     eligible: bool
     fit: float
-    score: float
-    pulse: float
+    score: float | None  # None without seats (no pulse, so no adjusted score)
+    pulse: float | None
     start: datetime | None
     labels: list[str]
     reasons: list[str]
@@ -50,21 +50,32 @@ class Trending:
     labels: list[str]
 
 
-def participant_feed(state: State, org: int, participant_id: str, *, limit: int = 50) -> Feed:
-    """Opportunities this participant can join, best adjusted score first, then the others with why not."""
+def _optional(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+def participant_feed(
+    state: State, org: int, participant_id: str, *, limit: int = 50, fit: FitConfig | None = None
+) -> Feed:
+    """Opportunities this participant can join, best adjusted score first, then the others with why not.
+
+    ``fit``: the fit weights and no-location rule of this request (default ``FitConfig()``).
+    """
     with state.db.read() as conn:
         person = community.get_participant(conn, org, participant_id)
         snap = snapshot(conn, org, state.pulse, catalogs=state.catalogs, participant_id=participant_id)
         suggested = community.suggested_opportunity(conn, org, participant_id)
     suggestion = next((r.opportunity_id for r in snap.rows if r.id == suggested), None)
-    scorer = FitScorer(build_participants([person]), snap.opportunities)
+    scorer = FitScorer(build_participants([person]), snap.opportunities, fit)
     items = feed(0, scorer, snap.market, limit=limit) if snap.rows else []
     return Feed(
         participant_id=participant_id,
         suggestion=suggestion,
         items=[
             FeedItem(
-                **{k: v for k, v in vars(i).items() if k != "start"},
+                **{k: v for k, v in vars(i).items() if k not in ("start", "pulse", "score")},
+                pulse=_optional(i.pulse),
+                score=_optional(i.score),
                 start=None if math.isnan(i.start) else datetime.fromtimestamp(i.start, UTC),
                 suggested=i.opportunity_id == suggestion,
             )
@@ -74,11 +85,18 @@ def participant_feed(state: State, org: int, participant_id: str, *, limit: int 
 
 
 def trending(state: State, org: int, *, limit: int = 10) -> list[Trending]:
-    """Opportunities by current pulse (demand decayed to now), hottest first."""
+    """Opportunities by current pulse (demand decayed to now), hottest first.
+
+    Only those whose sign-up is still open (``flok.pulse.joinable``, full ones included: they
+    are labelled "Full") and that have seats at all: an event that ended is not trending.
+    """
     with state.db.read() as conn:
         snap = snapshot(conn, org, state.pulse, catalogs=state.catalogs)
     m = snap.market
-    order = sorted(range(len(snap.rows)), key=lambda i: (-m.pulse[i], snap.rows[i].opportunity_id))
+    listed = joinable(snap.opportunities.start, None, m.at, state.pulse) & (m.capacity > 0)
+    order = sorted(
+        (int(i) for i in np.flatnonzero(listed)), key=lambda i: (-m.pulse[i], snap.rows[i].opportunity_id)
+    )
     return [
         Trending(
             opportunity_id=snap.rows[i].opportunity_id,
@@ -100,7 +118,10 @@ def community_metrics(state: State, org: int) -> dict[str, Any]:
         events = community.event_count(conn, org)
         by_status = campaigns.count_by_status(conn, org)
         run_status = runs.count_by_status(conn, org)
+        n_attempts, n_refused = attempts.counts(conn, org)
     m = snap.market
+    # Opportunities without seats have no pulse and take no part in pulse or seat figures.
+    seated = m.capacity > 0
     attending = {str(p) for p in m.attending_participant}
     matched = np.zeros(max(n_people, len(attending)), dtype=bool)
     matched[: len(attending)] = True
@@ -112,10 +133,14 @@ def community_metrics(state: State, org: int) -> dict[str, Any]:
         "confirmed": int(m.confirmed.sum()),
         "fill_rate": fill_rate(m.confirmed, m.capacity),
         "matched_share": matched_share(matched) if matched.size else None,
-        "confirmed_gini": gini(m.confirmed.astype(float)) if m.confirmed.size else None,
-        "mean_pulse": float(m.pulse.mean()) if m.pulse.size else None,
-        "high_demand": int((m.pulse >= state.pulse.high_demand_pulse).sum()),
-        "full": int((m.remaining <= 0).sum()),
+        "confirmed_gini": gini(m.confirmed[seated].astype(float)) if seated.any() else None,
+        "mean_pulse": float(m.pulse[seated].mean()) if seated.any() else None,
+        "high_demand": int((m.pulse[seated] >= state.pulse.high_demand_pulse).sum()),
+        "full": int((m.remaining[seated] <= 0).sum()),
+        "closed": int((~seated).sum()),
+        "rsvp_attempts": n_attempts,
+        "rsvp_refused": n_refused,
+        "oversubscription_rate": oversubscription_rate(n_refused, n_attempts),
         "campaigns": by_status,
         "runs": run_status,
     }

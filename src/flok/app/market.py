@@ -6,6 +6,7 @@ so no event log is replayed per request.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Sequence
@@ -33,7 +34,15 @@ def _decayed(demand: float, t_ref: float | None, at: float, config: PulseConfig)
 
 
 def pulse_of(demand: float, capacity: int, config: PulseConfig) -> float:
+    """Pulse of one opportunity; NaN without seats (undefined: see ``flok.pulse.pulse``)."""
     return pulse_one(demand, capacity, k=config.k)
+
+
+def pulse_now(demand: float, t_ref: float | None, capacity: int, config: PulseConfig) -> float | None:
+    """Pulse of stored ``(demand, t_ref)`` decayed to the clock: the one reading every answer
+    gives (an opportunity, a feedback answer, trending); None without seats."""
+    value = pulse_of(_decayed(demand, t_ref, time.time(), config), capacity, config)
+    return None if math.isnan(value) else value
 
 
 def build_opportunities(rows: Sequence[OpportunityRow]) -> Opportunities:

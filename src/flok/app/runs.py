@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from flok.app import reasons
+from flok.app.matching import rebalance_options
 from flok.app.progress import live_fraction
 from flok.app.state import State
 from flok.app.worker.execute import INTERNAL_FAILURE
@@ -64,9 +65,11 @@ REBALANCE_MIN_SCORE = 0.0
 def start_rebalance(state: State, org: int, options: dict[str, Any] | None = None) -> int:
     """Queue a rebalance: recompute pulses and recommend seats; the run's id.
 
-    Without options: the defaults (``top_k`` 50, ``min_score`` 0), as the API's body has them.
+    Without options: the defaults (``top_k`` 50, ``min_score`` 0), as the API's body has them;
+    ``weights`` and ``no_location`` (``flok.app.matching``) are checked here, before queuing.
     """
     chosen = {"top_k": REBALANCE_TOP_K, "min_score": REBALANCE_MIN_SCORE, **(options or {})}
+    chosen = rebalance_options(chosen, state.pulse)  # fit weights, no-location rule, sign-up lead
     with state.db.write() as conn:
         run_id = repo.create(conn, org, "rebalance", chosen)
     state.queue.submit(run_id)

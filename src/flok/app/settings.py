@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # How far ahead of the server's clock a feedback event's ``at`` may be (seconds):
     # room for clients' clock skew, while an event stamped in the far future is refused.
     feedback_clock_skew_seconds: Annotated[float, Field(ge=0)] = 300.0
+    # Sign-up closes this many hours before an opportunity starts: feeds, rebalance and
+    # trending offer only opportunities starting later (flok.pulse.joinable).
+    signup_lead_hours: Annotated[float, Field(ge=0, le=24 * 365)] = 1.0
     # The service is reached over HTTPS (e.g. behind a TLS-terminating proxy): cookies are
     # Secure and every answer carries Strict-Transport-Security.
     https: bool = False

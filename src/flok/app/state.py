@@ -59,7 +59,10 @@ class State:
         db = Database(settings.database_url, **settings.pool_options())
         if settings.migrate:
             db.migrate()
-        return cls(settings=settings, db=db, queue=make_queue(settings, db))
+        pulse = PulseConfig(
+            lead_hours=settings.signup_lead_hours, clock_skew_seconds=settings.feedback_clock_skew_seconds
+        )
+        return cls(settings=settings, db=db, queue=make_queue(settings, db), pulse=pulse)
 
     def cached_org(self, key: str) -> int | None:
         """The organization of a key looked up recently, without touching the database."""

@@ -88,7 +88,8 @@ def events(opps: Opportunities, count: int, seed: int = 1, n_people: int = 100_0
     m = len(opps)
     popularity = 1.0 / np.arange(1, m + 1)
     opp = rng.permutation(m)[rng.choice(m, size=count, p=popularity / popularity.sum())]
-    action = rng.choice(len(ACTIONS), size=count, p=[0.6, 0.25, 0.1, 0.05]).astype(np.int8)
+    # shown, clicked, accepted, declined (no refusals: the benchmark times ingest, not outcomes)
+    action = rng.choice(4, size=count, p=[0.6, 0.25, 0.1, 0.05]).astype(np.int8)
     ids = np.arange(count)
     dup = rng.random(count) < 0.01
     ids[dup] = rng.integers(0, count, size=int(dup.sum()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from flok.io.community import read_events, read_opportunities, read_participants
 from flok.io.rsvp_model import read_rsvp_model
 from flok.io.writers import csv_safe, outputs, write_json, write_table_csv
 from flok.pulse.demand import PulseConfig
-from flok.pulse.fit import FitConfig, FitScorer
+from flok.pulse.fit import FEATURES, NO_LOCATION_RULES, FitConfig, FitScorer
 from flok.pulse.market import history_metrics, market
 from flok.pulse.rebalance import RebalanceConfig, rebalance
 from flok.table import TIME_HINT, parse_timestamps
@@ -28,6 +29,21 @@ AtOpt = Annotated[
 TauOpt = Annotated[float, typer.Option(help="Decay time constant τ in hours.")]
 KOpt = Annotated[float, typer.Option("--k", help="Pulse scale: L = k·capacity.")]
 OutOpt = Annotated[str, typer.Option(help="CSV to write, or - for stdout.")]
+LeadOpt = Annotated[float, typer.Option(help="Sign-up closes this many hours before an opportunity starts.")]
+WeightOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--weight",
+        help="Fit weight NAME=VALUE (interest, distance, schedule; repeatable; default 0.5/0.3/0.2).",
+    ),
+]
+NoLocationOpt = Annotated[
+    str,
+    typer.Option(
+        help="Participants without a location: 'anywhere' (any distance) or 'online_only' "
+        "(only opportunities without a location)."
+    ),
+]
 
 
 def _at(value: str | None) -> float | None:
@@ -39,11 +55,41 @@ def _at(value: str | None) -> float | None:
     return float(parsed[0])
 
 
-def _config(tau_hours: float, k: float, lam: float = 0.004) -> PulseConfig:
+def _config(tau_hours: float, k: float, lam: float = 0.004, lead_hours: float = 1.0) -> PulseConfig:
     for name, value in (("--tau-hours", tau_hours), ("--k", k)):
         if not (np.isfinite(value) and value > 0):
             raise InputError(f"must be a positive number, got {value:g}", source=name)
-    return PulseConfig(tau_hours=tau_hours, k=k, lam=lam)
+    if not (np.isfinite(lead_hours) and lead_hours >= 0):
+        raise InputError(f"must be a number ≥ 0, got {lead_hours:g}", source="--lead-hours")
+    return PulseConfig(tau_hours=tau_hours, k=k, lam=lam, lead_hours=lead_hours)
+
+
+def _fit_config(weights: list[str] | None, max_km: float, no_location: str) -> FitConfig:
+    """``--weight interest=0.6 --weight schedule=0`` (unnamed weights keep their defaults)."""
+    if not (np.isfinite(max_km) and max_km > 0):
+        raise InputError(f"must be a positive number, got {max_km:g}", source="--max-km")
+    if no_location not in NO_LOCATION_RULES:
+        raise InputError(
+            f"must be one of {', '.join(NO_LOCATION_RULES)}, got '{no_location}'", source="--no-location"
+        )
+    named: dict[str, float] = {}
+    for item in weights or []:
+        name, sep, value = item.partition("=")
+        name = name.strip().lower()
+        try:
+            number = float(value) if sep else float("nan")
+        except ValueError:
+            number = float("nan")
+        if name not in FEATURES or not (np.isfinite(number) and number >= 0):
+            raise InputError(
+                f"must be NAME=VALUE with NAME one of {', '.join(FEATURES)} and VALUE ≥ 0, got '{item}'",
+                source="--weight",
+            )
+        named[name] = number
+    try:
+        return FitConfig.with_weights(named, max_km=max_km, no_location=no_location)
+    except InputError as exc:
+        raise InputError(exc.message, source="--weight") from None
 
 
 @app.command("pulse", cls=OneLineUsage)
@@ -56,16 +102,17 @@ def pulse_cmd(
     tau_hours: TauOpt = 12.0,
     k: KOpt = 5.0,
 ) -> None:
-    """Decayed demand and pulse (0–100) of every opportunity."""
+    """Decayed demand and pulse (0–100) of every opportunity (empty pulse: no seats, undefined)."""
     cfg = _config(tau_hours, k)
     opps = read_opportunities(opportunities)
-    log = read_events(events, opps, opportunities.name)
-    state = market(opps, log, at=_at(at), config=cfg)
+    now = time.time()
+    log = read_events(events, opps, opportunities.name, now=now, config=cfg)
+    state = market(opps, log, at=_at(at), config=cfg, now=now)
     table = pa.table(
         {
             "opportunity_id": csv_safe(pa.array(opps.ids.astype(str))),
             "demand": pa.array(np.round(state.demand, 6)),
-            "pulse": pa.array(np.round(state.pulse, 4)),
+            "pulse": pa.array(np.round(state.pulse, 4), mask=np.isnan(state.pulse)),
         }
     )
     with outputs() as files, files.open(out) as stream:
@@ -86,23 +133,26 @@ def rebalance_cmd(
     top_k: Annotated[int, typer.Option(help="Candidates kept per participant (0 = all eligible).")] = 50,
     min_score: Annotated[float, typer.Option(help="Never recommend a pair with S_adj below this.")] = 0.0,
     max_km: Annotated[float, typer.Option(help="Distance cut-off in km.")] = 25.0,
+    weight: WeightOpt = None,
+    no_location: NoLocationOpt = "anywhere",
+    lead_hours: LeadOpt = 1.0,
     model: Annotated[Path | None, typer.Option(help="RSVP model JSON (RsvpModel.save) to score fit.")] = None,
     report: Annotated[Path | None, typer.Option(help="report.json with the run's metrics.")] = None,
 ) -> None:
     """Recommend one seat per participant, moving demand from hot to strong quieter options."""
-    cfg = _config(tau_hours, k, lam)
+    cfg = _config(tau_hours, k, lam, lead_hours)
     if top_k < 0:
         raise InputError(f"must be ≥ 0, got {top_k}", source="--top-k")
-    if not (np.isfinite(max_km) and max_km > 0):
-        raise InputError(f"must be a positive number, got {max_km:g}", source="--max-km")
+    fit_config = _fit_config(weight, max_km, no_location)
     rsvp = None
     if model is not None:
         rsvp = read_rsvp_model(model)
     opps = read_opportunities(opportunities)
     people = read_participants(participants)
-    log = read_events(events, opps, opportunities.name)
-    state = market(opps, log, at=_at(at), config=cfg)
-    scorer = FitScorer(people, opps, FitConfig(max_km=max_km), rsvp)
+    now = time.time()
+    log = read_events(events, opps, opportunities.name, now=now, config=cfg)
+    state = market(opps, log, at=_at(at), config=cfg, now=now)
+    scorer = FitScorer(people, opps, fit_config, rsvp)
     result = rebalance(scorer, state, RebalanceConfig(top_k=top_k or None, min_score=min_score))
     seated = np.flatnonzero(result.seat >= 0)
     reasons: list[list[str]] = [[] for _ in range(len(people))]

@@ -13,7 +13,8 @@ import pyarrow.compute as pc
 
 from flok.io.csv_reader import read_csv
 from flok.pulse.community import Events, Opportunities, ParticipantProfiles, normalise_tags, pad_windows
-from flok.pulse.demand import ACTIONS
+from flok.pulse.demand import ACTIONS, PulseConfig
+from flok.pulse.eligible import first_future, future_message
 from flok.table import TIME_HINT, Table, parse_timestamps
 from flok.windows import END_BEFORE_START, first_backwards
 
@@ -129,7 +130,16 @@ def participants_from_table(table: Table) -> ParticipantProfiles:
     )
 
 
-def events_from_table(table: Table, opportunities: Opportunities, opportunities_source: str) -> Events:
+def events_from_table(
+    table: Table,
+    opportunities: Opportunities,
+    opportunities_source: str,
+    *,
+    now: float | None = None,
+    config: PulseConfig | None = None,
+) -> Events:
+    """Events of a log; with ``now``, a row stamped beyond the clock-skew tolerance after it is
+    an input error naming its row (see ``flok.pulse.eligible.first_future``)."""
     table.require("participant_id", "opportunity_id", "action", "at")
     pids = table.ids("participant_id")
     oids = table.ids("opportunity_id")
@@ -146,11 +156,17 @@ def events_from_table(table: Table, opportunities: Opportunities, opportunities_
         raise table.error(
             i, "action", f"unknown action '{table.text('action')[i].as_py()}' (use {', '.join(ACTIONS)})"
         )
+    at = table.times("at", required=True)
+    if now is not None:
+        cfg = config or PulseConfig()
+        bad = first_future(at, now, cfg)
+        if bad is not None:
+            raise table.error(bad, "at", future_message(float(at[bad]), cfg))
     return Events(
         participant_id=np.asarray(pids.to_numpy(zero_copy_only=False), dtype=object),
         opportunity=idx.to_numpy(zero_copy_only=False).astype(np.int64),
         action=codes.to_numpy(zero_copy_only=False).astype(np.int8),
-        at=table.times("at", required=True),
+        at=at,
         event_id=table.text("event_id") if table.has("event_id") else None,
     )
 
@@ -163,5 +179,14 @@ def read_participants(path: str | Path) -> ParticipantProfiles:
     return participants_from_table(read_csv(path))
 
 
-def read_events(path: str | Path, opportunities: Opportunities, opportunities_source: str) -> Events:
-    return events_from_table(read_csv(path, allow_empty=True), opportunities, opportunities_source)
+def read_events(
+    path: str | Path,
+    opportunities: Opportunities,
+    opportunities_source: str,
+    *,
+    now: float | None = None,
+    config: PulseConfig | None = None,
+) -> Events:
+    return events_from_table(
+        read_csv(path, allow_empty=True), opportunities, opportunities_source, now=now, config=config
+    )

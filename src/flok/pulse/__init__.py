@@ -17,6 +17,7 @@ from flok.pulse.demand import (
     pulse,
     update,
 )
+from flok.pulse.eligible import joinable, refuse_future
 from flok.pulse.feed import FeedItem, feed
 from flok.pulse.fit import FitConfig, FitScorer, PairFit, RsvpModel, haversine_km, training_data
 from flok.pulse.market import Market, demand_state, history_metrics, market
@@ -46,10 +47,12 @@ __all__ = [
     "haversine_km",
     "history_metrics",
     "ingest",
+    "joinable",
     "labels",
     "market",
     "pulse",
     "rebalance",
+    "refuse_future",
     "training_data",
     "update",
 ]

@@ -19,8 +19,9 @@ from scipy.special import expit
 
 from flok.errors import InputError
 
-ACTIONS: tuple[str, ...] = ("shown", "clicked", "accepted", "declined")
-"""Feedback actions, in the order of their integer codes."""
+ACTIONS: tuple[str, ...] = ("shown", "clicked", "accepted", "declined", "full")
+"""Feedback actions, in the order of their integer codes. ``full`` is an RSVP attempt refused
+because no seat was left: the recorded outcome the oversubscription rate counts."""
 
 HOUR = 3600.0
 
@@ -32,13 +33,28 @@ class PulseConfig:
     """Every tunable of demand, pulse, adjusted score and labels, with ARCHITECTURE §5 defaults."""
 
     weights: Mapping[str, float] = field(
-        default_factory=lambda: {"shown": 0.0, "clicked": 0.2, "accepted": 1.0, "declined": -0.5}
+        default_factory=lambda: {
+            "shown": 0.0,
+            "clicked": 0.2,
+            "accepted": 1.0,
+            "declined": -0.5,
+            "full": 0.0,
+        }
     )
     tau_hours: float = 12.0
     k: float = 5.0
     lam: float = 0.004
     high_demand_pulse: float = 70.0
     limited_share: float = 0.2
+    limited_seats: int = 2
+    """"Limited spots" when some seats are taken and those left are at most ``limited_share`` of
+    capacity or at most this many: a share alone never fires on small opportunities (20 % of 4
+    seats is 0.8)."""
+    lead_hours: float = 1.0
+    """Sign-up closes this long before an opportunity starts: only later ones can be joined."""
+    clock_skew_seconds: float = 300.0
+    """How far ahead of the clock an event may be stamped; later ones are refused, since one
+    event in the far future would freeze its opportunity's demand (decay runs from the latest)."""
 
     def __post_init__(self) -> None:
         unknown = set(self.weights) - set(ACTIONS)
@@ -54,6 +70,14 @@ class PulseConfig:
                 raise InputError(
                     f"{name} must be a positive number, got {value}", source="pulse config", field=name
                 )
+        for name in ("lead_hours", "clock_skew_seconds", "limited_seats"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise InputError(f"{name} must be ≥ 0, got {value}", source="pulse config", field=name)
+
+    @property
+    def lead_seconds(self) -> float:
+        return self.lead_hours * HOUR
 
     @property
     def tau_seconds(self) -> float:
@@ -104,17 +128,21 @@ def demand_at(demand: float, t_ref: T | None, t: T, *, tau_seconds: float = 12 *
 
 
 def pulse(demand: np.ndarray | float, capacity: np.ndarray | float, *, k: float = 5.0) -> np.ndarray:
-    """``100·σ(D/(k·capacity))``; an opportunity without seats is full, so its pulse is 100."""
+    """``100·σ(D/(k·capacity))``; NaN (undefined) for an opportunity without seats.
+
+    Demand relative to seats means nothing without seats: a capacity-0 opportunity is
+    "Closed" (see ``labels``), not in high demand, and metrics leave it out.
+    """
     d = np.asarray(demand, dtype=np.float64)
     cap = np.asarray(capacity, dtype=np.float64)
     scale = k * np.where(cap > 0, cap, 1.0)
-    return np.where(cap > 0, 100.0 * expit(d / scale), 100.0)
+    return np.where(cap > 0, 100.0 * expit(d / scale), np.nan)
 
 
 def pulse_one(demand: float, capacity: float, *, k: float = 5.0) -> float:
     """``pulse`` for one opportunity, in plain floats: the per-request path, ~30× faster than numpy."""
     if capacity <= 0:
-        return 100.0
+        return math.nan
     x = demand / (k * capacity)
     if x >= 0:
         return 100.0 / (1.0 + math.exp(-x))
@@ -130,15 +158,23 @@ def adjusted_score(
 
 
 def labels(pulse_value: float, capacity: int, confirmed: int, config: PulseConfig | None = None) -> list[str]:
-    """Badges an app shows next to an opportunity ("High demand", "Limited spots", "Full")."""
+    """Badges an app shows next to an opportunity ("High demand", "Limited spots", "Full", "Closed").
+
+    "Limited spots": some seats taken and those left ≤ ``limited_share``·capacity or
+    ≤ ``limited_seats``, whichever is more, so small opportunities pass through it before
+    "Full" (an untouched 2-seat one is not "limited": nothing is running out yet). An
+    opportunity without seats is "Closed" and nothing else (its pulse is undefined).
+    """
     cfg = config or PulseConfig()
+    if capacity <= 0:
+        return ["Closed"]
     out = []
-    if pulse_value >= cfg.high_demand_pulse:
+    if pulse_value >= cfg.high_demand_pulse:  # False for NaN
         out.append("High demand")
     remaining = capacity - confirmed
     if remaining <= 0:
         out.append("Full")
-    elif remaining <= cfg.limited_share * capacity:
+    elif remaining < capacity and remaining <= max(cfg.limited_share * capacity, cfg.limited_seats):
         out.append("Limited spots")
     return out
 

@@ -7,18 +7,21 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from flok.pulse.demand import adjusted_score
+from flok.pulse.eligible import SIGNUP_CLOSED, STARTED, too_late
 from flok.pulse.fit import FitScorer
 from flok.pulse.market import Market, clashes
 
 NOT_IN_AVAILABILITY = "NOT_IN_AVAILABILITY"
 TOO_FAR = "TOO_FAR"
+NO_LOCATION = "NO_LOCATION"
 FULL = "FULL"
 ALREADY_ATTENDING = "ALREADY_ATTENDING"
 
 
 @dataclass(frozen=True)
 class FeedItem:
-    """One opportunity in a feed; ``codes`` is empty exactly when ``eligible``."""
+    """One opportunity in a feed; ``codes`` is empty exactly when ``eligible``; ``pulse`` is NaN
+    for an opportunity without seats (undefined)."""
 
     opportunity_id: str
     title: str
@@ -37,7 +40,9 @@ def feed(
     participant: int | str, scorer: FitScorer, market: Market, *, limit: int | None = None
 ) -> list[FeedItem]:
     """All opportunities for one participant: eligible ones by ``S_adj`` (best first), then the
-    ineligible ones by soonest start, each with machine ``codes`` and human ``why_not``.
+    ineligible ones by soonest start (those that started already last), each with machine
+    ``codes`` and human ``why_not``. Eligible means joinable (``flok.pulse.eligible``: starts
+    after now plus the sign-up lead, a seat left), not joined yet, and fitting the person.
 
     ``limit`` keeps the first items only; their reasons (the costly part) are worded for them alone.
     """
@@ -51,19 +56,30 @@ def feed(
     attending[which] = True
     busy = clashes(who, which, opps, np.zeros(m, dtype=np.int64), np.arange(m)) & ~attending
     full = market.remaining <= 0
+    late = too_late(opps.start, market.at, market.config)
     max_km = scorer.config.max_km
+    lead = market.config.lead_hours
 
     codes_of: list[list[str]] = []
     why_of: list[list[str]] = []
     for o in range(m):
         codes, why = [], []
+        if late[o] == STARTED and not attending[o]:
+            codes.append(STARTED)
+            why.append("it has already started")
+        elif late[o] == SIGNUP_CLOSED and not attending[o]:
+            codes.append(SIGNUP_CLOSED)
+            why.append(f"it starts within {lead:g} h; sign-up has closed")
         if attending[o]:
             codes.append(ALREADY_ATTENDING)
             why.append("you are already going")
         if full[o] and not attending[o]:
             codes.append(FULL)
             why.append("no seats left")
-        if fit.too_far[o]:
+        if fit.too_far[o] and np.isnan(fit.km[o]):
+            codes.append(NO_LOCATION)
+            why.append("you have not given a location, and it is not online")
+        elif fit.too_far[o]:
             codes.append(TOO_FAR)
             why.append(f"{fit.km[o]:.1f} km away, beyond your {max_km:g} km")
         if busy[o] and not fit.unavailable[o]:
@@ -89,7 +105,12 @@ def feed(
     eligible = sorted((o for o in range(m) if not codes_of[o]), key=lambda o: (-s_adj[o], ids[o]))
     later = sorted(
         (o for o in range(m) if codes_of[o]),
-        key=lambda o: (np.isnan(opps.start[o]), np.nan_to_num(opps.start[o]), ids[o]),
+        key=lambda o: (
+            late[o] == STARTED,
+            np.isnan(opps.start[o]),
+            np.nan_to_num(opps.start[o]),
+            ids[o],
+        ),
     )
     return [
         FeedItem(

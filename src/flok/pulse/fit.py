@@ -2,8 +2,10 @@
 
 Three components, each in [0, 1]: interest overlap (shared tags over the smaller tag set),
 distance (1 at the same place, 0 at ``max_km``; beyond it the pair is ineligible) and
-schedule (the share of the opportunity's time inside one of the participant's availability
-windows; below ``min_coverage`` the pair is ineligible). ``S`` is their weighted mean, or,
+schedule (the share of the opportunity's time inside the union of the participant's
+availability windows; below ``min_coverage`` the pair is ineligible). A participant without a
+location is matched by ``FitConfig.no_location``: "anywhere" (distance score 0.5) or
+"online_only" (only opportunities without a location). ``S`` is their weighted mean, or,
 with a trained :class:`RsvpModel`, the predicted probability of an RSVP.
 
 Everything works on parallel index arrays of pairs, so callers score millions of pairs
@@ -13,6 +15,7 @@ without a Python loop per pair.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Literal, get_args
 
 import numpy as np
 import pyarrow as pa
@@ -25,21 +28,58 @@ from flok.pulse.community import ACCEPTED, Events, Opportunities, ParticipantPro
 
 EARTH_KM = 6371.0088
 FEATURES = ("interest", "distance", "schedule")
+NoLocation = Literal["anywhere", "online_only"]
+NO_LOCATION_RULES: tuple[str, ...] = get_args(NoLocation)
 
 
 @dataclass(frozen=True)
 class FitConfig:
-    """Weights of the three components and the two eligibility cut-offs."""
+    """Weights of the three components, the two eligibility cut-offs, and the rule for people
+    without a location.
+
+    ``no_location``: "anywhere" (the default) matches a participant who gave no location to
+    opportunities at any distance, with a neutral distance score of 0.5 (a one-place community
+    where people skip the field keeps working); "online_only" matches them only to
+    opportunities without a location, so nobody is sent across the world (a multi-city one).
+    """
 
     interest_weight: float = 0.5
     distance_weight: float = 0.3
     schedule_weight: float = 0.2
     max_km: float = 25.0
     min_coverage: float = 1.0
+    no_location: NoLocation = "anywhere"
+
+    @classmethod
+    def with_weights(cls, weights: dict[str, float] | None = None, **rest: object) -> FitConfig:
+        """A config from ``{"interest": …, "distance": …, "schedule": …}`` (missing ones keep their
+        defaults): the one way the CLI and the service name the weights."""
+        unknown = sorted(set(weights or {}) - set(FEATURES))
+        if unknown:
+            raise InputError(
+                f"unknown fit weight {unknown[0]!r}; weights are {', '.join(FEATURES)}",
+                source="fit config",
+                field="weights",
+            )
+        named = {f"{k}_weight": float(v) for k, v in (weights or {}).items()}
+        return cls(**named, **rest)  # type: ignore[arg-type]
+
+    def weights(self) -> dict[str, float]:
+        return {
+            "interest": self.interest_weight,
+            "distance": self.distance_weight,
+            "schedule": self.schedule_weight,
+        }
 
     def __post_init__(self) -> None:
+        if self.no_location not in NO_LOCATION_RULES:
+            raise InputError(
+                f"no_location must be one of {', '.join(NO_LOCATION_RULES)}, got {self.no_location!r}",
+                source="fit config",
+                field="no_location",
+            )
         w = (self.interest_weight, self.distance_weight, self.schedule_weight)
-        if min(w) < 0 or sum(w) <= 0:
+        if not all(np.isfinite(w)) or min(w) < 0 or sum(w) <= 0:
             raise InputError("fit weights must be ≥ 0 and not all zero", source="fit config", field="weights")
         if not self.max_km > 0:
             raise InputError("max_km must be positive", source="fit config", field="max_km")
@@ -51,7 +91,10 @@ class FitConfig:
 
 @dataclass(frozen=True)
 class PairFit:
-    """Components, eligibility and score of a batch of pairs (all arrays are parallel)."""
+    """Components, eligibility and score of a batch of pairs (all arrays are parallel).
+
+    ``too_far`` also holds a participant without a location facing a placed opportunity under
+    ``no_location="online_only"`` (``km`` is NaN there)."""
 
     participant: np.ndarray
     opportunity: np.ndarray
@@ -86,21 +129,28 @@ def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 def coverage(
     avail_start: np.ndarray, avail_end: np.ndarray, start: np.ndarray, end: np.ndarray
 ) -> np.ndarray:
-    """Share of each opportunity's time inside the best availability window of its participant.
+    """Share of each opportunity's time inside the union of its participant's availability windows.
 
-    ``avail_*`` are ``(pairs, W)`` with NaN padding; ``start``/``end`` are ``(pairs,)``. An
-    opportunity without a time, or a participant without windows, counts as fully covered;
-    an instant (start = end) is covered when it falls inside a window.
+    ``avail_*`` are ``(pairs, W)`` with NaN padding, disjoint (``pad_windows`` merges
+    overlapping and touching ones), so the union's overlap is the sum of each window's;
+    ``start``/``end`` are ``(pairs,)``. An opportunity without a time, or a participant without
+    windows, counts as fully covered; an instant (start = end) is covered when it falls inside
+    a window.
     """
-    out = np.zeros(start.shape, dtype=np.float64)
+    total = np.zeros(start.shape, dtype=np.float64)
+    inside = np.zeros(start.shape, dtype=bool)
     duration = end - start
     instant = duration <= 0
-    for w in range(avail_start.shape[1]):
-        ws, we = avail_start[:, w], avail_end[:, w]
-        overlap = np.minimum(we, end) - np.maximum(ws, start)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(instant, (ws <= start) & (start <= we), overlap / duration)
-        out = np.fmax(out, np.clip(np.nan_to_num(share, nan=0.0), 0.0, 1.0))
+    with np.errstate(invalid="ignore"):
+        for w in range(avail_start.shape[1]):
+            ws, we = avail_start[:, w], avail_end[:, w]
+            overlap = np.minimum(we, end) - np.maximum(ws, start)
+            total += np.clip(np.nan_to_num(overlap, nan=0.0), 0.0, None)
+            inside |= (ws <= start) & (start <= we)
+        share = np.where(
+            instant, inside, np.divide(total, duration, where=~instant, out=np.zeros_like(total))
+        )
+    out = np.clip(share, 0.0, 1.0)
     no_windows = np.isnan(avail_start).all(axis=1) if avail_start.shape[1] else np.ones(start.shape, bool)
     return np.where(np.isnan(start) | no_windows, 1.0, out)
 
@@ -211,7 +261,8 @@ class FitScorer:
         p_xyz = self._p_xyz32[rows]
         dot = p_xyz @ self._o_xyz32.T
         near = dot >= np.float32(np.cos(min((self.config.max_km + 0.5) / EARTH_KM, np.pi)))
-        near[self._p_nowhere[rows]] = True
+        if self.config.no_location == "anywhere":
+            near[self._p_nowhere[rows]] = True
         if self._o_nowhere.any():
             near[:, self._o_nowhere] = True
         return np.asarray(near)
@@ -230,12 +281,17 @@ class FitScorer:
                 for w in range(ws.shape[1]):
                     ok |= (ws[:, w : w + 1] <= start) & (end <= we[:, w : w + 1])
                 return ok
+            # Partial coverage counts the union of the (disjoint) windows, as ``coverage`` does.
             need = self.config.min_coverage * (end - start) - 1e-6
             instant = (end - start) <= 0
+            covered = np.zeros(ok.shape)
+            inside = np.zeros(ok.shape, dtype=bool)
             for w in range(ws.shape[1]):
                 a, b = ws[:, w : w + 1], we[:, w : w + 1]
                 overlap = np.minimum(b, end) - np.maximum(a, start)
-                ok |= np.where(instant, (a <= start) & (start <= b), overlap >= need)
+                covered += np.clip(np.nan_to_num(overlap, nan=0.0), 0.0, None)
+                inside |= (a <= start) & (start <= b)
+            ok |= np.where(instant, inside, covered >= need)
         return ok
 
     def timely_pairs(self, rows: slice) -> tuple[np.ndarray, np.ndarray]:
@@ -276,7 +332,9 @@ class FitScorer:
         d2 = np.zeros(participant.size, dtype=np.float32)
         for w in range(3):
             d2 += np.square(self._p_xyz32[participant, w] - self._o_xyz32[opportunity, w])
-        return np.asarray((d2 <= chord * chord) | self._p_nowhere[participant] | self._o_nowhere[opportunity])
+        anywhere = self.config.no_location == "anywhere"
+        unplaced = self._p_nowhere[participant] & anywhere
+        return np.asarray((d2 <= chord * chord) | unplaced | self._o_nowhere[opportunity])
 
     # --- pairs ----------------------------------------------------------------------------
     def evaluate(
@@ -306,6 +364,8 @@ class FitScorer:
         known = ~np.isnan(km)
         distance = np.where(known, np.clip(1.0 - np.nan_to_num(km) / cfg.max_km, 0.0, 1.0), 0.5)
         too_far = known & (np.nan_to_num(km) > cfg.max_km)
+        if cfg.no_location == "online_only":
+            too_far |= self._p_nowhere[pi] & ~self._o_nowhere[oi]
         if covered is None:
             cov = coverage(part.avail_start[pi], part.avail_end[pi], opp.start[oi], opp.end[oi])
         else:

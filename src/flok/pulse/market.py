@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,6 +10,9 @@ import numpy as np
 from flok import metrics
 from flok.pulse.community import ACCEPTED, Events, Opportunities, ParticipantProfiles, pad_windows
 from flok.pulse.demand import ACTIONS, DemandState, PulseConfig, ingest, labels, pulse
+from flok.pulse.eligible import joinable, refuse_future
+
+FULL_ACTION = ACTIONS.index("full")
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,6 +31,10 @@ class Market:
     @property
     def remaining(self) -> np.ndarray:
         return np.maximum(self.capacity - self.confirmed, 0)
+
+    def joinable(self, start: np.ndarray) -> np.ndarray:
+        """Opportunities (``start`` per opportunity) a person can still join as of ``at``."""
+        return joinable(start, self.remaining, self.at, self.config)
 
     def labels(self, opportunity: int) -> list[str]:
         return labels(
@@ -78,10 +86,17 @@ def market(
     *,
     at: float | None = None,
     config: PulseConfig | None = None,
+    now: float | None = None,
 ) -> Market:
-    """Demand, pulse and confirmed seats from the event log, as of ``at`` (default: latest event)."""
+    """Demand, pulse and confirmed seats from the event log, as of ``at`` (default: latest event).
+
+    An event stamped more than ``config.clock_skew_seconds`` after ``now`` (default: the
+    clock) is refused with ``InputError`` naming its row: with it, "the latest event" would be
+    in the future and every opportunity's demand would read as decayed to nothing.
+    """
     cfg = config or PulseConfig()
     m = len(opportunities)
+    refuse_future(events.at, time.time() if now is None else now, cfg)
     ev = events.unique()
     if at is None:
         at = float(ev.at.max()) if len(ev) else 0.0
@@ -121,7 +136,11 @@ def demand_state(
 def history_metrics(
     events: Events, opportunities: Opportunities, participants: ParticipantProfiles
 ) -> dict[str, object]:
-    """Metrics of what happened in the log: oversubscription, time to first RSVP, exposure."""
+    """Metrics of what happened in the log: oversubscription, time to first RSVP, exposure.
+
+    Oversubscription counts recorded outcomes: each ``accepted`` event is an RSVP attempt that
+    got a seat, each ``full`` event one refused for want of a seat (see ``metrics``).
+    """
     ev = events.unique()
     order = np.argsort(ev.at, kind="stable")
     rsvp = order[ev.action[order] == ACCEPTED]
@@ -134,8 +153,12 @@ def history_metrics(
     first[first_idx] = ev.at[rsvp][known][first_pos]
     shown = ev.action == ACTIONS.index("shown")
     impressions = np.bincount(ev.opportunity[shown], minlength=len(opportunities))
+    refused = int((ev.action == FULL_ACTION).sum())
+    attempts = int(rsvp.size) + refused
     return {
-        "oversubscription_rate": metrics.oversubscription_rate(ev.opportunity[rsvp], opportunities.capacity),
+        "oversubscription_rate": metrics.oversubscription_rate(refused, attempts),
+        "rsvp_attempts": attempts,
+        "rsvp_refused": refused,
         "matched_within_24h": metrics.matched_within(participants.joined_at, first, 24.0),
         "time_to_first_rsvp": metrics.time_to_first(participants.joined_at, first),
         "exposure_gini": metrics.gini(impressions),

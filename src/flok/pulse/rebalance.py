@@ -1,8 +1,9 @@
 """Rebalance: recommend one seat per participant, steering demand from hot to quiet opportunities.
 
-Candidates are each participant's best ``top_k`` eligible pairs by ``S_adj`` (within
-``max_km``, inside their availability, seats left, not already attending it nor anything
-at an overlapping time, ``S_adj ≥ min_score``), found chunk by chunk with numpy; the seats
+Candidates are each participant's best ``top_k`` eligible pairs by ``S_adj`` (joinable: starts
+after now plus the sign-up lead with seats left, see ``flok.pulse.eligible``; within
+``max_km``, inside their availability, not already attending it nor anything at an
+overlapping time, ``S_adj ≥ min_score``), found chunk by chunk with numpy; the seats
 go through ``flok.allocate`` in score mode with the remaining seats as capacities, which
 maximizes total ``S_adj``.
 """
@@ -55,7 +56,7 @@ def candidates(scorer: FitScorer, market: Market, config: RebalanceConfig | None
     """The best ``top_k`` eligible pairs of every participant, without a Python loop per pair."""
     cfg = config or RebalanceConfig()
     n, m = len(scorer.participants), len(scorer.opportunities)
-    open_ = market.remaining > 0
+    open_ = market.joinable(scorer.opportunities.start)
     who, which = market.attending(scorer.participants.ids)
     by_who = np.argsort(who, kind="stable")
     who, which = who[by_who], which[by_who]

@@ -163,7 +163,7 @@ class OpportunityOut(BaseModel):
     demand: float = Field(description="stored decayed demand D at demand_at (its t_ref)")
     demand_at: datetime | None
     demand_now: float
-    pulse: float
+    pulse: float | None = Field(description="of the demand now; null without seats (label Closed)")
     labels: list[str]
 
 
@@ -228,7 +228,7 @@ class FeedbackIn(Strict):
 class FeedbackOut(BaseModel):
     opportunity_id: str
     demand: float
-    pulse: float
+    pulse: float | None = Field(description="of the demand now; null without seats")
     duplicate: bool = False
 
 
@@ -260,8 +260,8 @@ class FeedItemOut(BaseModel):
     title: str
     eligible: bool
     fit: float
-    score: float
-    pulse: float
+    score: float | None
+    pulse: float | None
     start: datetime | None
     labels: list[str]
     reasons: list[str]
@@ -285,9 +285,25 @@ class TrendingItem(BaseModel):
     labels: list[str]
 
 
+Weight = Annotated[float, Field(ge=0, le=1e6)]
+NoLocation = Literal["anywhere", "online_only"]
+
+
+class FitWeightsIn(Strict):
+    """Fit weights by component; one left out keeps its default (0.5 / 0.3 / 0.2)."""
+
+    interest: Weight | None = None
+    distance: Weight | None = None
+    schedule: Weight | None = None
+
+
 class RebalanceIn(Strict):
     top_k: Annotated[int, Field(ge=1, le=10_000)] | None = REBALANCE_TOP_K
     min_score: Annotated[float, Field(ge=-1e6, le=1e6)] = REBALANCE_MIN_SCORE
+    weights: FitWeightsIn | None = None
+    no_location: NoLocation | None = Field(
+        default=None, description="participants without a location: anywhere (default) or online_only"
+    )
 
 
 # --- paging (a list answers every item unless asked for a page: older clients keep working) -

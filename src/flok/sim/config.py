@@ -40,7 +40,8 @@ class SimConfig:
     capacity_max: int = 30
     lead_days_min: float = 2.0
     lead_days_max: float = 7.0
-    """An opportunity is listed this many days before it starts (sign-up closes at start)."""
+    """An opportunity is listed this many days before it starts (sign-up closes
+    ``pulse.lead_hours`` before its start, as in the product)."""
     city_radius_km: float = 10.0
     neighbourhoods: int = 8
     appeal_sigma: float = 0.1

@@ -16,6 +16,7 @@ from flok.pulse import (
     ParticipantProfiles,
     RebalanceConfig,
     ingest,
+    joinable,
     pulse,
     rebalance,
 )
@@ -257,7 +258,8 @@ class _Run:
         ok = listed[opp] & self.free_of_clash(owner, opp)
         if self.policy.capacity_aware:
             ft_seats, other_seats = self.seats_for(t)
-            ok &= np.where(self.first_timer[owner], ft_seats[opp], other_seats[opp]) > 0
+            seats = np.where(self.first_timer[owner], ft_seats[opp], other_seats[opp])
+            ok &= joinable(self.com.opportunities.start[opp], seats, t, cfg.pulse)
         owner, opp, fit = owner[ok], opp[ok], fit[ok]
         key = self.policy.feed_key(fit, opp, pulse_now, self.popularity, cfg.pulse.lam)
         sel, rank = agents.top_per_owner(owner, key, opp, cfg.feed_size)
@@ -299,7 +301,9 @@ class _Run:
             if s:
                 self.demand *= np.exp(-cfg.step_seconds / tau)
             pulse_now = pulse(self.demand, self.capacity, k=cfg.pulse.k)
-            listed = (com.created_at <= t) & (opps.start > t)
+            # Listed: published, and still joinable in time (the product's own rule; every
+            # policy, baselines too, since nobody can sign up after sign-up closes).
+            listed = (com.created_at <= t) & joinable(opps.start, None, t, cfg.pulse)
             history[s, listed] = pulse_now[listed]
             seeking = self.active & (com.participants.joined_at <= t) & (self.held_count < com.wanted)
             if self.policy.rebalance and s % every == first:
@@ -327,9 +331,9 @@ class _Run:
         seats = int(self.confirmed.sum())
         ttf = metrics.time_to_first(parts.joined_at, self.first_seat_at)
         values: dict[str, float | None] = {
-            # Observed dead-ends; equals metrics.oversubscription_rate(att_opp, capacity) when no
-            # seats are held back (tests check it), and also counts reserve refusals.
-            "oversubscription_rate": float(att_full.mean()) if att_full.size else None,
+            # Recorded outcomes, as the library and the service count them: attempts refused
+            # as full (reserve refusals included) ÷ attempts.
+            "oversubscription_rate": metrics.oversubscription_rate(int(att_full.sum()), int(att_full.size)),
             "fill_rate": metrics.fill_rate(self.confirmed, self.capacity),
             "matched_share": metrics.matched_share(matched),
             "matched_24h_share": metrics.matched_within(parts.joined_at, self.first_seat_at, 24.0),

@@ -237,6 +237,21 @@ rsvp_cancellations = Table(
     Index("ix_rsvp_cancellations_participant", "org_id", "participant_id"),
 )
 
+# Every RSVP attempt and its outcome (a seat, or refused because the opportunity was full): the
+# oversubscription rate is refused ÷ attempts (migration 0009). Ids are kept as text, not row
+# references, so the record outlives a deleted opportunity or participant, as a log should.
+rsvp_attempts = Table(
+    "rsvp_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _org(),
+    Column("opportunity_id", String(ID), nullable=False),
+    Column("participant_id", String(ID), nullable=False),
+    Column("refused", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_rsvp_attempts_org_id", "org_id"),
+)
+
 suggestions = Table(
     "suggestions",
     metadata,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from flok.app.market import build_participants, snapshot
+from flok.app.matching import rebalance_configs
 from flok.app.worker.jobs import ProgressFn, plain_json, store_or_discard
-from flok.pulse import FitScorer, PulseConfig, RebalanceConfig, rebalance
+from flok.pulse import FitScorer, rebalance
 from flok.store import community
 from flok.store.db import Database
 from flok.store.rows import RunRow
@@ -14,17 +17,13 @@ from flok.store.rows import RunRow
 
 def run_rebalance(db: Database, run: RunRow, progress: ProgressFn) -> None:
     org = run.org_id
-    config = PulseConfig()
+    options, fit, config = rebalance_configs(run.options)
     progress(0.0, "loading participants and opportunities")
     with db.read() as conn:
         snap = snapshot(conn, org, config)
         people = community.list_participants(conn, org)
     progress(0.2, "scoring and allocating")
-    result = rebalance(
-        FitScorer(build_participants(people), snap.opportunities),
-        snap.market,
-        RebalanceConfig(**run.options),
-    )
+    result = rebalance(FitScorer(build_participants(people), snap.opportunities, fit), snap.market, options)
     seated = np.flatnonzero(result.seat >= 0)
     row_id = [r.id for r in snap.rows]
     rows = [
@@ -37,10 +36,16 @@ def run_rebalance(db: Database, run: RunRow, progress: ProgressFn) -> None:
         }
         for p in seated
     ]
+    pulses = [float(p) for p in snap.market.pulse]
     report = {
         **result.metrics,
+        "fit_weights": fit.weights(),
+        "no_location": fit.no_location,
+        "lead_hours": config.lead_hours,
+        # None for an opportunity without seats (its pulse is undefined)
         "pulses": {
-            str(r.opportunity_id): round(float(snap.market.pulse[i]), 4) for i, r in enumerate(snap.rows)
+            str(r.opportunity_id): None if math.isnan(pulses[i]) else round(pulses[i], 4)
+            for i, r in enumerate(snap.rows)
         },
     }
     progress(0.9, "storing suggestions")

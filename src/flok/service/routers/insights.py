@@ -8,19 +8,39 @@ from fastapi import APIRouter, Query
 
 from flok.app import insights as app
 from flok.app import runs as runs_app
+from flok.app.matching import fit_config
 from flok.service.deps import OrgDep, StateDep
 from flok.service.errors import ERROR_RESPONSES
-from flok.service.schemas import FeedItemOut, FeedOut, IdentPath, RebalanceIn, RunStarted, TrendingItem
+from flok.service.schemas import (
+    FeedItemOut,
+    FeedOut,
+    IdentPath,
+    NoLocation,
+    RebalanceIn,
+    RunStarted,
+    TrendingItem,
+)
 
 router = APIRouter(tags=["insights"], responses=ERROR_RESPONSES)
 
 
 @router.get("/participants/{participant_id}/feed")
 def participant_feed(
-    participant_id: IdentPath, org: OrgDep, state: StateDep, limit: int = Query(50, ge=1, le=1000)
+    participant_id: IdentPath,
+    org: OrgDep,
+    state: StateDep,
+    limit: int = Query(50, ge=1, le=1000),
+    interest_weight: float | None = Query(None, ge=0, le=1e6, description="fit weight (default 0.5)"),
+    distance_weight: float | None = Query(None, ge=0, le=1e6, description="fit weight (default 0.3)"),
+    schedule_weight: float | None = Query(None, ge=0, le=1e6, description="fit weight (default 0.2)"),
+    no_location: NoLocation | None = Query(
+        None, description="participants without a location: anywhere (default) or online_only"
+    ),
 ) -> FeedOut:
     """Opportunities this participant can join, best adjusted score first, then the others with why not."""
-    found = app.participant_feed(state, org, participant_id, limit=limit)
+    weights = {"interest": interest_weight, "distance": distance_weight, "schedule": schedule_weight}
+    fit = fit_config(weights, no_location)
+    found = app.participant_feed(state, org, participant_id, limit=limit, fit=fit)
     return FeedOut(
         participant_id=found.participant_id,
         suggestion=found.suggestion,
@@ -45,5 +65,6 @@ def get_metrics(org: OrgDep, state: StateDep) -> dict[str, Any]:
 @router.post("/rebalance", status_code=202)
 def start_rebalance(org: OrgDep, state: StateDep, body: RebalanceIn | None = None) -> RunStarted:
     """Queue a rebalance: recompute pulses and recommend seats; poll ``GET /runs/{run_id}``."""
-    options = (body or RebalanceIn()).model_dump()
+    options = (body or RebalanceIn()).model_dump(exclude_none=True)
+    options.setdefault("top_k", None)  # an explicit null (all eligible pairs) is kept
     return RunStarted(run_id=runs_app.start_rebalance(state, org, options), status="queued")
