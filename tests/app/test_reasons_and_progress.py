@@ -85,7 +85,7 @@ def test_cp_sat_reports_progress_in_the_users_units() -> None:
     valued = [p for p in seen if p.objective is not None]
     assert valued and all(p.measure for p in valued)
     for p in valued:
-        assert 0 <= p.objective <= problem.n_participants, p
+        assert p.objective is not None and 0 <= p.objective <= problem.n_participants, p
         assert p.bound is None or 0 <= p.bound <= problem.n_preferences, p
         assert (p.stage, p.stages) == (1, 1)
     assert valued[-1].objective == result.stats.seats
