@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from flok.app.worker import execute
 from flok.app.worker.execute import execute_run
 from flok.service.local import flok_subprocess, free_port, wait_healthy
 from flok.store import community, keys, runs
@@ -152,16 +153,20 @@ def test_a_run_that_failed_internally_shows_no_database_text(db_url: str) -> Non
 
 
 def test_a_run_that_crashes_stores_a_generic_message_and_logs_the_exception(
-    db_url: str, caplog: pytest.LogCaptureFixture
+    db_url: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An unexpected exception (a defect) fails the run with INTERNAL and a generic message in
     the database itself, not only in the API's view of it; the exception goes to the log."""
+
+    def crash(*args: object) -> None:
+        raise TypeError("no_such_option_xyz")  # a defect inside the run, with text to keep out
+
+    monkeypatch.setitem(execute.HANDLERS, "rebalance", crash)
     with in_process(db_url, queue="thread") as api:
         with api.db.write() as conn:
             org = keys.org_for_key(conn, api.key)
             assert org is not None
-            # An option the rebalance's config does not know: a TypeError inside the run.
-            run_id = runs.create(conn, org, "rebalance", {"no_such_option_xyz": 1})
+            run_id = runs.create(conn, org, "rebalance", {})
         with caplog.at_level(logging.ERROR, logger="flok.runs"):
             assert execute_run(api.db, run_id, worker="test") == "failed"
         with api.db.read() as conn:
