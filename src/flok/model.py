@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from flok.errors import InputError
-from flok.options import Options, Quota
+from flok.options import Options, Quota, load_rule_registry
 from flok.table import Table, check_columns, table_from_columns, table_from_records
 from flok.timetable import check_schedule, meetings_text, overlap_cliques, parse_meetings
 from flok.windows import END_BEFORE_START, first_backwards
@@ -233,6 +233,7 @@ class Problem:
                 source="options",
                 field="fill_unlisted",
             )
+        load_rule_registry()
         for check in _OPTION_CHECKS:
             check(self)
 

@@ -6,7 +6,9 @@ rule parses its own keys (``flok/solvers/rules/``, registered with :func:`regist
 
 from __future__ import annotations
 
+import importlib
 import math
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from decimal import Decimal
@@ -97,6 +99,8 @@ class Options:
                 raise InputError(
                     f"unknown option (known: {', '.join(sorted(known))})", source=source, field=key
                 )
+            if key not in _PARSERS:
+                load_rule_registry()
             parser = _PARSERS.get(key)
             if parser is None:  # only if flok.solvers.rules was never imported (see register_parser)
                 raise InputError("no parser is registered for this option", source=source, field=key)
@@ -123,6 +127,7 @@ class Options:
     def to_dict(self) -> dict[str, Any]:
         """The JSON ``options`` object (report.json); a rule's key is written back its own way."""
         out = asdict(self)
+        load_rule_registry()
         for key, to_json in _TO_JSON.items():
             out[key] = to_json(getattr(self, key))
         return out
@@ -187,10 +192,21 @@ _PARSERS: dict[str, Parser] = {
     "time_limit": lambda r, s, k: parse_number(r, s, k, minimum=0.001),
 }
 """Parsers of the core keys. Side rules add theirs with :func:`register_parser` (their module in
-``flok.solvers.rules`` owns the key); ``flok``'s package import loads them before any parsing."""
+``flok.solvers.rules`` owns the key); :func:`load_rule_registry` loads them before any parsing."""
 
 
 _TO_JSON: dict[str, Callable[[Any], Any]] = {}
+
+RULE_REGISTRY = "flok.solvers.rules"
+"""The side-rule registry, loaded by name the first time options or checks need it. ``import
+flok`` stays light (no solvers, issue 19), and the core still never imports the rules
+statically: they build on it, so a static import would be a cycle across layers."""
+
+
+def load_rule_registry() -> None:
+    """Make sure every side rule has registered its option parser, writer and checks."""
+    if RULE_REGISTRY not in sys.modules:
+        importlib.import_module(RULE_REGISTRY)
 
 
 def register_parser(key: str, parser: Parser, to_json: Callable[[Any], Any] | None = None) -> None:
