@@ -6,23 +6,29 @@ import functools
 import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from flok.allocation import Allocation
 from flok.cli.app import EXIT_NOTHING_FOUND, OneLineUsage, app, guarded
-from flok.engine import allocate
 from flok.errors import InputError
-from flok.io.mapping import ImportSpec, parse_map
-from flok.io.problem_io import apply_rule_files, read_previous, read_problem, write_allocation, write_diff
-from flok.io.writers import check_targets, outputs
-from flok.model import Problem
-from flok.options import OBJECTIVES, Options
-from flok.resolve import Resolution, resolve
-from flok.solvers.base import Progress
-from flok.solvers.base import names as strategy_names
+from flok.options import OBJECTIVES
 from flok.solvers.rules import cli_flags
+
+if TYPE_CHECKING:  # the engine, solvers and files load when a command runs, not for --help
+    from flok.allocation import Allocation
+    from flok.model import Problem
+    from flok.resolve import Resolution
+    from flok.solvers.base import Progress
+
+STRATEGIES = "auto, min_cost_flow, mip, cp_sat (or a plug-in's name)"
+
+
+def allocate(problem: Problem, strategy: str = "auto", **kwargs: Any) -> Allocation:
+    """The engine's ``allocate``, imported on first use so ``flok --help`` stays light."""
+    from flok.engine import allocate as engine_allocate
+
+    return engine_allocate(problem, strategy, **kwargs)
 
 
 def summary(allocation: Allocation) -> str:
@@ -99,7 +105,7 @@ def _allocate(
         typer.Option("--no-unassigned", help="Every participant must get a seat, or fail with the reason."),
     ] = False,
     min_score: Annotated[float | None, typer.Option(help="Score mode: never assign below this.")] = None,
-    strategy: Annotated[str, typer.Option(help=f"{', '.join(strategy_names())}.")] = "auto",
+    strategy: Annotated[str, typer.Option(help=f"{STRATEGIES}.")] = "auto",
     objective: Annotated[str | None, typer.Option(help=f"{', '.join(OBJECTIVES)}.")] = None,
     time_limit: Annotated[
         float | None,
@@ -151,6 +157,14 @@ def _allocate(
     **rule_flags: Any,
 ) -> None:
     """Allocate seats from ranked (or scored) preferences, optimally."""
+    import flok.engine  # noqa: F401  (registers the strategies)
+    from flok.io.mapping import ImportSpec, parse_map
+    from flok.io.problem_io import apply_rule_files, read_previous, read_problem, write_allocation, write_diff
+    from flok.io.writers import check_targets, outputs
+    from flok.options import Options
+    from flok.resolve import resolve
+    from flok.solvers.base import names as strategy_names
+
     if strategy not in strategy_names():
         raise InputError(
             f"must be one of {', '.join(strategy_names())}, got {strategy!r}", source="--strategy"

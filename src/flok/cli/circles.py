@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from flok.circles import CircleOptions, Weights, form
 from flok.cli.app import OneLineUsage, app, guarded
 from flok.errors import InputError
-from flok.io.circles import OUTPUT_FILES, read_region_codes, read_tables, write_result
-from flok.io.mapping import ImportSpec, parse_map
+
+if TYPE_CHECKING:  # the circles package brings its solvers: loaded when the command runs
+    from flok.circles import Weights
 
 
 def _pairs(values: list[str], flag: str) -> dict[str, str]:
@@ -27,6 +27,8 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
 
 def _weights(values: list[str]) -> Weights:
     """``--weight match=1000 --weight location=30,20,10``."""
+    from flok.circles import Weights
+
     known = {f.name for f in fields(Weights)}
     changes: dict[str, object] = {}
     for name, raw in _pairs(values, "--weight").items():
@@ -104,6 +106,10 @@ def circles_cmd(
     """Form and fill circles from location and time wishes; the number matched is maximal."""
     attributes = tuple(a.strip() for item in attribute or [] for a in item.split(",") if a.strip())
     kept = tuple(a.strip() for item in keep or [] for a in item.split(",") if a.strip())
+    from flok.circles import CircleOptions, form
+    from flok.io.circles import OUTPUT_FILES, read_region_codes, read_tables, write_result
+    from flok.io.mapping import ImportSpec, parse_map
+
     codes = read_region_codes(region_codes) if region_codes is not None else {}
     codes |= _pairs(region_code or [], "--region-code")
     options = CircleOptions(

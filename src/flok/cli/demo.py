@@ -6,10 +6,7 @@ from typing import Annotated
 
 import typer
 
-from flok.bench.generate import zipf_instance
-from flok.cli.allocate import summary
 from flok.cli.app import OneLineUsage, app, guarded
-from flok.engine import allocate
 
 
 @app.command("demo", cls=OneLineUsage)
@@ -20,6 +17,10 @@ def demo_cmd(
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 1,
 ) -> None:
     """Generate a Zipf-skewed campaign and allocate it."""
+    from flok.bench.generate import zipf_instance
+    from flok.cli.allocate import summary
+    from flok.engine import allocate
+
     inst = zipf_instance(participants, opportunities, seed=seed)
     typer.echo(
         f"Demo campaign: {participants:,} participants rank 3–10 of {opportunities:,} "

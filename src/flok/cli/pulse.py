@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import pyarrow as pa
@@ -12,14 +12,11 @@ import typer
 
 from flok.cli.app import OneLineUsage, app, guarded
 from flok.errors import InputError
-from flok.io.community import read_events, read_opportunities, read_participants
-from flok.io.rsvp_model import read_rsvp_model
-from flok.io.writers import csv_safe, outputs, write_json, write_table_csv
-from flok.pulse.demand import PulseConfig
-from flok.pulse.fit import FEATURES, NO_LOCATION_RULES, FitConfig, FitScorer
-from flok.pulse.market import history_metrics, market
-from flok.pulse.rebalance import RebalanceConfig, rebalance
 from flok.table import TIME_HINT, parse_timestamps
+
+if TYPE_CHECKING:  # the pulse package brings the solvers: loaded when a command runs
+    from flok.pulse.demand import PulseConfig
+    from flok.pulse.fit import FitConfig
 
 OpportunitiesOpt = Annotated[Path, typer.Option(help="Community opportunities CSV (see docs/pulse.md).")]
 EventsOpt = Annotated[Path, typer.Option(help="events.csv: event_id,participant_id,opportunity_id,action,at")]
@@ -56,6 +53,8 @@ def _at(value: str | None) -> float | None:
 
 
 def _config(tau_hours: float, k: float, lam: float = 0.004, lead_hours: float = 1.0) -> PulseConfig:
+    from flok.pulse.demand import PulseConfig
+
     for name, value in (("--tau-hours", tau_hours), ("--k", k)):
         if not (np.isfinite(value) and value > 0):
             raise InputError(f"must be a positive number, got {value:g}", source=name)
@@ -66,6 +65,8 @@ def _config(tau_hours: float, k: float, lam: float = 0.004, lead_hours: float = 
 
 def _fit_config(weights: list[str] | None, max_km: float, no_location: str) -> FitConfig:
     """``--weight interest=0.6 --weight schedule=0`` (unnamed weights keep their defaults)."""
+    from flok.pulse.fit import FEATURES, NO_LOCATION_RULES, FitConfig
+
     if not (np.isfinite(max_km) and max_km > 0):
         raise InputError(f"must be a positive number, got {max_km:g}", source="--max-km")
     if no_location not in NO_LOCATION_RULES:
@@ -103,6 +104,10 @@ def pulse_cmd(
     k: KOpt = 5.0,
 ) -> None:
     """Decayed demand and pulse (0–100) of every opportunity (empty pulse: no seats, undefined)."""
+    from flok.io.community import read_events, read_opportunities
+    from flok.io.writers import csv_safe, outputs, write_table_csv
+    from flok.pulse.market import market
+
     cfg = _config(tau_hours, k)
     opps = read_opportunities(opportunities)
     now = time.time()
@@ -140,6 +145,13 @@ def rebalance_cmd(
     report: Annotated[Path | None, typer.Option(help="report.json with the run's metrics.")] = None,
 ) -> None:
     """Recommend one seat per participant, moving demand from hot to strong quieter options."""
+    from flok.io.community import read_events, read_opportunities, read_participants
+    from flok.io.rsvp_model import read_rsvp_model
+    from flok.io.writers import csv_safe, outputs, write_json, write_table_csv
+    from flok.pulse.fit import FitScorer
+    from flok.pulse.market import history_metrics, market
+    from flok.pulse.rebalance import RebalanceConfig, rebalance
+
     cfg = _config(tau_hours, k, lam, lead_hours)
     if top_k < 0:
         raise InputError(f"must be ≥ 0, got {top_k}", source="--top-k")

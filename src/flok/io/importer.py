@@ -20,8 +20,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flok.circles.generate import CIRCLE_FIELDS
-from flok.circles.generate import PARTICIPANT_FIELDS as CIRCLE_PARTICIPANT_FIELDS
 from flok.errors import InputError
 from flok.io.mapping import ImportSpec, resolve
 from flok.io.sources import RawTable, parse_source, read_source
@@ -35,11 +33,23 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "preferences": PREFERENCE_COLUMNS,
     "opportunities": OPPORTUNITY_COLUMNS,
     "participants": PARTICIPANT_COLUMNS,
-    "circle-participants": CIRCLE_PARTICIPANT_FIELDS,
-    "circles": CIRCLE_FIELDS,
     "assignments": ("participant_id", "opportunity_id", "rank", "score"),  # a previous allocation
 }
+CIRCLE_KINDS = ("circle-participants", "circles")
+"""Their fields come from ``flok.circles.generate``, loaded only for them (the circles package
+brings the solvers, which ``flok allocate --help`` should not pay for)."""
 FREE_FORM = ("participants", "circle-participants")
+
+
+def fields_of(kind: Kind) -> tuple[str, ...]:
+    """Flok's field names for a kind of table."""
+    if kind in CIRCLE_KINDS:
+        from flok.circles.generate import CIRCLE_FIELDS, PARTICIPANT_FIELDS
+
+        return PARTICIPANT_FIELDS if kind == "circle-participants" else CIRCLE_FIELDS
+    return FIELDS[kind]
+
+
 """Kinds whose other columns are attributes (for quotas, diversity): any field name may be mapped."""
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
@@ -111,7 +121,7 @@ def import_table(
 
 def interpret(raw: RawTable, kind: Kind, spec: ImportSpec) -> tuple[Table, ImportReport]:
     """Apply the column mapping, the shape and the value mapping to a raw table."""
-    known = FIELDS[kind]
+    known = fields_of(kind)
     mapped = _mapped(raw, spec, kind)
     recognised: list[str] = []
     shape = spec.shape
@@ -164,7 +174,7 @@ def interpret(raw: RawTable, kind: Kind, spec: ImportSpec) -> tuple[Table, Impor
 
 def _mapped(raw: RawTable, spec: ImportSpec, kind: Kind) -> dict[str, str]:
     """The spec's ``field -> header`` pairs, each header found in the file (ignoring case)."""
-    known = FIELDS[kind]
+    known = fields_of(kind)
     by_lower = {h.strip().lower(): h for h in raw.headers}
     out: dict[str, str] = {}
     for fld, header in spec.columns.items():
