@@ -115,7 +115,8 @@ def test_two_workers_give_the_second_one_to_the_organization_with_fewer_runs(pg_
 
 
 def _waiting(run_id: int, org: int, running: int) -> WaitingRun:
-    return WaitingRun(id=run_id, org_id=org, created_at=datetime(2025, 1, 1, 0, 0, run_id), org_running=running)
+    created = datetime(2025, 1, 1, 0, 0, run_id)
+    return WaitingRun(id=run_id, org_id=org, created_at=created, org_running=running)
 
 
 def test_fair_order_rules() -> None:
