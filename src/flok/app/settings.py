@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     # "auto": in-process threads on SQLite, procrastinate (flok worker) on PostgreSQL.
     queue: Literal["auto", "thread", "procrastinate"] = "auto"
     run_threads: int = 2
+    # Runs one organization may have running at once (both queues). Unset: every run slot but
+    # one (at least one), so another organization's run never waits behind one tenant's long
+    # runs; a slot freed goes to the organization with the fewest runs running (docs/service.md).
+    max_runs_per_org: Annotated[int | None, Field(ge=1)] = None
     key_cache_seconds: float = 30.0
     # Pause before a run starts working; lets tests and demos cancel or kill a run mid-flight.
     run_delay_seconds: float = 0.0

@@ -30,6 +30,7 @@ def make_queue(settings: Settings, db: Database) -> RunQueue:
             settings.run_delay_seconds,
             stale_after=settings.stale_run_seconds,
             sweep_seconds=settings.sweep_seconds,
+            max_per_org=settings.max_runs_per_org,
         )
     from flok.app.worker.pg_queue import ProcrastinateQueue
 

@@ -38,4 +38,5 @@ def worker_cmd(
         delay=settings.run_delay_seconds,
         stale_after=settings.stale_run_seconds,
         sweep_seconds=settings.sweep_seconds,
+        max_per_org=settings.max_runs_per_org,
     )

@@ -76,6 +76,17 @@ class SeatRow:
 
 
 @dataclass(frozen=True)
+class WaitingRun:
+    """A queued run as the fair scheduler sees it: whose it is, how old, and how many runs its
+    organization has ``running`` right now (on every server and worker sharing the database)."""
+
+    id: int
+    org_id: int
+    created_at: datetime
+    org_running: int
+
+
+@dataclass(frozen=True)
 class RunRow(_Row):
     id: int
     org_id: int

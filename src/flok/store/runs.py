@@ -9,13 +9,14 @@ cannot store its result when that worker resumes. Since a run enters ``running``
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Connection, func, select, text, update
 
 from flok.store.errors import NotFound
-from flok.store.rows import RunRow
+from flok.store.rows import RunRow, WaitingRun
 from flok.store.tables import runs
 from flok.store.types import utcnow
 
@@ -236,3 +237,52 @@ def count_by_status(conn: Connection, org_id: int) -> dict[str, int]:
     """The organization's runs per status."""
     q = select(runs.c.status, func.count()).where(runs.c.org_id == org_id).group_by(runs.c.status)
     return {str(s): int(n) for s, n in conn.execute(q)}
+
+
+CLAIMS_LOCK = 7318204  # advisory lock (PostgreSQL) that serialises fair-share claims
+
+
+def lock_claims(conn: Connection) -> None:
+    """Serialise fair-share claims for the rest of the transaction: two workers deciding at
+    once would both see the same running counts and could both start a run of one organization
+    beyond its share. SQLite's write transactions are serialised already."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(CLAIMS_LOCK)))
+
+
+def waiting(conn: Connection, candidates: Collection[int] | None = None) -> list[WaitingRun]:
+    """Queued runs (only ``candidates`` when given), each with its organization's number of
+    ``running`` runs, oldest first."""
+    q = select(runs.c.id, runs.c.org_id, runs.c.created_at).where(runs.c.status == "queued")
+    if candidates is not None:
+        if not candidates:
+            return []
+        q = q.where(runs.c.id.in_(list(candidates)))
+    rows = conn.execute(q.order_by(runs.c.created_at, runs.c.id)).all()
+    if not rows:
+        return []
+    orgs = {int(r.org_id) for r in rows}
+    counts = conn.execute(
+        select(runs.c.org_id, func.count())
+        .where(runs.c.status == "running", runs.c.org_id.in_(orgs))
+        .group_by(runs.c.org_id)
+    )
+    running = {int(org): int(n) for org, n in counts}
+    return [
+        WaitingRun(
+            id=int(r.id), org_id=int(r.org_id), created_at=r.created_at, org_running=running.get(r.org_id, 0)
+        )
+        for r in rows
+    ]
+
+
+def live_workers(conn: Connection, *, silent_for: timedelta) -> int:
+    """``flok worker`` processes whose queue heartbeat is younger than ``silent_for``
+    (PostgreSQL; each executes one run at a time, so this is the number of run slots)."""
+    if conn.dialect.name != "postgresql":
+        return 0
+    q = text(
+        "SELECT count(*) FROM procrastinate_workers "
+        "WHERE last_heartbeat > now() - make_interval(secs => :silent)"
+    ).bindparams(silent=silent_for.total_seconds())
+    return int(conn.execute(q).scalar_one())

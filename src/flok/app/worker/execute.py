@@ -26,10 +26,13 @@ log = logging.getLogger("flok.runs")
 HANDLERS: dict[str, Handler] = {"allocate": run_allocation, "rebalance": run_rebalance}
 
 
-def execute_run(db: Database, run_id: int, *, worker: str, delay: float = 0.0) -> str:
-    """Run ``run_id`` unless another worker already claimed it; returns its final status."""
+def execute_run(db: Database, run_id: int, *, worker: str, delay: float = 0.0, claimed: bool = False) -> str:
+    """Run ``run_id`` unless another worker already claimed it; returns its final status.
+
+    ``claimed``: the caller claimed the run for ``worker`` already (the fair scheduler claims in
+    the transaction that chose the run, so no other slot sees it as still waiting)."""
     with db.write() as conn:
-        if not runs_repo.claim(conn, run_id, worker):
+        if not claimed and not runs_repo.claim(conn, run_id, worker):
             return "skipped"
         run = runs_repo.load(conn, run_id)
     assert run is not None

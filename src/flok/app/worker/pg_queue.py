@@ -3,6 +3,10 @@
 procrastinate fetches jobs with ``FOR UPDATE SKIP LOCKED`` and wakes workers by LISTEN/NOTIFY;
 on top of that, ``execute_run`` claims the run row conditionally, so a run executes exactly
 once even if a job were delivered twice.
+
+Slots are shared fairly between organizations (``flok.app.worker.fair``): a job whose run should
+not take the slot now (its organization has its share running, or another organization has
+fewer running) goes back to the queue for ``TURN_WAIT_SECONDS`` and the worker takes the next job.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 import procrastinate
 
 from flok.app.worker.execute import HEARTBEAT_SECONDS, execute_run
+from flok.app.worker.fair import claim_if_turn
 from flok.errors import UnavailableError
 from flok.store import faults
 from flok.store import runs as runs_repo
@@ -28,6 +33,27 @@ from flok.store.db import Database, install_schema_once
 CONNECTION_RETRY = procrastinate.RetryStrategy(
     max_attempts=5, wait=2, exponential_wait=2, retry_exceptions=set(faults.DISCONNECTS)
 )
+# How long a run that must let another organization go first waits before its job is tried
+# again (the worker takes the next job meanwhile).
+TURN_WAIT_SECONDS = 1
+
+
+class NotYourTurn(Exception):
+    """The job's run must leave this slot to a run of an organization with fewer runs running."""
+
+
+class FairShareRetry(procrastinate.BaseRetryStrategy):
+    """Retries a job whose run waits its turn for as long as it waits (it is still queued and
+    fine); anything else is up to ``CONNECTION_RETRY``."""
+
+    def get_retry_decision(
+        self, *, exception: BaseException, job: procrastinate.jobs.Job
+    ) -> procrastinate.RetryDecision | None:
+        if isinstance(exception, NotYourTurn):
+            return procrastinate.RetryDecision(retry_in={"seconds": TURN_WAIT_SECONDS})
+        return CONNECTION_RETRY.get_retry_decision(exception=exception, job=job)
+
+
 # What a worker that lost its database raises (procrastinate wraps psycopg's errors).
 WORKER_LOST: tuple[type[Exception], ...] = (procrastinate.exceptions.ConnectorException, *faults.DISCONNECTS)
 # Connections procrastinate may open per process (on top of the process's database pool).
@@ -41,6 +67,7 @@ log = logging.getLogger("flok.runs")
 _worker_db: Database | None = None  # the worker process's database, set by ``run_worker``
 _worker_delay = 0.0
 _worker_stale_after = 8 * HEARTBEAT_SECONDS
+_worker_max_per_org: int | None = None  # FLOK_MAX_RUNS_PER_ORG; unset: all live workers but one
 
 
 def build_app(db: Database, *, worker: bool, sweep_seconds: int = 30) -> procrastinate.App:
@@ -63,11 +90,18 @@ def build_app(db: Database, *, worker: bool, sweep_seconds: int = 30) -> procras
         )
     app = procrastinate.App(connector=connector)
 
-    @app.task(name=TASK, queue=QUEUE, retry=CONNECTION_RETRY)
+    @app.task(name=TASK, queue=QUEUE, retry=FairShareRetry())
     def run_task(run_id: int) -> None:
         if _worker_db is None:  # pragma: no cover - only a misconfigured process gets here
             raise RuntimeError("flok.run executed outside `flok worker`")
-        execute_run(_worker_db, run_id, worker=f"{socket.gethostname()}:{os.getpid()}", delay=_worker_delay)
+        worker = f"{socket.gethostname()}:{os.getpid()}"
+        turn = claim_if_turn(
+            _worker_db, run_id, worker, max_per_org=_worker_max_per_org, stale_after=_worker_stale_after
+        )
+        if turn == "wait":
+            raise NotYourTurn(f"run {run_id} waits for its organization's share of the workers")
+        if turn == "claimed":
+            execute_run(_worker_db, run_id, worker=worker, delay=_worker_delay, claimed=True)
 
     every = max(1, min(59, int(sweep_seconds)))
 
@@ -131,10 +165,12 @@ def run_worker(
     delay: float = 0.0,
     stale_after: float = 8 * HEARTBEAT_SECONDS,
     sweep_seconds: int = 30,
+    max_per_org: int | None = None,
 ) -> None:
     """Execute queued runs until stopped (or, with ``wait=False``, until the queue is empty)."""
-    global _worker_db, _worker_delay, _worker_stale_after
+    global _worker_db, _worker_delay, _worker_stale_after, _worker_max_per_org
     _worker_db, _worker_delay, _worker_stale_after = db, delay, stale_after
+    _worker_max_per_org = max_per_org
     app = build_app(db, worker=True, sweep_seconds=sweep_seconds)
     try:
         ensure_schema(db)
