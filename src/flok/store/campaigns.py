@@ -269,7 +269,14 @@ def add_preferences(
     column = row.mode
     other = "score" if column == "rank" else "rank"
     if table.has(other) or not table.has(column):
-        raise InputError(f"this campaign takes '{column}' preferences", source=table.source, field=column)
+        have = ", ".join(f"'{table.headers.get(c, c)}'" for c in table.columns)
+        wrong = f"a '{other}' column, not" if table.has(other) else "no"
+        raise InputError(
+            f"this campaign takes '{column}' preferences; the file has {wrong} '{column}' "
+            f"(columns found: {have}); map one with map={column}=HEADER",
+            source=table.source,
+            field=column,
+        )
     opps = _stored_opportunities(conn, campaign_id)
     if not opps:
         raise Conflict(
