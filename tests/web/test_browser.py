@@ -138,20 +138,23 @@ def test_campaign_from_sample_csvs_to_finalized_download(page: Any, tmp_path: Pa
     home = page.url
     bad = tmp_path / "opportunities.csv"
     bad.write_text("opportunity_id,capacity\nMON-09,two\n")
-    page.get_by_label("Opportunities CSV").set_input_files(str(bad))
-    page.get_by_role("button", name="Upload opportunities").click()
+    page.get_by_label("Opportunities file").set_input_files(str(bad))
+    page.get_by_role("button", name="Preview opportunities").click()
+    # The preview shows every problem with its row and header, and stores nothing.
     alert = page.get_by_role("alert")
-    assert "row 2" in alert.inner_text() and "MON-09,two" in alert.inner_text()
-    # Post/redirect/get: the error is shown on the campaign's page, and a refresh re-submits nothing.
-    assert page.url.split("#")[0] == home and "/upload/" not in page.url
-    page.reload()
-    assert page.get_by_role("alert").count() == 0 and "0 opportunities" in page.locator("main").inner_text()
-    page.get_by_label("Opportunities CSV").set_input_files(str(SAMPLE / "opportunities.csv"))
-    page.get_by_role("button", name="Upload opportunities").click()
+    assert "row 2" in alert.inner_text() and "'two'" in alert.inner_text()
+    page.get_by_role("link", name="Cancel").click()
+    assert page.url.split("#")[0] == home and "0 opportunities" in page.locator("main").inner_text()
+    page.get_by_label("Opportunities file").set_input_files(str(SAMPLE / "opportunities.csv"))
+    page.get_by_role("button", name="Preview opportunities").click()
+    page.get_by_role("button", name="Add 4 opportunities").click()
+    # Post/redirect/get: the notice is shown on the campaign's page, and a refresh re-submits nothing.
     assert "4 opportunities added" in page.get_by_role("status").inner_text()
+    assert page.url.split("#")[0] == home
     page.get_by_text("4 opportunities ·").wait_for()
-    page.get_by_label("Preferences CSV").set_input_files(str(SAMPLE / "preferences.csv"))
-    page.get_by_role("button", name="Upload preferences").click()
+    page.get_by_label("Preferences file").set_input_files(str(SAMPLE / "preferences.csv"))
+    page.get_by_role("button", name="Preview preferences").click()
+    page.locator("#commit").click()
     page.get_by_text("9 participants").wait_for()
     page.get_by_label("Fairness objective").select_option("lexicographic")
     page.get_by_role("button", name="Save options").click()
@@ -190,6 +193,52 @@ def test_campaign_from_sample_csvs_to_finalized_download(page: Any, tmp_path: Pa
         page.get_by_role("link", name="Download assignments CSV").click()
     text = Path(info.value.path()).read_text()
     assert text.startswith("participant_id,opportunity_id,rank") and len(text.splitlines()) == 10
+
+
+def test_lms_export_through_preview_mapping_then_replace_clear_and_delete(page: Any, tmp_path: Path) -> None:
+    page.get_by_label("Name").fill("Seminars")
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_url("**/ui/campaigns/*")
+    home = page.url.split("#")[0]
+    page.get_by_label("Opportunities file").set_input_files(str(SAMPLE / "opportunities.csv"))
+    page.get_by_role("button", name="Preview opportunities").click()
+    page.get_by_role("button", name="Add 4 opportunities").click()
+    table = page.get_by_role("region", name="Opportunities (4)")
+    assert table.locator("tbody tr").count() == 4 and "Dr Ito" in table.inner_text()
+    lms = tmp_path / "lms.csv"  # a European spreadsheet's export: ';', the id under an unknown name
+    lms.write_text("Matric;Name;Choice 1;Choice 2\nana;Ana;MON-09;TUE-10\nben;Ben;TUE-10;MON-09\n")
+    page.get_by_label("Preferences file").set_input_files(str(lms))
+    page.get_by_role("button", name="Preview preferences").click()
+    assert "no column says who each row is" in page.get_by_role("alert").inner_text()
+    page.get_by_label("participant_id").select_option("Matric")
+    page.get_by_role("button", name="Preview again").click()
+    assert "ana" in page.locator("table.preview").inner_text()
+    shot(page, "import-preview")
+    page.get_by_role("button", name="Add 4 preferences").click()
+    assert "4 preferences added from lms.csv" in page.get_by_role("status").inner_text()
+    page.get_by_text("2 participants").wait_for()
+    # Replace all preferences: the preview says it replaces, then the count follows the new file.
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text("participant_id,opportunity_id,rank\nana,TUE-10,1\n")
+    page.get_by_label("Preferences file").set_input_files(str(fixed))
+    page.locator("#mode-replace-preferences").check()
+    page.get_by_role("button", name="Preview preferences").click()
+    page.get_by_role("button", name="Replace all preferences").click()
+    assert "1 preferences replaced by fixed.csv" in page.get_by_role("status").inner_text()
+    page.get_by_text("1 participants").wait_for()
+    page.get_by_role("link", name="Clear preferences…").click()
+    page.get_by_role("link", name="Cancel").click()  # changing one's mind changes nothing
+    page.get_by_text("1 participants").wait_for()
+    page.get_by_role("link", name="Clear preferences…").click()
+    page.get_by_role("button", name="Yes, clear preferences").click()
+    assert "1 preferences removed" in page.get_by_role("status").inner_text()
+    page.get_by_role("link", name="Delete campaign…").click()
+    page.get_by_role("heading", name="Delete Seminars?").wait_for()
+    shot(page, "delete-confirm")
+    page.get_by_role("button", name="Yes, delete the campaign").click()
+    page.wait_for_url("**/ui/campaigns")
+    assert "Seminars” deleted" in page.get_by_role("status").inner_text()
+    assert page.goto(home).status == 404
 
 
 def test_community_page(page: Any) -> None:

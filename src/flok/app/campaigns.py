@@ -22,7 +22,14 @@ from flok.io.writers import csv_safe, write_table_csv
 from flok.store import campaigns as repo
 from flok.store import runs as runs_repo
 from flok.store.db import Transaction
-from flok.store.rows import CampaignCounts, CampaignRow, FinalizePreview, PreferenceRow, SeatRow
+from flok.store.rows import (
+    CampaignCounts,
+    CampaignOpportunityRow,
+    CampaignRow,
+    FinalizePreview,
+    PreferenceRow,
+    SeatRow,
+)
 from flok.table import Table
 
 TableKind = Literal["opportunities", "preferences", "participants"]
@@ -175,6 +182,39 @@ def upload_table(state: State, org: int, campaign_id: int, kind: TableKind, tabl
     _no_nul(table)
     with state.db.write() as conn:
         return _ADD[kind](conn, org, campaign_id, table)
+
+
+def replace_table(state: State, org: int, campaign_id: int, kind: TableKind, table: Table) -> int:
+    """Replace the whole upload of ``kind`` in one transaction, until the campaign is finalized.
+
+    The previous allocation stays until a new run replaces it; the inputs' revision is bumped,
+    so a run that read the old rows cannot store its result. A refusal keeps the old rows."""
+    refuse_too_many_rows(state, table.num_rows, table.source)
+    _no_nul(table)
+    with state.db.write() as conn:
+        return repo.replace_inputs(conn, org, campaign_id, kind, table)
+
+
+def clear_table(state: State, org: int, campaign_id: int, kind: TableKind) -> int:
+    """Remove the whole upload of ``kind`` (until finalized); how many rows went."""
+    with state.db.write() as conn:
+        return repo.clear_inputs(conn, org, campaign_id, kind)
+
+
+@dataclass(frozen=True)
+class OpportunityPage:
+    """One page of a campaign's uploaded opportunities and how many it has in all."""
+
+    items: list[CampaignOpportunityRow]
+    total: int
+
+
+def page_of_opportunities(
+    state: State, org: int, campaign_id: int, *, limit: int | None = None, offset: int = 0
+) -> OpportunityPage:
+    """The uploaded opportunities in upload order from ``offset``, at most ``limit`` (None: all)."""
+    with state.db.read() as conn:
+        return OpportunityPage(*repo.opportunities_page(conn, org, campaign_id, limit=limit, offset=offset))
 
 
 def list_preferences(

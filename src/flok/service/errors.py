@@ -72,7 +72,9 @@ _HTTP_CODES = {
 
 
 def input_error_response(exc: InputError) -> JSONResponse:
-    message = f"{exc.source}: {exc.message}" if exc.source else exc.message
+    # The user's own header (``Choice 2``, ``Student ID``) when it is not Flok's field name.
+    column = f"column '{exc.header}': " if exc.header else ""
+    message = f"{exc.source}: {column}{exc.message}" if exc.source else f"{column}{exc.message}"
     return _json(422, "INVALID_INPUT", message, exc.field, exc.row)
 
 

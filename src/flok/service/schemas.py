@@ -71,6 +71,52 @@ class UploadOut(BaseModel):
     added: int
 
 
+class ReplacedOut(BaseModel):
+    """A replaced upload: how many rows the new file holds."""
+
+    replaced: int
+
+
+class ClearedOut(BaseModel):
+    removed: int
+
+
+class CampaignOpportunityOut(BaseModel):
+    """One uploaded opportunity of a campaign; ``attributes`` holds every other uploaded column as text."""
+
+    opportunity_id: str
+    capacity: int
+    title: str | None = None
+    attributes: dict[str, str] = Field(default_factory=dict)
+
+
+class IssueOut(BaseModel):
+    """One problem in the user's terms: their row, their header, and what is wrong."""
+
+    row: int
+    header: str
+    message: str
+
+
+class PreviewOut(BaseModel):
+    """What Flok understood of a file, before anything is stored (nothing is)."""
+
+    kind: str
+    source: str
+    shape: str = Field(description="long, choices (Choice 1..N) or columns (one column per opportunity)")
+    fields: dict[str, str] = Field(description="Flok field -> where it is read from (your headers, quoted)")
+    ignored: list[str] = Field(description="your headers Flok leaves out")
+    notes: list[str] = Field(description="what was detected: separator, encoding, repeated headers, shape")
+    headers: list[str] = Field(description="your file's headers, as written")
+    columns: list[str] = Field(description="the columns of the first records, as Flok reads them")
+    rows: list[list[str]] = Field(description="the first records as Flok reads them")
+    row_numbers: list[int] = Field(description="the line (or xlsx row) each of those records came from")
+    counts: dict[str, int]
+    issues: list[IssueOut]
+    more_issues: int = Field(0, description="problems beyond the ones listed")
+    preset: str | None = None
+
+
 class PreferenceOut(BaseModel):
     """One preference (stored as a registration: pending until the campaign is finalized)."""
 

@@ -1,19 +1,30 @@
-"""Read an uploaded table (CSV body, multipart file or JSON list) into a ``flok.table.Table``."""
+"""Read an uploaded table (CSV or xlsx body, multipart file, or JSON list) into a ``flok.table.Table``.
+
+Files go through the import layer (``flok.app.imports``): any CSV dialect or encoding, xlsx,
+wide exports (``Choice 1..N``), and the query parameters ``map`` (repeatable ``FIELD=HEADER``),
+``preset``, ``sheet`` and ``encoding``, which mean what ``--map``, ``--preset``, ``--sheet`` and
+``--encoding`` mean on the command line. A JSON list is Flok's own shape and is read as it is.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Query, Request
 from starlette.datastructures import UploadFile
 
-from flok.app.campaigns import refuse_too_many_rows
+from flok.app.campaigns import TableKind, refuse_too_many_rows
+from flok.app.imports import read_upload, spec_of
 from flok.errors import InputError
 from flok.io import json_text
-from flok.io.csv_reader import parse_csv_bytes
+from flok.io.mapping import ImportSpec
 from flok.service.deps import state_of
 from flok.service.errors import ApiError
 from flok.table import Table, table_from_records
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_FILE_TYPES = ("text/csv", "application/csv", "text/plain", XLSX_TYPE, "application/octet-stream")
 
 UPLOAD_DOC: dict[str, Any] = {
     "requestBody": {
@@ -27,39 +38,89 @@ UPLOAD_DOC: dict[str, Any] = {
                 }
             },
             "text/csv": {"schema": {"type": "string"}},
+            XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
         },
     }
 }
 
 
-async def read_table(request: Request, source: str) -> Table:
-    """CSV rows are numbered as lines (header = 1); JSON items from 1, as the engine's readers do.
+def import_spec(
+    map: Annotated[
+        list[str] | None,
+        Query(description="FIELD=HEADER, repeatable: which of your columns is which field"),
+    ] = None,
+    preset: Annotated[
+        str | None, Query(max_length=100, description="a named import preset, e.g. lms-wide")
+    ] = None,
+    sheet: Annotated[str | None, Query(max_length=200, description="xlsx: the sheet to read")] = None,
+    encoding: Annotated[
+        str | None, Query(max_length=40, description="CSV encoding when not UTF-8 (detected if not given)")
+    ] = None,
+) -> ImportSpec:
+    """The import spec a request's query parameters describe (refused, 422, when malformed)."""
+    return spec_of(map or [], preset, sheet, encoding)
 
-    A CSV body becomes Arrow columns (memory proportional to the body, which ``BodyLimit``
-    bounds); a JSON list is counted against ``FLOK_MAX_UPLOAD_ROWS`` before it becomes a table.
-    """
-    return await _read(request, source)
+
+SpecDep = Annotated[ImportSpec, Depends(import_spec)]
 
 
-async def _read(request: Request, source: str) -> Table:
+@dataclass(frozen=True)
+class Upload:
+    """A file's bytes and the name errors call it by (JSON uploads have no file)."""
+
+    data: bytes
+    name: str
+
+
+async def read_file(request: Request, source: str) -> Upload | None:
+    """The uploaded file (CSV or xlsx body, or multipart field ``file``); None for a JSON body."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind in ("text/csv", "application/csv", "text/plain"):
-        return parse_csv_bytes(await request.body(), f"{source}.csv")
+    if kind in _FILE_TYPES:
+        suffix = ".xlsx" if kind == XLSX_TYPE else ".csv"
+        return Upload(await request.body(), f"{source}{suffix}")
     if kind == "multipart/form-data":
         form = await request.form()
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            raise ApiError(422, "VALIDATION_ERROR", "send the CSV as a form field named 'file'", field="file")
-        return parse_csv_bytes(await upload.read(), upload.filename or f"{source}.csv")
+            raise ApiError(
+                422, "VALIDATION_ERROR", "send the file as a form field named 'file'", field="file"
+            )
+        return Upload(await upload.read(), upload.filename or f"{source}.csv")
     if kind in ("application/json", ""):
-        # Checked again here (not only by the JsonGuard middleware): a body without a content type.
-        data = json_text.loads(await request.body() or b"null", source=source)
-        if isinstance(data, dict) and list(data) == [source]:
-            data = data[source]
-        if not isinstance(data, list) or not data:
-            raise InputError(f"expected a non-empty JSON list of {source} objects", source=source)
-        refuse_too_many_rows(state_of(request), len(data), source)
-        return table_from_records(data, source)
+        return None
     raise ApiError(
-        415, "UNSUPPORTED_MEDIA_TYPE", f"send text/csv, multipart/form-data or application/json, not {kind}"
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        f"send text/csv, an xlsx file, multipart/form-data or application/json, not {kind}",
     )
+
+
+async def read_json(request: Request, source: str) -> Table:
+    """A JSON list (or ``{source: [...]}``) of Flok's own records, counted before it becomes a table."""
+    # Checked again here (not only by the JsonGuard middleware): a body without a content type.
+    data = json_text.loads(await request.body() or b"null", source=source)
+    if isinstance(data, dict) and list(data) == [source]:
+        data = data[source]
+    if not isinstance(data, list) or not data:
+        raise InputError(f"expected a non-empty JSON list of {source} objects", source=source)
+    refuse_too_many_rows(state_of(request), len(data), source)
+    return table_from_records(data, source)
+
+
+async def read_table(request: Request, source: str, kind: TableKind, spec: ImportSpec) -> Table:
+    """CSV rows are numbered as lines (header = 1); JSON items from 1, as the engine's readers do.
+
+    A file becomes Arrow columns (memory proportional to the body, which ``BodyLimit`` bounds);
+    ``upload_table`` then counts its records against ``FLOK_MAX_UPLOAD_ROWS``.
+    """
+    upload = await read_file(request, source)
+    if upload is None:
+        return await read_json(request, source)
+    return read_upload(upload.data, upload.name, kind, spec)

@@ -42,6 +42,8 @@ from flok.table import Table
 
 STATUSES = ("draft", "open", "closed", "allocated", "finalized")
 EDITABLE = ("draft", "open")
+REPLACEABLE = ("draft", "open", "closed", "allocated")
+"""Uploads may be replaced or cleared until the campaign is finalized (the allocation stays)."""
 ALLOCATABLE = ("closed", "allocated")
 
 
@@ -214,11 +216,13 @@ def _whole(table: Table, values: np.ndarray, field: str) -> None:
         raise table.error(int(too_big[0]), field, f"value is too large (at most {bulk.INT32_MAX})")
 
 
-def add_opportunities(conn: Connection, org_id: int, campaign_id: int, table: Table) -> int:
+def add_opportunities(
+    conn: Connection, org_id: int, campaign_id: int, table: Table, *, allowed: Sequence[str] = EDITABLE
+) -> int:
     """Add opportunities; an id already in the campaign is refused with its row. Written
     column by column (``flok.store.bulk``): memory follows the upload, not one object per cell."""
     row = get(conn, org_id, campaign_id, lock=True)
-    _require(row, EDITABLE, "add opportunities")
+    _require(row, allowed, "add opportunities")
     # Ids present and unique, capacity whole and ≥ 0, windows, … (the engine's own checks); the
     # problem's per-row objects are dropped at once, only its capacity column is kept. The title,
     # free text the engine only carries along, is left out of it (one Python string per row).
@@ -251,7 +255,9 @@ def add_opportunities(conn: Connection, org_id: int, campaign_id: int, table: Ta
     return table.num_rows
 
 
-def add_preferences(conn: Connection, org_id: int, campaign_id: int, table: Table) -> int:
+def add_preferences(
+    conn: Connection, org_id: int, campaign_id: int, table: Table, *, allowed: Sequence[str] = EDITABLE
+) -> int:
     """Add ranked (or scored) preferences; a pair or rank already stored is a conflict.
 
     (Stored in the ``registrations`` table: a preference becomes a confirmed or rejected
@@ -259,11 +265,18 @@ def add_preferences(conn: Connection, org_id: int, campaign_id: int, table: Tabl
     stored preferences looked up in chunks, so a million rows go in one transaction.
     """
     row = get(conn, org_id, campaign_id, lock=True)
-    _require(row, EDITABLE, "change registrations")
+    _require(row, allowed, "change registrations")
     column = row.mode
     other = "score" if column == "rank" else "rank"
     if table.has(other) or not table.has(column):
-        raise InputError(f"this campaign takes '{column}' preferences", source=table.source, field=column)
+        have = ", ".join(f"'{table.headers.get(c, c)}'" for c in table.columns)
+        wrong = f"a '{other}' column, not" if table.has(other) else "no"
+        raise InputError(
+            f"this campaign takes '{column}' preferences; the file has {wrong} '{column}' "
+            f"(columns found: {have}); map one with map={column}=HEADER",
+            source=table.source,
+            field=column,
+        )
     opps = _stored_opportunities(conn, campaign_id)
     if not opps:
         raise Conflict(
@@ -342,11 +355,13 @@ def _key(left: pa.Array, right: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise(left, right, "\x1f")
 
 
-def add_participants(conn: Connection, org_id: int, campaign_id: int, table: Table) -> int:
+def add_participants(
+    conn: Connection, org_id: int, campaign_id: int, table: Table, *, allowed: Sequence[str] = EDITABLE
+) -> int:
     """Store participants' attributes (``group``, ``cohort``, … for side constraints); re-uploading
     a participant replaces their attributes."""
     row = get(conn, org_id, campaign_id, lock=True)
-    _require(row, EDITABLE, "change participants")
+    _require(row, allowed, "change participants")
     Problem.from_tables(_opportunity_table(conn, campaign_id), _no_preferences(), table)  # ids, groups
     ids = _ids(table, "participant_id")
     mine = campaign_participants.c.campaign_id == campaign_id
@@ -392,6 +407,79 @@ def preferences_of(
         q = q.where(preferences.c.participant_id == participant_id)
     ordered = q.order_by(preferences.c.participant_id, preferences.c.id)
     return [PreferenceRow.of(r) for r in conn.execute(ordered).mappings()]
+
+
+def opportunities_page(
+    conn: Connection, org_id: int, campaign_id: int, *, limit: int | None = None, offset: int = 0
+) -> tuple[list[CampaignOpportunityRow], int]:
+    """The campaign's opportunities in upload order (a page with ``limit``/``offset``) and the total."""
+    get(conn, org_id, campaign_id)
+    mine = campaign_opportunities.c.campaign_id == campaign_id
+    q = select(campaign_opportunities).where(mine).order_by(campaign_opportunities.c.id)
+    q = q.limit(limit).offset(offset) if limit is not None or offset else q
+    rows = [CampaignOpportunityRow.of(r) for r in conn.execute(q).mappings()]
+    return rows, int(conn.execute(select(func.count()).where(mine)).scalar_one())
+
+
+_INPUT_TABLES = {
+    "opportunities": campaign_opportunities,
+    "preferences": preferences,
+    "participants": campaign_participants,
+}
+
+
+def clear_inputs(conn: Connection, org_id: int, campaign_id: int, kind: str) -> int:
+    """Remove every uploaded row of ``kind`` (until finalized); how many. Opportunities that
+    preferences still name are kept (IN_USE): clear or replace the preferences first. The
+    allocation stays until a new run replaces it; the bumped revision fences a running run."""
+    row = get(conn, org_id, campaign_id, lock=True)
+    _require(row, REPLACEABLE, f"clear {kind}")
+    mine = preferences.c.campaign_id == campaign_id
+    if kind == "opportunities" and conn.execute(select(preferences.c.id).where(mine).limit(1)).first():
+        raise Conflict(
+            "preferences name these opportunities; clear or replace the preferences first",
+            field="opportunity_id",
+            code="IN_USE",
+        )
+    table = _INPUT_TABLES[kind]
+    removed = conn.execute(delete(table).where(table.c.campaign_id == campaign_id)).rowcount
+    _inputs_changed(conn, campaign_id)
+    return int(removed)
+
+
+_ADD_ANY = {
+    "opportunities": add_opportunities,
+    "preferences": add_preferences,
+    "participants": add_participants,
+}
+
+
+def replace_inputs(conn: Connection, org_id: int, campaign_id: int, kind: str, table: Table) -> int:
+    """Replace every uploaded row of ``kind`` by ``table`` in the caller's one transaction (until
+    finalized); a refusal leaves the old rows. New opportunities must still hold every one that
+    stored preferences name (IN_USE, naming it)."""
+    row = get(conn, org_id, campaign_id, lock=True)
+    _require(row, REPLACEABLE, f"replace {kind}")
+    stored = _INPUT_TABLES[kind]
+    conn.execute(delete(stored).where(stored.c.campaign_id == campaign_id))
+    added = _ADD_ANY[kind](conn, org_id, campaign_id, table, allowed=REPLACEABLE)
+    if kind == "opportunities":
+        known = select(campaign_opportunities.c.opportunity_id).where(
+            campaign_opportunities.c.campaign_id == campaign_id
+        )
+        missing = conn.execute(
+            select(preferences.c.opportunity_id)
+            .where(preferences.c.campaign_id == campaign_id, preferences.c.opportunity_id.not_in(known))
+            .limit(1)
+        ).scalar()
+        if missing is not None:
+            raise Conflict(
+                f"preferences name opportunity '{missing}', which this file does not have; "
+                "replace the preferences first (or keep the opportunity)",
+                field="opportunity_id",
+                code="IN_USE",
+            )
+    return added
 
 
 # --- allocation -----------------------------------------------------------------------------

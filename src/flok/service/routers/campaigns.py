@@ -7,34 +7,40 @@ campaign's ``registrations`` count stay as deprecated aliases, so existing clien
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from flok.app import campaigns as app
+from flok.app import imports
 from flok.app.campaigns import CampaignView, TableKind
 from flok.app.state import State
 from flok.service.deps import OrgDep, StateDep
-from flok.service.errors import ERROR_RESPONSES
+from flok.service.errors import ERROR_RESPONSES, ApiError
 from flok.service.schemas import (
     TOTAL_HEADER,
     AllocationOut,
     AssignmentOut,
     CampaignIn,
+    CampaignOpportunityOut,
     CampaignOut,
+    ClearedOut,
     IdentPath,
+    IssueOut,
     Limit,
     MoveIn,
     Offset,
     OptionsIn,
     PreferenceOut,
+    PreviewOut,
+    ReplacedOut,
     RowId,
     RunStarted,
     UploadOut,
 )
-from flok.service.uploads import UPLOAD_DOC, read_table
+from flok.service.uploads import UPLOAD_DOC, SpecDep, read_file, read_table
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"], responses=ERROR_RESPONSES)
 
@@ -108,20 +114,28 @@ def finalize(campaign_id: RowId, org: OrgDep, state: StateDep) -> CampaignOut:
     return _out(app.finalize(state, org, campaign_id))
 
 
+_SOURCE: dict[TableKind, str] = {
+    "opportunities": "opportunities",
+    "preferences": "registrations",  # the name errors have always used for a preferences upload
+    "participants": "participants",
+}
+KindPath = Literal["opportunities", "preferences", "participants"]
+
+
 async def _upload(
-    request: Request, state: State, org: int, campaign_id: int, source: str, kind: TableKind
+    request: Request, state: State, org: int, campaign_id: int, kind: TableKind, spec: SpecDep
 ) -> UploadOut:
-    """Read a CSV or JSON upload, then add it in one write transaction off the event loop."""
-    table = await read_table(request, source)
+    """Read a file or JSON upload, then add it in one write transaction off the event loop."""
+    table = await read_table(request, _SOURCE[kind], kind, spec)
     return UploadOut(added=await run_in_threadpool(app.upload_table, state, org, campaign_id, kind, table))
 
 
 @router.post("/{campaign_id}/opportunities", status_code=201, openapi_extra=UPLOAD_DOC)
 async def upload_opportunities(
-    campaign_id: RowId, request: Request, org: OrgDep, state: StateDep
+    campaign_id: RowId, request: Request, org: OrgDep, state: StateDep, spec: SpecDep
 ) -> UploadOut:
-    """``opportunity_id,capacity[,title]`` rows as CSV or a JSON list."""
-    return await _upload(request, state, org, campaign_id, "opportunities", "opportunities")
+    """``opportunity_id,capacity[,title]`` rows as CSV, xlsx or a JSON list (``map``: your headers)."""
+    return await _upload(request, state, org, campaign_id, "opportunities", spec)
 
 
 @router.post("/{campaign_id}/preferences", status_code=201, openapi_extra=UPLOAD_DOC)
@@ -132,17 +146,91 @@ async def upload_opportunities(
     name="upload_registrations",  # the first API's operation id stays, deprecated
     deprecated=True,
 )
-async def upload_preferences(campaign_id: RowId, request: Request, org: OrgDep, state: StateDep) -> UploadOut:
-    """``participant_id,opportunity_id,rank`` (or ``score``) preference rows as CSV or a JSON list."""
-    return await _upload(request, state, org, campaign_id, "registrations", "preferences")
+async def upload_preferences(
+    campaign_id: RowId, request: Request, org: OrgDep, state: StateDep, spec: SpecDep
+) -> UploadOut:
+    """``participant_id,opportunity_id,rank`` (or ``score``) rows, or a wide export (``Choice 1..N``)."""
+    return await _upload(request, state, org, campaign_id, "preferences", spec)
 
 
 @router.post("/{campaign_id}/participants", status_code=201, openapi_extra=UPLOAD_DOC)
 async def upload_participants(
-    campaign_id: RowId, request: Request, org: OrgDep, state: StateDep
+    campaign_id: RowId, request: Request, org: OrgDep, state: StateDep, spec: SpecDep
 ) -> UploadOut:
     """``participant_id`` plus attribute columns (``group``, ``cohort``, …) used by side constraints."""
-    return await _upload(request, state, org, campaign_id, "participants", "participants")
+    return await _upload(request, state, org, campaign_id, "participants", spec)
+
+
+@router.put("/{campaign_id}/{kind}", openapi_extra=UPLOAD_DOC)
+async def replace_upload(
+    campaign_id: RowId, kind: KindPath, request: Request, org: OrgDep, state: StateDep, spec: SpecDep
+) -> ReplacedOut:
+    """Replace the whole upload of ``kind`` in one transaction, until the campaign is finalized.
+
+    The last allocation stays until a new run replaces it; a run computing meanwhile does not
+    store its (stale) result. A refused file leaves the previous rows as they were.
+    """
+    table = await read_table(request, _SOURCE[kind], kind, spec)
+    replaced = await run_in_threadpool(app.replace_table, state, org, campaign_id, kind, table)
+    return ReplacedOut(replaced=replaced)
+
+
+@router.delete("/{campaign_id}/{kind}")
+def clear_upload(campaign_id: RowId, kind: KindPath, org: OrgDep, state: StateDep) -> ClearedOut:
+    """Remove the whole upload of ``kind`` (409 ``IN_USE`` for opportunities preferences name)."""
+    return ClearedOut(removed=app.clear_table(state, org, campaign_id, kind))
+
+
+@router.post("/{campaign_id}/{kind}/preview", openapi_extra=UPLOAD_DOC)
+async def preview_upload(
+    campaign_id: RowId, kind: KindPath, request: Request, org: OrgDep, state: StateDep, spec: SpecDep
+) -> PreviewOut:
+    """What Flok understands of a file (fields, shape, first records, counts, every problem with
+    its row and your header) with the same ``map``/``preset`` as an upload. Stores nothing."""
+    upload = await read_file(request, _SOURCE[kind])
+    if upload is None:
+        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "preview a CSV or xlsx file, not a JSON body")
+    seen = await run_in_threadpool(
+        imports.preview_upload, state, org, campaign_id, kind, upload.data, upload.name, spec
+    )
+    p, report = seen.preview, seen.preview.report
+    return PreviewOut(
+        kind=kind,
+        source=report.source,
+        shape=report.shape,
+        fields=report.fields,
+        ignored=list(report.ignored),
+        notes=list(report.notes),
+        headers=seen.headers,
+        columns=p.columns,
+        rows=p.head,
+        row_numbers=p.head_rows,
+        counts=p.counts,
+        issues=[IssueOut(row=i.row, header=i.header, message=i.message) for i in p.issues],
+        more_issues=p.more_issues,
+        preset=report.preset,
+    )
+
+
+@router.get("/{campaign_id}/opportunities", responses={200: {"headers": TOTAL_HEADER}})
+def list_opportunities(
+    campaign_id: RowId,
+    org: OrgDep,
+    state: StateDep,
+    response: Response,
+    limit: Limit = None,
+    offset: Offset = 0,
+) -> list[CampaignOpportunityOut]:
+    """The uploaded opportunities in upload order; every one unless ``limit`` asks for a page.
+    ``X-Total-Count``: how many in all."""
+    page = app.page_of_opportunities(state, org, campaign_id, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(page.total)
+    return [
+        CampaignOpportunityOut(
+            opportunity_id=o.opportunity_id, capacity=o.capacity, title=o.title, attributes=o.attributes or {}
+        )
+        for o in page.items
+    ]
 
 
 @router.get("/{campaign_id}/preferences")

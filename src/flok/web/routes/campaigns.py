@@ -39,6 +39,7 @@ router = APIRouter(prefix="/ui")
 Failure = FlokError
 # The side rules' option keys come from the rule registry: a new rule appears here by itself.
 CONSTRAINT_KEYS = tuple(f.option for f in form_fields())
+OPPORTUNITY_ROWS = 200  # the campaign page's table of uploaded opportunities shows this many
 MAX_CHOICES = 300  # above this many participants the move form takes a typed id, not a list
 # The form's upload kinds (the page's URLs and button labels) → the use case's table kinds; the
 # page shows an error under its table kind, so the old "registrations" URL still lands there.
@@ -195,6 +196,7 @@ def campaign_page(
         "results": _results(state, org, campaign, view or ResultsQuery()),
         # Above the results (not under a long seat table): what finalizing would confirm and reject.
         "preview": app.finalize_preview(state, org, campaign_id) if campaign.status == "allocated" else None,
+        "opportunities": app.page_of_opportunities(state, org, campaign_id, limit=OPPORTUNITY_ROWS),
         "errors": shown.errors,
         "options": shown.form or _options_view(campaign.options),
         "rule_fields": form_fields(),
