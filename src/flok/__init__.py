@@ -7,10 +7,10 @@ took 1.3 s before any work).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flok.errors import FlokError, InfeasibleError, InputError, SolverError
+from flok.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from flok.allocation import Allocation
@@ -31,23 +31,13 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-_LAZY = {
-    "Allocation": ("flok.allocation", "Allocation"),
-    "allocate": ("flok.engine", "allocate"),
-    "Options": ("flok.model", "Options"),
-    "Problem": ("flok.model", "Problem"),
-    "verify": ("flok.solvers.verify", "violations"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        module, attr = _LAZY[name]
-        value = getattr(importlib.import_module(module), attr)
-        globals()[name] = value  # later lookups skip this function
-        return value
-    raise AttributeError(f"module 'flok' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_exports(
+    globals(),
+    {
+        "Allocation": "flok.allocation",
+        "allocate": "flok.engine",
+        "Options": "flok.model",
+        "Problem": "flok.model",
+        "verify": "flok.solvers.verify:violations",
+    },
+)

@@ -10,13 +10,9 @@ import typer
 
 from flok.cli.app import OneLineUsage, app, guarded, info
 from flok.errors import InputError
-from flok.io.writers import outputs
 from flok.pulse import PulseConfig
 from flok.sim.config import SimConfig
 from flok.sim.policies import POLICIES, policies
-from flok.sim.report import markdown_table, metrics_csv, metrics_plot, pulse_plot, report_markdown
-from flok.sim.run import simulate
-from flok.sim.sweep import SWEEP_COLUMNS, sweep, sweep_plot
 
 ParticipantsOpt = Annotated[int, typer.Option("--participants", help="Number of participants.")]
 OpportunitiesOpt = Annotated[int, typer.Option("--opportunities", help="Opportunities created over the run.")]
@@ -78,6 +74,10 @@ def simulate_cmd(
     k: KOpt = PulseConfig.k,
 ) -> None:
     """Simulate a community under each policy; write metrics.csv, report.md, metrics.png, pulse.png."""
+    from flok.io.writers import outputs
+    from flok.sim.report import markdown_table, metrics_csv, metrics_plot, pulse_plot, report_markdown
+    from flok.sim.run import simulate
+
     cfg = _config(participants, opportunities, days, seed, lam, tau_hours, k)
     out = _out_dir(out_dir)
     policies(policy)  # fail on an unknown name before the run
@@ -110,6 +110,10 @@ def simulate_sweep_cmd(
     ] = 1,
 ) -> None:
     """Run the flok policy for a range of λ, τ and k (one at a time); write sweep.csv, sweep.md, sweep.png."""
+    from flok.io.writers import outputs
+    from flok.sim.report import markdown_table, metrics_csv
+    from flok.sim.sweep import SWEEP_COLUMNS, sweep, sweep_plot
+
     cfg = _config(
         participants, opportunities, days, seed, PulseConfig.lam, PulseConfig.tau_hours, PulseConfig.k
     )

@@ -15,7 +15,6 @@ from typing import TypeVar
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.special import expit
 
 from flok.errors import InputError
 
@@ -133,6 +132,8 @@ def pulse(demand: np.ndarray | float, capacity: np.ndarray | float, *, k: float 
     Demand relative to seats means nothing without seats: a capacity-0 opportunity is
     "Closed" (see ``labels``), not in high demand, and metrics leave it out.
     """
+    from scipy.special import expit  # SciPy loads when a pulse is computed, not on import
+
     d = np.asarray(demand, dtype=np.float64)
     cap = np.asarray(capacity, dtype=np.float64)
     scale = k * np.where(cap > 0, cap, 1.0)

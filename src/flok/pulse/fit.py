@@ -15,14 +15,14 @@ without a Python loop per pair.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import sparse
-from scipy.special import expit
 
+if TYPE_CHECKING:  # SciPy loads where a fit is computed, not when the package is imported
+    from scipy import sparse
 from flok.errors import InputError
 from flok.pulse.community import ACCEPTED, Events, Opportunities, ParticipantProfiles
 
@@ -179,6 +179,8 @@ class RsvpModel:
         return cls(model.coef_[0], float(model.intercept_[0]))
 
     def predict(self, features: np.ndarray) -> np.ndarray:
+        from scipy.special import expit
+
         return np.asarray(expit(features @ self.coef + self.intercept))
 
     def to_dict(self) -> dict[str, object]:
@@ -422,6 +424,8 @@ def _encode(
     interests: pa.ListArray, tags: pa.ListArray
 ) -> tuple[np.ndarray, sparse.csr_matrix, sparse.csr_matrix]:
     """One vocabulary for both sides and a 0/1 CSR matrix for each (duplicate tags count once)."""
+    from scipy import sparse
+
     flat = pa.concat_arrays([pc.list_flatten(interests), pc.list_flatten(tags)])
     enc = pc.dictionary_encode(flat)
     codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
