@@ -179,8 +179,12 @@ def _strict(problem: Problem, valid: list[tuple[int, int]], strategy: str) -> Al
     holders: dict[int, list[int]] = defaultdict(list)
     for p, o in valid:
         holders[o].append(p)
+    per_person = np.bincount(
+        np.array([p for p, _ in valid], dtype=np.int64), minlength=problem.n_participants
+    )
     plain = (
-        not side_constraints(problem)
+        bool((per_person <= problem.seats_allowed()).all())  # nobody holds more seats than allowed now
+        and not side_constraints(problem)
         and problem.options.objective == "sum"
         and problem.options.allow_unassigned
         and strategy in ("auto", "min_cost_flow")

@@ -146,3 +146,17 @@ def test_bad_options_are_refused(kwargs: dict, says: str) -> None:
     )
     with pytest.raises(InputError, match=says):
         resolve(problem, [], **kwargs)
+
+
+def test_a_lower_seat_limit_keeps_the_best_of_the_previous_seats() -> None:
+    """x held A and B and may now hold one seat: strict keeps one of them (the better rank)."""
+    problem = Problem.from_records(
+        opportunities=[{"opportunity_id": "A", "capacity": 1}, {"opportunity_id": "B", "capacity": 1}],
+        preferences=[
+            {"participant_id": "x", "opportunity_id": "A", "rank": 2},
+            {"participant_id": "x", "opportunity_id": "B", "rank": 1},
+        ],
+        participants=[{"participant_id": "x", "max_seats": 1}],
+    )
+    res = resolve(problem, [("x", "A"), ("x", "B")], stability="strict")
+    assert res.allocation.assignments() == [("x", "B")]
