@@ -170,3 +170,27 @@ def test_the_real_umass_workbook_reads(tmp_path: Path) -> None:
     raw = read_source(Path(__file__).resolve().parents[1] / "data" / "umass" / "anonymized_courses.xlsx")
     assert raw.num_rows == 96 and raw.headers[:4] == ["Catalog", "Subject", "Categories", "Enrl Capacity"]
     assert raw.columns["Enrl Capacity"][0].as_py() == "90"
+
+
+@pytest.mark.parametrize("data", [b"a,b", b"a,b\n", b"a;b\r\n\r\n", b"&\xef\xbf\xbd"])
+def test_a_header_alone_is_a_file_without_data_rows_not_an_arrow_message(data: bytes) -> None:
+    with pytest.raises(InputError, match="header but no data rows") as caught:
+        parse_source(data, "prefs.csv")
+    assert caught.value.row == 2
+    raw = parse_source(data, "prefs.csv", allow_empty=True)
+    assert raw.num_rows == 0 and all(len(c) == 0 for c in raw.columns.values())
+
+
+def test_lines_ended_by_cr_alone_read_as_lines() -> None:
+    raw = parse_source(b"participant_id,opportunity_id,rank\rp1,A,1\rp2,B,2\r", "old-mac.csv")
+    assert raw.num_rows == 2
+    assert raw.columns["opportunity_id"].to_pylist() == ["A", "B"]
+    assert any("CR alone" in n for n in raw.notes)
+
+
+@pytest.mark.parametrize("data", [b"\r0", b'a,"b\rc\nd,e'])
+def test_a_broken_header_is_one_clear_error(data: bytes) -> None:
+    try:
+        parse_source(data, "x.csv")
+    except InputError as exc:
+        assert exc.source == "x.csv"

@@ -35,7 +35,10 @@ def spec_of(
             source="preset",
             field="preset",
         )
-    columns = parse_map([m for m in maps if m.strip()], option="map")
+    try:
+        columns = parse_map([m for m in maps if m.strip()], option="map")
+    except InputError as exc:  # the request's own parameter, so a client can point at it
+        raise InputError(exc.message, source=exc.source, row=exc.row, field="map") from None
     return ImportSpec(columns=columns, preset=preset or None, sheet=sheet or None, encoding=encoding or None)
 
 

@@ -80,7 +80,9 @@ def parse_source(
     if data.startswith(XLSX_MAGIC) or source.lower().endswith((".xlsx", ".xlsm")):
         return _read_xlsx(data, source, sheet, allow_empty)
     if sheet is not None:
-        raise InputError(f"--sheet '{sheet}' applies to xlsx files; this file is CSV text", source=source)
+        raise InputError(
+            f"--sheet '{sheet}' applies to xlsx files; this file is CSV text", source=source, field="sheet"
+        )
     return _read_csv(data, source, encoding, allow_empty)
 
 
@@ -93,6 +95,9 @@ def _read_csv(data: bytes, source: str, encoding: str | None, allow_empty: bool)
     if used != "utf_8":
         how = "as chosen" if encoding else "detected: not UTF-8; if letters look wrong, give the encoding"
         notes.append(f"read as {_NAMES.get(used, used)} text ({how})")
+    if "\r" in text and "\n" not in text:  # lines ended by CR alone (old Mac exports)
+        text, used = text.replace("\r", "\n"), "rewritten"
+        notes.append("lines end with CR alone; read as ordinary lines")
     if not text.strip():
         raise InputError(
             "file is empty; expected a header row and at least one data row", source=source, row=1
@@ -101,12 +106,22 @@ def _read_csv(data: bytes, source: str, encoding: str | None, allow_empty: bool)
     if dialect.delimiter not in (",", _OneColumn.delimiter):
         shown = {"\t": "tab", ";": "';'", "|": "'|'"}[dialect.delimiter]
         notes.append(f"columns separated by {shown}")
-    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), dialect))
+    try:
+        header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), dialect), [])
+    except csv.Error as exc:
+        raise InputError(f"cannot read the header row ({exc})", source=source, row=1) from None
+    if not any(h.strip() for h in header):
+        raise InputError("the first line is empty; expected the header row there", source=source, row=1)
     headers, renamed = unique_headers([h.strip() for h in header])
     notes += _repeat_notes(headers, renamed)
     if any(not h for h in headers):
         i = headers.index("")
         raise InputError(f"header has an empty column name at position {i + 1}", source=source, row=1)
+    if "\n" not in text.strip("\r\n\ufeff"):  # the header alone, which Arrow cannot skip
+        if not allow_empty:
+            raise InputError("file has a header but no data rows", source=source, row=2)
+        empty = {h: pa.array([], pa.string()) for h in headers}
+        return RawTable(source, headers, empty, 0, notes, repeated=renamed)
     body = data if used == "utf_8" else text.encode("utf-8")
     try:
         tbl = _arrow_csv(body, headers, dialect, newlines_in_values=False)
@@ -154,7 +169,9 @@ def _decode(data: bytes, source: str, encoding: str | None) -> tuple[str, str]:
             codec = codecs.lookup(encoding).name.replace("-", "_")
         except LookupError:
             raise InputError(
-                f"unknown encoding '{encoding}' (try utf-8, cp1252 or latin-1)", source=source
+                f"unknown encoding '{encoding}' (try utf-8, cp1252 or latin-1)",
+                source=source,
+                field="encoding",
             ) from None
         try:
             return data.decode(codec), codec
@@ -216,9 +233,13 @@ def _sniff(text: str, source: str) -> type[csv.Dialect] | csv.Dialect:
 
 
 def _bad_row(text: str, width: int, dialect: type[csv.Dialect] | csv.Dialect) -> int | None:
-    for i, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
-        if row and len(row) != width:
-            return i
+    rows = csv.reader(io.StringIO(text), dialect)
+    try:
+        for i, row in enumerate(rows, start=1):
+            if row and len(row) != width:
+                return i
+    except csv.Error:
+        return rows.line_num or None
     return None
 
 
@@ -262,7 +283,7 @@ def _read_xlsx(data: bytes, source: str, sheet: str | None, allow_empty: bool) -
         ) from None
     names = list(book.sheet_names)
     if sheet is not None and sheet not in names:
-        raise InputError(f"no sheet '{sheet}' (sheets: {', '.join(names)})", source=source)
+        raise InputError(f"no sheet '{sheet}' (sheets: {', '.join(names)})", source=source, field="sheet")
     chosen = sheet or names[0]
     rows = book.get_sheet_by_name(chosen).to_python(skip_empty_area=True)
     rows = [r for r in rows if any(_cell(v) for v in r)]

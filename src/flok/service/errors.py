@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -125,15 +127,40 @@ _METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route answers on this path. Starlette names only the first route
-    whose path matched (``GET`` for ``/campaigns/1``, though ``DELETE`` is there too); asking
-    each route whether it fully matches the path with each method needs only the public API."""
-    routes = request.app.router.routes
-    return [
-        method
-        for method in _METHODS
-        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
-    ]
+    """The methods the OpenAPI document gives this path, by its precedence rule: a path with
+    fewer templated parts wins (``/preferences/preview`` over ``/preferences/{participant_id}``).
+
+    Reading the document itself keeps the header and the document in agreement by construction
+    (schemathesis ST205); a path the document does not hold (the dashboard's) falls back to
+    asking each route whether it fully matches with each method."""
+    path = request.url.path
+    found: list[tuple[int, set[str]]] = []
+    for template, item in request.app.openapi().get("paths", {}).items():
+        if _template_regex(template).fullmatch(path):
+            found.append((template.count("{"), {m.upper() for m in item}))
+    if found:
+        fewest = min(n for n, _ in found)
+        allowed = set().union(*(methods for n, methods in found if n == fewest))
+    else:
+        routes = request.app.router.routes
+        allowed = {
+            method
+            for method in _METHODS
+            if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+        }
+    return [method for method in _METHODS if method in allowed]
+
+
+@functools.lru_cache(maxsize=512)
+def _template_regex(template: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
+
+
+def _field_of(loc: Any) -> str | None:
+    """The field as the client wrote it: ``availability.4``, not pydantic's own steps through a
+    union (``availability.list[function-after[_order(), Window]].4``) or the request part."""
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(p for p in parts if "[" not in p) or None
 
 
 def install(app: FastAPI) -> None:
@@ -149,8 +176,13 @@ def install(app: FastAPI) -> None:
         if tuple(first.get("loc", ())) == ("body",) and not _sends_json(request):
             # FastAPI hands a non-JSON body over as bytes, which then fails as "not an object".
             return _json(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json")
-        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
-        field = ".".join(loc) or None
+        field = _field_of(first.get("loc", ()))
+        if first.get("type") == "value_error":
+            # A rule stated in the document's words (an end before its start), which a JSON
+            # schema cannot express: the request matched the schema, so it is not a
+            # VALIDATION_ERROR but the same INVALID_INPUT the engine answers for its own rules.
+            message = str(first.get("ctx", {}).get("error") or first.get("msg", "invalid value"))
+            return _json(422, "INVALID_INPUT", f"{field}: {message}" if field else message, field)
         message = str(first.get("msg", "invalid request"))
         return _json(422, "VALIDATION_ERROR", f"{field}: {message}" if field else message, field)
 

@@ -8,28 +8,52 @@ from typing import Annotated, Any, Literal
 from fastapi import Path, Query
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from flok.app.fields import MAX_ROW_ID, CampaignName, Ident
 from flok.app.runs import REBALANCE_MIN_SCORE, REBALANCE_TOP_K
 from flok.pulse import ACTIONS
+from flok.service.options_schema import options_schema
 from flok.windows import END_BEFORE_START, is_backwards
 
-Lat = Annotated[float, Field(ge=-90, le=90)]
-Lon = Annotated[float, Field(ge=-180, le=180)]
+Lat = Annotated[float, Field(ge=-90, le=90, strict=True)]
+Lon = Annotated[float, Field(ge=-180, le=180, strict=True)]
 Tag = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00]+$")]
 Title = Annotated[str, Field(max_length=500, pattern=r"^[^\x00]*$")]
 
 
 def _not_null(value: Any) -> Any:
     if value is None:
-        raise ValueError("may be left out but not null")
+        raise PydanticCustomError("null_type", "may be left out but not null")
     return value
+
+
+def _json_number(value: Any) -> Any:
+    """A JSON number (``3`` or ``3.0``, which JSON Schema counts as an integer), not ``true`` or
+    ``"3"``, which pydantic's lax mode would turn into 1 and 3 though the document refuses them."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("number_type", "must be a number")
+    return value
+
+
+def _iso_text(value: Any) -> Any:
+    if not isinstance(value, str | datetime):
+        raise PydanticCustomError(
+            "datetime_type",
+            "give a date and time as ISO 8601 text with its offset, e.g. 2026-05-01T18:00+02:00",
+        )
+    return value
+
+
+# A time as the document says it is sent: ISO 8601 text (pydantic would also take a number as
+# seconds since 1970, which the document does not offer and no user means).
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
 
 
 # For PATCH bodies: a field may be left out, but an explicit null would blank a required column
 # (so the OpenAPI document does not offer null for it: ``SkipJsonSchema[None]``).
 NotNull = BeforeValidator(_not_null)
-Capacity = Annotated[int, Field(ge=0, le=1_000_000)]
+Capacity = Annotated[int, Field(ge=0, le=1_000_000), BeforeValidator(_json_number)]
 Tags = Annotated[list[Tag], Field(max_length=100)]
 
 
@@ -41,14 +65,11 @@ class Strict(BaseModel):
 class CampaignIn(Strict):
     name: CampaignName
     mode: Literal["rank", "score"] = "rank"
-    options: dict[str, Any] = Field(
-        default_factory=dict,
-        description="strategy plus any engine option (fill_unlisted, allow_unassigned, min_score, seed, …)",
-    )
+    options: dict[str, Any] = Field(default_factory=dict, json_schema_extra=options_schema())
 
 
 class OptionsIn(Strict):
-    options: dict[str, Any]
+    options: dict[str, Any] = Field(json_schema_extra=options_schema())
 
 
 class CampaignOut(BaseModel):
@@ -176,8 +197,8 @@ class OpportunityIn(Strict):
     opportunity_id: Ident
     capacity: Capacity
     title: Title | None = None
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
+    start: Instant | None = None
+    end: Instant | None = None
     lat: Lat | None = None
     lon: Lon | None = None
     tags: Tags = Field(default_factory=list)
@@ -188,8 +209,8 @@ class OpportunityIn(Strict):
 class OpportunityPatch(Strict):
     capacity: Annotated[Capacity | SkipJsonSchema[None], NotNull] = None
     title: Title | None = None
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
+    start: Instant | None = None
+    end: Instant | None = None
     lat: Lat | None = None
     lon: Lon | None = None
     tags: Annotated[Tags | SkipJsonSchema[None], NotNull] = None
@@ -216,8 +237,8 @@ class OpportunityOut(BaseModel):
 class Window(Strict):
     """A time window; ``{"start", "end"}`` or a ``[start, end]`` pair."""
 
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant
 
     @model_validator(mode="before")
     @classmethod
@@ -268,7 +289,7 @@ class FeedbackIn(Strict):
     participant_id: Ident
     opportunity_id: Ident
     action: Action
-    at: AwareDatetime
+    at: Instant
 
 
 class FeedbackOut(BaseModel):
@@ -331,7 +352,7 @@ class TrendingItem(BaseModel):
     labels: list[str]
 
 
-Weight = Annotated[float, Field(ge=0, le=1e6)]
+Weight = Annotated[float, Field(ge=0, le=1e6, strict=True)]
 NoLocation = Literal["anywhere", "online_only"]
 
 
@@ -344,8 +365,8 @@ class FitWeightsIn(Strict):
 
 
 class RebalanceIn(Strict):
-    top_k: Annotated[int, Field(ge=1, le=10_000)] | None = REBALANCE_TOP_K
-    min_score: Annotated[float, Field(ge=-1e6, le=1e6)] = REBALANCE_MIN_SCORE
+    top_k: Annotated[int, Field(ge=1, le=10_000), BeforeValidator(_json_number)] | None = REBALANCE_TOP_K
+    min_score: Annotated[float, Field(ge=-1e6, le=1e6, strict=True)] = REBALANCE_MIN_SCORE
     weights: FitWeightsIn | None = None
     no_location: NoLocation | None = Field(
         default=None, description="participants without a location: anywhere (default) or online_only"

@@ -8,6 +8,8 @@ wide exports (``Choice 1..N``), and the query parameters ``map`` (repeatable ``F
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -49,6 +51,15 @@ UPLOAD_DOC: dict[str, Any] = {
         },
     }
 }
+
+
+PREVIEW_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {k: v for k, v in UPLOAD_DOC["requestBody"]["content"].items() if k != "application/json"},
+    }
+}
+"""A preview reads a file as the user has it (CSV or xlsx); JSON rows are already Flok's own."""
 
 
 def import_spec(
@@ -123,4 +134,17 @@ async def read_table(request: Request, source: str, kind: TableKind, spec: Impor
     upload = await read_file(request, source)
     if upload is None:
         return await read_json(request, source)
-    return read_upload(upload.data, upload.name, kind, spec)
+    with about_the_file():
+        return read_upload(upload.data, upload.name, kind, spec)
+
+
+@contextmanager
+def about_the_file() -> Iterator[None]:
+    """A problem with the file as a whole (not a workbook, a sheet it lacks) names the request's
+    ``file`` as its field, so every refusal of an upload points at something the client sent."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.row is not None or exc.field is not None:
+            raise
+        raise InputError(exc.message, source=exc.source, field="file") from None

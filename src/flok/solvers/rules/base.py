@@ -244,7 +244,7 @@ def parse_pairs(raw: Any, source: str, key: str) -> tuple[tuple[str, str], ...]:
             not isinstance(item, Sequence)
             or isinstance(item, str)
             or len(item) != 2
-            or not all(isinstance(v, str | int) and str(v).strip() for v in item)
+            or not all(isinstance(v, str | int) and not isinstance(v, bool) and str(v).strip() for v in item)
         ):
             raise InputError(
                 f"item {i + 1} must be [participant_id, opportunity_id], got {item!r}",
