@@ -133,10 +133,16 @@ def _transition(state: State, org: int, campaign_id: int, target: str) -> Campai
         return _view(conn, repo.get(conn, org, campaign_id))
 
 
-def finalize(state: State, org: int, campaign_id: int) -> CampaignView:
-    """Seats become confirmed registrations, all others rejected; repeating it changes nothing."""
+def finalize(state: State, org: int, campaign_id: int, *, actor: str = "api") -> CampaignView:
+    """Seats become confirmed registrations, all others rejected; repeating it changes nothing.
+    Recorded, so it can be undone until the next change (``flok.app.changes.undo_finalize``)."""
+    from flok.app import changes  # builds on this module, so imported where used
+
     with state.db.write() as conn:
+        before = repo.get(conn, org, campaign_id, lock=True).status
         repo.finalize(conn, org, campaign_id)
+        if before != "finalized":
+            changes.record_finalize(conn, campaign_id, actor)
         return _view(conn, repo.get(conn, org, campaign_id))
 
 
@@ -175,11 +181,21 @@ def refuse_too_many_rows(state: State, rows: int, source: str) -> None:
         )
 
 
-def upload_table(state: State, org: int, campaign_id: int, kind: TableKind, table: Table) -> int:
+def upload_table(
+    state: State, org: int, campaign_id: int, kind: TableKind, table: Table, *, actor: str = "upload"
+) -> int:
     """Add an uploaded table (opportunities, preferences or participants' attributes) in one
-    transaction; the number of rows added. Validation errors name the row and field."""
+    transaction; the number of rows added. Validation errors name the row and field.
+
+    Preferences uploaded once the campaign is allocated or finalized are late participants: a
+    recorded change (``flok.app.changes.add_late``), not a 409."""
     refuse_too_many_rows(state, table.num_rows, table.source)
     _no_nul(table)
+    if kind == "preferences" and get_campaign(state, org, campaign_id).campaign.status in repo.AFTER_ALLOCATION:
+        from flok.app import changes  # builds on this module, so imported where used
+
+        changes.add_late(state, org, campaign_id, table, actor=actor, reason="late registration (upload)")
+        return table.num_rows
     with state.db.write() as conn:
         return _ADD[kind](conn, org, campaign_id, table)
 
@@ -224,8 +240,14 @@ def list_preferences(
         return repo.preferences_of(conn, org, campaign_id, participant_id)
 
 
-def withdraw(state: State, org: int, campaign_id: int, participant_id: str) -> None:
-    """Remove every preference of one participant (while the campaign is draft or open)."""
+def withdraw(state: State, org: int, campaign_id: int, participant_id: str, *, actor: str = "api") -> None:
+    """Remove every preference of one participant (while the campaign is draft or open); once it
+    is allocated or finalized, a recorded withdrawal that frees their seat (``flok.app.changes``)."""
+    if get_campaign(state, org, campaign_id).campaign.status in repo.AFTER_ALLOCATION:
+        from flok.app import changes  # builds on this module, so imported where used
+
+        changes.withdraw(state, org, campaign_id, [participant_id], actor=actor)
+        return
     with state.db.write() as conn:
         repo.withdraw(conn, org, campaign_id, participant_id)
 
@@ -275,7 +297,7 @@ def get_allocation(
 
 
 def move_seat(
-    state: State, org: int, campaign_id: int, participant_id: str, opportunity_id: str | None
+    state: State, org: int, campaign_id: int, participant_id: str, opportunity_id: str | None, *, actor: str = "api"
 ) -> None:
     """Move one participant by hand (None unseats); refused with FULL when the target has no seat left,
     and with RUN_ACTIVE while an allocation of the campaign is queued or running (its result would
@@ -286,6 +308,9 @@ def move_seat(
             conn, campaign_id, "an allocation of this campaign is queued or running; move seats after it"
         )
         repo.move(conn, org, campaign_id, participant_id, opportunity_id)
+        from flok.app import changes  # builds on this module, so imported where used
+
+        changes.record_move(conn, campaign_id, participant_id, opportunity_id, actor)  # labelled as edited
 
 
 def allocation_csv(allocation: Allocation) -> bytes:
