@@ -23,7 +23,7 @@ REGS = (
 
 @pytest.fixture
 def api(db_url: str) -> Iterator[Api]:
-    with in_process(db_url) as a:
+    with in_process(db_url, queue="thread") as a:  # runs in this process on both databases
         yield a
 
 
