@@ -76,7 +76,7 @@ class Label:
     """What the dashboard's header and the API say the current allocation is."""
 
     text: str
-    optimal: bool  # an unedited solver result, with no change waiting
+    optimal: bool  # an allocation run's optimal result, untouched since (no move, change or re-solve)
     version: int | None
     objective: float
     unlisted: int
@@ -113,10 +113,9 @@ def current_label(conn: Transaction, campaign_id: int, mode: str) -> Label | Non
         return None
     total, unlisted, seats = repo.objective(conn, campaign_id, mode)
     label = found.label
-    optimal = (
-        not label.get("moves") and not label.get("changes") and label.get("basis") == "optimal"
-        and "rolled_back_to" not in label
-    )
+    # "optimal" as the run's own report says it: an allocation run's result, untouched since.
+    untouched = not any(label.get(k) for k in ("moves", "changes", "stability", "rolled_back_to"))
+    optimal = untouched and label.get("basis") == "optimal"
     return Label(label_text(label), optimal, found.number, total, unlisted, seats)
 
 

@@ -15,6 +15,7 @@ from flok.app.progress import elapsed_seconds, number, time_limit_of
 from flok.errors import ConflictError, FlokError, InfeasibleError, InputError, NotFoundError, RefusedError
 from flok.web import flash
 from flok.web import session as sessions
+from flok.app.versioning import label_text
 from flok.web.views import seats_url
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -54,6 +55,7 @@ templates.env.filters["num"] = _number
 templates.env.filters["when"] = _when
 templates.env.filters["duration"] = _duration
 templates.env.globals["seats_url"] = seats_url
+templates.env.globals["label_text"] = label_text
 templates.env.globals["elapsed_seconds"] = elapsed_seconds
 templates.env.globals["time_limit_of"] = time_limit_of
 
