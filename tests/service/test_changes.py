@@ -83,7 +83,9 @@ def test_tutor_falls_ill_resolve_is_a_draft_until_committed(api: Api) -> None:
 
     r = api.post(f"/campaigns/{cid}/runs/{run_id}/commit")
     assert r.status_code == 200, r.text
-    assert r.json()["number"] == 5 and r.json()["label"].startswith("optimal under stability=strict from version 5")
+    assert r.json()["number"] == 5 and r.json()["label"].startswith(
+        "optimal under stability=strict from version 5"
+    )
     now = seats(api, cid)
     assert all(o != "T3" for o in now.values())
     for p, d in people.items():
@@ -114,12 +116,21 @@ def test_rollback_restores_an_earlier_version_exactly(api: Api) -> None:
     cid = allocated(api)
     v1_seats, v1_caps = seats(api, cid), capacities(api, cid)
     change(api, cid, {"kind": "cancel", "opportunity_id": "T3"})
-    change(api, cid, {"kind": "add", "preferences": [{"participant_id": "n1", "opportunity_id": "T2", "rank": 1}]})
+    change(
+        api,
+        cid,
+        {"kind": "add", "preferences": [{"participant_id": "n1", "opportunity_id": "T2", "rank": 1}]},
+    )
     run_id = resolved(api, cid, stability="free")
     assert api.post(f"/campaigns/{cid}/runs/{run_id}/commit").status_code == 200
-    moved = api.post(f"/campaigns/{cid}/allocation/moves", json={"participant_id": "s1", "opportunity_id": None})
+    moved = api.post(
+        f"/campaigns/{cid}/allocation/moves", json={"participant_id": "s1", "opportunity_id": None}
+    )
     assert moved.status_code == 200
-    assert "edited by hand: 1 move since the last optimal run" in api.get(f"/campaigns/{cid}/label").json()["text"]
+    assert (
+        "edited by hand: 1 move since the last optimal run"
+        in api.get(f"/campaigns/{cid}/label").json()["text"]
+    )
     assert seats(api, cid) != {**v1_seats, "n1": None}
     versions = api.get(f"/campaigns/{cid}/versions").json()
     assert [v["number"] for v in versions] == [5, 4, 3, 2, 1]
@@ -128,7 +139,10 @@ def test_rollback_restores_an_earlier_version_exactly(api: Api) -> None:
     assert r.json()["number"] == 6 and "rolled back to version 1" in r.json()["label"]
     assert seats(api, cid) == {**v1_seats, "n1": None}  # n1 came later: unseated, as in version 1
     assert capacities(api, cid) == v1_caps
-    assert [v["number"] for v in api.get(f"/campaigns/{cid}/versions").json()][:2] == [6, 5]  # nothing deleted
+    assert [v["number"] for v in api.get(f"/campaigns/{cid}/versions").json()][:2] == [
+        6,
+        5,
+    ]  # nothing deleted
     d = api.get(f"/campaigns/{cid}/versions/1/diff/6").json()
     assert d["counts"] == {"moved": 0, "seated": 0, "unseated": 0}
     d = api.get(f"/campaigns/{cid}/versions/5/diff/6").json()
@@ -140,15 +154,23 @@ def test_manual_move_draft_and_the_old_refusals(api: Api) -> None:
     cid = allocated(api)
     r = api.post(f"/campaigns/{cid}/open")
     assert r.status_code == 409 and "/changes" in r.json()["message"]
-    r = api.post(f"/campaigns/{cid}/allocation/moves", json={"participant_id": "nobody", "opportunity_id": "T1"})
+    r = api.post(
+        f"/campaigns/{cid}/allocation/moves", json={"participant_id": "nobody", "opportunity_id": "T1"}
+    )
     assert r.status_code == 404 and "late participant" in r.json()["message"]
     # Preferences uploaded after the allocation are late participants (no longer a 409).
-    r = api.post(f"/campaigns/{cid}/preferences", content=b"participant_id,opportunity_id,rank\nlate9,T2,1\n", headers=CSV)
+    r = api.post(
+        f"/campaigns/{cid}/preferences",
+        content=b"participant_id,opportunity_id,rank\nlate9,T2,1\n",
+        headers=CSV,
+    )
     assert r.status_code == 201, r.text
     assert api.get(f"/campaigns/{cid}/changes").json()[0]["kind"] == "add"
     before = seats(api, cid)
     free = next(p for p, o in before.items() if o == "T1")
-    r = api.post(f"/campaigns/{cid}/moves", json={"participant_id": free, "opportunity_id": None, "reason": "asked"})
+    r = api.post(
+        f"/campaigns/{cid}/moves", json={"participant_id": free, "opportunity_id": None, "reason": "asked"}
+    )
     assert r.status_code == 201, r.text
     draft = r.json()
     assert draft["diff"]["counts"] == {"moved": 0, "seated": 0, "unseated": 1}
@@ -187,9 +209,15 @@ def test_bad_input_is_422_naming_field_and_row(api: Api) -> None:
     again = [{"participant_id": "s1", "opportunity_id": "T3", "rank": 3}]
     r = api.post(f"/campaigns/{cid}/changes", json={"kind": "add", "preferences": again})
     assert r.status_code == 422 and r.json()["field"] == "participant_id" and r.json()["row"] == 1
-    r = api.post(f"/campaigns/{cid}/changes", json={"kind": "capacity", "opportunity_id": "T1", "capacity": -1})
-    assert r.status_code == 422 and r.json()["code"] and r.json()["message"] and "capacity" in r.json()["field"]
-    r = api.post(f"/campaigns/{cid}/changes", json={"kind": "capacity", "opportunity_id": "nope", "capacity": 1})
+    r = api.post(
+        f"/campaigns/{cid}/changes", json={"kind": "capacity", "opportunity_id": "T1", "capacity": -1}
+    )
+    assert (
+        r.status_code == 422 and r.json()["code"] and r.json()["message"] and "capacity" in r.json()["field"]
+    )
+    r = api.post(
+        f"/campaigns/{cid}/changes", json={"kind": "capacity", "opportunity_id": "nope", "capacity": 1}
+    )
     assert r.status_code == 404 and r.json()["field"] == "opportunity_id"
     r = api.post(f"/campaigns/{cid}/changes", json={"kind": "withdraw", "participant_ids": ["s1", "ghost"]})
     assert r.status_code == 404 and r.json()["field"] == "participant_ids" and r.json()["row"] == 2
@@ -220,7 +248,11 @@ def test_every_new_endpoint_is_scoped_to_its_organization(api: Api) -> None:
         ("get", f"/campaigns/{cid}/label", None),
     ]
     for method, path, body in calls:
-        r = other.request(method.upper(), path, json=body) if body is not None else other.request(method.upper(), path)
+        r = (
+            other.request(method.upper(), path, json=body)
+            if body is not None
+            else other.request(method.upper(), path)
+        )
         assert r.status_code == 404, (path, r.text)
         assert r.json()["code"] == "NOT_FOUND"
     assert api.get(f"/campaigns/{cid}/runs/{run_id}/diff").json()["version"]["state"] == "draft"

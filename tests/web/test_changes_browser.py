@@ -24,7 +24,9 @@ def test_change_diff_commit_undo(page: Any, server: Server) -> None:  # noqa: F8
     page.locator("#cap-reason").fill("tutor ill")
     page.get_by_role("button", name="Cancel opportunity").click()
     assert "T3: cancelled; 2 seats over until you re-solve." in page.get_by_role("status").inner_text()
-    page.get_by_label("Their preferences (CSV)").fill("participant_id,opportunity_id,rank\nlate1,T1,1\nlate1,T2,2\n")
+    page.get_by_label("Their preferences (CSV)").fill(
+        "participant_id,opportunity_id,rank\nlate1,T1,1\nlate1,T2,2\n"
+    )
     page.get_by_role("button", name="Add late participants").click()
     assert "1 late participant added." in page.get_by_role("status").inner_text()
     assert "tutor ill" in page.get_by_role("region", name="Recorded changes (2)").inner_text()
@@ -35,7 +37,9 @@ def test_change_diff_commit_undo(page: Any, server: Server) -> None:  # noqa: F8
     assert "unchanged" in counts
     rows = page.locator("#diff-people tbody tr")
     assert rows.count() >= 2  # T3's two holders at least
-    assert all("T3" in rows.nth(i).inner_text() or "late1" in rows.nth(i).inner_text() for i in range(rows.count()))
+    assert all(
+        "T3" in rows.nth(i).inner_text() or "late1" in rows.nth(i).inner_text() for i in range(rows.count())
+    )
     page.get_by_role("link", name="Change", exact=True).click()  # sortable
     assert page.locator("th[aria-sort='ascending']").inner_text().startswith("Change")
     shot(page, "changes-draft-diff")
@@ -45,14 +49,21 @@ def test_change_diff_commit_undo(page: Any, server: Server) -> None:  # noqa: F8
     assert "optimal under stability=strict from version 4" in page.locator("#label").inner_text()
     shot(page, "changes-versions")
     # Undo: roll back to version 1, confirming first (asking changes nothing).
-    page.locator("#versions tbody tr").filter(has_text="allocate").get_by_role("link", name="Roll back…").click()
+    page.locator("#versions tbody tr").filter(has_text="allocate").get_by_role(
+        "link", name="Roll back…"
+    ).click()
     page.get_by_role("heading", name="Roll back to version 1?").wait_for()
     page.get_by_role("link", name="Cancel").click()
     page.wait_for_url("**/ui/campaigns/1/versions")
     assert page.locator("#versions tbody tr").count() == 4
-    page.locator("#versions tbody tr").filter(has_text="allocate").get_by_role("link", name="Roll back…").click()
+    page.locator("#versions tbody tr").filter(has_text="allocate").get_by_role(
+        "link", name="Roll back…"
+    ).click()
     page.get_by_role("button", name="Yes, roll back").click()
     assert "Rolled back to version 1: now version 5." in page.get_by_role("status").inner_text()
     page.goto(f"{server.base}/ui/campaigns/1")
     assert "rolled back to version 1" in page.locator("#label").inner_text()
-    assert page.get_by_role("region", name="Seats (6)").locator("tbody tr").filter(has_text="Tutorial 3").count() == 2
+    assert (
+        page.get_by_role("region", name="Seats (6)").locator("tbody tr").filter(has_text="Tutorial 3").count()
+        == 2
+    )

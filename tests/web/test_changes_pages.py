@@ -25,13 +25,19 @@ def test_change_resolve_diff_commit_rollback_and_honest_header(web: Web) -> None
     token = _allocated(web)
     home = web.client.get("/ui/campaigns/1").text
     assert "optimal · " in home and 'id="changes-link"' in home
-    no_csrf = web.client.post("/ui/campaigns/1/changes/capacity", data={"opportunity_id": "T3", "cancel": "yes"})
+    no_csrf = web.client.post(
+        "/ui/campaigns/1/changes/capacity", data={"opportunity_id": "T3", "cancel": "yes"}
+    )
     assert no_csrf.status_code == 403
     bad = web.client.post(
         "/ui/campaigns/1/changes/add",
         data={"csrf_token": token, "rows": "participant_id,opportunity_id,rank\nlate1,T1,x\n"},
     )
-    assert bad.url.path == "/ui/campaigns/1/changes" and 'id="err-add"' in bad.text and "row 2" in bad.text.lower()
+    assert (
+        bad.url.path == "/ui/campaigns/1/changes"
+        and 'id="err-add"' in bad.text
+        and "row 2" in bad.text.lower()
+    )
     cancelled = web.client.post(
         "/ui/campaigns/1/changes/capacity",
         data={"csrf_token": token, "opportunity_id": "T3", "cancel": "yes", "reason": "tutor ill"},
@@ -63,12 +69,19 @@ def test_change_resolve_diff_commit_rollback_and_honest_header(web: Web) -> None
     # A move by hand: the header stops saying optimal.
     student = re.search(r"^(student\d),T1,", web.client.get("/ui/campaigns/1/assignments.csv").text, re.M)
     assert student
-    web.client.post("/ui/campaigns/1/move", data={"csrf_token": token, "participant_id": student[1], "opportunity_id": ""})
-    assert "edited by hand: 1 move since the last optimal run (version 4)" in web.client.get("/ui/campaigns/1").text
+    web.client.post(
+        "/ui/campaigns/1/move", data={"csrf_token": token, "participant_id": student[1], "opportunity_id": ""}
+    )
+    assert (
+        "edited by hand: 1 move since the last optimal run (version 4)"
+        in web.client.get("/ui/campaigns/1").text
+    )
     confirm = web.client.get("/ui/campaigns/1/rollback/1")
     assert "Roll back to version 1?" in confirm.text and 'id="rollback-confirm"' in confirm.text
     assert ",T3," not in web.client.get("/ui/campaigns/1/assignments.csv").text  # asking changes nothing
-    done = web.client.post("/ui/campaigns/1/rollback", data={"csrf_token": token, "version": "1", "confirm": "yes"})
+    done = web.client.post(
+        "/ui/campaigns/1/rollback", data={"csrf_token": token, "version": "1", "confirm": "yes"}
+    )
     assert "Rolled back to version 1: now version 6." in done.text
     assert web.client.get("/ui/campaigns/1/assignments.csv").text.count(",T3,") == 2
     diff = web.client.get("/ui/campaigns/1/versions/1/diff/6").text

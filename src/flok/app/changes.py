@@ -25,18 +25,16 @@ from typing import Any
 import pyarrow as pa
 
 from flok.app import campaign_options, versioning
-from flok.app.campaigns import _refuse_while_active, refuse_too_many_rows
+from flok.app.guards import no_nul, refuse_too_many_rows, refuse_while_active
 from flok.app.seat_diff import SeatDiff, diff
 from flok.app.state import State
 from flok.errors import ConflictError, InputError, NotFoundError
 from flok.resolve import STABILITIES
-from flok.store import bulk
 from flok.store import campaigns as campaigns_repo
 from flok.store import runs as runs_repo
 from flok.store import versions as repo
 from flok.store.db import Transaction
 from flok.store.rows import CampaignRow
-from flok.store.tables import preferences
 from flok.store.versions import ChangeRow, VersionRow
 from flok.table import Table
 
@@ -76,7 +74,7 @@ def _open_for_changes(conn: Transaction, org: int, campaign_id: int, doing: str)
             field="status",
             code="WRONG_STATUS",
         )
-    _refuse_while_active(conn, campaign_id, f"a run of this campaign is queued or running; {doing} after it")
+    refuse_while_active(conn, campaign_id, f"a run of this campaign is queued or running; {doing} after it")
     return row
 
 
@@ -93,7 +91,9 @@ def _changed(
         conn, row.id, kind="change", label=versioning.after_change(conn, row.id), actor=actor, reason=reason
     )
     _after(conn, row)
-    change = repo.record_change(conn, row.id, kind, detail, actor=actor, reason=reason, version=version.number)
+    change = repo.record_change(
+        conn, row.id, kind, detail, actor=actor, reason=reason, version=version.number
+    )
     return Done(change, version)
 
 
@@ -103,11 +103,11 @@ def add_late(state: State, org: int, campaign_id: int, table: Table, *, actor: s
     someone's preferences, withdraw them and add them again). They wait unseated until a re-solve."""
     reason = _reason(reason)
     refuse_too_many_rows(state, table.num_rows, table.source)
+    no_nul(table)
     with state.db.write() as conn:
         row = _open_for_changes(conn, org, campaign_id, "add late participants")
         pids = table.ids("participant_id")
-        stored = bulk.found_in(conn, preferences.c.participant_id, preferences.c.campaign_id == campaign_id, pids)
-        again = bulk.first_in(pids, stored)
+        again = campaigns_repo.first_registered(conn, campaign_id, pids)
         if again is not None:
             raise table.error(
                 again,
@@ -139,7 +139,9 @@ def withdraw(
                 raise NotFoundError(exc.message, field="participant_ids", row=i + 1) from None
             if pid in before:
                 freed[pid] = before[pid]
-        repo.replace_seats(conn, campaign_id, [s for s in repo.current_seats(conn, campaign_id) if s[0] not in freed])
+        repo.replace_seats(
+            conn, campaign_id, [s for s in repo.current_seats(conn, campaign_id) if s[0] not in freed]
+        )
         done = _changed(
             conn, row, "withdraw", {"participants": participant_ids, "seats_freed": freed}, actor, reason
         )
@@ -190,7 +192,9 @@ def list_changes(state: State, org: int, campaign_id: int, *, limit: int = 200) 
         return repo.list_changes(conn, campaign_id, limit=limit)
 
 
-def record_move(conn: Transaction, campaign_id: int, participant_id: str, target: str | None, actor: str) -> None:
+def record_move(
+    conn: Transaction, campaign_id: int, participant_id: str, target: str | None, actor: str
+) -> None:
     """A move made at once (``flok.app.campaigns.move_seat``): a version labelled as edited by hand."""
     version = versioning.snapshot(
         conn, campaign_id, kind="move", label=versioning.after_move(conn, campaign_id), actor=actor
@@ -234,7 +238,14 @@ def start_resolve(
 
 
 def propose_move(
-    state: State, org: int, campaign_id: int, participant_id: str, target: str | None, *, actor: str, reason: str = ""
+    state: State,
+    org: int,
+    campaign_id: int,
+    participant_id: str,
+    target: str | None,
+    *,
+    actor: str,
+    reason: str = "",
 ) -> int:
     """A manual move as a draft with its diff (nothing changes until ``commit``); the draft's run id."""
     reason = _reason(reason)
@@ -244,10 +255,21 @@ def propose_move(
         seats = [s for s in repo.current_seats(conn, campaign_id) if s[0] != participant_id]
         if target is not None:
             seats = sorted([*seats, (participant_id, target, True)])
-        detail = {"participant_id": participant_id, "opportunity_id": target, "actor": actor, "reason": reason}
+        detail = {
+            "participant_id": participant_id,
+            "opportunity_id": target,
+            "actor": actor,
+            "reason": reason,
+        }
         run_id = runs_repo.create(conn, org, "move", detail, campaign_id)
         where = f"to {target}" if target else "out of their seat"
-        runs_repo.finish(conn, run_id, "done", report={"draft": True, "move": detail}, message=f"draft: {participant_id} {where}")
+        runs_repo.finish(
+            conn,
+            run_id,
+            "done",
+            report={"draft": True, "move": detail},
+            message=f"draft: {participant_id} {where}",
+        )
         repo.insert(
             conn,
             campaign_id,
@@ -283,7 +305,10 @@ def commit(state: State, org: int, campaign_id: int, run_id: int, *, actor: str)
         draft = _draft(conn, org, campaign_id, run_id)
         if draft.state != "draft":
             raise ConflictError(f"this draft was {draft.state} already", field="run_id", code="DRAFT_CLOSED")
-        now, revision = repo.current_number(conn, campaign_id), campaigns_repo.inputs_revision(conn, campaign_id)
+        now, revision = (
+            repo.current_number(conn, campaign_id),
+            campaigns_repo.inputs_revision(conn, campaign_id),
+        )
         if draft.base_number != now or draft.base_revision != revision:
             raise ConflictError(
                 f"the allocation changed since this draft was computed from version {draft.base_number} "
@@ -307,8 +332,13 @@ def commit(state: State, org: int, campaign_id: int, run_id: int, *, actor: str)
         _after(conn, row)
         counts = _seat_diff(conn, campaign_id, row.mode, before, draft.seats).counts
         repo.record_change(
-            conn, campaign_id, "commit", {"run_id": run_id, "draft": draft.kind, "counts": counts},
-            actor=actor, reason=draft.reason, version=number,
+            conn,
+            campaign_id,
+            "commit",
+            {"run_id": run_id, "draft": draft.kind, "counts": counts},
+            actor=actor,
+            reason=draft.reason,
+            version=number,
         )
         if counts["moved"] or counts["unseated"]:
             seats_freed(conn, campaign_id)
@@ -385,7 +415,9 @@ def version_diff(state: State, org: int, campaign_id: int, a: int, b: int) -> Se
         return _seat_diff(conn, campaign_id, row.mode, first.seats, second.seats)
 
 
-def rollback(state: State, org: int, campaign_id: int, number: int, *, actor: str, reason: str = "") -> VersionRow:
+def rollback(
+    state: State, org: int, campaign_id: int, number: int, *, actor: str, reason: str = ""
+) -> VersionRow:
     """Make version ``number`` current again, as a new version (nothing is deleted): its seats
     and capacities exactly. People who withdrew after it stay withdrawn: their seats in it stay
     free (named under ``dropped`` in the new version's label)."""
@@ -395,7 +427,9 @@ def rollback(state: State, org: int, campaign_id: int, number: int, *, actor: st
         target = repo.get_number(conn, campaign_id, number)
         now = repo.current_number(conn, campaign_id)
         if number == now:
-            raise ConflictError(f"version {number} is the current version", field="version", code="CURRENT_VERSION")
+            raise ConflictError(
+                f"version {number} is the current version", field="version", code="CURRENT_VERSION"
+            )
         here = repo.registered(conn, campaign_id)
         kept = [s for s in target.seats if s[0] in here]
         dropped = sorted({s[0] for s in target.seats if s[0] not in here})
@@ -407,11 +441,18 @@ def rollback(state: State, org: int, campaign_id: int, number: int, *, actor: st
         label["rolled_back_to"] = number
         if dropped:
             label["dropped"] = dropped[:1000]
-        version = versioning.snapshot(conn, campaign_id, kind="rollback", label=label, actor=actor, reason=reason)
+        version = versioning.snapshot(
+            conn, campaign_id, kind="rollback", label=label, actor=actor, reason=reason
+        )
         _after(conn, row)
         repo.record_change(
-            conn, campaign_id, "rollback", {"to": number, "from": now, "dropped": dropped[:1000]},
-            actor=actor, reason=reason, version=version.number,
+            conn,
+            campaign_id,
+            "rollback",
+            {"to": number, "from": now, "dropped": dropped[:1000]},
+            actor=actor,
+            reason=reason,
+            version=version.number,
         )
         seats_freed(conn, campaign_id)
         return version

@@ -106,9 +106,11 @@ def diff(
             continue
         change: Change = "seated" if not b else "unseated" if not a else "moved"
         people.append(
-            PersonDiff(pid, b, a, change, _value(pid, b, values), _value(pid, a, values), (why or {}).get(pid, ""))
+            PersonDiff(
+                pid, b, a, change, _value(pid, b, values), _value(pid, a, values), (why or {}).get(pid, "")
+            )
         )
-    counts = dict.fromkeys(CHANGES, 0)
+    counts: dict[str, int] = dict.fromkeys(CHANGES, 0)
     for p in people:
         counts[p.change] += 1
     return SeatDiff(mode, people, _totals(old, values, mode), _totals(new, values, mode), unchanged, counts)

@@ -16,7 +16,9 @@ from flok.store.db import Transaction
 from flok.store.versions import VersionRow
 
 
-def after_run(status: str, number: int, *, stability: str | None = None, move_cost: float | None = None) -> dict[str, Any]:
+def after_run(
+    status: str, number: int, *, stability: str | None = None, move_cost: float | None = None
+) -> dict[str, Any]:
     """The label of an allocation a solver produced (an allocation run, or a committed re-solve)."""
     label: dict[str, Any] = {"basis": status, "from_version": number, "moves": 0, "changes": 0}
     if stability is not None:
@@ -122,4 +124,11 @@ def current_label(conn: Transaction, campaign_id: int, mode: str) -> Label | Non
 def record_allocation(conn: Transaction, campaign_id: int, run_id: int, status: str) -> None:
     """An allocation run stored its result: a version labelled with what the solver proved."""
     number = repo.current_number(conn, campaign_id) + 1
-    snapshot(conn, campaign_id, kind="allocate", label=after_run(status, number), actor=f"run {run_id}", run_id=run_id)
+    snapshot(
+        conn,
+        campaign_id,
+        kind="allocate",
+        label=after_run(status, number),
+        actor=f"run {run_id}",
+        run_id=run_id,
+    )

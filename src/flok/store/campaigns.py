@@ -393,6 +393,12 @@ def add_participants(
     return table.num_rows
 
 
+def first_registered(conn: Connection, campaign_id: int, ids: pa.Array) -> int | None:
+    """Index of the first of ``ids`` registered in the campaign already (None: none is)."""
+    mine = preferences.c.campaign_id == campaign_id
+    return bulk.first_in(ids, bulk.found_in(conn, preferences.c.participant_id, mine, pc.unique(ids)))
+
+
 def withdraw(
     conn: Connection, org_id: int, campaign_id: int, participant_id: str, *, allowed: Sequence[str] = EDITABLE
 ) -> int:

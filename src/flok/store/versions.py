@@ -191,7 +191,9 @@ def list_drafts(conn: Connection, campaign_id: int) -> list[VersionRow]:
     return [_version(m) for m in conn.execute(q.order_by(v.id.desc())).mappings()]
 
 
-def set_state(conn: Connection, version_id: int, state: str, *, number: int | None = None, **values: Any) -> None:
+def set_state(
+    conn: Connection, version_id: int, state: str, *, number: int | None = None, **values: Any
+) -> None:
     vals: dict[str, Any] = {"state": state, **values}
     if number is not None:
         vals["number"] = number
@@ -304,7 +306,9 @@ def values(conn: Connection, campaign_id: int, mode: str) -> dict[tuple[str, str
     """Every registered pair's rank (or score), for diffs."""
     r = preferences.c
     value = r.rank if mode == "rank" else r.score
-    q = select(r.participant_id, r.opportunity_id, value).where(r.campaign_id == campaign_id, value.is_not(None))
+    q = select(r.participant_id, r.opportunity_id, value).where(
+        r.campaign_id == campaign_id, value.is_not(None)
+    )
     return {(str(p), str(o)): float(v) for p, o, v in conn.execute(q)}
 
 

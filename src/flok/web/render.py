@@ -12,10 +12,10 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from flok.app.progress import elapsed_seconds, number, time_limit_of
+from flok.app.versioning import label_text
 from flok.errors import ConflictError, FlokError, InfeasibleError, InputError, NotFoundError, RefusedError
 from flok.web import flash
 from flok.web import session as sessions
-from flok.app.versioning import label_text
 from flok.web.views import seats_url
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")

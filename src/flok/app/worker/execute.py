@@ -24,7 +24,11 @@ from flok.store.errors import StoreError
 log = logging.getLogger("flok.runs")
 
 
-HANDLERS: dict[str, Handler] = {"allocate": run_allocation, "rebalance": run_rebalance, "resolve": run_resolve}
+HANDLERS: dict[str, Handler] = {
+    "allocate": run_allocation,
+    "rebalance": run_rebalance,
+    "resolve": run_resolve,
+}
 
 
 def execute_run(db: Database, run_id: int, *, worker: str, delay: float = 0.0, claimed: bool = False) -> str:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flok.app.worker.jobs import ProgressFn, store_or_discard, stored_report
 from flok.resolve import resolve
 from flok.store import campaigns as campaigns_repo
@@ -37,9 +39,13 @@ def run_resolve(db: Database, run: RunRow, progress: ProgressFn) -> None:
     allocation = result.allocation
     report = stored_report(allocation.report())
     report["draft"] = True
-    report["resolve"] = {"stability": result.stability, "counts": result.counts(), "summary": result.summary()}
+    report["resolve"] = {
+        "stability": result.stability,
+        "counts": result.counts(),
+        "summary": result.summary(),
+    }
     why = {c.participant_id: c.why for c in result.diff()[:MAX_WHY] if c.why}
-    label = {"basis": allocation.status, "stability": result.stability, "why": why}
+    label: dict[str, Any] = {"basis": allocation.status, "stability": result.stability, "why": why}
     if result.stability == "balanced":
         label["move_cost"] = float(run.options["move_cost"])
     with db.write() as conn:

@@ -17,7 +17,7 @@ from flok.resolve import STABILITIES
 from flok.service.deps import ActorDep, OrgDep, StateDep
 from flok.service.errors import ERROR_RESPONSES
 from flok.service.routers.campaigns import _out as campaign_out
-from flok.service.schemas import Capacity, CampaignOut, RowId, RunStarted, Strict
+from flok.service.schemas import CampaignOut, Capacity, RowId, RunStarted, Strict
 from flok.store.versions import ChangeRow, VersionRow
 from flok.table import table_from_records
 
@@ -140,14 +140,22 @@ class LabelOut(BaseModel):
     text: str
     optimal: bool
     version: int | None
-    objective: float = Field(description="recomputed from the seats: total rank (or score) of the listed seats")
+    objective: float = Field(
+        description="recomputed from the seats: total rank (or score) of the listed seats"
+    )
     unlisted: int
     seats: int
 
 
 def _change(c: ChangeRow) -> ChangeOut:
     return ChangeOut(
-        id=c.id, kind=c.kind, detail=c.detail, version=c.version, actor=c.actor, reason=c.reason, created_at=c.created_at
+        id=c.id,
+        kind=c.kind,
+        detail=c.detail,
+        version=c.version,
+        actor=c.actor,
+        reason=c.reason,
+        created_at=c.created_at,
     )
 
 
@@ -196,7 +204,9 @@ def _diff(d: SeatDiff) -> DiffOut:
 
 
 @router.post("/{campaign_id}/changes", status_code=201)
-def record_change(campaign_id: RowId, body: ChangeIn, org: OrgDep, actor: ActorDep, state: StateDep) -> ChangeOut:
+def record_change(
+    campaign_id: RowId, body: ChangeIn, org: OrgDep, actor: ActorDep, state: StateDep
+) -> ChangeOut:
     """A change after the allocation (allocated or finalized): ``add`` late participants with their
     preferences, ``withdraw`` participants (their seats free up), set a ``capacity`` or ``cancel``
     an opportunity. Recorded with who, when and why; the allocation is re-solved separately."""
@@ -209,7 +219,14 @@ def record_change(campaign_id: RowId, body: ChangeIn, org: OrgDep, actor: ActorD
         cancel = isinstance(body, CancelIn)
         capacity = 0 if isinstance(body, CancelIn) else body.capacity
         done = app.set_capacity(
-            state, org, campaign_id, body.opportunity_id, capacity, actor=actor, reason=body.reason, cancel=cancel
+            state,
+            org,
+            campaign_id,
+            body.opportunity_id,
+            capacity,
+            actor=actor,
+            reason=body.reason,
+            cancel=cancel,
         )
     return _change(done.change)
 
@@ -225,7 +242,13 @@ def resolve(campaign_id: RowId, body: ResolveIn, org: OrgDep, actor: ActorDep, s
     """Queue a re-solve from the current allocation and the recorded changes; it stores a draft.
     Poll ``GET /runs/{run_id}``, then ``GET …/runs/{run_id}/diff`` and commit or discard it."""
     run_id = app.start_resolve(
-        state, org, campaign_id, stability=body.stability, move_cost=body.move_cost, actor=actor, reason=body.reason
+        state,
+        org,
+        campaign_id,
+        stability=body.stability,
+        move_cost=body.move_cost,
+        actor=actor,
+        reason=body.reason,
     )
     return RunStarted(run_id=run_id, status="queued")
 
@@ -277,7 +300,9 @@ def version_diff(campaign_id: RowId, a: Version, b: Version, org: OrgDep, state:
 
 
 @router.post("/{campaign_id}/rollback")
-def rollback(campaign_id: RowId, body: RollbackIn, org: OrgDep, actor: ActorDep, state: StateDep) -> VersionOut:
+def rollback(
+    campaign_id: RowId, body: RollbackIn, org: OrgDep, actor: ActorDep, state: StateDep
+) -> VersionOut:
     """Make an earlier version current again, as a new version (nothing is deleted)."""
     return _version(app.rollback(state, org, campaign_id, body.version, actor=actor, reason=body.reason))
 

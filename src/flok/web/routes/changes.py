@@ -41,10 +41,14 @@ def _changes_url(campaign_id: int, anchor: str = "") -> str:
     return f"/ui/campaigns/{campaign_id}/changes{'#' + anchor if anchor else ''}"
 
 
-def _failed(request: Request, campaign_id: int, section: str, exc: FlokError, form: dict[str, Any] | None = None) -> Response:
+def _failed(
+    request: Request, campaign_id: int, section: str, exc: FlokError, form: dict[str, Any] | None = None
+) -> Response:
     """Back to the changes page with the error in its section (another organization's campaign
     is not found: the use case raised before any section applies)."""
-    return redirect(request, _changes_url(campaign_id, section), Flash(errors={section: problem(exc)}, form=form))
+    return redirect(
+        request, _changes_url(campaign_id, section), Flash(errors={section: problem(exc)}, form=form)
+    )
 
 
 @router.get("/campaigns/{campaign_id}/changes")
@@ -83,32 +87,51 @@ def change_capacity(
         if not cancel and not capacity.strip().isdigit():
             raise InputError("must be a whole number ≥ 0", field="capacity")
         done = app.set_capacity(
-            state, org_of(session), campaign_id, opportunity_id, int(capacity) if capacity.strip().isdigit() else 0,
-            actor=actor_of(session), reason=reason, cancel=bool(cancel),
+            state,
+            org_of(session),
+            campaign_id,
+            opportunity_id,
+            int(capacity) if capacity.strip().isdigit() else 0,
+            actor=actor_of(session),
+            reason=reason,
+            cancel=bool(cancel),
         )
     except FlokError as exc:
-        return _failed(request, campaign_id, "capacity", exc, {"capacity": capacity[:20], "reason": reason[:500]})
+        return _failed(
+            request, campaign_id, "capacity", exc, {"capacity": capacity[:20], "reason": reason[:500]}
+        )
     d = done.change.detail
     what = "cancelled" if cancel else f"capacity {d['before']} → {d['after']}"
     over = f"; {d['over']} seat{'s' if d['over'] != 1 else ''} over until you re-solve" if d["over"] else ""
-    return redirect(request, _changes_url(campaign_id, "resolve-h"), Flash(notice=f"{d['opportunity_id']}: {what}{over}."))
+    return redirect(
+        request, _changes_url(campaign_id, "resolve-h"), Flash(notice=f"{d['opportunity_id']}: {what}{over}.")
+    )
 
 
 @router.post("/campaigns/{campaign_id}/changes/add")
 def add_late(
-    campaign_id: RowId, request: Request, session: PostDep, state: StateDep, rows: Rows = "", reason: Text = ""
+    campaign_id: RowId,
+    request: Request,
+    session: PostDep,
+    state: StateDep,
+    rows: Rows = "",
+    reason: Text = "",
 ) -> Response:
     """Late participants as CSV text (``participant_id,opportunity_id,rank``)."""
     try:
         if not rows.strip():
             raise InputError("paste at least one line under the header", field="rows")
         table = parse_csv_bytes(rows.strip().encode(), "late participants")
-        done = app.add_late(state, org_of(session), campaign_id, table, actor=actor_of(session), reason=reason)
+        done = app.add_late(
+            state, org_of(session), campaign_id, table, actor=actor_of(session), reason=reason
+        )
     except FlokError as exc:
         return _failed(request, campaign_id, "add", exc, {"rows": rows[:2000], "reason": reason[:500]})
     n = done.change.detail["count"]
     return redirect(
-        request, _changes_url(campaign_id, "resolve-h"), Flash(notice=f"{n} late participant{'s' if n != 1 else ''} added.")
+        request,
+        _changes_url(campaign_id, "resolve-h"),
+        Flash(notice=f"{n} late participant{'s' if n != 1 else ''} added."),
     )
 
 
@@ -119,7 +142,9 @@ def withdraw(
     """Participants leave (one id per line, or separated by commas)."""
     people = [p.strip() for p in ids.replace(",", "\n").splitlines() if p.strip()]
     try:
-        done = app.withdraw(state, org_of(session), campaign_id, people, actor=actor_of(session), reason=reason)
+        done = app.withdraw(
+            state, org_of(session), campaign_id, people, actor=actor_of(session), reason=reason
+        )
     except FlokError as exc:
         return _failed(request, campaign_id, "withdraw", exc, {"ids": ids[:2000], "reason": reason[:500]})
     freed = len(done.change.detail["seats_freed"])
@@ -145,12 +170,27 @@ def propose_move(
         if not participant_id.strip():
             raise InputError("choose a participant", field="participant_id")
         run_id = app.propose_move(
-            state, org_of(session), campaign_id, participant_id.strip(), opportunity_id or None,
-            actor=actor_of(session), reason=reason,
+            state,
+            org_of(session),
+            campaign_id,
+            participant_id.strip(),
+            opportunity_id or None,
+            actor=actor_of(session),
+            reason=reason,
         )
     except FlokError as exc:
-        return _failed(request, campaign_id, "move", exc, {"participant_id": participant_id[:200], "reason": reason[:500]})
-    return redirect(request, f"/ui/campaigns/{campaign_id}/runs/{run_id}/diff", Flash(notice="Draft ready: check it, then commit or discard."))
+        return _failed(
+            request,
+            campaign_id,
+            "move",
+            exc,
+            {"participant_id": participant_id[:200], "reason": reason[:500]},
+        )
+    return redirect(
+        request,
+        f"/ui/campaigns/{campaign_id}/runs/{run_id}/diff",
+        Flash(notice="Draft ready: check it, then commit or discard."),
+    )
 
 
 @router.post("/campaigns/{campaign_id}/resolve")
@@ -169,11 +209,19 @@ def resolve(
         except ValueError:
             raise InputError("must be a number", field="move_cost") from None
         run_id = app.start_resolve(
-            state, org_of(session), campaign_id, stability=stability, move_cost=cost, actor=actor_of(session), reason=reason
+            state,
+            org_of(session),
+            campaign_id,
+            stability=stability,
+            move_cost=cost,
+            actor=actor_of(session),
+            reason=reason,
         )
     except FlokError as exc:
         return _failed(request, campaign_id, "resolve", exc, {"reason": reason[:500]})
-    return redirect(request, f"/ui/campaigns/{campaign_id}/runs/{run_id}/diff", Flash(notice=f"Re-solve {run_id} queued."))
+    return redirect(
+        request, f"/ui/campaigns/{campaign_id}/runs/{run_id}/diff", Flash(notice=f"Re-solve {run_id} queued.")
+    )
 
 
 def _sorted(people: list[PersonDiff], sort: str, descending: bool) -> list[PersonDiff]:
@@ -197,7 +245,14 @@ def _diff_context(d: SeatDiff, sort: str, desc: str, only: str) -> dict[str, Any
     sort = sort if sort in SORTS else "participant"
     people = [p for p in d.people if not only or p.change == only]
     shown = _sorted(people, sort, desc == "1")
-    return {"d": d, "people": shown[:DIFF_ROWS], "matched": len(people), "sort": sort, "desc": desc == "1", "only": only}
+    return {
+        "d": d,
+        "people": shown[:DIFF_ROWS],
+        "matched": len(people),
+        "sort": sort,
+        "desc": desc == "1",
+        "only": only,
+    }
 
 
 Sort = Annotated[str, Query(max_length=20)]
@@ -220,10 +275,17 @@ def draft_page(
     run = runs_app.get_run(state, org, run_id)
     if run.campaign_id != campaign_id:
         raise HTTPException(404)
-    context: dict[str, Any] = {"title": f"Draft {run_id} · {campaign.name}", "nav": "campaigns", "c": campaign, "run": run}
+    context: dict[str, Any] = {
+        "title": f"Draft {run_id} · {campaign.name}",
+        "nav": "campaigns",
+        "c": campaign,
+        "run": run,
+    }
     if run.status == "done":
         found = app.draft_diff(state, org, campaign_id, run_id)
-        context |= {"draft": found.version, "stale": found.stale} | _diff_context(found.diff, sort, desc, only)
+        context |= {"draft": found.version, "stale": found.stale} | _diff_context(
+            found.diff, sort, desc, only
+        )
     context["base"] = f"/ui/campaigns/{campaign_id}/runs/{run_id}/diff"
     return page(request, "diff.html", context)
 
@@ -245,7 +307,9 @@ def draft_action(
     if action == "discard":
         return redirect(request, _changes_url(campaign_id), Flash(notice="Draft discarded; nothing changed."))
     return redirect(
-        request, f"/ui/campaigns/{campaign_id}/versions", Flash(notice=f"Committed as version {version.number}.")
+        request,
+        f"/ui/campaigns/{campaign_id}/versions",
+        Flash(notice=f"Committed as version {version.number}."),
     )
 
 
@@ -281,14 +345,22 @@ def version_diff_page(
     org = org_of(session)
     campaign = campaign_view(campaigns_app.get_campaign(state, org, campaign_id))
     d = app.version_diff(state, org, campaign_id, a, b)
-    context = {"title": f"Version {a} → {b} · {campaign.name}", "nav": "campaigns", "c": campaign, "a": a, "b": b}
+    context = {
+        "title": f"Version {a} → {b} · {campaign.name}",
+        "nav": "campaigns",
+        "c": campaign,
+        "a": a,
+        "b": b,
+    }
     context |= _diff_context(d, sort, desc, only)
     context["base"] = f"/ui/campaigns/{campaign_id}/versions/{a}/diff/{b}"
     return page(request, "diff.html", context)
 
 
 @router.get("/campaigns/{campaign_id}/rollback/{number}")
-def rollback_confirm(campaign_id: RowId, number: RowId, request: Request, session: SessionDep, state: StateDep) -> Response:
+def rollback_confirm(
+    campaign_id: RowId, number: RowId, request: Request, session: SessionDep, state: StateDep
+) -> Response:
     """The confirmation step: what rolling back to ``number`` changes, and a button to do it."""
     org = org_of(session)
     campaign = campaign_view(campaigns_app.get_campaign(state, org, campaign_id))
@@ -297,7 +369,13 @@ def rollback_confirm(campaign_id: RowId, number: RowId, request: Request, sessio
     if current is None or number == current:
         return redirect(request, f"/ui/campaigns/{campaign_id}/versions")
     d = app.version_diff(state, org, campaign_id, current, number)
-    context = {"title": f"Roll back to version {number}?", "nav": "campaigns", "c": campaign, "number": number, "current": current}
+    context = {
+        "title": f"Roll back to version {number}?",
+        "nav": "campaigns",
+        "c": campaign,
+        "number": number,
+        "current": current,
+    }
     context |= _diff_context(d, "", "", "")
     return page(request, "rollback.html", context)
 
@@ -315,10 +393,14 @@ def rollback(
     if not version.isdigit() or confirm != "yes":
         return redirect(request, f"/ui/campaigns/{campaign_id}/versions")
     try:
-        made = app.rollback(state, org_of(session), campaign_id, int(version), actor=actor_of(session), reason=reason)
+        made = app.rollback(
+            state, org_of(session), campaign_id, int(version), actor=actor_of(session), reason=reason
+        )
     except FlokError as exc:
         campaigns_app.get_campaign(state, org_of(session), campaign_id)
-        return redirect(request, f"/ui/campaigns/{campaign_id}/versions", Flash(errors={"rollback": problem(exc)}))
+        return redirect(
+            request, f"/ui/campaigns/{campaign_id}/versions", Flash(errors={"rollback": problem(exc)})
+        )
     return redirect(
         request,
         f"/ui/campaigns/{campaign_id}/versions",
@@ -340,5 +422,11 @@ def unfinalize(
         app.undo_finalize(state, org_of(session), campaign_id, actor=actor_of(session))
     except FlokError as exc:
         campaigns_app.get_campaign(state, org_of(session), campaign_id)
-        return redirect(request, f"/ui/campaigns/{campaign_id}/versions", Flash(errors={"unfinalize": problem(exc)}))
-    return redirect(request, f"/ui/campaigns/{campaign_id}", Flash(notice="Finalize undone: the campaign is allocated again."))
+        return redirect(
+            request, f"/ui/campaigns/{campaign_id}/versions", Flash(errors={"unfinalize": problem(exc)})
+        )
+    return redirect(
+        request,
+        f"/ui/campaigns/{campaign_id}",
+        Flash(notice="Finalize undone: the campaign is allocated again."),
+    )
