@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from flok.app import changes as app
 from flok.app.fields import MAX_ROW_ID, Ident
 from flok.app.seat_diff import SeatDiff, Totals
+from flok.errors import InputError
 from flok.resolve import STABILITIES
 from flok.service.deps import ActorDep, OrgDep, StateDep
 from flok.service.errors import ERROR_RESPONSES
@@ -27,34 +28,32 @@ Reason = Annotated[str, Field(max_length=app.MAX_REASON, description="why (kept 
 Version = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
-class AddIn(Strict):
-    """Late participants with their preferences (rows as in preferences.csv)."""
+class ChangeIn(Strict):
+    """One change; which fields it takes depends on ``kind`` (flat, so an error names the field):
+    ``add``: ``preferences`` (rows as in preferences.csv, every participant new); ``withdraw``:
+    ``participant_ids``; ``capacity``: ``opportunity_id`` and ``capacity``; ``cancel``:
+    ``opportunity_id`` (capacity 0)."""
 
-    kind: Literal["add"]
-    preferences: list[dict[str, Any]] = Field(min_length=1, max_length=100_000)
+    kind: Literal["add", "withdraw", "capacity", "cancel"]
+    preferences: list[dict[str, Any]] | None = Field(None, max_length=100_000)
+    participant_ids: list[Ident] | None = Field(None, max_length=10_000)
+    opportunity_id: Ident | None = None
+    capacity: Capacity | None = None
     reason: Reason = ""
 
 
-class WithdrawIn(Strict):
-    kind: Literal["withdraw"]
-    participant_ids: list[Ident] = Field(min_length=1, max_length=10_000)
-    reason: Reason = ""
+NEEDS = {
+    "add": ("preferences",),
+    "withdraw": ("participant_ids",),
+    "capacity": ("opportunity_id", "capacity"),
+    "cancel": ("opportunity_id",),
+}
 
 
-class CapacityIn(Strict):
-    kind: Literal["capacity"]
-    opportunity_id: Ident
-    capacity: Capacity
-    reason: Reason = ""
-
-
-class CancelIn(Strict):
-    kind: Literal["cancel"]
-    opportunity_id: Ident
-    reason: Reason = ""
-
-
-ChangeIn = Annotated[AddIn | WithdrawIn | CapacityIn | CancelIn, Field(discriminator="kind")]
+def _needs(body: ChangeIn) -> None:
+    for name in NEEDS[body.kind]:
+        if getattr(body, name) in (None, []):
+            raise InputError(f"a change of kind '{body.kind}' needs {name}", field=name)
 
 
 class ChangeOut(BaseModel):
@@ -210,23 +209,23 @@ def record_change(
     """A change after the allocation (allocated or finalized): ``add`` late participants with their
     preferences, ``withdraw`` participants (their seats free up), set a ``capacity`` or ``cancel``
     an opportunity. Recorded with who, when and why; the allocation is re-solved separately."""
-    if isinstance(body, AddIn):
+    _needs(body)
+    if body.kind == "add":
         table = table_from_records(body.preferences, "preferences")
         done = app.add_late(state, org, campaign_id, table, actor=actor, reason=body.reason)
-    elif isinstance(body, WithdrawIn):
-        done = app.withdraw(state, org, campaign_id, body.participant_ids, actor=actor, reason=body.reason)
+    elif body.kind == "withdraw":
+        ids = body.participant_ids or []
+        done = app.withdraw(state, org, campaign_id, ids, actor=actor, reason=body.reason)
     else:
-        cancel = isinstance(body, CancelIn)
-        capacity = 0 if isinstance(body, CancelIn) else body.capacity
         done = app.set_capacity(
             state,
             org,
             campaign_id,
-            body.opportunity_id,
-            capacity,
+            str(body.opportunity_id),
+            body.capacity or 0,
             actor=actor,
             reason=body.reason,
-            cancel=cancel,
+            cancel=body.kind == "cancel",
         )
     return _change(done.change)
 

@@ -431,7 +431,10 @@ def change_status(
     if use_case is None:
         raise HTTPException(404)
     try:
-        use_case(state, org, campaign_id)
+        if action == "finalize":
+            app.finalize(state, org, campaign_id, actor=f"dashboard (key #{session.key_id})")
+        else:
+            use_case(state, org, campaign_id)
     except Failure as exc:
         return _failed(request, state, session, campaign_id, "status", exc)
     return redirect(request, f"/ui/campaigns/{campaign_id}", Flash(notice=DONE[action]))
