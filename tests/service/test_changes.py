@@ -257,3 +257,41 @@ def test_every_new_endpoint_is_scoped_to_its_organization(api: Api) -> None:
         assert r.json()["code"] == "NOT_FOUND"
     assert api.get(f"/campaigns/{cid}/runs/{run_id}/diff").json()["version"]["state"] == "draft"
     assert len(api.get(f"/campaigns/{cid}/versions").json()) == 1
+
+
+def test_two_commits_at_once_one_wins_the_other_is_stale(db_url: str) -> None:
+    """Two drafts from the same version committed concurrently (real server, real threads): one
+    becomes the next version, the other is refused as stale; the same draft twice counts once."""
+    from tests.service.conftest import served
+
+    with served(db_url, queue="thread") as api:
+        cid = allocated(api)
+        change(api, cid, {"kind": "cancel", "opportunity_id": "T3"})
+        drafts = [resolved(api, cid, stability=s) for s in ("strict", "free")]
+        codes = _race(api, cid, drafts)
+        assert codes[0] == 200 and codes[1] in ("STALE_DRAFT", "DRAFT_CLOSED"), codes
+        again = resolved(api, cid)
+        assert _race(api, cid, [again, again]) == [200, "DRAFT_CLOSED"]
+        numbers = [v["number"] for v in api.get(f"/campaigns/{cid}/versions").json()]
+        assert numbers == [4, 3, 2, 1]  # one version per race
+
+
+def _race(api: Api, cid: int, run_ids: list[int]) -> list[Any]:
+    """Commit the drafts at the same moment from threads; the answers, successes first (200, or
+    the refusal's code)."""
+    import threading
+
+    answers: list[Any] = []
+    go = threading.Barrier(len(run_ids))
+
+    def commit(run_id: int) -> None:
+        go.wait()
+        r = api.post(f"/campaigns/{cid}/runs/{run_id}/commit")
+        answers.append(200 if r.status_code == 200 else r.json()["code"] if r.status_code == 409 else r.text)
+
+    threads = [threading.Thread(target=commit, args=(r,)) for r in run_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(180)
+    return sorted(answers, key=lambda a: a != 200)
