@@ -86,3 +86,44 @@ def test_change_resolve_diff_commit_rollback_and_honest_header(web: Web) -> None
     assert web.client.get("/ui/campaigns/1/assignments.csv").text.count(",T3,") == 2
     diff = web.client.get("/ui/campaigns/1/versions/1/diff/6").text
     assert "0 moved" in diff and "0 unseated" in diff
+
+
+NEW_FORMS = [
+    ("/ui/campaigns/1/changes/capacity", {"opportunity_id": "T1", "capacity": "3"}),
+    ("/ui/campaigns/1/changes/add", {"rows": "participant_id,opportunity_id,rank\nz,T1,1\n"}),
+    ("/ui/campaigns/1/changes/withdraw", {"ids": "student1"}),
+    ("/ui/campaigns/1/changes/move", {"participant_id": "student1", "opportunity_id": ""}),
+    ("/ui/campaigns/1/resolve", {"stability": "strict"}),
+    ("/ui/campaigns/1/runs/1/commit", {}),
+    ("/ui/campaigns/1/runs/1/discard", {}),
+    ("/ui/campaigns/1/rollback", {"version": "1", "confirm": "yes"}),
+    ("/ui/campaigns/1/unfinalize", {"confirm": "yes"}),
+]
+
+
+def test_every_new_form_needs_its_csrf_token_and_its_own_organization(web: Web) -> None:
+    from flok.store import keys
+
+    token = _allocated(web)
+    before = web.client.get("/ui/campaigns/1/assignments.csv").text
+    for path, data in NEW_FORMS:
+        assert web.client.post(path, data=data).status_code == 403, path  # no token
+        assert web.client.post(path, data={**data, "csrf_token": "forged"}).status_code == 403, path
+    assert web.client.get("/ui/campaigns/1/assignments.csv").text == before
+    assert "None yet." in web.client.get("/ui/campaigns/1/changes").text
+    with web.db.write() as conn:
+        other = keys.create_key(conn, keys.ensure_org(conn, "other"))
+    token = web.sign_in(other)
+    for path in (
+        "/ui/campaigns/1/changes",
+        "/ui/campaigns/1/versions",
+        "/ui/campaigns/1/versions/1/diff/1",
+        "/ui/campaigns/1/rollback/1",
+        "/ui/campaigns/1/runs/1/diff",
+    ):
+        assert web.client.get(path).status_code == 404, path
+    for path, data in NEW_FORMS:
+        assert web.client.post(path, data={**data, "csrf_token": token}).status_code == 404, path
+    web.sign_in()
+    assert web.client.get("/ui/campaigns/1/assignments.csv").text == before
+    assert "None yet." in web.client.get("/ui/campaigns/1/changes").text
