@@ -16,6 +16,7 @@ from flok.table import table_from_records
 from tests.app.test_use_cases import org, state  # noqa: F401  (fixtures and helpers)
 from tests.service.conftest import pg_url  # noqa: F401  (fixture)
 
+MP = pytest.MonkeyPatch
 OPPS = [{"opportunity_id": "A", "capacity": 2}, {"opportunity_id": "B", "capacity": 1}]
 PREFS = [
     {"participant_id": "p", "opportunity_id": "A", "rank": 1},
@@ -54,7 +55,7 @@ def test_seats_freed_is_called_when_seats_free_up(state: State, monkeypatch: pyt
     assert len(calls) == 2  # a late participant frees nothing
 
 
-def test_the_hook_runs_inside_the_transaction_that_freed_the_seat(state: State, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_the_hook_runs_in_the_freeing_transaction(state: State, monkeypatch: MP) -> None:  # noqa: F811
     """A failing hook rolls the withdrawal back: a seat is never freed without the hook's work."""
     owner = org(state)
     cid = allocated(state, owner)

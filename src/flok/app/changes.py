@@ -130,7 +130,9 @@ def withdraw(
         raise InputError("name at least one participant", field="participant_ids")
     with state.db.write() as conn:
         row = _open_for_changes(conn, org, campaign_id, "withdraw participants")
-        before = {s[0]: s[1] for s in repo.current_seats(conn, campaign_id)}
+        before: dict[str, str] = {}
+        for pid, oid, _ in repo.current_seats(conn, campaign_id):  # several seats are written A;B
+            before[pid] = f"{before[pid]};{oid}" if pid in before else oid
         freed: dict[str, str] = {}
         for i, pid in enumerate(participant_ids):
             try:
@@ -139,9 +141,7 @@ def withdraw(
                 raise NotFoundError(exc.message, field="participant_ids", row=i + 1) from None
             if pid in before:
                 freed[pid] = before[pid]
-        repo.replace_seats(
-            conn, campaign_id, [s for s in repo.current_seats(conn, campaign_id) if s[0] not in freed]
-        )
+        repo.drop_seats(conn, campaign_id, list(freed))
         done = _changed(
             conn, row, "withdraw", {"participants": participant_ids, "seats_freed": freed}, actor, reason
         )
@@ -172,7 +172,7 @@ def set_capacity(
     with state.db.write() as conn:
         row = _open_for_changes(conn, org, campaign_id, "change capacities")
         before = campaigns_repo.set_capacity(conn, campaign_id, opportunity_id, capacity)
-        holders = sum(1 for s in repo.current_seats(conn, campaign_id) if s[1] == opportunity_id)
+        holders = repo.holders(conn, campaign_id, opportunity_id)
         detail = {
             "opportunity_id": opportunity_id,
             "before": before,

@@ -216,6 +216,21 @@ def replace_seats(conn: Connection, campaign_id: int, seats: list[Seat]) -> None
     )
 
 
+def drop_seats(conn: Connection, campaign_id: int, participant_ids: list[str]) -> None:
+    """Free the seats of these participants (they withdrew)."""
+    a = assignments.c
+    for start in range(0, len(participant_ids), 1000):
+        chunk = participant_ids[start : start + 1000]
+        conn.execute(delete(assignments).where(a.campaign_id == campaign_id, a.participant_id.in_(chunk)))
+
+
+def holders(conn: Connection, campaign_id: int, opportunity_id: str) -> int:
+    """How many seats of the opportunity are held."""
+    a = assignments.c
+    q = select(func.count()).where(a.campaign_id == campaign_id, a.opportunity_id == opportunity_id)
+    return int(conn.execute(q).scalar_one())
+
+
 def set_capacities(conn: Connection, campaign_id: int, capacities: dict[str, int]) -> None:
     """Capacities as in a version (opportunities added since keep theirs)."""
     o = campaign_opportunities.c
