@@ -115,6 +115,7 @@ def test_a_stale_draft_is_refused_and_a_discarded_one_changes_nothing(api: Api) 
 def test_rollback_restores_an_earlier_version_exactly(api: Api) -> None:
     cid = allocated(api)
     v1_seats, v1_caps = seats(api, cid), capacities(api, cid)
+    v1_rows = api.get(f"/campaigns/{cid}/allocation").json()["assignments"]  # rank, manual flag and all
     change(api, cid, {"kind": "cancel", "opportunity_id": "T3"})
     change(
         api,
@@ -138,6 +139,12 @@ def test_rollback_restores_an_earlier_version_exactly(api: Api) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["number"] == 6 and "rolled back to version 1" in r.json()["label"]
     assert seats(api, cid) == {**v1_seats, "n1": None}  # n1 came later: unseated, as in version 1
+    rows = [
+        r
+        for r in api.get(f"/campaigns/{cid}/allocation").json()["assignments"]
+        if r["participant_id"] != "n1"
+    ]
+    assert rows == v1_rows
     assert capacities(api, cid) == v1_caps
     assert [v["number"] for v in api.get(f"/campaigns/{cid}/versions").json()][:2] == [
         6,
