@@ -302,3 +302,31 @@ def _race(api: Api, cid: int, run_ids: list[int]) -> list[Any]:
     for t in threads:
         t.join(180)
     return sorted(answers, key=lambda a: a != 200)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_resolve_runs_on_a_real_worker_through_the_postgres_queue(pg_url: str) -> None:
+    """The re-solve takes the allocations' path: queued in PostgreSQL, claimed and executed by a
+    `flok worker` process, its draft stored only while the worker still owns the run."""
+    from flok.service.local import flok_subprocess
+    from flok.store.db import Database
+    from tests.service.helpers import wait_for, worker_mark, workers_since
+
+    db = Database(pg_url)
+    db.migrate()
+    mark = worker_mark(db)
+    with (
+        flok_subprocess("worker", "--name", "w-resolve", env={"FLOK_DATABASE_URL": pg_url}),
+        in_process(pg_url) as api,
+    ):
+        wait_for(lambda: workers_since(db, mark) >= 1, "the worker to start")
+        cid = allocated(api)
+        before = seats(api, cid)
+        change(api, cid, {"kind": "cancel", "opportunity_id": "T3"})
+        run_id = resolved(api, cid)
+        assert api.get(f"/runs/{run_id}").json()["kind"] == "resolve"
+        assert seats(api, cid) == before
+        assert api.post(f"/campaigns/{cid}/runs/{run_id}/commit").status_code == 200
+        assert all(o != "T3" for o in seats(api, cid).values())
+    db.dispose()
