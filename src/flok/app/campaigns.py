@@ -11,13 +11,12 @@ import io
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from flok.app import campaign_options
+from flok.app import campaign_options, changes
+from flok.app.guards import no_nul, refuse_too_many_rows, refuse_while_active
 from flok.app.state import State
-from flok.errors import ConflictError, TooLargeError
+from flok.errors import ConflictError
 from flok.io.writers import csv_safe, write_table_csv
 from flok.store import campaigns as repo
 from flok.store import runs as runs_repo
@@ -94,18 +93,12 @@ def get_campaign(state: State, org: int, campaign_id: int) -> CampaignView:
         return _view(conn, repo.get(conn, org, campaign_id))
 
 
-def _refuse_while_active(conn: Transaction, campaign_id: int, message: str) -> None:
-    """The one rule "no second run, and no deleting, while a run of the campaign is active"."""
-    if runs_repo.has_active(conn, campaign_id):
-        raise ConflictError(message, code="RUN_ACTIVE")
-
-
 def delete_campaign(state: State, org: int, campaign_id: int) -> None:
     """Delete the campaign and everything in it; refused (RUN_ACTIVE) while a run is queued or running,
     since the run would write into rows that are gone."""
     with state.db.write() as conn:
         repo.get(conn, org, campaign_id, lock=True)  # serialises with ``start_run``, which locks it too
-        _refuse_while_active(
+        refuse_while_active(
             conn, campaign_id, "a run of this campaign is queued or running; cancel it or wait for it first"
         )
         repo.delete_campaign(conn, org, campaign_id)
@@ -133,10 +126,14 @@ def _transition(state: State, org: int, campaign_id: int, target: str) -> Campai
         return _view(conn, repo.get(conn, org, campaign_id))
 
 
-def finalize(state: State, org: int, campaign_id: int) -> CampaignView:
-    """Seats become confirmed registrations, all others rejected; repeating it changes nothing."""
+def finalize(state: State, org: int, campaign_id: int, *, actor: str = "api") -> CampaignView:
+    """Seats become confirmed registrations, all others rejected; repeating it changes nothing.
+    Recorded, so it can be undone until the next change (``flok.app.changes.undo_finalize``)."""
     with state.db.write() as conn:
+        before = repo.get(conn, org, campaign_id, lock=True).status
         repo.finalize(conn, org, campaign_id)
+        if before != "finalized":
+            changes.record_finalize(conn, campaign_id, actor)
         return _view(conn, repo.get(conn, org, campaign_id))
 
 
@@ -146,16 +143,6 @@ def finalize_preview(state: State, org: int, campaign_id: int) -> FinalizePrevie
         return repo.finalize_preview(conn, org, campaign_id)
 
 
-def _no_nul(table: Table) -> Table:
-    """Refuse NUL characters (PostgreSQL cannot store them) the same way on every database."""
-    for name, col in table.columns.items():
-        hits = pc.fill_null(pc.match_substring(col, "\x00"), False)
-        found = np.flatnonzero(np.asarray(hits.to_numpy(zero_copy_only=False), dtype=bool))
-        if found.size:
-            raise table.error(int(found[0]), name, "contains a NUL character")
-    return table
-
-
 _ADD = {
     "opportunities": repo.add_opportunities,
     "preferences": repo.add_preferences,
@@ -163,23 +150,22 @@ _ADD = {
 }
 
 
-def refuse_too_many_rows(state: State, rows: int, source: str) -> None:
-    """Refuse (413 ``TOO_MANY_ROWS``) an upload of more rows than ``FLOK_MAX_UPLOAD_ROWS``,
-    naming the limit. Entry points call it as soon as they know the count (a JSON list before
-    it becomes a table); ``upload_table`` calls it again for every way in."""
-    limit = state.settings.max_upload_rows
-    if rows > limit:
-        raise TooLargeError(
-            f"{source}: {rows:,} rows, over the limit of {limit:,} rows per upload; split the file",
-            code="TOO_MANY_ROWS",
-        )
-
-
-def upload_table(state: State, org: int, campaign_id: int, kind: TableKind, table: Table) -> int:
+def upload_table(
+    state: State, org: int, campaign_id: int, kind: TableKind, table: Table, *, actor: str = "upload"
+) -> int:
     """Add an uploaded table (opportunities, preferences or participants' attributes) in one
-    transaction; the number of rows added. Validation errors name the row and field."""
+    transaction; the number of rows added. Validation errors name the row and field.
+
+    Preferences uploaded once the campaign is allocated or finalized are late participants: a
+    recorded change (``flok.app.changes.add_late``), not a 409."""
     refuse_too_many_rows(state, table.num_rows, table.source)
-    _no_nul(table)
+    no_nul(table)
+    if (
+        kind == "preferences"
+        and get_campaign(state, org, campaign_id).campaign.status in repo.AFTER_ALLOCATION
+    ):
+        changes.add_late(state, org, campaign_id, table, actor=actor, reason="late registration (upload)")
+        return table.num_rows
     with state.db.write() as conn:
         return _ADD[kind](conn, org, campaign_id, table)
 
@@ -190,7 +176,7 @@ def replace_table(state: State, org: int, campaign_id: int, kind: TableKind, tab
     The previous allocation stays until a new run replaces it; the inputs' revision is bumped,
     so a run that read the old rows cannot store its result. A refusal keeps the old rows."""
     refuse_too_many_rows(state, table.num_rows, table.source)
-    _no_nul(table)
+    no_nul(table)
     with state.db.write() as conn:
         return repo.replace_inputs(conn, org, campaign_id, kind, table)
 
@@ -224,8 +210,12 @@ def list_preferences(
         return repo.preferences_of(conn, org, campaign_id, participant_id)
 
 
-def withdraw(state: State, org: int, campaign_id: int, participant_id: str) -> None:
-    """Remove every preference of one participant (while the campaign is draft or open)."""
+def withdraw(state: State, org: int, campaign_id: int, participant_id: str, *, actor: str = "api") -> None:
+    """Remove every preference of one participant (while the campaign is draft or open); once it
+    is allocated or finalized, a recorded withdrawal that frees their seat (``flok.app.changes``)."""
+    if get_campaign(state, org, campaign_id).campaign.status in repo.AFTER_ALLOCATION:
+        changes.withdraw(state, org, campaign_id, [participant_id], actor=actor)
+        return
     with state.db.write() as conn:
         repo.withdraw(conn, org, campaign_id, participant_id)
 
@@ -244,7 +234,7 @@ def start_run(state: State, org: int, campaign_id: int) -> int:
                 field="status",
                 code="WRONG_STATUS",
             )
-        _refuse_while_active(conn, campaign_id, "an allocation of this campaign is already queued or running")
+        refuse_while_active(conn, campaign_id, "an allocation of this campaign is already queued or running")
         options = campaign_options.bounded_for_run(row.options, max_time_limit=state.settings.max_time_limit)
         run_id = runs_repo.create(conn, org, "allocate", options, campaign_id)
     state.queue.submit(run_id)
@@ -275,17 +265,24 @@ def get_allocation(
 
 
 def move_seat(
-    state: State, org: int, campaign_id: int, participant_id: str, opportunity_id: str | None
+    state: State,
+    org: int,
+    campaign_id: int,
+    participant_id: str,
+    opportunity_id: str | None,
+    *,
+    actor: str = "api",
 ) -> None:
     """Move one participant by hand (None unseats); refused with FULL when the target has no seat left,
     and with RUN_ACTIVE while an allocation of the campaign is queued or running (its result would
     replace every seat, the move with them)."""
     with state.db.write() as conn:
         repo.get(conn, org, campaign_id, lock=True)  # serialises with ``start_run``, which locks it too
-        _refuse_while_active(
+        refuse_while_active(
             conn, campaign_id, "an allocation of this campaign is queued or running; move seats after it"
         )
         repo.move(conn, org, campaign_id, participant_id, opportunity_id)
+        changes.record_move(conn, campaign_id, participant_id, opportunity_id, actor)  # labelled as edited
 
 
 def allocation_csv(allocation: Allocation) -> bytes:

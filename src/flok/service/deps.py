@@ -47,3 +47,12 @@ async def get_org(
 
 StateDep = Annotated[State, Depends(get_state)]
 OrgDep = Annotated[int, Depends(get_org)]
+
+
+async def get_actor(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+    """Who made a change, as history records it: the key's non-secret prefix (never the key)."""
+    parts = (credentials.credentials.strip() if credentials else "").split("_")
+    return f"key {parts[1]}" if len(parts) >= 3 and parts[0] == "flok" else "key"
+
+
+ActorDep = Annotated[str, Depends(get_actor)]

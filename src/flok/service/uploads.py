@@ -16,7 +16,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request
 from starlette.datastructures import UploadFile
 
-from flok.app.campaigns import TableKind, refuse_too_many_rows
+from flok.app.campaigns import TableKind
+from flok.app.guards import refuse_too_many_rows
 from flok.app.imports import read_upload, spec_of
 from flok.errors import InputError
 from flok.io import json_text

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection, RowMapping, delete, func, insert, literal, select, update
 
-from flok.errors import InputError
+from flok.errors import InputError, NotFoundError
 from flok.io.json_text import readable
 from flok.model import Options, Problem
 from flok.solvers.base import names as strategy_names
@@ -45,6 +45,8 @@ EDITABLE = ("draft", "open")
 REPLACEABLE = ("draft", "open", "closed", "allocated")
 """Uploads may be replaced or cleared until the campaign is finalized (the allocation stays)."""
 ALLOCATABLE = ("closed", "allocated")
+AFTER_ALLOCATION = ("allocated", "finalized")
+"""Changes after the allocation (late participants, withdrawals, capacities) are recorded then."""
 
 
 def split_options(options: dict[str, Any]) -> tuple[str, Options]:
@@ -172,6 +174,13 @@ def transition(conn: Connection, org_id: int, campaign_id: int, target: str) -> 
     row = get(conn, org_id, campaign_id, lock=True)
     if row.status == target:
         return
+    if row.status in AFTER_ALLOCATION:
+        raise Conflict(
+            f"cannot move to {target}: the campaign is {row.status}; record changes instead (late "
+            f"participants, withdrawals, capacities: POST /campaigns/{campaign_id}/changes) and re-solve",
+            field="status",
+            code="WRONG_STATUS",
+        )
     _require(row, _TRANSITIONS[target], f"move to {target}")
     _touch(conn, campaign_id, status=target)
 
@@ -384,9 +393,18 @@ def add_participants(
     return table.num_rows
 
 
-def withdraw(conn: Connection, org_id: int, campaign_id: int, participant_id: str) -> int:
+def first_registered(conn: Connection, campaign_id: int, ids: pa.Array) -> int | None:
+    """Index of the first of ``ids`` registered in the campaign already (None: none is)."""
+    mine = preferences.c.campaign_id == campaign_id
+    return bulk.first_in(ids, bulk.found_in(conn, preferences.c.participant_id, mine, pc.unique(ids)))
+
+
+def withdraw(
+    conn: Connection, org_id: int, campaign_id: int, participant_id: str, *, allowed: Sequence[str] = EDITABLE
+) -> int:
+    """Delete every preference of one participant (the caller deletes their seats, if any)."""
     row = get(conn, org_id, campaign_id, lock=True)
-    _require(row, EDITABLE, "change registrations")
+    _require(row, allowed, "change registrations")
     result = conn.execute(
         delete(preferences).where(
             preferences.c.campaign_id == campaign_id, preferences.c.participant_id == participant_id
@@ -502,7 +520,8 @@ def build_problem(conn: Connection, campaign_id: int, options: Options) -> Probl
     mode = conn.execute(select(campaigns.c.mode).where(campaigns.c.id == campaign_id)).scalar_one()
     regs = conn.execute(
         select(preferences.c.participant_id, preferences.c.opportunity_id, preferences.c[mode])
-        .where(preferences.c.campaign_id == campaign_id)
+        # Not the registrations finalize adds for unlisted seats: they carry no rank or score.
+        .where(preferences.c.campaign_id == campaign_id, preferences.c[mode].is_not(None))
         .order_by(preferences.c.id)
     ).all()
     prefs = _string_table(
@@ -606,13 +625,32 @@ def move(conn: Connection, org_id: int, campaign_id: int, participant_id: str, t
     """Move one participant by hand (``target`` None unseats them), never past capacity."""
     row = get(conn, org_id, campaign_id, lock=True)
     _require(row, ("allocated",), "move participants")
+    check_move(conn, campaign_id, participant_id, target)
+    mine = assignments.c.campaign_id == campaign_id
+    conn.execute(delete(assignments).where(mine, assignments.c.participant_id == participant_id))
+    if target is not None:
+        conn.execute(
+            assignments.insert().values(
+                campaign_id=campaign_id, participant_id=participant_id, opportunity_id=target, manual=True
+            )
+        )
+    _touch(conn, campaign_id)
+
+
+def check_move(conn: Connection, campaign_id: int, participant_id: str, target: str | None) -> None:
+    """Refuse a move of someone not registered (NOT_FOUND, saying how to add them), to an
+    opportunity the campaign lacks, or into a full one (FULL)."""
     known = conn.execute(
         select(preferences.c.id)
         .where(preferences.c.campaign_id == campaign_id, preferences.c.participant_id == participant_id)
         .limit(1)
     ).first()
     if known is None:
-        raise NotFound("registered participant", participant_id, field="participant_id")
+        raise NotFoundError(
+            f"no registered participant with id '{participant_id}'; add them first as a late "
+            "participant with their preferences (a change of kind 'add')",
+            field="participant_id",
+        )
     mine = assignments.c.campaign_id == campaign_id
     if target is not None:
         cap = conn.execute(
@@ -632,14 +670,6 @@ def move(conn: Connection, org_id: int, campaign_id: int, participant_id: str, t
             raise Conflict(
                 f"opportunity '{target}' is full ({cap} seats)", field="opportunity_id", code="FULL"
             )
-    conn.execute(delete(assignments).where(mine, assignments.c.participant_id == participant_id))
-    if target is not None:
-        conn.execute(
-            assignments.insert().values(
-                campaign_id=campaign_id, participant_id=participant_id, opportunity_id=target, manual=True
-            )
-        )
-    _touch(conn, campaign_id)
 
 
 def finalize(conn: Connection, org_id: int, campaign_id: int) -> None:
@@ -648,6 +678,14 @@ def finalize(conn: Connection, org_id: int, campaign_id: int) -> None:
     if row.status == "finalized":
         return
     _require(row, ("allocated",), "finalize")
+    mark_outcomes(conn, campaign_id)
+    _touch(conn, campaign_id, status="finalized")
+
+
+def mark_outcomes(conn: Connection, campaign_id: int) -> None:
+    """Seats become ``confirmed`` registrations, everything else ``rejected`` (again, after a
+    change to a finalized campaign: registrations finalize added earlier are made afresh)."""
+    _drop_added_by_finalize(conn, campaign_id)
     seated, registered = _seated(campaign_id), _registered(campaign_id)
     mine = preferences.c.campaign_id == campaign_id
     conn.execute(update(preferences).where(mine, seated.exists()).values(status="confirmed"))
@@ -665,7 +703,37 @@ def finalize(conn: Connection, org_id: int, campaign_id: int) -> None:
             ["campaign_id", "participant_id", "opportunity_id", "status"], unlisted
         )
     )
-    _touch(conn, campaign_id, status="finalized")
+
+
+def _drop_added_by_finalize(conn: Connection, campaign_id: int) -> None:
+    """The registrations finalize added for unlisted seats: the only ones without rank or score."""
+    p = preferences.c
+    conn.execute(delete(preferences).where(p.campaign_id == campaign_id, p.rank.is_(None), p.score.is_(None)))
+
+
+def unfinalize(conn: Connection, campaign_id: int) -> None:
+    """Undo ``finalize`` exactly: registrations back to pending, the ones it added gone, the
+    campaign allocated again (the caller checks that undoing is still allowed)."""
+    _drop_added_by_finalize(conn, campaign_id)
+    conn.execute(update(preferences).where(preferences.c.campaign_id == campaign_id).values(status="pending"))
+    _touch(conn, campaign_id, status="allocated")
+
+
+def set_capacity(conn: Connection, campaign_id: int, opportunity_id: str, capacity: int) -> int:
+    """Set one opportunity's capacity; its capacity before (NotFound for an unknown id)."""
+    o = campaign_opportunities.c
+    mine = (o.campaign_id == campaign_id) & (o.opportunity_id == opportunity_id)
+    before = conn.execute(select(o.capacity).where(mine)).scalar()
+    if before is None:
+        raise NotFound("opportunity", opportunity_id, field="opportunity_id")
+    conn.execute(update(campaign_opportunities).where(mine).values(capacity=capacity))
+    _inputs_changed(conn, campaign_id)
+    return int(before)
+
+
+def inputs_changed(conn: Connection, campaign_id: int) -> None:
+    """Bump the inputs' revision (a change made outside this module, such as a rollback's capacities)."""
+    _inputs_changed(conn, campaign_id)
 
 
 def _seated(campaign_id: int) -> Any:

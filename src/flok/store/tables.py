@@ -289,3 +289,44 @@ service_secrets = Table(
     Column("value", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+# --- after the allocation: versions and recorded changes (migration 0010) --------------------
+# Every committed allocation (a run, a re-solve, a move, a change, a rollback) is a numbered
+# version: its seats and capacities as they were, so any two can be diffed and any one restored.
+# A draft (a re-solve or a proposed move, not yet committed) has no number until it is committed.
+allocation_versions = Table(
+    "allocation_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=True),
+    Column("state", String(16), nullable=False),  # draft, committed, discarded
+    Column("kind", String(16), nullable=False),  # allocate, resolve, move, change, rollback
+    Column("run_id", Integer, nullable=True),
+    Column("base_number", Integer, nullable=True),  # the version a draft was computed from
+    Column("base_revision", Integer, nullable=True),  # the inputs' revision it read
+    Column("seats", JSON, nullable=False),  # [[participant_id, opportunity_id, manual], …]
+    Column("capacities", JSON, nullable=False),  # {opportunity_id: capacity}
+    Column("label", JSON, nullable=False),
+    Column("actor", String(ID), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("campaign_id", "number"),
+    Index("ix_allocation_versions_run", "run_id"),
+)
+
+# Each change after the allocation (late participants, withdrawals, capacities, cancellations,
+# commits, rollbacks, finalize and its undo): who, when, why, and what exactly.
+campaign_changes = Table(
+    "campaign_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("version", Integer, nullable=True),  # the version it made, when it made one
+    Column("actor", String(ID), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_campaign_changes_campaign", "campaign_id", "id"),
+)

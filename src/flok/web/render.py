@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from flok.app.progress import elapsed_seconds, number, time_limit_of
+from flok.app.versioning import label_text
 from flok.errors import ConflictError, FlokError, InfeasibleError, InputError, NotFoundError, RefusedError
 from flok.web import flash
 from flok.web import session as sessions
@@ -54,6 +55,7 @@ templates.env.filters["num"] = _number
 templates.env.filters["when"] = _when
 templates.env.filters["duration"] = _duration
 templates.env.globals["seats_url"] = seats_url
+templates.env.globals["label_text"] = label_text
 templates.env.globals["elapsed_seconds"] = elapsed_seconds
 templates.env.globals["time_limit_of"] = time_limit_of
 

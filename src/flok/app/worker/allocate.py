@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flok.app import reasons
+from flok.app import reasons, versioning
 from flok.app.progress import progress_text, solving_fraction
 from flok.app.worker.jobs import ProgressFn, store_or_discard, stored_report
 from flok.engine import allocate
@@ -41,3 +41,4 @@ def run_allocation(db: Database, run: RunRow, progress: ProgressFn) -> None:
         campaigns_repo.save_allocation(
             conn, campaign_id, run.id, result.assignments(), read_revision=read_revision
         )
+        versioning.record_allocation(conn, campaign_id, run.id, result.status)  # version, honest label

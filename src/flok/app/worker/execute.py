@@ -14,6 +14,7 @@ from typing import Any
 from flok.app.worker.allocate import run_allocation
 from flok.app.worker.jobs import Cancelled, Handler, Superseded
 from flok.app.worker.rebalance import run_rebalance
+from flok.app.worker.resolve import run_resolve
 from flok.errors import FlokError, InfeasibleError, InputError
 from flok.store import faults
 from flok.store import runs as runs_repo
@@ -23,7 +24,11 @@ from flok.store.errors import StoreError
 log = logging.getLogger("flok.runs")
 
 
-HANDLERS: dict[str, Handler] = {"allocate": run_allocation, "rebalance": run_rebalance}
+HANDLERS: dict[str, Handler] = {
+    "allocate": run_allocation,
+    "rebalance": run_rebalance,
+    "resolve": run_resolve,
+}
 
 
 def execute_run(db: Database, run_id: int, *, worker: str, delay: float = 0.0, claimed: bool = False) -> str:

@@ -17,7 +17,7 @@ from flok.app import campaigns as app
 from flok.app import imports
 from flok.app.campaigns import CampaignView, TableKind
 from flok.app.state import State
-from flok.service.deps import OrgDep, StateDep
+from flok.service.deps import ActorDep, OrgDep, StateDep
 from flok.service.errors import ERROR_RESPONSES, ApiError
 from flok.service.schemas import (
     TOTAL_HEADER,
@@ -109,9 +109,10 @@ def closed_campaign(campaign_id: RowId, org: OrgDep, state: StateDep) -> Campaig
 
 
 @router.post("/{campaign_id}/finalize")
-def finalize(campaign_id: RowId, org: OrgDep, state: StateDep) -> CampaignOut:
-    """Seats become confirmed registrations, all others rejected; repeating it changes nothing."""
-    return _out(app.finalize(state, org, campaign_id))
+def finalize(campaign_id: RowId, org: OrgDep, actor: ActorDep, state: StateDep) -> CampaignOut:
+    """Seats become confirmed registrations, all others rejected; repeating it changes nothing.
+    ``POST …/unfinalize`` undoes it until the first change after it."""
+    return _out(app.finalize(state, org, campaign_id, actor=actor))
 
 
 _SOURCE: dict[TableKind, str] = {
@@ -282,8 +283,11 @@ def list_preferences(
 
 @router.delete("/{campaign_id}/preferences/{participant_id}", status_code=204)
 @router.delete("/{campaign_id}/registrations/{participant_id}", status_code=204, deprecated=True)
-def withdraw(campaign_id: RowId, participant_id: IdentPath, org: OrgDep, state: StateDep) -> Response:
-    app.withdraw(state, org, campaign_id, participant_id)
+def withdraw(
+    campaign_id: RowId, participant_id: IdentPath, org: OrgDep, actor: ActorDep, state: StateDep
+) -> Response:
+    """Withdraw one participant; once allocated, a recorded change that frees their seat."""
+    app.withdraw(state, org, campaign_id, participant_id, actor=actor)
     return Response(status_code=204)
 
 
@@ -336,7 +340,8 @@ def get_allocation(
 
 
 @router.post("/{campaign_id}/allocation/moves")
-def move(campaign_id: RowId, body: MoveIn, org: OrgDep, state: StateDep) -> AssignmentOut:
-    """Move one participant by hand; refused with FULL when the target has no seat left."""
-    app.move_seat(state, org, campaign_id, body.participant_id, body.opportunity_id)
+def move(campaign_id: RowId, body: MoveIn, org: OrgDep, actor: ActorDep, state: StateDep) -> AssignmentOut:
+    """Move one participant by hand at once (a new version labelled "edited by hand"); refused
+    with FULL when the target has no seat left. ``POST …/moves`` proposes a move as a draft."""
+    app.move_seat(state, org, campaign_id, body.participant_id, body.opportunity_id, actor=actor)
     return AssignmentOut(participant_id=body.participant_id, opportunity_id=body.opportunity_id, manual=True)

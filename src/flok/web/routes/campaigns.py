@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from flok.app import campaigns as app
+from flok.app import changes as changes_app
 from flok.app import results as results_app
 from flok.app import runs as runs_app
 from flok.app.campaigns import TableKind
@@ -158,6 +159,9 @@ def _results(state: State, org: int, campaign: CampaignPage, view: ResultsQuery)
         "fill": [(f, charts.fill_bar(f.assigned, f.capacity, f.demand, top)) for f in found.fill],
         "titles": found.titles,
         "participants": _choices(state, org, campaign),
+        # What the allocation is now (edited by hand, re-solved, changes waiting): never "optimal"
+        # after a manual move (``flok.app.versioning``).
+        "label": changes_app.current_label(state, org, campaign.id),
     }
 
 
@@ -427,7 +431,10 @@ def change_status(
     if use_case is None:
         raise HTTPException(404)
     try:
-        use_case(state, org, campaign_id)
+        if action == "finalize":
+            app.finalize(state, org, campaign_id, actor=f"dashboard (key #{session.key_id})")
+        else:
+            use_case(state, org, campaign_id)
     except Failure as exc:
         return _failed(request, state, session, campaign_id, "status", exc)
     return redirect(request, f"/ui/campaigns/{campaign_id}", Flash(notice=DONE[action]))
@@ -459,7 +466,14 @@ def move(
         exc = InputError("choose a participant", field="participant_id")
         return _failed(request, state, session, campaign_id, "move", exc)
     try:
-        app.move_seat(state, org_of(session), campaign_id, body.participant_id, body.opportunity_id)
+        app.move_seat(
+            state,
+            org_of(session),
+            campaign_id,
+            body.participant_id,
+            body.opportunity_id,
+            actor=f"dashboard (key #{session.key_id})",
+        )
     except Failure as exc:
         return _failed(request, state, session, campaign_id, "move", exc)
     where = f"to {body.opportunity_id}" if body.opportunity_id else "out of their seat"
@@ -481,6 +495,8 @@ def download(campaign_id: RowId, request: Request, session: SessionDep, state: S
 
 # --- runs -----------------------------------------------------------------------------------
 def _run_home(run: Any) -> str:
+    if run.kind == "resolve":  # a re-solve's page is its draft's diff
+        return f"/ui/campaigns/{run.campaign_id}/runs/{run.id}/diff"
     return f"/ui/campaigns/{run.campaign_id}" if run.campaign_id is not None else "/ui/community"
 
 
