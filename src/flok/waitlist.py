@@ -203,7 +203,9 @@ class Waitlists:
         holding = [(f.participant_id, f.opportunity_id) for f in self.open_offers()]
         made = []
         for e in next_offers(free_seats(self.capacity, seated, offered), waiting, holding):
-            made.append(Offer(len(self.offers) + 1, e.participant_id, e.opportunity_id, now + self.offer_seconds))
+            made.append(
+                Offer(len(self.offers) + 1, e.participant_id, e.opportunity_id, now + self.offer_seconds)
+            )
             self.offers.append(made[-1])
         return made
 

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from flok.app import campaign_options
+from flok.app import waitlist as waitlists
 from flok.app.state import State
 from flok.errors import ConflictError, TooLargeError
 from flok.io.writers import csv_safe, write_table_csv
@@ -134,9 +135,11 @@ def _transition(state: State, org: int, campaign_id: int, target: str) -> Campai
 
 
 def finalize(state: State, org: int, campaign_id: int) -> CampaignView:
-    """Seats become confirmed registrations, all others rejected; repeating it changes nothing."""
+    """Seats become confirmed registrations, all others rejected; repeating it changes nothing.
+    Everyone left without a seat goes on the waitlists of what they listed (``flok.app.waitlist``)."""
     with state.db.write() as conn:
         repo.finalize(conn, org, campaign_id)
+        waitlists.start(conn, org, campaign_id)
         return _view(conn, repo.get(conn, org, campaign_id))
 
 
@@ -225,8 +228,12 @@ def list_preferences(
 
 
 def withdraw(state: State, org: int, campaign_id: int, participant_id: str) -> None:
-    """Remove every preference of one participant (while the campaign is draft or open)."""
+    """Remove every preference of one participant (while the campaign is draft or open); once it is
+    finalized, their seat too, which is offered at once to the next on its waitlist."""
     with state.db.write() as conn:
+        if repo.get(conn, org, campaign_id, lock=True).status == "finalized":
+            waitlists.withdraw_finalized(conn, org, campaign_id, participant_id)
+            return
         repo.withdraw(conn, org, campaign_id, participant_id)
 
 
