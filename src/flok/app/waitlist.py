@@ -194,6 +194,9 @@ def _fill(conn: Transaction, org: int, campaign_id: int, now: datetime) -> Fille
         made = repo.add_offers(
             conn, org, campaign_id, [(e.participant_id, e.opportunity_id) for e in chosen], now, expires
         )
+    # As they are now (expired, withdrawn), not as they were read.
+    expired = repo.offers_by_id(conn, [f.id for f in expired])
+    withdrawn = repo.offers_by_id(conn, [f.id for f in withdrawn])
     return Filled(expired=expired, withdrawn=withdrawn, offered=made)
 
 

@@ -144,6 +144,11 @@ def _offers(conn: Connection, *where: Any) -> list[OfferRow]:
     return [OfferRow.of(r) for r in conn.execute(q).mappings()]
 
 
+def offers_by_id(conn: Connection, ids: Iterable[int]) -> list[OfferRow]:
+    chosen = sorted(set(ids))
+    return _offers(conn, seat_offers.c.id.in_(chosen)) if chosen else []
+
+
 def open_offers(conn: Connection, campaign_id: int) -> list[OfferRow]:
     return _offers(conn, seat_offers.c.campaign_id == campaign_id, seat_offers.c.status == "open")
 
