@@ -17,7 +17,9 @@ from flok.errors import ConflictError, InputError, NotFoundError
 from tests.app.waitlist_helpers import finalized, make_state, new_org, offers, seats, set_capacity
 from tests.service.conftest import pg_url  # noqa: F401  (fixture)
 
-# a and b hold A and B; z (A, then B) and w (B) wait; v waits on C, then B (rank 3).
+# a, b and c hold A, B and C (forced: z could have had A); z (A, then B) and w (B) wait; v waits
+# on C, then B (rank 3).
+HOLD = {"forced": [["a", "A"], ["b", "B"], ["c", "C"]]}
 CAPACITY = {"A": 1, "B": 1, "C": 1}
 RANKED: dict[str, list[str | None]] = {
     "a": ["A"],
@@ -31,7 +33,11 @@ RANKED: dict[str, list[str | None]] = {
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[State]:
-    url = f"sqlite:///{tmp_path}/flok.db" if request.param == "sqlite" else str(request.getfixturevalue("pg_url"))
+    url = (
+        f"sqlite:///{tmp_path}/flok.db"
+        if request.param == "sqlite"
+        else str(request.getfixturevalue("pg_url"))
+    )
     made = make_state(url)
     yield made
     made.db.dispose()
@@ -45,7 +51,7 @@ def open_offer(state: State, owner: int, cid: int, participant: str) -> wl.Offer
 
 def test_finalize_puts_the_unplaced_on_their_waitlists_in_rank_order(state: State) -> None:
     owner = new_org(state)
-    cid = finalized(state, owner, CAPACITY, RANKED)
+    cid = finalized(state, owner, CAPACITY, RANKED, **HOLD)
     assert seats(state.db, cid) == {"a": "A", "b": "B", "c": "C"}
     view = wl.view(state, owner, cid)
     queues = {o.opportunity_id: [p.participant_id for p in o.queue] for o in view.opportunities}
@@ -58,7 +64,7 @@ def test_finalize_puts_the_unplaced_on_their_waitlists_in_rank_order(state: Stat
 
 def test_withdraw_decline_accept_cascade(state: State) -> None:
     owner = new_org(state)
-    cid = finalized(state, owner, CAPACITY, RANKED)
+    cid = finalized(state, owner, CAPACITY, RANKED, **HOLD)
     campaigns.withdraw(state, owner, cid, "b")  # B frees: offered to w, first on B's list
     to_w = open_offer(state, owner, cid, "w")
     assert to_w.opportunity_id == "B"
@@ -70,30 +76,47 @@ def test_withdraw_decline_accept_cascade(state: State) -> None:
     assert wl.accept(state, owner, cid, to_z.id).changed
     assert seats(state.db, cid)["z"] == "B"
     # z stays on A's list (ranked better than B); v is now the only one waiting on B.
-    queues = {o.opportunity_id: [p.participant_id for p in o.queue] for o in wl.view(state, owner, cid).opportunities}
+    queues = {
+        o.opportunity_id: [p.participant_id for p in o.queue]
+        for o in wl.view(state, owner, cid).opportunities
+    }
     assert queues == {"A": ["z"], "B": ["v"], "C": ["v"]}
     campaigns.withdraw(state, owner, cid, "a")  # A frees: offered to z, who holds B
     to_z_a = open_offer(state, owner, cid, "z")
     assert to_z_a.opportunity_id == "A"
     done = wl.accept(state, owner, cid, to_z_a.id)
     assert done.offer.released == "B"  # the old seat freed ...
-    assert [(f.participant_id, f.opportunity_id) for f in done.filled.offered] == [("v", "B")]  # ... and cascaded
+    assert [(f.participant_id, f.opportunity_id) for f in done.filled.offered] == [
+        ("v", "B")
+    ]  # ... and cascaded
     assert seats(state.db, cid) == {"z": "A", "c": "C"}
     to_v = open_offer(state, owner, cid, "v")
     wl.accept(state, owner, cid, to_v.id)
     assert seats(state.db, cid) == {"z": "A", "c": "C", "v": "B"}
     # v took B (rank 2) and waits on C (rank 1) still; nobody waits on A or B.
-    queues = {o.opportunity_id: [p.participant_id for p in o.queue] for o in wl.view(state, owner, cid).opportunities}
+    queues = {
+        o.opportunity_id: [p.participant_id for p in o.queue]
+        for o in wl.view(state, owner, cid).opportunities
+    }
     assert queues == {"A": [], "B": [], "C": ["v"]}
     statuses = {(p, o): s for _, p, o, s in offers(state.db, cid)}
-    assert statuses == {("w", "B"): "declined", ("z", "B"): "accepted", ("z", "A"): "accepted", ("v", "B"): "accepted"}
-    confirmed = {(r.participant_id, r.opportunity_id) for r in campaigns.list_preferences(state, owner, cid) if r.status == "confirmed"}
+    assert statuses == {
+        ("w", "B"): "declined",
+        ("z", "B"): "accepted",
+        ("z", "A"): "accepted",
+        ("v", "B"): "accepted",
+    }
+    confirmed = {
+        (r.participant_id, r.opportunity_id)
+        for r in campaigns.list_preferences(state, owner, cid)
+        if r.status == "confirmed"
+    }
     assert confirmed == {("z", "A"), ("c", "C"), ("v", "B")}  # confirmed still means "holds this seat"
 
 
 def test_accepting_twice_counts_once_and_a_decided_offer_is_refused(state: State) -> None:
     owner = new_org(state)
-    cid = finalized(state, owner, CAPACITY, RANKED)
+    cid = finalized(state, owner, CAPACITY, RANKED, **HOLD)
     campaigns.withdraw(state, owner, cid, "a")
     offer = open_offer(state, owner, cid, "z")
     assert wl.accept(state, owner, cid, offer.id).changed
@@ -107,7 +130,7 @@ def test_accepting_twice_counts_once_and_a_decided_offer_is_refused(state: State
 
 def test_an_expired_offer_passes_to_the_next_and_cannot_be_accepted(state: State) -> None:
     owner = new_org(state)
-    cid = finalized(state, owner, CAPACITY, RANKED)
+    cid = finalized(state, owner, CAPACITY, RANKED, **HOLD)
     wl.set_offer_hours(state, owner, cid, 2)
     campaigns.withdraw(state, owner, cid, "b")
     to_w = open_offer(state, owner, cid, "w")
@@ -128,7 +151,7 @@ def test_an_expired_offer_passes_to_the_next_and_cannot_be_accepted(state: State
 
 def test_fill_is_idempotent_and_capacity_changes_are_honoured(state: State) -> None:
     owner = new_org(state)
-    cid = finalized(state, owner, CAPACITY, RANKED)
+    cid = finalized(state, owner, CAPACITY, RANKED, **HOLD)
     set_capacity(state.db, cid, "B", 3)  # two more seats on B
     made = wl.fill_free_seats(state, owner, cid)
     assert sorted((f.participant_id, f.opportunity_id) for f in made.offered) == [("w", "B"), ("z", "B")]
@@ -164,7 +187,7 @@ def test_the_lottery_orders_equal_ranks_reproducibly_from_the_seed(state: State)
 
 def test_another_organization_sees_and_decides_nothing(state: State) -> None:
     owner, other = new_org(state), new_org(state)
-    cid = finalized(state, owner, CAPACITY, RANKED)
+    cid = finalized(state, owner, CAPACITY, RANKED, **HOLD)
     campaigns.withdraw(state, owner, cid, "a")
     offer = open_offer(state, owner, cid, "z")
     for attempt in (
@@ -178,7 +201,9 @@ def test_another_organization_sees_and_decides_nothing(state: State) -> None:
     ):
         with pytest.raises(NotFoundError):
             attempt()
-    other_cid = finalized(state, other, CAPACITY, RANKED)  # an offer id of one campaign is not another's
+    other_cid = finalized(
+        state, other, CAPACITY, RANKED, **HOLD
+    )  # an offer id of one campaign is not another's
     with pytest.raises(NotFoundError):
         wl.accept(state, other, other_cid, offer.id)
     assert open_offer(state, owner, cid, "z").status == "open"
@@ -186,7 +211,7 @@ def test_another_organization_sees_and_decides_nothing(state: State) -> None:
 
 def test_bad_settings_and_unknown_things_are_refused(state: State) -> None:
     owner = new_org(state)
-    cid = finalized(state, owner, CAPACITY, RANKED)
+    cid = finalized(state, owner, CAPACITY, RANKED, **HOLD)
     for hours in (0, -1, 10**6):
         with pytest.raises(InputError) as bad:
             wl.set_offer_hours(state, owner, cid, hours)

@@ -64,7 +64,9 @@ def finalized(
 
 def seats(db: Database, cid: int) -> dict[str, str]:
     with db.read() as conn:
-        q = select(assignments.c.participant_id, assignments.c.opportunity_id).where(assignments.c.campaign_id == cid)
+        q = select(assignments.c.participant_id, assignments.c.opportunity_id).where(
+            assignments.c.campaign_id == cid
+        )
         rows = conn.execute(q).all()
     out = {str(p): str(o) for p, o in rows}
     assert len(out) == len(rows), "a participant holds two seats"
@@ -76,7 +78,10 @@ def set_capacity(db: Database, cid: int, opportunity_id: str, capacity: int) -> 
     with db.write() as conn:
         conn.execute(
             update(campaign_opportunities)
-            .where(campaign_opportunities.c.campaign_id == cid, campaign_opportunities.c.opportunity_id == opportunity_id)
+            .where(
+                campaign_opportunities.c.campaign_id == cid,
+                campaign_opportunities.c.opportunity_id == opportunity_id,
+            )
             .values(capacity=capacity)
         )
 
@@ -85,7 +90,12 @@ def offers(db: Database, cid: int) -> list[tuple[int, str, str, str]]:
     """(id, participant, opportunity, status) of every offer, oldest first."""
     with db.read() as conn:
         q = (
-            select(seat_offers.c.id, seat_offers.c.participant_id, seat_offers.c.opportunity_id, seat_offers.c.status)
+            select(
+                seat_offers.c.id,
+                seat_offers.c.participant_id,
+                seat_offers.c.opportunity_id,
+                seat_offers.c.status,
+            )
             .where(seat_offers.c.campaign_id == cid)
             .order_by(seat_offers.c.id)
         )

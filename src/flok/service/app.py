@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from flok.service import docs, errors
-from flok.service.routers import campaigns, community, feedback, health, insights, runs
+from flok.service.routers import campaigns, community, feedback, health, insights, runs, waitlist
 
 __all__ = ["install"]
 
@@ -13,6 +13,6 @@ __all__ = ["install"]
 def install(app: FastAPI) -> None:
     """Add every API route (the hottest first: the router tries routes in order) and JSON errors."""
     errors.install(app)
-    for module in (feedback, health, campaigns, runs, community, insights):
+    for module in (feedback, health, campaigns, waitlist, runs, community, insights):
         app.include_router(module.router)
     docs.install(app)  # /docs and /redoc from the package, not a CDN
