@@ -208,7 +208,7 @@ def _count(offers: list[OfferRow]) -> dict[str, int]:
 
 
 # --- decisions --------------------------------------------------------------------------------
-def _refusal(offer: OfferRow, doing: str) -> ConflictError:
+def refusal(offer: OfferRow, doing: str) -> ConflictError:
     if offer.status == "expired":
         when = offer.expires_at.isoformat(timespec="seconds")
         return ConflictError(
@@ -247,7 +247,7 @@ def _decide(state: State, org: int, campaign_id: int, offer_id: int, now: dateti
         if offer.status == final:
             return Decision(offer, False, filled)
         if offer.status != "open":
-            refusal = _refusal(offer, doing)  # raised once the expiry above is committed
+            refusal = refusal(offer, doing)  # raised once the expiry above is committed
         elif doing == "accept":
             more = _seat(conn, org, campaign_id, offer, now)
             offer = repo.get_offer(conn, org, campaign_id, offer_id)
