@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -88,15 +89,15 @@ def campaigns(draw_: st.DrawFn) -> rules.Waitlists:
     seats: dict[str, str] = {}
     for p in PEOPLE:
         mine = [o for (q, o) in preferences if q == p]
-        o = draw_(st.sampled_from([None, *mine]))
-        if o is not None and sum(1 for s in seats.values() if s == o) < capacity[o]:
-            seats[p] = o
+        choice: str | None = draw_(st.sampled_from([None, *mine]))
+        if choice is not None and sum(1 for s in seats.values() if s == choice) < capacity[choice]:
+            seats[p] = choice
     return rules.Waitlists.start(capacity, seats, preferences, draw_(st.integers()), offer_seconds=2.0)
 
 
 @settings(max_examples=200, deadline=None)
 @given(campaigns(), st.lists(Event, max_size=25))
-def test_the_cascade_keeps_every_invariant(model: rules.Waitlists, events: list[tuple]) -> None:  # type: ignore[type-arg]
+def test_the_cascade_keeps_every_invariant(model: rules.Waitlists, events: list[tuple[Any, ...]]) -> None:
     now = 0.0
     model.fill(now)
     start = dict(model.seats)

@@ -170,8 +170,8 @@ def test_fill_is_idempotent_and_capacity_changes_are_honoured(state: State) -> N
 def test_the_lottery_orders_equal_ranks_reproducibly_from_the_seed(state: State) -> None:
     owner = new_org(state)
     people = [f"p{i:02d}" for i in range(12)]
-    ranked = {"h": ["A"], **{p: ["A"] for p in people}}
-    cid = finalized(state, owner, {"A": 1}, {**ranked}, seed=7)
+    ranked: dict[str, list[str | None]] = {p: ["A"] for p in ["h", *people]}
+    cid = finalized(state, owner, {"A": 1}, ranked, seed=7)
     view = wl.view(state, owner, cid)
     assert view.seed == "7"
     (holder,) = seats(state.db, cid)  # one seat, one of 13 equal first choices
@@ -181,7 +181,7 @@ def test_the_lottery_orders_equal_ranks_reproducibly_from_the_seed(state: State)
         return int.from_bytes(hashlib.sha256(f"7:{p}".encode()).digest()[:8], "big") >> 1
 
     assert waiting == sorted((p for p in ["h", *people] if p != holder), key=draw)
-    again = finalized(state, owner, {"A": 1}, {**ranked}, seed=7)  # same seed, same order
+    again = finalized(state, owner, {"A": 1}, ranked, seed=7)  # same seed, same order
     assert [p.participant_id for p in wl.view(state, owner, again).opportunities[0].queue] == waiting
 
 

@@ -238,7 +238,7 @@ def decline(state: State, org: int, campaign_id: int, offer_id: int, now: dateti
 
 def _decide(state: State, org: int, campaign_id: int, offer_id: int, now: datetime, doing: str) -> Decision:
     final = {"accept": "accepted", "decline": "declined"}[doing]
-    refusal: ConflictError | None = None
+    refused: ConflictError | None = None
     with state.db.write() as conn:
         campaigns_repo.get(conn, org, campaign_id, lock=True)
         repo.get_offer(conn, org, campaign_id, offer_id)  # not found: nothing else is done
@@ -247,7 +247,7 @@ def _decide(state: State, org: int, campaign_id: int, offer_id: int, now: dateti
         if offer.status == final:
             return Decision(offer, False, filled)
         if offer.status != "open":
-            refusal = refusal(offer, doing)  # raised once the expiry above is committed
+            refused = refusal(offer, doing)  # raised once the expiry above is committed
         elif doing == "accept":
             more = _seat(conn, org, campaign_id, offer, now)
             offer = repo.get_offer(conn, org, campaign_id, offer_id)
@@ -258,7 +258,8 @@ def _decide(state: State, org: int, campaign_id: int, offer_id: int, now: dateti
             more = _fill(conn, org, campaign_id, now)
             offer = repo.get_offer(conn, org, campaign_id, offer_id)
             return Decision(offer, True, _merge(filled, more))
-    raise refusal
+    assert refused is not None
+    raise refused
 
 
 def _seat(conn: Transaction, org: int, campaign_id: int, offer: OfferRow, now: datetime) -> Filled:
