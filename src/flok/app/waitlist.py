@@ -19,9 +19,9 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from flok import waitlist as rules
-from flok.app.state import State
 from flok.errors import ConflictError, InputError
 from flok.store import campaigns as campaigns_repo
 from flok.store import waitlist as repo
@@ -29,6 +29,15 @@ from flok.store.db import Database, Transaction
 from flok.store.errors import NotFound
 from flok.store.types import utcnow
 from flok.store.waitlist import EntryRow, OfferRow, WaitlistRow
+
+
+class State(Protocol):
+    """What these use cases need of ``flok.app.state.State``: its database. (A protocol, not an
+    import: the worker's sweep calls this module, and State builds the worker's queue.)"""
+
+    @property
+    def db(self) -> Database: ...
+
 
 DEFAULT_OFFER_HOURS = 48.0
 MAX_OFFER_HOURS = 24.0 * 366  # a year and a day: longer is a typo, not a deadline
@@ -153,10 +162,11 @@ def fill_free_seats(
     Given a ``State`` (or ``Database``) it runs in its own write transaction; given a
     transaction, in the caller's (which then commits the seat change and the offers together).
     A campaign whose waitlists have not started (not finalized) is left alone."""
-    if isinstance(conn_or_state, State | Database):
-        db = conn_or_state.db if isinstance(conn_or_state, State) else conn_or_state
+    db = conn_or_state if isinstance(conn_or_state, Database) else getattr(conn_or_state, "db", None)
+    if isinstance(db, Database):  # a State (or a Database): a transaction of its own
         with db.write() as conn:
             return _fill(conn, org, campaign_id, _clock(now))
+    assert isinstance(conn_or_state, Transaction)
     return _fill(conn_or_state, org, campaign_id, _clock(now))
 
 
