@@ -14,21 +14,18 @@ from flok.app import campaigns
 from flok.app import waitlist as wl
 from flok.app.state import State
 from flok.errors import ConflictError, InputError, NotFoundError
-from tests.app.waitlist_helpers import finalized, make_state, new_org, offers, seats, set_capacity
+from tests.app.waitlist_helpers import (
+    CAPACITY,
+    HOLD,
+    RANKED,
+    finalized,
+    make_state,
+    new_org,
+    offers,
+    seats,
+    set_capacity,
+)
 from tests.service.conftest import pg_url  # noqa: F401  (fixture)
-
-# a, b and c hold A, B and C (forced: z could have had A); z (A, then B) and w (B) wait; v waits
-# on C, then B (rank 3).
-HOLD = {"forced": [["a", "A"], ["b", "B"], ["c", "C"]]}
-CAPACITY = {"A": 1, "B": 1, "C": 1}
-RANKED: dict[str, list[str | None]] = {
-    "a": ["A"],
-    "b": ["B"],
-    "c": ["C"],
-    "z": ["A", "B"],
-    "w": ["B"],
-    "v": ["C", None, "B"],
-}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -230,3 +227,17 @@ def test_before_finalize_there_is_no_waitlist(state: State) -> None:
     assert wl.fill_free_seats(state, owner, cid) == wl.Filled()
     view = wl.view(state, owner, cid)
     assert view.started_at is None and view.opportunities == []
+
+
+def test_score_mode_waits_by_score_and_leaves_out_what_is_below_min_score(state: State) -> None:
+    owner = new_org(state)
+    scored = [
+        {"participant_id": "h", "opportunity_id": "A", "score": 5.0},
+        {"participant_id": "lo", "opportunity_id": "A", "score": 0.5},
+        {"participant_id": "hi", "opportunity_id": "A", "score": 0.9},
+        {"participant_id": "no", "opportunity_id": "A", "score": 0.1},  # below min_score
+    ]
+    cid = finalized(state, owner, {"A": 1}, {}, scored=scored, min_score=0.2)
+    assert seats(state.db, cid) == {"h": "A"}
+    (a,) = wl.view(state, owner, cid).opportunities
+    assert [(p.participant_id, p.score) for p in a.queue] == [("hi", 0.9), ("lo", 0.5)]  # higher first

@@ -16,6 +16,19 @@ from flok.store.db import Database
 from flok.store.tables import assignments, campaign_opportunities, seat_offers
 from flok.table import table_from_records
 
+# a, b and c hold A, B and C (forced: z could have had A); z (A, then B) and w (B) wait; v waits
+# on C, then B (rank 3).
+CAPACITY = {"A": 1, "B": 1, "C": 1}
+RANKED: dict[str, list[str | None]] = {
+    "a": ["A"],
+    "b": ["B"],
+    "c": ["C"],
+    "z": ["A", "B"],
+    "w": ["B"],
+    "v": ["C", None, "B"],
+}
+HOLD = {"forced": [["a", "A"], ["b", "B"], ["c", "C"]]}
+
 
 class HeldQueue:
     """A run queue that never executes by itself: tests run the run in the calling thread."""
@@ -49,13 +62,22 @@ def prefs(ranked: dict[str, list[str | None]]) -> list[dict[str, Any]]:
 
 
 def finalized(
-    state: State, owner: int, capacity: dict[str, int], ranked: dict[str, list[str | None]], **options: Any
+    state: State,
+    owner: int,
+    capacity: dict[str, int],
+    ranked: dict[str, list[str | None]],
+    *,
+    scored: list[dict[str, Any]] | None = None,
+    **options: Any,
 ) -> int:
-    """A campaign allocated by the real solver, then finalized (its waitlists start)."""
-    cid = campaigns.create_campaign(state, owner, "c", "rank", {"strategy": "auto", **options}).campaign.id
+    """A campaign allocated by the real solver, then finalized (its waitlists start); ``scored``
+    (records with a ``score``) makes it a score-mode campaign instead."""
+    mode = "rank" if scored is None else "score"
+    cid = campaigns.create_campaign(state, owner, "c", mode, {"strategy": "auto", **options}).campaign.id
     opps = [{"opportunity_id": o, "capacity": c} for o, c in capacity.items()]
     campaigns.upload_table(state, owner, cid, "opportunities", table_from_records(opps, "opportunities"))
-    campaigns.upload_table(state, owner, cid, "preferences", table_from_records(prefs(ranked), "preferences"))
+    records = prefs(ranked) if scored is None else scored
+    campaigns.upload_table(state, owner, cid, "preferences", table_from_records(records, "preferences"))
     run_id = campaigns.run_now(state, owner, cid)
     assert execute_run(state.db, run_id, worker="test") == "done"
     campaigns.finalize(state, owner, cid)

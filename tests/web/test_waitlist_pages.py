@@ -6,8 +6,7 @@ from __future__ import annotations
 from flok.app import campaigns
 from flok.app.state import State
 from flok.store import keys
-from tests.app.test_waitlist import CAPACITY, HOLD, RANKED
-from tests.app.waitlist_helpers import finalized, new_org, seats
+from tests.app.waitlist_helpers import CAPACITY, HOLD, RANKED, finalized, new_org, seats
 
 from .conftest import Web, csrf_of
 

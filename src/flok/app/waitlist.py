@@ -139,6 +139,8 @@ def start(conn: Transaction, org: int, campaign_id: int, now: datetime | None = 
     for p, o, rank, score in repo.unplaced_preferences(conn, campaign_id):
         if (p, o) in forbidden or (score is not None and score < options.min_score):
             continue  # never acceptable to the allocation, so never offered either
+        if rank is None and score is None:
+            continue  # a seat's registration added at finalize, not a preference
         rows.append(
             {
                 "participant_id": p,
