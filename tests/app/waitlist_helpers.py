@@ -27,7 +27,7 @@ RANKED: dict[str, list[str | None]] = {
     "w": ["B"],
     "v": ["C", None, "B"],
 }
-HOLD = {"forced": [["a", "A"], ["b", "B"], ["c", "C"]]}
+HOLD: dict[str, Any] = {"forced": [["a", "A"], ["b", "B"], ["c", "C"]]}
 
 
 class HeldQueue:
