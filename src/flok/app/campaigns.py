@@ -14,6 +14,7 @@ from typing import Any, Literal
 import pyarrow as pa
 
 from flok.app import campaign_options, changes
+from flok.app import waitlist as waitlists
 from flok.app.guards import no_nul, refuse_too_many_rows, refuse_while_active
 from flok.app.state import State
 from flok.errors import ConflictError
@@ -128,12 +129,14 @@ def _transition(state: State, org: int, campaign_id: int, target: str) -> Campai
 
 def finalize(state: State, org: int, campaign_id: int, *, actor: str = "api") -> CampaignView:
     """Seats become confirmed registrations, all others rejected; repeating it changes nothing.
+    Everyone left without a seat goes on the waitlists of what they listed (``flok.app.waitlist``).
     Recorded, so it can be undone until the next change (``flok.app.changes.undo_finalize``)."""
     with state.db.write() as conn:
         before = repo.get(conn, org, campaign_id, lock=True).status
         repo.finalize(conn, org, campaign_id)
         if before != "finalized":
             changes.record_finalize(conn, campaign_id, actor)
+            waitlists.start(conn, org, campaign_id)
         return _view(conn, repo.get(conn, org, campaign_id))
 
 
@@ -212,7 +215,8 @@ def list_preferences(
 
 def withdraw(state: State, org: int, campaign_id: int, participant_id: str, *, actor: str = "api") -> None:
     """Remove every preference of one participant (while the campaign is draft or open); once it
-    is allocated or finalized, a recorded withdrawal that frees their seat (``flok.app.changes``)."""
+    is allocated or finalized, a recorded withdrawal that frees their seat (``flok.app.changes``),
+    which, once finalized, is offered at once to the next on its waitlist."""
     if get_campaign(state, org, campaign_id).campaign.status in repo.AFTER_ALLOCATION:
         changes.withdraw(state, org, campaign_id, [participant_id], actor=actor)
         return

@@ -25,6 +25,7 @@ from typing import Any
 import pyarrow as pa
 
 from flok.app import campaign_options, versioning
+from flok.app import waitlist as waitlists
 from flok.app.guards import no_nul, refuse_too_many_rows, refuse_while_active
 from flok.app.seat_diff import SeatDiff, diff
 from flok.app.state import State
@@ -45,9 +46,10 @@ AFTER = campaigns_repo.AFTER_ALLOCATION
 def seats_freed(conn: Transaction, campaign_id: int) -> None:
     """Called, inside the transaction that freed them, whenever seats of ``campaign_id`` may have
     freed up: a withdrawal, a capacity raised, a committed draft or a rollback that unseated
-    someone. A no-op today; the waitlist offers the next seats from here, in the same
-    transaction, so a seat is never freed without its offer (or offered without being free)."""
-    return None
+    someone. Once the campaign is finalized the waitlist offers the free seats from here, in the
+    same transaction, so a seat is never freed without its offer (or offered without being
+    free); before that it does nothing (``fill_free_seats`` leaves unstarted waitlists alone)."""
+    waitlists.fill_free_seats(conn, campaigns_repo.org_of(conn, campaign_id), campaign_id)
 
 
 @dataclass(frozen=True)
@@ -139,13 +141,14 @@ def withdraw(
                 campaigns_repo.withdraw(conn, org, campaign_id, pid, allowed=AFTER)
             except NotFoundError as exc:
                 raise NotFoundError(exc.message, field="participant_ids", row=i + 1) from None
+            waitlists.participant_left(conn, campaign_id, pid)
             if pid in before:
                 freed[pid] = before[pid]
         repo.drop_seats(conn, campaign_id, list(freed))
         done = _changed(
             conn, row, "withdraw", {"participants": participant_ids, "seats_freed": freed}, actor, reason
         )
-        if freed:
+        if freed or row.status == "finalized":  # a place in line or an offer may have gone too
             seats_freed(conn, campaign_id)
         return done
 
@@ -467,15 +470,15 @@ def current_label(state: State, org: int, campaign_id: int) -> versioning.Label 
 # --- finalize and its undo ------------------------------------------------------------------
 FINALIZE_RULE = (
     "finalize can be undone until the first change after it (a late participant, a withdrawal, "
-    "a capacity, a commit or a rollback)"
+    "a capacity, a commit or a rollback) or the first seat offered from its waitlists"
 )
 
 
 def finalize_undoable(conn: Transaction, campaign_id: int) -> bool:
-    """Whether finalize may still be undone: nothing was recorded after it. (The waitlist adds its
-    own rule here at merge: no seat offer was made since.)"""
+    """Whether finalize may still be undone: nothing was recorded after it, and no seat was
+    offered from its waitlists (``flok.app.waitlist.undoable``)."""
     last = repo.last_change(conn, campaign_id)
-    return last is not None and last.kind == "finalize"
+    return last is not None and last.kind == "finalize" and waitlists.undoable(conn, campaign_id)
 
 
 def undo_finalize(state: State, org: int, campaign_id: int, *, actor: str, reason: str = "") -> CampaignRow:
@@ -491,6 +494,7 @@ def undo_finalize(state: State, org: int, campaign_id: int, *, actor: str, reaso
         if not finalize_undoable(conn, campaign_id):
             raise ConflictError(f"cannot undo: {FINALIZE_RULE}", field="status", code="FINALIZE_FIXED")
         campaigns_repo.unfinalize(conn, campaign_id)
+        waitlists.unstart(conn, campaign_id)
         repo.record_change(conn, campaign_id, "unfinalize", {}, actor=actor, reason=reason)
         return campaigns_repo.get(conn, org, campaign_id)
 

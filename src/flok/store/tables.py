@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from flok.store.types import UtcDateTime
@@ -329,4 +331,65 @@ campaign_changes = Table(
     Column("reason", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_campaign_changes_campaign", "campaign_id", "id"),
+)
+
+# --- waitlists after finalize (migration 0011; rules in flok.waitlist) -----------------------
+# One row per campaign: the accept-by delay of new offers, and, once the campaign is finalized,
+# the lottery seed and when the waitlists started.
+waitlists = Table(
+    "waitlists",
+    metadata,
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True),
+    _org(),
+    Column("offer_hours", Float, nullable=False),
+    Column("seed", Text, nullable=True),
+    Column("started_at", UtcDateTime, nullable=True),
+)
+
+# A participant's place on an opportunity's waitlist: ``waiting``, or ``left`` with the reason
+# (declined, expired, seated, placed_better, withdrawn). Kept after leaving, as the record.
+waitlist_entries = Table(
+    "waitlist_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
+    Column("participant_id", String(ID), nullable=False),
+    Column("opportunity_id", String(ID), nullable=False),
+    Column("rank", Integer, nullable=True),
+    Column("score", Float, nullable=True),
+    Column("lottery", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(32), nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("campaign_id", "participant_id", "opportunity_id"),
+    Index("ix_waitlist_entries_queue", "campaign_id", "opportunity_id", "status"),
+)
+
+# Seat offers: ``open`` until accepted, declined, expired or withdrawn (``reason``). At most one
+# open offer per participant and opportunity (a partial unique index); ``released`` is the seat
+# its holder gave up on accepting (the cascade's audit trail).
+seat_offers = Table(
+    "seat_offers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _org(),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
+    Column("participant_id", String(ID), nullable=False),
+    Column("opportunity_id", String(ID), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(32), nullable=True),
+    Column("released", String(ID), nullable=True),
+    Column("offered_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("decided_at", UtcDateTime, nullable=True),
+    Index("ix_seat_offers_campaign", "campaign_id", "status"),
+    Index(
+        "uq_seat_offers_open",
+        "campaign_id",
+        "participant_id",
+        "opportunity_id",
+        unique=True,
+        sqlite_where=text("status = 'open'"),
+        postgresql_where=text("status = 'open'"),
+    ),
 )

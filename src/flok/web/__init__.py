@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from flok.errors import FlokError
 from flok.web.render import page, problem, status_of
-from flok.web.routes import auth, campaigns, changes, circles, community, imports
+from flok.web.routes import auth, campaigns, changes, circles, community, imports, waitlist
 from flok.web.session import CsrfError, SignInRequired
 
 __all__ = ["PREFIX", "error_page", "http_error_page", "install", "invalid_request_page", "is_page"]
@@ -26,7 +26,7 @@ PREFIX = "/ui"
 
 
 def install(app: FastAPI) -> None:
-    for module in (auth, campaigns, changes, imports, community, circles):
+    for module in (auth, campaigns, changes, waitlist, imports, community, circles):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/ui/static", StaticFiles(directory=Path(__file__).parent / "static"), name="ui-static")
 

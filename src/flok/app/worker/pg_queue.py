@@ -23,6 +23,7 @@ import procrastinate
 
 from flok.app.worker.execute import HEARTBEAT_SECONDS, execute_run
 from flok.app.worker.fair import claim_if_turn
+from flok.app.worker.queue import sweep_waitlists
 from flok.errors import UnavailableError
 from flok.store import faults
 from flok.store import runs as runs_repo
@@ -111,6 +112,7 @@ def build_app(db: Database, *, worker: bool, sweep_seconds: int = 30) -> procras
         if _worker_db is None:  # pragma: no cover - only a misconfigured process gets here
             raise RuntimeError("flok.sweep executed outside `flok worker`")
         sweep_stale_runs(_worker_db, _worker_stale_after)
+        sweep_waitlists(_worker_db)
 
     return app
 

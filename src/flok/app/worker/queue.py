@@ -105,6 +105,7 @@ class ThreadQueue:
         while not self._stopping.wait(self.sweep_seconds):
             try:
                 self.sweep(older_than=self.stale_after)
+                sweep_waitlists(self.db)
             except Exception:  # a database outage: the next sweep tries again
                 log.warning("sweeping interrupted runs failed; trying again later", exc_info=True)
 
@@ -168,3 +169,13 @@ class ThreadQueue:
             self._waiting.clear()
             self._pending.clear()
             self._wake.notify_all()
+
+
+def sweep_waitlists(db: Database) -> None:
+    """Expire overdue seat offers and pass their seats on, though nobody reads the waitlist (the
+    periodic sweep of a shared database; reads and actions do the same lazily)."""
+    from flok.app import waitlist  # the use cases import the queue's module through State
+
+    filled = waitlist.sweep(db)
+    if filled:
+        log.info("filled the waitlists of %d campaign(s) with overdue offers", filled)
