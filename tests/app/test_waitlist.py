@@ -263,3 +263,20 @@ def test_finalize_undo_is_refused_once_a_seat_was_offered_and_clears_the_waitlis
     assert [o.participant_id for o in made.offered] == ["w"]
     with pytest.raises(ConflictError, match="first seat offered"):
         changes.undo_finalize(state, owner, cid, actor="test")
+
+
+def test_an_accepted_offer_is_a_version_so_an_older_draft_cannot_overwrite_it(state: State) -> None:
+    from flok.app import changes
+
+    owner = new_org(state)
+    cid = finalized(state, owner, CAPACITY, RANKED, **HOLD)
+    campaigns.withdraw(state, owner, cid, "b")  # B frees: offered to w
+    draft = changes.propose_move(state, owner, cid, "a", None, actor="test")  # computed before
+    assert wl.accept(state, owner, cid, open_offer(state, owner, cid, "w").id).changed
+    assert seats(state.db, cid)["w"] == "B"
+    versions = changes.list_versions(state, owner, cid)
+    assert versions[0].kind == "change" and "accepted" in versions[0].reason  # newest first
+    with pytest.raises(ConflictError) as stale:
+        changes.commit(state, owner, cid, draft, actor="test")
+    assert stale.value.code == "STALE_DRAFT"
+    assert seats(state.db, cid)["w"] == "B"

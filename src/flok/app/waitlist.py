@@ -22,8 +22,10 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from flok import waitlist as rules
+from flok.app import versioning
 from flok.errors import ConflictError, InputError
 from flok.store import campaigns as campaigns_repo
+from flok.store import versions as versions_repo
 from flok.store import waitlist as repo
 from flok.store.db import Database, Transaction
 from flok.store.errors import NotFound
@@ -274,6 +276,7 @@ def _decide(state: State, org: int, campaign_id: int, offer_id: int, now: dateti
             refused = refusal(offer, doing)  # raised once the expiry above is committed
         elif doing == "accept":
             more = _seat(conn, org, campaign_id, offer, now)
+            _record_accept(conn, campaign_id, offer)
             offer = repo.get_offer(conn, org, campaign_id, offer_id)
             return Decision(offer, True, _merge(filled, more))
         else:
@@ -284,6 +287,22 @@ def _decide(state: State, org: int, campaign_id: int, offer_id: int, now: dateti
             return Decision(offer, True, _merge(filled, more))
     assert refused is not None
     raise refused
+
+
+def _record_accept(conn: Transaction, campaign_id: int, offer: OfferRow) -> None:
+    """An accepted offer changes the allocation: it is a version like any other change, so a
+    draft computed before it is stale (it cannot overwrite the seat) and a diff or a rollback
+    sees it."""
+    p, o = offer.participant_id, offer.opportunity_id
+    detail = {"offer": offer.id, "participant_id": p, "opportunity_id": o}
+    reason = f"seat offer {offer.id} accepted"
+    label = versioning.after_change(conn, campaign_id)
+    version = versioning.snapshot(
+        conn, campaign_id, kind="change", label=label, actor="waitlist", reason=reason
+    )
+    versions_repo.record_change(
+        conn, campaign_id, "offer_accepted", detail, actor="waitlist", reason=reason, version=version.number
+    )
 
 
 def _seat(conn: Transaction, org: int, campaign_id: int, offer: OfferRow, now: datetime) -> Filled:
