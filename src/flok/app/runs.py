@@ -11,6 +11,8 @@ from flok.app.progress import live_fraction
 from flok.app.state import State
 from flok.app.worker.execute import INTERNAL_FAILURE
 from flok.store import runs as repo
+from flok.pulse import PulseConfig
+from flok.store.db import Transaction
 from flok.store.rows import RunRow
 
 
@@ -62,15 +64,20 @@ REBALANCE_TOP_K = 50
 REBALANCE_MIN_SCORE = 0.0
 
 
-def start_rebalance(state: State, org: int, options: dict[str, Any] | None = None) -> int:
-    """Queue a rebalance: recompute pulses and recommend seats; the run's id.
+def queue_rebalance(conn: Transaction, org: int, options: dict[str, Any] | None, pulse: PulseConfig) -> int:
+    """Create a queued rebalance run in ``conn``'s transaction; the caller submits it after commit.
 
     Without options: the defaults (``top_k`` 50, ``min_score`` 0), as the API's body has them;
     ``weights`` and ``no_location`` (``flok.app.matching``) are checked here, before queuing.
     """
     chosen = {"top_k": REBALANCE_TOP_K, "min_score": REBALANCE_MIN_SCORE, **(options or {})}
-    chosen = rebalance_options(chosen, state.pulse)  # fit weights, no-location rule, sign-up lead
+    chosen = rebalance_options(chosen, pulse)  # fit weights, no-location rule, sign-up lead
+    return repo.create(conn, org, "rebalance", chosen)
+
+
+def start_rebalance(state: State, org: int, options: dict[str, Any] | None = None) -> int:
+    """Queue a rebalance: recompute pulses and recommend seats; the run's id (see ``queue_rebalance``)."""
     with state.db.write() as conn:
-        run_id = repo.create(conn, org, "rebalance", chosen)
+        run_id = queue_rebalance(conn, org, options, state.pulse)
     state.queue.submit(run_id)
     return run_id
