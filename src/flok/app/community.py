@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from flok.app.campaigns import refuse_too_many_rows
 from flok.app.fields import check_place_and_time
 from flok.app.market import demand_now, pulse_of
 from flok.app.state import State
-from flok.app.campaigns import refuse_too_many_rows
 from flok.errors import ConflictError, InputError
 from flok.io.community import participants_from_table
 from flok.pulse import labels

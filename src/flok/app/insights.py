@@ -139,7 +139,8 @@ def community_metrics(state: State, org: int) -> dict[str, Any]:
     first_timer = np.array([f for _, _, f in people], dtype=bool)
     joined = np.array([at.timestamp() for _, at, _ in people], dtype=np.float64)
     first = np.array(
-        [first_seat[pid].timestamp() if pid in first_seat else np.nan for pid, _, _ in people], dtype=np.float64
+        [first_seat[pid].timestamp() if pid in first_seat else np.nan for pid, _, _ in people],
+        dtype=np.float64,
     )
     return {
         "opportunities": len(snap.rows),

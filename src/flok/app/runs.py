@@ -10,8 +10,8 @@ from flok.app.matching import rebalance_options
 from flok.app.progress import live_fraction
 from flok.app.state import State
 from flok.app.worker.execute import INTERNAL_FAILURE
-from flok.store import runs as repo
 from flok.pulse import PulseConfig
+from flok.store import runs as repo
 from flok.store.db import Transaction
 from flok.store.rows import RunRow
 

@@ -57,10 +57,13 @@ def check_interval(value: Any) -> int:
     try:
         minutes = int(str(value).strip())
     except ValueError:
-        raise InputError(f"interval must be a whole number of minutes, got '{value}'", field="interval_minutes") from None
+        raise InputError(
+            f"interval must be a whole number of minutes, got '{value}'", field="interval_minutes"
+        ) from None
     if not MIN_INTERVAL_MINUTES <= minutes <= MAX_INTERVAL_MINUTES:
         raise InputError(
-            f"interval must be between {MIN_INTERVAL_MINUTES} and {MAX_INTERVAL_MINUTES} minutes, got {minutes}",
+            f"interval must be between {MIN_INTERVAL_MINUTES} and {MAX_INTERVAL_MINUTES} minutes, "
+            f"got {minutes}",
             field="interval_minutes",
         )
     return minutes
@@ -132,8 +135,12 @@ def run_due(
                 continue  # another server or worker queued this one
             previous = None if seen.last_run_id is None else runs_repo.load(conn, seen.last_run_id)
             if previous is not None and previous.status in runs_repo.ACTIVE:
-                log.info("scheduled rebalance of organization %s skipped: run %s is still %s",
-                         seen.org_id, previous.id, previous.status)
+                log.info(
+                    "scheduled rebalance of organization %s skipped: run %s is still %s",
+                    seen.org_id,
+                    previous.id,
+                    previous.status,
+                )
                 continue
             run_id = queue_rebalance(conn, seen.org_id, None, pulse)
             schedules.set_last_run(conn, seen.org_id, run_id)

@@ -37,9 +37,7 @@ def first_seats(conn: Connection, org_id: int) -> dict[str, datetime]:
     a, p = rsvp_attempts, participants
     q = (
         select(a.c.participant_id, func.min(a.c.created_at))
-        .select_from(
-            a.join(p, and_(p.c.org_id == a.c.org_id, p.c.participant_id == a.c.participant_id))
-        )
+        .select_from(a.join(p, and_(p.c.org_id == a.c.org_id, p.c.participant_id == a.c.participant_id)))
         .where(a.c.org_id == org_id, a.c.refused.is_(False), a.c.created_at >= p.c.created_at)
         .group_by(a.c.participant_id)
     )

@@ -74,7 +74,9 @@ _worker_max_per_org: int | None = None  # FLOK_MAX_RUNS_PER_ORG; unset: all live
 _worker_pulse = PulseConfig()  # the sign-up lead scheduled rebalances are queued with
 
 
-def build_app(db: Database, *, worker: bool, sweep_seconds: int = 30, tick_seconds: float = 30) -> procrastinate.App:
+def build_app(
+    db: Database, *, worker: bool, sweep_seconds: int = 30, tick_seconds: float = 30
+) -> procrastinate.App:
     """The procrastinate app: the run task, a periodic sweep of runs whose worker died, and a
     periodic tick that queues due scheduled rebalances (``flok.app.schedule``).
 

@@ -106,9 +106,7 @@ def create_participant(body: ParticipantIn, org: OrgDep, state: StateDep) -> Par
     return participant_out(app.create_participant(state, org, body.model_dump(mode="json")))
 
 
-@router.post(
-    "/participants/upload", status_code=201, tags=["participants"], openapi_extra=UPLOAD_DOC
-)
+@router.post("/participants/upload", status_code=201, tags=["participants"], openapi_extra=UPLOAD_DOC)
 async def upload_participants(request: Request, org: OrgDep, state: StateDep, spec: SpecDep) -> UploadOut:
     """Many participants at once from ``participants.csv`` (or xlsx, multipart ``file``, or a JSON
     list): ``participant_id``; optional ``interests`` (``;``-separated), ``lat``, ``lon``,
