@@ -101,8 +101,10 @@ def _sample_activity(conn: Transaction, org: int) -> None:
                 feedback.FeedbackEvent(org, f"demo-{opp}-{n}", f"guest{n % GUESTS}", opp, action, at)
             )
     feedback.record_feedback(conn, events, PulseConfig())
-    # Recorded as RSVP attempts, as the service records them: chess fills up and turns two
-    # people away, so the oversubscription rate has something to show (2 of 8 refused).
-    for who in ("ana", "ben", "cleo", "guest1", "guest2", "guest3", "guest4"):
+    # Recorded as RSVP attempts, as the service records them: chess has one seat left ("Limited
+    # spots"), music fills up and turns two guests away, so the oversubscription rate has
+    # something to show (2 of 16 attempts refused).
+    for who in ("ana", "ben", "cleo", "guest1"):
         try_rsvp(conn, org, "chess-evening", who)
-    try_rsvp(conn, org, "hiking-evening", "guest3")
+    for g in range(GUESTS):
+        try_rsvp(conn, org, "music-evening", f"guest{g}")
