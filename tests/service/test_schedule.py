@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from flok.app.schedule import next_due, run_due
 from flok.pulse import PulseConfig
 from flok.service.local import flok_subprocess
+from flok.store import keys
 from flok.store.db import Database
 from flok.store.tables import runs as runs_table
 from tests.service.conftest import LIMIT, Api, in_process
@@ -43,11 +44,12 @@ def schedule(api: Api, **body: Any) -> dict[str, Any]:
     return dict(r.json())
 
 
-def rebalance_runs(db: Database) -> int:
-    with db.read() as conn:
-        return int(
-            conn.execute(select(func.count()).where(runs_table.c.kind == "rebalance")).scalar_one()
-        )
+def rebalance_runs(*apis: Api) -> int:
+    """Rebalance runs of these organizations (the PostgreSQL database is shared by the session)."""
+    orgs = [_org_of(a) for a in apis]
+    with apis[0].db.read() as conn:
+        q = select(func.count()).where(runs_table.c.kind == "rebalance", runs_table.c.org_id.in_(orgs))
+        return int(conn.execute(q).scalar_one())
 
 
 def parse(value: str) -> datetime:
@@ -111,7 +113,7 @@ def test_a_run_still_active_is_not_joined_by_another(db_url: str) -> None:
         held: list[int] = []  # never submitted: the run stays queued
         assert len(run_due(api.db, PulseConfig(), held.append, now=t0)) == 1
         assert run_due(api.db, PulseConfig(), held.append, now=t0 + timedelta(minutes=10)) == []
-        assert rebalance_runs(api.db) == 1
+        assert rebalance_runs(api) == 1
         assert api.get("/rebalance/schedule").json()["last_run"]["status"] == "queued"
 
 
@@ -130,7 +132,9 @@ def test_many_tickers_at_once_queue_one_run(db_url: str) -> None:
         def tick() -> None:
             try:
                 barrier.wait(LIMIT)
-                results.append(run_due(api.db, PulseConfig(), lambda _r: None, now=due_at + timedelta(seconds=5)))
+                results.append(
+                    run_due(api.db, PulseConfig(), lambda _r: None, now=due_at + timedelta(seconds=5))
+                )
             except BaseException as exc:  # pragma: no cover - reported below
                 errors.append(exc)
 
@@ -142,7 +146,7 @@ def test_many_tickers_at_once_queue_one_run(db_url: str) -> None:
         assert errors == []
         queued = [r for batch in results for r in batch]
         assert len(queued) == 2 == len(set(queued))  # one per organization, never two
-        assert rebalance_runs(api.db) == 2
+        assert rebalance_runs(api, other) == 2
 
 
 def test_ticker_runs_through_the_queue_and_the_api_shows_the_last_run(db_url: str) -> None:
@@ -215,20 +219,12 @@ def test_two_flok_workers_queue_the_schedule_once(pg_url: str) -> None:
             return last is not None and last["status"] == "done"
 
         wait_for(done, "the scheduled rebalance to run on a worker")
-        with db.read() as conn:
-            mine = conn.execute(
-                select(func.count()).where(
-                    runs_table.c.kind == "rebalance", runs_table.c.org_id == _org_of(api)
-                )
-            ).scalar_one()
-        assert mine == 1
+        assert rebalance_runs(api) == 1
         assert api.get("/rebalance/schedule").json()["last_run"]["suggested"] == 1
     db.dispose()
 
 
 def _org_of(api: Api) -> int:
-    from flok.store import keys
-
     with api.db.read() as conn:
         org = keys.org_for_key(conn, api.key)
     assert org is not None
