@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from flok.app.schedule import next_due, run_due
+from flok.app.worker.ticker import next_due, run_due
 from flok.pulse import PulseConfig
 from flok.service.local import flok_subprocess
 from flok.store import keys

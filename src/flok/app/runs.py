@@ -6,13 +6,11 @@ from dataclasses import replace
 from typing import Any
 
 from flok.app import reasons
-from flok.app.matching import rebalance_options
+from flok.app.matching import queue_rebalance
 from flok.app.progress import live_fraction
 from flok.app.state import State
 from flok.app.worker.execute import INTERNAL_FAILURE
-from flok.pulse import PulseConfig
 from flok.store import runs as repo
-from flok.store.db import Transaction
 from flok.store.rows import RunRow
 
 
@@ -58,21 +56,6 @@ def cancel_run(state: State, org: int, run_id: int) -> RunRow:
     """A queued run is cancelled at once; a running one stops at its next progress report."""
     with state.db.write() as conn:
         return shown(repo.request_cancel(conn, org, run_id))
-
-
-REBALANCE_TOP_K = 50
-REBALANCE_MIN_SCORE = 0.0
-
-
-def queue_rebalance(conn: Transaction, org: int, options: dict[str, Any] | None, pulse: PulseConfig) -> int:
-    """Create a queued rebalance run in ``conn``'s transaction; the caller submits it after commit.
-
-    Without options: the defaults (``top_k`` 50, ``min_score`` 0), as the API's body has them;
-    ``weights`` and ``no_location`` (``flok.app.matching``) are checked here, before queuing.
-    """
-    chosen = {"top_k": REBALANCE_TOP_K, "min_score": REBALANCE_MIN_SCORE, **(options or {})}
-    chosen = rebalance_options(chosen, pulse)  # fit weights, no-location rule, sign-up lead
-    return repo.create(conn, org, "rebalance", chosen)
 
 
 def start_rebalance(state: State, org: int, options: dict[str, Any] | None = None) -> int:

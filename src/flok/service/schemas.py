@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 from pydantic.json_schema import SkipJsonSchema
 
 from flok.app.fields import MAX_ROW_ID, CampaignName, Ident
-from flok.app.runs import REBALANCE_MIN_SCORE, REBALANCE_TOP_K
+from flok.app.matching import REBALANCE_MIN_SCORE, REBALANCE_TOP_K
 from flok.app.schedule import MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
 from flok.pulse import ACTIONS
 from flok.windows import END_BEFORE_START, is_backwards

@@ -21,9 +21,9 @@ from typing import Any
 
 import procrastinate
 
-from flok.app.schedule import run_due
 from flok.app.worker.execute import HEARTBEAT_SECONDS, execute_run
 from flok.app.worker.fair import claim_if_turn
+from flok.app.worker.ticker import run_due
 from flok.errors import UnavailableError
 from flok.pulse import PulseConfig
 from flok.store import faults
