@@ -255,6 +255,42 @@ def test_community_page(page: Any) -> None:
     shot(page, "community")
 
 
+def test_community_metrics_and_periodic_rebalance_form(page: Any) -> None:
+    """The five metrics on the page; the schedule form turns the periodic rebalance on, the
+    server's ticker queues it within a tick, and the page shows its last run (reloaded until it
+    does, with a generous limit); then it is turned off again."""
+    page.get_by_role("link", name="Community").click()
+    metrics = page.locator("#design-metrics")
+    metrics.wait_for()
+    for term in (
+        "Fill rate",
+        "Matched share",
+        "Time to first RSVP",
+        "Matched within 24 h",
+        "Oversubscription",
+    ):
+        assert metrics.get_by_text(term, exact=True).count() == 1
+    assert "RSVP attempts refused as full" in page.locator("#m-over").inner_text()
+    assert "first-timers" in page.locator("#m-inclusion").inner_text()
+    page.get_by_label("Rebalance periodically").check()
+    page.get_by_label("Every (minutes)").fill("5")
+    page.get_by_role("button", name="Save schedule").click()
+    assert "Periodic rebalance on: every 5 minutes." in page.get_by_role("status").inner_text()
+    status = page.locator("#schedule-status")
+    assert status.inner_text().startswith("On: every 5 minutes")
+    deadline = time.monotonic() + 180  # the ticker runs every 30 s; the machine may be busy
+    while "suggested" not in status.inner_text():
+        assert time.monotonic() < deadline, f"no scheduled run shown: {status.inner_text()}"
+        page.wait_for_timeout(500)
+        page.reload()
+    assert "(done," in status.inner_text()
+    shot(page, "community-schedule")
+    page.get_by_label("Rebalance periodically").uncheck()
+    page.get_by_role("button", name="Save schedule").click()
+    assert "Periodic rebalance off." in page.get_by_role("status").inner_text()
+    assert page.locator("#schedule-status").inner_text().startswith("Off")
+
+
 def test_circles_page(page: Any) -> None:
     page.get_by_role("link", name="Circles").click()
     page.get_by_label("Participants CSV").set_input_files(str(CIRCLES_SAMPLE))

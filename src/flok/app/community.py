@@ -13,14 +13,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
+from flok.app.campaigns import refuse_too_many_rows
 from flok.app.fields import check_place_and_time
 from flok.app.market import demand_now, pulse_of
 from flok.app.state import State
-from flok.errors import ConflictError
+from flok.errors import ConflictError, InputError
+from flok.io.community import participants_from_table
 from flok.pulse import labels
 from flok.store import attempts
 from flok.store import community as repo
+from flok.store.db import Transaction
 from flok.store.rows import OpportunityRow, ParticipantRow
+from flok.table import Table
 
 log = logging.getLogger("flok.app")
 
@@ -131,23 +137,33 @@ def _rsvp(row: OpportunityRow, participant_id: str, status: str, created: bool =
     return RsvpView(row.opportunity_id, participant_id, status, row.confirmed, seats_left, created)
 
 
-def rsvp(state: State, org: int, opportunity_id: str, participant_id: str) -> RsvpView:
-    """Confirm a seat; ``created`` False when it was confirmed already. Full: ConflictError FULL.
-
-    Every attempt is recorded with its outcome (``flok.store.attempts``): a new seat in the same
-    transaction, a refusal in its own after the refused one rolls back, since the refusal is
-    the fact the oversubscription rate counts. A repeat of a confirmed RSVP is no attempt.
-    """
+def try_rsvp(
+    conn: Transaction, org: int, opportunity_id: str, participant_id: str
+) -> tuple[OpportunityRow, bool] | ConflictError:
+    """One RSVP attempt in the caller's transaction, recorded with its outcome
+    (``flok.store.attempts``): (opportunity, created), or the ``FULL`` refusal, returned rather
+    than raised so the transaction that records it commits. A repeat of a confirmed RSVP is no
+    attempt. A refusal writes nothing else: the store checks the seats before it writes."""
     try:
-        with state.db.write() as conn:
-            row, created = repo.rsvp(conn, org, opportunity_id, participant_id)
-            if created:
-                attempts.record(conn, org, opportunity_id, participant_id, refused=False)
+        row, created = repo.rsvp(conn, org, opportunity_id, participant_id)
     except ConflictError as exc:
-        if exc.code == "FULL":
-            with state.db.write() as conn:
-                attempts.record(conn, org, opportunity_id, participant_id, refused=True)
-        raise
+        if exc.code != "FULL":
+            raise
+        attempts.record(conn, org, opportunity_id, participant_id, refused=True)
+        return exc
+    if created:
+        attempts.record(conn, org, opportunity_id, participant_id, refused=False)
+    return row, created
+
+
+def rsvp(state: State, org: int, opportunity_id: str, participant_id: str) -> RsvpView:
+    """Confirm a seat; ``created`` False when it was confirmed already. Full: ConflictError FULL
+    (the refusal recorded first: it is the fact the oversubscription rate counts)."""
+    with state.db.write() as conn:
+        outcome = try_rsvp(conn, org, opportunity_id, participant_id)
+    if isinstance(outcome, ConflictError):
+        raise outcome
+    row, created = outcome
     return _rsvp(row, participant_id, "confirmed", created)
 
 
@@ -195,6 +211,55 @@ def delete_participant(state: State, org: int, participant_id: str) -> list[str]
     if freed:
         log.info("participant '%s' deleted: seats given back on %s", participant_id, ", ".join(freed))
     return freed
+
+
+def participant_records(table: Table) -> list[dict[str, Any]]:
+    """An uploaded ``participants.csv`` (docs/pulse.md: interests, lat, lon, availability,
+    first_timer) as the records ``POST /participants`` stores, validated by the library's reader
+    (errors name file, row and field)."""
+    profiles = participants_from_table(table)
+    records = []
+    for i, pid in enumerate(profiles.ids):
+        starts, ends = profiles.avail_start[i], profiles.avail_end[i]
+        used = ~np.isnan(starts)
+        lat, lon = float(profiles.lat[i]), float(profiles.lon[i])
+        records.append(
+            {
+                "participant_id": str(pid),
+                "interests": [str(t) for t in profiles.interests[i].as_py()],
+                "lat": None if math.isnan(lat) else lat,
+                "lon": None if math.isnan(lon) else lon,
+                "availability": [
+                    {"start": _iso(a), "end": _iso(b)} for a, b in zip(starts[used], ends[used], strict=True)
+                ],
+                "first_timer": bool(profiles.first_timer[i]),
+            }
+        )
+    return records
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(float(epoch), UTC).isoformat()
+
+
+def upload_participants(state: State, org: int, table: Table, *, source: str = "participants") -> int:
+    """Create every participant of an uploaded table in one transaction (all or nothing); how many.
+
+    A participant that exists already is refused (409 ``DUPLICATE``) naming its row."""
+    refuse_too_many_rows(state, table.num_rows, source)
+    records = participant_records(table)
+    for i, record in enumerate(records):
+        try:
+            check_place_and_time(record, "participant")
+        except InputError as exc:
+            raise table.error(i, exc.field, exc.message) from None
+    with state.db.write() as conn:
+        for i, record in enumerate(records):
+            try:
+                repo.create_participant(conn, org, record)
+            except ConflictError as exc:
+                raise ConflictError(exc.message, field=exc.field, row=table.row(i), code=exc.code) from None
+    return len(records)
 
 
 def cancellations(state: State, org: int, participant_id: str) -> list[tuple[str, str]]:

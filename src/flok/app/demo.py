@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from flok.app.community import try_rsvp
 from flok.pulse import PulseConfig
 from flok.store import campaigns, community, feedback, keys
 from flok.store.db import Database, Transaction
@@ -69,6 +70,7 @@ def _sample_data(conn: Transaction, org: int) -> None:
                 "lat": 52.51,
                 "lon": 13.39,
                 "availability": window,
+                "first_timer": who == "cleo",
             },
         )
     _sample_activity(conn, org)
@@ -86,7 +88,9 @@ def _sample_activity(conn: Transaction, org: int) -> None:
     now = datetime.now(UTC)
     for g in range(GUESTS):
         community.create_participant(
-            conn, org, {"participant_id": f"guest{g}", "interests": [], "availability": []}
+            conn,
+            org,
+            {"participant_id": f"guest{g}", "interests": [], "availability": [], "first_timer": g % 4 == 0},
         )
     events: list[feedback.FeedbackEvent] = []
     for opp, count, every in _ACTIVITY:
@@ -97,5 +101,10 @@ def _sample_activity(conn: Transaction, org: int) -> None:
                 feedback.FeedbackEvent(org, f"demo-{opp}-{n}", f"guest{n % GUESTS}", opp, action, at)
             )
     feedback.record_feedback(conn, events, PulseConfig())
+    # Recorded as RSVP attempts, as the service records them: chess has one seat left ("Limited
+    # spots"), music fills up and turns two guests away, so the oversubscription rate has
+    # something to show (2 of 16 attempts refused).
     for who in ("ana", "ben", "cleo", "guest1"):
-        community.rsvp(conn, org, "chess-evening", who)
+        try_rsvp(conn, org, "chess-evening", who)
+    for g in range(GUESTS):
+        try_rsvp(conn, org, "music-evening", f"guest{g}")

@@ -12,7 +12,15 @@ import numpy as np
 from flok.app.history import pulse_history
 from flok.app.market import build_participants, snapshot
 from flok.app.state import State
-from flok.metrics import fill_rate, gini, matched_share, oversubscription_rate
+from flok.metrics import (
+    fill_rate,
+    gini,
+    inclusion_gap,
+    matched_share,
+    matched_within,
+    oversubscription_rate,
+    time_to_first,
+)
 from flok.pulse import FitConfig, FitScorer, feed, joinable, labels
 from flok.store import attempts, campaigns, community, runs
 
@@ -111,10 +119,14 @@ def trending(state: State, org: int, *, limit: int = 10) -> list[Trending]:
 
 
 def community_metrics(state: State, org: int) -> dict[str, Any]:
-    """Fill, matching and exposure figures of the organization's community, plus runs and campaigns."""
+    """The design's five metrics of the organization's community (docs/service.md, "Metrics"):
+    fill rate, oversubscription, time to first RSVP, matched within 24 h and inclusion, with
+    matched share, pulse and exposure figures, runs and campaigns. Every rate comes from
+    ``flok.metrics``, the functions the library and the simulator use too."""
     with state.db.read() as conn:
         snap = snapshot(conn, org, state.pulse, catalogs=state.catalogs)
-        n_people = community.participant_count(conn, org)
+        people = community.participant_facts(conn, org)
+        first_seat = attempts.first_seats(conn, org)
         events = community.event_count(conn, org)
         by_status = campaigns.count_by_status(conn, org)
         run_status = runs.count_by_status(conn, org)
@@ -123,16 +135,26 @@ def community_metrics(state: State, org: int) -> dict[str, Any]:
     # Opportunities without seats have no pulse and take no part in pulse or seat figures.
     seated = m.capacity > 0
     attending = {str(p) for p in m.attending_participant}
-    matched = np.zeros(max(n_people, len(attending)), dtype=bool)
-    matched[: len(attending)] = True
+    matched = np.array([pid in attending for pid, _, _ in people], dtype=bool)
+    first_timer = np.array([f for _, _, f in people], dtype=bool)
+    joined = np.array([at.timestamp() for _, at, _ in people], dtype=np.float64)
+    first = np.array(
+        [first_seat[pid].timestamp() if pid in first_seat else np.nan for pid, _, _ in people],
+        dtype=np.float64,
+    )
     return {
         "opportunities": len(snap.rows),
-        "participants": n_people,
+        "participants": len(people),
         "feedback_events": events,
         "capacity": int(m.capacity.sum()),
         "confirmed": int(m.confirmed.sum()),
         "fill_rate": fill_rate(m.confirmed, m.capacity),
-        "matched_share": matched_share(matched) if matched.size else None,
+        "matched_share": matched_share(matched),
+        "time_to_first_rsvp": time_to_first(joined, first),
+        "matched_within_24h": matched_within(joined, first, 24.0),
+        "first_timers": int(first_timer.sum()),
+        "first_timers_matched_share": matched_share(matched[first_timer]),
+        "inclusion_gap": inclusion_gap(matched, first_timer),
         "confirmed_gini": gini(m.confirmed[seated].astype(float)) if seated.any() else None,
         "mean_pulse": float(m.pulse[seated].mean()) if seated.any() else None,
         "high_demand": int((m.pulse[seated] >= state.pulse.high_demand_pulse).sum()),

@@ -68,6 +68,7 @@ def build_participants(rows: Sequence[ParticipantRow]) -> ParticipantProfiles:
             [(datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"])) for w in r.availability]
             for r in rows
         ],
+        first_timer=[r.first_timer for r in rows],
         joined_at=[r.created_at for r in rows],
     )
 

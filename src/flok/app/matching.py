@@ -12,6 +12,8 @@ from dataclasses import replace
 from typing import Any
 
 from flok.pulse import FitConfig, PulseConfig, RebalanceConfig
+from flok.store import runs as runs_repo
+from flok.store.db import Transaction
 
 
 def fit_config(
@@ -43,3 +45,18 @@ def rebalance_configs(options: Mapping[str, Any]) -> tuple[RebalanceConfig, FitC
         pulse = replace(pulse, lead_hours=float(options["lead_hours"]))
     chosen = {k: options[k] for k in ("top_k", "min_score") if k in options}
     return RebalanceConfig(**chosen), fit, pulse
+
+
+REBALANCE_TOP_K = 50
+REBALANCE_MIN_SCORE = 0.0
+
+
+def queue_rebalance(conn: Transaction, org: int, options: dict[str, Any] | None, pulse: PulseConfig) -> int:
+    """Create a queued rebalance run in ``conn``'s transaction; the caller submits it after commit
+    (``POST /rebalance``, the dashboard's button and the periodic schedule all queue it here).
+
+    Without options: the defaults (``top_k`` 50, ``min_score`` 0), as the API's body has them;
+    ``weights`` and ``no_location`` are checked here, before queuing.
+    """
+    chosen = {"top_k": REBALANCE_TOP_K, "min_score": REBALANCE_MIN_SCORE, **(options or {})}
+    return runs_repo.create(conn, org, "rebalance", rebalance_options(chosen, pulse))

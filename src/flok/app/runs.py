@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from flok.app import reasons
-from flok.app.matching import rebalance_options
+from flok.app.matching import queue_rebalance
 from flok.app.progress import live_fraction
 from flok.app.state import State
 from flok.app.worker.execute import INTERNAL_FAILURE
@@ -58,19 +58,9 @@ def cancel_run(state: State, org: int, run_id: int) -> RunRow:
         return shown(repo.request_cancel(conn, org, run_id))
 
 
-REBALANCE_TOP_K = 50
-REBALANCE_MIN_SCORE = 0.0
-
-
 def start_rebalance(state: State, org: int, options: dict[str, Any] | None = None) -> int:
-    """Queue a rebalance: recompute pulses and recommend seats; the run's id.
-
-    Without options: the defaults (``top_k`` 50, ``min_score`` 0), as the API's body has them;
-    ``weights`` and ``no_location`` (``flok.app.matching``) are checked here, before queuing.
-    """
-    chosen = {"top_k": REBALANCE_TOP_K, "min_score": REBALANCE_MIN_SCORE, **(options or {})}
-    chosen = rebalance_options(chosen, state.pulse)  # fit weights, no-location rule, sign-up lead
+    """Queue a rebalance: recompute pulses and recommend seats; the run's id (see ``queue_rebalance``)."""
     with state.db.write() as conn:
-        run_id = repo.create(conn, org, "rebalance", chosen)
+        run_id = queue_rebalance(conn, org, options, state.pulse)
     state.queue.submit(run_id)
     return run_id

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     # Sign-up closes this many hours before an opportunity starts: feeds, rebalance and
     # trending offer only opportunities starting later (flok.pulse.joinable).
     signup_lead_hours: Annotated[float, Field(ge=0, le=24 * 365)] = 1.0
+    # Periodic rebalance (docs/service.md "Periodic rebalance"): each organization turns its
+    # schedule on with an interval (this one unless it names another); every process that
+    # executes runs looks for due schedules every schedule_tick_seconds (a thread next to the
+    # in-process queue; a periodic task, whole seconds 1-59, in each `flok worker`).
+    rebalance_interval_minutes: Annotated[int, Field(ge=1, le=30 * 24 * 60)] = 60
+    schedule_tick_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
     # The service is reached over HTTPS (e.g. behind a TLS-terminating proxy): cookies are
     # Secure and every answer carries Strict-Transport-Security.
     https: bool = False

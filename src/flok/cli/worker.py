@@ -20,6 +20,7 @@ def worker_cmd(
     from flok.app.keys import database_label, open_database
     from flok.app.settings import Settings
     from flok.app.worker.pg_queue import run_worker
+    from flok.pulse import PulseConfig
     from flok.store.faults import opening
 
     settings = Settings.load(database_url)
@@ -39,4 +40,6 @@ def worker_cmd(
         stale_after=settings.stale_run_seconds,
         sweep_seconds=settings.sweep_seconds,
         max_per_org=settings.max_runs_per_org,
+        pulse=PulseConfig(lead_hours=settings.signup_lead_hours),
+        tick_seconds=settings.schedule_tick_seconds,
     )

@@ -23,6 +23,7 @@ import flok
 from flok.app.demo import seed_demo
 from flok.app.settings import Settings
 from flok.app.state import State
+from flok.app.worker.ticker import Ticker
 from flok.errors import FlokError
 from flok.server.headers import SecurityHeaders
 from flok.service import app as api
@@ -46,12 +47,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Migrate (unless ``settings.migrate`` is off), then the API, the dashboard and the run queue."""
     state = State.open(settings or Settings())
 
+    # Periodic rebalances tick here with the in-process queue; `flok worker` ticks them itself.
+    ticker = (
+        Ticker(state.db, state.pulse, state.queue.submit, state.settings.schedule_tick_seconds)
+        if state.settings.queue_kind() == "thread"
+        else None
+    )
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         state.queue.start()
+        if ticker is not None:
+            ticker.start()
         try:
             yield
         finally:
+            if ticker is not None:
+                ticker.stop()
             state.queue.stop()
             await state.feedback.aclose()
 

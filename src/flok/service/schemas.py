@@ -11,7 +11,8 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from flok.app.fields import MAX_ROW_ID, CampaignName, Ident
-from flok.app.runs import REBALANCE_MIN_SCORE, REBALANCE_TOP_K
+from flok.app.matching import REBALANCE_MIN_SCORE, REBALANCE_TOP_K
+from flok.app.schedule import MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
 from flok.pulse import ACTIONS
 from flok.service.options_schema import options_schema
 from flok.windows import END_BEFORE_START, is_backwards
@@ -263,6 +264,7 @@ class ParticipantIn(Strict):
     lat: Lat | None = None
     lon: Lon | None = None
     availability: Windows = Field(default_factory=list)
+    first_timer: bool = Field(False, description="new to the community (the inclusion metric compares them)")
     # Half a coordinate pair: ``flok.app.fields.check_place_and_time`` (POST and PATCH alike).
 
 
@@ -271,6 +273,7 @@ class ParticipantPatch(Strict):
     lat: Lat | None = None
     lon: Lon | None = None
     availability: Annotated[Windows | SkipJsonSchema[None], NotNull] = None
+    first_timer: Annotated[bool | SkipJsonSchema[None], NotNull] = None
 
 
 class ParticipantOut(BaseModel):
@@ -279,6 +282,7 @@ class ParticipantOut(BaseModel):
     lat: float | None
     lon: float | None
     availability: list[dict[str, datetime]]
+    first_timer: bool
 
 
 Action = Literal[ACTIONS]  # type: ignore[valid-type]
@@ -371,6 +375,32 @@ class RebalanceIn(Strict):
     no_location: NoLocation | None = Field(
         default=None, description="participants without a location: anywhere (default) or online_only"
     )
+
+
+class ScheduleIn(Strict):
+    """The organization's periodic rebalance: on or off, and every how many minutes."""
+
+    enabled: bool
+    interval_minutes: Annotated[int, Field(ge=MIN_INTERVAL_MINUTES, le=MAX_INTERVAL_MINUTES)] | None = Field(
+        default=None, description="minutes between rebalances (default FLOK_REBALANCE_INTERVAL_MINUTES, 60)"
+    )
+
+
+class LastRunOut(BaseModel):
+    run_id: int
+    status: str
+    created_at: datetime
+    finished_at: datetime | None
+    suggested: int | None = Field(description="seats the run suggested; null until it is done")
+    matched_share: float | None = Field(description="share of participants with a seat or a suggestion")
+    message: str | None
+
+
+class ScheduleOut(BaseModel):
+    enabled: bool
+    interval_minutes: int
+    next_due_at: datetime | None = Field(description="when the next scheduled rebalance is queued")
+    last_run: LastRunOut | None
 
 
 # --- paging (a list answers every item unless asked for a page: older clients keep working) -

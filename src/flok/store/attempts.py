@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, case, func, select
+from datetime import datetime
 
-from flok.store.tables import rsvp_attempts
+from sqlalchemy import Connection, and_, case, func, select
+
+from flok.store.tables import participants, rsvp_attempts
 from flok.store.types import utcnow
 
 
@@ -27,3 +29,16 @@ def counts(conn: Connection, org_id: int) -> tuple[int, int]:
     q = select(func.count(), refused).where(rsvp_attempts.c.org_id == org_id)
     total, n_refused = conn.execute(q).one()
     return int(total), int(n_refused)
+
+
+def first_seats(conn: Connection, org_id: int) -> dict[str, datetime]:
+    """participant id → when they first got a seat (their first attempt not refused), counting
+    only attempts since they joined: a participant deleted and created again starts afresh."""
+    a, p = rsvp_attempts, participants
+    q = (
+        select(a.c.participant_id, func.min(a.c.created_at))
+        .select_from(a.join(p, and_(p.c.org_id == a.c.org_id, p.c.participant_id == a.c.participant_id)))
+        .where(a.c.org_id == org_id, a.c.refused.is_(False), a.c.created_at >= p.c.created_at)
+        .group_by(a.c.participant_id)
+    )
+    return {str(pid): first for pid, first in conn.execute(q)}

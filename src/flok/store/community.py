@@ -7,6 +7,7 @@ concurrent requests never lose an update or over-fill an opportunity.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, bindparam, delete, func, select, update
@@ -328,6 +329,16 @@ def suggested_opportunity(conn: Connection, org_id: int, participant_id: str) ->
         )
     ).scalar()
     return None if found is None else int(found)
+
+
+def participant_facts(conn: Connection, org_id: int) -> list[tuple[str, datetime, bool]]:
+    """(participant id, joined, first-timer) of every participant: what the metrics need."""
+    q = (
+        select(participants.c.participant_id, participants.c.created_at, participants.c.first_timer)
+        .where(participants.c.org_id == org_id)
+        .order_by(participants.c.id)
+    )
+    return [(str(p), at, bool(f)) for p, at, f in conn.execute(q)]
 
 
 def participant_count(conn: Connection, org_id: int) -> int:

@@ -136,6 +136,7 @@ class ParticipantRow(_Row):
     lon: float | None
     availability: list[dict[str, str]]
     created_at: datetime
+    first_timer: bool = False
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -197,6 +198,8 @@ participants = Table(
     Column("lon", Float, nullable=True),
     Column("availability", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # New to the community: the inclusion metric compares their match rate with everyone's (0012).
+    Column("first_timer", Boolean, nullable=False, server_default=false(), default=False),
     UniqueConstraint("org_id", "participant_id"),
 )
 
@@ -252,6 +255,21 @@ rsvp_attempts = Table(
     Column("refused", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_rsvp_attempts_org_id", "org_id"),
+)
+
+# Each organization's periodic rebalance (migration 0012). A worker that finds ``next_due_at``
+# passed moves it on by the interval with a compare-and-set on the value it read, and only the
+# worker whose update hit queues the run: several servers and workers never queue it twice.
+rebalance_schedules = Table(
+    "rebalance_schedules",
+    metadata,
+    Column("org_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("interval_minutes", Integer, nullable=False),
+    Column("next_due_at", UtcDateTime, nullable=True),
+    Column("last_run_id", Integer, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_rebalance_schedules_due", "enabled", "next_due_at"),
 )
 
 suggestions = Table(

@@ -24,7 +24,9 @@ import procrastinate
 from flok.app.worker.execute import HEARTBEAT_SECONDS, execute_run
 from flok.app.worker.fair import claim_if_turn
 from flok.app.worker.queue import sweep_waitlists
+from flok.app.worker.ticker import run_due
 from flok.errors import UnavailableError
+from flok.pulse import PulseConfig
 from flok.store import faults
 from flok.store import runs as runs_repo
 from flok.store.db import Database, install_schema_once
@@ -62,6 +64,7 @@ WORKER_QUEUE_CONNECTIONS = 5
 SERVER_QUEUE_CONNECTIONS = 3
 TASK = "flok.run"
 SWEEP_TASK = "flok.sweep"
+SCHEDULE_TASK = "flok.schedule"
 QUEUE = "flok_runs"
 
 log = logging.getLogger("flok.runs")
@@ -69,10 +72,14 @@ _worker_db: Database | None = None  # the worker process's database, set by ``ru
 _worker_delay = 0.0
 _worker_stale_after = 8 * HEARTBEAT_SECONDS
 _worker_max_per_org: int | None = None  # FLOK_MAX_RUNS_PER_ORG; unset: all live workers but one
+_worker_pulse = PulseConfig()  # the sign-up lead scheduled rebalances are queued with
 
 
-def build_app(db: Database, *, worker: bool, sweep_seconds: int = 30) -> procrastinate.App:
-    """The procrastinate app: the run task, and a periodic sweep of runs whose worker died.
+def build_app(
+    db: Database, *, worker: bool, sweep_seconds: int = 30, tick_seconds: float = 30
+) -> procrastinate.App:
+    """The procrastinate app: the run task, a periodic sweep of runs whose worker died, and a
+    periodic tick that queues due scheduled rebalances (``flok.app.schedule``).
 
     The sweep runs on whichever worker is free (at most one queued at a time), so a killed
     worker's run turns ``failed`` within ``stale_after + sweep_seconds`` without a restart.
@@ -113,6 +120,19 @@ def build_app(db: Database, *, worker: bool, sweep_seconds: int = 30) -> procras
             raise RuntimeError("flok.sweep executed outside `flok worker`")
         sweep_stale_runs(_worker_db, _worker_stale_after)
         sweep_waitlists(_worker_db)
+
+    tick = max(1, min(59, round(tick_seconds)))
+
+    @app.periodic(cron=f"* * * * * */{tick}")
+    @app.task(name=SCHEDULE_TASK, queue=QUEUE, queueing_lock=SCHEDULE_TASK)
+    async def schedule_task(timestamp: int) -> None:
+        if _worker_db is None:  # pragma: no cover - only a misconfigured process gets here
+            raise RuntimeError("flok.schedule executed outside `flok worker`")
+        # Each due schedule is claimed by compare-and-set (once, whatever other worker ticks);
+        # its run gets a job here. Should this worker die in between, the sweep fails the run.
+        queued = await asyncio.to_thread(run_due, _worker_db, _worker_pulse, lambda _run: None)
+        for run_id in queued:
+            await run_task.defer_async(run_id=run_id)
 
     return app
 
@@ -168,12 +188,15 @@ def run_worker(
     stale_after: float = 8 * HEARTBEAT_SECONDS,
     sweep_seconds: int = 30,
     max_per_org: int | None = None,
+    pulse: PulseConfig | None = None,
+    tick_seconds: float = 30,
 ) -> None:
     """Execute queued runs until stopped (or, with ``wait=False``, until the queue is empty)."""
-    global _worker_db, _worker_delay, _worker_stale_after, _worker_max_per_org
+    global _worker_db, _worker_delay, _worker_stale_after, _worker_max_per_org, _worker_pulse
     _worker_db, _worker_delay, _worker_stale_after = db, delay, stale_after
     _worker_max_per_org = max_per_org
-    app = build_app(db, worker=True, sweep_seconds=sweep_seconds)
+    _worker_pulse = pulse or PulseConfig()
+    app = build_app(db, worker=True, sweep_seconds=sweep_seconds, tick_seconds=tick_seconds)
     try:
         ensure_schema(db)
         sweep_stale_runs(db, stale_after)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from flok.app import community as app
@@ -21,7 +22,9 @@ from flok.service.schemas import (
     ParticipantPatch,
     RsvpIn,
     RsvpOut,
+    UploadOut,
 )
+from flok.service.uploads import UPLOAD_DOC, SpecDep, read_table
 from flok.store.rows import ParticipantRow
 
 router = APIRouter(tags=["community"], responses=ERROR_RESPONSES)
@@ -101,6 +104,15 @@ def participant_out(row: ParticipantRow) -> ParticipantOut:
 @router.post("/participants", status_code=201, tags=["participants"])
 def create_participant(body: ParticipantIn, org: OrgDep, state: StateDep) -> ParticipantOut:
     return participant_out(app.create_participant(state, org, body.model_dump(mode="json")))
+
+
+@router.post("/participants/upload", status_code=201, tags=["participants"], openapi_extra=UPLOAD_DOC)
+async def upload_participants(request: Request, org: OrgDep, state: StateDep, spec: SpecDep) -> UploadOut:
+    """Many participants at once from ``participants.csv`` (or xlsx, multipart ``file``, or a JSON
+    list): ``participant_id``; optional ``interests`` (``;``-separated), ``lat``, ``lon``,
+    ``availability`` (``START/END;…``) and ``first_timer`` (true/false). All or nothing."""
+    table = await read_table(request, "participants", "participants", spec)
+    return UploadOut(added=await run_in_threadpool(app.upload_participants, state, org, table))
 
 
 @router.get("/participants", tags=["participants"])

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from flok.app import insights as app
 from flok.app import runs as runs_app
+from flok.app import schedule as schedule_app
 from flok.app.matching import fit_config
 from flok.service.deps import OrgDep, StateDep
 from flok.service.errors import ERROR_RESPONSES
@@ -18,6 +19,8 @@ from flok.service.schemas import (
     NoLocation,
     RebalanceIn,
     RunStarted,
+    ScheduleIn,
+    ScheduleOut,
     TrendingItem,
 )
 
@@ -68,3 +71,16 @@ def start_rebalance(org: OrgDep, state: StateDep, body: RebalanceIn | None = Non
     options = (body or RebalanceIn()).model_dump(exclude_none=True)
     options.setdefault("top_k", None)  # an explicit null (all eligible pairs) is kept
     return RunStarted(run_id=runs_app.start_rebalance(state, org, options), status="queued")
+
+
+@router.get("/rebalance/schedule")
+def get_schedule(org: OrgDep, state: StateDep) -> ScheduleOut:
+    """The periodic rebalance: on or off, its interval, when the next is due and how the last went."""
+    return ScheduleOut.model_validate(schedule_app.get_schedule(state, org), from_attributes=True)
+
+
+@router.put("/rebalance/schedule")
+def put_schedule(body: ScheduleIn, org: OrgDep, state: StateDep) -> ScheduleOut:
+    """Turn the periodic rebalance on (the first is queued within a tick) or off, and set its interval."""
+    view = schedule_app.set_schedule(state, org, enabled=body.enabled, interval_minutes=body.interval_minutes)
+    return ScheduleOut.model_validate(view, from_attributes=True)

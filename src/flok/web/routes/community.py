@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from flok.app import community as community_app
 from flok.app import insights
 from flok.app import runs as runs_app
-from flok.app.market import pulse_of
+from flok.app import schedule as schedule_app
 from flok.app.state import State
-from flok.errors import NotFoundError
-from flok.web import charts
+from flok.errors import InputError, NotFoundError
+from flok.web import charts, flash
 from flok.web.context import StateDep
 from flok.web.deps import PostDep, SessionDep, org_of
-from flok.web.render import page, redirect
+from flok.web.flash import Flash
+from flok.web.render import page, problem, redirect
 
 router = APIRouter(prefix="/ui")
 HISTORY_DAYS = 7
@@ -59,7 +60,9 @@ def _metric_charts(m: dict[str, Any]) -> list[tuple[str, Any]]:
     return out
 
 
-def _context(org: int, state: State, participant_id: str | None) -> dict[str, Any]:
+def _context(
+    org: int, state: State, participant_id: str | None, shown: Flash | None = None
+) -> dict[str, Any]:
     opportunities = community_app.list_opportunities(state, org, limit=1000, offset=0)
     history = insights.pulse_histories(state, org, days=HISTORY_DAYS)
     run = runs_app.latest_run(state, org, kind="rebalance")
@@ -76,9 +79,9 @@ def _context(org: int, state: State, participant_id: str | None) -> dict[str, An
                     history.get(o.opportunity_id, []),
                     f"Pulse of {o.title or o.opportunity_id}, last {HISTORY_DAYS} days",
                 ),
-                # The API's ``pulse`` is that of the stored demand (at its last event); the
-                # page shows the pulse now, the demand decayed to this moment, as its labels do.
-                pulse_of(o.demand_now, o.capacity, state.pulse),
+                # The pulse now (the demand decayed to this moment), as the API and the labels
+                # read it; None without seats: the page says "Closed", as the label does.
+                o.pulse,
             )
             for o in opportunities
         ],
@@ -90,6 +93,9 @@ def _context(org: int, state: State, participant_id: str | None) -> dict[str, An
         "metric_charts": _metric_charts(metrics),
         "run": run,
         "days": HISTORY_DAYS,
+        "schedule": schedule_app.get_schedule(state, org),
+        "schedule_form": shown.form if shown and shown.form else None,
+        "errors": shown.errors if shown else {},
     }
 
 
@@ -97,7 +103,8 @@ def _context(org: int, state: State, participant_id: str | None) -> dict[str, An
 def community_page(
     request: Request, session: SessionDep, state: StateDep, participant_id: str | None = None
 ) -> Response:
-    return page(request, "community.html", _context(org_of(session), state, participant_id))
+    shown = flash.take(request)
+    return page(request, "community.html", _context(org_of(session), state, participant_id, shown))
 
 
 @router.get("/community/feed")
@@ -115,3 +122,30 @@ def feed_fragment(
 def rebalance(request: Request, session: PostDep, state: StateDep) -> Response:
     runs_app.start_rebalance(state, org_of(session))
     return redirect(request, "/ui/community#rebalance")
+
+
+@router.post("/community/schedule")
+def set_schedule(
+    request: Request,
+    session: PostDep,
+    state: StateDep,
+    enabled: Annotated[str | None, Form()] = None,
+    interval_minutes: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Turn the periodic rebalance on or off and set its interval (post/redirect/get)."""
+    on = enabled is not None
+    try:
+        view = schedule_app.set_schedule(
+            state, org_of(session), enabled=on, interval_minutes=interval_minutes
+        )
+    except InputError as exc:
+        form = {"enabled": on, "interval_minutes": interval_minutes}
+        return redirect(
+            request, "/ui/community#schedule", Flash(errors={"schedule": problem(exc)}, form=form)
+        )
+    notice = (
+        f"Periodic rebalance on: every {view.interval_minutes} minutes."
+        if view.enabled
+        else "Periodic rebalance off."
+    )
+    return redirect(request, "/ui/community#schedule", Flash(notice=notice))
