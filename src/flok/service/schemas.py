@@ -54,7 +54,12 @@ Instant = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
 # For PATCH bodies: a field may be left out, but an explicit null would blank a required column
 # (so the OpenAPI document does not offer null for it: ``SkipJsonSchema[None]``).
 NotNull = BeforeValidator(_not_null)
-Capacity = Annotated[int, Field(ge=0, le=1_000_000), BeforeValidator(_json_number)]
+JSON_NUMBER = BeforeValidator(_json_number)
+"""For an ``int`` field of a request: a JSON number, never a boolean or text."""
+
+# true or false as JSON writes them (pydantic's lax mode would also take 0, 1, "yes" and "off").
+Flag = Annotated[bool, Field(strict=True)]
+Capacity = Annotated[int, Field(ge=0, le=1_000_000), JSON_NUMBER]
 Tags = Annotated[list[Tag], Field(max_length=100)]
 
 
@@ -264,7 +269,7 @@ class ParticipantIn(Strict):
     lat: Lat | None = None
     lon: Lon | None = None
     availability: Windows = Field(default_factory=list)
-    first_timer: bool = Field(False, description="new to the community (the inclusion metric compares them)")
+    first_timer: Flag = Field(False, description="new to the community (the inclusion metric compares them)")
     # Half a coordinate pair: ``flok.app.fields.check_place_and_time`` (POST and PATCH alike).
 
 
@@ -273,7 +278,7 @@ class ParticipantPatch(Strict):
     lat: Lat | None = None
     lon: Lon | None = None
     availability: Annotated[Windows | SkipJsonSchema[None], NotNull] = None
-    first_timer: Annotated[bool | SkipJsonSchema[None], NotNull] = None
+    first_timer: Annotated[Flag | SkipJsonSchema[None], NotNull] = None
 
 
 class ParticipantOut(BaseModel):
@@ -369,7 +374,7 @@ class FitWeightsIn(Strict):
 
 
 class RebalanceIn(Strict):
-    top_k: Annotated[int, Field(ge=1, le=10_000), BeforeValidator(_json_number)] | None = REBALANCE_TOP_K
+    top_k: Annotated[int, Field(ge=1, le=10_000), JSON_NUMBER] | None = REBALANCE_TOP_K
     min_score: Annotated[float, Field(ge=-1e6, le=1e6, strict=True)] = REBALANCE_MIN_SCORE
     weights: FitWeightsIn | None = None
     no_location: NoLocation | None = Field(
@@ -380,8 +385,10 @@ class RebalanceIn(Strict):
 class ScheduleIn(Strict):
     """The organization's periodic rebalance: on or off, and every how many minutes."""
 
-    enabled: bool
-    interval_minutes: Annotated[int, Field(ge=MIN_INTERVAL_MINUTES, le=MAX_INTERVAL_MINUTES)] | None = Field(
+    enabled: Flag
+    interval_minutes: (
+        Annotated[int, Field(ge=MIN_INTERVAL_MINUTES, le=MAX_INTERVAL_MINUTES), JSON_NUMBER] | None
+    ) = Field(
         default=None, description="minutes between rebalances (default FLOK_REBALANCE_INTERVAL_MINUTES, 60)"
     )
 

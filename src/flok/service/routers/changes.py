@@ -18,7 +18,7 @@ from flok.resolve import STABILITIES
 from flok.service.deps import ActorDep, OrgDep, StateDep
 from flok.service.errors import ERROR_RESPONSES
 from flok.service.routers.campaigns import _out as campaign_out
-from flok.service.schemas import CampaignOut, Capacity, RowId, RunStarted, Strict
+from flok.service.schemas import JSON_NUMBER, CampaignOut, Capacity, RowId, RunStarted, Strict
 from flok.store.versions import ChangeRow, VersionRow
 from flok.table import table_from_records
 
@@ -68,7 +68,9 @@ class ChangeOut(BaseModel):
 
 class ResolveIn(Strict):
     stability: Literal["strict", "balanced", "free"] = "strict"
-    move_cost: float = Field(1.0, ge=0, le=1e6, description="stability=balanced: rank steps one move costs")
+    move_cost: float = Field(
+        1.0, ge=0, le=1e6, strict=True, description="stability=balanced: rank steps one move costs"
+    )
     reason: Reason = ""
 
 
@@ -79,7 +81,7 @@ class MoveDraftIn(Strict):
 
 
 class RollbackIn(Strict):
-    version: int = Field(ge=1, le=MAX_ROW_ID)
+    version: Annotated[int, Field(ge=1, le=MAX_ROW_ID), JSON_NUMBER]
     reason: Reason = ""
 
 

@@ -71,7 +71,9 @@ class WaitlistOut(BaseModel):
 
 
 class WaitlistIn(Strict):
-    offer_hours: float = Field(gt=0, le=app.MAX_OFFER_HOURS, description="accept-by delay of new offers")
+    offer_hours: float = Field(
+        gt=0, le=app.MAX_OFFER_HOURS, strict=True, description="accept-by delay of new offers"
+    )
 
 
 class SettingsOut(BaseModel):
