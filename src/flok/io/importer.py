@@ -121,6 +121,8 @@ def import_table(
 
 def interpret(raw: RawTable, kind: Kind, spec: ImportSpec) -> tuple[Table, ImportReport]:
     """Apply the column mapping, the shape and the value mapping to a raw table."""
+    check_kind(spec, kind, raw.source)
+    raw, spec = _composed(raw, spec)
     known = fields_of(kind)
     mapped = _mapped(raw, spec, kind)
     recognised: list[str] = []
@@ -170,6 +172,71 @@ def interpret(raw: RawTable, kind: Kind, spec: ImportSpec) -> tuple[Table, Impor
         recognised=tuple(recognised),
     )
     return replace(table, notes=tuple(described)), report
+
+
+def check_kind(spec: ImportSpec, kind: str, source: str) -> None:
+    """A preset made for one kind of file is refused for another, saying which it is for."""
+    if spec.kind and spec.kind != kind:
+        name = f"preset '{spec.preset}'" if spec.preset else "the import spec"
+        raise InputError(
+            f"{name} is for {spec.kind} files, not {kind} files; "
+            f"use it where a {spec.kind} file is read, or pick a {kind} preset",
+            source=source,
+            field="preset",
+        )
+
+
+_SLOT = re.compile(r"\{([^{}]+)\}")
+
+
+def _composed(raw: RawTable, spec: ImportSpec) -> tuple[RawTable, ImportSpec]:
+    """Fields made from several of the user's columns (``compose``), added as columns named by
+    their template and mapped to their field, so the rest of the import treats them like any."""
+    if not spec.compose:
+        return raw, spec
+    by_lower = {h.strip().lower(): h for h in raw.headers}
+    columns = dict(raw.columns)
+    headers = list(raw.headers)
+    mapping = dict(spec.columns)
+    for fld, template in spec.compose.items():
+        slots = _SLOT.findall(template)
+        if not slots:
+            raise InputError(
+                f"compose template '{template}' names no column (write headers in braces: {{Subject}})",
+                source=raw.source,
+                field=fld,
+            )
+        cells: list[list[str]] = []
+        for slot in slots:
+            options = []
+            for name in slot.split("|"):
+                found = by_lower.get(name.strip().lower())
+                if found is None:
+                    have = ", ".join(f"'{h}'" for h in raw.headers)
+                    raise InputError(
+                        f"compose {fld}='{template}' names '{name.strip()}', which is no column of "
+                        f"this file (columns found: {have})",
+                        source=raw.source,
+                        row=1,
+                        field=fld,
+                    )
+                options.append([(c or "").strip() for c in raw.columns[found].to_pylist()])
+            cells.append([next((o[i] for o in options if o[i]), "") for i in range(raw.num_rows)])
+        pieces = _SLOT.split(template)  # literal, slot, literal, slot, ..., literal
+        values = []
+        for i in range(raw.num_rows):
+            parts = [c[i] for c in cells]
+            if not all(parts):
+                values.append("")
+                continue
+            text = "".join(p if k % 2 == 0 else parts[k // 2] for k, p in enumerate(pieces))
+            values.append(text)
+        columns[template] = pa.array(values, type=pa.string())
+        if template not in headers:
+            headers.append(template)
+        mapping[fld] = template
+    composed = replace(raw, headers=headers, columns=columns)
+    return composed, replace(spec, columns=mapping, compose={})
 
 
 def _mapped(raw: RawTable, spec: ImportSpec, kind: Kind) -> dict[str, str]:
@@ -279,12 +346,9 @@ def _wide(
         opp_cells = [(h, raw.columns[h], r) for h, r in wide]
     else:
         free = [h for h in raw.headers if h not in mapped.values() and not _matches(h, spec.ignore)]
-        chosen = (
-            tuple(h for h in free if _matches(h, spec.opportunity_columns))
-            if spec.opportunity_columns
-            else tuple(free)
-        )
-        for pattern in spec.opportunity_columns:
+        patterns = spec.opportunity_columns or tuple(spec.column_opportunities)
+        chosen = tuple(h for h in free if _matches(h, patterns)) if patterns else tuple(free)
+        for pattern in patterns:
             if not _matches_any(pattern, raw.headers):
                 raise InputError(f"no column matches '{pattern}' in this file", source=raw.source, row=1)
         if not chosen:
@@ -306,17 +370,21 @@ def _wide(
         if not idx.size:
             continue
         take = pa.array(idx)
-        parts["participant_id"].append(pid.take(take))
-        if shape == "choices":
-            parts["opportunity_id"].append(text.take(take))
-            parts[value_field].append(pa.array([str(rank)] * idx.size, type=pa.string()))
-        else:
-            parts["opportunity_id"].append(pa.array([header] * idx.size, type=pa.string()))
-            parts[value_field].append(text.take(take))
-        for f, col in extra.items():
-            extra_parts[f].append(col.take(take))
-        rows.append(raw.row_base + idx)
-        origin.append(np.full(idx.size, header, dtype=object))
+        # Choices: the cell is the opportunity. Columns: the header stands for one opportunity (its
+        # own name by default) or several (``column_opportunities``), each getting the cell's value.
+        targets = [None] if shape == "choices" else spec.column_opportunities.get(header, (header,))
+        for opportunity in targets:
+            parts["participant_id"].append(pid.take(take))
+            if opportunity is None:
+                parts["opportunity_id"].append(text.take(take))
+                parts[value_field].append(pa.array([str(rank)] * idx.size, type=pa.string()))
+            else:
+                parts["opportunity_id"].append(pa.array([opportunity] * idx.size, type=pa.string()))
+                parts[value_field].append(text.take(take))
+            for f, col in extra.items():
+                extra_parts[f].append(col.take(take))
+            rows.append(raw.row_base + idx)
+            origin.append(np.full(idx.size, header, dtype=object))
     order = np.argsort(np.concatenate(rows), kind="stable") if rows else np.zeros(0, dtype=np.int64)
     columns = {
         name: _concat(chunks).take(pa.array(order)) for name, chunks in {**parts, **extra_parts}.items()
