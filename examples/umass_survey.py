@@ -165,7 +165,9 @@ def column_sections(survey_dir: Path) -> dict[str, list[str]]:
         by_catalog[s.catalog].append(s)
     out = {}
     for column, (catalog, listed) in read_mapping(survey_dir / "survey_column_mapping.csv").items():
-        offered = [s.opportunity_id for s in by_catalog.get(catalog, []) if listed is None or s.section in listed]
+        offered = [
+            s.opportunity_id for s in by_catalog.get(catalog, []) if listed is None or s.section in listed
+        ]
         if offered:
             out[column] = offered
     return out

@@ -258,7 +258,9 @@ def test_the_presets_read_the_survey_as_the_example_script_does(tmp_path: Path) 
         assert list(map(str, getattr(by_preset, name))) == list(map(str, getattr(by_script, name)))
     assert list(by_preset.meetings) == list(by_script.meetings)  # type: ignore[arg-type]
     seats = dict(zip(map(str, by_preset.participant_ids), by_preset.max_seats, strict=True))
-    assert all(seats[str(p)] == s for p, s in zip(by_script.participant_ids, by_script.max_seats, strict=True))
+    assert all(
+        seats[str(p)] == s for p, s in zip(by_script.participant_ids, by_script.max_seats, strict=True)
+    )
     _solve_and_compare(by_preset, EXCERPT)
 
 
@@ -266,7 +268,12 @@ def test_one_command_with_the_presets_allocates_the_raw_files(tmp_path: Path) ->
     flok_bin = Path(sys.executable).with_name("flok")
     data = str(EXCERPT / "survey_data.csv")
     cmd = [str(flok_bin), "allocate", "--preferences", data, "--preset", "umass-survey"]
-    cmd += ["--opportunities", str(EXCERPT / "anonymized_courses.xlsx"), "--opportunities-preset", "umass-courses"]
+    cmd += [
+        "--opportunities",
+        str(EXCERPT / "anonymized_courses.xlsx"),
+        "--opportunities-preset",
+        "umass-courses",
+    ]
     cmd += ["--participants", data, "--participants-preset", "umass-students"]
     cmd += ["--min-score", "2", "--category-limit", "1", "--out", "a.csv", "--report", "r.json"]
     run = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=False)
@@ -280,7 +287,14 @@ def test_one_command_with_the_presets_allocates_the_raw_files(tmp_path: Path) ->
 
 def test_a_preset_for_another_kind_of_file_is_refused_naming_both(tmp_path: Path) -> None:
     flok_bin = Path(sys.executable).with_name("flok")
-    cmd = [str(flok_bin), "allocate", "--preferences", str(EXCERPT / "survey_data.csv"), "--preset", "umass-courses"]
+    cmd = [
+        str(flok_bin),
+        "allocate",
+        "--preferences",
+        str(EXCERPT / "survey_data.csv"),
+        "--preset",
+        "umass-courses",
+    ]
     cmd += ["--opportunities", str(EXCERPT / "anonymized_courses.xlsx"), "--out", "a.csv"]
     run = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert run.returncode == 2

@@ -77,11 +77,20 @@ def test_an_existing_virtual_circle_takes_newcomers_from_another_region() -> Non
         for k in range(4)
     ] + _people(2, "sea", SEA, PT)
     circles = [
-        {"circle_id": "VO-PST-01", "region": SF, "location": PT, "meeting_time": "Tuesday evening", "max_additions": 2}
+        {
+            "circle_id": "VO-PST-01",
+            "region": SF,
+            "location": PT,
+            "meeting_time": "Tuesday evening",
+            "max_additions": 2,
+        }
     ]
     result = form(table(rows), table(circles, "circles.csv"), CircleOptions(min_size=5, max_size=10))
     assert violations(result) == []
-    assert result.placement() == {f"c{k}": "VO-PST-01" for k in range(4)} | {"sea0": "VO-PST-01", "sea1": "VO-PST-01"}
+    assert result.placement() == {f"c{k}": "VO-PST-01" for k in range(4)} | {
+        "sea0": "VO-PST-01",
+        "sea1": "VO-PST-01",
+    }
 
 
 LOCS = ["A", "B", PT, "Virtual"]

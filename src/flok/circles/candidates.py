@@ -130,7 +130,9 @@ def build(roster: Roster, options: CircleOptions) -> list[RegionCandidates]:
     first_region: dict[str, str] = {}  # shared location → the first region seen naming it
     links = [(p.region, loc) for r in names for p in regions.get(r, []) for loc in p.locations]
     if options.mode != "dissolve":
-        links += [(c.region, c.location) for r in names for cid in fixed.get(r, {}) for c in [roster.circles[cid]]]
+        links += [
+            (c.region, c.location) for r in names for cid in fixed.get(r, {}) for c in [roster.circles[cid]]
+        ]
     for region, loc in links:
         if not is_shared(loc, roster, options):
             continue

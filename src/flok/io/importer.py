@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -24,7 +24,7 @@ from flok.errors import InputError
 from flok.io.mapping import ImportSpec, resolve
 from flok.io.sources import RawTable, parse_source, read_source
 from flok.model import OPPORTUNITY_COLUMNS, PARTICIPANT_COLUMNS, PREFERENCE_COLUMNS
-from flok.table import Table, near_miss
+from flok.table import Table, near_miss, table_from_records
 
 Kind = Literal[
     "preferences", "opportunities", "participants", "circle-participants", "circles", "assignments"
@@ -117,6 +117,21 @@ def import_table(
     else:
         raw = read_source(source, sheet=spec.sheet, encoding=spec.encoding, allow_empty=allow_empty)
     return interpret(raw, kind, spec)
+
+
+def import_records(
+    records: Any, kind: Kind, spec: ImportSpec | None = None, *, source: str
+) -> tuple[Table, ImportReport]:
+    """A JSON list of objects read like a file: its keys are the user's headers, so a mapping, a
+    value mapping, a shape or a preset means for a JSON upload what it means for a CSV file."""
+    base = table_from_records(records, source)
+    raw = RawTable(source, list(base.columns), dict(base.columns), base.num_rows, row_base=1)
+    table, report = interpret(raw, kind, resolve(spec))
+    if base.nested and table.origin_rows is None:
+        # A list where one value belongs stays refused under the field's new name.
+        renamed = {h.strip().lower(): f for f, h in table.headers.items()}
+        table = replace(table, nested={renamed.get(k, k): v for k, v in base.nested.items()})
+    return table, report
 
 
 def interpret(raw: RawTable, kind: Kind, spec: ImportSpec) -> tuple[Table, ImportReport]:

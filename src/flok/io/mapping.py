@@ -87,6 +87,42 @@ def parse_map(items: Sequence[str], option: str = "--map") -> dict[str, str]:
     return out
 
 
+def parse_values(items: Sequence[str], option: str = "--values") -> dict[str, dict[str, str]]:
+    """``FIELD:WORD=VALUE`` items (``host:Always Host=always``) as a value mapping per field."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items:
+        name, colon, rest = item.partition(":")
+        word, sep, value = rest.partition("=")
+        name, word, value = name.strip().lower(), word.strip().strip("\"'"), value.strip().strip("\"'")
+        if not colon or not sep or not name or not word:
+            raise InputError(
+                f"{option} takes FIELD:WORD=VALUE, e.g. host:\"Always Host\"=always; got '{item}'"
+            )
+        out.setdefault(name, {})[word] = value
+    return out
+
+
+def spec_from_request(data: Mapping[str, Any], source: str) -> ImportSpec:
+    """The import part of an API JSON body: ``map`` ({field: header} or ["FIELD=HEADER"]),
+    ``values`` ({field: {word: value}}), ``shape``, ``value``; a preset by name only (checked by
+    the caller), so a request cannot name a file on the server."""
+    raw_map = data.get("map", {})
+    if isinstance(raw_map, list) and all(isinstance(m, str) for m in raw_map):
+        columns: Mapping[str, str] = parse_map(raw_map, option="map")
+    elif isinstance(raw_map, Mapping):
+        columns = raw_map
+    else:
+        raise InputError(
+            "map is an object {field: header} or a list of 'FIELD=HEADER'", source=source, field="map"
+        )
+    body = {k: v for k, v in data.items() if k in ("values", "shape", "value")}
+    spec = spec_from_mapping({**body, "columns": dict(columns)}, source)
+    preset = data.get("preset")
+    if preset is not None and not isinstance(preset, str):
+        raise InputError("preset is a preset's name", source=source, field="preset")
+    return replace(spec, preset=preset or None)
+
+
 def preset_names() -> list[str]:
     """The presets Flok ships (``flok/io/presets/*.toml``)."""
     folder = resources.files("flok.io") / "presets"

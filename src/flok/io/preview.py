@@ -63,7 +63,11 @@ def preview(
     rows: int = 5,
 ) -> Preview:
     """Read ``path`` as ``kind`` through the import layer and check every value; stores nothing."""
-    table, report = import_table(path, kind, spec, name=name)
+    return summarize(*import_table(path, kind, spec, name=name), kind, rows)
+
+
+def summarize(table: Table, report: ImportReport, kind: Kind, rows: int = 5) -> Preview:
+    """The preview of a table already read (a file, or a JSON upload's records)."""
     columns = list(table.columns)
     head_n = min(rows, table.num_rows)
     head = [[table.text(c)[i].as_py() for c in columns] for i in range(head_n)]

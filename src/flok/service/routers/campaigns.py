@@ -40,7 +40,7 @@ from flok.service.schemas import (
     RunStarted,
     UploadOut,
 )
-from flok.service.uploads import UPLOAD_DOC, SpecDep, read_file, read_table
+from flok.service.uploads import UPLOAD_DOC, SpecDep, json_records, read_file, read_table
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"], responses=ERROR_RESPONSES)
 
@@ -189,10 +189,14 @@ async def preview_upload(
     its row and your header) with the same ``map``/``preset`` as an upload. Stores nothing."""
     upload = await read_file(request, _SOURCE[kind])
     if upload is None:
-        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "preview a CSV or xlsx file, not a JSON body")
-    seen = await run_in_threadpool(
-        imports.preview_upload, state, org, campaign_id, kind, upload.data, upload.name, spec
-    )
+        records, body_spec = await json_records(request, _SOURCE[kind], kind, spec)
+        seen = await run_in_threadpool(
+            imports.preview_records, state, org, campaign_id, kind, records, _SOURCE[kind], body_spec
+        )
+    else:
+        seen = await run_in_threadpool(
+            imports.preview_upload, state, org, campaign_id, kind, upload.data, upload.name, spec
+        )
     p, report = seen.preview, seen.preview.report
     return PreviewOut(
         kind=kind,
