@@ -35,9 +35,41 @@ UPLOAD_DOC: dict[str, Any] = {
         "content": {
             "application/json": {
                 "schema": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {"type": "object", "additionalProperties": True},
+                    "oneOf": [
+                        {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {"type": "object", "additionalProperties": True},
+                        },
+                        {
+                            "type": "object",
+                            "description": "rows in your own shape with the import's own settings",
+                            "properties": {
+                                "rows": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "items": {"type": "object", "additionalProperties": True},
+                                },
+                                "map": {
+                                    "oneOf": [
+                                        {"type": "object", "additionalProperties": {"type": "string"}},
+                                        {"type": "array", "items": {"type": "string"}},
+                                    ]
+                                },
+                                "preset": {"type": "string"},
+                                "values": {
+                                    "type": "object",
+                                    "additionalProperties": {
+                                        "type": "object",
+                                        "additionalProperties": {"type": "string"},
+                                    },
+                                },
+                                "shape": {"enum": ["auto", "long", "choices", "columns"]},
+                                "value": {"enum": ["rank", "score"]},
+                            },
+                            "required": ["rows"],
+                        },
+                    ]
                 }
             },
             "text/csv": {"schema": {"type": "string"}},
