@@ -195,7 +195,7 @@ def check_kind(spec: ImportSpec, kind: str, source: str) -> None:
         name = f"preset '{spec.preset}'" if spec.preset else "the import spec"
         raise InputError(
             f"{name} is for {spec.kind} files, not {kind} files; "
-            f"use it where a {spec.kind} file is read, or pick a {kind} preset",
+            f"use it where a {spec.kind} file is read, or pick a preset for {kind} files",
             source=source,
             field="preset",
         )
@@ -422,7 +422,8 @@ def _wide(
             "rank": "the number in each choice header",
         }
     else:
-        used = {"opportunity_id": "each column's header", value_field: _span([h for h, _, _ in opp_cells])}
+        named = "the preset's table of columns" if spec.column_opportunities else "each column's header"
+        used = {"opportunity_id": named, value_field: _span([h for h, _, _ in opp_cells])}
     return table, used, ignored
 
 
