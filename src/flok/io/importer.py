@@ -195,7 +195,7 @@ def check_kind(spec: ImportSpec, kind: str, source: str) -> None:
         name = f"preset '{spec.preset}'" if spec.preset else "the import spec"
         raise InputError(
             f"{name} is for {spec.kind} files, not {kind} files; "
-            f"use it where a {spec.kind} file is read, or pick a preset for {kind} files",
+            f"use it for {spec.kind} files, or pick a preset for {kind} files",
             source=source,
             field="preset",
         )
