@@ -185,8 +185,10 @@ def preset_toml(survey_dir: Path) -> str:
         "# Use with umass-courses (anonymized_courses.xlsx) and umass-students (the same survey file):",
         "#   flok allocate --preferences survey_data.csv --preset umass-survey \\",
         "#     --opportunities anonymized_courses.xlsx --opportunities-preset umass-courses \\",
-        "#     --participants survey_data.csv --participants-preset umass-students --min-score 2 --category-limit 1",
-        'description = "UMass course survey: ResponseId, one rating column per course (score), sections from the course list"',
+        "#     --participants survey_data.csv --participants-preset umass-students \\",
+        "#     --min-score 2 --category-limit 1",
+        'description = "UMass course survey: ResponseId, one rating column per course (score), '
+        'sections from the course list"',
         'kind = "preferences"',
         'shape = "columns"',
         'value = "score"',

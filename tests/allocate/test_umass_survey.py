@@ -257,6 +257,7 @@ def test_the_presets_read_the_survey_as_the_example_script_does(tmp_path: Path) 
     for name in ("opportunity_ids", "capacity", "category"):
         assert list(map(str, getattr(by_preset, name))) == list(map(str, getattr(by_script, name)))
     assert list(by_preset.meetings) == list(by_script.meetings)  # type: ignore[arg-type]
+    assert by_preset.max_seats is not None and by_script.max_seats is not None
     seats = dict(zip(map(str, by_preset.participant_ids), by_preset.max_seats, strict=True))
     assert all(
         seats[str(p)] == s for p, s in zip(by_script.participant_ids, by_script.max_seats, strict=True)

@@ -8,6 +8,7 @@ issue 16 item 8) gets circles open to everyone, whatever their region.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -38,7 +39,7 @@ def accept_points(p: Participant, location: str, mask: int, opts: CircleOptions)
 
 def solve(
     free: list[Participant],
-    existing: list[tuple[str, int, int, int]] | list[tuple[str, int, int, int, str | None]],
+    existing: Sequence[tuple[str, int, int, int] | tuple[str, int, int, int, str | None]],
     opts: CircleOptions,
     shared: frozenset[str] = frozenset(),
 ) -> tuple[int, int]:
@@ -62,7 +63,8 @@ def solve(
                 fits = [
                     p
                     for p in free
-                    if (region is None or p.region == region) and accept_points(p, loc, mask, opts) is not None
+                    if (region is None or p.region == region)
+                    and accept_points(p, loc, mask, opts) is not None
                 ]
                 for _ in range(len(fits) // opts.min_size):
                     circles.append(OracleCircle(loc, cell, opts.max_size, 0, mask, region))

@@ -136,7 +136,7 @@ def test_regions_and_shared_virtual_locations_match_the_naive_model(case: tuple)
     result = form(table(rows), circ, opts)
     assert violations(result) == []
     roster = roster_from_tables(table(rows), circ, opts)
-    existing = []
+    existing: list[tuple[str, int, int, int, str | None]] = []
     for c in roster.circles.values():
         members = sum(1 for p in roster.people if p.current_circle == c.circle_id)
         existing.append((c.location, c.mask, c.max_additions, members, c.region))
@@ -146,11 +146,11 @@ def test_regions_and_shared_virtual_locations_match_the_naive_model(case: tuple)
     assert result.matched == best + fixed
     assert result.matched_proven
     assert sum(r.objective for r in result.regions) == score
-    for c in result.circles:
-        if c.new and c.location == PT:
-            assert VO_ID.match(c.circle_id)
-        elif c.new:
-            assert len({p.region for p in c.members}) == 1
+    for formed in result.circles:
+        if formed.new and formed.location == PT:
+            assert VO_ID.match(formed.circle_id)
+        elif formed.new:
+            assert len({p.region for p in formed.members}) == 1
     # Every unmatched reason is true: nobody said to lack a place or time has a fitting group.
     for u in result.unmatched:
         if u.code in ("no_compatible_time", "only_one_at_location"):

@@ -247,7 +247,9 @@ def _new_campaign(page: Any, name: str) -> None:
     page.wait_for_url("**/ui/campaigns/*")
 
 
-def test_xlsx_and_semicolon_cp1252_files_through_preview_mapping_and_commit(page: Any, tmp_path: Path) -> None:
+def test_xlsx_and_semicolon_cp1252_files_through_preview_mapping_and_commit(
+    page: Any, tmp_path: Path
+) -> None:
     """A spreadsheet's xlsx with its own headers, and a European ';'-separated Windows-1252 CSV."""
     import openpyxl
 
@@ -270,7 +272,9 @@ def test_xlsx_and_semicolon_cp1252_files_through_preview_mapping_and_commit(page
     page.get_by_role("button", name="Add 2 opportunities").click()
     assert "2 opportunities added from kurse.xlsx" in page.get_by_role("status").inner_text()
     euro = tmp_path / "wahl.csv"
-    euro.write_bytes("Matrikel;Name;Wahl 1;Wahl 2\nana;Zoë;MON-09;TUE-10\nben;Bjørn;TUE-10;MON-09\n".encode("cp1252"))
+    euro.write_bytes(
+        "Matrikel;Name;Wahl 1;Wahl 2\nana;Zoë;MON-09;TUE-10\nben;Bjørn;TUE-10;MON-09\n".encode("cp1252")
+    )
     page.get_by_label("Preferences file").set_input_files(str(euro))
     page.get_by_role("button", name="Preview preferences").click()
     page.get_by_label("participant_id").select_option("Matrikel")

@@ -63,7 +63,9 @@ def test_a_wrong_preset_or_a_bad_answer_is_refused_with_its_row_and_nothing_is_f
     token = web.sign_in()
     survey, _ = _survey(tmp_path)
     files = {"participants": ("survey.csv", survey.read_bytes(), "text/csv")}
-    wrong = web.client.post("/ui/circles/preview", data={"csrf_token": token, "preset": "lms-wide"}, files=files)
+    wrong = web.client.post(
+        "/ui/circles/preview", data={"csrf_token": token, "preset": "lms-wide"}, files=files
+    )
     assert 'role="alert"' in wrong.text and "no preset for circle participants" in wrong.text
     bad = survey.read_text(encoding="utf-8").replace("Always Host", "Hosts on Tuesdays", 1)
     files = {"participants": ("survey.csv", bad.encode(), "text/csv")}

@@ -14,12 +14,12 @@ from flok.app.imports import headers_of
 from flok.circles import CircleOptions
 from flok.circles.roster import roster_from_tables
 from flok.errors import InputError
-from flok.io.importer import fields_of, import_table
+from flok.io.importer import Kind, fields_of, import_table
 from flok.io.mapping import ImportSpec, load_preset, preset_names
 from flok.io.preview import Preview, summarize
 from flok.table import Table
 
-KIND = "circle-participants"
+KIND: Kind = "circle-participants"
 
 
 def survey_presets() -> list[str]:
@@ -61,7 +61,7 @@ def preview_survey(
 ) -> SurveyPreview:
     """Read the survey (and existing circles) as a formation would, stopping before the solve."""
     table, report = import_table(data, KIND, spec, name=name)
-    seen = summarize(table, report, KIND)  # type: ignore[arg-type]
+    seen = summarize(table, report, KIND)
     existing = read_existing(*circles) if circles else None
     problems: list[str] = []
     dropped: list[str] = []

@@ -24,7 +24,13 @@ KINDS = ("preferences", "opportunities", "participants", "circle-participants", 
 def preview_cmd(
     file: Annotated[Path, typer.Argument(help="A CSV (any dialect or encoding) or xlsx file.")],
     kind: Annotated[
-        str | None, typer.Option(help="preferences, opportunities, participants, circle-participants or circles (the preset's kind, or guessed).")
+        str | None,
+        typer.Option(
+            help=(
+                "preferences, opportunities, participants, circle-participants or circles "
+                "(the preset's kind, or guessed)."
+            )
+        ),
     ] = None,
     map_: Annotated[
         list[str] | None,
@@ -50,12 +56,16 @@ def preview_cmd(
     chosen = kind or guess_kind(file, spec)
     from flok.io.mapping import resolve
 
-    how = "" if kind is not None else " (the preset's kind)" if resolve(spec).kind else " (guessed; say --kind to choose)"
+    how = (
+        ""
+        if kind is not None
+        else " (the preset's kind)"
+        if resolve(spec).kind
+        else " (guessed; say --kind to choose)"
+    )
     seen = preview(file, chosen, spec, rows=rows)  # type: ignore[arg-type]
     report = seen.report
-    lines = [
-        f"{report.source}: read as {chosen}{how}"
-    ]
+    lines = [f"{report.source}: read as {chosen}{how}"]
     if report.preset:
         lines.append(f"  preset: {report.preset}")
     lines.append(f"  shape: {report.shape}")

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flok.io.importer import ImportReport, Kind, import_table
-
-KINDS: tuple[str, ...] = ("preferences", "opportunities", "participants", "circle-participants", "circles")
 from flok.io.mapping import ImportSpec, resolve
 from flok.table import Table
+
+KINDS: tuple[str, ...] = ("preferences", "opportunities", "participants", "circle-participants", "circles")
 
 MAX_PROBLEMS = 50
 

@@ -18,7 +18,7 @@ from flok.app import imports
 from flok.app.campaigns import CampaignView, TableKind
 from flok.app.state import State
 from flok.service.deps import OrgDep, StateDep
-from flok.service.errors import ERROR_RESPONSES, ApiError
+from flok.service.errors import ERROR_RESPONSES
 from flok.service.schemas import (
     TOTAL_HEADER,
     AllocationOut,

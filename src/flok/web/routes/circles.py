@@ -84,7 +84,13 @@ async def circles_run(
 ) -> Response:
     """Form circles with ``flok.circles.form`` (in a worker thread) and keep the result for this org."""
     org, db = org_of(session), state_of(request).db
-    values = {"mode": mode, "min_size": min_size, "max_size": max_size, "attributes": attributes, "preset": preset}
+    values = {
+        "mode": mode,
+        "min_size": min_size,
+        "max_size": max_size,
+        "attributes": attributes,
+        "preset": preset,
+    }
     try:
         attrs = tuple(a.strip() for a in attributes.split(",") if a.strip())
         options = CircleOptions(
@@ -213,7 +219,9 @@ async def circles_preview(request: Request, session: PostDep) -> Response:
         "presets": circle_imports.survey_presets(),
         "preset": _text(form, "preset", 100),
         "values": "\n".join(
-            f"{f}:{w}={v}" for f, words in parse_values(_lines(form), option="values").items() for w, v in words.items()
+            f"{f}:{w}={v}"
+            for f, words in parse_values(_lines(form), option="values").items()
+            for w, v in words.items()
         ),
         "form": values,
         "modes": MODES,
