@@ -196,3 +196,18 @@ def test_outputs_staff_can_e_mail_from(tmp_path: Path) -> None:
             assert a["meeting_time"] == circles[a["circle_id"]]["meeting_time"] and not a["reason_code"]
         else:
             assert a["role"] == "unmatched" and a["reason"]
+
+
+def test_a_preset_for_another_kind_is_refused_and_preview_reads_the_survey_kind(tmp_path: Path) -> None:
+    from flok.io.circles import write_survey
+
+    survey, _circles, _truth = write_survey(tmp_path / "in", 30, seed=3)
+    out = tmp_path / "out"
+    wrong = run("--participants", survey, "--preset", "lms-wide", "--out-dir", out)
+    assert wrong.exit_code == 2
+    assert "preset 'lms-wide' is for preferences files, not circle-participants files" in wrong.output
+    assert not out.exists()
+    seen = CliRunner().invoke(app, ["import", "preview", str(survey), "--preset", "gsb-circles-survey"])
+    assert seen.exit_code == 0, seen.output
+    assert "read as circle-participants (the preset's kind)" in seen.output
+    assert "participant_id  <- 'Encoded ID'" in seen.output
