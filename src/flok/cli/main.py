@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -55,10 +56,8 @@ def leave(code: int) -> None:
     if not any(name in sys.modules for name in _NATIVE):
         sys.exit(code)
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (``| head``): nothing to say
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe (``flok … | head``) has nothing left to say
-            pass
     logging.shutdown()
     os._exit(code)
 
