@@ -110,15 +110,8 @@ def unique_headers(header: list[str]) -> list[str]:
 
 def prepare(survey_dir: Path, out_dir: Path) -> dict[str, int]:
     sections = read_sections(survey_dir / "anonymized_courses.xlsx")
-    by_catalog: dict[str, list[Section]] = defaultdict(list)
-    for s in sections:
-        by_catalog[s.catalog].append(s)
     mapping = read_mapping(survey_dir / "survey_column_mapping.csv")
-    column_sections: dict[str, list[Section]] = {}
-    for column, (catalog, listed) in mapping.items():
-        offered = [s for s in by_catalog.get(catalog, []) if listed is None or s.section in listed]
-        if offered:
-            column_sections[column] = offered
+    rated = column_sections(survey_dir)
     with (survey_dir / "survey_data.csv").open(encoding="utf-8", newline="") as f:
         reader = csv.reader(f)
         header = unique_headers(next(reader))
@@ -128,10 +121,10 @@ def prepare(survey_dir: Path, out_dir: Path) -> dict[str, int]:
     participants, preferences = [], []
     for r in responses:
         scores: dict[str, int] = {}
-        for column, offered in column_sections.items():
+        for column, offered in rated.items():
             if r.get(column, "").strip():
-                for s in offered:  # a course rated once counts for each of its sections
-                    scores[s.opportunity_id] = max(scores.get(s.opportunity_id, 0), int(r[column]))
+                for sid in offered:  # a course rated once counts for each of its sections
+                    scores[sid] = max(scores.get(sid, 0), int(r[column]))
         if scores:
             participants.append(
                 {"participant_id": r["ResponseId"], "max_seats": r["3"] or r["2"] or "1", "status": r["1"]}
@@ -160,9 +153,55 @@ def prepare(survey_dir: Path, out_dir: Path) -> dict[str, int]:
         "no_ratings": len(responses) - len(participants),
         "sections": len(sections),
         "rating_columns": len(mapping),
-        "columns_without_sections": len(mapping) - len(column_sections),
+        "columns_without_sections": len(mapping) - len(rated),
         "preferences": len(preferences),
     }
+
+
+def column_sections(survey_dir: Path) -> dict[str, list[str]]:
+    """Rating column -> the ids of the offered sections it rates (columns rating none left out)."""
+    by_catalog: dict[str, list[Section]] = defaultdict(list)
+    for s in read_sections(survey_dir / "anonymized_courses.xlsx"):
+        by_catalog[s.catalog].append(s)
+    out = {}
+    for column, (catalog, listed) in read_mapping(survey_dir / "survey_column_mapping.csv").items():
+        offered = [
+            s.opportunity_id for s in by_catalog.get(catalog, []) if listed is None or s.section in listed
+        ]
+        if offered:
+            out[column] = offered
+    return out
+
+
+def preset_toml(survey_dir: Path) -> str:
+    """The ``umass-survey`` import preset: this script's join of rating columns to sections, saved
+    once so that ``flok allocate --preset umass-survey`` reads the survey with no script at all."""
+    lines = [
+        "# The UMass CICS course-preference survey (Fall 2024; tests/data/umass/README.md): one row per",
+        "# student (ResponseId), one column per course rated 1-7 (8 = needed for a major requirement).",
+        "# Each rating column stands for the course's offered sections, as survey_column_mapping.csv",
+        "# says (its HTML read by examples/umass_survey.py, which wrote this table with --preset);",
+        "# columns rating a course the course list does not have are left out (no capacity).",
+        "# Use with umass-courses (anonymized_courses.xlsx) and umass-students (the same survey file):",
+        "#   flok allocate --preferences survey_data.csv --preset umass-survey \\",
+        "#     --opportunities anonymized_courses.xlsx --opportunities-preset umass-courses \\",
+        "#     --participants survey_data.csv --participants-preset umass-students \\",
+        "#     --min-score 2 --category-limit 1",
+        'description = "UMass course survey: ResponseId, one rating column per course (score), '
+        'sections from the course list"',
+        'kind = "preferences"',
+        'shape = "columns"',
+        'value = "score"',
+        "",
+        "[columns]",
+        'participant_id = "ResponseId"',
+        "",
+        "[column_opportunities]",
+    ]
+    for column, sections in column_sections(survey_dir).items():
+        ids = ", ".join(f'"{s}"' for s in sections)
+        lines.append(f'"{column}" = [{ids}]')
+    return "\n".join(lines) + "\n"
 
 
 def _write(path: Path, rows: Sequence[Mapping[str, object]]) -> None:
@@ -173,8 +212,15 @@ def _write(path: Path, rows: Sequence[Mapping[str, object]]) -> None:
 
 
 def main(argv: list[str]) -> int:
+    if len(argv) == 2 and argv[0] == "--preset":
+        sys.stdout.write(preset_toml(Path(argv[1])))
+        return 0
     if len(argv) != 2:
-        print("usage: python examples/umass_survey.py SURVEY_DIR OUT_DIR", file=sys.stderr)
+        print(
+            "usage: python examples/umass_survey.py SURVEY_DIR OUT_DIR\n"
+            "       python examples/umass_survey.py --preset SURVEY_DIR > umass-survey.toml",
+            file=sys.stderr,
+        )
         return 2
     counts = prepare(Path(argv[0]), Path(argv[1]))
     print(

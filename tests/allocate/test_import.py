@@ -300,3 +300,83 @@ def test_preview_guesses_opportunities_and_refuses_an_unknown_kind(tmp_path: Pat
     assert "row 2, column 'capacity': must be a whole number, got 'x'" in result.output
     wrong = runner.invoke(app, ["import", "preview", str(path), "--kind", "rooms"])
     assert wrong.exit_code == 2 and len(wrong.output.strip().splitlines()) == 1
+
+
+_CELL = st.text(alphabet="abcXYZ 09-", min_size=0, max_size=6)
+
+
+def _csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue().encode()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(_CELL, _CELL, _CELL), min_size=1, max_size=8))
+def test_compose_joins_cells_and_leaves_a_row_with_an_empty_part_empty(
+    cells: list[tuple[str, str, str]],
+) -> None:
+    rows = [[f"o{i}", "1", a, b, c] for i, (a, b, c) in enumerate(cells)]
+    data = _csv_bytes(["id", "capacity", "Subject", "Catalog", "Alt"], rows)
+    spec = ImportSpec(
+        columns={"opportunity_id": "id"}, compose={"title": "{Subject} {Catalog|Alt}-x"}, kind="opportunities"
+    )
+    table, report = import_table(data, "opportunities", spec, name="o.csv")
+    expected = []
+    for a, b, c in cells:  # the rule, written out: first non-empty alternative; empty part -> empty
+        a, b, c = a.strip(), b.strip(), c.strip()
+        second = b or c
+        expected.append(f"{a} {second}-x" if a and second else "")
+    assert table.text("title").to_pylist() == expected
+    assert report.fields["title"] == "'{Subject} {Catalog|Alt}-x'"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.lists(st.sampled_from(["", "1", "5", "7"]), min_size=3, max_size=3), min_size=1, max_size=6),
+    st.lists(
+        st.lists(st.sampled_from(["S1", "S2", "S3"]), min_size=1, max_size=2, unique=True),
+        min_size=3,
+        max_size=3,
+    ),
+)
+def test_column_opportunities_give_each_rating_to_every_opportunity_it_stands_for(
+    ratings: list[list[str]], targets: list[list[str]]
+) -> None:
+    header = ["who", "Q1", "Q2", "Q3", "Other"]
+    rows = [[f"p{i}", *r, "x"] for i, r in enumerate(ratings)]
+    spec = ImportSpec(
+        columns={"participant_id": "who"},
+        shape="columns",
+        value="score",
+        column_opportunities={f"Q{k + 1}": tuple(t) for k, t in enumerate(targets)},
+    )
+    table, report = import_table(_csv_bytes(header, rows), "preferences", spec, name="s.csv")
+    got = sorted(
+        zip(
+            table.text("participant_id").to_pylist(),
+            table.text("opportunity_id").to_pylist(),
+            table.text("score").to_pylist(),
+            strict=True,
+        )
+    )
+    want = sorted(
+        (f"p{i}", o, v) for i, r in enumerate(ratings) for k, v in enumerate(r) if v for o in targets[k]
+    )
+    assert got == want
+    assert "Other" in report.ignored  # only the listed headers are opportunities
+
+
+def test_a_compose_template_naming_a_missing_column_is_refused_with_the_columns_found() -> None:
+    spec = ImportSpec(compose={"opportunity_id": "{Subject} {Nope}"})
+    with pytest.raises(InputError) as err:
+        import_table(b"Subject,capacity\nA,1\n", "opportunities", spec, name="o.csv")
+    assert "names 'Nope'" in err.value.message and "'Subject'" in err.value.message
+
+
+def test_shipped_presets_declare_their_kind() -> None:
+    kinds = {name: load_preset(name).kind for name in preset_names()}
+    assert kinds["umass-courses"] == "opportunities" and kinds["gsb-circles-survey"] == "circle-participants"
+    assert all(kinds.values()), kinds

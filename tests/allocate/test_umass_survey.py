@@ -215,3 +215,89 @@ def test_the_whole_survey_is_allocated_optimally(tmp_path: Path) -> None:
     problem = _prepared(WHOLE, tmp_path)
     assert problem.n_participants == 730  # of 1,061 responses, 331 rated no offered course
     _solve_and_compare(problem, WHOLE)
+
+
+def _preset_problem(survey: Path) -> Problem:
+    """The survey read in one go through the shipped presets (no script, no reshaped files)."""
+    from flok.io.mapping import ImportSpec
+
+    data = survey / "survey_data.csv"
+    return read_problem(
+        opportunities=survey / "anonymized_courses.xlsx",
+        preferences=data,
+        participants=data,
+        overrides={"min_score": float(MIN_SCORE), "category_limit": (("*", 1),)},
+        specs={
+            "preferences": ImportSpec(preset="umass-survey"),
+            "opportunities": ImportSpec(preset="umass-courses"),
+            "participants": ImportSpec(preset="umass-students"),
+        },
+    )
+
+
+def _triples(problem: Problem) -> set[tuple[str, str, float]]:
+    pids, oids = problem.participant_ids, problem.opportunity_ids
+    return {
+        (str(pids[p]), str(oids[o]), float(v))
+        for p, o, v in zip(problem.pref_participant, problem.pref_opportunity, problem.score, strict=True)  # type: ignore[arg-type]
+    }
+
+
+def test_the_shipped_preset_is_the_examples_join_of_columns_to_sections() -> None:
+    """umass-survey.toml holds what the example script computes from the mapping file and course
+    list, so the preset and the hand-written reading cannot drift apart."""
+    shipped = ROOT / "src" / "flok" / "io" / "presets" / "umass-survey.toml"
+    assert shipped.read_text(encoding="utf-8") == _example().preset_toml(EXCERPT)
+
+
+def test_the_presets_read_the_survey_as_the_example_script_does(tmp_path: Path) -> None:
+    by_script = _prepared(EXCERPT, tmp_path)
+    by_preset = _preset_problem(EXCERPT)
+    assert _triples(by_preset) == _triples(by_script)
+    for name in ("opportunity_ids", "capacity", "category"):
+        assert list(map(str, getattr(by_preset, name))) == list(map(str, getattr(by_script, name)))
+    assert list(by_preset.meetings) == list(by_script.meetings)  # type: ignore[arg-type]
+    assert by_preset.max_seats is not None and by_script.max_seats is not None
+    seats = dict(zip(map(str, by_preset.participant_ids), by_preset.max_seats, strict=True))
+    assert all(
+        seats[str(p)] == s for p, s in zip(by_script.participant_ids, by_script.max_seats, strict=True)
+    )
+    _solve_and_compare(by_preset, EXCERPT)
+
+
+def test_one_command_with_the_presets_allocates_the_raw_files(tmp_path: Path) -> None:
+    flok_bin = Path(sys.executable).with_name("flok")
+    data = str(EXCERPT / "survey_data.csv")
+    cmd = [str(flok_bin), "allocate", "--preferences", data, "--preset", "umass-survey"]
+    cmd += [
+        "--opportunities",
+        str(EXCERPT / "anonymized_courses.xlsx"),
+        "--opportunities-preset",
+        "umass-courses",
+    ]
+    cmd += ["--participants", data, "--participants-preset", "umass-students"]
+    cmd += ["--min-score", "2", "--category-limit", "1", "--out", "a.csv", "--report", "r.json"]
+    run = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    problem = _preset_problem(EXCERPT)
+    expected = flok.allocate(problem).objective
+    import json
+
+    assert json.loads((tmp_path / "r.json").read_text())["objective"] == pytest.approx(expected)
+
+
+def test_a_preset_for_another_kind_of_file_is_refused_naming_both(tmp_path: Path) -> None:
+    flok_bin = Path(sys.executable).with_name("flok")
+    cmd = [
+        str(flok_bin),
+        "allocate",
+        "--preferences",
+        str(EXCERPT / "survey_data.csv"),
+        "--preset",
+        "umass-courses",
+    ]
+    cmd += ["--opportunities", str(EXCERPT / "anonymized_courses.xlsx"), "--out", "a.csv"]
+    run = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert run.returncode == 2
+    assert "preset 'umass-courses' is for opportunities files, not preferences files" in run.stderr
+    assert not (tmp_path / "a.csv").exists()

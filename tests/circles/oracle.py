@@ -1,11 +1,14 @@
 """An independent oracle: the naive per-circle model (x[p,c], y[c]) solved by CP-SAT.
 
 It does not use flok.circles' candidates, formation or split: candidate circles are copies of every
-(location, time cell) at that location, built here from the raw wishes.
+(location, time cell) at that location, built here from the raw wishes. An in-person circle belongs
+to one region; a location the caller names in ``shared`` (a virtual location naming a time zone,
+issue 16 item 8) gets circles open to everyone, whatever their region.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -22,6 +25,7 @@ class OracleCircle:
     capacity: int  # existing: max additions; new: max size
     bonus: int
     mask: int
+    region: str | None = None  # None: open to every region
 
 
 def accept_points(p: Participant, location: str, mask: int, opts: CircleOptions) -> int | None:
@@ -34,25 +38,36 @@ def accept_points(p: Participant, location: str, mask: int, opts: CircleOptions)
 
 
 def solve(
-    free: list[Participant], existing: list[tuple[str, int, int, int]], opts: CircleOptions
+    free: list[Participant],
+    existing: Sequence[tuple[str, int, int, int] | tuple[str, int, int, int, str | None]],
+    opts: CircleOptions,
+    shared: frozenset[str] = frozenset(),
 ) -> tuple[int, int]:
-    """(max matched, best weighted score at that count) for one region's free people.
+    """(max matched, best weighted score at that count) for these free people.
 
-    ``existing`` holds (location key, meeting mask, max additions, current members) of circles
-    open to newcomers.
+    ``existing`` holds (location key, meeting mask, max additions, current members[, region]) of
+    circles open to newcomers; without a region, or at a ``shared`` location, anyone may join.
     """
     w = opts.weights
     circles: list[OracleCircle] = []
-    for loc, mask, cap, size in existing:
+    for loc, mask, cap, size, *rest in existing:
         bonus = w.existing + (w.small_circle if size in (2, 3) else w.four_circle if size == 4 else 0)
-        circles.append(OracleCircle(loc, None, cap, bonus, mask))
+        region = None if loc in shared or not rest else rest[0]
+        circles.append(OracleCircle(loc, None, cap, bonus, mask, region))
     locations = sorted({loc for p in free for loc in p.locations})
     for loc in locations:
-        for cell in range(N_CELLS):
-            mask = 1 << cell
-            fits = [p for p in free if accept_points(p, loc, mask, opts) is not None]
-            for _ in range(len(fits) // opts.min_size):
-                circles.append(OracleCircle(loc, cell, opts.max_size, 0, mask))
+        groups = [None] if loc in shared else sorted({p.region for p in free})
+        for region in groups:
+            for cell in range(N_CELLS):
+                mask = 1 << cell
+                fits = [
+                    p
+                    for p in free
+                    if (region is None or p.region == region)
+                    and accept_points(p, loc, mask, opts) is not None
+                ]
+                for _ in range(len(fits) // opts.min_size):
+                    circles.append(OracleCircle(loc, cell, opts.max_size, 0, mask, region))
 
     def model(min_matched: int | None) -> tuple[int, int]:
         m = cp_model.CpModel()
@@ -60,6 +75,8 @@ def solve(
         score = []
         for i, p in enumerate(free):
             for j, c in enumerate(circles):
+                if c.region is not None and c.region != p.region:
+                    continue
                 pts = accept_points(p, c.location, c.mask, opts)
                 if pts is not None:
                     x[i, j] = m.new_bool_var(f"x{i}_{j}")

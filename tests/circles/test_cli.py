@@ -196,3 +196,49 @@ def test_outputs_staff_can_e_mail_from(tmp_path: Path) -> None:
             assert a["meeting_time"] == circles[a["circle_id"]]["meeting_time"] and not a["reason_code"]
         else:
             assert a["role"] == "unmatched" and a["reason"]
+
+
+def test_a_preset_for_another_kind_is_refused_and_preview_reads_the_survey_kind(tmp_path: Path) -> None:
+    from flok.io.circles import write_survey
+
+    survey, _circles, _truth = write_survey(tmp_path / "in", 30, seed=3)
+    out = tmp_path / "out"
+    wrong = run("--participants", survey, "--preset", "lms-wide", "--out-dir", out)
+    assert wrong.exit_code == 2
+    assert "preset 'lms-wide' is for preferences files, not circle-participants files" in wrong.output
+    assert not out.exists()
+    seen = CliRunner().invoke(app, ["import", "preview", str(survey), "--preset", "gsb-circles-survey"])
+    assert seen.exit_code == 0, seen.output
+    assert "read as circle-participants (the preset's kind)" in seen.output
+    assert "participant_id  <- 'Encoded ID'" in seen.output
+
+
+def test_the_command_ends_with_its_own_exit_code_and_flushed_output(tmp_path: Path) -> None:
+    """``flok`` leaves through ``os._exit`` once a native solver is loaded (no C++ teardown at
+    exit, issue 16 item 4): its output must still be complete and its exit code its own."""
+    import subprocess
+    import sys
+
+    flok_bin = Path(sys.executable).with_name("flok")
+    bad = tmp_path / "dup.csv"
+    bad.write_text("participant_id,location_1,time_1\np1,A,Monday evening\np1,A,Tuesday evening\n")
+    refused = subprocess.run(
+        [str(flok_bin), "circles", "--participants", str(bad), "--out-dir", str(tmp_path / "no")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.strip().splitlines() == [
+        "flok: error: dup.csv, row 3, field 'participant_id': duplicate id 'p1' (first on row 2)"
+    ]
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [str(flok_bin), "circles", "--participants", str(DATA / "participants.csv"), "--out-dir", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Matched ") and done.stdout.rstrip().endswith("summary.txt")
+    assert (out / "summary.txt").read_text().strip() in done.stdout

@@ -252,3 +252,96 @@ def test_a_replacement_during_a_run_keeps_its_stale_result_out(
     again = new_run(api, cid)
     assert execute.execute_run(api.db, again, worker="w") == "done"
     assert set(seats(api, cid).values()) == {"C", None}
+
+
+def test_json_uploads_take_map_preset_and_values_like_files(api: Api) -> None:
+    """A JSON body in the user's own shape: the body's map/preset (or the query's) apply to it."""
+    cid = new_campaign(api)
+    wide = [
+        {"Student ID": "x", "Name": "Xia", "Choice 1": "A", "Choice 2": "B"},
+        {"Student ID": "y", "Name": "Yan", "Choice 1": "A", "Choice 2": "C"},
+        {"Student ID": "z", "Name": "Zoe", "Choice 1": "B", "Choice 2": "A"},
+    ]
+    preview = api.post(f"/campaigns/{cid}/preferences/preview", json={"rows": wide, "preset": "lms-wide"})
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["shape"] == "choices" and preview.json()["counts"]["records"] == 6
+    assert api.get(f"/campaigns/{cid}").json()["preferences"] == 0
+    r = api.post(f"/campaigns/{cid}/preferences", json={"preferences": wide, "preset": "lms-wide"})
+    assert r.status_code == 201, r.text
+    assert r.json() == {"added": 6}
+    long = [{"Who": "w", "Course": "B", "Pos": "1"}]
+    q = api.post(
+        f"/campaigns/{cid}/preferences",
+        json=long,
+        params={"map": ["participant_id=Who", "opportunity_id=Course", "rank=Pos"]},
+    )
+    assert q.status_code == 201, q.text
+    body_map = api.post(
+        f"/campaigns/{cid}/preferences",
+        json={
+            "rows": [{"Who": "v", "Course": "C", "Pos": "1"}],
+            "map": {"participant_id": "Who", "opportunity_id": "Course", "rank": "Pos"},
+        },
+    )
+    assert body_map.status_code == 201, body_map.text
+    for pid, opp in (("w", "B"), ("v", "C"), ("z", "B")):
+        prefs = api.get(f"/campaigns/{cid}/preferences", params={"participant_id": pid}).json()
+        assert (prefs[0]["opportunity_id"], prefs[0]["rank"]) == (opp, 1)
+    # Participants' words mapped per request: "Ja"/"Nein" -> group labels via a value map.
+    attrs = [{"Student ID": "x", "Team": "Ja"}, {"Student ID": "y", "Team": "Nein"}]
+    p = api.post(
+        f"/campaigns/{cid}/participants/preview",
+        json={
+            "rows": attrs,
+            "map": ["participant_id=Student ID"],
+            "values": {"team": {"ja": "yes", "nein": "no"}},
+        },
+    )
+    assert p.status_code == 200, p.text
+    assert [row[-1] for row in p.json()["rows"]] == ["yes", "no"]
+
+
+def test_json_body_import_keys_are_checked(api: Api) -> None:
+    cid = new_campaign(api)
+    rows = [{"Student ID": "x", "Choice 1": "A"}]
+    for body, field in (
+        ({"rows": rows, "preset": "/etc/passwd"}, "preset"),
+        ({"rows": rows, "mapping": {}}, "mapping"),
+        ({"rows": rows, "preset": "gsb-circles-survey"}, "preset"),  # a circles preset, not preferences
+        ({"rows": rows, "shape": "sideways"}, "shape"),
+    ):
+        r = api.post(f"/campaigns/{cid}/preferences", json=body)
+        assert r.status_code == 422 and r.json()["field"] == field, r.text
+    assert api.get(f"/campaigns/{cid}").json()["preferences"] == 0
+
+
+def test_shape_and_value_mapping_as_query_parameters(api: Api) -> None:
+    """One column per opportunity holding a rank, and the user's words for a value, per request."""
+    cid = new_campaign(api)
+    survey = "Respondent,A,B,C\nx,1,2,\ny,,1,2\n"
+    r = api.post(
+        f"/campaigns/{cid}/preferences",
+        content=survey.encode(),
+        headers=CSV,
+        params={"shape": "columns", "value": "rank", "map": "participant_id=Respondent"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json() == {"added": 4}
+    words = "Respondent,A,B\nz,first,second\n"
+    r = api.post(
+        f"/campaigns/{cid}/preferences",
+        content=words.encode(),
+        headers=CSV,
+        params={
+            "shape": "columns",
+            "map": "participant_id=Respondent",
+            "values": ["rank:first=1", "rank:second=2"],
+        },
+    )
+    assert r.status_code == 201, r.text
+    prefs = api.get(f"/campaigns/{cid}/preferences", params={"participant_id": "z"}).json()
+    assert [(p["opportunity_id"], p["rank"]) for p in prefs] == [("A", 1), ("B", 2)]
+    bad = api.post(
+        f"/campaigns/{cid}/preferences", content=words.encode(), headers=CSV, params={"values": "rank"}
+    )
+    assert bad.status_code == 422 and "FIELD:WORD=VALUE" in bad.json()["message"]

@@ -94,3 +94,26 @@ def test_replace_and_clear_ask_first_and_delete_a_campaign(web: Web) -> None:
     assert (
         web.client.get(f"/campaigns/{cid}", headers={"Authorization": f"Bearer {web.key}"}).status_code == 404
     )
+
+
+def test_shape_and_value_mapping_are_chosen_on_the_preview_page(web: Web) -> None:
+    """One column per opportunity holding the user's words, read with a shape and a value map."""
+    token = web.sign_in()
+    cid = _campaign(web, token)
+    survey = b"Who,MON-09,TUE-10\nana,first,second\nben,second,first\n"
+    words = {"map_participant_id": "Who", "shape": "columns", "value": "rank"}
+    words["values"] = "rank:first=1\nrank:second=2"
+    shown = web.client.post(
+        f"/ui/campaigns/{cid}/preview/preferences",
+        data={"csrf_token": token, "data": base64.b64encode(survey).decode(), "filename": "s.csv", **words},
+    )
+    assert shown.status_code == 200 and 'id="commit"' in shown.text, shown.text
+    assert '<option value="columns" selected>' in shown.text and "rank:first=1" in shown.text
+    assert "Add 4 preferences" in shown.text
+    done = _commit(web, token, cid, "preferences", survey, mode="add", **words)
+    assert "4 preferences added" in done.text
+    prefs = _api(web, f"/campaigns/{cid}/preferences?participant_id=ben")
+    assert sorted((p["rank"], p["opportunity_id"]) for p in prefs) == [(1, "TUE-10"), (2, "MON-09")]
+    # A word the value map lacks stays as written and is named with its row and header.
+    bad = _commit(web, token, cid, "preferences", survey.replace(b"ben,second", b"ben,third"), **words)
+    assert 'role="alert"' in bad.text and "third" in bad.text

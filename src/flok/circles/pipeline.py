@@ -80,7 +80,7 @@ def assemble(
     )
     formed: list[FormedCircle] = []
     stats: list[RegionStats] = []
-    by_region = {c.region: c for c in regions}
+    by_region = {r: c for c in regions for r in c.regions}
     for cand, sol in zip(regions, solutions, strict=True):
         members: list[tuple[str, str, str, str, bool, list[Participant]]] = []
         for cid in sorted(cand.fixed):
@@ -89,14 +89,16 @@ def assemble(
             where = roster.location_names.get(circle.location, "")
             members.append((cid, circle.region, where, circle.meeting_time, False, group))
         for s in sorted(sol.groups):
-            loc, cell = cand.slots[s]
+            where_pool, loc, cell = cand.slots[s]
             virtual = any(w in loc for w in opts.virtual_words)
             people = [cand.free[i] for i in sol.groups[s]]
             # The fewest circles the group needs: always feasible when the model's count was.
             count = -(-len(people) // opts.max_size)
             for group in split_group(people, count, opts.min_size, opts.max_size):
-                cid = namer.new_id(virtual, cand.region, roster.location_names[loc])
-                members.append((cid, cand.region, roster.location_names[loc], cell_name(cell), True, group))
+                # A shared virtual circle's region is its members' regions (issue 16, item 8).
+                region = where_pool or " + ".join(sorted({p.region for p in group}))
+                cid = namer.new_id(virtual, region, roster.location_names[loc])
+                members.append((cid, region, roster.location_names[loc], cell_name(cell), True, group))
         for cid, region, where, when, new, group in members:
             roles, flags = assign_roles(group, cid)
             formed.append(
@@ -136,8 +138,9 @@ def assemble(
     for p in roster.people:
         if p.pid in placed:
             continue
-        code = reason(p, by_region.get(p.region), roster, opts)
-        if code == "not_selected" and not proven.get(p.region, True):
+        unit = by_region.get(p.region)
+        code = reason(p, unit, roster, opts)
+        if code == "not_selected" and unit is not None and not proven.get(unit.region, True):
             code = "not_selected_unproven"  # issue 16, item 3: never claim a proof we lack
         unmatched.append(Unmatched(p.pid, p.region, code))
     return CircleResult(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flok.circles.candidates import RegionCandidates, preference_points
+from flok.circles.candidates import RegionCandidates, may_join, pool, preference_points
 from flok.circles.options import CircleOptions
 from flok.circles.roster import Participant, Roster
 
@@ -58,17 +58,18 @@ def reason(
         c
         for c in roster.circles.values()
         if options.mode != "dissolve"
-        and c.region == p.region
+        and may_join(p, c, roster, options)
         and preference_points(p, c.location, c.mask, options.weights) is not None
     ]
     demand = cand.location_demand if cand else {}
-    if all(demand.get(loc, 0) <= 1 for loc in p.locations) and not compatible:
+    mine = {(pool(p, loc, roster, options), loc) for loc in p.locations}
+    if all(demand.get(key, 0) <= 1 for key in mine) and not compatible:
         return "only_one_at_location"
     stats = cand.slot_stats if cand else {}
     shared = [
         s
-        for (loc, cell), s in stats.items()
-        if loc in p.locations and accepted >> cell & 1 and s.eligible >= options.min_size
+        for (where, loc, cell), s in stats.items()
+        if (where, loc) in mine and accepted >> cell & 1 and s.eligible >= options.min_size
     ]
     hosted = [s for s in shared if 2 * s.always + s.sometimes >= 2]
     if not hosted and compatible:

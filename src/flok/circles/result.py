@@ -45,6 +45,8 @@ class FormedCircle:
 
 @dataclass(frozen=True)
 class RegionStats:
+    """One solve unit: a region, or regions joined by a shared virtual location ("A + B")."""
+
     region: str
     participants: int
     matched: int
@@ -273,13 +275,18 @@ class CircleResult:
             "total_seconds": round(self.total_seconds, 3),
         }
 
+    @property
+    def region_count(self) -> int:
+        """Regions, counting each region of a joined solve unit ("A + B") once."""
+        return len({name for r in self.regions for name in r.region.split(" + ")})
+
     def summary(self) -> str:
         rep = self.report()
         rate = 100 * (rep["match_rate"] or 0)
         proven = "proven maximal" if self.matched_proven else "NOT proven maximal (see report gap)"
         lines = [
             f"Matched {self.matched:,} of {self.placeable:,} placeable participants ({rate:.1f}%), {proven}",
-            f"Circles: {rep['circles']} ({rep['new_circles']} new) across {len(self.regions)} regions",
+            f"Circles: {rep['circles']} ({rep['new_circles']} new) across {self.region_count} regions",
             "Sizes: " + ", ".join(f"{k}×{v}" for k, v in rep["size_histogram"].items()),
         ]
         if self.unmatched:

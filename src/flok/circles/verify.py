@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from flok.circles.codes import time_zone_code
 from flok.circles.places import location_key
 from flok.circles.result import CircleResult, FormedCircle
 from flok.circles.roster import ALWAYS, SOMETIMES, Participant
@@ -49,6 +50,10 @@ def violations(result: CircleResult) -> list[str]:
     return out
 
 
+def _shared(virtual: bool, location: str) -> bool:
+    return virtual and time_zone_code(location) is not None
+
+
 def _accepts(p: Participant, location: str, meeting_time: str) -> bool:
     try:
         mask = parse_time(meeting_time)
@@ -71,8 +76,11 @@ def _check_new(c: FormedCircle, lo: int, hi: int) -> list[str]:
     sometimes = sum(p.host == SOMETIMES for p in members)
     if always < 1 and sometimes < 2:
         out.append(f"{cid} has no host set (always={always}, sometimes={sometimes})")
+    # A virtual circle at a location naming a time zone may hold several regions, listed in its
+    # region as "A + B"; any other circle holds only its own region's people.
+    regions = c.region.split(" + ") if _shared(c.virtual, c.location) else [c.region]
     for p in members:
-        if p.region != c.region:
+        if p.region not in regions:
             out.append(f"{p.pid} from region {p.region} placed in {cid}")
         if not _accepts(p, c.location, c.meeting_time):
             out.append(f"{p.pid} does not accept the location or time of {cid}")
@@ -93,7 +101,7 @@ def _check_existing(result: CircleResult, c: FormedCircle) -> list[str]:
     if len(newcomers) > limit:
         out.append(f"{cid} took {len(newcomers)} newcomers, over its limit of {limit} in {opts.mode} mode")
     for p in newcomers:
-        if p.region != circle.region:
+        if p.region != circle.region and not _shared(circle.virtual, c.location):
             out.append(f"{p.pid} from region {p.region} joined {cid} in {circle.region}")
         if not _accepts(p, circle.location, circle.meeting_time):
             out.append(f"{p.pid} does not accept the location or time of {cid}")

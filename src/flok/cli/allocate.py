@@ -129,6 +129,14 @@ def _allocate(
     participants_map: Annotated[
         list[str] | None, typer.Option(help="Participants file: FIELD=HEADER, repeatable.")
     ] = None,
+    opportunities_preset: Annotated[
+        str | None,
+        typer.Option(help="Opportunities file: a named import preset (e.g. umass-courses) or a .toml file."),
+    ] = None,
+    participants_preset: Annotated[
+        str | None,
+        typer.Option(help="Participants file: a named import preset (e.g. umass-students) or a .toml file."),
+    ] = None,
     sheet: Annotated[
         str | None, typer.Option(help="Preferences xlsx: the sheet to read (default: the first).")
     ] = None,
@@ -201,10 +209,14 @@ def _allocate(
             columns=parse_map(map_ or []), preset=preset, sheet=sheet, encoding=encoding
         ),
         "opportunities": ImportSpec(
-            columns=parse_map(opportunities_map or [], "--opportunities-map"), encoding=encoding
+            columns=parse_map(opportunities_map or [], "--opportunities-map"),
+            preset=opportunities_preset,
+            encoding=encoding,
         ),
         "participants": ImportSpec(
-            columns=parse_map(participants_map or [], "--participants-map"), encoding=encoding
+            columns=parse_map(participants_map or [], "--participants-map"),
+            preset=participants_preset,
+            encoding=encoding,
         ),
     }
     prob = read_problem(

@@ -16,7 +16,7 @@ from flok.cli.app import OneLineUsage, app, guarded
 import_app = typer.Typer(help="Read files as Flok would, before using them.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 
-KINDS = ("preferences", "opportunities", "participants")
+KINDS = ("preferences", "opportunities", "participants", "circle-participants", "circles")
 
 
 @import_app.command("preview", cls=OneLineUsage)
@@ -24,7 +24,13 @@ KINDS = ("preferences", "opportunities", "participants")
 def preview_cmd(
     file: Annotated[Path, typer.Argument(help="A CSV (any dialect or encoding) or xlsx file.")],
     kind: Annotated[
-        str | None, typer.Option(help="preferences, opportunities or participants (guessed if not given).")
+        str | None,
+        typer.Option(
+            help=(
+                "preferences, opportunities, participants, circle-participants or circles "
+                "(the preset's kind, or guessed)."
+            )
+        ),
     ] = None,
     map_: Annotated[
         list[str] | None,
@@ -48,11 +54,18 @@ def preview_cmd(
     if kind is not None and kind not in KINDS:
         raise InputError(f"must be one of {', '.join(KINDS)}, got '{kind}'", source="--kind")
     chosen = kind or guess_kind(file, spec)
+    from flok.io.mapping import resolve
+
+    how = (
+        ""
+        if kind is not None
+        else " (the preset's kind)"
+        if resolve(spec).kind
+        else " (guessed; say --kind to choose)"
+    )
     seen = preview(file, chosen, spec, rows=rows)  # type: ignore[arg-type]
     report = seen.report
-    lines = [
-        f"{report.source}: read as {chosen}" + (" (guessed; say --kind to choose)" if kind is None else "")
-    ]
+    lines = [f"{report.source}: read as {chosen}{how}"]
     if report.preset:
         lines.append(f"  preset: {report.preset}")
     lines.append(f"  shape: {report.shape}")

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -24,7 +24,7 @@ from flok.errors import InputError
 from flok.io.mapping import ImportSpec, resolve
 from flok.io.sources import RawTable, parse_source, read_source
 from flok.model import OPPORTUNITY_COLUMNS, PARTICIPANT_COLUMNS, PREFERENCE_COLUMNS
-from flok.table import Table, near_miss
+from flok.table import Table, near_miss, table_from_records
 
 Kind = Literal[
     "preferences", "opportunities", "participants", "circle-participants", "circles", "assignments"
@@ -119,8 +119,25 @@ def import_table(
     return interpret(raw, kind, spec)
 
 
+def import_records(
+    records: Any, kind: Kind, spec: ImportSpec | None = None, *, source: str
+) -> tuple[Table, ImportReport]:
+    """A JSON list of objects read like a file: its keys are the user's headers, so a mapping, a
+    value mapping, a shape or a preset means for a JSON upload what it means for a CSV file."""
+    base = table_from_records(records, source)
+    raw = RawTable(source, list(base.columns), dict(base.columns), base.num_rows, row_base=1)
+    table, report = interpret(raw, kind, resolve(spec))
+    if base.nested and table.origin_rows is None:
+        # A list where one value belongs stays refused under the field's new name.
+        renamed = {h.strip().lower(): f for f, h in table.headers.items()}
+        table = replace(table, nested={renamed.get(k, k): v for k, v in base.nested.items()})
+    return table, report
+
+
 def interpret(raw: RawTable, kind: Kind, spec: ImportSpec) -> tuple[Table, ImportReport]:
     """Apply the column mapping, the shape and the value mapping to a raw table."""
+    check_kind(spec, kind, raw.source)
+    raw, spec = _composed(raw, spec)
     known = fields_of(kind)
     mapped = _mapped(raw, spec, kind)
     recognised: list[str] = []
@@ -170,6 +187,71 @@ def interpret(raw: RawTable, kind: Kind, spec: ImportSpec) -> tuple[Table, Impor
         recognised=tuple(recognised),
     )
     return replace(table, notes=tuple(described)), report
+
+
+def check_kind(spec: ImportSpec, kind: str, source: str) -> None:
+    """A preset made for one kind of file is refused for another, saying which it is for."""
+    if spec.kind and spec.kind != kind:
+        name = f"preset '{spec.preset}'" if spec.preset else "the import spec"
+        raise InputError(
+            f"{name} is for {spec.kind} files, not {kind} files; "
+            f"use it for {spec.kind} files, or pick a preset for {kind} files",
+            source=source,
+            field="preset",
+        )
+
+
+_SLOT = re.compile(r"\{([^{}]+)\}")
+
+
+def _composed(raw: RawTable, spec: ImportSpec) -> tuple[RawTable, ImportSpec]:
+    """Fields made from several of the user's columns (``compose``), added as columns named by
+    their template and mapped to their field, so the rest of the import treats them like any."""
+    if not spec.compose:
+        return raw, spec
+    by_lower = {h.strip().lower(): h for h in raw.headers}
+    columns = dict(raw.columns)
+    headers = list(raw.headers)
+    mapping = dict(spec.columns)
+    for fld, template in spec.compose.items():
+        slots = _SLOT.findall(template)
+        if not slots:
+            raise InputError(
+                f"compose template '{template}' names no column (write headers in braces: {{Subject}})",
+                source=raw.source,
+                field=fld,
+            )
+        cells: list[list[str]] = []
+        for slot in slots:
+            options = []
+            for name in slot.split("|"):
+                found = by_lower.get(name.strip().lower())
+                if found is None:
+                    have = ", ".join(f"'{h}'" for h in raw.headers)
+                    raise InputError(
+                        f"compose {fld}='{template}' names '{name.strip()}', which is no column of "
+                        f"this file (columns found: {have})",
+                        source=raw.source,
+                        row=1,
+                        field=fld,
+                    )
+                options.append([(c or "").strip() for c in raw.columns[found].to_pylist()])
+            cells.append([next((o[i] for o in options if o[i]), "") for i in range(raw.num_rows)])
+        pieces = _SLOT.split(template)  # literal, slot, literal, slot, ..., literal
+        values = []
+        for i in range(raw.num_rows):
+            parts = [c[i] for c in cells]
+            if not all(parts):
+                values.append("")
+                continue
+            text = "".join(p if k % 2 == 0 else parts[k // 2] for k, p in enumerate(pieces))
+            values.append(text)
+        columns[template] = pa.array(values, type=pa.string())
+        if template not in headers:
+            headers.append(template)
+        mapping[fld] = template
+    composed = replace(raw, headers=headers, columns=columns)
+    return composed, replace(spec, columns=mapping, compose={})
 
 
 def _mapped(raw: RawTable, spec: ImportSpec, kind: Kind) -> dict[str, str]:
@@ -279,12 +361,9 @@ def _wide(
         opp_cells = [(h, raw.columns[h], r) for h, r in wide]
     else:
         free = [h for h in raw.headers if h not in mapped.values() and not _matches(h, spec.ignore)]
-        chosen = (
-            tuple(h for h in free if _matches(h, spec.opportunity_columns))
-            if spec.opportunity_columns
-            else tuple(free)
-        )
-        for pattern in spec.opportunity_columns:
+        patterns = spec.opportunity_columns or tuple(spec.column_opportunities)
+        chosen = tuple(h for h in free if _matches(h, patterns)) if patterns else tuple(free)
+        for pattern in patterns:
             if not _matches_any(pattern, raw.headers):
                 raise InputError(f"no column matches '{pattern}' in this file", source=raw.source, row=1)
         if not chosen:
@@ -306,17 +385,21 @@ def _wide(
         if not idx.size:
             continue
         take = pa.array(idx)
-        parts["participant_id"].append(pid.take(take))
-        if shape == "choices":
-            parts["opportunity_id"].append(text.take(take))
-            parts[value_field].append(pa.array([str(rank)] * idx.size, type=pa.string()))
-        else:
-            parts["opportunity_id"].append(pa.array([header] * idx.size, type=pa.string()))
-            parts[value_field].append(text.take(take))
-        for f, col in extra.items():
-            extra_parts[f].append(col.take(take))
-        rows.append(raw.row_base + idx)
-        origin.append(np.full(idx.size, header, dtype=object))
+        # Choices: the cell is the opportunity. Columns: the header stands for one opportunity (its
+        # own name by default) or several (``column_opportunities``), each getting the cell's value.
+        targets = [None] if shape == "choices" else spec.column_opportunities.get(header, (header,))
+        for opportunity in targets:
+            parts["participant_id"].append(pid.take(take))
+            if opportunity is None:
+                parts["opportunity_id"].append(text.take(take))
+                parts[value_field].append(pa.array([str(rank)] * idx.size, type=pa.string()))
+            else:
+                parts["opportunity_id"].append(pa.array([opportunity] * idx.size, type=pa.string()))
+                parts[value_field].append(text.take(take))
+            for f, col in extra.items():
+                extra_parts[f].append(col.take(take))
+            rows.append(raw.row_base + idx)
+            origin.append(np.full(idx.size, header, dtype=object))
     order = np.argsort(np.concatenate(rows), kind="stable") if rows else np.zeros(0, dtype=np.int64)
     columns = {
         name: _concat(chunks).take(pa.array(order)) for name, chunks in {**parts, **extra_parts}.items()
@@ -339,7 +422,8 @@ def _wide(
             "rank": "the number in each choice header",
         }
     else:
-        used = {"opportunity_id": "each column's header", value_field: _span([h for h, _, _ in opp_cells])}
+        named = "the preset's table of columns" if spec.column_opportunities else "each column's header"
+        used = {"opportunity_id": named, value_field: _span([h for h, _, _ in opp_cells])}
     return table, used, ignored
 
 

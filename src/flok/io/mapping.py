@@ -38,6 +38,17 @@ class ImportSpec:
     """``columns`` shape: the user's headers that are opportunities (default: every unmapped one)."""
     ignore: tuple[str, ...] = ()
     """Headers to leave out (neither a field nor an opportunity)."""
+    column_opportunities: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """``columns`` shape: the opportunity (or several) each header stands for, when the header is not
+    the opportunity's id (a survey's ``7 _12`` rates course ``DEPT 187``, sections 01 and 02).
+    Given, it also says which headers are opportunities (unless ``opportunity_columns`` does)."""
+    compose: Mapping[str, str] = field(default_factory=dict)
+    """Flok field -> a template over the user's headers, ``"{Subject} {Catalog}-{Section}"``;
+    ``{A|B}`` takes the first non-empty of A and B. A row whose template names an empty cell
+    gets an empty value, never a half-made one."""
+    kind: str | None = None
+    """The kind of table a preset is for (``preferences``, ``circle-participants``, …); reading
+    another kind with it is refused, so a preset cannot half-apply to the wrong file."""
     sheet: str | None = None
     encoding: str | None = None
     preset: str | None = None
@@ -52,6 +63,9 @@ class ImportSpec:
             shape=self.shape if self.shape != "auto" else base.shape,
             value=self.value if self.value != "rank" else base.value,
             opportunity_columns=self.opportunity_columns or base.opportunity_columns,
+            column_opportunities={**base.column_opportunities, **self.column_opportunities},
+            compose={**base.compose, **self.compose},
+            kind=self.kind or base.kind,
             ignore=(*base.ignore, *self.ignore),
             sheet=self.sheet or base.sheet,
             encoding=self.encoding or base.encoding,
@@ -71,6 +85,42 @@ def parse_map(items: Sequence[str], option: str = "--map") -> dict[str, str]:
             raise InputError(f"{option} maps field '{name}' twice ('{out[name]}' and '{header}')")
         out[name] = header
     return out
+
+
+def parse_values(items: Sequence[str], option: str = "--values") -> dict[str, dict[str, str]]:
+    """``FIELD:WORD=VALUE`` items (``host:Always Host=always``) as a value mapping per field."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items:
+        name, colon, rest = item.partition(":")
+        word, sep, value = rest.partition("=")
+        name, word, value = name.strip().lower(), word.strip().strip("\"'"), value.strip().strip("\"'")
+        if not colon or not sep or not name or not word:
+            raise InputError(
+                f"{option} takes FIELD:WORD=VALUE, e.g. host:\"Always Host\"=always; got '{item}'"
+            )
+        out.setdefault(name, {})[word] = value
+    return out
+
+
+def spec_from_request(data: Mapping[str, Any], source: str) -> ImportSpec:
+    """The import part of an API JSON body: ``map`` ({field: header} or ["FIELD=HEADER"]),
+    ``values`` ({field: {word: value}}), ``shape``, ``value``; a preset by name only (checked by
+    the caller), so a request cannot name a file on the server."""
+    raw_map = data.get("map", {})
+    if isinstance(raw_map, list) and all(isinstance(m, str) for m in raw_map):
+        columns: Mapping[str, str] = parse_map(raw_map, option="map")
+    elif isinstance(raw_map, Mapping):
+        columns = raw_map
+    else:
+        raise InputError(
+            "map is an object {field: header} or a list of 'FIELD=HEADER'", source=source, field="map"
+        )
+    body = {k: v for k, v in data.items() if k in ("values", "shape", "value")}
+    spec = spec_from_mapping({**body, "columns": dict(columns)}, source)
+    preset = data.get("preset")
+    if preset is not None and not isinstance(preset, str):
+        raise InputError("preset is a preset's name", source=source, field="preset")
+    return replace(spec, preset=preset or None)
 
 
 def preset_names() -> list[str]:
@@ -113,6 +163,8 @@ def spec_from_mapping(data: Mapping[str, Any], source: str, *, preset: str | Non
         "columns",
         "values",
         "opportunity_columns",
+        "column_opportunities",
+        "compose",
         "ignore",
         "sheet",
         "encoding",
@@ -132,7 +184,33 @@ def spec_from_mapping(data: Mapping[str, Any], source: str, *, preset: str | Non
         raise InputError("columns maps each field to one header", source=source, field="columns")
     if not isinstance(values, Mapping) or not all(isinstance(v, Mapping) for v in values.values()):
         raise InputError("values maps each field to a table of words", source=source, field="values")
+    compose = data.get("compose", {})
+    if not isinstance(compose, Mapping) or not all(isinstance(v, str) for v in compose.values()):
+        raise InputError("compose maps each field to one template", source=source, field="compose")
+    by_column = data.get("column_opportunities", {})
+    if not isinstance(by_column, Mapping):
+        raise InputError(
+            "column_opportunities maps each header to an opportunity id or a list of them",
+            source=source,
+            field="column_opportunities",
+        )
+    column_opportunities: dict[str, tuple[str, ...]] = {}
+    for header, ids in by_column.items():
+        listed = (ids,) if isinstance(ids, str) else tuple(ids) if isinstance(ids, list) else ()
+        if not listed or not all(isinstance(i, str) and i.strip() for i in listed):
+            raise InputError(
+                f"column_opportunities: '{header}' must name an opportunity id or a list of them",
+                source=source,
+                field="column_opportunities",
+            )
+        column_opportunities[str(header)] = tuple(i.strip() for i in listed)
+    kind = data.get("kind")
+    if kind is not None and not isinstance(kind, str):
+        raise InputError("kind must be a word such as 'preferences'", source=source, field="kind")
     return ImportSpec(
+        column_opportunities=column_opportunities,
+        compose={str(k).lower(): str(v) for k, v in compose.items()},
+        kind=kind,
         columns={str(k).lower(): str(v) for k, v in columns.items()},
         values={str(f).lower(): {str(a): str(b) for a, b in m.items()} for f, m in values.items()},
         shape=shape,  # type: ignore[arg-type]

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flok.io.importer import ImportReport, Kind, import_table
-from flok.io.mapping import ImportSpec
+from flok.io.mapping import ImportSpec, resolve
 from flok.table import Table
+
+KINDS: tuple[str, ...] = ("preferences", "opportunities", "participants", "circle-participants", "circles")
 
 MAX_PROBLEMS = 50
 
@@ -45,7 +47,11 @@ class Preview:
 
 
 def guess_kind(path: str | Path | bytes, spec: ImportSpec | None = None, *, name: str | None = None) -> Kind:
-    """The kind of table a file most likely is: capacities -> opportunities, choices -> preferences."""
+    """The kind of table a file most likely is: the preset's own kind when it names one, else
+    capacities -> opportunities, choices -> preferences."""
+    made_for = resolve(spec).kind
+    if made_for in KINDS:
+        return made_for  # type: ignore[return-value]
     table, report = import_table(path, "preferences", spec, name=name)
     if table.has("capacity"):
         return "opportunities"
@@ -63,7 +69,11 @@ def preview(
     rows: int = 5,
 ) -> Preview:
     """Read ``path`` as ``kind`` through the import layer and check every value; stores nothing."""
-    table, report = import_table(path, kind, spec, name=name)
+    return summarize(*import_table(path, kind, spec, name=name), kind, rows)
+
+
+def summarize(table: Table, report: ImportReport, kind: Kind, rows: int = 5) -> Preview:
+    """The preview of a table already read (a file, or a JSON upload's records)."""
     columns = list(table.columns)
     head_n = min(rows, table.num_rows)
     head = [[table.text(c)[i].as_py() for c in columns] for i in range(head_n)]
@@ -119,19 +129,21 @@ RULES: dict[Kind, dict[str, tuple[bool, Callable[[str], str | None] | None]]] = 
         "min_size": (False, _whole(0)),
     },
     "participants": {"participant_id": (True, None), "max_seats": (False, _whole(1))},
+    # Circles' files: the ids here; every other value is checked by the circle roster's reader.
+    "circle-participants": {"participant_id": (True, None)},
+    "circles": {"circle_id": (True, None)},
 }
 """Per kind and column: (a value is required, the check of a non-empty value)."""
 
 
 def _issues(table: Table, kind: Kind) -> list[Issue]:
     out: list[Issue] = []
-    ids = (
-        ("opportunity_id",)
-        if kind == "opportunities"
-        else ("participant_id",)
-        if kind == "participants"
-        else ()
-    )
+    ids = {
+        "opportunities": ("opportunity_id",),
+        "participants": ("participant_id",),
+        "circle-participants": ("participant_id",),
+        "circles": ("circle_id",),
+    }.get(kind, ())
     needed = [c for c in RULES[kind] if RULES[kind][c][0] and c not in ("rank", "score")]
     if kind == "preferences" and not (table.has("rank") or table.has("score")):
         out.append(

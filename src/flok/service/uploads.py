@@ -3,7 +3,10 @@
 Files go through the import layer (``flok.app.imports``): any CSV dialect or encoding, xlsx,
 wide exports (``Choice 1..N``), and the query parameters ``map`` (repeatable ``FIELD=HEADER``),
 ``preset``, ``sheet`` and ``encoding``, which mean what ``--map``, ``--preset``, ``--sheet`` and
-``--encoding`` mean on the command line. A JSON list is Flok's own shape and is read as it is.
+``--encoding`` mean on the command line; ``shape``, ``value`` and ``values`` (FIELD:WORD=VALUE)
+set the shape and value mapping per request. A JSON list is Flok's own shape and is read as it
+is, unless the request (query or the body's own ``map``/``preset``/``values``/``shape``) asks
+for a mapping: then it goes through the same import layer as a file.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from starlette.datastructures import UploadFile
 
 from flok.app.campaigns import TableKind
 from flok.app.guards import refuse_too_many_rows
-from flok.app.imports import read_upload, spec_of
+from flok.app.imports import is_plain, read_records, read_upload, spec_of, spec_of_body
 from flok.errors import InputError
 from flok.io import json_text
 from flok.io.mapping import ImportSpec
@@ -35,9 +38,41 @@ UPLOAD_DOC: dict[str, Any] = {
         "content": {
             "application/json": {
                 "schema": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {"type": "object", "additionalProperties": True},
+                    "oneOf": [
+                        {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {"type": "object", "additionalProperties": True},
+                        },
+                        {
+                            "type": "object",
+                            "description": "rows in your own shape with the import's own settings",
+                            "properties": {
+                                "rows": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "items": {"type": "object", "additionalProperties": True},
+                                },
+                                "map": {
+                                    "oneOf": [
+                                        {"type": "object", "additionalProperties": {"type": "string"}},
+                                        {"type": "array", "items": {"type": "string"}},
+                                    ]
+                                },
+                                "preset": {"type": "string"},
+                                "values": {
+                                    "type": "object",
+                                    "additionalProperties": {
+                                        "type": "object",
+                                        "additionalProperties": {"type": "string"},
+                                    },
+                                },
+                                "shape": {"enum": ["auto", "long", "choices", "columns"]},
+                                "value": {"enum": ["rank", "score"]},
+                            },
+                            "required": ["rows"],
+                        },
+                    ]
                 }
             },
             "text/csv": {"schema": {"type": "string"}},
@@ -54,15 +89,6 @@ UPLOAD_DOC: dict[str, Any] = {
 }
 
 
-PREVIEW_DOC: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {k: v for k, v in UPLOAD_DOC["requestBody"]["content"].items() if k != "application/json"},
-    }
-}
-"""A preview reads a file as the user has it (CSV or xlsx); JSON rows are already Flok's own."""
-
-
 def import_spec(
     map: Annotated[
         list[str] | None,
@@ -75,9 +101,22 @@ def import_spec(
     encoding: Annotated[
         str | None, Query(max_length=40, description="CSV encoding when not UTF-8 (detected if not given)")
     ] = None,
+    shape: Annotated[
+        str | None,
+        Query(pattern="^(auto|long|choices|columns)$", description="preferences: the file's shape"),
+    ] = None,
+    value: Annotated[
+        str | None, Query(pattern="^(rank|score)$", description="columns shape: what each cell holds")
+    ] = None,
+    values: Annotated[
+        list[str] | None,
+        Query(
+            description="FIELD:WORD=VALUE, repeatable: how your words map to Flok's (host:Always Host=always)"
+        ),
+    ] = None,
 ) -> ImportSpec:
     """The import spec a request's query parameters describe (refused, 422, when malformed)."""
-    return spec_of(map or [], preset, sheet, encoding)
+    return spec_of(map or [], preset, sheet, encoding, shape=shape, value=value, values=values or [])
 
 
 SpecDep = Annotated[ImportSpec, Depends(import_spec)]
@@ -114,16 +153,43 @@ async def read_file(request: Request, source: str) -> Upload | None:
     )
 
 
-async def read_json(request: Request, source: str) -> Table:
-    """A JSON list (or ``{source: [...]}``) of Flok's own records, counted before it becomes a table."""
+_BODY_KEYS = ("rows", "map", "preset", "values", "shape", "value")
+
+
+async def json_records(
+    request: Request, source: str, kind: TableKind, spec: ImportSpec
+) -> tuple[list[Any], ImportSpec]:
+    """A JSON upload's records and its import spec: a list of objects, or an object holding the
+    list under ``rows`` (or the kind's name, or ``source``) and the import's own ``map``,
+    ``preset``, ``values``, ``shape`` and ``value``, which win over the query parameters.
+    Counted before it is read."""
     # Checked again here (not only by the JsonGuard middleware): a body without a content type.
     data = json_text.loads(await request.body() or b"null", source=source)
-    if isinstance(data, dict) and list(data) == [source]:
-        data = data[source]
+    if isinstance(data, dict):
+        unknown = sorted(set(data) - {source, kind, *_BODY_KEYS})
+        if unknown:
+            raise InputError(
+                f"unknown key (a JSON upload is a list, or an object with 'rows' (or '{kind}') and "
+                f"any of {', '.join(_BODY_KEYS[1:])})",
+                source=source,
+                field=unknown[0],
+            )
+        body = data
+        data = next((data[k] for k in ("rows", kind, source) if k in data), None)
+        spec = spec_of_body(body, source, spec)
     if not isinstance(data, list) or not data:
         raise InputError(f"expected a non-empty JSON list of {source} objects", source=source)
     refuse_too_many_rows(state_of(request), len(data), source)
-    return table_from_records(data, source)
+    return data, spec
+
+
+async def read_json(request: Request, source: str, kind: TableKind, spec: ImportSpec) -> Table:
+    """A JSON upload as a table: Flok's own records as they are, or through the import layer
+    when the request maps columns or values, names a preset or a shape."""
+    records, spec = await json_records(request, source, kind, spec)
+    if is_plain(spec):
+        return table_from_records(records, source)
+    return read_records(records, source, kind, spec)
 
 
 async def read_table(request: Request, source: str, kind: TableKind, spec: ImportSpec) -> Table:
@@ -134,7 +200,7 @@ async def read_table(request: Request, source: str, kind: TableKind, spec: Impor
     """
     upload = await read_file(request, source)
     if upload is None:
-        return await read_json(request, source)
+        return await read_json(request, source, kind, spec)
     with about_the_file():
         return read_upload(upload.data, upload.name, kind, spec)
 

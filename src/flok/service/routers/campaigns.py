@@ -18,7 +18,7 @@ from flok.app import imports
 from flok.app.campaigns import CampaignView, TableKind
 from flok.app.state import State
 from flok.service.deps import ActorDep, OrgDep, StateDep
-from flok.service.errors import ERROR_RESPONSES, ApiError
+from flok.service.errors import ERROR_RESPONSES
 from flok.service.schemas import (
     TOTAL_HEADER,
     AllocationOut,
@@ -40,7 +40,7 @@ from flok.service.schemas import (
     RunStarted,
     UploadOut,
 )
-from flok.service.uploads import PREVIEW_DOC, UPLOAD_DOC, SpecDep, about_the_file, read_file, read_table
+from flok.service.uploads import UPLOAD_DOC, SpecDep, about_the_file, json_records, read_file, read_table
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"], responses=ERROR_RESPONSES)
 
@@ -187,11 +187,15 @@ async def preview_upload(
     its row and your header) with the same ``map``/``preset`` as an upload. Stores nothing."""
     upload = await read_file(request, _SOURCE[kind])
     if upload is None:
-        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "preview a CSV or xlsx file, not a JSON body")
-    with about_the_file():
+        records, body_spec = await json_records(request, _SOURCE[kind], kind, spec)
         seen = await run_in_threadpool(
-            imports.preview_upload, state, org, campaign_id, kind, upload.data, upload.name, spec
+            imports.preview_records, state, org, campaign_id, kind, records, _SOURCE[kind], body_spec
         )
+    else:
+        with about_the_file():
+            seen = await run_in_threadpool(
+                imports.preview_upload, state, org, campaign_id, kind, upload.data, upload.name, spec
+            )
     p, report = seen.preview, seen.preview.report
     return PreviewOut(
         kind=kind,
@@ -243,7 +247,7 @@ def _table_routes(kind: KindPath) -> None:
             methods=[method],
             name=f"{endpoint.__name__}_{kind}",
             description=doc,
-            openapi_extra={"DELETE": None, "PUT": UPLOAD_DOC, "POST": PREVIEW_DOC}[method],
+            openapi_extra=None if method == "DELETE" else UPLOAD_DOC,
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -22,7 +23,7 @@ from flok.app import campaigns as app
 from flok.app import imports
 from flok.app.campaigns import TableKind
 from flok.errors import FlokError, InputError
-from flok.io.mapping import preset_names
+from flok.io.mapping import SHAPES, ImportSpec, preset_names
 from flok.web.context import state_of
 from flok.web.deps import PostDep, RowId, SessionDep, org_of
 from flok.web.flash import Flash
@@ -83,9 +84,41 @@ async def _file(form: FormData) -> tuple[bytes, str]:
     return data, name
 
 
-def _spec_words(form: FormData, kind: TableKind) -> tuple[list[str], str | None, str | None]:
+@dataclass(frozen=True)
+class SpecWords:
+    """The mapping form's choices, as the words ``flok.app.imports.spec_of`` takes."""
+
+    maps: list[str]
+    preset: str | None
+    sheet: str | None
+    shape: str | None
+    value: str | None
+    values: list[str]
+
+    def spec(self) -> ImportSpec:
+        return imports.spec_of(
+            self.maps, self.preset, self.sheet, shape=self.shape, value=self.value, values=self.values
+        )
+
+    @property
+    def values_text(self) -> str:
+        return "\n".join(self.values)
+
+
+def _spec_words(form: FormData, kind: TableKind) -> SpecWords:
     maps = [f"{f}={_text(form, 'map_' + f)}" for f in imports.fields_of(kind) if _text(form, "map_" + f)]
-    return maps, _text(form, "preset", 100) or None, _text(form, "sheet", 200) or None
+    shape = _text(form, "shape", 20)
+    value = _text(form, "value", 20)
+    # One value mapping per line, FIELD:WORD=VALUE ("host:Always Host=always").
+    values = [line.strip() for line in _text(form, "values", 20_000).splitlines() if line.strip()][:500]
+    return SpecWords(
+        maps,
+        _text(form, "preset", 100) or None,
+        _text(form, "sheet", 200) or None,
+        shape if shape in SHAPES and shape != "auto" else None,
+        value if value in ("rank", "score") else None,
+        values,
+    )
 
 
 @router.post("/campaigns/{campaign_id}/preview/{kind}")
@@ -98,8 +131,8 @@ async def preview(campaign_id: RowId, kind: str, request: Request, session: Post
     mode = "replace" if _text(form, "mode") == "replace" else "add"
     try:
         data, name = await _file(form)
-        maps, preset, sheet = _spec_words(form, table_kind)
-        spec = imports.spec_of(maps, preset, sheet)
+        words = _spec_words(form, table_kind)
+        spec = words.spec()
     except FlokError as exc:
         return redirect(
             request, f"/ui/campaigns/{campaign_id}#uploads", Flash(errors={table_kind: _error(exc)})
@@ -113,11 +146,15 @@ async def preview(campaign_id: RowId, kind: str, request: Request, session: Post
         "mode": mode,
         "filename": name,
         "data": base64.b64encode(data).decode("ascii"),
-        "preset": preset or "",
-        "sheet": sheet or "",
+        "preset": words.preset or "",
+        "sheet": words.sheet or "",
+        "shape": words.shape or "auto",
+        "value": words.value or "rank",
+        "values": words.values_text,
+        "shapes": SHAPES,
         "presets": preset_names(),
         "fields": imports.fields_of(table_kind),
-        "chosen": {m.split("=", 1)[0]: m.split("=", 1)[1] for m in maps},
+        "chosen": {m.split("=", 1)[0]: m.split("=", 1)[1] for m in words.maps},
         "headers": [],
         "seen": None,
         "error": None,
@@ -154,8 +191,7 @@ async def commit(campaign_id: RowId, kind: str, request: Request, session: PostD
     replace = _text(form, "mode") == "replace"
     try:
         data, name = await _file(form)
-        maps, preset, sheet = _spec_words(form, table_kind)
-        table = imports.read_upload(data, name, table_kind, imports.spec_of(maps, preset, sheet))
+        table = imports.read_upload(data, name, table_kind, _spec_words(form, table_kind).spec())
         use_case = app.replace_table if replace else app.upload_table
         count = await run_in_threadpool(use_case, state, org, campaign_id, table_kind, table)
     except FlokError as exc:
