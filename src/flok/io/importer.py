@@ -151,7 +151,7 @@ def interpret(raw: RawTable, kind: Kind, spec: ImportSpec) -> tuple[Table, Impor
         if shape == "choices":
             recognised.append("one row per participant with numbered choices")
     if shape in ("choices", "columns") and kind != "preferences":
-        raise InputError(f"the '{shape}' shape is for preferences files", source=raw.source)
+        raise InputError(f"the '{shape}' shape is for preferences files", source=raw.source, field="shape")
     if shape in ("choices", "columns"):
         if "participant_id" not in mapped:
             header = _participant_header(raw, spec)

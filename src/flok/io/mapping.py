@@ -108,7 +108,10 @@ def spec_from_request(data: Mapping[str, Any], source: str) -> ImportSpec:
     the caller), so a request cannot name a file on the server."""
     raw_map = data.get("map", {})
     if isinstance(raw_map, list) and all(isinstance(m, str) for m in raw_map):
-        columns: Mapping[str, str] = parse_map(raw_map, option="map")
+        try:
+            columns: Mapping[str, str] = parse_map(raw_map, option="map")
+        except InputError as exc:
+            raise InputError(exc.message, source=source, field="map") from None
     elif isinstance(raw_map, Mapping):
         columns = raw_map
     else:

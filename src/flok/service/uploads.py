@@ -32,6 +32,9 @@ from flok.table import Table, table_from_records
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FILE_TYPES = ("text/csv", "application/csv", "text/plain", XLSX_TYPE, "application/octet-stream")
 
+MAP_ITEM = r"^[^=]*[^=\s][^=]*=.*[^\s\"']"
+"""``FIELD=HEADER``: a field name, ``=``, and a header (quotes around it are dropped)."""
+
 UPLOAD_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -56,7 +59,7 @@ UPLOAD_DOC: dict[str, Any] = {
                                 "map": {
                                     "oneOf": [
                                         {"type": "object", "additionalProperties": {"type": "string"}},
-                                        {"type": "array", "items": {"type": "string"}},
+                                        {"type": "array", "items": {"type": "string", "pattern": MAP_ITEM}},
                                     ]
                                 },
                                 "preset": {"type": "string"},
@@ -71,6 +74,7 @@ UPLOAD_DOC: dict[str, Any] = {
                                 "value": {"enum": ["rank", "score"]},
                             },
                             "required": ["rows"],
+                            "additionalProperties": False,
                         },
                     ]
                 }
