@@ -132,3 +132,45 @@ def simulate_sweep_cmd(
                 stream.write(data)
     info(table)
     info(f"Wrote {out}/sweep.csv, sweep.md, sweep.png")
+
+
+@app.command("simulate-regimes", cls=OneLineUsage)
+@guarded
+def simulate_regimes_cmd(
+    out_dir: OutDirOpt,
+    seeds: Annotated[int, typer.Option(help="Seeds per regime (1, 2, …, N).")] = 5,
+    regime: Annotated[
+        list[str] | None, typer.Option("--regime", help="Regime to run (repeatable; default all five).")
+    ] = None,
+) -> None:
+    """Every policy in five regimes × seeds; write regimes.csv, regimes.md, regimes.png, pulse-traces.png.
+
+    docs/simulator.md and the README publish regimes.md as written by
+    ``flok simulate-regimes --out-dir docs/sim``.
+    """
+    from flok.io.writers import outputs
+    from flok.sim.regimes import REGIMES, regime_columns, regimes_markdown, regimes_plot, run_regimes
+    from flok.sim.report import metrics_csv, pulse_traces
+
+    if seeds < 2:
+        raise InputError(f"must be at least 2 (a spread needs two seeds), got {seeds}", source="--seeds")
+    names = [r.name for r in REGIMES]
+    for name in regime or []:
+        if name not in names:
+            raise InputError(f"unknown regime '{name}'; regimes are {', '.join(names)}", source="--regime")
+    chosen = [r for r in REGIMES if not regime or r.name in regime]
+    out = _out_dir(out_dir)
+    rows, traces, run = run_regimes(chosen, seeds)
+    shown = [traces[p] for p in ("fit_open", "flok_no_pulse", "flok") if p in traces]
+    text = regimes_markdown(rows, chosen, seeds)
+    with outputs() as files:
+        for name, data in (
+            ("regimes.csv", metrics_csv(rows, regime_columns())),
+            ("regimes.md", text.encode("utf-8")),
+            ("regimes.png", regimes_plot(rows)),
+            ("pulse-traces.png", pulse_traces(shown, run.community.opportunities.title, run.step_times)),
+        ):
+            with files.open(out / name) as stream:
+                stream.write(data)
+    info(text)
+    info(f"Wrote {out}/regimes.csv, regimes.md, regimes.png, pulse-traces.png")

@@ -1,0 +1,210 @@
+"""Every policy in five market regimes × several seeds: means with spread, and the headline.
+
+Sizes are small on purpose (1,000–2,000 people over two weeks) so the whole table regenerates
+in about a minute on two cores: the comparison is between policies on the same communities,
+which small communities show as well as large ones (docs/simulator.md, "Regimes").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from flok.sim.config import SimConfig
+from flok.sim.policies import BASELINES, DEFAULT, POLICIES
+from flok.sim.community import Community
+from flok.sim.run import COLUMNS, PolicyOutcome, prepare, run_policy
+
+BASE = SimConfig(participants=1500, opportunities=120, days=14)
+
+
+@dataclass(frozen=True)
+class Regime:
+    name: str
+    description: str
+    config: SimConfig
+
+
+REGIMES: tuple[Regime, ...] = (
+    Regime("crowded", "more people than seats (2,000 people, ~1,200 seats)", replace(BASE, participants=2000, opportunities=100)),
+    Regime("roomy", "more seats than people (800 people, ~1,800 seats)", replace(BASE, participants=800, opportunities=150)),
+    Regime("short_notice", "listed 6–36 h before the start", replace(BASE, lead_days_min=0.25, lead_days_max=1.5)),
+    Regime("staggered", "80 % of people arrive during the run", replace(BASE, arrival_share=0.8)),
+    Regime("bursty", "10 % of opportunities are hits for 36 h after listing", replace(BASE, hit_share=0.1)),
+)
+SEEDS = 5
+METRICS = tuple(COLUMNS[1:])
+HEADLINE = ("matched_share", "fill_rate", "oversubscription_rate", "oversubscription_feed_rate", "mean_fit")
+LOWER_IS_BETTER = {"oversubscription_rate", "oversubscription_feed_rate", "ttf_rsvp_median_h", "ttf_rsvp_p90_h"}
+
+
+def regime_configs(names: Sequence[str] | None = None) -> list[Regime]:
+    chosen = [r for r in REGIMES if not names or r.name in names]
+    return chosen
+
+
+@dataclass(frozen=True, eq=False)
+class TraceRun:
+    """The first regime's seed-1 community and step times, for the pulse traces."""
+
+    community: Community
+    step_times: np.ndarray
+
+
+def run_regimes(
+    regimes: Sequence[Regime] = REGIMES,
+    seeds: int = SEEDS,
+    policy_names: Sequence[str] = DEFAULT,
+) -> tuple[list[dict[str, object]], dict[str, PolicyOutcome], TraceRun]:
+    """One row per (regime, policy): ``<metric>`` is the mean over seeds 1…``seeds``, and
+    ``<metric>_sd`` the standard deviation (ddof 1). Also the seed-1 outcomes of the first
+    regime, for the pulse traces."""
+    rows: list[dict[str, object]] = []
+    traces: dict[str, PolicyOutcome] = {}
+    trace_run: TraceRun | None = None
+    for r_i, regime in enumerate(regimes):
+        values: dict[str, dict[str, list[float]]] = {p: {c: [] for c in METRICS} for p in policy_names}
+        for seed in range(1, seeds + 1):
+            cfg = replace(regime.config, seed=seed)
+            community, pairs = prepare(cfg)
+            if trace_run is None:
+                trace_run = TraceRun(community, community.t0 + np.arange(cfg.steps) * cfg.step_seconds)
+            for name in policy_names:
+                outcome = run_policy(cfg, community, pairs, POLICIES[name])
+                if r_i == 0 and seed == 1:
+                    traces[name] = outcome
+                for c in METRICS:
+                    v = outcome.metrics[c]
+                    if v is not None:
+                        values[name][c].append(float(v))
+        for name in policy_names:
+            row: dict[str, object] = {"regime": regime.name, "policy": name}
+            for c in METRICS:
+                v = values[name][c]
+                row[c] = float(np.mean(v)) if v else None
+                row[f"{c}_sd"] = float(np.std(v, ddof=1)) if len(v) > 1 else None
+            rows.append(row)
+    if trace_run is None:
+        raise ValueError("no regime to run")
+    return rows, traces, trace_run
+
+
+def regimes_markdown(rows: Sequence[dict[str, object]], regimes: Sequence[Regime], seeds: int) -> str:
+    """``regimes.md``: the regimes, the headline against the strongest baseline, the full table."""
+    lines = [
+        f"Seeds 1–{seeds} per regime, 14 days each; mean ± sd over the seeds. Regimes:",
+        "",
+        *[f"- `{r.name}`: {r.description}" for r in regimes],
+        "",
+        "Flok against the strongest baseline (the non-Flok policy with the highest matched share) "
+        "and the pulse's own effect (`flok` − `flok_no_pulse`):",
+        "",
+        headline_table(rows),
+        "",
+        "Every policy (oversubscription: refused ÷ all attempts; `…_feed_rate`: refused ÷ attempts "
+        "made from the feed, which invitations and pushes cannot dilute):",
+        "",
+        regime_table(rows),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def regime_columns() -> tuple[str, ...]:
+    return ("regime", "policy", *(x for c in METRICS for x in (c, f"{c}_sd")))
+
+
+def strongest_baseline(rows: Sequence[dict[str, object]], regime: str) -> str:
+    """The baseline (no Flok) with the highest mean matched share in ``regime`` (ties: fill)."""
+    mine = [r for r in rows if r["regime"] == regime and r["policy"] in BASELINES]
+    best = max(mine, key=lambda r: (float(r["matched_share"] or 0), float(r["fill_rate"] or 0)))  # type: ignore[arg-type]
+    return str(best["policy"])
+
+
+def pm(row: dict[str, object], column: str, digits: int = 3) -> str:
+    """``mean ± sd`` at ``digits`` decimals ("–" when there was nothing to measure)."""
+    mean, sd = row.get(column), row.get(f"{column}_sd")
+    if mean is None:
+        return "–"
+    text = f"{float(mean):.{digits}f}"  # type: ignore[arg-type]
+    return text if sd is None else f"{text} ± {float(sd):.{digits}f}"  # type: ignore[arg-type]
+
+
+def regime_table(rows: Sequence[dict[str, object]], columns: Sequence[str] = HEADLINE) -> str:
+    """Markdown: one line per (regime, policy), ``mean ± sd`` over the seeds."""
+    head = "| regime | policy | " + " | ".join(columns) + " |"
+    rule = "| --- | --- | " + " | ".join("---:" for _ in columns) + " |"
+    body = [f"| {r['regime']} | {r['policy']} | " + " | ".join(pm(r, c) for c in columns) + " |" for r in rows]
+    return "\n".join([head, rule, *body])
+
+
+def headline_table(rows: Sequence[dict[str, object]]) -> str:
+    """Markdown: per regime, ``flok`` against the strongest baseline and against ``flok_no_pulse``."""
+    lines = [
+        "| regime | strongest baseline | matched share: flok / baseline | fill: flok / baseline "
+        "| oversubscription: flok / baseline | flok wins on matched share | pulse effect (flok − flok_no_pulse), matched share / oversubscription |",
+        "| --- | --- | ---: | ---: | ---: | --- | ---: |",
+    ]
+    for regime in dict.fromkeys(str(r["regime"]) for r in rows):
+        by = {str(r["policy"]): r for r in rows if r["regime"] == regime}
+        if "flok" not in by:
+            continue
+        base = strongest_baseline(rows, regime)
+        f, b = by["flok"], by[base]
+        diff = float(f["matched_share"]) - float(b["matched_share"])  # type: ignore[arg-type]
+        spread = float(f["matched_share_sd"] or 0) + float(b["matched_share_sd"] or 0)  # type: ignore[arg-type]
+        verdict = "yes" if diff > spread else ("no" if diff < -spread else "tie (within sd)")
+        pulse = "–"
+        if "flok_no_pulse" in by:
+            n = by["flok_no_pulse"]
+            dm = float(f["matched_share"]) - float(n["matched_share"])  # type: ignore[arg-type]
+            do = float(f["oversubscription_rate"]) - float(n["oversubscription_rate"])  # type: ignore[arg-type]
+            pulse = f"{dm:+.3f} / {do:+.3f}"
+        lines.append(
+            f"| {regime} | {base} | {pm(f, 'matched_share')} / {pm(b, 'matched_share')} "
+            f"| {pm(f, 'fill_rate')} / {pm(b, 'fill_rate')} "
+            f"| {pm(f, 'oversubscription_rate')} / {pm(b, 'oversubscription_rate')} | {verdict} | {pulse} |"
+        )
+    return "\n".join(lines)
+
+
+def regimes_plot(rows: Sequence[dict[str, object]], metrics: Sequence[str] = HEADLINE[:4]) -> bytes:
+    """One row of bar charts per regime (one chart per metric): mean per policy, error bars ±1 sd."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    regimes = list(dict.fromkeys(str(r["regime"]) for r in rows))
+    policies = list(dict.fromkeys(str(r["policy"]) for r in rows))
+    colours = plt.get_cmap("tab10").colors  # type: ignore[attr-defined]
+    fig, axes = plt.subplots(
+        len(regimes), len(metrics), figsize=(3.3 * len(metrics), 2.4 * len(regimes)), squeeze=False,
+        constrained_layout=True,
+    )
+    x = np.arange(len(policies))
+    for i, regime in enumerate(regimes):
+        by = {str(r["policy"]): r for r in rows if r["regime"] == regime}
+        for j, metric in enumerate(metrics):
+            ax = axes[i][j]
+            mean = [np.nan if by[p][metric] is None else float(by[p][metric]) for p in policies]  # type: ignore[arg-type]
+            sd = [0.0 if by[p].get(f"{metric}_sd") is None else float(by[p][f"{metric}_sd"]) for p in policies]  # type: ignore[arg-type]
+            ax.bar(x, mean, yerr=sd, capsize=2, color=colours[: len(policies)], error_kw={"linewidth": 0.8})
+            ax.set_xticks(x)
+            ax.set_xticklabels(policies if i == len(regimes) - 1 else [], rotation=40, ha="right", fontsize=7)
+            ax.tick_params(axis="y", labelsize=7)
+            ax.set_ylim(0, 1.05 if metric != "mean_fit" else max(1.0, np.nanmax(mean) * 1.1))
+            ax.grid(axis="y", linewidth=0.3)
+            if i == 0:
+                ax.set_title(metric, fontsize=9)
+            if j == 0:
+                ax.set_ylabel(regime, fontsize=9)
+    fig.suptitle("Policies per regime: mean over seeds, error bars ±1 sd", fontsize=10)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80)
+    plt.close(fig)
+    return buf.getvalue()
