@@ -72,9 +72,18 @@ def simulate_cmd(
     lam: LamOpt = PulseConfig.lam,
     tau_hours: TauOpt = PulseConfig.tau_hours,
     k: KOpt = PulseConfig.k,
+    log_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--log-dir",
+            help="Also write the first policy's run as opportunities.csv, participants.csv and "
+            "events.csv (the files flok pulse calibrate reads).",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a community under each policy; write metrics.csv, report.md, metrics.png, pulse.png."""
-    from flok.io.writers import outputs
+    from flok.io.writers import outputs, write_table_csv
+    from flok.sim.export import log_tables
     from flok.sim.report import markdown_table, metrics_csv, metrics_plot, pulse_plot, report_markdown
     from flok.sim.run import simulate
 
@@ -92,6 +101,10 @@ def simulate_cmd(
         ):
             with files.open(out / name) as stream:
                 stream.write(data)
+        if log_dir is not None:
+            for name, table in log_tables(result.community, result.outcomes[0]).items():
+                with files.open(_out_dir(log_dir) / name) as stream:
+                    write_table_csv(table, stream)
     info(markdown_table(result.rows()))
     seconds = result.seconds["total_seconds"]
     info(f"Simulated in {seconds:.1f} s; wrote {out}/metrics.csv, report.md, {', '.join(plots)}")

@@ -72,7 +72,9 @@ def round2(value: float) -> float:
     return float(f"{value:.2g}")
 
 
-def signals(opportunities: Opportunities, events: Events, config: PulseConfig) -> tuple[np.ndarray, np.ndarray]:
+def signals(
+    opportunities: Opportunities, events: Events, config: PulseConfig
+) -> tuple[np.ndarray, np.ndarray]:
     """Per opportunity: its signal (highest pressure after an event while a seat was left; 0
     without events) and whether it ran out (a ``full`` event, or confirmed reaching capacity).
 

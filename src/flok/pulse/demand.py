@@ -129,9 +129,7 @@ class PulseConfig:
 
     def to_dict(self) -> dict[str, object]:
         """Every setting, JSON-ready (the inverse of :meth:`from_dict`)."""
-        return {
-            key: (dict(self.weights) if key == "weights" else getattr(self, key)) for key in CONFIG_KEYS
-        }
+        return {key: (dict(self.weights) if key == "weights" else getattr(self, key)) for key in CONFIG_KEYS}
 
     @property
     def lead_seconds(self) -> float:

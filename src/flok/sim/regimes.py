@@ -28,16 +28,31 @@ class Regime:
 
 
 REGIMES: tuple[Regime, ...] = (
-    Regime("crowded", "more people than seats (2,000 people, ~1,200 seats)", replace(BASE, participants=2000, opportunities=100)),
-    Regime("roomy", "more seats than people (800 people, ~1,800 seats)", replace(BASE, participants=800, opportunities=150)),
-    Regime("short_notice", "listed 6–36 h before the start", replace(BASE, lead_days_min=0.25, lead_days_max=1.5)),
+    Regime(
+        "crowded",
+        "more people than seats (2,000 people, ~1,200 seats)",
+        replace(BASE, participants=2000, opportunities=100),
+    ),
+    Regime(
+        "roomy",
+        "more seats than people (800 people, ~1,800 seats)",
+        replace(BASE, participants=800, opportunities=150),
+    ),
+    Regime(
+        "short_notice", "listed 6–36 h before the start", replace(BASE, lead_days_min=0.25, lead_days_max=1.5)
+    ),
     Regime("staggered", "80 % of people arrive during the run", replace(BASE, arrival_share=0.8)),
     Regime("bursty", "10 % of opportunities are hits for 36 h after listing", replace(BASE, hit_share=0.1)),
 )
 SEEDS = 5
 METRICS = tuple(COLUMNS[1:])
 HEADLINE = ("matched_share", "fill_rate", "oversubscription_rate", "oversubscription_feed_rate", "mean_fit")
-LOWER_IS_BETTER = {"oversubscription_rate", "oversubscription_feed_rate", "ttf_rsvp_median_h", "ttf_rsvp_p90_h"}
+LOWER_IS_BETTER = {
+    "oversubscription_rate",
+    "oversubscription_feed_rate",
+    "ttf_rsvp_median_h",
+    "ttf_rsvp_p90_h",
+}
 
 
 def regime_configs(names: Sequence[str] | None = None) -> list[Regime]:
@@ -136,7 +151,9 @@ def regime_table(rows: Sequence[dict[str, object]], columns: Sequence[str] = HEA
     """Markdown: one line per (regime, policy), ``mean ± sd`` over the seeds."""
     head = "| regime | policy | " + " | ".join(columns) + " |"
     rule = "| --- | --- | " + " | ".join("---:" for _ in columns) + " |"
-    body = [f"| {r['regime']} | {r['policy']} | " + " | ".join(pm(r, c) for c in columns) + " |" for r in rows]
+    body = [
+        f"| {r['regime']} | {r['policy']} | " + " | ".join(pm(r, c) for c in columns) + " |" for r in rows
+    ]
     return "\n".join([head, rule, *body])
 
 
@@ -183,7 +200,10 @@ def regimes_plot(rows: Sequence[dict[str, object]], metrics: Sequence[str] = HEA
     policies = list(dict.fromkeys(str(r["policy"]) for r in rows))
     colours = plt.get_cmap("tab10").colors  # type: ignore[attr-defined]
     fig, axes = plt.subplots(
-        len(regimes), len(metrics), figsize=(3.3 * len(metrics), 2.4 * len(regimes)), squeeze=False,
+        len(regimes),
+        len(metrics),
+        figsize=(3.3 * len(metrics), 2.4 * len(regimes)),
+        squeeze=False,
         constrained_layout=True,
     )
     x = np.arange(len(policies))
@@ -192,7 +212,9 @@ def regimes_plot(rows: Sequence[dict[str, object]], metrics: Sequence[str] = HEA
         for j, metric in enumerate(metrics):
             ax = axes[i][j]
             mean = [np.nan if by[p][metric] is None else float(by[p][metric]) for p in policies]  # type: ignore[arg-type]
-            sd = [0.0 if by[p].get(f"{metric}_sd") is None else float(by[p][f"{metric}_sd"]) for p in policies]  # type: ignore[arg-type]
+            sd = [
+                0.0 if by[p].get(f"{metric}_sd") is None else float(by[p][f"{metric}_sd"]) for p in policies
+            ]  # type: ignore[arg-type]
             ax.bar(x, mean, yerr=sd, capsize=2, color=colours[: len(policies)], error_kw={"linewidth": 0.8})
             ax.set_xticks(x)
             ax.set_xticklabels(policies if i == len(regimes) - 1 else [], rotation=40, ha="right", fontsize=7)

@@ -139,7 +139,9 @@ def pulse_traces(
     import matplotlib.pyplot as plt
 
     k = len(outcomes)
-    fig, axes = plt.subplots(k, 1, figsize=(9, 2.1 * k + 0.6), sharex=True, squeeze=False, constrained_layout=True)
+    fig, axes = plt.subplots(
+        k, 1, figsize=(9, 2.1 * k + 0.6), sharex=True, squeeze=False, constrained_layout=True
+    )
     when = [datetime.fromtimestamp(float(t), UTC) for t in step_times]
     for ax, outcome in zip(axes[:, 0], outcomes, strict=True):
         hist = outcome.pulse_history
@@ -155,7 +157,9 @@ def pulse_traces(
         ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
     axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b"))
     axes[-1, 0].set_xlabel("time (UTC)", fontsize=8)
-    fig.suptitle(f"Pulse of the {HOTTEST} hottest opportunities per policy (dashed: High demand)", fontsize=10)
+    fig.suptitle(
+        f"Pulse of the {HOTTEST} hottest opportunities per policy (dashed: High demand)", fontsize=10
+    )
     data = _png(fig)
     plt.close(fig)
     return data
