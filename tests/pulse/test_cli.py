@@ -85,7 +85,8 @@ def test_pulse_writes_demand_at_the_latest_event(tmp_path: Path) -> None:
     # read at 20:00: +1 from 08:00 (12 h old), +0.2 from 14:00 (6 h old; its repeat ignored)
     jazz = math.exp(-1) + 0.2 * math.exp(-0.5)
     assert float(rows["jazz"]["demand"]) == pytest.approx(jazz, abs=1e-6)
-    assert float(rows["jazz"]["pulse"]) == pytest.approx(100 / (1 + math.exp(-jazz / 20)), abs=1e-4)
+    # jazz started at 19:00: no demand is still to come before sign-up, so it reads neutral.
+    assert float(rows["jazz"]["pressure"]) == 0.0 and float(rows["jazz"]["pulse"]) == 50.0
     assert float(rows["choir"]["demand"]) == pytest.approx(-0.5)
     assert rows["online"]["pulse"] == ""  # capacity 0: no seats, pulse undefined (issue 17)
 
@@ -96,7 +97,11 @@ def test_pulse_at_a_given_time_with_other_tau_and_k(tmp_path: Path) -> None:
     rows = {r["opportunity_id"]: r for r in csv.DictReader((tmp_path / "pulse.csv").open())}
     jazz = math.exp(-6 / 6) + 0.2 * math.exp(-0 / 6)  # 14:00 UTC: 6 h after the accept, at the click
     assert float(rows["jazz"]["demand"]) == pytest.approx(jazz, abs=1e-6)
-    assert float(rows["jazz"]["pulse"]) == pytest.approx(100 / (1 + math.exp(-jazz / 8)), abs=1e-4)
+    # Sign-up closes at 18:00 UTC, 4 h ahead; 3 of 4 seats left (x1 holds one):
+    # pressure = D · (4 h / τ) / 3 seats, pulse = 100·σ(pressure / k).
+    x = jazz * (4 / 6) / 3
+    assert float(rows["jazz"]["pressure"]) == pytest.approx(x, abs=1e-6)
+    assert float(rows["jazz"]["pulse"]) == pytest.approx(100 / (1 + math.exp(-x / 2)), abs=1e-4)
     assert float(rows["choir"]["demand"]) == 0.0  # the decline comes later
 
 
@@ -250,7 +255,8 @@ def test_rebalance_never_recommends_started_events(tmp_path: Path) -> None:
 
 def test_rebalance_lead_hours_closes_sign_up_before_the_start(tmp_path: Path) -> None:
     # At 17:30 choir (18:00 UTC) starts in 30 min: within the default 1 h lead, open with 0.25 h.
-    at = ("--at", "2026-11-23T17:30+00:00", "--min-score", "0.4")
+    # (ben–jazz: no shared interest, 0.5 km: S = 0.3·0.98/0.8 ≈ 0.37, above the 0.3 floor)
+    at = ("--at", "2026-11-23T17:30+00:00", "--min-score", "0.3")
     result = _rebalance(tmp_path, *at)
     assert result.exit_code == 0, result.output
     rows = {r["participant_id"]: r for r in csv.DictReader((tmp_path / "assignments.csv").open())}
