@@ -15,8 +15,8 @@ The procedure (docs/pulse.md, "Calibration"):
    the people with that many eligible options (``Sᵢ`` their i-th best fit). A person whose best
    option leads by more keeps it on top however hot it is.
 
-Both numbers are rounded to two significant digits: the procedure sets a scale, not a fit to
-the last decimal.
+Both numbers keep two significant digits: the procedure sets a scale, not a fit to the last
+decimal. ``k`` is rounded down, so the median over-demanded opportunity does reach "High demand".
 """
 
 from __future__ import annotations
@@ -70,6 +70,14 @@ def round2(value: float) -> float:
     if value == 0 or not math.isfinite(value):
         return value
     return float(f"{value:.2g}")
+
+
+def floor2(value: float) -> float:
+    """Two significant digits, rounded down (towards 0) so a threshold met before is still met."""
+    if value <= 0 or not math.isfinite(value):
+        return value
+    scale = 10 ** (math.floor(math.log10(value)) - 1)
+    return float(f"{math.floor(value / scale + 1e-9) * scale:.2g}")
 
 
 def signals(
@@ -129,7 +137,7 @@ def calibrate_k(opportunities: Opportunities, events: Events, base: PulseConfig)
         )
     logit = math.log(base.high_demand_pulse / (100.0 - base.high_demand_pulse))
     median = float(np.median(hot))
-    k = round2(median / logit)
+    k = floor2(median / logit)
     high = 100.0 / (1.0 + np.exp(-signal / k)) >= base.high_demand_pulse
     others = (opportunities.capacity > 0) & ~ran_out
     evidence = Calibration(

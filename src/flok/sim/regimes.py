@@ -18,6 +18,9 @@ from flok.sim.community import Community
 from flok.sim.run import COLUMNS, PolicyOutcome, prepare, run_policy
 
 BASE = SimConfig(participants=1500, opportunities=120, days=14)
+REFERENCE = BASE
+"""The run whose ``fit_open`` log calibrates the pulse defaults (seed 1; ``fit_open`` uses no
+pulse, so the log does not depend on the settings it calibrates)."""
 
 
 @dataclass(frozen=True)
