@@ -13,7 +13,8 @@ from flok.cli.main import app
 SIZE = ["--participants", "200", "--opportunities", "12", "--days", "3"]
 HEADER = (
     "policy,oversubscription_rate,oversubscription_feed_rate,fill_rate,matched_share,matched_24h_share,"
-    "ttf_rsvp_median_h,ttf_rsvp_p90_h,inclusion_gap,exposure_gini,mean_fit,high_demand_share"
+    "ttf_rsvp_median_h,ttf_rsvp_p90_h,inclusion_gap,exposure_gini,mean_fit,high_demand_share,"
+    "messages_per_participant"
 )
 
 
@@ -30,7 +31,15 @@ def test_simulate_writes_table_report_and_plots(tmp_path: Path) -> None:
     text = (out / "metrics.csv").read_text()
     assert text.splitlines()[0] == HEADER
     rows = list(csv.DictReader(text.splitlines()))
-    assert [r["policy"] for r in rows] == ["fcfs", "fit", "fit_open", "fit_push", "flok_no_pulse", "flok", "flok_inclusion"]
+    assert [r["policy"] for r in rows] == [
+        "fcfs",
+        "fit",
+        "fit_open",
+        "fit_push",
+        "flok_no_pulse",
+        "flok",
+        "flok_inclusion",
+    ]
     assert (out / "metrics.png").read_bytes()[:4] == b"\x89PNG"
     assert "| flok_inclusion |" in (out / "report.md").read_text()
 

@@ -32,7 +32,15 @@ def test_flok_lowers_oversubscription_against_fcfs() -> None:
     by = {
         o.policy: {k: v if v is not None else np.nan for k, v in o.metrics.items()} for o in small().outcomes
     }
-    assert [o.policy for o in small().outcomes] == ["fcfs", "fit", "fit_open", "fit_push", "flok_no_pulse", "flok", "flok_inclusion"]
+    assert [o.policy for o in small().outcomes] == [
+        "fcfs",
+        "fit",
+        "fit_open",
+        "fit_push",
+        "flok_no_pulse",
+        "flok",
+        "flok_inclusion",
+    ]
     for policy in ("flok", "flok_inclusion"):
         assert by[policy]["oversubscription_rate"] < 0.5 * by["fcfs"]["oversubscription_rate"]
         assert by[policy]["fill_rate"] > by["fcfs"]["fill_rate"]

@@ -50,6 +50,16 @@ REGIMES: tuple[Regime, ...] = (
 SEEDS = 5
 METRICS = tuple(COLUMNS[1:])
 HEADLINE = ("matched_share", "fill_rate", "oversubscription_rate", "oversubscription_feed_rate", "mean_fit")
+TABLE = (
+    "matched_share",
+    "matched_24h_share",
+    "fill_rate",
+    "oversubscription_rate",
+    "oversubscription_feed_rate",
+    "inclusion_gap",
+    "mean_fit",
+    "messages_per_participant",
+)
 LOWER_IS_BETTER = {
     "oversubscription_rate",
     "oversubscription_feed_rate",
@@ -103,6 +113,7 @@ def run_regimes(
                 v = values[name][c]
                 row[c] = float(np.mean(v)) if v else None
                 row[f"{c}_sd"] = float(np.std(v, ddof=1)) if len(v) > 1 else None
+            row["_seeds"] = values[name]  # per-seed values, for paired differences (not in the CSV)
             rows.append(row)
     if trace_run is None:
         raise ValueError("no regime to run")
@@ -116,15 +127,17 @@ def regimes_markdown(rows: Sequence[dict[str, object]], regimes: Sequence[Regime
         "",
         *[f"- `{r.name}`: {r.description}" for r in regimes],
         "",
-        "Flok against the strongest baseline (the non-Flok policy with the highest matched share) "
-        "and the pulse's own effect (`flok` − `flok_no_pulse`):",
+        "Flok against the strongest baseline (the non-Flok policy with the highest mean matched "
+        "share), as paired differences over the seeds (mean ± sd; same communities and behaviour "
+        "streams for every policy); a verdict needs the mean more than two standard errors from "
+        "0. Last two columns: the pulse's own effect, `flok` against `flok_no_pulse` (λ = 0):",
         "",
         headline_table(rows),
         "",
         "Every policy (oversubscription: refused ÷ all attempts; `…_feed_rate`: refused ÷ attempts "
         "made from the feed, which invitations and pushes cannot dilute):",
         "",
-        regime_table(rows),
+        regime_table(rows, TABLE),
         "",
     ]
     return "\n".join(lines)
@@ -160,12 +173,32 @@ def regime_table(rows: Sequence[dict[str, object]], columns: Sequence[str] = HEA
     return "\n".join([head, rule, *body])
 
 
+def paired(a: dict[str, object], b: dict[str, object], metric: str) -> tuple[float, float]:
+    """Mean and sd over seeds of ``a − b`` on the same communities (common random numbers make
+    the paired difference far less noisy than the two spreads)."""
+    x = np.asarray(a["_seeds"][metric], dtype=np.float64)  # type: ignore[index]
+    y = np.asarray(b["_seeds"][metric], dtype=np.float64)  # type: ignore[index]
+    d = x - y
+    return float(d.mean()), float(d.std(ddof=1)) if d.size > 1 else 0.0
+
+
+def verdict(mean: float, sd: float, n: int, higher_is_better: bool = True) -> str:
+    """ "flok ahead" / "baseline ahead" when the mean paired difference is more than two standard
+    errors from 0, else "no clear difference"."""
+    margin = 2 * sd / np.sqrt(max(n, 1))
+    if abs(mean) <= margin or mean == 0:
+        return "no clear difference"
+    return "flok ahead" if (mean > 0) == higher_is_better else "baseline ahead"
+
+
 def headline_table(rows: Sequence[dict[str, object]]) -> str:
-    """Markdown: per regime, ``flok`` against the strongest baseline and against ``flok_no_pulse``."""
+    """Markdown: per regime, ``flok`` against the strongest baseline (paired differences over the
+    seeds), and the pulse's own effect (``flok`` − ``flok_no_pulse``)."""
     lines = [
-        "| regime | strongest baseline | matched share: flok / baseline | fill: flok / baseline "
-        "| oversubscription: flok / baseline | flok wins on matched share | pulse effect (flok − flok_no_pulse), matched share / oversubscription |",
-        "| --- | --- | ---: | ---: | ---: | --- | ---: |",
+        "| regime | strongest baseline | matched share, flok − baseline | verdict | fill rate, flok − baseline "
+        "| oversubscription, flok − baseline | messages per participant, flok / baseline "
+        "| pulse effect on feed oversubscription (flok − flok_no_pulse) | verdict |",
+        "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for regime in dict.fromkeys(str(r["regime"]) for r in rows):
         by = {str(r["policy"]): r for r in rows if r["regime"] == regime}
@@ -173,19 +206,19 @@ def headline_table(rows: Sequence[dict[str, object]]) -> str:
             continue
         base = strongest_baseline(rows, regime)
         f, b = by["flok"], by[base]
-        diff = float(f["matched_share"]) - float(b["matched_share"])  # type: ignore[arg-type]
-        spread = float(f["matched_share_sd"] or 0) + float(b["matched_share_sd"] or 0)  # type: ignore[arg-type]
-        verdict = "yes" if diff > spread else ("no" if diff < -spread else "tie (within sd)")
-        pulse = "–"
+        n = len(f["_seeds"]["matched_share"])  # type: ignore[index]
+        dm, sm = paired(f, b, "matched_share")
+        df, sf = paired(f, b, "fill_rate")
+        do, so = paired(f, b, "oversubscription_rate")
+        msg = f"{float(f['messages_per_participant']):.2f} / {float(b['messages_per_participant']):.2f}"  # type: ignore[arg-type]
+        pulse, pulse_verdict = "–", "–"
         if "flok_no_pulse" in by:
-            n = by["flok_no_pulse"]
-            dm = float(f["matched_share"]) - float(n["matched_share"])  # type: ignore[arg-type]
-            do = float(f["oversubscription_rate"]) - float(n["oversubscription_rate"])  # type: ignore[arg-type]
-            pulse = f"{dm:+.3f} / {do:+.3f}"
+            dp, sp = paired(f, by["flok_no_pulse"], "oversubscription_feed_rate")
+            pulse = f"{dp:+.3f} ± {sp:.3f}"
+            pulse_verdict = verdict(dp, sp, n, higher_is_better=False).replace("baseline", "no-pulse")
         lines.append(
-            f"| {regime} | {base} | {pm(f, 'matched_share')} / {pm(b, 'matched_share')} "
-            f"| {pm(f, 'fill_rate')} / {pm(b, 'fill_rate')} "
-            f"| {pm(f, 'oversubscription_rate')} / {pm(b, 'oversubscription_rate')} | {verdict} | {pulse} |"
+            f"| {regime} | {base} | {dm:+.3f} ± {sm:.3f} | {verdict(dm, sm, n)} | {df:+.3f} ± {sf:.3f} "
+            f"| {do:+.3f} ± {so:.3f} | {msg} | {pulse} | {pulse_verdict} |"
         )
     return "\n".join(lines)
 

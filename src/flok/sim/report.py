@@ -21,6 +21,7 @@ LABELS = {
     "mean_fit": "mean fit of seats",
     "oversubscription_feed_rate": "oversubscription, feed attempts only",
     "high_demand_share": "share of listed hours at High demand",
+    "messages_per_participant": "invitations and pushes per participant",
 }
 HOTTEST = 5
 

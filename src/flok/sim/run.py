@@ -42,6 +42,7 @@ COLUMNS = (
     "exposure_gini",
     "mean_fit",
     "high_demand_share",
+    "messages_per_participant",
 )
 """Columns of ``metrics.csv``, in order."""
 
@@ -415,11 +416,14 @@ class _Run:
             "mean_fit": self.fit_sum / seats if seats else None,
             # Share of listed opportunity-hours labelled "High demand".
             "high_demand_share": float(hot.sum() / listed.sum()) if listed.any() else None,
+            # Invitations and pushes sent per participant: the cost of reaching out.
+            "messages_per_participant": self.counts["invites"] / max(self.n, 1),
         }
         counts = {
             **self.counts,
             "attempts": int(att_opp.size),
             "feed_attempts": int(att_feed.sum()),
+            "feed_full": int((att_full & att_feed).sum()),
             "full": int(att_full.sum()),
             "seats": seats,
             "matched": int(matched.sum()),
