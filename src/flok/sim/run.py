@@ -227,7 +227,13 @@ class _Run:
         no = seen & ~take
         self.counts["declines"] += int(no.sum())
         self.record(t, p[no], o[no], DECLINE)
-        self.attempt(t, p[yes], o[yes], f[yes], feed=False)
+        tried = p[yes]
+        got = self.attempt(t, tried, o[yes], f[yes], feed=False)
+        # "Full" after tapping an invitation or a push is the same dead-end as from the feed.
+        missed = tried[~got]
+        gone = missed[agents.give_up(self.rng, self.cfg, self.first_timer[missed])]
+        self.active[gone] = False
+        self.counts["gave_up"] += int(gone.size)
 
     def push(self, t: float, listed: np.ndarray, seeking: np.ndarray) -> None:
         """``fit_push``: each person still looking is sent their best open opportunity by fit,
