@@ -6,6 +6,7 @@ import contextlib
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,13 +14,13 @@ import pytest
 DOC = Path(__file__).resolve().parents[2] / "docs" / "pulse.md"
 
 
-def _example() -> tuple[dict[str, object], str, str]:
+def _example() -> tuple[dict[str, Any], str, str]:
     text = DOC.read_text(encoding="utf-8")
     section = text[text.index("## Pulse in the feed: worked example") :]
     code = re.search(r"```python\n(.*?)```", section, re.S)
     printed = re.search(r"```python\n.*?```\n\n```\n(.*?)```", section, re.S)
     assert code and printed
-    scope: dict[str, object] = {}
+    scope: dict[str, Any] = {}
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(code.group(1), str(DOC), "exec"), scope)  # the published code, as published
@@ -41,14 +42,15 @@ def test_pulse_visibly_changes_the_feed_of_a_weak_match_only() -> None:
     # Lou: a strong match keeps it first.
     assert order("lou", with_pulse)[0] == "jazz" == order("lou", without)[0]
     # The claims about the jazz night's numbers, recomputed by hand from the log:
-    t0 = scope["t"](0).timestamp()  # type: ignore[operator]
+    t0 = scope["t"](0).timestamp()
     now = t0 + 12 * 3600
     accepts = [t0 + (8 + 0.5 * i) * 3600 for i in range(8)]
     clicks = [t0 + (11 + i / 16) * 3600 for i in range(15)]
-    d = sum(np.exp(-(now - a) / 43200) for a in accepts) + sum(0.2 * np.exp(-(now - c) / 43200) for c in clicks)
-    assert with_pulse.demand[0] == pytest.approx(d) and round(d, 3) == 9.526  # type: ignore[attr-defined]
+    d = sum(np.exp(-(now - a) / 43200) for a in accepts)
+    d += sum(0.2 * np.exp(-(now - c) / 43200) for c in clicks)
+    assert with_pulse.demand[0] == pytest.approx(d) and round(d, 3) == 9.526
     pressure = d * (24 / 12) / (10 - 8)  # 24 h horizon = 2τ, 2 seats left
     pulse = 100 / (1 + np.exp(-pressure / 10))
-    assert with_pulse.pulse[0] == pytest.approx(pulse) and round(pulse, 1) == 72.2  # type: ignore[attr-defined]
-    assert with_pulse.labels(0) == ["High demand", "Limited spots"]  # type: ignore[attr-defined]
-    assert list(with_pulse.pulse[1:]) == [50.0, 50.0]  # type: ignore[attr-defined]
+    assert with_pulse.pulse[0] == pytest.approx(pulse) and round(pulse, 1) == 72.2
+    assert with_pulse.labels(0) == ["High demand", "Limited spots"]
+    assert list(with_pulse.pulse[1:]) == [50.0, 50.0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -131,7 +132,8 @@ TINY = (Regime("tiny", "a tiny test regime", SimConfig(participants=300, opportu
 
 
 def test_regime_rows_have_mean_and_spread_and_reproduce() -> None:
-    rows, traces, run = run_regimes(TINY, seeds=2)
+    first, traces, run = run_regimes(TINY, seeds=2)
+    rows: list[dict[str, Any]] = list(first)
     again, _, _ = run_regimes(TINY, seeds=2)
     assert [{k: v for k, v in r.items()} for r in rows] == [{k: v for k, v in r.items()} for r in again]
     assert [r["policy"] for r in rows] == list(DEFAULT)

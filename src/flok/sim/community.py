@@ -62,12 +62,48 @@ def _points(rng: np.random.Generator, n: int, centres: np.ndarray, spread_km: fl
     return np.column_stack([lat, lon])
 
 
-TAGS = (
-    "music jazz chess hiking running yoga boardgames books film cooking tech art photography "
-    "climbing cycling dance theatre poetry languages volunteering gardening coffee wine science "
-    "history startups design football tennis swimming meditation crafts comedy karaoke sketching "
-    "birding astronomy kayaking quiz improv"
-).split()
+TAGS = [
+    "music",
+    "jazz",
+    "chess",
+    "hiking",
+    "running",
+    "yoga",
+    "boardgames",
+    "books",
+    "film",
+    "cooking",
+    "tech",
+    "art",
+    "photography",
+    "climbing",
+    "cycling",
+    "dance",
+    "theatre",
+    "poetry",
+    "languages",
+    "volunteering",
+    "gardening",
+    "coffee",
+    "wine",
+    "science",
+    "history",
+    "startups",
+    "design",
+    "football",
+    "tennis",
+    "swimming",
+    "meditation",
+    "crafts",
+    "comedy",
+    "karaoke",
+    "sketching",
+    "birding",
+    "astronomy",
+    "kayaking",
+    "quiz",
+    "improv",
+]
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from flok.sim.community import Community
 from flok.sim.config import SimConfig
 from flok.sim.policies import BASELINES, DEFAULT, POLICIES
-from flok.sim.community import Community
 from flok.sim.run import COLUMNS, PolicyOutcome, prepare, run_policy
 
 BASE = SimConfig(participants=1500, opportunities=120, days=14)
@@ -110,9 +110,9 @@ def run_regimes(
         for name in policy_names:
             row: dict[str, object] = {"regime": regime.name, "policy": name}
             for c in METRICS:
-                v = values[name][c]
-                row[c] = float(np.mean(v)) if v else None
-                row[f"{c}_sd"] = float(np.std(v, ddof=1)) if len(v) > 1 else None
+                seen = values[name][c]
+                row[c] = float(np.mean(seen)) if seen else None
+                row[f"{c}_sd"] = float(np.std(seen, ddof=1)) if len(seen) > 1 else None
             row["_seeds"] = values[name]  # per-seed values, for paired differences (not in the CSV)
             rows.append(row)
     if trace_run is None:
@@ -195,8 +195,9 @@ def headline_table(rows: Sequence[dict[str, object]]) -> str:
     """Markdown: per regime, ``flok`` against the strongest baseline (paired differences over the
     seeds), and the pulse's own effect (``flok`` − ``flok_no_pulse``)."""
     lines = [
-        "| regime | strongest baseline | matched share, flok − baseline | verdict | fill rate, flok − baseline "
-        "| oversubscription, flok − baseline | messages per participant, flok / baseline "
+        "| regime | strongest baseline | matched share, flok − baseline | verdict "
+        "| fill rate, flok − baseline | oversubscription, flok − baseline "
+        "| messages per participant, flok / baseline "
         "| pulse effect on feed oversubscription (flok − flok_no_pulse) | verdict |",
         "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | --- |",
     ]
@@ -223,6 +224,10 @@ def headline_table(rows: Sequence[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
+def _number(value: object, missing: float) -> float:
+    return missing if value is None else float(value)  # type: ignore[arg-type]
+
+
 def regimes_plot(rows: Sequence[dict[str, object]], metrics: Sequence[str] = HEADLINE[:4]) -> bytes:
     """One row of bar charts per regime (one chart per metric): mean per policy, error bars ±1 sd."""
     import io
@@ -247,10 +252,8 @@ def regimes_plot(rows: Sequence[dict[str, object]], metrics: Sequence[str] = HEA
         by = {str(r["policy"]): r for r in rows if r["regime"] == regime}
         for j, metric in enumerate(metrics):
             ax = axes[i][j]
-            mean = [np.nan if by[p][metric] is None else float(by[p][metric]) for p in policies]  # type: ignore[arg-type]
-            sd = [
-                0.0 if by[p].get(f"{metric}_sd") is None else float(by[p][f"{metric}_sd"]) for p in policies
-            ]  # type: ignore[arg-type]
+            mean = [_number(by[p].get(metric), np.nan) for p in policies]
+            sd = [_number(by[p].get(f"{metric}_sd"), 0.0) for p in policies]
             ax.bar(x, mean, yerr=sd, capsize=2, color=colours[: len(policies)], error_kw={"linewidth": 0.8})
             ax.set_xticks(x)
             ax.set_xticklabels(policies if i == len(regimes) - 1 else [], rotation=40, ha="right", fontsize=7)

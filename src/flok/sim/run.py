@@ -62,7 +62,7 @@ class PolicyOutcome:
     """Whether that attempt met "Full"."""
     seconds: float
     events: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = field(
-        default_factory=lambda: (np.zeros(0, np.int64),) * 3 + (np.zeros(0),)  # type: ignore[return-value]
+        default_factory=lambda: (np.zeros(0, np.int64),) * 3 + (np.zeros(0),)
     )
     """The run's event log as (participant, opportunity, action code, time): clicks, declines,
     seats (``accepted``) and refusals (``full``), in the order they happened."""
