@@ -176,3 +176,22 @@ def test_a_fresh_run_matches_the_published_tables_to_the_digit() -> None:
     rows, _, _ = run_regimes()
     generated = (DOCS / "sim" / "regimes.md").read_text(encoding="utf-8")
     assert regimes_markdown(rows, REGIMES, 5) == generated
+
+
+def test_five_regimes_five_seeds_and_the_label_fires() -> None:
+    from flok.sim.regimes import SEEDS
+
+    names = {r.name for r in REGIMES}
+    assert {"crowded", "roomy", "short_notice", "staggered", "bursty"} <= names and SEEDS >= 5
+    by = {r.name: r.config for r in REGIMES}
+    seats = lambda c: c.opportunities * (c.capacity_min + c.capacity_max) / 2  # noqa: E731 (upper bound)
+    assert by["crowded"].participants > 0.5 * seats(by["crowded"])
+    assert by["roomy"].participants < 0.5 * seats(by["roomy"])
+    assert by["short_notice"].lead_days_max < REGIMES[0].config.lead_days_min
+
+
+def test_high_demand_fires_under_the_calibrated_scale(result) -> None:
+    """Item 8: with the old scale "High demand" almost never fired."""
+    flok = next(o for o in result.outcomes if o.policy == "flok")
+    assert flok.metrics["high_demand_share"] > 0.0
+    assert np.nanmax(flok.pulse_history) >= 70.0
