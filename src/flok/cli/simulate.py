@@ -21,7 +21,7 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Seed: same seed, same comm
 OutDirOpt = Annotated[Path, typer.Option("--out-dir", help="Directory for metrics.csv, report.md and plots.")]
 LamOpt = Annotated[float, typer.Option("--lam", help="λ in S_adj = S − λ·(pulse − 50).")]
 TauOpt = Annotated[float, typer.Option("--tau-hours", help="Demand decay time constant τ in hours.")]
-KOpt = Annotated[float, typer.Option("--k", help="Pulse scale: L = k·capacity.")]
+KOpt = Annotated[float, typer.Option("--k", help="Pulse scale: the pressure that reads as pulse 73.1.")]
 
 
 def _config(
