@@ -85,7 +85,8 @@ def test_pulse_writes_demand_at_the_latest_event(tmp_path: Path) -> None:
     # read at 20:00: +1 from 08:00 (12 h old), +0.2 from 14:00 (6 h old; its repeat ignored)
     jazz = math.exp(-1) + 0.2 * math.exp(-0.5)
     assert float(rows["jazz"]["demand"]) == pytest.approx(jazz, abs=1e-6)
-    assert float(rows["jazz"]["pulse"]) == pytest.approx(100 / (1 + math.exp(-jazz / 20)), abs=1e-4)
+    # jazz started at 19:00: no demand is still to come before sign-up, so it reads neutral.
+    assert float(rows["jazz"]["pressure"]) == 0.0 and float(rows["jazz"]["pulse"]) == 50.0
     assert float(rows["choir"]["demand"]) == pytest.approx(-0.5)
     assert rows["online"]["pulse"] == ""  # capacity 0: no seats, pulse undefined (issue 17)
 
@@ -96,7 +97,11 @@ def test_pulse_at_a_given_time_with_other_tau_and_k(tmp_path: Path) -> None:
     rows = {r["opportunity_id"]: r for r in csv.DictReader((tmp_path / "pulse.csv").open())}
     jazz = math.exp(-6 / 6) + 0.2 * math.exp(-0 / 6)  # 14:00 UTC: 6 h after the accept, at the click
     assert float(rows["jazz"]["demand"]) == pytest.approx(jazz, abs=1e-6)
-    assert float(rows["jazz"]["pulse"]) == pytest.approx(100 / (1 + math.exp(-jazz / 8)), abs=1e-4)
+    # Sign-up closes at 18:00 UTC, 4 h ahead; 3 of 4 seats left (x1 holds one):
+    # pressure = D · (4 h / τ) / 3 seats, pulse = 100·σ(pressure / k).
+    x = jazz * (4 / 6) / 3
+    assert float(rows["jazz"]["pressure"]) == pytest.approx(x, abs=1e-6)
+    assert float(rows["jazz"]["pulse"]) == pytest.approx(100 / (1 + math.exp(-x / 2)), abs=1e-4)
     assert float(rows["choir"]["demand"]) == 0.0  # the decline comes later
 
 
@@ -250,7 +255,8 @@ def test_rebalance_never_recommends_started_events(tmp_path: Path) -> None:
 
 def test_rebalance_lead_hours_closes_sign_up_before_the_start(tmp_path: Path) -> None:
     # At 17:30 choir (18:00 UTC) starts in 30 min: within the default 1 h lead, open with 0.25 h.
-    at = ("--at", "2026-11-23T17:30+00:00", "--min-score", "0.4")
+    # (ben–jazz: no shared interest, 0.5 km: S = 0.3·0.98/0.8 ≈ 0.37, above the 0.3 floor)
+    at = ("--at", "2026-11-23T17:30+00:00", "--min-score", "0.3")
     result = _rebalance(tmp_path, *at)
     assert result.exit_code == 0, result.output
     rows = {r["participant_id"]: r for r in csv.DictReader((tmp_path / "assignments.csv").open())}
@@ -325,3 +331,72 @@ def test_rebalance_no_location_rule(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     rows = {r["participant_id"]: r for r in csv.DictReader((tmp_path / "assignments.csv").open())}
     assert rows["cai"]["opportunity_id"] == ""  # the only online one has no seats
+
+
+# jazz (4 seats) fills by 10:00 and refuses one more; choir only gets a click.
+RAN_OUT = """event_id,participant_id,opportunity_id,action,at
+r1,x1,jazz,clicked,2026-11-23T07:00+00:00
+r2,x1,jazz,accepted,2026-11-23T08:00+00:00
+r3,x2,jazz,accepted,2026-11-23T08:30+00:00
+r4,x3,jazz,accepted,2026-11-23T09:00+00:00
+r5,x4,jazz,accepted,2026-11-23T10:00+00:00
+r6,x5,jazz,full,2026-11-23T10:05+00:00
+r7,ana,choir,clicked,2026-11-23T09:00+00:00
+"""
+
+
+def _calibrate(tmp: Path, *extra: str, events: str = RAN_OUT):
+    f = _files(tmp, events=events)
+    args = ["pulse", "calibrate", str(f["events"]), "--opportunities", str(f["opps"])]
+    return runner.invoke(app, [*args, *extra])
+
+
+def test_calibrate_writes_settings_that_pulse_and_rebalance_read(tmp_path: Path) -> None:
+    result = _calibrate(tmp_path, "--out", str(tmp_path / "cal.json"))
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "cal.json").read_text())
+    assert json.loads(result.stdout) == doc
+    # jazz's highest reading with a seat left: after the 3rd RSVP at 09:00, 1 of 4 seats left,
+    # sign-up closes at 18:00 (9 h away).
+    d8 = 0.2 * math.exp(-1 / 12) + 1  # at 08:00
+    d9 = d8 * math.exp(-1 / 12) + math.exp(-0.5 / 12) + 1  # 08:30, then 09:00
+    signal = d9 * (9 / 12) / 1
+    k = doc["config"]["k"]
+    assert doc["evidence"]["over_demanded"] == 1 and doc["evidence"]["signal_median"] == pytest.approx(
+        signal, abs=1e-4
+    )
+    assert 0.9 * signal / math.log(7 / 3) < k <= signal / math.log(7 / 3)
+    assert doc["evidence"]["lam_source"] == "default" and doc["config"]["lam"] == 0.01
+    again = _pulse(tmp_path, "--config", str(tmp_path / "cal.json"), events=RAN_OUT)
+    assert again.exit_code == 0, again.output
+    rows = {r["opportunity_id"]: r for r in csv.DictReader((tmp_path / "pulse.csv").open())}
+    x = float(rows["choir"]["pressure"])
+    assert x > 0 and float(rows["choir"]["pulse"]) == pytest.approx(100 / (1 + math.exp(-x / k)), abs=1e-3)
+    with_people = _calibrate(tmp_path, "--participants", str(tmp_path / "participants.csv"))
+    # two eligible options at most per person here: λ needs four
+    assert with_people.exit_code == 2 and "λ cannot be calibrated" in with_people.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "events", "where"),
+    [
+        ((), EVENTS, "k cannot be calibrated"),
+        (("--positions", "0"), RAN_OUT, "--positions: must be at least 1"),
+    ],
+)
+def test_calibrate_bad_input_exits_2(tmp_path: Path, extra: tuple[str, ...], events: str, where: str) -> None:
+    _assert_one_line_and_nothing_written(_calibrate(tmp_path, *extra, events=events), where, tmp_path)
+
+
+def test_pulse_config_file_errors_and_missing_options(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text('{"kk": 1}')
+    result = _pulse(tmp_path, "--config", str(tmp_path / "bad.json"))
+    assert result.exit_code == 2 and "unknown pulse setting 'kk'" in result.stderr
+    (tmp_path / "bad.json").unlink()
+    old = tmp_path / "old.json"
+    old.write_text('{"k": 5, "lambda": 0.004, "tau_hours": 12}')  # written before the pressure scale
+    assert _pulse(tmp_path, "--config", str(old)).exit_code == 0
+    old.unlink()
+    (tmp_path / "pulse.csv").unlink()
+    missing = runner.invoke(app, ["pulse", "--events", str(tmp_path / "events.csv"), "--out", "-"])
+    assert missing.exit_code == 2 and "missing option --opportunities" in missing.stderr

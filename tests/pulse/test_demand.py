@@ -143,10 +143,13 @@ def test_pulse_reference_points_and_capacity_zero() -> None:
     assert math.isnan(pulse_one(5.0, 0))
 
 
-def test_adjusted_score_moves_at_most_point_two() -> None:
-    assert adjusted_score(0.5, 100.0) == pytest.approx(0.3)
-    assert adjusted_score(0.5, 0.0) == pytest.approx(0.7)
+def test_adjusted_score_moves_by_lambda_times_the_distance_from_50() -> None:
+    # Default λ = 0.01: at most ±0.5; "High demand" (70) costs 0.2.
+    assert adjusted_score(0.5, 100.0) == pytest.approx(0.0)
+    assert adjusted_score(0.5, 0.0) == pytest.approx(1.0)
+    assert adjusted_score(0.5, 70.0) == pytest.approx(0.3)
     assert adjusted_score(0.5, 50.0) == pytest.approx(0.5)
+    assert adjusted_score(0.5, 100.0, lam=0.004) == pytest.approx(0.3)
 
 
 def test_labels_thresholds() -> None:

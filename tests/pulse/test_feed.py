@@ -84,7 +84,7 @@ def test_feed_adjusted_score_follows_pulse() -> None:
     items = feed("me", scorer, state)
     for item in items:
         o = list(scorer.opportunities.ids).index(item.opportunity_id)
-        assert item.score == pytest.approx(item.fit - 0.004 * (state.pulse[o] - 50))
+        assert item.score == pytest.approx(item.fit - state.config.lam * (state.pulse[o] - 50))
     assert np.isclose(state.pulse[1], 50.0)  # no events on "good"
 
 

@@ -79,7 +79,9 @@ def test_components_and_score_by_hand() -> None:
     assert fit.km[0] == pytest.approx(5.0, abs=1e-6)
     assert fit.distance[0] == pytest.approx(0.8)
     assert fit.coverage[0] == 1.0
-    assert fit.score[0] == pytest.approx(0.5 * 1.0 + 0.3 * 0.8 + 0.2 * 1.0)
+    # With min_coverage 1 the schedule is a gate (every eligible pair is fully covered), so its
+    # weight is set aside: S = (0.5·1.0 + 0.3·0.8) / 0.8.
+    assert fit.score[0] == pytest.approx((0.5 * 1.0 + 0.3 * 0.8) / 0.8)
     assert not fit.too_far[0] and not fit.unavailable[0]
     assert scorer.reasons(fit, 0) == [
         "shares 2 interests (jazz, music)",
@@ -170,6 +172,7 @@ def _oracle_candidates(scorer: FitScorer, state, top_k: int | None) -> set[tuple
             and not fit.unavailable[o]
             and state.remaining[o] > 0
             and (p, o) not in attending
+            and s_adj[o] >= 0.0  # RebalanceConfig's default min_score: S can now be 0
         ]
         ok.sort(key=lambda o: -s_adj[o])
         keep |= {(p, o) for o in ok[: top_k or m]}

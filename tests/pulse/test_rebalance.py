@@ -148,8 +148,10 @@ def test_hot_event_pulse_rises_and_mid_fit_participant_is_routed_to_alternative(
     assert quiet.pulse[0] < 51
     assert before == {"high": "hot", "mid": "hot"}
 
-    busy_scorer, busy = _scenario(hot_clicks=300)
-    assert busy.pulse[0] > 70 and busy.labels(0)[0] == "High demand"
+    # 150 clicks in an hour on the last 2 seats: just past "High demand", where λ·(pulse − 50)
+    # is about 0.22, more than mid's lead of the hot event (0.02), less than high's (0.34).
+    busy_scorer, busy = _scenario(hot_clicks=150)
+    assert 70 < busy.pulse[0] < 80 and busy.labels(0)[0] == "High demand"
     assert busy.pulse[1] == pytest.approx(50.0)
     after = rebalance(busy_scorer, busy)
     assert after.seat_of() == {"high": "hot", "mid": "alt"}

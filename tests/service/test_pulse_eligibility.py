@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from flok.pulse import PulseConfig
 from tests.service.conftest import Api, in_process
 
 NOW = datetime.now(UTC)
@@ -106,12 +107,13 @@ def test_opportunity_pulse_is_decayed_to_now_everywhere(db_url: str) -> None:
             person(api, f"p{i}")
             answer = accept(api, f"e{i}", "o", f"p{i}", iso(-24))
         now = 3 * math.exp(-2)  # stored: D = 3 at t_ref  # 24 h = 2 τ later
-        expected = 100 / (1 + math.exp(-now / 5))
+        k = PulseConfig().k  # the service reads 100·σ(D/(k·capacity)) with the default k
+        expected = 100 / (1 + math.exp(-now / k))
         assert answer["demand"] == pytest.approx(3.0)
         assert answer["pulse"] == pytest.approx(expected, abs=0.05)  # the feedback answer too
         got = api.get("/opportunities/o").json()
         assert got["pulse"] == pytest.approx(expected, abs=0.05)
-        assert got["pulse"] < 60 < 100 / (1 + math.exp(-3 / 5))  # not the stored demand's 64.6
+        assert got["pulse"] < 52 < 100 / (1 + math.exp(-3 / k))  # not the stored demand's 57.4
         listed = api.get("/opportunities").json()[0]
         trend = api.get("/trending").json()[0]
         assert listed["pulse"] == pytest.approx(trend["pulse"], abs=0.05)

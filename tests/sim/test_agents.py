@@ -60,7 +60,15 @@ def test_unknown_policy_and_bad_config_are_input_errors() -> None:
     with pytest.raises(InputError, match="unknown policy 'nope'"):
         policies(["nope"])
     assert [p.name for p in policies(["flok", "fcfs", "flok"])] == ["flok", "fcfs"]
-    assert [p.name for p in policies(None)] == ["fcfs", "fit", "flok", "flok_inclusion"]
+    assert [p.name for p in policies(None)] == [
+        "fcfs",
+        "fit",
+        "fit_open",
+        "fit_push",
+        "flok_no_pulse",
+        "flok",
+        "flok_inclusion",
+    ]
     ablation = policies(["flok_feed"])[0]
     assert ablation.capacity_aware and not ablation.rebalance
     with pytest.raises(InputError, match="between 0 and 1"):

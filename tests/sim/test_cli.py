@@ -12,8 +12,9 @@ from flok.cli.main import app
 
 SIZE = ["--participants", "200", "--opportunities", "12", "--days", "3"]
 HEADER = (
-    "policy,oversubscription_rate,fill_rate,matched_share,matched_24h_share,"
-    "ttf_rsvp_median_h,ttf_rsvp_p90_h,inclusion_gap,exposure_gini,mean_fit"
+    "policy,oversubscription_rate,oversubscription_feed_rate,fill_rate,matched_share,matched_24h_share,"
+    "ttf_rsvp_median_h,ttf_rsvp_p90_h,inclusion_gap,exposure_gini,mean_fit,high_demand_share,"
+    "messages_per_participant"
 )
 
 
@@ -30,7 +31,15 @@ def test_simulate_writes_table_report_and_plots(tmp_path: Path) -> None:
     text = (out / "metrics.csv").read_text()
     assert text.splitlines()[0] == HEADER
     rows = list(csv.DictReader(text.splitlines()))
-    assert [r["policy"] for r in rows] == ["fcfs", "fit", "flok", "flok_inclusion"]
+    assert [r["policy"] for r in rows] == [
+        "fcfs",
+        "fit",
+        "fit_open",
+        "fit_push",
+        "flok_no_pulse",
+        "flok",
+        "flok_inclusion",
+    ]
     assert (out / "metrics.png").read_bytes()[:4] == b"\x89PNG"
     assert "| flok_inclusion |" in (out / "report.md").read_text()
 
@@ -92,3 +101,27 @@ def test_sweep_command(tmp_path: Path) -> None:
     assert (tmp_path / "sweep.png").exists()
     bad = run("simulate-sweep", "--repeats", "0", "--out-dir", tmp_path / "x")
     assert bad.exit_code == 2 and "--repeats: must be at least 1" in bad.output
+
+
+@pytest.mark.slow
+def test_simulate_regimes_writes_the_published_files(tmp_path: Path) -> None:
+    res = run("simulate-regimes", "--out-dir", tmp_path, "--regime", "roomy", "--seeds", 2)
+    assert res.exit_code == 0, res.output
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["pulse-traces.png", "regimes.csv", "regimes.md", "regimes.png"]
+    text = (tmp_path / "regimes.md").read_text()
+    assert "| roomy | fit_push |" in text or "| roomy | fit_open |" in text
+    rows = list(csv.DictReader((tmp_path / "regimes.csv").read_text().splitlines()))
+    assert [r["policy"] for r in rows][:3] == ["fcfs", "fit", "fit_open"] and "matched_share_sd" in rows[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--seeds", "1"], "--seeds: must be at least 2"),
+        (["--regime", "rainy"], "--regime: unknown regime 'rainy'"),
+    ],
+)
+def test_simulate_regimes_bad_arguments(tmp_path: Path, args: list[str], message: str) -> None:
+    res = run("simulate-regimes", *args, "--out-dir", tmp_path / "out")
+    assert res.exit_code == 2 and message in res.stderr and not (tmp_path / "out").exists()

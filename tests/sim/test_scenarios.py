@@ -36,8 +36,9 @@ def tiny() -> Community:
 
     Four regulars (joined at the start) and one first-timer who joins 30 h in. Interests
     {music, chess} vs tags {music, jazz}: 1 shared of min(2, 2) → interest 0.5; distance 0 km
-    → 1; no availability windows → schedule 1. S = 0.5·0.5 + 0.3·1 + 0.2·1 = 0.75, and an
-    appeal of +0.25 makes the click probability exactly 1.
+    → 1; no availability windows → schedule 1, a gate with min_coverage 1 (its weight set
+    aside). S = (0.5·0.5 + 0.3·1)/0.8 = 0.6875, and an appeal of +0.3125 makes the click
+    probability exactly 1.
     """
     start = T0 + 3 * DAY + 19 * HOUR
     opps = Opportunities.build(
@@ -61,7 +62,7 @@ def tiny() -> Community:
         participants=people,
         opportunities=opps,
         created_at=np.array([T0, T0]),
-        appeal=np.array([0.25, 0.25]),
+        appeal=np.array([0.3125, 0.3125]),
         session_rate=np.full(5, 1000.0),
         wanted=np.ones(5, dtype=np.int64),
         t0=T0,
@@ -78,9 +79,9 @@ def run(policy: str, config: SimConfig = SURE):
 def test_possible_pairs_score_fit_by_hand() -> None:
     com = tiny()
     pairs = possible_pairs(FitScorer(com.participants, com.opportunities, SURE.fit))
-    # "far" is beyond max_km for everyone, so each participant has exactly one pair: jazz at 0.75.
+    # "far" is beyond max_km for everyone, so each participant has exactly one pair: jazz at 0.6875.
     assert pairs.opportunity.tolist() == [0] * 5
-    assert pairs.fit == pytest.approx([0.75] * 5)
+    assert pairs.fit == pytest.approx([0.6875] * 5)
     assert pairs.indptr.tolist() == [0, 1, 2, 3, 4, 5]
 
 
@@ -100,7 +101,7 @@ def test_fcfs_metrics_by_hand() -> None:
     assert m["inclusion_gap"] == pytest.approx(0.0 - 2 / 5)
     # Impressions [5, 0]: sorted (0, 5), Gini = 2·(1·0 + 2·5)/(2·5) − 3/2 = 0.5.
     assert m["exposure_gini"] == pytest.approx(0.5)
-    assert m["mean_fit"] == pytest.approx(0.75)
+    assert m["mean_fit"] == pytest.approx(0.6875)
 
 
 def test_flok_hides_full_so_the_newcomer_meets_no_dead_end() -> None:

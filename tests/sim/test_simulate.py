@@ -32,7 +32,15 @@ def test_flok_lowers_oversubscription_against_fcfs() -> None:
     by = {
         o.policy: {k: v if v is not None else np.nan for k, v in o.metrics.items()} for o in small().outcomes
     }
-    assert [o.policy for o in small().outcomes] == ["fcfs", "fit", "flok", "flok_inclusion"]
+    assert [o.policy for o in small().outcomes] == [
+        "fcfs",
+        "fit",
+        "fit_open",
+        "fit_push",
+        "flok_no_pulse",
+        "flok",
+        "flok_inclusion",
+    ]
     for policy in ("flok", "flok_inclusion"):
         assert by[policy]["oversubscription_rate"] < 0.5 * by["fcfs"]["oversubscription_rate"]
         assert by[policy]["fill_rate"] > by["fcfs"]["fill_rate"]
@@ -54,7 +62,8 @@ def test_seats_never_exceed_capacity_and_pulse_is_bounded() -> None:
         seated = np.bincount(outcome.attempt_opportunity[~outcome.attempt_full], minlength=cap.size)
         assert (seated <= cap).all()
         hist = outcome.pulse_history[~np.isnan(outcome.pulse_history)]
-        assert hist.min() >= 50.0 - 1e-6 and hist.max() <= 100.0
+        # Declines can make an opportunity cold (below 50); pulse stays within 0–100.
+        assert hist.min() >= 0.0 and hist.max() <= 100.0
 
 
 @pytest.mark.slow

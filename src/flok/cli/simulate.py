@@ -21,7 +21,7 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Seed: same seed, same comm
 OutDirOpt = Annotated[Path, typer.Option("--out-dir", help="Directory for metrics.csv, report.md and plots.")]
 LamOpt = Annotated[float, typer.Option("--lam", help="λ in S_adj = S − λ·(pulse − 50).")]
 TauOpt = Annotated[float, typer.Option("--tau-hours", help="Demand decay time constant τ in hours.")]
-KOpt = Annotated[float, typer.Option("--k", help="Pulse scale: L = k·capacity.")]
+KOpt = Annotated[float, typer.Option("--k", help="Pulse scale: the pressure that reads as pulse 73.1.")]
 
 
 def _config(
@@ -72,9 +72,18 @@ def simulate_cmd(
     lam: LamOpt = PulseConfig.lam,
     tau_hours: TauOpt = PulseConfig.tau_hours,
     k: KOpt = PulseConfig.k,
+    log_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--log-dir",
+            help="Also write the first policy's run as opportunities.csv, participants.csv and "
+            "events.csv (the files flok pulse calibrate reads).",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a community under each policy; write metrics.csv, report.md, metrics.png, pulse.png."""
-    from flok.io.writers import outputs
+    from flok.io.writers import outputs, write_table_csv
+    from flok.sim.export import log_tables
     from flok.sim.report import markdown_table, metrics_csv, metrics_plot, pulse_plot, report_markdown
     from flok.sim.run import simulate
 
@@ -92,6 +101,10 @@ def simulate_cmd(
         ):
             with files.open(out / name) as stream:
                 stream.write(data)
+        if log_dir is not None:
+            for name, table in log_tables(result.community, result.outcomes[0]).items():
+                with files.open(_out_dir(log_dir) / name) as stream:
+                    write_table_csv(table, stream)
     info(markdown_table(result.rows()))
     seconds = result.seconds["total_seconds"]
     info(f"Simulated in {seconds:.1f} s; wrote {out}/metrics.csv, report.md, {', '.join(plots)}")
@@ -132,3 +145,45 @@ def simulate_sweep_cmd(
                 stream.write(data)
     info(table)
     info(f"Wrote {out}/sweep.csv, sweep.md, sweep.png")
+
+
+@app.command("simulate-regimes", cls=OneLineUsage)
+@guarded
+def simulate_regimes_cmd(
+    out_dir: OutDirOpt,
+    seeds: Annotated[int, typer.Option(help="Seeds per regime (1, 2, …, N).")] = 5,
+    regime: Annotated[
+        list[str] | None, typer.Option("--regime", help="Regime to run (repeatable; default all five).")
+    ] = None,
+) -> None:
+    """Every policy in five regimes × seeds; write regimes.csv, regimes.md, regimes.png, pulse-traces.png.
+
+    docs/simulator.md and the README publish regimes.md as written by
+    ``flok simulate-regimes --out-dir docs/sim``.
+    """
+    from flok.io.writers import outputs
+    from flok.sim.regimes import REGIMES, regime_columns, regimes_markdown, regimes_plot, run_regimes
+    from flok.sim.report import metrics_csv, pulse_traces
+
+    if seeds < 2:
+        raise InputError(f"must be at least 2 (a spread needs two seeds), got {seeds}", source="--seeds")
+    names = [r.name for r in REGIMES]
+    for name in regime or []:
+        if name not in names:
+            raise InputError(f"unknown regime '{name}'; regimes are {', '.join(names)}", source="--regime")
+    chosen = [r for r in REGIMES if not regime or r.name in regime]
+    out = _out_dir(out_dir)
+    rows, traces, run = run_regimes(chosen, seeds)
+    shown = [traces[p] for p in ("fit_open", "flok_no_pulse", "flok") if p in traces]
+    text = regimes_markdown(rows, chosen, seeds)
+    with outputs() as files:
+        for name, data in (
+            ("regimes.csv", metrics_csv(rows, regime_columns())),
+            ("regimes.md", text.encode("utf-8")),
+            ("regimes.png", regimes_plot(rows)),
+            ("pulse-traces.png", pulse_traces(shown, run.community.opportunities.title, run.step_times)),
+        ):
+            with files.open(out / name) as stream:
+                stream.write(data)
+    info(text)
+    info(f"Wrote {out}/regimes.csv, regimes.md, regimes.png, pulse-traces.png")

@@ -1,8 +1,9 @@
 """Pulse: demand-aware community matching (ARCHITECTURE §5).
 
-Feedback events build a decayed demand ``D`` per opportunity; ``pulse = 100·σ(D/(k·capacity))``
-nudges fit scores (``S_adj = S − λ·(pulse − 50)``) so recommendations spread people from
-hot opportunities to strong, quieter alternatives. See docs/pulse.md.
+Feedback events build a decayed demand ``D`` per opportunity; its pressure (demand expected
+before sign-up closes per seat left) gives ``pulse = 100·σ(pressure/k)``, which nudges fit
+scores (``S_adj = S − λ·(pulse − 50)``) so recommendations spread people from hot
+opportunities to strong, quieter alternatives. See docs/pulse.md.
 """
 
 from flok.pulse.community import Events, Opportunities, ParticipantProfiles
@@ -14,6 +15,8 @@ from flok.pulse.demand import (
     demand_at,
     ingest,
     labels,
+    market_pulse,
+    pressure,
     pulse,
     update,
 )
@@ -50,6 +53,8 @@ __all__ = [
     "joinable",
     "labels",
     "market",
+    "market_pulse",
+    "pressure",
     "pulse",
     "rebalance",
     "refuse_future",

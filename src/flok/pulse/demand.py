@@ -23,6 +23,22 @@ ACTIONS: tuple[str, ...] = ("shown", "clicked", "accepted", "declined", "full")
 because no seat was left: the recorded outcome the oversubscription rate counts."""
 
 HOUR = 3600.0
+K_DEFAULT = 10.0
+"""``flok pulse calibrate`` on the simulator's reference log (docs/pulse.md, "Calibration")."""
+LAM_DEFAULT = 0.01
+"""Same calibration run: the median fit lead of a person's first over fourth option ÷ 20."""
+CONFIG_KEYS = (
+    "weights",
+    "tau_hours",
+    "k",
+    "lam",
+    "horizon_hours",
+    "high_demand_pulse",
+    "limited_share",
+    "limited_seats",
+    "lead_hours",
+    "clock_skew_seconds",
+)
 
 T = TypeVar("T", float, datetime)
 
@@ -41,8 +57,15 @@ class PulseConfig:
         }
     )
     tau_hours: float = 12.0
-    k: float = 5.0
-    lam: float = 0.004
+    k: float = K_DEFAULT
+    """Pressure (projected demand per seat left, see :func:`pressure`) that reads as pulse 73.1;
+    calibrated with :func:`flok.pulse.calibrate.calibrate` (docs/pulse.md, "Calibration")."""
+    lam: float = LAM_DEFAULT
+    """λ in ``S_adj = S − λ·(pulse − 50)``; calibrated so that "High demand" costs a weak match
+    about three feed positions (:func:`flok.pulse.calibrate.calibrate`)."""
+    horizon_hours: float = 24.0
+    """How far ahead demand is projected: the recent rate ``D/τ`` over the time left before
+    sign-up closes, at most this long (people decide within about a day)."""
     high_demand_pulse: float = 70.0
     limited_share: float = 0.2
     limited_seats: int = 2
@@ -63,16 +86,50 @@ class PulseConfig:
                 source="pulse config",
                 field="weights",
             )
-        for name in ("tau_hours", "k"):
+        for name in ("tau_hours", "k", "horizon_hours"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise InputError(
                     f"{name} must be a positive number, got {value}", source="pulse config", field=name
                 )
-        for name in ("lead_hours", "clock_skew_seconds", "limited_seats"):
+        for name in ("lead_hours", "clock_skew_seconds", "limited_seats", "lam"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise InputError(f"{name} must be ≥ 0, got {value}", source="pulse config", field=name)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> PulseConfig:
+        """A config from a JSON object such as ``flok pulse calibrate`` writes.
+
+        Files written before the pressure scale (without ``horizon_hours``) still load, with
+        the new field at its default; ``lambda`` is accepted for ``lam``. Unknown keys are
+        refused, so a typo never silently keeps a default.
+        """
+        values = dict(data)
+        if "lambda" in values:
+            values["lam"] = values.pop("lambda")
+        unknown = sorted(set(values) - set(CONFIG_KEYS))
+        if unknown:
+            raise InputError(
+                f"unknown pulse setting {unknown[0]!r}; settings are {', '.join(CONFIG_KEYS)}",
+                source="pulse config",
+                field=unknown[0],
+            )
+        out: dict[str, object] = {}
+        for key, value in values.items():
+            if key == "weights":
+                if not isinstance(value, Mapping):
+                    raise InputError("weights must be an object", source="pulse config", field="weights")
+                out[key] = {str(a): _number(w, f"weights.{a}") for a, w in value.items()}
+            elif key == "limited_seats":
+                out[key] = int(_number(value, key))
+            else:
+                out[key] = _number(value, key)
+        return cls(**out)  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, object]:
+        """Every setting, JSON-ready (the inverse of :meth:`from_dict`)."""
+        return {key: (dict(self.weights) if key == "weights" else getattr(self, key)) for key in CONFIG_KEYS}
 
     @property
     def lead_seconds(self) -> float:
@@ -90,6 +147,12 @@ class PulseConfig:
         if action not in ACTIONS:
             raise InputError(f"unknown action {action!r}; actions are {', '.join(ACTIONS)}", field="action")
         return float(self.weights.get(action, 0.0))
+
+
+def _number(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"{name} must be a number, got {value!r}", source="pulse config", field=name)
+    return float(value)
 
 
 def _elapsed(later: T, earlier: T) -> float:
@@ -129,6 +192,10 @@ def demand_at(demand: float, t_ref: T | None, t: T, *, tau_seconds: float = 12 *
 def pulse(demand: np.ndarray | float, capacity: np.ndarray | float, *, k: float = 5.0) -> np.ndarray:
     """``100·σ(D/(k·capacity))``; NaN (undefined) for an opportunity without seats.
 
+    The plain transform of stored demand against all seats, kept for callers that have no seat
+    count or start at hand; :func:`market_pulse` is the reading the feed, rebalance, labels and
+    the simulator use (demand per seat left, projected to the start).
+
     Demand relative to seats means nothing without seats: a capacity-0 opportunity is
     "Closed" (see ``labels``), not in high demand, and metrics leave it out.
     """
@@ -151,8 +218,53 @@ def pulse_one(demand: float, capacity: float, *, k: float = 5.0) -> float:
     return 100.0 * e / (1.0 + e)
 
 
+def pressure(
+    demand: np.ndarray | float,
+    capacity: np.ndarray | float,
+    confirmed: np.ndarray | float,
+    start: np.ndarray | float,
+    at: float,
+    config: PulseConfig,
+) -> np.ndarray:
+    """Demand expected before sign-up closes, per seat left: what pulse reads (NaN without seats).
+
+    ``D`` is a decayed count, about the recent rate × τ, so ``D·window/τ`` is the weighted
+    demand (RSVPs, clicks, minus declines) still to come if that rate holds, with ``window``
+    the time until sign-up closes capped at ``horizon_hours`` (an opportunity without a time
+    gets the whole horizon). Dividing by the seats left (at least 1, so a full one with demand
+    stays hot) makes 3 clicks on the last seat hotter than 3 clicks on 40 free seats, and the
+    same buzz hotter a day ahead than an hour before sign-up closes, when few newcomers are left.
+    """
+    d = np.asarray(demand, dtype=np.float64)
+    cap = np.asarray(capacity, dtype=np.float64)
+    left = np.maximum(cap - np.asarray(confirmed, dtype=np.float64), 1.0)
+    s = np.asarray(start, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        window = np.where(
+            np.isnan(s), config.horizon_hours * HOUR, np.clip(s - config.lead_seconds - at, 0.0, None)
+        )
+    window = np.minimum(window, config.horizon_hours * HOUR)
+    return np.where(cap > 0, d * (window / config.tau_seconds) / left, np.nan)
+
+
+def market_pulse(
+    demand: np.ndarray | float,
+    capacity: np.ndarray | float,
+    confirmed: np.ndarray | float,
+    start: np.ndarray | float,
+    at: float,
+    config: PulseConfig,
+) -> np.ndarray:
+    """``100·σ(pressure/k)``: 50 without net demand, 73.1 at pressure ``k``, below 50 when declines
+    outweigh interest; NaN without seats (see :func:`pressure`)."""
+    from scipy.special import expit
+
+    x = pressure(demand, capacity, confirmed, start, at, config)
+    return np.asarray(100.0 * expit(x / config.k))
+
+
 def adjusted_score(
-    score: np.ndarray | float, pulse_value: np.ndarray | float, *, lam: float = 0.004
+    score: np.ndarray | float, pulse_value: np.ndarray | float, *, lam: float = LAM_DEFAULT
 ) -> np.ndarray:
     """``S_adj = S − λ·(pulse − 50)``: hot opportunities lose a little, quiet ones gain."""
     return np.asarray(score, dtype=np.float64) - lam * (np.asarray(pulse_value, dtype=np.float64) - 50.0)

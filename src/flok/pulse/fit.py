@@ -8,6 +8,12 @@ location is matched by ``FitConfig.no_location``: "anywhere" (distance score 0.5
 "online_only" (only opportunities without a location). ``S`` is their weighted mean, or,
 with a trained :class:`RsvpModel`, the predicted probability of an RSVP.
 
+Each term spans [0, 1] over the *eligible* pairs, so each can change a ranking: distance is 0
+at ``max_km``, and the schedule term is coverage rescaled from ``min_coverage`` (0) to full
+(1). With ``min_coverage = 1`` (the default) every eligible pair is fully covered, the
+schedule is a gate rather than a score, and its weight is set aside instead of adding the
+same constant to every pair.
+
 Everything works on parallel index arrays of pairs, so callers score millions of pairs
 without a Python loop per pair.
 """
@@ -380,9 +386,12 @@ class FitScorer:
         if self.model is not None:
             return self.model.predict(fit.features())
         cfg = self.config
-        total = cfg.interest_weight + cfg.distance_weight + cfg.schedule_weight
+        sched_w = cfg.schedule_weight if cfg.min_coverage < 1.0 else 0.0
+        total = cfg.interest_weight + cfg.distance_weight + sched_w
+        if total <= 0:  # only a schedule weight, and the schedule is a gate: every eligible pair ties
+            return np.ones(fit.interest.size)
         s = cfg.interest_weight * fit.interest + cfg.distance_weight * fit.distance
-        return np.asarray((s + cfg.schedule_weight * fit.coverage) / total)
+        return np.asarray((s + sched_w * schedule_term(fit.coverage, cfg.min_coverage)) / total)
 
     def reasons(self, fit: PairFit, index: int) -> list[str]:
         """Plain-language reasons for one evaluated pair ("shares 3 interests (…)", "1.2 km away")."""
@@ -408,6 +417,18 @@ class FitScorer:
         if self.model is not None:
             out.append(f"predicted RSVP chance {100 * float(fit.score[index]):.0f}%")
         return out
+
+
+def schedule_term(coverage: np.ndarray, min_coverage: float) -> np.ndarray:
+    """Coverage rescaled over the eligible range: 0 at ``min_coverage``, 1 when fully covered.
+
+    Every eligible pair has coverage ≥ ``min_coverage``, so raw coverage would give each one a
+    free floor of ``schedule_weight·min_coverage`` (0.2 with the old defaults) that changes no
+    ranking and keeps a pair with nothing else in common above any score floor.
+    """
+    if min_coverage >= 1.0:
+        return np.ones(np.shape(coverage))
+    return np.clip((np.asarray(coverage) - min_coverage) / (1.0 - min_coverage), 0.0, 1.0)
 
 
 def _bitmasks(tags: sparse.csr_matrix) -> np.ndarray:

@@ -9,7 +9,7 @@ import numpy as np
 
 from flok import metrics
 from flok.pulse.community import ACCEPTED, Events, Opportunities, ParticipantProfiles, pad_windows
-from flok.pulse.demand import ACTIONS, DemandState, PulseConfig, ingest, labels, pulse
+from flok.pulse.demand import ACTIONS, DemandState, PulseConfig, ingest, labels, market_pulse
 from flok.pulse.eligible import joinable, refuse_future
 
 FULL_ACTION = ACTIONS.index("full")
@@ -90,6 +90,9 @@ def market(
 ) -> Market:
     """Demand, pulse and confirmed seats from the event log, as of ``at`` (default: latest event).
 
+    Pulse is :func:`flok.pulse.demand.market_pulse`: demand per seat left, projected to the
+    start.
+
     An event stamped more than ``config.clock_skew_seconds`` after ``now`` (default: the
     clock) is refused with ``InputError`` naming its row: with it, "the latest event" would be
     in the future and every opportunity's demand would read as decayed to nothing.
@@ -109,7 +112,7 @@ def market(
     return Market(
         at=float(at),
         demand=d,
-        pulse=pulse(d, opportunities.capacity, k=cfg.k),
+        pulse=market_pulse(d, opportunities.capacity, confirmed, opportunities.start, float(at), cfg),
         capacity=opportunities.capacity,
         confirmed=confirmed,
         attending_participant=who,

@@ -46,6 +46,14 @@ class SimConfig:
     neighbourhoods: int = 8
     appeal_sigma: float = 0.1
     """Spread of each opportunity's intrinsic appeal, added to fit (invisible to the scorer)."""
+    hit_share: float = 0.0
+    """Bursty popularity: this share of opportunities are hits, with ``hit_appeal`` more appeal
+    during the first ``hit_hours`` after they are listed (the burst), then back to normal."""
+    hit_appeal: float = 0.3
+    hit_hours: float = 36.0
+    arrival_share: float = 0.0
+    """Staggered arrivals: this share of the participants who are not first-timers also join
+    during the run (uniformly over its first 60 %), instead of at the start."""
 
     # --- behaviour model ----------------------------------------------------------------
     feed_size: int = 8
@@ -58,6 +66,10 @@ class SimConfig:
     give_up_after_full: float = 0.15
     give_up_after_full_first_timer: float = 0.4
     quit_after_empty_session: float = 0.02
+    decline_after_click: float = 0.5
+    """A click that does not become an RSVP is an explicit "not for me" (``declined``, weight
+    −0.5) with this probability; a read invitation that is not taken is always declined. Declines
+    are what make an opportunity cold (pulse below 50)."""
     invite_seen: float = 0.6
     """Share of rebalance invitations (push messages) a participant reads in time."""
 
@@ -65,6 +77,7 @@ class SimConfig:
     pulse: PulseConfig = field(default_factory=PulseConfig)
     fit: FitConfig = field(default_factory=lambda: FitConfig(max_km=12.0))
     rebalance_every_hours: float = 12.0
+    """Flok's rebalance, and ``fit_push``'s push, run this often (at 08:00 and 20:00 by default)."""
     rebalance_top_k: int = 20
     reserve_share: float = 0.25
     """flok_inclusion: share of each opportunity's seats held for first-timers…"""
@@ -90,6 +103,9 @@ class SimConfig:
             "give_up_after_full",
             "give_up_after_full_first_timer",
             "quit_after_empty_session",
+            "decline_after_click",
+            "hit_share",
+            "arrival_share",
             "invite_seen",
             "reserve_share",
         )
@@ -106,6 +122,8 @@ class SimConfig:
         for name in ("attempts_per_session", "very_active_seats", "rebalance_top_k", "neighbourhoods"):
             if getattr(self, name) < 1:
                 raise InputError(f"must be at least 1, got {getattr(self, name)}", field=name)
+        if self.hit_appeal < 0 or self.hit_hours < 0:
+            raise InputError("hit_appeal and hit_hours must be ≥ 0", field="hit_appeal")
         if self.sessions_per_day_sigma < 0 or self.appeal_sigma < 0 or self.release_hours < 0:
             raise InputError("spreads and release_hours must be ≥ 0", field="sessions_per_day_sigma")
 

@@ -1,13 +1,19 @@
 """The matching policies compared by the simulator, and how each one ranks a feed.
 
-| policy | feed order | hides "Full" | rebalance | seats for first-timers |
+| policy | feed order | hides "Full" | push / rebalance | seats for first-timers |
 | --- | --- | --- | --- | --- |
 | ``fcfs`` | popularity (RSVPs + 0.2·clicks so far) | no | no | no |
 | ``fit`` | personal fit ``S`` | no | no | no |
-| ``flok`` | ``S_adj = S − λ·(pulse − 50)`` | yes | every few hours | no |
-| ``flok_inclusion`` | as ``flok`` | yes | yes | a share until a release time |
+| ``fit_open`` | ``S`` | yes | no | no |
+| ``fit_push`` | ``S`` | yes | every 12 h, each person's best open opportunity | no |
+| ``flok_no_pulse`` | ``S`` (λ = 0) | yes | rebalance every 12 h, on ``S`` | no |
+| ``flok`` | ``S_adj = S − λ·(pulse − 50)`` | yes | rebalance every 12 h, on ``S_adj`` | no |
+| ``flok_inclusion`` | as ``flok`` | yes | as ``flok`` | a share until a release time |
 
-``flok_feed`` (the ``flok`` feed without rebalance) is an ablation, run only when asked for.
+``fit_open`` and ``fit_push`` are the strongest baselines a reasonable app would run without
+Flok; ``flok_no_pulse`` is Flok with the pulse switched off, so ``flok`` against it is the
+pulse's own effect. ``flok_feed`` (the ``flok`` feed without rebalance) is an ablation, run
+only when asked for.
 """
 
 from __future__ import annotations
@@ -32,6 +38,11 @@ class Policy:
     capacity_aware: bool
     rebalance: bool
     reserve: bool
+    push: bool = False
+    """Naive push: each person still looking is sent their best open opportunity by fit, with
+    no coordination between people (several may be pushed the last seat)."""
+    pulse: bool = True
+    """Whether pulse steers the rebalance (``False``: λ = 0 there, whatever the config)."""
 
     def feed_key(
         self, fit: np.ndarray, opportunity: np.ndarray, pulse: np.ndarray, popularity: np.ndarray, lam: float
@@ -49,12 +60,17 @@ POLICIES: dict[str, Policy] = {
     for p in (
         Policy("fcfs", "popularity", capacity_aware=False, rebalance=False, reserve=False),
         Policy("fit", "fit", capacity_aware=False, rebalance=False, reserve=False),
+        Policy("fit_open", "fit", capacity_aware=True, rebalance=False, reserve=False),
+        Policy("fit_push", "fit", capacity_aware=True, rebalance=False, reserve=False, push=True),
+        Policy("flok_no_pulse", "fit", capacity_aware=True, rebalance=True, reserve=False, pulse=False),
         Policy("flok", "adjusted", capacity_aware=True, rebalance=True, reserve=False),
         Policy("flok_inclusion", "adjusted", capacity_aware=True, rebalance=True, reserve=True),
         Policy("flok_feed", "adjusted", capacity_aware=True, rebalance=False, reserve=False),
     )
 }
-DEFAULT = ("fcfs", "fit", "flok", "flok_inclusion")
+DEFAULT = ("fcfs", "fit", "fit_open", "fit_push", "flok_no_pulse", "flok", "flok_inclusion")
+BASELINES = ("fcfs", "fit", "fit_open", "fit_push")
+"""Policies without Flok: the headline compares ``flok`` with the best of these."""
 """The policies compared when none are named."""
 
 

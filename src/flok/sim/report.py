@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from flok.sim.run import COLUMNS, SimResult
+from flok.sim.run import COLUMNS, PolicyOutcome, SimResult
 
 LABELS = {
     "oversubscription_rate": "oversubscription rate",
@@ -19,6 +19,9 @@ LABELS = {
     "inclusion_gap": "inclusion gap (first-timers − all)",
     "exposure_gini": "exposure Gini",
     "mean_fit": "mean fit of seats",
+    "oversubscription_feed_rate": "oversubscription, feed attempts only",
+    "high_demand_share": "share of listed hours at High demand",
+    "messages_per_participant": "invitations and pushes per participant",
 }
 HOTTEST = 5
 
@@ -100,9 +103,11 @@ def metrics_plot(result: SimResult) -> bytes:
     import matplotlib.pyplot as plt
 
     names = [o.policy for o in result.outcomes]
-    fig, axes = plt.subplots(3, 3, figsize=(11, 8), constrained_layout=True)
+    fig, axes = plt.subplots(3, 4, figsize=(14, 8), constrained_layout=True)
     colours = plt.get_cmap("tab10").colors  # type: ignore[attr-defined]
-    for ax, column in zip(axes.ravel(), COLUMNS[1:], strict=True):
+    for ax in axes.ravel()[len(COLUMNS) - 1 :]:
+        ax.set_visible(False)
+    for ax, column in zip(axes.ravel(), COLUMNS[1:], strict=False):
         values = [o.metrics[column] for o in result.outcomes]
         ax.bar(names, [np.nan if v is None else v for v in values], color=colours[: len(names)])
         ax.set_title(LABELS[column], fontsize=9)
@@ -117,31 +122,45 @@ def metrics_plot(result: SimResult) -> bytes:
 
 
 def pulse_plot(result: SimResult) -> bytes:
-    """Pulse over time of each policy's hottest opportunities (by peak pulse while listed)."""
+    """Pulse over time of each policy's hottest opportunities (see :func:`pulse_traces`)."""
+    return pulse_traces(result.outcomes, result.community.opportunities.title, result.step_times)
+
+
+def pulse_traces(
+    outcomes: Sequence[PolicyOutcome], titles: np.ndarray, step_times: np.ndarray, *, high: float = 70.0
+) -> bytes:
+    """One panel per policy, stacked on one shared date axis: the pulse of its ``HOTTEST``
+    opportunities (by peak pulse while listed), labelled by title; dashed: "High demand"."""
+    from datetime import UTC, datetime
+
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
-    k = len(result.outcomes)
+    k = len(outcomes)
     fig, axes = plt.subplots(
-        1, k, figsize=(3.6 * k, 3.2), sharey=True, constrained_layout=True, squeeze=False
+        k, 1, figsize=(9, 2.1 * k + 0.6), sharex=True, squeeze=False, constrained_layout=True
     )
-    days = (result.step_times - result.step_times[0]) / 86400.0
-    ids = result.community.opportunities.ids
-    for ax, outcome in zip(axes[0], result.outcomes, strict=True):
+    when = [datetime.fromtimestamp(float(t), UTC) for t in step_times]
+    for ax, outcome in zip(axes[:, 0], outcomes, strict=True):
         hist = outcome.pulse_history
         peak = np.where(np.isnan(hist), -np.inf, hist).max(axis=0, initial=-np.inf)
         for o in np.argsort(-peak, kind="stable")[:HOTTEST]:
             if np.isfinite(peak[o]):
-                ax.plot(days, hist[:, o], linewidth=1.0, label=str(ids[o]))
+                ax.plot(when, hist[:, o], linewidth=1.0, label=str(titles[o]))
         ax.axhline(50.0, color="grey", linewidth=0.5)
-        ax.set_title(outcome.policy, fontsize=9)
-        ax.set_xlabel("day", fontsize=8)
+        ax.axhline(high, color="red", linewidth=0.6, linestyle="--")
+        ax.set_ylim(0, 100)
+        ax.set_ylabel(f"{outcome.policy}\npulse", fontsize=8)
         ax.tick_params(labelsize=7)
-        ax.legend(fontsize=6, loc="upper left")
-    axes[0][0].set_ylabel("pulse", fontsize=8)
-    fig.suptitle(f"Pulse of the {HOTTEST} hottest opportunities", fontsize=10)
+        ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b"))
+    axes[-1, 0].set_xlabel("time (UTC)", fontsize=8)
+    fig.suptitle(
+        f"Pulse of the {HOTTEST} hottest opportunities per policy (dashed: High demand)", fontsize=10
+    )
     data = _png(fig)
     plt.close(fig)
     return data

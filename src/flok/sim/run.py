@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from time import perf_counter
 
 import numpy as np
@@ -17,19 +17,22 @@ from flok.pulse import (
     RebalanceConfig,
     ingest,
     joinable,
-    pulse,
+    market_pulse,
     rebalance,
 )
+from flok.pulse.demand import ACTIONS
 from flok.sim import agents
 from flok.sim.community import HOUR, Community, generate
 from flok.sim.config import SimConfig
 from flok.sim.pairs import Pairs, possible_pairs
 from flok.sim.policies import Policy, policies
 
-CLICK, ACCEPT = "clicked", "accepted"
+CLICK, ACCEPT, DECLINE = "clicked", "accepted", "declined"
+CODE = {a: i for i, a in enumerate(ACTIONS)}
 COLUMNS = (
     "policy",
     "oversubscription_rate",
+    "oversubscription_feed_rate",
     "fill_rate",
     "matched_share",
     "matched_24h_share",
@@ -38,6 +41,8 @@ COLUMNS = (
     "inclusion_gap",
     "exposure_gini",
     "mean_fit",
+    "high_demand_share",
+    "messages_per_participant",
 )
 """Columns of ``metrics.csv``, in order."""
 
@@ -56,6 +61,11 @@ class PolicyOutcome:
     attempt_full: np.ndarray
     """Whether that attempt met "Full"."""
     seconds: float
+    events: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = field(
+        default_factory=lambda: (np.zeros(0, np.int64),) * 3 + (np.zeros(0),)
+    )
+    """The run's event log as (participant, opportunity, action code, time): clicks, declines,
+    seats (``accepted``) and refusals (``full``), in the order they happened."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,8 +138,18 @@ class _Run:
         self.fit_sum = 0.0
         self.log_opp: list[np.ndarray] = []
         self.log_full: list[np.ndarray] = []
+        self.log_feed: list[np.ndarray] = []
         self.events: list[tuple[np.ndarray, float]] = []
-        self.counts = {"sessions": 0, "invites": 0, "invites_accepted": 0, "gave_up": 0, "quit": 0}
+        self.log: list[tuple[np.ndarray, np.ndarray, int, float]] = []
+        self.pulse_cfg = config.pulse if policy.pulse else replace(config.pulse, lam=0.0)
+        self.counts = {
+            "sessions": 0,
+            "invites": 0,
+            "invites_accepted": 0,
+            "declines": 0,
+            "gave_up": 0,
+            "quit": 0,
+        }
 
     # --- seats ------------------------------------------------------------------------------
     def seats_for(self, t: float) -> tuple[np.ndarray, np.ndarray]:
@@ -141,9 +161,18 @@ class _Run:
         reserved_left = np.where(held_back, np.maximum(self.reserve - self.ft_confirmed, 0), 0)
         return free, np.maximum(free - reserved_left, 0)
 
-    def attempt(self, t: float, who: np.ndarray, opp: np.ndarray, fit: np.ndarray) -> np.ndarray:
-        """RSVP attempts made at ``t``; returns who got the seat. Under a reserve, the attempts of
-        everyone else are served first (they cannot use held seats), then the first-timers'."""
+    def record(self, t: float, who: np.ndarray, opp: np.ndarray, action: str) -> None:
+        """Log events and fold their weight into demand at the end of the step."""
+        if who.size:
+            self.log.append((who, opp, CODE[action], t))
+            self.events.append((opp, self.cfg.pulse.weight(action)))
+
+    def attempt(
+        self, t: float, who: np.ndarray, opp: np.ndarray, fit: np.ndarray, *, feed: bool = True
+    ) -> np.ndarray:
+        """RSVP attempts made at ``t`` (from the feed, or accepted invitations and pushes when
+        ``feed`` is False); returns who got the seat. Under a reserve, the attempts of everyone
+        else are served first (they cannot use held seats), then the first-timers'."""
         ok = np.zeros(who.size, dtype=bool)
         groups = (
             [~self.first_timer[who], self.first_timer[who]]
@@ -159,6 +188,8 @@ class _Run:
             got, order = agents.resolve(self.rng, opp[idx], seats)
             self.log_opp.append(opp[idx][order])
             self.log_full.append(~got[order])
+            self.log_feed.append(np.full(idx.size, feed))
+            self.record(t, who[idx][~got], opp[idx][~got], "full")
             won = idx[got]
             ok[won] = True
             p, o = who[won], opp[won]
@@ -169,7 +200,7 @@ class _Run:
             self.first_seat_at[p] = np.fmin(self.first_seat_at[p], t)
             self.fit_sum += float(fit[won].sum())
             self.popularity += np.bincount(o, minlength=self.m)
-            self.events.append((o, 1.0))
+            self.record(t, p, o, ACCEPT)
         return ok
 
     def free_of_clash(self, who: np.ndarray, opp: np.ndarray) -> np.ndarray:
@@ -184,6 +215,50 @@ class _Run:
         return ok
 
     # --- Flok's periodic rebalance -------------------------------------------------------------
+    def offer(self, t: float, p: np.ndarray, o: np.ndarray, f: np.ndarray) -> None:
+        """Invitations (or pushes) ``p → o``: read with probability ``invite_seen``, then taken
+        with the RSVP probability of the feed; a read one not taken is declined."""
+        u = f + self.appeal_now[o]
+        seen = self.rng.random(p.size) < self.cfg.invite_seen
+        take = self.rng.random(p.size) < expit((u - self.cfg.rsvp_mid) / self.cfg.rsvp_width)
+        yes = seen & take
+        self.counts["invites"] += int(p.size)
+        self.counts["invites_accepted"] += int(yes.sum())
+        no = seen & ~take
+        self.counts["declines"] += int(no.sum())
+        self.record(t, p[no], o[no], DECLINE)
+        tried = p[yes]
+        got = self.attempt(t, tried, o[yes], f[yes], feed=False)
+        # "Full" after tapping an invitation or a push is the same dead-end as from the feed.
+        missed = tried[~got]
+        gone = missed[agents.give_up(self.rng, self.cfg, self.first_timer[missed])]
+        self.active[gone] = False
+        self.counts["gave_up"] += int(gone.size)
+
+    def push(self, t: float, listed: np.ndarray, seeking: np.ndarray) -> None:
+        """``fit_push``: each person still looking is sent their best open opportunity by fit,
+        each on their own (nobody checks how many were pushed the same last seat)."""
+        who = np.flatnonzero(seeking & self.active)
+        if who.size == 0:
+            return
+        owner, opp, fit = self.open_pairs(t, who, listed)
+        sel, _ = agents.top_per_owner(owner, fit, opp, 1)
+        self.offer(t, owner[sel], opp[sel], fit[sel])
+
+    def open_pairs(
+        self, t: float, who: np.ndarray, listed: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The possible pairs of ``who`` a policy may show: listed, no clash with a seat held,
+        and, for capacity-aware policies, joinable with a seat left for that person."""
+        pos = self.pairs.of(who)
+        owner, opp, fit = self.pairs.participant[pos], self.pairs.opportunity[pos], self.pairs.fit[pos]
+        ok = listed[opp] & self.free_of_clash(owner, opp)
+        if self.policy.capacity_aware:
+            ft_seats, other_seats = self.seats_for(t)
+            seats = np.where(self.first_timer[owner], ft_seats[opp], other_seats[opp])
+            ok &= joinable(self.com.opportunities.start[opp], seats, t, self.cfg.pulse)
+        return owner[ok], opp[ok], fit[ok]
+
     def invite(self, t: float, listed: np.ndarray, pulse_now: np.ndarray, seeking: np.ndarray) -> None:
         """Run ``flok.pulse.rebalance`` for the people still looking and send each recommendation
         as an invitation. Under a reserve, everyone else is matched first to the seats open to
@@ -208,14 +283,7 @@ class _Run:
                 RebalanceConfig(top_k=self.cfg.rebalance_top_k),
             )
             got = np.flatnonzero(result.seat >= 0)
-            self.counts["invites"] += int(got.size)
-            p, o, f = who[got], opp_idx[result.seat[got]], result.fit[got]
-            u = f + self.com.appeal[o]
-            yes = self.rng.random(p.size) < self.cfg.invite_seen * expit(
-                (u - self.cfg.rsvp_mid) / self.cfg.rsvp_width
-            )
-            self.counts["invites_accepted"] += int(yes.sum())
-            self.attempt(t, p[yes], o[yes], f[yes])
+            self.offer(t, who[got], opp_idx[result.seat[got]], result.fit[got])
 
     def _market(
         self, t: float, who: np.ndarray, opp_idx: np.ndarray, seats: np.ndarray, pulse_now: np.ndarray
@@ -235,7 +303,7 @@ class _Run:
             confirmed=cap - seats[opp_idx],
             attending_participant=self.com.participants.ids[who[rows[keep]]],
             attending_opportunity=held_local[keep],
-            config=self.cfg.pulse,
+            config=self.pulse_cfg,
         )
 
     # --- one step: sessions, feeds, clicks, RSVPs -------------------------------------------
@@ -253,21 +321,19 @@ class _Run:
         self.counts["sessions"] += int(who.size)
         if who.size == 0:
             return
-        pos = self.pairs.of(who)
-        owner, opp, fit = self.pairs.participant[pos], self.pairs.opportunity[pos], self.pairs.fit[pos]
-        ok = listed[opp] & self.free_of_clash(owner, opp)
-        if self.policy.capacity_aware:
-            ft_seats, other_seats = self.seats_for(t)
-            seats = np.where(self.first_timer[owner], ft_seats[opp], other_seats[opp])
-            ok &= joinable(self.com.opportunities.start[opp], seats, t, cfg.pulse)
-        owner, opp, fit = owner[ok], opp[ok], fit[ok]
-        key = self.policy.feed_key(fit, opp, pulse_now, self.popularity, cfg.pulse.lam)
+        owner, opp, fit = self.open_pairs(t, who, listed)
+        key = self.policy.feed_key(fit, opp, pulse_now, self.popularity, self.pulse_cfg.lam)
         sel, rank = agents.top_per_owner(owner, key, opp, cfg.feed_size)
         owner, opp, fit = owner[sel], opp[sel], fit[sel]
         self.impressions += np.bincount(opp, minlength=self.m)
-        clicked, nth = agents.intentions(self.rng, cfg, owner, rank, fit + self.com.appeal[opp])
+        clicked, nth = agents.intentions(self.rng, cfg, owner, rank, fit + self.appeal_now[opp])
         self.popularity += 0.2 * np.bincount(opp[clicked], minlength=self.m)
-        self.events.append((opp[clicked], cfg.pulse.weight(CLICK)))
+        self.record(t, owner[clicked], opp[clicked], CLICK)
+        # A click not followed by an attempt is "not for me" with some probability.
+        passed = clicked & (nth < 0)
+        declined = passed & (self.rng.random(owner.size) < cfg.decline_after_click)
+        self.counts["declines"] += int(declined.sum())
+        self.record(t, owner[declined], opp[declined], DECLINE)
         trying = np.zeros(self.n, dtype=bool)
         trying[owner[nth == 0]] = True
         idle = np.setdiff1d(who, owner[nth == 0])
@@ -295,12 +361,14 @@ class _Run:
         every = max(1, round(cfg.rebalance_every_hours * 3600 / cfg.step_seconds))
         first = round(8 * 3600 / cfg.step_seconds) % every
         history = np.full((cfg.steps, self.m), np.nan, dtype=np.float32)
+        self.appeal_now = com.appeal
         for s in range(cfg.steps):
             t = com.t0 + s * cfg.step_seconds
             hour = (s * cfg.step_seconds / HOUR) % 24
             if s:
                 self.demand *= np.exp(-cfg.step_seconds / tau)
-            pulse_now = pulse(self.demand, self.capacity, k=cfg.pulse.k)
+            pulse_now = market_pulse(self.demand, self.capacity, self.confirmed, opps.start, t, cfg.pulse)
+            self.appeal_now = com.appeal_at(t)
             # Listed: published, and still joinable in time (the product's own rule; every
             # policy, baselines too, since nobody can sign up after sign-up closes).
             listed = (com.created_at <= t) & joinable(opps.start, None, t, cfg.pulse)
@@ -308,6 +376,8 @@ class _Run:
             seeking = self.active & (com.participants.joined_at <= t) & (self.held_count < com.wanted)
             if self.policy.rebalance and s % every == first:
                 self.invite(t, listed, pulse_now, seeking)
+            if self.policy.push and s % every == first:
+                self.push(t, listed, seeking)
             self.sessions(t, hour, listed, pulse_now, seeking)
             self._ingest(t)
         return self._outcome(history, perf_counter() - began)
@@ -327,6 +397,9 @@ class _Run:
         parts = self.com.participants
         att_opp = np.concatenate(self.log_opp) if self.log_opp else np.zeros(0, dtype=np.int64)
         att_full = np.concatenate(self.log_full) if self.log_full else np.zeros(0, dtype=bool)
+        att_feed = np.concatenate(self.log_feed) if self.log_feed else np.zeros(0, dtype=bool)
+        listed = ~np.isnan(history)
+        hot = np.where(listed, history, 0.0) >= self.cfg.pulse.high_demand_pulse
         matched = self.held_count > 0
         seats = int(self.confirmed.sum())
         ttf = metrics.time_to_first(parts.joined_at, self.first_seat_at)
@@ -334,6 +407,11 @@ class _Run:
             # Recorded outcomes, as the library and the service count them: attempts refused
             # as full (reserve refusals included) ÷ attempts.
             "oversubscription_rate": metrics.oversubscription_rate(int(att_full.sum()), int(att_full.size)),
+            # The same, over attempts made from the feed only: invitations (which a rebalance
+            # never sends to a full opportunity) cannot dilute it.
+            "oversubscription_feed_rate": metrics.oversubscription_rate(
+                int((att_full & att_feed).sum()), int(att_feed.sum())
+            ),
             "fill_rate": metrics.fill_rate(self.confirmed, self.capacity),
             "matched_share": metrics.matched_share(matched),
             "matched_24h_share": metrics.matched_within(parts.joined_at, self.first_seat_at, 24.0),
@@ -342,15 +420,32 @@ class _Run:
             "inclusion_gap": metrics.inclusion_gap(matched, parts.first_timer),
             "exposure_gini": metrics.gini(self.impressions),
             "mean_fit": self.fit_sum / seats if seats else None,
+            # Share of listed opportunity-hours labelled "High demand".
+            "high_demand_share": float(hot.sum() / listed.sum()) if listed.any() else None,
+            # Invitations and pushes sent per participant: the cost of reaching out.
+            "messages_per_participant": self.counts["invites"] / max(self.n, 1),
         }
         counts = {
             **self.counts,
             "attempts": int(att_opp.size),
+            "feed_attempts": int(att_feed.sum()),
+            "feed_full": int((att_full & att_feed).sum()),
             "full": int(att_full.sum()),
             "seats": seats,
             "matched": int(matched.sum()),
         }
-        return PolicyOutcome(self.policy.name, values, counts, history, att_opp, att_full, seconds)
+        return PolicyOutcome(
+            self.policy.name, values, counts, history, att_opp, att_full, seconds, self._event_log()
+        )
+
+    def _event_log(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if not self.log:
+            return (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+        who = np.concatenate([w for w, _, _, _ in self.log]).astype(np.int64)
+        opp = np.concatenate([o for _, o, _, _ in self.log]).astype(np.int64)
+        act = np.concatenate([np.full(w.size, a) for w, _, a, _ in self.log]).astype(np.int64)
+        at = np.concatenate([np.full(w.size, t) for w, _, _, t in self.log])
+        return who, opp, act, at
 
 
 def _opt_float(value: float | int | None) -> float | None:

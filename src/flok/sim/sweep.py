@@ -17,9 +17,10 @@ from flok.sim.policies import POLICIES
 from flok.sim.report import cell
 from flok.sim.run import COLUMNS, prepare, run_policy
 
-LAMBDAS: tuple[float, ...] = (0.0, 0.004, 0.01, 0.02, 0.05)
+LAMBDAS: tuple[float, ...] = (0.0, 0.005, 0.01, 0.02, 0.05)
 TAUS: tuple[float, ...] = (3.0, 6.0, 12.0, 24.0, 48.0)
-KS: tuple[float, ...] = (0.5, 1.0, 2.0, 5.0, 10.0)
+KS: tuple[float, ...] = (2.5, 5.0, 10.0, 20.0, 40.0)
+"""Around the calibrated defaults (λ = 0.01, k = 10; docs/pulse.md, "Calibration")."""
 PLOTTED = ("oversubscription_rate", "fill_rate", "matched_24h_share", "mean_fit")
 SWEEP_COLUMNS = ("parameter", "value", *COLUMNS[1:], *(f"{m}_sd" for m in PLOTTED))
 """``sweep.csv``: the mean of each metric over the seeds, then the spread (sd) of the plotted ones."""
