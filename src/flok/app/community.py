@@ -62,8 +62,9 @@ class RsvpView:
 
 def opportunity_view(state: State, row: OpportunityRow) -> OpportunityView:
     cfg = state.pulse
-    now = demand_now(row, time.time(), cfg)
-    pulse_now = pulse_of(now, int(row.capacity), cfg)
+    at = time.time()
+    now = demand_now(row, at, cfg)
+    pulse_now = pulse_of(now, int(row.capacity), int(row.confirmed), row.start, at, cfg)
     return OpportunityView(
         opportunity_id=row.opportunity_id,
         capacity=row.capacity,

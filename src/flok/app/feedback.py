@@ -42,7 +42,7 @@ def _view(state: State, row: DemandRow) -> DemandView:
     return DemandView(
         row.opportunity_id,
         row.demand,
-        pulse_now(row.demand, row.t_ref, row.capacity, state.pulse),
+        pulse_now(row.demand, row.t_ref, row.capacity, row.confirmed, row.start, state.pulse),
         row.duplicate,
     )
 

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from flok.pulse import PulseConfig, ingest, pulse
+from flok.pulse import PulseConfig, ingest
+from flok.pulse.demand import market_pulse
 from flok.store import community
 from flok.store.db import Transaction
 from flok.store.rows import OpportunityRow
@@ -43,10 +44,13 @@ def pulse_history(
     weight = np.array([k[1] for k in known], dtype=np.float64)
     at = np.array([k[2] for k in known], dtype=np.float64)
     capacity = np.array([r.capacity for r in rows], dtype=np.int64)
+    # Seats taken as they are now (their past is not kept): the same reading as the pulse shown.
+    confirmed = np.array([r.confirmed for r in rows], dtype=np.int64)
+    start = np.array([np.nan if r.start is None else r.start.timestamp() for r in rows], dtype=np.float64)
     series = np.empty((len(rows), points))
     for j, t in enumerate(times):
         state = ingest(opp, weight, at, len(rows), tau_seconds=config.tau_seconds, until=float(t))
-        series[:, j] = pulse(state.at(float(t)), capacity, k=config.k)
+        series[:, j] = market_pulse(state.at(float(t)), capacity, confirmed, start, float(t), config)
     return {
         str(r.opportunity_id): series[i].round(1).tolist() if r.capacity > 0 else []
         for i, r in enumerate(rows)

@@ -15,8 +15,8 @@ from datetime import datetime
 
 import numpy as np
 
-from flok.pulse import FitScorer, Market, Opportunities, ParticipantProfiles, PulseConfig, pulse
-from flok.pulse.demand import demand_at, pulse_one
+from flok.pulse import FitScorer, Market, Opportunities, ParticipantProfiles, PulseConfig
+from flok.pulse.demand import demand_at, market_pulse, market_pulse_one
 from flok.store import community
 from flok.store.db import Transaction
 from flok.store.rows import OpportunityRow, ParticipantRow
@@ -33,15 +33,32 @@ def _decayed(demand: float, t_ref: float | None, at: float, config: PulseConfig)
     return demand_at(demand, t_ref, max(at, t_ref), tau_seconds=config.tau_seconds)
 
 
-def pulse_of(demand: float, capacity: int, config: PulseConfig) -> float:
-    """Pulse of one opportunity; NaN without seats (undefined: see ``flok.pulse.pulse``)."""
-    return pulse_one(demand, capacity, k=config.k)
+def pulse_of(
+    demand: float,
+    capacity: int,
+    confirmed: int,
+    start: datetime | float | None,
+    at: float,
+    config: PulseConfig,
+) -> float:
+    """Pulse of one opportunity as the library reads it (demand per seat left, projected to its
+    start: ``flok.pulse.market_pulse``), so an answer, a label and a feed agree; NaN without seats."""
+    when = start.timestamp() if isinstance(start, datetime) else start
+    return market_pulse_one(demand, capacity, confirmed, when, at, config)
 
 
-def pulse_now(demand: float, t_ref: float | None, capacity: int, config: PulseConfig) -> float | None:
+def pulse_now(
+    demand: float,
+    t_ref: float | None,
+    capacity: int,
+    confirmed: int,
+    start: float | None,
+    config: PulseConfig,
+) -> float | None:
     """Pulse of stored ``(demand, t_ref)`` decayed to the clock: the one reading every answer
     gives (an opportunity, a feedback answer, trending); None without seats."""
-    value = pulse_of(_decayed(demand, t_ref, time.time(), config), capacity, config)
+    now = time.time()
+    value = pulse_of(_decayed(demand, t_ref, now, config), capacity, confirmed, start, now, config)
     return None if math.isnan(value) else value
 
 
@@ -147,6 +164,7 @@ def snapshot(
         live = [(int(r.id), float(r.demand), r.t_ref, int(r.confirmed)) for r in rows]
     d = np.array([_decayed(demand, t_ref, now, config) for _, demand, t_ref, _ in live], dtype=np.float64)
     index = {row_id: i for i, (row_id, *_) in enumerate(live)}
+    confirmed = np.array([c for *_, c in live], dtype=np.int64)
     # (an RSVP for an opportunity created after ``live`` was read belongs to the next snapshot)
     attend = [a for a in community.attendance(conn, org_id, participant_id) if a[1] in index]
     who = np.array([p for p, _ in attend], dtype=object)
@@ -154,9 +172,9 @@ def snapshot(
     market = Market(
         at=now,
         demand=d,
-        pulse=pulse(d, opps.capacity, k=config.k),
+        pulse=market_pulse(d, opps.capacity, confirmed, opps.start, now, config),
         capacity=opps.capacity,
-        confirmed=np.array([c for *_, c in live], dtype=np.int64),
+        confirmed=confirmed,
         attending_participant=who,
         attending_opportunity=which,
         config=config,

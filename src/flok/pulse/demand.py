@@ -263,6 +263,23 @@ def market_pulse(
     return np.asarray(100.0 * expit(x / config.k))
 
 
+def market_pulse_one(
+    demand: float, capacity: int, confirmed: int, start: float | None, at: float, config: PulseConfig
+) -> float:
+    """:func:`market_pulse` for one opportunity in plain floats (``start`` None: no time), for the
+    service's per-request answers (a feedback post, one opportunity), ~30× cheaper than NumPy.
+    NaN without seats."""
+    if capacity <= 0:
+        return math.nan
+    horizon = config.horizon_hours * HOUR
+    window = horizon if start is None else min(max(start - config.lead_seconds - at, 0.0), horizon)
+    x = demand * (window / config.tau_seconds) / max(capacity - confirmed, 1) / config.k
+    if x >= 0:
+        return 100.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return 100.0 * e / (1.0 + e)
+
+
 def adjusted_score(
     score: np.ndarray | float, pulse_value: np.ndarray | float, *, lam: float = LAM_DEFAULT
 ) -> np.ndarray:

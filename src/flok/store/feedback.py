@@ -51,10 +51,19 @@ class DemandRow:
     demand: float
     t_ref: float | None
     capacity: int
+    confirmed: int  # seats taken, and ``start`` (epoch seconds, None: no time): what pulse reads
+    start: float | None
     duplicate: bool
 
 
 Answer = DemandRow | StoreError
+
+
+def _answer(opportunity_id: str, opp: list[Any], *, duplicate: bool) -> DemandRow:
+    _, demand, t_ref, capacity, confirmed, start = opp
+    return DemandRow(opportunity_id, demand, t_ref, capacity, confirmed, start, duplicate)
+
+
 EventRow = tuple[int, str, str, int, str, float, float]  # org, event, participant, row id, action, w, t
 
 
@@ -64,7 +73,8 @@ class _Batch:
     def __init__(self, events: Sequence[FeedbackEvent], config: PulseConfig) -> None:
         self.events = events
         self.config = config
-        self.opps: dict[tuple[int, str], list[Any]] = {}  # (org, opportunity) → [row id, D, t_ref, cap]
+        # (org, opportunity) → [row id, D, t_ref, capacity, confirmed, start]
+        self.opps: dict[tuple[int, str], list[Any]] = {}
         self.people: set[tuple[int, str]] = set()
         self.answers: list[Answer | None] = [None] * len(events)
         self.first: dict[tuple[int, str], int] = {}  # (org, event id) → index of its first posting
@@ -80,9 +90,11 @@ class _Batch:
         return out
 
     def found(self, org: int, opportunity_rows: Iterable[Any], participant_ids: Iterable[str]) -> None:
-        """Record the locked ``(id, opportunity_id, demand, t_ref, capacity)`` rows and known people."""
-        for row_id, oid, demand, t_ref, capacity in opportunity_rows:
-            self.opps[org, oid] = [int(row_id), float(demand), t_ref, int(capacity)]
+        """Record the locked ``(id, opportunity_id, demand, t_ref, capacity, confirmed, start)``
+        rows and known people."""
+        for row_id, oid, demand, t_ref, capacity, confirmed, start in opportunity_rows:
+            when = None if start is None else start.timestamp()
+            self.opps[org, oid] = [int(row_id), float(demand), t_ref, int(capacity), int(confirmed), when]
         self.people.update((org, p) for p in participant_ids)
 
     def new_rows(self) -> list[EventRow]:
@@ -117,7 +129,7 @@ class _Batch:
                 opp[1], opp[2], self.config.weight(e.action), e.at.timestamp(), tau_seconds=tau
             )
             changed.add(key)
-            self.answers[i] = DemandRow(e.opportunity_id, opp[1], opp[2], opp[3], duplicate=False)
+            self.answers[i] = _answer(e.opportunity_id, opp, duplicate=False)
         return [(self.opps[k][0], self.opps[k][1], self.opps[k][2]) for k in sorted(changed)]
 
     def results(self) -> list[Answer]:
@@ -126,8 +138,7 @@ class _Batch:
         for i, e in enumerate(self.events):
             answer = self.answers[i]
             if answer is None:
-                _, demand, t_ref, capacity = self.opps[e.org_id, e.opportunity_id]
-                answer = DemandRow(e.opportunity_id, demand, t_ref, capacity, duplicate=True)
+                answer = _answer(e.opportunity_id, self.opps[e.org_id, e.opportunity_id], duplicate=True)
             out.append(answer)
         return out
 
@@ -137,7 +148,7 @@ class _Batch:
 _LOCK_OPPORTUNITIES = (
     select(
         opportunities.c.id, opportunities.c.opportunity_id, opportunities.c.demand,
-        opportunities.c.t_ref, opportunities.c.capacity,
+        opportunities.c.t_ref, opportunities.c.capacity, opportunities.c.confirmed, opportunities.c.start,
     )
     .where(
         opportunities.c.org_id == bindparam("org"),
@@ -184,7 +195,7 @@ def record_feedback(conn: Connection, events: Sequence[FeedbackEvent], config: P
 
 # --- psycopg, async (PostgreSQL) --------------------------------------------------------------
 _PG_LOCK = (
-    "SELECT id, opportunity_id, demand, t_ref, capacity FROM opportunities"
+    "SELECT id, opportunity_id, demand, t_ref, capacity, confirmed, start FROM opportunities"
     " WHERE org_id = %s AND opportunity_id = ANY(%s) ORDER BY id FOR UPDATE"
 )
 _PG_KNOWN = "SELECT participant_id FROM participants WHERE org_id = %s AND participant_id = ANY(%s)"
