@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import pyarrow as pa
 import typer
 
+from flok.cli import defaults
 from flok.cli.app import OneLineUsage, app, guarded
 from flok.errors import InputError
-from flok.table import TIME_HINT, parse_timestamps
 
-if TYPE_CHECKING:  # the pulse package brings the solvers: loaded when a command runs
+if TYPE_CHECKING:  # the pulse package, NumPy and pyarrow load when a command runs, not for --help
     from flok.pulse.demand import PulseConfig
     from flok.pulse.fit import FitConfig
 
@@ -46,19 +45,26 @@ NoLocationOpt = Annotated[
 def _at(value: str | None) -> float | None:
     if value is None:
         return None
+    import numpy as np
+    import pyarrow as pa
+
+    from flok.table import TIME_HINT, parse_timestamps
+
     parsed, bad = parse_timestamps(pa.array([value]))
     if bad is not None or np.isnan(parsed[0]):
         raise InputError(f"must be {TIME_HINT}, got '{value}'", source="--at")
     return float(parsed[0])
 
 
-def _config(tau_hours: float, k: float, lam: float = 0.004, lead_hours: float = 1.0) -> PulseConfig:
+def _config(
+    tau_hours: float, k: float, lam: float = defaults.LAM, lead_hours: float = defaults.LEAD_HOURS
+) -> PulseConfig:
     from flok.pulse.demand import PulseConfig
 
     for name, value in (("--tau-hours", tau_hours), ("--k", k)):
-        if not (np.isfinite(value) and value > 0):
+        if not (math.isfinite(value) and value > 0):
             raise InputError(f"must be a positive number, got {value:g}", source=name)
-    if not (np.isfinite(lead_hours) and lead_hours >= 0):
+    if not (math.isfinite(lead_hours) and lead_hours >= 0):
         raise InputError(f"must be a number ≥ 0, got {lead_hours:g}", source="--lead-hours")
     return PulseConfig(tau_hours=tau_hours, k=k, lam=lam, lead_hours=lead_hours)
 
@@ -67,7 +73,7 @@ def _fit_config(weights: list[str] | None, max_km: float, no_location: str) -> F
     """``--weight interest=0.6 --weight schedule=0`` (unnamed weights keep their defaults)."""
     from flok.pulse.fit import FEATURES, NO_LOCATION_RULES, FitConfig
 
-    if not (np.isfinite(max_km) and max_km > 0):
+    if not (math.isfinite(max_km) and max_km > 0):
         raise InputError(f"must be a positive number, got {max_km:g}", source="--max-km")
     if no_location not in NO_LOCATION_RULES:
         raise InputError(
@@ -81,7 +87,7 @@ def _fit_config(weights: list[str] | None, max_km: float, no_location: str) -> F
             number = float(value) if sep else float("nan")
         except ValueError:
             number = float("nan")
-        if name not in FEATURES or not (np.isfinite(number) and number >= 0):
+        if name not in FEATURES or not (math.isfinite(number) and number >= 0):
             raise InputError(
                 f"must be NAME=VALUE with NAME one of {', '.join(FEATURES)} and VALUE ≥ 0, got '{item}'",
                 source="--weight",
@@ -100,10 +106,13 @@ def pulse_cmd(
     events: EventsOpt,
     out: OutOpt,
     at: AtOpt = None,
-    tau_hours: TauOpt = 12.0,
-    k: KOpt = 5.0,
+    tau_hours: TauOpt = defaults.TAU_HOURS,
+    k: KOpt = defaults.K,
 ) -> None:
     """Decayed demand and pulse (0–100) of every opportunity (empty pulse: no seats, undefined)."""
+    import numpy as np
+    import pyarrow as pa
+
     from flok.io.community import read_events, read_opportunities
     from flok.io.writers import csv_safe, outputs, write_table_csv
     from flok.pulse.market import market
@@ -132,19 +141,21 @@ def rebalance_cmd(
     events: EventsOpt,
     out: OutOpt,
     at: AtOpt = None,
-    tau_hours: TauOpt = 12.0,
-    k: KOpt = 5.0,
-    lam: Annotated[float, typer.Option(help="λ in S_adj = S − λ·(pulse − 50).")] = 0.004,
+    tau_hours: TauOpt = defaults.TAU_HOURS,
+    k: KOpt = defaults.K,
+    lam: Annotated[float, typer.Option(help="λ in S_adj = S − λ·(pulse − 50).")] = defaults.LAM,
     top_k: Annotated[int, typer.Option(help="Candidates kept per participant (0 = all eligible).")] = 50,
     min_score: Annotated[float, typer.Option(help="Never recommend a pair with S_adj below this.")] = 0.0,
     max_km: Annotated[float, typer.Option(help="Distance cut-off in km.")] = 25.0,
     weight: WeightOpt = None,
     no_location: NoLocationOpt = "anywhere",
-    lead_hours: LeadOpt = 1.0,
+    lead_hours: LeadOpt = defaults.LEAD_HOURS,
     model: Annotated[Path | None, typer.Option(help="RSVP model JSON (RsvpModel.save) to score fit.")] = None,
     report: Annotated[Path | None, typer.Option(help="report.json with the run's metrics.")] = None,
 ) -> None:
     """Recommend one seat per participant, moving demand from hot to strong quieter options."""
+    import numpy as np
+
     from flok.io.community import read_events, read_opportunities, read_participants
     from flok.io.rsvp_model import read_rsvp_model
     from flok.io.writers import csv_safe, outputs, write_json, write_table_csv

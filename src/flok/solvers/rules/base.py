@@ -21,12 +21,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from flok.errors import InputError
-from flok.model import Problem
+
+if TYPE_CHECKING:  # numpy and the model load when a rule runs, not for `flok --help`
+    import numpy as np
+
+    from flok.model import Problem
 
 
 class Pairs(Protocol):
@@ -145,6 +147,8 @@ class BuildContext:
 
     def runs(self, o: int) -> int:
         """A 0/1 variable: the opportunity runs (has anyone), linked both ways to its size."""
+        import numpy as np
+
         lm = self.lm
         if o not in lm.runs:
             idx = self.by_o.get(o, [])
@@ -166,6 +170,8 @@ class Held:
 
     @cached_property
     def used(self) -> np.ndarray:
+        import numpy as np
+
         return np.bincount(self.opp, minlength=self.problem.n_opportunities)
 
     @cached_property
