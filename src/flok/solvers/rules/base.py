@@ -188,11 +188,23 @@ class Held:
 
 @dataclass
 class ExplainView:
-    """An allocation as explanations see it: seats held and seats used per opportunity."""
+    """An allocation as explanations see it: seats held and seats used per opportunity.
+
+    ``part``/``opp`` are the seats; ``held`` groups them per participant on first use (a loop
+    over seats that only the rules needing it pay for).
+    """
 
     problem: Problem
-    held: dict[int, set[int]]
+    part: np.ndarray
+    opp: np.ndarray
     used: np.ndarray
+
+    @cached_property
+    def held(self) -> dict[int, set[int]]:
+        out: dict[int, set[int]] = {}
+        for a, b in zip(self.part.tolist(), self.opp.tolist(), strict=True):
+            out.setdefault(a, set()).add(b)
+        return out
 
     @cached_property
     def clashes(self) -> set[tuple[int, int]]:
