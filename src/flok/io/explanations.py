@@ -52,16 +52,21 @@ def read_explanation(path: Path, participant: str) -> dict[str, Any] | None:
     rows = pa.table({c: table.text(c) for c in EXPLANATION_COLUMNS}).filter(mine).to_pylist()
     if not rows:
         return None
-    seat = rows[0]["seat"]
+    seat = _unguarded(rows[0]["seat"])
     return {
         "seat": seat.split(";") if seat else [],
         "reasons": [
             {
-                "opportunity_id": r["opportunity_id"],
+                "opportunity_id": _unguarded(r["opportunity_id"]),
                 "rank": int(r["rank"]),
                 "code": r["code"],
-                "text": r["text"],
+                "text": _unguarded(r["text"]),
             }
             for r in rows
         ],
     }
+
+
+def _unguarded(value: str) -> str:
+    """The value before :func:`csv_safe` guarded it: "'=x" was written for "=x"."""
+    return value[1:] if value[:1] == "'" and csv_safe_text(value[1:]) != value[1:] else value
