@@ -66,14 +66,12 @@ class Explained:
     def size(self) -> int:
         return int(self.participant.size)
 
-    def texts(self) -> np.ndarray:
-        """Each row's sentence; formatted once per (code, opportunity), then repeated."""
+    def text_table(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """The distinct (code, opportunity) pairs, each row's index among them, and their texts."""
         problem = self.allocation.problem
-        m = problem.n_opportunities
-        combos, inverse = np.unique(self.code * max(m, 1) + self.opportunity, return_inverse=True)
-        oids = problem.opportunity_ids
-        caps = problem.capacity
-        sizes = problem.min_size
+        width = max(problem.n_opportunities, 1)
+        combos, inverse = np.unique(self.code * width + self.opportunity, return_inverse=True)
+        oids, caps, sizes = problem.opportunity_ids, problem.capacity, problem.min_size
         objective = problem.options.objective
         texts = [
             TEXT[CODES[c]].format(
@@ -82,21 +80,36 @@ class Explained:
                 min_size=int(sizes[o]) if sizes is not None else 0,
                 objective=objective,
             )
-            for c, o in zip((combos // max(m, 1)).tolist(), (combos % max(m, 1)).tolist(), strict=True)
+            for c, o in zip((combos // width).tolist(), (combos % width).tolist(), strict=True)
         ]
-        return np.array(texts, dtype=object)[inverse.reshape(-1)] if texts else np.array([], dtype=object)
+        return combos, inverse.reshape(-1), texts
 
-    def seats(self) -> pa.Array:
-        """Per participant (all of them), the ids of the seats held in allocation order."""
+    def texts(self) -> np.ndarray:
+        """Each row's sentence; formatted once per (code, opportunity), then repeated."""
+        _, inverse, texts = self.text_table()
+        return np.array(texts, dtype=object)[inverse] if texts else np.array([], dtype=object)
+
+    def seats(self, names: pa.Array | None = None) -> pa.LargeListArray:
+        """Per participant (all of them), the seats held in allocation order, as ``names``
+        (one string per opportunity; default: the opportunity ids)."""
         allocation = self.allocation
         problem = allocation.problem
+        if names is None:
+            names = id_strings(problem.opportunity_ids)
         order = np.argsort(allocation.participant, kind="stable")
         counts = np.bincount(allocation.participant, minlength=problem.n_participants)
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        values = pa.array(
-            problem.opportunity_ids[allocation.opportunity[order]].astype(str), type=pa.string()
-        )
+        values = names.take(pa.array(allocation.opportunity[order]))
         return pa.LargeListArray.from_arrays(pa.array(offsets, type=pa.int64()), values)
+
+
+def id_strings(ids: np.ndarray) -> pa.Array:
+    """Ids as Arrow strings, each ``str(id)``; not through NumPy's fixed-width text, which drops
+    trailing NUL characters."""
+    try:
+        return pa.array(ids, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all str (numbers): as str() writes them
+        return pa.array([str(x) for x in ids.tolist()], type=pa.string())
 
 
 def explanation_rows(allocation: Allocation) -> Explained:
@@ -196,14 +209,10 @@ def explanations_table(allocation: Allocation) -> pa.Table:
     seat = pc.binary_join(rows.seats().take(pa.array(rows.participant)), ";") if rows.size else []
     return pa.table(
         {
-            "participant_id": pa.array(
-                problem.participant_ids[rows.participant].astype(str), type=pa.string()
-            ),
+            "participant_id": id_strings(problem.participant_ids[rows.participant]),
             "seat": pa.array(seat, type=pa.string()),
             "rank": pa.array(rows.rank, type=pa.int64()),
-            "opportunity_id": pa.array(
-                problem.opportunity_ids[rows.opportunity].astype(str), type=pa.string()
-            ),
+            "opportunity_id": id_strings(problem.opportunity_ids[rows.opportunity]),
             "code": pa.array(np.array(CODES, dtype=object)[rows.code], type=pa.string()),
             "text": pa.array(rows.texts(), type=pa.string()),
         }

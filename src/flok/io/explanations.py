@@ -8,17 +8,29 @@ reason; the same reasons as a CSV table are written by pyarrow in a fraction of 
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from flok.allocation import Allocation
-from flok.explain import EXPLANATION_COLUMNS, explanations_table
+from flok.explain import (
+    CODES,
+    EXPLANATION_COLUMNS,
+    MAX_EXPLAINED,
+    Explained,
+    explanation_rows,
+    explanations,
+    explanations_table,
+    id_strings,
+)
 from flok.io.csv_reader import read_csv
-from flok.io.writers import csv_safe, csv_safe_text, write_table_csv
+from flok.io.writers import BIG_REPORT, csv_safe, csv_safe_text, json_text, write_json, write_table_csv
 
 _TEXT_COLUMNS = ("participant_id", "seat", "opportunity_id", "text")
 """Columns holding the user's ids (or sentences starting with them): made formula-safe."""
@@ -70,3 +82,84 @@ def read_explanation(path: Path, participant: str) -> dict[str, Any] | None:
 def _unguarded(value: str) -> str:
     """The value before :func:`csv_safe` guarded it: "'=x" was written for "=x"."""
     return value[1:] if value[:1] == "'" and csv_safe_text(value[1:]) != value[1:] else value
+
+
+_PLAIN = r"^[\x20\x21\x23-\x5b\x5d-\x7e]*$"
+"""Text json.dumps writes as is between quotes (printable ASCII without '"' and '\\')."""
+
+
+def json_strings(values: pa.Array) -> pa.Array:
+    """Each string as ``json.dumps`` writes it; only the few needing escapes go through Python."""
+    values = pc.cast(values, pa.string())
+    quoted = pc.binary_join_element_wise('"', values, '"', "")
+    plain = pc.match_substring_regex(values, _PLAIN)
+    odd = np.flatnonzero(~np.asarray(plain.to_numpy(zero_copy_only=False), dtype=bool))
+    if not odd.size:
+        return quoted
+    escaped = pa.array([json.dumps(v) for v in values.take(pa.array(odd)).to_pylist()], type=pa.string())
+    slot = np.full(len(values), -1, dtype=np.int64)
+    slot[odd] = np.arange(odd.size)
+    return pc.if_else(plain, quoted, escaped.take(pa.array(np.maximum(slot, 0))))
+
+
+def write_report(allocation: Allocation, stream: IO[bytes]) -> None:
+    """report.json (``allocation.report()``), the same bytes :func:`write_json` writes.
+
+    A large report's explanations (above ``BIG_REPORT`` people, written compact) are rendered
+    by :func:`explanations_json` and put in the place of a placeholder, instead of building
+    and encoding some 250k small objects one by one (issue 19).
+    """
+    problem = allocation.problem
+    if allocation.explainer is not explanations or problem.n_participants > MAX_EXPLAINED:
+        write_json(allocation.report(), stream)  # another explainer, or none to list
+        return
+    rows = explanation_rows(allocation)
+    if np.unique(rows.participant).size <= BIG_REPORT:
+        write_json(allocation.report(), stream)
+        return
+    placeholder = f"flok-explanations-{secrets.token_hex(16)}"
+    text = json_text(allocation.report(explainer=lambda _: placeholder), compact=True)
+    head, _, tail = text.partition(json.dumps(placeholder))
+    stream.write(head.encode("utf-8"))
+    stream.write(explanations_json(rows).encode("utf-8"))
+    stream.write(tail.encode("utf-8") + b"\n")
+
+
+def explanations_json(rows: Explained) -> str:
+    """``json.dumps(explain(allocation), separators=(",", ":"))`` for ``explanation_rows(allocation)``,
+    built as columns: each reason is one string joined from columns, each person one more."""
+    allocation = rows.allocation
+    if not rows.size:
+        return "{}"
+    problem = allocation.problem
+    oid_json = json_strings(id_strings(problem.opportunity_ids))
+    code_json = json_strings(pa.array(CODES, type=pa.string()))
+    _, inverse, texts = rows.text_table()
+    text_json = json_strings(pa.array(texts, type=pa.string()))
+    reasons = pc.binary_join_element_wise(
+        '{"opportunity_id":',
+        oid_json.take(pa.array(rows.opportunity)),
+        ',"rank":',
+        pc.cast(pa.array(rows.rank, type=pa.int64()), pa.string()),
+        ',"code":',
+        code_json.take(pa.array(rows.code)),
+        ',"text":',
+        text_json.take(pa.array(inverse)),
+        "}",
+        "",
+    )
+    who, starts = np.unique(rows.participant, return_index=True)
+    offsets = pa.array(np.append(starts, rows.size).astype(np.int64), type=pa.int64())
+    joined = pc.binary_join(pa.LargeListArray.from_arrays(offsets, reasons), ",")
+    seats = rows.seats(oid_json).take(pa.array(who))
+    entries = pc.binary_join_element_wise(
+        json_strings(id_strings(problem.participant_ids[who])),
+        ':{"seat":[',
+        pc.binary_join(seats, ","),
+        '],"reasons":[',
+        joined,
+        "]}",
+        "",
+    )
+    whole = pa.LargeListArray.from_arrays(pa.array([0, len(entries)], type=pa.int64()), entries)
+    return "{" + pc.binary_join(whole, ",")[0].as_py() + "}"

@@ -12,7 +12,7 @@ import pyarrow as pa
 from flok.allocation import Allocation
 from flok.errors import InputError
 from flok.io.csv_reader import read_csv
-from flok.io.explanations import explanations_reference, write_explanations
+from flok.io.explanations import explanations_reference, write_explanations, write_report
 from flok.io.importer import Kind, import_table
 from flok.io.json_reader import read_json
 from flok.io.mapping import ImportSpec
@@ -300,4 +300,7 @@ def write_allocation(
             reference = explanations_reference(allocation, explanations, report, explained)
     if report is not None:
         with out.open(report) as stream:
-            write_json(allocation.report(explanations=explanations is None) | reference, stream)
+            if explanations is None:
+                write_report(allocation, stream)
+            else:
+                write_json(allocation.report(explanations=False) | reference, stream)

@@ -241,13 +241,20 @@ def write_table_csv(table: pa.Table, stream: IO[bytes]) -> None:
         )
 
 
+BIG_REPORT = 5000
+"""Explained participants above which report.json is written compact (no indentation)."""
+
+
 def write_json(obj: Any, stream: IO[bytes]) -> None:
     """Indented JSON for people; large reports (many explanations) stay compact to stay fast."""
-    big = isinstance(obj, dict) and len(obj.get("explanations") or ()) > 5000
-    text = json.dumps(
-        obj, indent=None if big else 2, separators=(",", ":") if big else None, default=_json_default
+    big = isinstance(obj, dict) and len(obj.get("explanations") or ()) > BIG_REPORT
+    stream.write(json_text(obj, compact=big).encode("utf-8") + b"\n")
+
+
+def json_text(obj: Any, *, compact: bool) -> str:
+    return json.dumps(
+        obj, indent=None if compact else 2, separators=(",", ":") if compact else None, default=_json_default
     )
-    stream.write(text.encode("utf-8") + b"\n")
 
 
 def _json_default(value: Any) -> Any:
