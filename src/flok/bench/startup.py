@@ -56,8 +56,8 @@ def startup_table(repeats: int = 5) -> str:
             loaded[label] = heavy
     lines = ["| command (fresh interpreter) | best | median | heavy packages loaded |", "|---|---|---|---|"]
     for label, _ in STARTUP:
-        t, heavy = times[label], ", ".join(loaded[label]) or "—"
-        lines.append(f"| `{label}` | {min(t):.3f} s | {statistics.median(t):.3f} s | {heavy} |")
+        t, names = times[label], ", ".join(loaded[label]) or "—"
+        lines.append(f"| `{label}` | {min(t):.3f} s | {statistics.median(t):.3f} s | {names} |")
     return "\n".join(lines)
 
 
