@@ -71,13 +71,13 @@ def test_help_defaults_are_the_engines_own() -> None:
     from flok.sim.policies import POLICIES
 
     config = PulseConfig()
-    assert (defaults.TAU_HOURS, defaults.K, defaults.LAM, defaults.LEAD_HOURS) == (
+    assert (
         config.tau_hours,
         config.k,
         config.lam,
         config.lead_hours,
-    )
-    assert defaults.POLICY_NAMES == tuple(POLICIES)
+    ) == (defaults.TAU_HOURS, defaults.K, defaults.LAM, defaults.LEAD_HOURS)
+    assert tuple(POLICIES) == defaults.POLICY_NAMES
 
 
 def test_the_public_names_still_work_on_first_use() -> None:
