@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,18 +33,13 @@ from flok.explain import (
 from flok.io.csv_reader import read_csv
 from flok.io.writers import BIG_REPORT, csv_safe, csv_safe_text, json_text, write_json, write_table_csv
 
-_TEXT_COLUMNS = ("participant_id", "seat", "opportunity_id", "text")
-"""Columns holding the user's ids (or sentences starting with them): made formula-safe."""
-
 
 def write_explanations(allocation: Allocation, stream: IO[bytes]) -> int:
     """Write explanations.csv; returns how many participants it explains."""
-    table = explanations_table(allocation)
-    for name in _TEXT_COLUMNS:
-        i = table.schema.get_field_index(name)
-        table = table.set_column(i, name, csv_safe(table.column(name).combine_chunks()))
+    table = explanations_table(allocation, cell=csv_safe)
     write_table_csv(table, stream)
-    return len(pc.unique(table.column("participant_id"))) if table.num_rows else 0
+    people = table.column("participant_id").combine_chunks()  # dictionary-encoded: count its codes
+    return int(pc.count_distinct(people.indices).as_py())
 
 
 def explanations_reference(
@@ -121,16 +117,23 @@ def write_report(allocation: Allocation, stream: IO[bytes]) -> None:
     text = json_text(allocation.report(explainer=lambda _: placeholder), compact=True)
     head, _, tail = text.partition(json.dumps(placeholder))
     stream.write(head.encode("utf-8"))
-    stream.write(explanations_json(rows).encode("utf-8"))
+    for part in _json_parts(rows):
+        stream.write(part)
     stream.write(tail.encode("utf-8") + b"\n")
 
 
 def explanations_json(rows: Explained) -> str:
-    """``json.dumps(explain(allocation), separators=(",", ":"))`` for ``explanation_rows(allocation)``,
-    built as columns: each reason is one string joined from columns, each person one more."""
+    """``json.dumps(explain(allocation), separators=(",", ":"))`` for ``explanation_rows(allocation)``."""
+    return b"".join(bytes(part) for part in _json_parts(rows)).decode("utf-8")
+
+
+def _json_parts(rows: Explained) -> Iterator[bytes | memoryview]:
+    """The explanations' JSON text in pieces, built as columns: each reason is one string joined
+    from columns, each person one more, and their bytes are written straight from Arrow's buffer."""
     allocation = rows.allocation
     if not rows.size:
-        return "{}"
+        yield b"{}"
+        return
     problem = allocation.problem
     oid_json = json_strings(id_strings(problem.opportunity_ids))
     code_json = json_strings(pa.array(CODES, type=pa.string()))
@@ -159,7 +162,18 @@ def explanations_json(rows: Explained) -> str:
         '],"reasons":[',
         joined,
         "]}",
+        pa.array([","] * (who.size - 1) + [""], type=pa.string()),  # a comma after all but the last
         "",
     )
-    whole = pa.LargeListArray.from_arrays(pa.array([0, len(entries)], type=pa.int64()), entries)
-    return "{" + pc.binary_join(whole, ",")[0].as_py() + "}"
+    yield b"{"
+    yield _text_bytes(entries)
+    yield b"}"
+
+
+def _text_bytes(values: pa.Array) -> memoryview:
+    """The concatenated UTF-8 of a string array, read from its data buffer without a copy."""
+    wide = pa.types.is_large_string(values.type)
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64 if wide else np.int32)
+    start, end = int(offsets[values.offset]), int(offsets[values.offset + len(values)])
+    data = values.buffers()[2]
+    return memoryview(data)[start:end] if data is not None else memoryview(b"")
