@@ -12,10 +12,11 @@ from typer.testing import CliRunner
 from flok.cli.main import app
 
 runner = CliRunner()
-OPPS = "opportunity_id,capacity\nT1,1\nT2,1\n=T3,0\n"
+OPPS = 'opportunity_id,capacity\nT1,1\nT2,1\n=T3,0\n"T,4",0\n'
 PREFS = (
     "participant_id,opportunity_id,rank\n"
     "ana,T1,1\nana,T2,2\nben,T1,1\nben,=T3,2\nben,T2,3\n=cy,=T3,1\n=cy,T2,2\ndee,T2,1\n"
+    'eve,"T,4",1\n'
 )
 
 
@@ -58,9 +59,9 @@ def test_the_csv_holds_the_reports_reasons_and_the_report_names_it(tmp_path: Pat
         return "'" + v if v[:1] == "=" else v
 
     assert rows == [{k: (v if k in ("rank", "code") else safe(v)) for k, v in r.items()} for r in expected]
-    assert {"participant_id": "'=cy", "opportunity_id": "'=T3", "code": "NO_SEATS"}.items() <= rows[
-        -2
-    ].items()
+    cy = {"participant_id": "'=cy", "opportunity_id": "'=T3", "code": "NO_SEATS"}
+    assert any(cy.items() <= r.items() for r in rows)
+    assert any(r["opportunity_id"] == "T,4" and r["text"] == "T,4 has no seats" for r in rows)  # quoted
 
 
 def test_flok_explain_reads_the_compact_report_like_the_full_one(tmp_path: Path) -> None:
@@ -69,7 +70,7 @@ def test_flok_explain_reads_the_compact_report_like_the_full_one(tmp_path: Path)
     compact.mkdir()
     _allocate(full, "--report", str(full / "r.json"))
     _allocate(compact, "--report", str(compact / "r.json"), "--explanations", str(compact / "e.csv"))
-    for who in ("ana", "ben", "=cy", "dee", "nobody"):
+    for who in ("ana", "ben", "=cy", "dee", "eve", "nobody"):
         said = [
             runner.invoke(app, ["explain", "--report", str(d / "r.json"), "--participant", who])
             for d in (full, compact)
