@@ -42,13 +42,15 @@ def write_explanations(allocation: Allocation, stream: IO[bytes]) -> int:
     return int(pc.count_distinct(people.indices).as_py())
 
 
-def explanations_reference(
-    allocation: Allocation, explanations: str | Path, report: str | Path, participants: int
-) -> dict[str, Any]:
-    """What report.json says instead of the mapping: the file (relative to the report) and counts."""
+def explanations_reference(explanations: str | Path, report: str | Path, participants: int) -> dict[str, Any]:
+    """What report.json says instead of the mapping: the file (relative to the report, so the
+    two can move together) and how many people it explains."""
     target = Path(explanations)
     if str(report) != "-":
-        target = Path(os.path.relpath(target.resolve(), Path(report).resolve().parent))
+        try:
+            target = Path(os.path.relpath(target.resolve(), Path(report).resolve().parent))
+        except ValueError:  # no relative path between them (another drive): keep it absolute
+            target = target.resolve()
     return {"explanations_file": str(target), "explained_participants": participants}
 
 

@@ -297,7 +297,7 @@ def write_allocation(
         with out.open(explanations) as stream:
             explained = write_explanations(allocation, stream)
         if report is not None:
-            reference = explanations_reference(allocation, explanations, report, explained)
+            reference = explanations_reference(explanations, report, explained)
     if report is not None:
         with out.open(report) as stream:
             if explanations is None:
