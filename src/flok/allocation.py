@@ -165,8 +165,18 @@ class Allocation:
             )
         return rows
 
-    def report(self, *, per_opportunity: bool = True, explanations: bool = True) -> dict[str, Any]:
-        """The report.json object (ARCHITECTURE §3) plus a few extra, documented fields."""
+    def report(
+        self,
+        *,
+        per_opportunity: bool = True,
+        explanations: bool = True,
+        explainer: Callable[[Allocation], Any] | None = None,
+    ) -> dict[str, Any]:
+        """The report.json object (ARCHITECTURE §3) plus a few extra, documented fields.
+
+        ``explainer`` stands in for ``self.explainer`` (a writer that renders a large report's
+        explanations as text puts a placeholder in their place, keeping the key order).
+        """
         s = self.stats
         out: dict[str, Any] = {
             "status": self.status,
@@ -194,7 +204,7 @@ class Allocation:
             out["ignored_columns"] = {k: list(v) for k, v in self.problem.ignored_columns.items()}
         out.update(self.details)
         if explanations and self.explainer is not None:
-            out["explanations"] = self.explainer(self)
+            out["explanations"] = (explainer or self.explainer)(self)
         if per_opportunity:
             out["fill_by_opportunity"] = self.fill_by_opportunity()
         return out

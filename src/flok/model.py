@@ -7,7 +7,7 @@ Participants and opportunities are numbered 0..n-1 and 0..m-1; each preference i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Literal
@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from flok.errors import InputError
-from flok.options import Options, Quota, load_rule_registry
+from flok.options import OPTION_CHECKS, Options, Quota, load_rule_registry
 from flok.table import Table, check_columns, table_from_columns, table_from_records
 from flok.timetable import check_schedule, meetings_text, overlap_cliques, parse_meetings
 from flok.windows import END_BEFORE_START, first_backwards
@@ -25,8 +25,6 @@ from flok.windows import END_BEFORE_START, first_backwards
 __all__ = ["Mode", "Options", "Problem", "Quota"]
 
 Mode = Literal["rank", "score"]
-
-_OPTION_CHECKS: list[Callable[[Problem], None]] = []
 
 OPPORTUNITY_COLUMNS = (
     "opportunity_id",
@@ -45,16 +43,6 @@ OPPORTUNITY_COLUMNS = (
 PREFERENCE_COLUMNS = ("participant_id", "opportunity_id", "rank", "score", "penalty")
 PARTICIPANT_COLUMNS = ("participant_id", "max_seats", "group")
 """participants.csv's own columns; every other column is a free-form attribute (for quotas)."""
-
-
-def register_option_check(check: Callable[[Problem], None]) -> None:
-    """Let a side rule check its options against a problem (ids exist, attributes exist).
-
-    ``flok.solvers.rules`` registers every rule's check when it loads, which ``flok``'s
-    package import does first; the core cannot import the rules (they build on it).
-    """
-    if check not in _OPTION_CHECKS:
-        _OPTION_CHECKS.append(check)
 
 
 @dataclass(frozen=True, eq=False)
@@ -234,7 +222,7 @@ class Problem:
                 field="fill_unlisted",
             )
         load_rule_registry()
-        for check in _OPTION_CHECKS:
+        for check in OPTION_CHECKS:
             check(self)
 
     # --- constructors ----------------------------------------------------------------------

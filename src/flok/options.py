@@ -221,3 +221,20 @@ def register_parser(key: str, parser: Parser, to_json: Callable[[Any], Any] | No
     _PARSERS[key] = parser
     if to_json is not None:
         _TO_JSON[key] = to_json
+
+
+OPTION_CHECKS: list[Callable[[Any], None]] = []
+"""Side rules' checks of their options against a problem (``Problem._check_options`` runs them).
+
+Kept here, beside the parsers, rather than in ``flok.model``: the rules register them when their
+package loads, and that package must load without NumPy for ``flok --help`` (issue 19)."""
+
+
+def register_option_check(check: Callable[[Any], None]) -> None:
+    """Let a side rule check its options against a problem (ids exist, attributes exist).
+
+    ``flok.solvers.rules`` registers every rule's check when it loads (:func:`load_rule_registry`);
+    the core cannot import the rules (they build on it). The argument is a ``flok.model.Problem``.
+    """
+    if check not in OPTION_CHECKS:
+        OPTION_CHECKS.append(check)

@@ -162,6 +162,13 @@ def _allocate(
     ] = None,
     out: Annotated[str, typer.Option(help="assignments.csv to write, or - for stdout.")] = ...,  # type: ignore[assignment]
     report: Annotated[Path | None, typer.Option(help="report.json to write.")] = None,
+    explanations: Annotated[
+        Path | None,
+        typer.Option(
+            help="explanations.csv to write: the reasons as a table, and report.json names the file "
+            "(compact, for large runs)."
+        ),
+    ] = None,
     **rule_flags: Any,
 ) -> None:
     """Allocate seats from ranked (or scored) preferences, optimally."""
@@ -178,7 +185,7 @@ def _allocate(
             f"must be one of {', '.join(strategy_names())}, got {strategy!r}", source="--strategy"
         )
     # Before the solve, so a long run never ends in "cannot write".
-    check_targets({"--out": out, "--report": report, "--diff": diff})
+    check_targets({"--out": out, "--report": report, "--explanations": explanations, "--diff": diff})
     if previous is None and (stability is not None or diff is not None):
         raise InputError(
             "--stability and --diff need --previous (the current assignments.csv)", source="--previous"
@@ -246,7 +253,7 @@ def _allocate(
         where = f"{problem.name} {exc.source}" if problem is not None else (path.name if path else None)
         raise InputError(exc.message, source=where or exc.source, row=exc.row, field=exc.field) from None
     with outputs() as out_files:
-        write_allocation(result, out_files, assignments=out, report=report)
+        write_allocation(result, out_files, assignments=out, report=report, explanations=explanations)
         if resolution is not None and diff is not None:
             write_diff(resolution, out_files, diff)
     typer.echo(summary(result), err=(out == "-"))

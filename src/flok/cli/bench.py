@@ -42,3 +42,17 @@ def bench_resolve(seed: Annotated[int, typer.Option(help="Instance seed.")] = 0)
     from flok.bench.resolve import main
 
     main(seed)
+
+
+@bench_app.command("startup", cls=OneLineUsage)
+def bench_startup(
+    csv: Annotated[
+        bool, typer.Option(help="Also time flok allocate CSV to CSV, with and without the report.")
+    ] = True,
+    participants: Annotated[int, typer.Option(help="End-to-end instance: participants.")] = 100_000,
+    opportunities: Annotated[int, typer.Option(help="End-to-end instance: opportunities.")] = 2_000,
+) -> None:
+    """Start-up (import flok, flok --help) in fresh interpreters, and flok allocate CSV to CSV."""
+    from flok.bench.startup import main
+
+    main(csv=csv, n=participants, m=opportunities)

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import pyarrow as pa
 import typer
 
+from flok.cli import defaults
 from flok.cli.app import OneLineUsage, app, guarded
 from flok.errors import InputError
-from flok.table import TIME_HINT, parse_timestamps
 
-if TYPE_CHECKING:  # the pulse package brings the solvers: loaded when a command runs
+if TYPE_CHECKING:  # the pulse package, NumPy and pyarrow load when a command runs, not for --help
     from flok.pulse.demand import PulseConfig
     from flok.pulse.fit import FitConfig
 
@@ -44,21 +43,28 @@ NoLocationOpt = Annotated[
 def _at(value: str | None) -> float | None:
     if value is None:
         return None
+    import numpy as np
+    import pyarrow as pa
+
+    from flok.table import TIME_HINT, parse_timestamps
+
     parsed, bad = parse_timestamps(pa.array([value]))
     if bad is not None or np.isnan(parsed[0]):
         raise InputError(f"must be {TIME_HINT}, got '{value}'", source="--at")
     return float(parsed[0])
 
 
-def _config(tau_hours: float, k: float, lam: float = 0.01, lead_hours: float = 1.0) -> PulseConfig:
+def _config(
+    tau_hours: float, k: float, lam: float = defaults.LAM, lead_hours: float = defaults.LEAD_HOURS
+) -> PulseConfig:
     from flok.pulse.demand import PulseConfig
 
     for name, value in (("--tau-hours", tau_hours), ("--k", k)):
-        if not (np.isfinite(value) and value > 0):
+        if not (math.isfinite(value) and value > 0):
             raise InputError(f"must be a positive number, got {value:g}", source=name)
-    if not (np.isfinite(lam) and lam >= 0):
+    if not (math.isfinite(lam) and lam >= 0):
         raise InputError(f"must be a number ≥ 0, got {lam:g}", source="--lam")
-    if not (np.isfinite(lead_hours) and lead_hours >= 0):
+    if not (math.isfinite(lead_hours) and lead_hours >= 0):
         raise InputError(f"must be a number ≥ 0, got {lead_hours:g}", source="--lead-hours")
     return PulseConfig(tau_hours=tau_hours, k=k, lam=lam, lead_hours=lead_hours)
 
@@ -67,7 +73,7 @@ def _fit_config(weights: list[str] | None, max_km: float, no_location: str) -> F
     """``--weight interest=0.6 --weight schedule=0`` (unnamed weights keep their defaults)."""
     from flok.pulse.fit import FEATURES, NO_LOCATION_RULES, FitConfig
 
-    if not (np.isfinite(max_km) and max_km > 0):
+    if not (math.isfinite(max_km) and max_km > 0):
         raise InputError(f"must be a positive number, got {max_km:g}", source="--max-km")
     if no_location not in NO_LOCATION_RULES:
         raise InputError(
@@ -81,7 +87,7 @@ def _fit_config(weights: list[str] | None, max_km: float, no_location: str) -> F
             number = float(value) if sep else float("nan")
         except ValueError:
             number = float("nan")
-        if name not in FEATURES or not (np.isfinite(number) and number >= 0):
+        if name not in FEATURES or not (math.isfinite(number) and number >= 0):
             raise InputError(
                 f"must be NAME=VALUE with NAME one of {', '.join(FEATURES)} and VALUE ≥ 0, got '{item}'",
                 source="--weight",
@@ -159,6 +165,9 @@ def pulse_cmd(
         if value is None:
             raise InputError(f"missing option {flag} (see flok pulse --help)", source="flok pulse")
     assert opportunities is not None and events is not None and out is not None
+    import numpy as np
+    import pyarrow as pa
+
     from flok.io.community import read_events, read_opportunities
     from flok.io.writers import csv_safe, outputs, write_table_csv
     from flok.pulse.demand import pressure
@@ -245,6 +254,8 @@ def rebalance_cmd(
     report: Annotated[Path | None, typer.Option(help="report.json with the run's metrics.")] = None,
 ) -> None:
     """Recommend one seat per participant, moving demand from hot to strong quieter options."""
+    import numpy as np
+
     from flok.io.community import read_events, read_opportunities, read_participants
     from flok.io.rsvp_model import read_rsvp_model
     from flok.io.writers import csv_safe, outputs, write_json, write_table_csv

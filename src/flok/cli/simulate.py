@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from flok.cli import defaults
 from flok.cli.app import OneLineUsage, app, guarded, info
 from flok.errors import InputError
-from flok.pulse import PulseConfig
-from flok.sim.config import SimConfig
-from flok.sim.policies import POLICIES, policies
+
+if TYPE_CHECKING:  # the simulator and the pulse package (NumPy, SciPy) load when a command runs
+    from flok.sim.config import SimConfig
 
 ParticipantsOpt = Annotated[int, typer.Option("--participants", help="Number of participants.")]
 OpportunitiesOpt = Annotated[int, typer.Option("--opportunities", help="Opportunities created over the run.")]
@@ -28,6 +29,8 @@ def _config(
     participants: int, opportunities: int, days: int, seed: int, lam: float, tau: float, k: float
 ) -> SimConfig:
     """Check the options one by one so a bad one is named by its flag."""
+    from flok.sim.config import SimConfig
+
     for flag, value in (
         ("--participants", participants),
         ("--opportunities", opportunities),
@@ -66,12 +69,13 @@ def simulate_cmd(
     policy: Annotated[
         list[str] | None,
         typer.Option(
-            "--policy", help=f"Policy to run (repeatable; default all but flok_feed): {', '.join(POLICIES)}."
+            "--policy",
+            help=f"Policy to run (repeatable; default all but flok_feed): {', '.join(defaults.POLICY_NAMES)}.",
         ),
     ] = None,
-    lam: LamOpt = PulseConfig.lam,
-    tau_hours: TauOpt = PulseConfig.tau_hours,
-    k: KOpt = PulseConfig.k,
+    lam: LamOpt = defaults.LAM,
+    tau_hours: TauOpt = defaults.TAU_HOURS,
+    k: KOpt = defaults.K,
     log_dir: Annotated[
         Path | None,
         typer.Option(
@@ -84,6 +88,7 @@ def simulate_cmd(
     """Simulate a community under each policy; write metrics.csv, report.md, metrics.png, pulse.png."""
     from flok.io.writers import outputs, write_table_csv
     from flok.sim.export import log_tables
+    from flok.sim.policies import policies
     from flok.sim.report import markdown_table, metrics_csv, metrics_plot, pulse_plot, report_markdown
     from flok.sim.run import simulate
 
@@ -128,7 +133,7 @@ def simulate_sweep_cmd(
     from flok.sim.sweep import SWEEP_COLUMNS, sweep, sweep_plot
 
     cfg = _config(
-        participants, opportunities, days, seed, PulseConfig.lam, PulseConfig.tau_hours, PulseConfig.k
+        participants, opportunities, days, seed, defaults.LAM, defaults.TAU_HOURS, defaults.K
     )
     if repeats < 1:
         raise InputError(f"must be at least 1, got {repeats}", source="--repeats")

@@ -12,6 +12,7 @@ import pyarrow as pa
 from flok.allocation import Allocation
 from flok.errors import InputError
 from flok.io.csv_reader import read_csv
+from flok.io.explanations import explanations_reference, write_explanations, write_report
 from flok.io.importer import Kind, import_table
 from flok.io.json_reader import read_json
 from flok.io.mapping import ImportSpec
@@ -280,10 +281,26 @@ def write_diff(resolution: Resolution, out: Outputs, path: str | Path) -> None:
 
 
 def write_allocation(
-    allocation: Allocation, out: Outputs, *, assignments: str | Path, report: str | Path | None = None
+    allocation: Allocation,
+    out: Outputs,
+    *,
+    assignments: str | Path,
+    report: str | Path | None = None,
+    explanations: str | Path | None = None,
 ) -> None:
+    """assignments.csv, and report.json if asked; with ``explanations`` (the compact report) the
+    reasons go to that CSV and report.json names it instead of holding them."""
     with out.open(assignments) as stream:
         write_table_csv(assignments_table(allocation), stream)
+    reference: dict[str, Any] = {}
+    if explanations is not None:
+        with out.open(explanations) as stream:
+            explained = write_explanations(allocation, stream)
+        if report is not None:
+            reference = explanations_reference(explanations, report, explained)
     if report is not None:
         with out.open(report) as stream:
-            write_json(allocation.report(), stream)
+            if explanations is None:
+                write_report(allocation, stream)
+            else:
+                write_json(allocation.report(explanations=False) | reference, stream)

@@ -231,9 +231,7 @@ def write_table_csv(table: pa.Table, stream: IO[bytes]) -> None:
     if table.num_rows:
         # pyarrow's "needed" quotes every string; quote only when some value requires it.
         special = any(
-            pc.any(pc.match_substring_regex(col, r'[,"\r\n]')).as_py()
-            for col in table.columns
-            if pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+            pc.any(pc.match_substring_regex(values, r'[,"\r\n]')).as_py() for values in _texts(table)
         )
         style = "needed" if special else "none"
         pacsv.write_csv(
@@ -241,13 +239,30 @@ def write_table_csv(table: pa.Table, stream: IO[bytes]) -> None:
         )
 
 
+BIG_REPORT = 5000
+"""Explained participants above which report.json is written compact (no indentation)."""
+
+
+def _texts(table: pa.Table) -> Iterator[pa.Array]:
+    """The string values of each text column: a dictionary-encoded column's distinct values."""
+    for col in table.columns:
+        kind = col.type.value_type if pa.types.is_dictionary(col.type) else col.type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            continue
+        for chunk in col.chunks:
+            yield chunk.dictionary if pa.types.is_dictionary(col.type) else chunk
+
+
 def write_json(obj: Any, stream: IO[bytes]) -> None:
     """Indented JSON for people; large reports (many explanations) stay compact to stay fast."""
-    big = isinstance(obj, dict) and len(obj.get("explanations") or ()) > 5000
-    text = json.dumps(
-        obj, indent=None if big else 2, separators=(",", ":") if big else None, default=_json_default
+    big = isinstance(obj, dict) and len(obj.get("explanations") or ()) > BIG_REPORT
+    stream.write(json_text(obj, compact=big).encode("utf-8") + b"\n")
+
+
+def json_text(obj: Any, *, compact: bool) -> str:
+    return json.dumps(
+        obj, indent=None if compact else 2, separators=(",", ":") if compact else None, default=_json_default
     )
-    stream.write(text.encode("utf-8") + b"\n")
 
 
 def _json_default(value: Any) -> Any:

@@ -3,7 +3,8 @@
 Every backend minimizes ``c @ x`` over a `MatrixModel` and answers with one `Result`: status,
 solution, objective and proven bound. Allocation's side-rule strategies (mip, cp_sat) and circle
 formation both solve through here, so a solver setting is decided, measured and fixed in one place.
-Only public interfaces: ``scipy.optimize.milp`` and ``ortools.sat.python.cp_model``.
+Only public interfaces: ``scipy.optimize.milp`` and ``ortools.sat.python.cp_model``. Both load
+where a backend runs (0.7 s with pandas, which CP-SAT brings): a plain allocation never needs them.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import numpy as np
-from ortools.sat.python import cp_model
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from flok.errors import SolverError
 from flok.solvers.linear import MatrixModel
@@ -51,6 +50,8 @@ def solve_highs(
     Presolve stays on: without a warm start it is as fast or faster on every circles region measured
     (`flok.bench.circles_ab`; the old private-interface path turned it off only because it warm-started).
     """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     began = time.perf_counter()
     res = milp(
         c=np.asarray(c, dtype=np.float64),
@@ -81,6 +82,8 @@ def solve_highs(
 
 def lp_relaxation(model: MatrixModel, c: np.ndarray) -> float:
     """Optimum of the LP relaxation, a valid lower bound on the integer minimum (+inf: infeasible)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     res = milp(
         c=np.asarray(c, dtype=np.float64),
         constraints=[LinearConstraint(model.A, model.row_lo, model.row_hi)] if model.A.shape[0] else [],
@@ -101,6 +104,8 @@ class CpSatModel:
     """
 
     def __init__(self, model: MatrixModel, *, diagnose: bool = False) -> None:
+        from ortools.sat.python import cp_model
+
         self.model = cp_model.CpModel()
         self.xs = [
             self.model.new_int_var(
@@ -120,11 +125,15 @@ class CpSatModel:
                 ct.only_enforce_if(self.rules[rule])
 
     def _expr(self, idx: np.ndarray, coef: np.ndarray) -> Any:
+        from ortools.sat.python import cp_model
+
         return cp_model.LinearExpr.weighted_sum(
             [self.xs[i] for i in np.asarray(idx).tolist()], np.rint(coef).astype(np.int64).tolist()
         )
 
     def add_row(self, idx: np.ndarray, coef: np.ndarray, lo: float = -INF, hi: float = INF) -> Any:
+        from ortools.sat.python import cp_model
+
         return self.model.add_linear_constraint(
             self._expr(idx, coef), _int_bound(lo, cp_model.INT_MIN), _int_bound(hi, cp_model.INT_MAX)
         )
@@ -139,6 +148,8 @@ class CpSatModel:
         seed: int | None = None,
         on_solution: OnSolution | None = None,
     ) -> Result:
+        from ortools.sat.python import cp_model
+
         began = time.perf_counter()
         c = np.asarray(c, dtype=np.float64)
         nz = np.flatnonzero(c)
@@ -152,7 +163,7 @@ class CpSatModel:
         solver.parameters.num_workers = workers
         if seed is not None:  # None: CP-SAT's own default seed
             solver.parameters.random_seed = seed
-        status = solver.solve(self.model, _Callback(on_solution) if on_solution else None)
+        status = solver.solve(self.model, _callback(on_solution) if on_solution else None)
         seconds = time.perf_counter() - began
         if status == cp_model.INFEASIBLE:
             return Result("infeasible", None, seconds=seconds)
@@ -166,6 +177,8 @@ class CpSatModel:
 
     def conflicting_rules(self, time_limit: float = 10.0) -> list[str]:
         """Names of rules that cannot all hold (an unsatisfiable core); empty when none is found."""
+        from ortools.sat.python import cp_model
+
         self.model.clear_objective()
         self.model.add_assumptions(list(self.rules.values()))
         solver = cp_model.CpSolver()
@@ -178,13 +191,15 @@ class CpSatModel:
         return [names[i] for i in sorted(core) if i in names]
 
 
-class _Callback(cp_model.CpSolverSolutionCallback):
-    def __init__(self, on_solution: OnSolution) -> None:
-        super().__init__()
-        self.on_solution = on_solution
+def _callback(on_solution: OnSolution) -> Any:
+    """A CP-SAT solution callback calling ``on_solution`` (its class needs CP-SAT loaded)."""
+    from ortools.sat.python import cp_model
 
-    def on_solution_callback(self) -> None:
-        self.on_solution(self.objective_value, self.best_objective_bound, self.wall_time)
+    class _Callback(cp_model.CpSolverSolutionCallback):
+        def on_solution_callback(self) -> None:
+            on_solution(self.objective_value, self.best_objective_bound, self.wall_time)
+
+    return _Callback()
 
 
 def solve_cpsat(

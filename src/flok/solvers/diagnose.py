@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import breadth_first_order
 
 from flok.errors import InfeasibleError
 from flok.model import Problem
@@ -57,6 +55,9 @@ def shortfall_error(problem: Problem, part: np.ndarray, opp: np.ndarray) -> Infe
     root = n + m
     rows = np.concatenate([pp, opp + n, np.full(unseated.size, root)])
     cols = np.concatenate([po + n, part, unseated])
+    from scipy.sparse import coo_matrix  # loaded only to explain a shortfall (start-up, issue 19)
+    from scipy.sparse.csgraph import breadth_first_order
+
     graph = coo_matrix(
         (np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(n + m + 1, n + m + 1)
     ).tocsr()

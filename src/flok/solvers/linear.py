@@ -10,9 +10,12 @@ Two ways to write one: row by row (`LinearModel`, readable rule code) or as whol
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
+
+if TYPE_CHECKING:  # SciPy loads where a model is built (issue 19: start-up)
+    import scipy.sparse as sp
 
 INF = float("inf")
 
@@ -54,6 +57,8 @@ class MatrixModel:
 
     def with_row(self, idx: np.ndarray, coef: np.ndarray, lo: float = -INF, hi: float = INF) -> MatrixModel:
         """The same model plus one row (e.g. fixing an earlier stage's optimum)."""
+        import scipy.sparse as sp
+
         row = sp.csr_matrix(
             (np.asarray(coef, dtype=np.float64), (np.zeros(len(idx), dtype=np.int64), np.asarray(idx))),
             shape=(1, self.n_cols),
@@ -107,6 +112,8 @@ class LinearModel:
         )
 
     def to_matrix(self) -> MatrixModel:
+        import scipy.sparse as sp
+
         rows = self.rows
         if rows:
             r = np.concatenate([np.full(row.idx.size, k, dtype=np.int64) for k, row in enumerate(rows)])

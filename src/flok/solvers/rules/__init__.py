@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flok.model import Problem, register_option_check
-from flok.options import register_parser
+from flok.options import register_option_check, register_parser
 from flok.solvers.rules import (
     capacity_groups,
     category_limits,
@@ -36,6 +35,9 @@ from flok.solvers.rules.base import (
     Reason,
     Rule,
 )
+
+if TYPE_CHECKING:  # the model (NumPy, pyarrow) loads when a rule runs, not for `flok --help`
+    from flok.model import Problem
 
 __all__ = [
     "RULES",

@@ -21,12 +21,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from flok.errors import InputError
-from flok.model import Problem
+
+if TYPE_CHECKING:  # numpy and the model load when a rule runs, not for `flok --help`
+    import numpy as np
+
+    from flok.model import Problem
 
 
 class Pairs(Protocol):
@@ -145,6 +147,8 @@ class BuildContext:
 
     def runs(self, o: int) -> int:
         """A 0/1 variable: the opportunity runs (has anyone), linked both ways to its size."""
+        import numpy as np
+
         lm = self.lm
         if o not in lm.runs:
             idx = self.by_o.get(o, [])
@@ -166,6 +170,8 @@ class Held:
 
     @cached_property
     def used(self) -> np.ndarray:
+        import numpy as np
+
         return np.bincount(self.opp, minlength=self.problem.n_opportunities)
 
     @cached_property
@@ -182,11 +188,23 @@ class Held:
 
 @dataclass
 class ExplainView:
-    """An allocation as explanations see it: seats held and seats used per opportunity."""
+    """An allocation as explanations see it: seats held and seats used per opportunity.
+
+    ``part``/``opp`` are the seats; ``held`` groups them per participant on first use (a loop
+    over seats that only the rules needing it pay for).
+    """
 
     problem: Problem
-    held: dict[int, set[int]]
+    part: np.ndarray
+    opp: np.ndarray
     used: np.ndarray
+
+    @cached_property
+    def held(self) -> dict[int, set[int]]:
+        out: dict[int, set[int]] = {}
+        for a, b in zip(self.part.tolist(), self.opp.tolist(), strict=True):
+            out.setdefault(a, set()).add(b)
+        return out
 
     @cached_property
     def clashes(self) -> set[tuple[int, int]]:

@@ -11,12 +11,9 @@ overlap (a project in its supervisor's group and in a room's group).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from flok.errors import InputError
-from flok.model import Problem
 from flok.options import CapacityGroup, parse_int
 from flok.solvers.rules.base import (
     BuildContext,
@@ -30,6 +27,11 @@ from flok.solvers.rules.base import (
     Rule,
     form_json,
 )
+
+if TYPE_CHECKING:  # numpy and the model load when a rule runs, not for `flok --help`
+    import numpy as np
+
+    from flok.model import Problem
 
 KEYS = {"group_id", "capacity", "opportunities"}
 
@@ -137,6 +139,8 @@ def _members(index: Mapping[str, int], group: CapacityGroup) -> list[int]:
 
 def _build(ctx: BuildContext) -> None:
     """One row per group: the seats in all its opportunities together ≤ its capacity."""
+    import numpy as np
+
     index = _index(ctx.problem)
     for g in ctx.problem.options.capacity_groups:
         members = _members(index, g)
@@ -168,6 +172,8 @@ def _check(held: Held) -> list[str]:
 
 def _blocks(view: ExplainView, p: np.ndarray, o: np.ndarray) -> np.ndarray:
     """Rows whose opportunity had free seats but is in a group whose shared capacity was used up."""
+    import numpy as np
+
     problem = view.problem
     full = np.zeros(problem.n_opportunities, dtype=bool)
     index = _index(problem)

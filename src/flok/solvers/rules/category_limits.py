@@ -7,12 +7,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from flok.errors import InputError
-from flok.model import Problem
 from flok.options import parse_int
 from flok.solvers.rules.base import (
     BuildContext,
@@ -25,6 +22,11 @@ from flok.solvers.rules.base import (
     Rule,
     form_json,
 )
+
+if TYPE_CHECKING:  # numpy and the model load when a rule runs, not for `flok --help`
+    import numpy as np
+
+    from flok.model import Problem
 
 
 def parse(raw: Any, source: str, key: str) -> tuple[tuple[str, int], ...]:
@@ -44,6 +46,8 @@ def _present(problem: Problem) -> bool:
 
 
 def _build(ctx: BuildContext) -> None:
+    import numpy as np
+
     problem = ctx.problem
     if not problem.options.category_limit or problem.category is None:
         return
@@ -80,6 +84,8 @@ def _check(held: Held) -> list[str]:
 
 
 def _blocks(view: ExplainView, p: np.ndarray, o: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     problem = view.problem
     limits = dict(problem.options.category_limit)
     out = np.zeros(o.size, dtype=bool)

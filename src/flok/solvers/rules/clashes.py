@@ -6,10 +6,14 @@ Data: ``max_seats`` (participants.csv) and ``start``/``end`` or weekly ``meeting
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
-from flok.model import Problem
 from flok.solvers.rules.base import BuildContext, ExplainView, Held, Reason, Rule
+
+if TYPE_CHECKING:  # numpy and the model load when a rule runs, not for `flok --help`
+    import numpy as np
+
+    from flok.model import Problem
 
 
 def _present(problem: Problem) -> bool:
@@ -22,6 +26,8 @@ def _build(ctx: BuildContext) -> None:
     The sets come from ``Problem.clash_cliques`` (every clashing pair lies in one), restricted to
     the participant's own preferences; a set that another of theirs contains adds nothing.
     """
+    import numpy as np
+
     problem = ctx.problem
     cliques = problem.clash_cliques
     if not cliques:
@@ -63,6 +69,8 @@ def _check(held: Held) -> list[str]:
 
 
 def _blocks(view: ExplainView, p: np.ndarray, o: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     clash = view.clashes
     if not clash:
         return np.zeros(o.size, dtype=bool)

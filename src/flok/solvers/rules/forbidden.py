@@ -7,9 +7,8 @@ The flow and the linear model both leave forbidden pairs out of the candidate ar
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
-from flok.model import Problem
 from flok.solvers.rules.base import (
     CliFlag,
     ExplainView,
@@ -23,6 +22,11 @@ from flok.solvers.rules.base import (
     pairs_to_json,
     parse_pairs,
 )
+
+if TYPE_CHECKING:  # numpy and the model load when a rule runs, not for `flok --help`
+    import numpy as np
+
+    from flok.model import Problem
 
 
 def _validate(problem: Problem) -> None:
@@ -43,6 +47,8 @@ def _check(held: Held) -> list[str]:
 
 
 def _blocks(view: ExplainView, p: np.ndarray, o: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     problem = view.problem
     if not problem.options.forbidden:
         return np.zeros(o.size, dtype=bool)

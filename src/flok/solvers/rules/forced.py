@@ -5,10 +5,9 @@ JSON ``"forced": [["eve", "T2"]]``; ``--forced FILE`` (CSV participant_id,opport
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from flok.errors import InputError
-from flok.model import Problem
 from flok.solvers.rules.base import (
     BuildContext,
     CliFlag,
@@ -21,6 +20,9 @@ from flok.solvers.rules.base import (
     pairs_to_json,
     parse_pairs,
 )
+
+if TYPE_CHECKING:  # numpy and the model load when a rule runs, not for `flok --help`
+    from flok.model import Problem
 
 
 def _build(ctx: BuildContext) -> None:
@@ -57,6 +59,8 @@ def _check(held: Held) -> list[str]:
 
 
 def _conflicts(problem: Problem, pairs: Pairs) -> list[str]:
+    import numpy as np
+
     forced = problem.pair_indices(problem.options.forced, "forced")
     if not forced.size:
         return []

@@ -8,17 +8,22 @@ unassigned; "soft": may split at ``group_penalty`` per separated pair); ``--grou
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from flok.model import Problem
 from flok.options import choice, parse_number
 from flok.solvers.rules.base import BuildContext, CliFlag, ExplainView, Held, OptionField, Pairs, Reason, Rule
+
+if TYPE_CHECKING:  # numpy and the model load when a rule runs, not for `flok --help`
+    import numpy as np
+
+    from flok.model import Problem
 
 GROUP_MODES = ("hard", "soft")
 
 
 def _build(ctx: BuildContext) -> None:
+    import numpy as np
+
     problem, lm = ctx.problem, ctx.lm
     for members in problem.group_index()[1]:
         name = str(problem.group[members[0]])  # type: ignore[index]
@@ -65,6 +70,8 @@ def _check(held: Held) -> list[str]:
 
 
 def _blocks(view: ExplainView, p: np.ndarray, o: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     if view.problem.options.group_mode != "hard":
         return np.zeros(o.size, dtype=bool)
     return view.problem.group_index()[0][p] >= 0

@@ -9,8 +9,12 @@ The exact side-rule solvers put a stage before every other ("seats kept from bef
 
 from __future__ import annotations
 
-from flok.model import Problem
+from typing import TYPE_CHECKING
+
 from flok.solvers.rules.base import OptionField, pairs_to_json, parse_pairs
+
+if TYPE_CHECKING:  # numpy and the model load when a rule runs, not for `flok --help`
+    from flok.model import Problem
 
 OPTION = OptionField("keep", parse_pairs, pairs_to_json)
 

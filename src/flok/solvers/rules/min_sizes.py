@@ -5,10 +5,14 @@ Data: the ``min_size`` column of opportunities.csv (no option, no flag).
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
-from flok.model import Problem
 from flok.solvers.rules.base import BuildContext, ExplainView, Held, Reason, Rule
+
+if TYPE_CHECKING:  # numpy and the model load when a rule runs, not for `flok --help`
+    import numpy as np
+
+    from flok.model import Problem
 
 
 def _present(problem: Problem) -> bool:
@@ -16,6 +20,8 @@ def _present(problem: Problem) -> bool:
 
 
 def _build(ctx: BuildContext) -> None:
+    import numpy as np
+
     problem, lm = ctx.problem, ctx.lm
     if problem.min_size is None:
         return
@@ -32,6 +38,8 @@ def _build(ctx: BuildContext) -> None:
 
 
 def _check(held: Held) -> list[str]:
+    import numpy as np
+
     problem, used = held.problem, held.used
     if problem.min_size is None:
         return []
@@ -43,6 +51,8 @@ def _check(held: Held) -> list[str]:
 
 
 def _cancelled(view: ExplainView, p: np.ndarray, o: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     if view.problem.min_size is None:
         return np.zeros(o.size, dtype=bool)
     return (view.problem.min_size[o] > 1) & (view.used[o] == 0)

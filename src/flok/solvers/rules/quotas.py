@@ -9,12 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from fractions import Fraction
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from flok.errors import InputError
-from flok.model import Problem
 from flok.options import Quota, parse_int, parse_number
 from flok.solvers.rules.base import (
     BuildContext,
@@ -27,6 +24,11 @@ from flok.solvers.rules.base import (
     Rule,
     form_json,
 )
+
+if TYPE_CHECKING:  # numpy and the model load when a rule runs, not for `flok --help`
+    import numpy as np
+
+    from flok.model import Problem
 
 KEYS = {"attribute", "value", "opportunity", "opportunity_id", "min", "max", "max_share"}
 SHARE_DECIMALS = 6
@@ -113,6 +115,8 @@ def _validate(problem: Problem) -> None:
 
 
 def _build(ctx: BuildContext) -> None:
+    import numpy as np
+
     problem, lm = ctx.problem, ctx.lm
     oids = problem.opportunity_ids
     for q in problem.options.quotas:
@@ -159,6 +163,8 @@ def _check(held: Held) -> list[str]:
 
 
 def _blocks(view: ExplainView, p: np.ndarray, o: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     problem = view.problem
     out = np.zeros(o.size, dtype=bool)
     for q in problem.options.quotas:

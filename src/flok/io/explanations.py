@@ -1,0 +1,181 @@
+"""explanations.csv: the compact form of a report's explanations, one row per better choice missed.
+
+At 100k participants report.json's ``explanations`` mapping is ~40 MB of JSON, one object per
+reason; the same reasons as a CSV table are written by pyarrow in a fraction of the time
+(issue 19). ``flok allocate --explanations FILE`` writes it, report.json then names the file
+(``explanations_file``) instead of holding the mapping, and ``flok explain`` reads either.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from flok.allocation import Allocation
+from flok.explain import (
+    CODES,
+    EXPLANATION_COLUMNS,
+    MAX_EXPLAINED,
+    Explained,
+    explanation_rows,
+    explanations,
+    explanations_table,
+    id_strings,
+)
+from flok.io.csv_reader import read_csv
+from flok.io.writers import BIG_REPORT, csv_safe, csv_safe_text, json_text, write_json, write_table_csv
+
+
+def write_explanations(allocation: Allocation, stream: IO[bytes]) -> int:
+    """Write explanations.csv; returns how many participants it explains."""
+    table = explanations_table(allocation, cell=csv_safe)
+    write_table_csv(table, stream)
+    people = table.column("participant_id").combine_chunks()  # dictionary-encoded: count its codes
+    return int(pc.count_distinct(people.indices).as_py())
+
+
+def explanations_reference(explanations: str | Path, report: str | Path, participants: int) -> dict[str, Any]:
+    """What report.json says instead of the mapping: the file (relative to the report, so the
+    two can move together) and how many people it explains."""
+    target = Path(explanations)
+    if str(report) != "-":
+        try:
+            target = Path(os.path.relpath(target.resolve(), Path(report).resolve().parent))
+        except ValueError:  # no relative path between them (another drive): keep it absolute
+            target = target.resolve()
+    return {"explanations_file": str(target), "explained_participants": participants}
+
+
+def read_explanation(path: Path, participant: str) -> dict[str, Any] | None:
+    """One participant's entry as report.json's mapping holds it (None: nothing to explain)."""
+    table = read_csv(path)
+    table.require(*EXPLANATION_COLUMNS)
+    mine = pc.equal(table.text("participant_id"), csv_safe_text(participant))
+    rows = pa.table({c: table.text(c) for c in EXPLANATION_COLUMNS}).filter(mine).to_pylist()
+    if not rows:
+        return None
+    seat = _unguarded(rows[0]["seat"])
+    return {
+        "seat": seat.split(";") if seat else [],
+        "reasons": [
+            {
+                "opportunity_id": _unguarded(r["opportunity_id"]),
+                "rank": int(r["rank"]),
+                "code": r["code"],
+                "text": _unguarded(r["text"]),
+            }
+            for r in rows
+        ],
+    }
+
+
+def _unguarded(value: str) -> str:
+    """The value before :func:`csv_safe` guarded it: "'=x" was written for "=x"."""
+    return value[1:] if value[:1] == "'" and csv_safe_text(value[1:]) != value[1:] else value
+
+
+_PLAIN = r"^[\x20\x21\x23-\x5b\x5d-\x7e]*$"
+"""Text json.dumps writes as is between quotes (printable ASCII without '"' and '\\')."""
+
+
+def json_strings(values: pa.Array) -> pa.Array:
+    """Each string as ``json.dumps`` writes it; only the few needing escapes go through Python."""
+    values = pc.cast(values, pa.string())
+    quoted = pc.binary_join_element_wise('"', values, '"', "")
+    plain = pc.match_substring_regex(values, _PLAIN)
+    odd = np.flatnonzero(~np.asarray(plain.to_numpy(zero_copy_only=False), dtype=bool))
+    if not odd.size:
+        return quoted
+    escaped = pa.array([json.dumps(v) for v in values.take(pa.array(odd)).to_pylist()], type=pa.string())
+    slot = np.full(len(values), -1, dtype=np.int64)
+    slot[odd] = np.arange(odd.size)
+    return pc.if_else(plain, quoted, escaped.take(pa.array(np.maximum(slot, 0))))
+
+
+def write_report(allocation: Allocation, stream: IO[bytes]) -> None:
+    """report.json (``allocation.report()``), the same bytes :func:`write_json` writes.
+
+    A large report's explanations (above ``BIG_REPORT`` people, written compact) are rendered
+    by :func:`explanations_json` and put in the place of a placeholder, instead of building
+    and encoding some 250k small objects one by one (issue 19).
+    """
+    problem = allocation.problem
+    if allocation.explainer is not explanations or problem.n_participants > MAX_EXPLAINED:
+        write_json(allocation.report(), stream)  # another explainer, or none to list
+        return
+    rows = explanation_rows(allocation)
+    if np.unique(rows.participant).size <= BIG_REPORT:
+        write_json(allocation.report(), stream)
+        return
+    placeholder = f"flok-explanations-{secrets.token_hex(16)}"
+    text = json_text(allocation.report(explainer=lambda _: placeholder), compact=True)
+    head, _, tail = text.partition(json.dumps(placeholder))
+    stream.write(head.encode("utf-8"))
+    for part in _json_parts(rows):
+        stream.write(part)
+    stream.write(tail.encode("utf-8") + b"\n")
+
+
+def explanations_json(rows: Explained) -> str:
+    """``json.dumps(explain(allocation), separators=(",", ":"))`` for ``explanation_rows(allocation)``."""
+    return b"".join(bytes(part) for part in _json_parts(rows)).decode("utf-8")
+
+
+def _json_parts(rows: Explained) -> Iterator[bytes | memoryview]:
+    """The explanations' JSON text in pieces, built as columns: each reason is one string joined
+    from columns, each person one more, and their bytes are written straight from Arrow's buffer."""
+    allocation = rows.allocation
+    if not rows.size:
+        yield b"{}"
+        return
+    problem = allocation.problem
+    oid_json = json_strings(id_strings(problem.opportunity_ids))
+    code_json = json_strings(pa.array(CODES, type=pa.string()))
+    _, inverse, texts = rows.text_table()
+    text_json = json_strings(pa.array(texts, type=pa.string()))
+    reasons = pc.binary_join_element_wise(
+        '{"opportunity_id":',
+        oid_json.take(pa.array(rows.opportunity)),
+        ',"rank":',
+        pc.cast(pa.array(rows.rank, type=pa.int64()), pa.string()),
+        ',"code":',
+        code_json.take(pa.array(rows.code)),
+        ',"text":',
+        text_json.take(pa.array(inverse)),
+        "}",
+        "",
+    )
+    who, starts = np.unique(rows.participant, return_index=True)
+    offsets = pa.array(np.append(starts, rows.size).astype(np.int64), type=pa.int64())
+    joined = pc.binary_join(pa.LargeListArray.from_arrays(offsets, reasons), ",")
+    seats = rows.seats(oid_json).take(pa.array(who))
+    entries = pc.binary_join_element_wise(
+        json_strings(id_strings(problem.participant_ids[who])),
+        ':{"seat":[',
+        pc.binary_join(seats, ","),
+        '],"reasons":[',
+        joined,
+        "]}",
+        pa.array([","] * (who.size - 1) + [""], type=pa.string()),  # a comma after all but the last
+        "",
+    )
+    yield b"{"
+    yield _text_bytes(entries)
+    yield b"}"
+
+
+def _text_bytes(values: pa.Array) -> memoryview:
+    """The concatenated UTF-8 of a string array, read from its data buffer without a copy."""
+    wide = pa.types.is_large_string(values.type)
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64 if wide else np.int32)
+    start, end = int(offsets[values.offset]), int(offsets[values.offset + len(values)])
+    data = values.buffers()[2]
+    return memoryview(data)[start:end] if data is not None else memoryview(b"")
