@@ -70,7 +70,8 @@ def simulate_cmd(
         list[str] | None,
         typer.Option(
             "--policy",
-            help=f"Policy to run (repeatable; default all but flok_feed): {', '.join(defaults.POLICY_NAMES)}.",
+            help="Policy to run (repeatable; default all but flok_feed): "
+            f"{', '.join(defaults.POLICY_NAMES)}.",
         ),
     ] = None,
     lam: LamOpt = defaults.LAM,
@@ -132,9 +133,7 @@ def simulate_sweep_cmd(
     from flok.sim.report import markdown_table, metrics_csv
     from flok.sim.sweep import SWEEP_COLUMNS, sweep, sweep_plot
 
-    cfg = _config(
-        participants, opportunities, days, seed, defaults.LAM, defaults.TAU_HOURS, defaults.K
-    )
+    cfg = _config(participants, opportunities, days, seed, defaults.LAM, defaults.TAU_HOURS, defaults.K)
     if repeats < 1:
         raise InputError(f"must be at least 1, got {repeats}", source="--repeats")
     out = _out_dir(out_dir)
