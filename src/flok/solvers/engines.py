@@ -30,9 +30,13 @@ except ImportError:  # pragma: no cover - depends on the build
 
 NATIVE_AVAILABLE = _flowcore is not None
 NATIVE_MISSING = "the compiled flow core (flok.solvers._flowcore) is not built on this machine"
-COST_LIMIT = 2**40
-"""Largest |arc cost| the native engine takes: its max-flow bypass costs (nodes + 1)·(that + 1),
-and every potential and path length must stay far inside 64 bits."""
+
+
+def native_cost_range(n_nodes: int) -> int:
+    """Largest |arc cost| the native engine takes on a network of ``n_nodes`` nodes: its max-flow
+    bypass costs (nodes + 3)·(that + 1), and every potential and path length (at most a few
+    times nodes × largest cost) must stay far inside 64 bits."""
+    return 2**59 // (n_nodes + 8)
 
 
 class FlowEngine(Protocol):
@@ -123,8 +127,10 @@ def native_solve(
         raise SolverError(NATIVE_MISSING)
     tail, head, cap, cost, supply = _i64(tail), _i64(head), _i64(cap), _i64(cost), _i64(supply)
     top = int(np.abs(cost).max(initial=0))
-    if top > COST_LIMIT:
-        raise SolverError(f"arc costs up to {top:,} exceed the native flow engine's range ({COST_LIMIT:,})")
+    if top > native_cost_range(n_nodes):
+        raise SolverError(
+            f"arc costs up to {top:,} exceed the native flow engine's range ({native_cost_range(n_nodes):,})"
+        )
     m = tail.size
     nodes, b = n_nodes, supply
     if max_flow:

@@ -122,18 +122,19 @@ def _lottery_limit(problem: Problem) -> int:
     return min(INT_SAFE, cost_range(problem) * max(_seat_units(problem), 1) * 2)
 
 
-def _out_of_range(problem: Problem) -> str | None:
+def _out_of_range(problem: Problem, limit: int | None = None) -> str | None:
     """Why the flow cannot hold this problem's costs exactly (None when it can), checked up front.
 
     Every score, penalty and rank is already within the documented exact range (`costs`), but a
     min-cost flow's range shrinks with the network's size and a seeded lottery multiplies the
     costs: say so here, so that ``auto`` moves to a strategy that can hold them, instead of the
     flow failing with BAD_COST_RANGE after the fact (issue 13). Ranked problems without
-    penalties or a seed need no arcs to tell: their largest cost is the largest rank.
+    penalties or a seed need no arcs to tell: their largest cost is the largest rank. ``limit``
+    is the engine's largest |cost| (default: OR-Tools' `cost_range`).
     """
     opts = problem.options
     units = max(_seat_units(problem), 1)
-    limit = cost_range(problem)
+    limit = cost_range(problem) if limit is None else limit
     if problem.rank is not None and problem.penalty is None and opts.seed is None:
         top = max(int(problem.rank.max(initial=0)), problem.unlisted_rank)
     else:

@@ -28,8 +28,15 @@ from flok.model import Problem
 from flok.solvers.base import ProgressCallback, SolveResult, register
 from flok.solvers.costs import build_arcs
 from flok.solvers.diagnose import shortfall_error
-from flok.solvers.engines import COST_LIMIT, NATIVE, NATIVE_AVAILABLE, NATIVE_MISSING, NativeStart, native_solve
-from flok.solvers.flow import FlowStrategy, _first_seat, _lottery
+from flok.solvers.engines import (
+    NATIVE,
+    NATIVE_AVAILABLE,
+    NATIVE_MISSING,
+    NativeStart,
+    native_cost_range,
+    native_solve,
+)
+from flok.solvers.flow import FlowStrategy, _first_seat, _lottery, _out_of_range
 from flok.solvers.plain import PlainNetwork, plain_network
 
 AUTO_MAX_PAIRS = 20_000
@@ -52,11 +59,8 @@ class NativeFlowStrategy(FlowStrategy):
         why = super().unsupported(problem)
         if why:
             return why
-        if problem.rank is not None and problem.penalty is None and problem.options.seed is None:
-            top = max(int(problem.rank.max(initial=0)), problem.unlisted_rank)
-            if top > COST_LIMIT:
-                return f"ranks up to {top:,} exceed the native engine's range ({COST_LIMIT:,})"
-        return None
+        # The networks here have at most n + m + 3 nodes, plus the engine's source and sink.
+        return _out_of_range(problem, native_cost_range(problem.n_participants + problem.n_opportunities + 5))
 
     def auto_declines(self, problem: Problem) -> str | None:
         """Why ``auto`` should leave this exact problem to OR-Tools (speed, measured), or None."""
