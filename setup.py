@@ -12,7 +12,7 @@ setup(
         Extension(
             "flok.solvers._flowcore",
             ["src/flok/solvers/_flowcore.c"],
-            extra_compile_args=["-O3", "-std=gnu99"],
+            extra_compile_args=["-O3", "-std=c99"],
             optional=True,
         )
     ]

@@ -24,16 +24,16 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
-#include <time.h>
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
-static double t_dij, t_dfs;
+
 
 typedef int64_t i64;
 typedef int32_t i32;
 
 #define NB 4096 /* bucket window of the Dial queue; longer keys wait in a binary heap */
 #define NBMASK (NB - 1)
+#ifndef FREEZE
+#define FREEZE 1
+#endif
 
 typedef struct {
     i32 *data;
@@ -210,6 +210,9 @@ static void freeze(Net *g, i32 src, char *frozen, i64 *mark, i64 stamp, i32 *bfs
         if (v != src && mark[v] != stamp) frozen[v] = 1;
 }
 
+/* Phases of the last solve (for benchmarks; not thread-safe, informative only). */
+static long long last_phases;
+
 /* The main loop; returns a status. */
 static int run(Net *g) {
     i64 n = g->n;
@@ -236,7 +239,6 @@ static int run(Net *g) {
     i64 phase = 0, sweep = 0, last_freeze = 0;
     for (;;) {
         phase++;
-        double tt0 = now();
         /* ---- Dijkstra from every node with an excess to the nearest node with a deficit ---- */
         queue_reset(q);
         i64 ns = 0, nset = 0;
@@ -249,6 +251,7 @@ static int run(Net *g) {
             }
         }
         if (ns == 0) break; /* balanced: optimal */
+        last_phases = phase;
         i64 D = -1;
         i64 bound = INT64_MAX; /* smallest tentative distance of a deficit node */
         i64 key;
@@ -288,7 +291,6 @@ static int run(Net *g) {
             }
         }
         if (D < 0) { status = 1; break; } /* an excess that reaches no deficit */
-        double tt1 = now();
         /* ---- potentials: pot += min(dist, D), shifted by -D so unsettled nodes stay put ---- */
         for (i64 k = 0; k < nset; k++) {
             i32 v = settled[k];
@@ -381,16 +383,13 @@ static int run(Net *g) {
             }
             while (top >= 0) onstack[snode[top--]] = 0;
         }
-        if (ns == 1 && pushed * 32 < nset && phase - last_freeze >= 2) {
+        if (FREEZE && ns == 1 && pushed * 32 < nset && phase - last_freeze >= 2) {
             last_freeze = phase;
             freeze(g, sources[0], frozen, mark, phase, bfs);
         }
-        t_dij += tt1 - tt0; t_dfs += now() - tt1;
-        if (getenv("FLOK_FLOW_TRACE")) fprintf(stderr, "phase %lld D=%lld settled=%lld sources=%lld pushed=%lld\n", (long long)phase, (long long)D, (long long)nset, (long long)ns, (long long)pushed);
         if (pushed == 0) { status = 3; break; } /* cannot happen with valid potentials */
     }
 out:
-    if (getenv("FLOK_FLOW_TRACE")) fprintf(stderr, "dijkstra %.3f s dfs %.3f s\n", t_dij, t_dfs);
     free(dist); free(seen); free(done); free(settled); free(sources); free(ptr); free(ptr_phase);
     free(onstack); free(frozen); free(mark); free(bfs); free(snode); free(sarc);
     if (q) {
@@ -531,7 +530,14 @@ e2:
     return PyLong_FromLong(status);
 }
 
+static PyObject *py_last_phases(PyObject *self, PyObject *args) {
+    (void)self;
+    (void)args;
+    return PyLong_FromLongLong(last_phases);
+}
+
 static PyMethodDef methods[] = {
+    {"last_phases", py_last_phases, METH_NOARGS, "Shortest-path phases of the last solve."},
     {"solve", py_solve, METH_VARARGS, "Min-cost flow from a pseudoflow and potentials (see the module source)."},
     {NULL, NULL, 0, NULL},
 };
