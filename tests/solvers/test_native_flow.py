@@ -53,7 +53,9 @@ def degenerate_problems(draw: st.DrawFn) -> Problem:
     for p in range(n):
         listed = draw(st.lists(st.integers(0, m - 1), unique=True, max_size=m))
         # equal ranks across people (ties) are the common case: draw from a small range
-        chosen = sorted(draw(st.lists(st.integers(1, m + 1), unique=True, min_size=len(listed), max_size=len(listed))))
+        chosen = sorted(
+            draw(st.lists(st.integers(1, m + 1), unique=True, min_size=len(listed), max_size=len(listed)))
+        )
         pp += [p] * len(listed)
         po += listed
         ranks += chosen
@@ -122,7 +124,9 @@ def test_native_flow_matches_in_score_mode(problem: Problem) -> None:
 def networks(draw: st.DrawFn) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Bipartite networks with any supplies, capacities above 1 and negative costs."""
     n, m = draw(st.integers(1, 8)), draw(st.integers(1, 5))
-    pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, m - 1)), unique=True, max_size=n * m))
+    pairs = draw(
+        st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, m - 1)), unique=True, max_size=n * m)
+    )
     k = len(pairs)
     tail = np.array([p for p, _ in pairs], dtype=np.int64)
     head = np.array([n + o for _, o in pairs], dtype=np.int64)
@@ -164,7 +168,7 @@ def test_engine_matches_ortools_from_any_start(net: tuple, seed: int) -> None:
 @given(networks())
 def test_engine_balanced_flow_matches_ortools_or_both_refuse(net: tuple) -> None:
     nodes, tail, head, cap, cost, supply = net
-    n = int((tail.max(initial=-1) + 1)) if tail.size else 0
+    n = int(tail.max(initial=-1) + 1) if tail.size else 0
     supply = supply.copy()
     supply[nodes - 1] -= int(supply.sum())  # balance the supplies on the last opportunity
     del n
@@ -285,8 +289,24 @@ def test_without_the_extension_auto_falls_back_to_ortools(monkeypatch: pytest.Mo
 def test_bad_buffers_are_refused_with_a_clear_error() -> None:
     one = np.zeros(1, dtype=np.int64)
     with pytest.raises(TypeError, match="int64"):
-        engines._flowcore.solve(2, np.zeros(1, dtype=np.int32), one, one, one, np.zeros(2, np.int64), one.copy(), np.zeros(2, np.int64))
+        engines._flowcore.solve(
+            2,
+            np.zeros(1, dtype=np.int32),
+            one,
+            one,
+            one,
+            np.zeros(2, np.int64),
+            one.copy(),
+            np.zeros(2, np.int64),
+        )
     with pytest.raises(ValueError, match="supply"):
-        engines._flowcore.solve(2, one, one, one, one, np.zeros(3, np.int64), one.copy(), np.zeros(2, np.int64))
+        engines._flowcore.solve(
+            2, one, one, one, one, np.zeros(3, np.int64), one.copy(), np.zeros(2, np.int64)
+        )
     # node ids out of range: status 3 (refused), nothing solved
-    assert engines._flowcore.solve(2, one + 5, one, one, one, np.zeros(2, np.int64), one.copy(), np.zeros(2, np.int64)) == 3
+    assert (
+        engines._flowcore.solve(
+            2, one + 5, one, one, one, np.zeros(2, np.int64), one.copy(), np.zeros(2, np.int64)
+        )
+        == 3
+    )

@@ -5,7 +5,8 @@ participant → opportunity [0, 1] per acceptable pair (optionally through the f
 hub), opportunity → t [0, capacity], and t → s closing the circulation. A lower bound of 1
 on s → participant is how the flow says "at least one seat each" (allow_unassigned=false
 with several seats) exactly, while seats beyond the first stay optional and are still
-weighed by the objective. Lower bounds become node supplies for the flow engine (OR-Tools or Flok's native core).
+weighed by the objective. Lower bounds become node supplies for the flow engine (OR-Tools or
+Flok's native core, `engines`).
 """
 
 from __future__ import annotations
