@@ -25,7 +25,7 @@ from time import perf_counter
 import numpy as np
 
 from flok.model import Problem
-from flok.solvers.base import ProgressCallback, SolveResult, register
+from flok.solvers.base import Progress, ProgressCallback, SolveResult, register
 from flok.solvers.costs import build_arcs
 from flok.solvers.diagnose import shortfall_error
 from flok.solvers.engines import (
@@ -162,6 +162,8 @@ def solve_warm(
     )
     start = _start(net, warm) if warm is not None else None
     t1 = perf_counter()
+    if progress:
+        progress(Progress("solving min-cost flow", fraction=0.0, seconds=t1 - t0))
     sol = native_solve(
         net.n_nodes, net.tail, net.head, net.cap, net.cost, net.supply, max_flow=net.max_flow, start=start
     )
@@ -172,6 +174,8 @@ def solve_warm(
     potential = np.zeros(net.n_nodes + 2, dtype=np.int64)
     potential[: sol.potential.size] = sol.potential
     t3 = perf_counter()
+    if progress:
+        progress(Progress("min-cost flow solved", fraction=1.0, seconds=t3 - t0))
     result = SolveResult(
         participant=part,
         opportunity=opp,
@@ -179,7 +183,7 @@ def solve_warm(
         build_seconds=t1 - t0,
         solve_seconds=t2 - t1,
         decode_seconds=t3 - t2,
-        details={"warm_start": warm is not None},
+        details={"warm_start": True} if warm is not None else {},
     )
     nxt = WarmStart(problem.participant_ids, problem.opportunity_ids, part, opp, potential)
     return result, nxt
