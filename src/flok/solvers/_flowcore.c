@@ -236,7 +236,7 @@ static int run(Net *g) {
         status = 2;
         goto out;
     }
-    i64 phase = 0, sweep = 0, last_freeze = 0;
+    i64 phase = 0, sweep = 0, last_freeze = 0, freeze_gap = 2;
     for (;;) {
         phase++;
         /* ---- Dijkstra from every node with an excess to the nearest node with a deficit ---- */
@@ -383,8 +383,10 @@ static int run(Net *g) {
             }
             while (top >= 0) onstack[snode[top--]] = 0;
         }
-        if (FREEZE && ns == 1 && pushed * 32 < nset && phase - last_freeze >= 2) {
+        /* each freeze costs a pass over the graph: back off exponentially between them */
+        if (FREEZE && ns == 1 && pushed * 32 < nset && phase - last_freeze >= freeze_gap) {
             last_freeze = phase;
+            freeze_gap *= 2;
             freeze(g, sources[0], frozen, mark, phase, bfs);
         }
         if (pushed == 0) { status = 3; break; } /* cannot happen with valid potentials */
