@@ -8,7 +8,12 @@
  * Starting from a *pseudoflow* (any flow within the bounds, with node excesses allowed) plus node
  * potentials makes the warm start exact for free: arcs whose reduced cost has the wrong sign are
  * saturated or emptied, which keeps reduced-cost optimality and turns the change into excesses
- * that the same shortest-path phases then route away.
+ * that the same shortest-path phases then route away. Nodes that can no longer reach a deficit
+ * are frozen (see freeze()), so the last, long augmenting paths do not search them again.
+ *
+ * Measured (flok bench allocate): faster than OR-Tools' cost scaling on small networks, level
+ * around 65k arcs, slower beyond — the number of phases grows with the final marginal cost and
+ * each phase scans the tight part of the graph. Flok's ``auto`` uses it accordingly.
  *
  * Invariant: every residual arc has reduced cost c(u,v) + pot[u] - pot[v] >= 0. When no node has
  * an excess the flow is a minimum-cost flow for the given supplies. If some excess cannot reach a
@@ -24,7 +29,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
 
 typedef int64_t i64;
 typedef int32_t i32;
@@ -231,8 +235,8 @@ static int run(Net *g) {
     i32 *snode = (i32 *)malloc((size_t)(n + 1) * sizeof(i32));
     i64 *sarc = (i64 *)malloc((size_t)(n + 1) * sizeof(i64)); /* arc into snode[k]; >=0 fwd, -1-a rev */
     Queue *q = (Queue *)calloc(1, sizeof(Queue));
-    if (!dist || !seen || !done || !settled || !sources || !ptr || !ptr_phase || !onstack || !frozen || !mark || !bfs || !snode || !sarc ||
-        !q) {
+    if (!dist || !seen || !done || !settled || !sources || !ptr || !ptr_phase || !onstack || !frozen || !mark ||
+        !bfs || !snode || !sarc || !q) {
         status = 2;
         goto out;
     }
