@@ -310,3 +310,37 @@ def test_bad_buffers_are_refused_with_a_clear_error() -> None:
         )
         == 3
     )
+
+
+@SLOW
+@given(problems(max_participants=6, max_opportunities=4), st.lists(st.integers(1, 3), min_size=6, max_size=6))
+def test_several_seats_each_match_ortools_cold_and_warm(problem: Problem, seats: list[int]) -> None:
+    """max_seats above 1: participants supply several units (and the hub carries several)."""
+    problem = Problem.from_arrays(
+        opportunity_ids=problem.opportunity_ids,
+        capacity=problem.capacity,
+        pref_participant=problem.pref_participant,
+        pref_opportunity=problem.pref_opportunity,
+        rank=problem.rank,
+        n_participants=problem.n_participants,
+        max_seats=seats[: problem.n_participants],
+        options=problem.options.with_(allow_unassigned=True, fill_unlisted=False),
+    )
+    note(describe(problem))
+    ours, reference = _both(problem)
+    assert ours is not None and reference is not None
+    assert _seats_and_total(problem, ours) == _seats_and_total(problem, reference)
+    smaller = Problem.from_arrays(
+        opportunity_ids=problem.opportunity_ids,
+        capacity=np.maximum(problem.capacity - 1, 0),
+        pref_participant=problem.pref_participant,
+        pref_opportunity=problem.pref_opportunity,
+        rank=problem.rank,
+        n_participants=problem.n_participants,
+        max_seats=seats[: problem.n_participants],
+        options=problem.options,
+    )
+    warm = flok.allocate(smaller, warm=ours.warm)
+    assert _seats_and_total(smaller, warm) == _seats_and_total(
+        smaller, flok.allocate(smaller, "min_cost_flow")
+    )
