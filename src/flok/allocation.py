@@ -105,6 +105,9 @@ class Allocation:
     explainer: Callable[[Allocation], dict[str, dict[str, Any]] | None] | None = field(
         default=None, repr=False
     )
+    # A plain solve on the native engine leaves its seats and node potentials here
+    # (flok.solvers.native.WarmStart), so a re-solve after a small change can start from them.
+    warm: Any = field(default=None, repr=False)
 
     @property
     def objective(self) -> float:

@@ -30,6 +30,7 @@ from flok.allocation import Allocation, compute_stats
 from flok.engine import allocate
 from flok.errors import InputError, SolverError
 from flok.model import Problem
+from flok.solvers.native import WarmStart
 from flok.solvers.rules import side_constraints
 from flok.solvers.verify import violations
 
@@ -85,11 +86,14 @@ def resolve(
     move_cost: float = 1.0,
     strategy: str = "auto",
     withdrawn: tuple[str, ...] = (),
+    warm: WarmStart | None = None,
 ) -> Resolution:
     """The allocation for ``problem`` that disturbs ``previous`` least, as ``stability`` says.
 
     ``previous`` pairs naming a participant the problem no longer has are withdrawals; they are
-    reported as unseated ("withdrawn"), as are the ids in ``withdrawn``.
+    reported as unseated ("withdrawn"), as are the ids in ``withdrawn``. ``warm`` (the previous
+    allocation's ``warm``, when it is still in memory) starts the plain flow solves of ``free`` and
+    ``strict`` from that optimum on the native engine: the same answer, found faster.
     """
     if stability not in STABILITIES:
         raise InputError(f"must be one of {', '.join(STABILITIES)}, got '{stability}'", field="stability")
@@ -103,11 +107,11 @@ def resolve(
     t0 = perf_counter()
     valid, lost = _valid_previous(problem, before, pidx, oidx)
     if stability == "free":
-        result = allocate(problem, strategy)
+        result = allocate(problem, strategy, warm=warm)
     elif stability == "balanced":
         result = _balanced(problem, valid, move_cost, strategy)
     else:
-        result = _strict(problem, valid, strategy)
+        result = _strict(problem, valid, strategy, warm)
     changes = _changes(problem, result, before, lost, set(withdrawn))
     counts = Resolution(result, stability, changes).counts()  # type: ignore[arg-type]
     # The honest label of what this allocation is (report.json "resolve").
@@ -175,7 +179,9 @@ def _balanced(problem: Problem, valid: list[tuple[int, int]], move_cost: float, 
     return _on(problem, result.participant, result.opportunity, result, {"move_cost": move_cost})
 
 
-def _strict(problem: Problem, valid: list[tuple[int, int]], strategy: str) -> Allocation:
+def _strict(
+    problem: Problem, valid: list[tuple[int, int]], strategy: str, warm: WarmStart | None = None
+) -> Allocation:
     holders: dict[int, list[int]] = defaultdict(list)
     for p, o in valid:
         holders[o].append(p)
@@ -187,17 +193,21 @@ def _strict(problem: Problem, valid: list[tuple[int, int]], strategy: str) -> Al
         and not side_constraints(problem)
         and problem.options.objective == "sum"
         and problem.options.allow_unassigned
-        and strategy in ("auto", "min_cost_flow")
+        and strategy in ("auto", "min_cost_flow", "native_flow")
     )
     if not plain:  # the exact side-rule solvers keep first, in their own stage
         keep = tuple((str(problem.participant_ids[p]), str(problem.opportunity_ids[o])) for p, o in valid)
         result = allocate(problem.with_options(keep=keep), strategy)
         return _on(problem, result.participant, result.opportunity, result, {})
-    return _strict_on_flow(problem, valid, holders, strategy)
+    return _strict_on_flow(problem, valid, holders, strategy, warm)
 
 
 def _strict_on_flow(
-    problem: Problem, valid: list[tuple[int, int]], holders: dict[int, list[int]], strategy: str
+    problem: Problem,
+    valid: list[tuple[int, int]],
+    holders: dict[int, list[int]],
+    strategy: str,
+    warm: WarmStart | None = None,
 ) -> Allocation:
     """Fixed kept seats, the rest as a smaller flow problem (see the module docstring)."""
     n = problem.n_participants
@@ -249,7 +259,9 @@ def _strict_on_flow(
         max_seats=None if problem.max_seats is None else seats[people],
         penalty=penalty[rows] if (shrunk or problem.penalty is not None) else None,
     )
-    solved = allocate(residual, strategy, check=True)
+    # The residual keeps the ids of the people and opportunities it still has, so the previous
+    # optimum's seats and potentials carry over to it by id.
+    solved = allocate(residual, strategy, check=True, warm=warm)
     part = np.concatenate([np.array([p for p, _ in fixed], dtype=np.int64), people[solved.participant]])
     opp = np.concatenate([np.array([o for _, o in fixed], dtype=np.int64), solved.opportunity])
     order = np.lexsort((opp, part))

@@ -70,7 +70,7 @@ def _two_for_one_seat(rows: list[dict[str, Any]]) -> flok.Problem:
     return flok.Problem.from_records(opportunities=[{"opportunity_id": "A", "capacity": 1}], preferences=rows)
 
 
-@pytest.mark.parametrize("strategy", ("auto", "min_cost_flow", "mip", "cp_sat"))
+@pytest.mark.parametrize("strategy", ("auto", "native_flow", "min_cost_flow", "mip", "cp_sat"))
 def test_penalties_finer_than_a_hundredth_decide(strategy: str) -> None:
     problem = _two_for_one_seat(
         [
@@ -92,7 +92,7 @@ def test_the_sixth_decimal_place_decides_and_finer_digits_are_rounded(strategy: 
 
 
 # --- item 7: large integer scores -----------------------------------------------------------------
-@pytest.mark.parametrize("strategy", ("auto", "min_cost_flow", "mip", "cp_sat"))
+@pytest.mark.parametrize("strategy", ("auto", "native_flow", "min_cost_flow", "mip", "cp_sat"))
 @pytest.mark.parametrize("low,high", [(2_000_000_000, 2_000_000_001), (2_000_000_000, 2_000_000_900)])
 def test_large_integer_scores_are_exact(strategy: str, low: int, high: int) -> None:
     problem = _two_for_one_seat(
@@ -217,7 +217,7 @@ def test_the_mip_refuses_objectives_it_cannot_hold_exactly_and_auto_moves_on() -
     problem = _near_the_double_limit(6e15)  # totals 1.2e16 > 2^53: not exact in doubles
     with pytest.raises(flok.InputError, match="2\\^53"):
         flok.allocate(problem, "mip")
-    for strategy in ("auto", "min_cost_flow", "cp_sat"):
+    for strategy in ("auto", "native_flow", "min_cost_flow", "cp_sat"):
         assert flok.allocate(problem, strategy).seat_of() == {"x": "A", "y": "B"}
     ruled = problem.with_options(forced=(("x", "A"),))
     result = flok.allocate(ruled, "auto")

@@ -116,7 +116,7 @@ def seeded_problems(draw: st.DrawFn) -> Problem:
 def test_a_seeded_allocation_is_the_same_in_any_row_order(problem: Problem, shuffle: int) -> None:
     note(describe(problem))
     other = shuffled(problem, np.random.default_rng(shuffle))
-    for strategy in ("auto", "min_cost_flow", "mip", "cp_sat"):
+    for strategy in ("auto", "native_flow", "min_cost_flow", "mip", "cp_sat"):
         try:
             first = flok.allocate(problem, strategy)
         except flok.InputError:  # the strategy cannot honour this problem (e.g. the flow and rules)

@@ -34,7 +34,7 @@ def _hub_problem(seed: int) -> flok.Problem:
 def test_hub_shuffle_accepts_any_seed(seed: int) -> None:
     """Seeds below −1 made numpy's default_rng(seed + 1) raise ValueError in the hub shuffle."""
     result = flok.allocate(_hub_problem(seed))
-    assert result.strategy == "min_cost_flow"
+    assert result.strategy in ("native_flow", "min_cost_flow")
     assert sorted(zip(result.participant.tolist(), result.opportunity.tolist(), strict=True)) == [
         (0, 0),
         (1, 1),
@@ -123,7 +123,7 @@ def test_seeded_huge_rank_is_solved_not_bad_cost_range(objective: str) -> None:
         {"x": {"A": 1, "B": 10**15}, "y": {"A": 1}}, {"A": 1, "B": 1}, seed=1, objective=objective
     )
     result = flok.allocate(problem)
-    assert result.strategy == "min_cost_flow" and result.status == "optimal"
+    assert result.strategy in ("native_flow", "min_cost_flow") and result.status == "optimal"
     assert sorted(zip(result.participant.tolist(), result.opportunity.tolist(), strict=True)) == [
         (0, 1),
         (1, 0),

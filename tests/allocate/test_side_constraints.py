@@ -71,13 +71,13 @@ def test_lexicographic_trades_total_rank_for_fewer_bad_outcomes() -> None:
     lex = flok.allocate(problem.with_options(objective="lexicographic"))
     first = lambda r: r.stats.rank_histogram.get("1", 0)  # noqa: E731
     assert first(lex) >= first(plain)
-    assert lex.strategy == "min_cost_flow"  # small enough for exact level weights
+    assert lex.strategy in ("native_flow", "min_cost_flow")  # small enough for exact level weights
 
 
 def test_auto_keeps_plain_problems_on_the_flow() -> None:
     problem = zipf_instance(1000, 50, seed=1).problem()
     result = flok.allocate(problem)
-    assert result.strategy == "min_cost_flow"
+    assert result.strategy in ("native_flow", "min_cost_flow")
     assert "fastest" in result.strategy_reason
 
 

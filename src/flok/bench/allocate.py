@@ -1,7 +1,12 @@
 """Seat-allocation benchmark: Flok's flow against naive OR-Tools and PuLP/CBC on one instance.
 
 Each size runs in a fresh child process so its peak memory is its own. Run with
-``flok bench allocate`` or ``python -m flok.bench.allocate``; it prints a table.
+``flok bench allocate`` or ``python -m flok.bench.allocate``; it prints two tables: the
+allocation (``auto``) against the naive baselines, then the two flow engines side by side —
+OR-Tools' best in-memory formulation (arcs in bulk, ``solve_max_flow_with_min_cost``) and Flok's
+native engine on the same arrays, interleaved in the same process (best of a few alternating
+runs), with their ratio, the native strategy end to end, and a warm re-solve after a 1% change
+(`flok.bench.resolve.changed`) next to a cold one.
 """
 
 from __future__ import annotations
@@ -18,6 +23,50 @@ import numpy as np
 SIZES = [(1_000, 50), (10_000, 500), (100_000, 2_000), (1_000_000, 10_000)]
 NAIVE_MAX = 100_000
 PULP_MAX = 1_000
+WARM_MAX = 100_000
+
+
+def _engines(inst: Any, problem: Any, seed: int) -> dict[str, Any]:
+    """OR-Tools' best in-memory formulation and the native engine on the same arrays, interleaved."""
+    from flok.engine import allocate
+    from flok.solvers.engines import NATIVE_AVAILABLE, ORTOOLS, native_solve
+
+    if not NATIVE_AVAILABLE:
+        return {}
+    n = inst.n
+    tail, head = inst.pref_participant, inst.pref_opportunity + n
+    cap = np.ones(tail.size, dtype=np.int64)
+    supply = np.concatenate([np.ones(n, dtype=np.int64), -inst.capacity])
+    nodes = n + inst.m
+    repeats = 5 if n <= 10_000 else 1
+    best = {"ortools": float("inf"), "native": float("inf")}
+    answers: dict[str, tuple[int, int]] = {}
+    for r in range(repeats):
+        for engine in ("ortools", "native") if r % 2 == 0 else ("native", "ortools"):
+            t0 = time.perf_counter()
+            if engine == "ortools":
+                flow = ORTOOLS(nodes, tail, head, cap, inst.rank, supply, max_flow=True)
+            else:
+                flow = native_solve(nodes, tail, head, cap, inst.rank, supply, max_flow=True).flow
+            best[engine] = min(best[engine], time.perf_counter() - t0)
+            answers[engine] = (int(flow.sum()), int(flow @ inst.rank))
+    assert answers["ortools"] == answers["native"], answers
+    row: dict[str, Any] = {"ortools_best": best["ortools"], "native": best["native"]}
+    if n <= WARM_MAX:  # the largest size runs each engine once only (a shared machine)
+        t0 = time.perf_counter()
+        first = allocate(problem, "native_flow")
+        row["native_total"] = time.perf_counter() - t0
+        from flok.bench.resolve import changed
+
+        after = changed(problem, seed)
+        t0 = time.perf_counter()
+        cold = allocate(after, "native_flow")
+        row["cold_resolve"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        warm = allocate(after, "native_flow", warm=first.warm)
+        row["warm_resolve"] = time.perf_counter() - t0
+        assert (warm.stats.seats, warm.stats.objective) == (cold.stats.seats, cold.stats.objective)
+    return row
 
 
 def _naive_ortools(inst: Any) -> tuple[float, float]:
@@ -116,6 +165,8 @@ def run_size(n: int, m: int, seed: int = 0, with_csv: bool = False) -> dict[str,
         row["pulp"] = pulp_t
     if with_csv:
         row["csv"] = _csv_round_trip(inst)
+    row.update(_engines(inst, problem, seed))
+    # Peak over everything the child ran, the native engine included.
     row["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return row
 
@@ -171,9 +222,10 @@ def _fmt(seconds: float | None) -> str:
 def table(rows: list[dict[str, Any]]) -> str:
     head = (
         "| size (participants×opportunities) | prefs | validate | build | solve | decode | total "
-        "| build+decode share | peak RSS | naive OR-Tools | ratio | PuLP/CBC | ratio | CSV→CSV |"
+        "| build+decode share | peak RSS | with seed (lottery) | naive OR-Tools | ratio | PuLP/CBC | ratio "
+        "| CSV→CSV |"
     )
-    lines = [head, "|" + "---|" * 14]
+    lines = [head, "|" + "---|" * 15]
     for r in rows:
         flow = r["build"] + r["solve"] + r["decode"]
         share = (r["build"] + r["decode"]) / r["total"]
@@ -190,6 +242,25 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def engine_table(rows: list[dict[str, Any]]) -> str:
+    """The two flow engines on the same arrays (see the module docstring); ratio > 1: native faster."""
+    head = (
+        "| size | OR-Tools best in-memory | native engine | ratio OR-Tools / native "
+        "| native_flow end to end | re-solve after 1% change: cold | warm | speed-up |"
+    )
+    lines = [head, "|" + "---|" * 8]
+    for r in rows:
+        if "native" not in r:
+            continue
+        cold, warm = r.get("cold_resolve"), r.get("warm_resolve")
+        lines.append(
+            f"| {r['size']} | {_fmt(r['ortools_best'])} | {_fmt(r['native'])} "
+            f"| {r['ortools_best'] / r['native']:.2f}× | {_fmt(r.get('native_total'))} "
+            f"| {_fmt(cold)} | {_fmt(warm)} | {f'{cold / warm:.1f}×' if cold and warm else '—'} |"
+        )
+    return "\n".join(lines)
+
+
 def main(sizes: list[tuple[int, int]] | None = None, seed: int = 0) -> None:
     rows = []
     for n, m in sizes or SIZES:
@@ -197,6 +268,8 @@ def main(sizes: list[tuple[int, int]] | None = None, seed: int = 0) -> None:
         rows.append(row)
         print(f"measured {row['size']}: total {_fmt(row['total'])}", flush=True)
     print(table(rows))
+    print()
+    print(engine_table(rows))
 
 
 if __name__ == "__main__":

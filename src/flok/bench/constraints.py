@@ -138,7 +138,7 @@ def main(only: str | None = None, time_limit: float = 60.0) -> None:
         except Exception as exc:  # a benchmark row, not a crash: report and go on
             print(f"| {label} | — | error | — | — | {time.perf_counter() - t0:.2f} s | {exc} |", flush=True)
             continue
-        note = result.strategy_reason if result.strategy != "min_cost_flow" else ""
+        note = result.strategy_reason if result.strategy not in ("native_flow", "min_cost_flow") else ""
         if result.details.get("gap") is not None:
             note = f"gap {result.details['gap']:g} {result.details['gap_measure']}; {note}"
         print(

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the engine, solvers and files load when a command runs, not
     from flok.resolve import Resolution
     from flok.solvers.base import Progress
 
-STRATEGIES = "auto, min_cost_flow, mip, cp_sat (or a plug-in's name)"
+STRATEGIES = "auto, native_flow, min_cost_flow, mip, cp_sat (or a plug-in's name)"
 
 
 def allocate(problem: Problem, strategy: str = "auto", **kwargs: Any) -> Allocation:

@@ -19,7 +19,8 @@ def bench_allocate(
     max_participants: Annotated[int, typer.Option(help="Largest size to run.")] = 1_000_000,
     seed: Annotated[int, typer.Option(help="Instance seed.")] = 0,
 ) -> None:
-    """Seat allocation at 1k×50 … 1M×10k against naive OR-Tools and PuLP/CBC."""
+    """Seat allocation at 1k×50 … 1M×10k against naive OR-Tools and PuLP/CBC, then the native flow
+    engine beside OR-Tools' best in-memory formulation (interleaved, with ratios) and warm re-solves."""
     from flok.bench.allocate import SIZES, main
 
     main([s for s in SIZES if s[0] <= max_participants], seed)

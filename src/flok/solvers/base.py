@@ -93,6 +93,11 @@ def choose(problem: Problem, requested: str = "auto") -> tuple[Strategy, str]:
     skipped: list[str] = []
     for strategy in sorted(_REGISTRY.values(), key=lambda s: s.priority):
         why_not = strategy.unsupported(problem)
+        # A strategy may be exact yet measured slower on some problems: auto then passes it by
+        # (asking for it by name still runs it).
+        declines = getattr(strategy, "auto_declines", None)
+        if why_not is None and declines is not None:
+            why_not = declines(problem)
         if why_not is None:
             if not skipped:
                 return strategy, "fastest strategy that honours every rule of this problem"

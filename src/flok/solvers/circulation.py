@@ -5,7 +5,8 @@ participant → opportunity [0, 1] per acceptable pair (optionally through the f
 hub), opportunity → t [0, capacity], and t → s closing the circulation. A lower bound of 1
 on s → participant is how the flow says "at least one seat each" (allow_unassigned=false
 with several seats) exactly, while seats beyond the first stay optional and are still
-weighed by the objective. Lower bounds become node supplies for OR-Tools.
+weighed by the objective. Lower bounds become node supplies for the flow engine (OR-Tools or
+Flok's native core, `engines`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 from flok.errors import SolverError
 from flok.model import Problem
 from flok.solvers.costs import Arcs
+from flok.solvers.engines import ORTOOLS, FlowEngine
 
 
 @dataclass
@@ -97,22 +98,18 @@ def decode(
     return part[order], opp[order]
 
 
-def solve_circulation(net: Network, lo: np.ndarray, hi: np.ndarray, cost: np.ndarray) -> np.ndarray:
+def solve_circulation(
+    net: Network, lo: np.ndarray, hi: np.ndarray, cost: np.ndarray, engine: FlowEngine = ORTOOLS
+) -> np.ndarray:
     """Min-cost circulation with bounds lo ≤ flow ≤ hi; returns the flow on every arc."""
     supply = np.zeros(net.n_nodes, dtype=np.int64)
     np.add.at(supply, net.tail, -lo)
     np.add.at(supply, net.head, lo)
     free = np.flatnonzero(lo < hi)
-    smcf = min_cost_flow.SimpleMinCostFlow()
-    ids = smcf.add_arcs_with_capacity_and_unit_cost(
-        net.tail[free], net.head[free], hi[free] - lo[free], cost[free]
-    )
-    smcf.set_nodes_supplies(np.arange(net.n_nodes, dtype=np.int64), supply)
-    status = smcf.solve()
-    if status != smcf.OPTIMAL:
-        raise SolverError(f"min-cost circulation ended with status {status.name}")
     flow = lo.copy()
-    flow[free] += smcf.flows(ids)
+    flow[free] += engine(
+        net.n_nodes, net.tail[free], net.head[free], hi[free] - lo[free], cost[free], supply, max_flow=False
+    )
     return flow
 
 

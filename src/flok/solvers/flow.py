@@ -28,7 +28,7 @@ from __future__ import annotations
 from time import perf_counter
 
 import numpy as np
-from ortools.graph.python import max_flow, min_cost_flow
+from ortools.graph.python import max_flow
 
 from flok.errors import SolverError
 from flok.model import Problem
@@ -36,7 +36,9 @@ from flok.solvers.base import Progress, ProgressCallback, SolveResult, register
 from flok.solvers.circulation import decode, participant_network, solve_circulation
 from flok.solvers.costs import INT_SAFE, Arcs, build_arcs, tie_break
 from flok.solvers.diagnose import shortfall_error
+from flok.solvers.engines import ORTOOLS, FlowEngine
 from flok.solvers.lexflow import lexicographic
+from flok.solvers.plain import Perturb, plain_network
 from flok.solvers.rules import side_constraints
 
 
@@ -120,18 +122,19 @@ def _lottery_limit(problem: Problem) -> int:
     return min(INT_SAFE, cost_range(problem) * max(_seat_units(problem), 1) * 2)
 
 
-def _out_of_range(problem: Problem) -> str | None:
+def _out_of_range(problem: Problem, limit: int | None = None) -> str | None:
     """Why the flow cannot hold this problem's costs exactly (None when it can), checked up front.
 
     Every score, penalty and rank is already within the documented exact range (`costs`), but a
     min-cost flow's range shrinks with the network's size and a seeded lottery multiplies the
     costs: say so here, so that ``auto`` moves to a strategy that can hold them, instead of the
     flow failing with BAD_COST_RANGE after the fact (issue 13). Ranked problems without
-    penalties or a seed need no arcs to tell: their largest cost is the largest rank.
+    penalties or a seed need no arcs to tell: their largest cost is the largest rank. ``limit``
+    is the engine's largest |cost| (default: OR-Tools' `cost_range`).
     """
     opts = problem.options
     units = max(_seat_units(problem), 1)
-    limit = cost_range(problem)
+    limit = cost_range(problem) if limit is None else limit
     if problem.rank is not None and problem.penalty is None and opts.seed is None:
         top = max(int(problem.rank.max(initial=0)), problem.unlisted_rank)
     else:
@@ -153,9 +156,27 @@ def _out_of_range(problem: Problem) -> str | None:
     return None
 
 
+def _lottery(problem: Problem) -> Perturb | None:
+    """The seeded lottery on the costs of arcs leaving participants (None without a seed)."""
+    seed = problem.options.seed
+    if seed is None:
+        return None
+
+    def perturb(costs: list[np.ndarray]) -> list[np.ndarray]:
+        perturbed = tie_break(costs, _seat_units(problem), seed, _lottery_limit(problem))
+        if perturbed is None:
+            raise SolverError("seeded tie-breaking would overflow 64-bit costs")
+        return perturbed
+
+    return perturb
+
+
 class FlowStrategy:
+    """The exact flow formulations of this module, solved by OR-Tools' min-cost flow."""
+
     name = "min_cost_flow"
     priority = 10
+    engine: FlowEngine = ORTOOLS
 
     def unsupported(self, problem: Problem) -> str | None:
         rules = side_constraints(problem)
@@ -233,6 +254,7 @@ class FlowStrategy:
             first_seat=_first_seat(problem),
             final_cost=final,
             hub_cost=hub_cost,
+            engine=self.engine,
         )
         t2 = perf_counter()
         order = np.lexsort((opp, part))
@@ -293,7 +315,7 @@ class FlowStrategy:
         cost = np.zeros(net.tail.size, dtype=np.int64)
         cost[net.pairs] = pair_cost
         t1 = perf_counter()
-        flow = solve_circulation(net, lo, hi, cost)
+        flow = solve_circulation(net, lo, hi, cost, self.engine)
         t2 = perf_counter()
         part, opp = decode(problem, arcs, net, flow, mask)
         return SolveResult(
@@ -317,69 +339,15 @@ class FlowStrategy:
         hub: bool,
     ) -> SolveResult:
         t0 = perf_counter()
-        n, m = problem.n_participants, problem.n_opportunities
-        opts = problem.options
-        seats = problem.seats_allowed()
-        pp, po, base = arcs.participant[mask], arcs.opportunity[mask], cost[mask]
-        hub_node, sink = n + m, n + m + 1
-        everyone = np.arange(n, dtype=np.int64)
-        opp_nodes = np.arange(m, dtype=np.int64) + n
-        tails, heads, caps, costs = [pp], [po + n], [np.ones(pp.size, dtype=np.int64)], [base]
-        leaving = [0]
-        if hub:
-            leaving.append(len(tails))
-            tails += [everyone, np.full(m, hub_node, dtype=np.int64)]
-            heads += [np.full(n, hub_node, dtype=np.int64), opp_nodes]
-            caps += [seats, problem.capacity]
-            costs += [np.full(n, unlisted_cost, dtype=np.int64), np.zeros(m, dtype=np.int64)]
-        optional = problem.score is not None and opts.allow_unassigned and opts.objective == "sum"
-        if optional:
-            leaving.append(len(tails) + 1)
-            tails += [opp_nodes, everyone]
-            heads += [np.full(m, sink, dtype=np.int64), np.full(n, sink, dtype=np.int64)]
-            caps += [problem.capacity, seats]
-            costs += [np.zeros(m, dtype=np.int64), np.zeros(n, dtype=np.int64)]
-        if opts.seed is not None:
-            perturbed = tie_break(
-                [costs[i] for i in leaving], _seat_units(problem), opts.seed, _lottery_limit(problem)
-            )
-            if perturbed is None:
-                raise SolverError("seeded tie-breaking would overflow 64-bit costs")
-            for i, c in zip(leaving, perturbed, strict=True):
-                costs[i] = c
-
-        smcf = min_cost_flow.SimpleMinCostFlow()
-        all_arcs = smcf.add_arcs_with_capacity_and_unit_cost(
-            np.concatenate(tails), np.concatenate(heads), np.concatenate(caps), np.concatenate(costs)
-        )
-        supply = np.zeros(n + m + 2, dtype=np.int64)
-        supply[:n] = seats
-        if optional:
-            supply[sink] = -int(seats.sum())
-        else:
-            supply[n : n + m] = -problem.capacity
-        smcf.set_nodes_supplies(np.arange(n + m + 2, dtype=np.int64), supply)
+        net = plain_network(problem, arcs, cost, unlisted_cost, mask, hub=hub, perturb=_lottery(problem))
         t1 = perf_counter()
         if progress:
             progress(Progress("solving min-cost flow", fraction=0.0, seconds=t1 - t0))
-        status = smcf.solve() if optional else smcf.solve_max_flow_with_min_cost()
+        flows = self.engine(
+            net.n_nodes, net.tail, net.head, net.cap, net.cost, net.supply, max_flow=net.max_flow
+        )
         t2 = perf_counter()
-        if status != smcf.OPTIMAL:
-            raise SolverError(f"min-cost flow ended with status {status.name}")
-
-        e = pp.size
-        chosen = smcf.flows(all_arcs[:e]) > 0
-        part, opp = pp[chosen], po[chosen]
-        if hub:
-            hub_flow = smcf.flows(all_arcs[e : e + n])
-            via_hub = np.repeat(everyone, hub_flow)
-            hub_opp = np.repeat(np.arange(m, dtype=np.int64), smcf.flows(all_arcs[e + n : e + n + m]))
-            if opts.seed is not None:
-                np.random.default_rng((opts.seed + 1) % 2**64).shuffle(hub_opp)  # numpy refuses < 0
-            part = np.concatenate([part, via_hub])
-            opp = np.concatenate([opp, hub_opp])
-        order = np.lexsort((opp, part))
-        part, opp = part[order], opp[order]
+        part, opp = net.decode(flows)
         t3 = perf_counter()
         if progress:
             progress(Progress("min-cost flow solved", fraction=1.0, seconds=t3 - t0))

@@ -20,6 +20,7 @@ import numpy as np
 from flok.model import Problem
 from flok.solvers.circulation import decode, fix_face, participant_network, solve_circulation
 from flok.solvers.costs import Arcs
+from flok.solvers.engines import ORTOOLS, FlowEngine
 
 
 def rank_levels(ranks: np.ndarray) -> np.ndarray:
@@ -37,6 +38,7 @@ def lexicographic(
     first_seat: bool = False,
     final_cost: np.ndarray | None = None,
     hub_cost: np.ndarray | None = None,
+    engine: FlowEngine = ORTOOLS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Seats maximizing the seats given, then minimizing worse-than-v counts, v rising.
 
@@ -50,14 +52,14 @@ def lexicographic(
     # cost-scaling solve over twice as slow (measured), so 0/1 costs it is.
     seats_cost = np.zeros(net.tail.size, dtype=np.int64)
     seats_cost[net.back] = -1  # maximize the circulation through t → s: the seats given
-    flow = solve_circulation(net, lo, hi, seats_cost)
+    flow = solve_circulation(net, lo, hi, seats_cost, engine)
     lo, hi = fix_face(net, lo, hi, seats_cost, flow)
     for v in rank_levels(rk).tolist():
         worse = rk > v
         if not ((lo < hi) & worse).any():
             break  # no free arc is worse than v (nor than any later level): all counts are fixed
         cost = worse.astype(np.int64)
-        flow = solve_circulation(net, lo, hi, cost)
+        flow = solve_circulation(net, lo, hi, cost, engine)
         lo, hi = fix_face(net, lo, hi, cost, flow)
         if not (lo < hi).any():
             break
@@ -68,5 +70,5 @@ def lexicographic(
     if hub and hub_cost is not None:
         last[net.hub_in] = hub_cost
     if final_cost is not None or (hub and hub_cost is not None):
-        flow = solve_circulation(net, lo, hi, last)
+        flow = solve_circulation(net, lo, hi, last, engine)
     return decode(problem, arcs, net, flow)
