@@ -66,7 +66,11 @@ def test_fractional_penalties_and_shares_are_exact_with_every_rule_seed_and_stra
 
 
 def shuffled(problem: Problem, rng: np.random.Generator) -> Problem:
-    """The same problem with participants, opportunities and preference rows in another order."""
+    """The same problem with participants, opportunities and preference rows in another order.
+
+    Every per-participant, per-opportunity and per-preference field is permuted (a field left
+    out, as ``meetings`` once was, makes a different problem, not the same one reordered);
+    ``test_shuffled_reorders_every_problem_field`` keeps the list complete."""
     p_perm = rng.permutation(problem.n_participants)  # new position k holds old participant p_perm[k]
     o_perm = rng.permutation(problem.n_opportunities)
     r_perm = rng.permutation(problem.n_preferences)
@@ -91,6 +95,7 @@ def shuffled(problem: Problem, rng: np.random.Generator) -> Problem:
         group=per(problem.group, p_perm),
         start=per(problem.start, o_perm),
         end=per(problem.end, o_perm),
+        meetings=per(problem.meetings, o_perm),
         category=per(problem.category, o_perm),
         min_size=per(problem.min_size, o_perm),
     )
@@ -126,6 +131,14 @@ def test_a_seeded_allocation_is_the_same_in_any_row_order(problem: Problem, shuf
                 flok.allocate(other, strategy)
             continue
         assert _seats(flok.allocate(other, strategy)) == _seats(first), strategy
+
+
+def test_shuffled_reorders_every_problem_field() -> None:
+    import inspect
+
+    source = inspect.getsource(shuffled)
+    per_row = {f.name for f in fields(Problem)} - {"options", "ignored_columns", "input_notes"}
+    assert {name for name in per_row if f"{name}=" not in source} == set()
 
 
 def test_canonical_order_knows_every_problem_field() -> None:
