@@ -272,7 +272,7 @@ def test_good_flag_values_still_work(tmp_path: Path) -> None:
     ("args", "words"),
     [
         (["--objective", "fairest"], "--objective: must be one of"),
-        (["--strategy", "magic"], "--strategy: must be one of auto, min_cost_flow, mip, cp_sat"),
+        (["--strategy", "magic"], "--strategy: must be one of auto, native_flow, min_cost_flow, mip, cp_sat"),
         (["--seed", "abc"], "Invalid value for '--seed'"),
         (["--time-limit", "soon"], "Invalid value for '--time-limit'"),
         (["--bogus"], "No such option: --bogus"),
@@ -356,7 +356,7 @@ def test_help_lists_every_strategy_and_the_time_limit_for_mip_and_cp_sat() -> No
     result = runner.invoke(app, ["allocate", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     text = " ".join(result.output.replace("│", " ").split())
-    assert "auto, min_cost_flow, mip, cp_sat" in text
+    assert "auto, native_flow, min_cost_flow, mip, cp_sat" in text
     assert "CP-SAT time limit" not in text
     assert "mip and cp_sat" in text
 

@@ -107,13 +107,18 @@ def test_opportunity_pulse_is_decayed_to_now_everywhere(db_url: str) -> None:
             person(api, f"p{i}")
             answer = accept(api, f"e{i}", "o", f"p{i}", iso(-24))
         now = 3 * math.exp(-2)  # stored: D = 3 at t_ref  # 24 h = 2 τ later
-        k = PulseConfig().k  # the service reads 100·σ(D/(k·capacity)) with the default k
-        expected = 100 / (1 + math.exp(-now / k))
+        # The library's scale (docs/pulse.md): pressure = D · window/τ / seats left, with the
+        # window to sign-up closing (48 h − 1 h lead) capped at the 24 h horizon, so 2·D here
+        # (1 seat, none taken); pulse = 100·σ(pressure/k).
+        cfg = PulseConfig()
+        window = min(48 - cfg.lead_hours, cfg.horizon_hours) / cfg.tau_hours
+        expected = 100 / (1 + math.exp(-now * window / cfg.k))
+        stored = 100 / (1 + math.exp(-3 * window / cfg.k))
         assert answer["demand"] == pytest.approx(3.0)
         assert answer["pulse"] == pytest.approx(expected, abs=0.05)  # the feedback answer too
         got = api.get("/opportunities/o").json()
         assert got["pulse"] == pytest.approx(expected, abs=0.05)
-        assert got["pulse"] < 52 < 100 / (1 + math.exp(-3 / k))  # not the stored demand's 57.4
+        assert got["pulse"] < stored - 5  # not the stored, undecayed demand's pulse
         listed = api.get("/opportunities").json()[0]
         trend = api.get("/trending").json()[0]
         assert listed["pulse"] == pytest.approx(trend["pulse"], abs=0.05)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import TyperException
 
 from flok.errors import FlokError, InfeasibleError, SolverError, UnavailableError
@@ -79,13 +79,13 @@ def guarded(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class OneLineUsage(TyperCommand):
-    """A command whose usage errors (a flag's bad value, an unknown flag, a missing option) are
-    one line ``flok: error: ...`` with exit 2, like every other bad input, not a boxed panel."""
+class _OneLineParse:
+    """Usage errors (a flag's bad value, an unknown flag, a missing option) as one line
+    ``flok: error: ...`` with exit 2, like every other bad input, not a boxed panel."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         try:
-            return super().parse_args(ctx, args)
+            return super().parse_args(ctx, args)  # type: ignore[misc]
         except Exception as exc:
             # Typer vendors click privately; its UsageError is the one exception here with a
             # usage exit code (2) and a message, so recognise it by those, not by a private import.
@@ -94,6 +94,14 @@ class OneLineUsage(TyperCommand):
             message = " ".join(exc.format_message().split())
             print(f"flok: error: {message} (see {ctx.command_path} --help)", file=sys.stderr)
             raise typer.Exit(EXIT_INPUT) from None
+
+
+class OneLineUsage(_OneLineParse, TyperCommand):
+    """A command with one-line usage errors (see ``_OneLineParse``)."""
+
+
+class OneLineUsageGroup(_OneLineParse, TyperGroup):
+    """A command group (``flok pulse`` and its subcommands) with one-line usage errors."""
 
 
 def info(message: str, *, to_stderr: bool = False) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from flok.cli import defaults
-from flok.cli.app import OneLineUsage, app, guarded
+from flok.cli.app import OneLineUsage, OneLineUsageGroup, app, guarded
 from flok.errors import InputError
 
 if TYPE_CHECKING:  # the pulse package, NumPy and pyarrow load when a command runs, not for --help
@@ -100,6 +100,7 @@ def _fit_config(weights: list[str] | None, max_km: float, no_location: str) -> F
 
 
 pulse_app = typer.Typer(
+    cls=OneLineUsageGroup,
     help="Decayed demand and pulse per opportunity; `flok pulse calibrate` fits k and λ to a log.",
     invoke_without_command=True,
     no_args_is_help=False,
