@@ -51,23 +51,27 @@ def _failed(
     )
 
 
+def _page(campaign: Any, title: str, **extra: Any) -> dict[str, Any]:
+    """The context every page of a campaign's after-the-allocation section starts from."""
+    return {"title": title, "nav": "campaigns", "c": campaign, **extra}
+
+
 @router.get("/campaigns/{campaign_id}/changes")
 def changes_page(campaign_id: RowId, request: Request, session: SessionDep, state: StateDep) -> Response:
     org = org_of(session)
     campaign = campaign_view(campaigns_app.get_campaign(state, org, campaign_id))
     shown = flash.take(request) or Flash()
-    context = {
-        "title": f"Changes · {campaign.name}",
-        "nav": "campaigns",
-        "c": campaign,
-        "label": app.current_label(state, org, campaign_id),
-        "changes": app.list_changes(state, org, campaign_id, limit=100),
-        "drafts": app.list_drafts(state, org, campaign_id),
-        "opportunities": campaigns_app.page_of_opportunities(state, org, campaign_id).items,
-        "run": runs_app.latest_run(state, org, campaign_id=campaign_id, kind="resolve"),
-        "errors": shown.errors,
-        "form": shown.form or {},
-    }
+    context = _page(
+        campaign,
+        f"Changes · {campaign.name}",
+        label=app.current_label(state, org, campaign_id),
+        changes=app.list_changes(state, org, campaign_id, limit=100),
+        drafts=app.list_drafts(state, org, campaign_id),
+        opportunities=campaigns_app.page_of_opportunities(state, org, campaign_id).items,
+        run=runs_app.latest_run(state, org, campaign_id=campaign_id, kind="resolve"),
+        errors=shown.errors,
+        form=shown.form or {},
+    )
     return page(request, "changes.html", context)
 
 
@@ -275,12 +279,11 @@ def draft_page(
     run = runs_app.get_run(state, org, run_id)
     if run.campaign_id != campaign_id:
         raise HTTPException(404)
-    context: dict[str, Any] = {
-        "title": f"Draft {run_id} · {campaign.name}",
-        "nav": "campaigns",
-        "c": campaign,
-        "run": run,
-    }
+    context: dict[str, Any] = _page(
+        campaign,
+        f"Draft {run_id} · {campaign.name}",
+        run=run,
+    )
     if run.status == "done":
         found = app.draft_diff(state, org, campaign_id, run_id)
         context |= {"draft": found.version, "stale": found.stale} | _diff_context(
@@ -318,15 +321,14 @@ def versions_page(campaign_id: RowId, request: Request, session: SessionDep, sta
     org = org_of(session)
     campaign = campaign_view(campaigns_app.get_campaign(state, org, campaign_id))
     shown = flash.take(request) or Flash()
-    context = {
-        "title": f"Versions · {campaign.name}",
-        "nav": "campaigns",
-        "c": campaign,
-        "label": app.current_label(state, org, campaign_id),
-        "versions": app.list_versions(state, org, campaign_id),
-        "errors": shown.errors,
-        "rule": app.FINALIZE_RULE,
-    }
+    context = _page(
+        campaign,
+        f"Versions · {campaign.name}",
+        label=app.current_label(state, org, campaign_id),
+        versions=app.list_versions(state, org, campaign_id),
+        errors=shown.errors,
+        rule=app.FINALIZE_RULE,
+    )
     return page(request, "versions.html", context)
 
 
@@ -345,13 +347,12 @@ def version_diff_page(
     org = org_of(session)
     campaign = campaign_view(campaigns_app.get_campaign(state, org, campaign_id))
     d = app.version_diff(state, org, campaign_id, a, b)
-    context = {
-        "title": f"Version {a} → {b} · {campaign.name}",
-        "nav": "campaigns",
-        "c": campaign,
-        "a": a,
-        "b": b,
-    }
+    context = _page(
+        campaign,
+        f"Version {a} → {b} · {campaign.name}",
+        a=a,
+        b=b,
+    )
     context |= _diff_context(d, sort, desc, only)
     context["base"] = f"/ui/campaigns/{campaign_id}/versions/{a}/diff/{b}"
     return page(request, "diff.html", context)
@@ -369,13 +370,12 @@ def rollback_confirm(
     if current is None or number == current:
         return redirect(request, f"/ui/campaigns/{campaign_id}/versions")
     d = app.version_diff(state, org, campaign_id, current, number)
-    context = {
-        "title": f"Roll back to version {number}?",
-        "nav": "campaigns",
-        "c": campaign,
-        "number": number,
-        "current": current,
-    }
+    context = _page(
+        campaign,
+        f"Roll back to version {number}?",
+        number=number,
+        current=current,
+    )
     context |= _diff_context(d, "", "", "")
     return page(request, "rollback.html", context)
 
