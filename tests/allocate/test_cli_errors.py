@@ -458,3 +458,30 @@ def test_a_solver_s_input_refusal_names_the_file(
     line = _one_line_error(runner.invoke(app, ["allocate", *inputs, "--out", str(tmp_path / "a.csv")]))
     where = "p.csv" if source == "csv" else "problem.json preferences"
     assert line == f"flok: error: {where}, field 'rank': rank 1e15 is out of the exact range", line
+
+
+def test_a_reader_that_leaves_early_is_not_an_internal_error(tmp_path: Path) -> None:
+    """``flok circles … | head -2`` once ended with "internal error: BrokenPipeError", exit 4:
+    a command whose reader went away ends quietly with 141 (128 + SIGPIPE), as shell tools do."""
+    import subprocess
+    import sys
+
+    script = (
+        "import typer\n"
+        "from flok.cli.app import guarded\n"
+        "app = typer.Typer()\n"
+        "@app.command()\n"
+        "@guarded\n"
+        "def lots() -> None:\n"
+        "    for i in range(200_000):\n"
+        "        print(f'line {i}')\n"
+        "app()\n"
+    )
+    pipe = subprocess.PIPE
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path, stdout=pipe, stderr=pipe, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline() == "line 0\n"
+    proc.stdout.close()  # the reader goes away with most of the output unwritten
+    err = proc.stderr.read()
+    assert proc.wait(timeout=180) == 141, err
+    assert err == "", err

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -19,6 +21,8 @@ EXIT_INPUT, EXIT_INFEASIBLE, EXIT_INTERNAL = 2, 3, 4
 EXIT_NOTHING_FOUND = 5
 # The database is unreachable or cannot store (a worker that lost it exits so; restart later).
 EXIT_UNAVAILABLE = 6
+# The reader of stdout went away (``| head``): 128 + SIGPIPE, as a shell tool ends.
+EXIT_BROKEN_PIPE = 141
 REPORT = "this is Flok's fault, not your input; please report it with the command you ran"
 
 app = typer.Typer(
@@ -72,6 +76,13 @@ def guarded(func: F) -> F:
         except FlokError as exc:
             print(f"flok: error: {exc}", file=sys.stderr)
             raise typer.Exit(EXIT_INPUT) from None
+        except BrokenPipeError:
+            # The reader left (``flok … --out - | head``): not a failure to report. Like any
+            # shell tool stopped by SIGPIPE, end with 128 + 13 and no message; stdout goes to
+            # /dev/null so the interpreter's last flush does not fail again.
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except Exception as exc:  # the last line of defence: one line, its own exit code
             print(f"flok: internal error: {type(exc).__name__}: {exc} ({REPORT})", file=sys.stderr)
             raise typer.Exit(EXIT_INTERNAL) from None
