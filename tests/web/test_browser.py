@@ -164,7 +164,13 @@ def test_campaign_from_sample_csvs_to_finalized_download(page: Any, tmp_path: Pa
     page.get_by_role("button", name="Close registrations and run").click()
     page.get_by_role("progressbar").wait_for()
     assert page.get_by_role("button", name="Cancel run").is_visible()
-    assert "of a 1 min time limit" in page.locator(".run-time").first.inner_text()
+    # Queued, the run has no elapsed time yet ("0%"); once it started (or finished, on a quick
+    # machine) the line reads "… of a 1 min time limit". Wait for it rather than race the worker.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.run-time')]"
+        ".some(e => e.innerText.includes('of a 1 min time limit'))",
+        timeout=180_000,
+    )
     page.get_by_role("heading", name="Results").wait_for()
     assert page.locator("svg[aria-label='Seats by rank']").count() == 1
     assert page.locator("table.fill tbody tr").count() == 4
