@@ -311,3 +311,18 @@ def test_a_wrong_method_answers_405_listing_every_method_of_the_path(api: Api) -
         answer = api.request(method, path)
         assert answer.status_code == 405 and answer.headers["allow"] == allowed, (path, answer.headers)
         assert _refused(answer)["code"] == "METHOD_NOT_ALLOWED"
+
+
+def test_unknown_or_repeated_query_parameters_and_lax_types_are_refused(api: Api) -> None:
+    """A misspelt ``?limt=`` used to be ignored (every row answered); ``?limit=5&limit=50`` kept
+    the last; ``"capacity": true`` was stored as 1 and ``"start": 0`` as 1970."""
+    typo = api.get("/campaigns", params={"limt": 10})
+    assert typo.status_code == 422 and typo.json()["field"] == "limt"
+    assert typo.json()["code"] == "VALIDATION_ERROR" and "limit" in typo.json()["message"]
+    twice = api.get("/campaigns?limit=5&limit=50")
+    assert twice.status_code == 422 and twice.json()["field"] == "limit"
+    assert api.get("/campaigns", params={"limit": 5}).status_code == 200
+    for body in ({"capacity": True}, {"capacity": 2, "start": 0, "end": "2030-01-01T10:00:00Z"}):
+        answer = api.post("/opportunities", json={"opportunity_id": "o", **body})
+        assert answer.status_code == 422, answer.text
+    assert api.get("/opportunities").json() == []

@@ -39,13 +39,9 @@ async def known_query(request: Request) -> None:
             raise ApiError(422, "VALIDATION_ERROR", f"{name!r} may be given once", field=name)
 
 
+@functools.lru_cache(maxsize=512)
 def _declared(app: Any, template: str, method: str) -> dict[str, bool]:
     """Query parameter -> whether it may repeat (an array in the document)."""
-    return _declared_in(id(app), app, template, method)
-
-
-@functools.lru_cache(maxsize=512)
-def _declared_in(_app_id: int, app: Any, template: str, method: str) -> dict[str, bool]:
     operation = app.openapi().get("paths", {}).get(template, {}).get(method, {})
     return {
         p["name"]: _is_array(p.get("schema", {}))
