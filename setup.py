@@ -11,7 +11,8 @@ setup(
     ext_modules=[
         Extension(
             "flok.solvers._flowcore",
-            ["src/flok/solvers/_flowcore.c"],
+            ["src/flok/solvers/_flowcore.c", "src/flok/solvers/_scaling.c"],
+            depends=["src/flok/solvers/_scaling.h"],
             extra_compile_args=["-O3", "-std=c99"],
             optional=True,
         )

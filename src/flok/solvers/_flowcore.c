@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "_scaling.h"
+
 typedef int64_t i64;
 typedef int32_t i32;
 
@@ -536,6 +538,56 @@ e2:
     return PyLong_FromLong(status);
 }
 
+/* scaling(P, Q, off, opp, cost, supply, cap, flow, pot, K, warm) -> status (see _scaling.c) */
+static PyObject *py_scaling(PyObject *self, PyObject *args) {
+    (void)self;
+    long long P, Q, K;
+    int warm = 0;
+    PyObject *o[7];
+    if (!PyArg_ParseTuple(args, "LLOOOOOOOLp", &P, &Q, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &K, &warm))
+        return NULL;
+    if (P < 0 || Q < 0 || P + Q + 2 >= INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "network too large for 32-bit node ids");
+        return NULL;
+    }
+    Py_buffer b[7];
+    int got = 0, status = 0;
+    if (get_i64(o[0], &b[0], P + 1, 0, "off") < 0) return NULL;
+    got = 1;
+    i64 E = ((const i64 *)b[0].buf)[P];
+    const char *names[7] = {"off", "opp", "cost", "supply", "cap", "flow", "pot"};
+    i64 lens[7] = {P + 1, E, E, P, Q, E, P + Q + 1};
+    for (int k = 1; k < 7; k++) {
+        if (E < 0 || get_i64(o[k], &b[k], lens[k], k >= 5, names[k]) < 0) goto done;
+        got = k + 1;
+    }
+    const i64 *off = (const i64 *)b[0].buf, *opp = (const i64 *)b[1].buf, *sup = (const i64 *)b[3].buf;
+    const i64 *cap = (const i64 *)b[4].buf;
+    if (E >= INT32_MAX || off[0] != 0) status = 3;
+    for (i64 i = 0; i < P && !status; i++)
+        if (off[i + 1] < off[i] || sup[i] < 0) status = 3;
+    for (i64 e = 0; e < E && !status; e++)
+        if (opp[e] < 0 || opp[e] >= Q) status = 3;
+    for (i64 j = 0; j < Q && !status; j++)
+        if (cap[j] < 0) status = 3;
+    if (!status) {
+        Py_BEGIN_ALLOW_THREADS
+        status = flok_scaling(P, Q, off, opp, (const i64 *)b[2].buf, sup, cap, (i64 *)b[5].buf,
+                              (i64 *)b[6].buf, K, warm);
+        Py_END_ALLOW_THREADS
+    }
+done:
+    for (int k = 0; k < got; k++) PyBuffer_Release(&b[k]);
+    if (PyErr_Occurred()) return NULL;
+    return PyLong_FromLong(status);
+}
+
+static PyObject *py_scaling_stats(PyObject *self, PyObject *args) {
+    (void)self;
+    (void)args;
+    return Py_BuildValue("(LL)", flok_scaling_refines(), flok_scaling_attempts());
+}
+
 static PyObject *py_last_phases(PyObject *self, PyObject *args) {
     (void)self;
     (void)args;
@@ -544,6 +596,8 @@ static PyObject *py_last_phases(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"last_phases", py_last_phases, METH_NOARGS, "Shortest-path phases of the last solve."},
+    {"scaling", py_scaling, METH_VARARGS, "Max flow at least cost on a plain allocation network (see _scaling.c)."},
+    {"scaling_stats", py_scaling_stats, METH_NOARGS, "(refinements, attempts) of the last scaling solve."},
     {"solve", py_solve, METH_VARARGS, "Min-cost flow from a pseudoflow and potentials (see the module source)."},
     {NULL, NULL, 0, NULL},
 };

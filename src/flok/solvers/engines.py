@@ -102,6 +102,119 @@ class NativeSolution:
     potential: np.ndarray  # per node, plus source and sink with max_flow (reuse in a NativeStart)
 
 
+@dataclass
+class PlainLayout:
+    """A max-flow network that is one bipartite layer of unit arcs: supply nodes → demand nodes.
+
+    That is Flok's plain allocation network (participants → opportunities), which the
+    cost-scaling core (``_flowcore.scaling``, see _scaling.c) solves on its own compact layout:
+    participants in arc order, ``off`` their arc ranges, ``opp`` each arc's opportunity.
+    """
+
+    participants: np.ndarray  # node id of each participant (those with arcs)
+    opportunities: np.ndarray  # node id of each opportunity (those with arcs)
+    order: np.ndarray | None  # arcs sorted by participant (None: already in that order)
+    off: np.ndarray
+    opp: np.ndarray
+    cost: np.ndarray
+    supply: np.ndarray
+    capacity: np.ndarray
+
+    @property
+    def scale(self) -> int:
+        """Costs are multiplied by K = 2·min(P, Q + 1) + 1: a simple cycle of the residual graph
+        alternates participants with {opportunities, sink}, so it has fewer than K arcs and a
+        flow whose residual arcs all have scaled reduced cost ≥ −1 is optimal."""
+        return 2 * min(self.participants.size, self.opportunities.size + 1) + 1
+
+
+def plain_layout(
+    n_nodes: int, tail: np.ndarray, head: np.ndarray, cap: np.ndarray, cost: np.ndarray, supply: np.ndarray
+) -> PlainLayout | None:
+    """The network as a `PlainLayout`, or None when it is not one (vectorized, no Python loop)."""
+    if tail.size == 0 or bool((cap != 1).any()):
+        return None
+    is_tail = np.zeros(n_nodes, dtype=bool)
+    is_tail[tail] = True
+    is_head = np.zeros(n_nodes, dtype=bool)
+    is_head[head] = True
+    if bool((is_tail & is_head).any()) or bool((supply[is_tail] < 0).any()) or bool((supply[is_head] > 0).any()):
+        return None
+    local = np.cumsum(is_tail) - 1
+    p_tail = local[tail]
+    order = None
+    if bool((p_tail[1:] < p_tail[:-1]).any()):
+        order = np.argsort(p_tail, kind="stable")
+        p_tail, head, cost = p_tail[order], head[order], cost[order]
+    participants = np.flatnonzero(is_tail)
+    opportunities = np.flatnonzero(is_head)
+    off = np.zeros(participants.size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(p_tail, minlength=participants.size), out=off[1:])
+    return PlainLayout(
+        participants=participants,
+        opportunities=opportunities,
+        order=order,
+        off=off,
+        opp=_i64((np.cumsum(is_head) - 1)[head]),
+        cost=_i64(cost),
+        supply=_i64(supply[participants]),
+        capacity=_i64(-supply[opportunities]),
+    )
+
+
+def scaling_stats() -> tuple[int, int]:
+    """(refinements, attempts) of the last cost-scaling solve in this process: an attempt more
+    than one means the first bypass cost was too small (see _scaling.c)."""
+    if _flowcore is None:
+        raise SolverError(NATIVE_MISSING)
+    refines, attempts = _flowcore.scaling_stats()
+    return int(refines), int(attempts)
+
+
+def scaling_solve(layout: PlainLayout, n_nodes: int, start: NativeStart | None = None) -> NativeSolution | None:
+    """Most flow at least cost on a `PlainLayout` by cost scaling; ``start`` warm-starts it.
+
+    None when the costs are too large for its 64-bit prices (costs × scale × nodes; a seeded
+    lottery's perturbed costs): `native_solve` then uses the general core.
+
+    Potentials come back in the general engine's shape (one per node, then source and sink), in
+    units of 1/`PlainLayout.scale` of a cost unit; only participants, opportunities and the sink
+    carry prices. A start's potentials are read the same way.
+    """
+    if _flowcore is None:
+        raise SolverError(NATIVE_MISSING)
+    P, Q = layout.participants.size, layout.opportunities.size
+    flow = np.zeros(layout.opp.size, dtype=np.int64)
+    pot = np.zeros(P + Q + 1, dtype=np.int64)
+    if start is not None:
+        given = _i64(start.flow)
+        flow[:] = given[layout.order] if layout.order is not None else given[: flow.size]
+        sp = _i64(start.potential)
+        pot[:P] = sp[layout.participants]
+        pot[P : P + Q] = sp[layout.opportunities]
+        pot[-1] = sp[n_nodes + 1]
+    status = _flowcore.scaling(
+        P, Q, layout.off, layout.opp, layout.cost, layout.supply, layout.capacity, flow, pot, layout.scale,
+        start is not None,
+    )
+    if status == 4:
+        return None
+    if status == 2:
+        raise SolverError("min-cost flow: out of memory")
+    if status != 0:
+        raise SolverError(f"min-cost flow: the native engine ended with status {status} (a Flok defect)")
+    out = np.empty_like(flow)
+    if layout.order is not None:
+        out[layout.order] = flow
+    else:
+        out = flow
+    potential = np.zeros(n_nodes + 2, dtype=np.int64)
+    potential[layout.participants] = pot[:P]
+    potential[layout.opportunities] = pot[P : P + Q]
+    potential[n_nodes + 1] = pot[-1]
+    return NativeSolution(flow=out, potential=potential)
+
+
 def _i64(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int64)
 
@@ -126,6 +239,11 @@ def native_solve(
     if _flowcore is None:
         raise SolverError(NATIVE_MISSING)
     tail, head, cap, cost, supply = _i64(tail), _i64(head), _i64(cap), _i64(cost), _i64(supply)
+    if max_flow:
+        layout = plain_layout(n_nodes, tail, head, cap, cost, supply)
+        solved = scaling_solve(layout, n_nodes, start) if layout is not None else None
+        if solved is not None:
+            return solved
     top = int(np.abs(cost).max(initial=0))
     if top > native_cost_range(n_nodes):
         raise SolverError(

@@ -1,0 +1,463 @@
+/*
+ * flok.solvers._flowcore.scaling: cost-scaling push-relabel for Flok's plain allocation network
+ * (Goldberg's algorithm with the participant-side "double push" and price refinement of Goldberg
+ * & Kennedy's CSA), specialised to the network's shape.
+ *
+ * Network: participants 0..P-1 (supply sup[i]), opportunities 0..Q-1, a sink t.
+ *   i -> j   capacity 1, cost cost[e]          (the ranked pairs, sorted by participant)
+ *   j -> t   capacity cap[j], cost 0
+ *   i -> t   capacity sup[i], cost M           (a unit of i stays unseated: the bypass)
+ * Every unit reaches t, so the flow is feasible; M makes "most seats, then least cost" one
+ * objective when it exceeds what any augmenting path can save. That is *checked*, not assumed:
+ * after the solve a breadth-first search looks for an unseated unit that can still reach a free
+ * seat; if one can, M was too small and the solve runs again with M x 16. (A small M keeps the
+ * first refinements cheap: measured, 16 x the cost span is 2-3x faster than a safe worst-case M.)
+ *
+ * Why cost scaling: successive shortest paths (the general core, _flowcore.c) pay one Dijkstra
+ * over the tight part of the graph per rise of the marginal cost, and on crowded instances the
+ * last seats cost many such rises. Cost scaling does O(log(K*C)) refinements of local work.
+ *
+ * Prices p, reduced cost c_p(v,w) = c(v,w) + p(v) - p(w), costs multiplied by K. Every cycle of the
+ * residual graph alternates participants with {opportunities, t}, so a simple cycle has at most
+ * L = 2*min(P, Q+1) arcs; with K = L + 1 an eps-optimal flow (every residual arc c_p >= -eps) with
+ * eps = 1 has no negative cycle, hence is optimal. refine(eps) first keeps each one-seat
+ * participant's seat if it is within eps of its best other option (re-pricing the participant so
+ * every arc is eps-optimal) and frees it otherwise; other arcs of negative reduced cost are
+ * saturated. Then it discharges active nodes in FIFO order: push on an admissible arc (residual,
+ * c_p < 0) or relabel p(v) = max over residual arcs (p(w) - c(v,w)) - eps. A participant pushes on
+ * its cheapest arc and takes its price from the second cheapest (a valid relabel that saves a
+ * rescan); an opportunity sends its excess on to t while it has room, else back to the member
+ * whose key c(i,j) + p(i) is high enough (members and keys sit side by side, read in order).
+ *
+ * Warm start: the given 0/1 flow on the pairs and the given prices; refinement starts at the
+ * smallest eps for which the pairs are eps-optimal (one scan) instead of at the largest cost.
+ */
+#include "_scaling.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef int64_t i64;
+typedef int32_t i32;
+
+#define INF INT64_MAX
+#define ALPHA 4     /* eps shrinks 4-fold per refinement (measured best of 2..32 on 2 cores) */
+#define M_FACTOR 16 /* first bypass cost, in units of the cost span (raised ×16 when too small) */
+
+typedef struct {
+    i64 P, Q, T, N, E;
+    const i64 *off;
+    const i32 *opp, *own;
+    i64 *cs; /* scaled costs */
+    const i64 *sup, *cap;
+    i64 MK;  /* scaled bypass cost */
+    unsigned char *fl;
+    i64 *fT, *b;
+    i64 *mstart, *mlen, *mpos, *mkey;
+    i32 *mem;
+    i64 *p, *ex;
+    i64 *ptr;  /* current arc of opportunities and t */
+    i32 *queue; /* FIFO ring of active nodes */
+    char *inq;
+    i64 qh, qt;
+    i32 *byp; /* participants whose bypass may carry flow (this refine) */
+    i64 nbyp;
+    char *inbyp;
+} CS;
+
+/* Members of j sit in mem[mstart[j] ..) with mkey = c(i,j) + p(i) beside them, so j's scans
+ * read one array in order (a participant's price only changes while it has an excess, and then
+ * its seated arcs' keys are refreshed). */
+static inline void cs_member_add(CS *g, i64 e) {
+    i64 j = g->opp[e];
+    i64 p = g->mstart[j] + g->mlen[j]++;
+    g->mem[p] = (i32)e;
+    g->mkey[p] = g->cs[e] + g->p[g->own[e]];
+    g->mpos[e] = p;
+}
+
+static inline void cs_member_remove(CS *g, i64 e) {
+    i64 j = g->opp[e];
+    i64 p = g->mpos[e];
+    i64 last = g->mstart[j] + --g->mlen[j];
+    i32 b = g->mem[last];
+    g->mem[p] = b;
+    g->mkey[p] = g->mkey[last];
+    g->mpos[b] = p;
+    g->mpos[e] = -1;
+}
+
+static inline void activate(CS *g, i64 v) {
+    if (g->ex[v] > 0 && !g->inq[v]) {
+        g->inq[v] = 1;
+        g->queue[g->qt] = (i32)v;
+        g->qt = g->qt + 1 == g->N ? 0 : g->qt + 1;
+    }
+}
+
+/* Participant i: push its excess, one unit at a time, on its cheapest residual arc; its new price
+ * comes from the second cheapest. */
+static void discharge_participant(CS *g, i64 i, i64 eps) {
+    const i64 P = g->P, T = g->T;
+    i64 *p = g->p;
+    while (g->ex[i] > 0) {
+        i64 best = INF, second = INF, be = -1;
+        for (i64 e = g->off[i]; e < g->off[i + 1]; e++) {
+            if (g->fl[e]) continue;
+            i64 t = g->cs[e] - p[P + g->opp[e]];
+            if (t < best) { second = best; best = t; be = e; }
+            else if (t < second) second = t;
+        }
+        if (g->b[i] < g->sup[i]) {
+            i64 t = g->MK - p[T];
+            if (t < best) { second = best; best = t; be = -1; }
+            else if (t < second) second = t;
+            if (g->b[i] + 1 < g->sup[i] && t < second) second = t; /* the bypass stays residual */
+        }
+        if (best == INF) return; /* cannot happen: the bypass is residual while i has an excess */
+        if (best + p[i] >= 0) p[i] = -best - eps; /* relabel: the cheapest arc becomes admissible */
+        if (be >= 0) {
+            g->fl[be] = 1;
+            i64 j = P + g->opp[be];
+            g->ex[j]++;
+            activate(g, j);
+        } else {
+            if (!g->inbyp[i]) { g->inbyp[i] = 1; g->byp[g->nbyp++] = (i32)i; }
+            g->b[i]++;
+            g->ex[T]++;
+            activate(g, T);
+        }
+        g->ex[i]--;
+        /* CSA: with the cheapest arc used, the second cheapest sets the price (a valid relabel:
+         * every residual arc keeps c_p >= -eps, the arc just used gets c_p >= +eps backwards). */
+        if (second != INF) {
+            i64 np = -second - eps;
+            if (np < p[i]) p[i] = np;
+        }
+        if (be >= 0) cs_member_add(g, be);
+        if (g->sup[i] > 1)
+            for (i64 e = g->off[i]; e < g->off[i + 1]; e++)
+                if (g->fl[e]) g->mkey[g->mpos[e]] = g->cs[e] + p[i];
+    }
+}
+
+/* Opportunity j: its excess goes on to t while there is room, else back to members; standard
+ * current-arc push/relabel over [t, members...]. */
+static void discharge_opportunity(CS *g, i64 j, i64 eps) {
+    const i64 P = g->P, T = g->T;
+    i64 v = P + j, *p = g->p;
+    while (g->ex[v] > 0) {
+        i64 deg = 1 + g->mlen[j];
+        if (g->ptr[v] >= deg) {
+            /* relabel: p(v) = max over residual arcs (p(w) - c(v,w)) - eps */
+            i64 mx = -INF + 1;
+            if (g->fT[j] < g->cap[j]) mx = p[T];
+            const i64 *mk = g->mkey + g->mstart[j];
+            for (i64 k = 0, len = g->mlen[j]; k < len; k++)
+                if (mk[k] > mx) mx = mk[k];
+            p[v] = mx - eps;
+            g->ptr[v] = 0;
+            continue;
+        }
+        i64 k = g->ptr[v];
+        if (k == 0) {
+            if (g->fT[j] < g->cap[j] && p[v] - p[T] < 0) {
+                i64 amt = g->ex[v] < g->cap[j] - g->fT[j] ? g->ex[v] : g->cap[j] - g->fT[j];
+                g->fT[j] += amt;
+                g->ex[v] -= amt;
+                g->ex[T] += amt;
+                activate(g, T);
+                continue;
+            }
+            g->ptr[v]++;
+            continue;
+        }
+        if (g->mkey[g->mstart[j] + k - 1] > p[v]) { /* admissible: -c(i,j) + p(j) - p(i) < 0 */
+            i64 e = g->mem[g->mstart[j] + k - 1];
+            i64 i = g->own[e];
+            g->fl[e] = 0;
+            cs_member_remove(g, e); /* the last member moves into slot k-1: look at it next */
+            g->ex[v]--;
+            g->ex[i]++;
+            activate(g, i);
+            continue;
+        }
+        g->ptr[v]++;
+    }
+}
+
+/* t: back along j → t or i → t (rare: only after a refine's initial saturation). */
+static void discharge_sink(CS *g, i64 eps) {
+    const i64 P = g->P, Q = g->Q, T = g->T;
+    i64 *p = g->p;
+    while (g->ex[T] > 0) {
+        i64 deg = Q + g->nbyp;
+        if (g->ptr[T] >= deg) {
+            i64 mx = -INF + 1;
+            for (i64 j = 0; j < Q; j++)
+                if (g->fT[j] > 0 && p[P + j] > mx) mx = p[P + j];
+            for (i64 k = 0; k < g->nbyp; k++) {
+                i64 i = g->byp[k];
+                if (g->b[i] > 0 && p[i] + g->MK > mx) mx = p[i] + g->MK;
+            }
+            p[T] = mx - eps;
+            g->ptr[T] = 0;
+            continue;
+        }
+        i64 k = g->ptr[T];
+        if (k < Q) {
+            if (g->fT[k] > 0 && p[T] - p[P + k] < 0) {
+                i64 amt = g->ex[T] < g->fT[k] ? g->ex[T] : g->fT[k];
+                g->fT[k] -= amt;
+                g->ex[T] -= amt;
+                g->ex[P + k] += amt;
+                activate(g, P + k);
+                continue;
+            }
+        } else {
+            i64 i = g->byp[k - Q];
+            if (g->b[i] > 0 && -g->MK + p[T] - p[i] < 0) {
+                i64 amt = g->ex[T] < g->b[i] ? g->ex[T] : g->b[i];
+                g->b[i] -= amt;
+                g->ex[T] -= amt;
+                g->ex[i] += amt;
+                activate(g, i);
+                continue;
+            }
+        }
+        g->ptr[T]++;
+    }
+}
+
+static void refine(CS *g, i64 eps) {
+    const i64 P = g->P, Q = g->Q, T = g->T, N = g->N;
+    i64 *p = g->p, *ex = g->ex;
+    /* saturate every residual arc of negative reduced cost; rebuild members and excesses */
+    memset(g->mlen, 0, (size_t)Q * sizeof(i64));
+    g->nbyp = 0;
+    memset(g->inbyp, 0, (size_t)P);
+    for (i64 v = 0; v < N; v++) ex[v] = 0;
+    i64 total = 0;
+    for (i64 i = 0; i < P; i++) {
+        ex[i] = g->sup[i];
+        total += g->sup[i];
+        if (g->sup[i] == 1) {
+            /* One seat: keep it if it is within eps of the best other option (CSA's price
+             * refinement) and price the participant so every arc is eps-optimal; otherwise free it. */
+            i64 tmin = INF, ta = INF, ea = -2;
+            for (i64 e = g->off[i]; e < g->off[i + 1]; e++) {
+                g->mpos[e] = -1;
+                i64 t = g->cs[e] - p[P + g->opp[e]];
+                if (g->fl[e] && ea == -2) { ea = e; ta = t; continue; }
+                g->fl[e] = 0;
+                if (t < tmin) tmin = t;
+            }
+            i64 tb = g->MK - p[T];
+            if (g->b[i] > 0 && ea == -2) { ea = -1; ta = tb; }
+            else {
+                g->b[i] = 0;
+                if (tb < tmin) tmin = tb;
+            }
+            if (ea != -2 && ta <= tmin + eps) {
+                p[i] = tmin == INF ? -ta : -tmin - eps;
+                ex[i] = 0;
+                if (ea >= 0) { cs_member_add(g, ea); ex[P + g->opp[ea]]++; }
+                else { ex[T]++; g->inbyp[i] = 1; g->byp[g->nbyp++] = (i32)i; }
+            } else {
+                if (ea >= 0) g->fl[ea] = 0;
+                else if (ea == -1) g->b[i] = 0;
+                if (ta < tmin) tmin = ta;
+                p[i] = -tmin - eps;
+            }
+            continue;
+        }
+        for (i64 e = g->off[i]; e < g->off[i + 1]; e++) {
+            i64 rc = g->cs[e] + p[i] - p[P + g->opp[e]];
+            if (rc < 0) g->fl[e] = 1;
+            else if (rc > 0) g->fl[e] = 0;
+            if (g->fl[e]) { cs_member_add(g, e); ex[i]--; ex[P + g->opp[e]]++; }
+            else g->mpos[e] = -1;
+        }
+        i64 rc = g->MK + p[i] - p[T];
+        if (rc < 0) g->b[i] = g->sup[i];
+        else if (rc > 0) g->b[i] = 0;
+        ex[i] -= g->b[i];
+        ex[T] += g->b[i];
+        if (g->b[i] > 0) { g->inbyp[i] = 1; g->byp[g->nbyp++] = (i32)i; }
+    }
+    ex[T] -= total;
+    for (i64 j = 0; j < Q; j++) {
+        i64 rc = p[P + j] - p[T];
+        if (rc < 0) g->fT[j] = g->cap[j];
+        else if (rc > 0) g->fT[j] = 0;
+        ex[P + j] -= g->fT[j];
+        ex[T] += g->fT[j];
+    }
+    g->qh = g->qt = 0;
+    memset(g->inq, 0, (size_t)N);
+    for (i64 v = 0; v < N; v++) { g->ptr[v] = 0; activate(g, v); }
+    while (g->qh != g->qt) {
+        i64 v = g->queue[g->qh];
+        g->qh = g->qh + 1 == N ? 0 : g->qh + 1;
+        g->inq[v] = 0;
+        if (v < P) discharge_participant(g, v, eps);
+        else if (v < T) discharge_opportunity(g, v - P, eps);
+        else discharge_sink(g, eps);
+    }
+}
+
+/* Can a participant's bypassed unit still reach a free seat? (then M was too small) */
+static int augmentable(CS *g, i32 *bfs, char *seen) {
+    const i64 P = g->P, Q = g->Q;
+    i64 qh = 0, qt = 0;
+    memset(seen, 0, (size_t)(P + Q));
+    for (i64 i = 0; i < P; i++)
+        if (g->b[i] > 0) { seen[i] = 1; bfs[qt++] = (i32)i; }
+    while (qh < qt) {
+        i64 v = bfs[qh++];
+        if (v < P) {
+            for (i64 e = g->off[v]; e < g->off[v + 1]; e++) {
+                i64 w = P + g->opp[e];
+                if (!g->fl[e] && !seen[w]) { seen[w] = 1; bfs[qt++] = (i32)w; }
+            }
+        } else {
+            i64 j = v - P;
+            if (g->fT[j] < g->cap[j]) return 1;
+            const i32 *ms = g->mem + g->mstart[j];
+            for (i64 k = 0; k < g->mlen[j]; k++) {
+                i64 i = g->own[ms[k]];
+                if (!seen[i]) { seen[i] = 1; bfs[qt++] = (i32)i; }
+            }
+        }
+    }
+    return 0;
+}
+
+static long long last_refines, last_attempts; /* of the last solve, for tests and benchmarks */
+
+long long flok_scaling_refines(void) { return last_refines; }
+long long flok_scaling_attempts(void) { return last_attempts; }
+
+int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost, const i64 *sup,
+                 const i64 *cap, i64 *flow, i64 *pot, i64 K, int warm) {
+    const i64 E = off[P], T = P + Q, N = P + Q + 1;
+    int status = 0;
+    CS g;
+    memset(&g, 0, sizeof g);
+    g.P = P; g.Q = Q; g.T = T; g.N = N; g.E = E;
+    g.off = off; g.sup = sup; g.cap = cap;
+    i32 *opp = (i32 *)malloc((size_t)(E + 1) * sizeof(i32));
+    i32 *own = (i32 *)malloc((size_t)(E + 1) * sizeof(i32));
+    i32 *mem = (i32 *)malloc((size_t)(E + 1) * sizeof(i32));
+    i64 *mpos = (i64 *)malloc((size_t)(E + 1) * sizeof(i64));
+    i64 *mkey = (i64 *)malloc((size_t)(E + 1) * sizeof(i64));
+    i64 *cs = (i64 *)malloc((size_t)(E + 1) * sizeof(i64));
+    unsigned char *fl = (unsigned char *)calloc((size_t)E + 1, 1);
+    i64 *mstart = (i64 *)calloc((size_t)Q + 1, sizeof(i64));
+    i64 *mlen = (i64 *)calloc((size_t)Q + 1, sizeof(i64));
+    i64 *fT = (i64 *)calloc((size_t)Q + 1, sizeof(i64));
+    i64 *b = (i64 *)calloc((size_t)P + 1, sizeof(i64));
+    i64 *ex = (i64 *)calloc((size_t)N, sizeof(i64));
+    i64 *ptr = (i64 *)calloc((size_t)N, sizeof(i64));
+    i32 *queue = (i32 *)malloc((size_t)N * sizeof(i32));
+    char *inq = (char *)calloc((size_t)N, 1);
+    i64 *p = (i64 *)calloc((size_t)N, sizeof(i64));
+    i32 *byp = (i32 *)malloc((size_t)(P + 1) * sizeof(i32));
+    char *inbyp = (char *)calloc((size_t)P + 1, 1);
+    char *seen = (char *)malloc((size_t)(P + Q + 1));
+    i32 *bfs = (i32 *)malloc((size_t)(P + Q + 1) * sizeof(i32));
+    if (!seen || !bfs || !mkey || !byp || !inbyp || !opp || !own || !mem || !mpos || !cs || !fl || !mstart || !mlen || !fT || !b || !ex || !ptr || !queue ||
+        !inq || !p) {
+        status = 2;
+        goto out;
+    }
+    i64 lo = INF, hi = -INF + 1, seats = 0, total_cap = 0;
+    for (i64 i = 0; i < P; i++) {
+        seats += sup[i];
+        for (i64 e = off[i]; e < off[i + 1]; e++) own[e] = (i32)i;
+    }
+    for (i64 j = 0; j < Q; j++) total_cap += cap[j];
+    for (i64 e = 0; e < E; e++) {
+        opp[e] = (i32)opp64[e];
+        mstart[opp[e] + 1]++;
+        if (cost[e] < lo) lo = cost[e];
+        if (cost[e] > hi) hi = cost[e];
+    }
+    if (E == 0) lo = hi = 0;
+    for (i64 j = 0; j < Q; j++) mstart[j + 1] += mstart[j];
+    g.opp = opp; g.own = own; g.mem = mem; g.mpos = mpos; g.mkey = mkey; g.cs = cs; g.fl = fl; g.mstart = mstart;
+    g.mlen = mlen; g.fT = fT; g.b = b; g.ex = ex; g.ptr = ptr; g.queue = queue; g.inq = inq; g.p = p; g.byp = byp; g.inbyp = inbyp;
+    /* Every cycle of the residual graph alternates participants with {opportunities, t}, so a
+     * simple one has at most L = 2·min(P, Q + 1) arcs: eps-optimal with eps·L < K is optimal. */
+    if (K < 2 * (P < Q + 1 ? P : Q + 1) + 1) { status = 3; goto out; }
+    const i64 span = hi - lo;
+    /* M: a first guess well above one path's saving on small networks; raised if the check fails */
+    i64 units = seats < total_cap ? seats : total_cap;
+    i64 M = (span + 1) * M_FACTOR;
+    if (M > (span + 1) * (units + 1)) M = (span + 1) * (units + 1);
+    const i64 M_SAFE = (span + 1) * (units + 1); /* a path seats <= units + 1 units at <= span each */
+    last_refines = last_attempts = 0;
+    for (int attempt = 0;; attempt++) {
+        last_attempts++;
+        /* prices fall by at most ~3N·eps per refinement, eps shrinking 4-fold from M·K */
+        if ((double)M * (double)K * (double)(N + 2) * 4.0 > 9.0e18) { status = 4; goto out; }
+        for (i64 e = 0; e < E; e++) cs[e] = (cost[e] - lo) * K;
+        g.MK = M * K;
+        i64 eps;
+        int use_start = warm && attempt == 0;
+        for (i64 v = 0; v < N && use_start; v++)
+            if (pot[v] > g.MK * (N + 2) || pot[v] < -g.MK * (N + 2)) use_start = 0; /* not a price of ours */
+        if (use_start) {
+            /* Start from the given seats and prices. The first eps is the largest amount by which
+             * a seat is worse than its participant's best other option, or by which a free seat
+             * is priced below the sink (or a used one above): refinement from there on. */
+            for (i64 v = 0; v < N; v++) p[v] = pot[v];
+            memset(b, 0, (size_t)P * sizeof(i64));
+            i64 worst = 0;
+            for (i64 i = 0; i < P; i++) {
+                i64 tmin = g.MK - p[T], ta = INF, held = 0;
+                for (i64 e = off[i]; e < off[i + 1]; e++) {
+                    i64 t = cs[e] - p[P + opp[e]];
+                    fl[e] = flow[e] > 0 && held < sup[i];
+                    if (fl[e]) { held++; if (ta == INF || t > ta) ta = t; }
+                    else if (t < tmin) tmin = t;
+                }
+                b[i] = sup[i] - held;
+                if (ta != INF && ta - tmin > worst) worst = ta - tmin;
+            }
+            memset(fT, 0, (size_t)Q * sizeof(i64));
+            for (i64 e = 0; e < E; e++) fT[opp[e]] += fl[e];
+            for (i64 j = 0; j < Q; j++) {
+                if (fT[j] > cap[j]) fT[j] = cap[j];
+                i64 d = p[P + j] - p[T];
+                if (fT[j] < cap[j] && -d > worst) worst = -d;
+                if (fT[j] > 0 && d > worst) worst = d;
+            }
+            eps = worst < 1 ? 1 : worst;
+            if (eps > g.MK) eps = g.MK;
+            refine(&g, eps);
+        } else {
+            for (i64 v = 0; v < N; v++) p[v] = 0;
+            memset(fl, 0, (size_t)E);
+            memset(b, 0, (size_t)P * sizeof(i64));
+            memset(fT, 0, (size_t)Q * sizeof(i64));
+            eps = g.MK;
+        }
+        while (eps > 1) {
+            eps = eps / ALPHA > 1 ? eps / ALPHA : 1;
+            refine(&g, eps);
+            last_refines++;
+        }
+        if (!augmentable(&g, bfs, seen)) break;
+        if (M >= M_SAFE) { status = 3; break; } /* cannot happen: M_SAFE exceeds any path's saving */
+        M = M * 16 < M_SAFE ? M * 16 : M_SAFE;
+    }
+    if (status == 0) {
+        for (i64 e = 0; e < E; e++) flow[e] = fl[e];
+        for (i64 v = 0; v < N; v++) pot[v] = p[v];
+    }
+out:
+    free(opp); free(own); free(mem); free(mpos); free(mkey); free(cs); free(fl); free(mstart); free(mlen); free(fT); free(b);
+    free(ex); free(ptr); free(queue); free(inq); free(p); free(byp); free(inbyp); free(seen); free(bfs);
+    return status;
+}
