@@ -275,9 +275,14 @@ def test_auto_picks_the_native_flow_only_where_it_is_exact_and_faster() -> None:
     assert choose(small.with_options(forced=(("p0", "o16"),)))[0].name not in ("native_flow", "min_cost_flow")
     large = zipf_instance(native.AUTO_MAX_PAIRS // 3, 50, seed=1).problem()
     assert large.n_preferences > native.AUTO_MAX_PAIRS
-    strategy, reason = choose(large)
+    assert native.plain_shape(large) and choose(large)[0].name == "native_flow"  # cost scaling
+    levels = large.with_options(objective="lexicographic")  # shortest paths: small networks only
+    strategy, reason = choose(levels)
     assert strategy.name == "min_cost_flow" and "native_flow" in reason
-    assert flok.allocate(large, "native_flow").stats.objective == flok.allocate(large).stats.objective
+    reference = flok.allocate(large, "min_cost_flow")
+    assert flok.allocate(large).stats.objective == reference.stats.objective
+    histogram = flok.allocate(levels).stats.rank_histogram
+    assert flok.allocate(levels, "native_flow").stats.rank_histogram == histogram
 
 
 def test_without_the_extension_auto_falls_back_to_ortools(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -38,7 +38,8 @@ def plain_networks(draw: st.DrawFn) -> Net:
     head = np.array([opp[o] for _, o in pairs], dtype=np.int64)
     wide = draw(st.booleans())
     low, high = (-(10**6), 10**6) if wide else (-3, 6)
-    cost = np.array(draw(st.lists(st.integers(low, high), min_size=len(pairs), max_size=len(pairs))), dtype=np.int64)
+    k = len(pairs)
+    cost = np.array(draw(st.lists(st.integers(low, high), min_size=k, max_size=k)), dtype=np.int64)
     supply = np.zeros(nodes, dtype=np.int64)
     supply[part] = draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
     supply[opp] = [-c for c in draw(st.lists(st.integers(0, 4), min_size=m, max_size=m))]
@@ -71,9 +72,8 @@ def test_scaling_matches_ortools_cold_and_from_any_start(net: Net, seed: int) ->
     _check_feasible(net, cold.flow)
     assert _value_and_cost(cold.flow, cost) == expected
     # from the previous optimum, and from arbitrary seats and prices
-    again = engines.native_solve(
-        nodes, tail, head, cap, cost, supply, max_flow=True, start=engines.NativeStart(cold.flow, cold.potential)
-    )
+    previous = engines.NativeStart(cold.flow, cold.potential)
+    again = engines.native_solve(nodes, tail, head, cap, cost, supply, max_flow=True, start=previous)
     assert _value_and_cost(again.flow, cost) == expected
     rng = np.random.default_rng(seed)
     start = engines.NativeStart(
@@ -126,8 +126,10 @@ def test_costs_beyond_the_scaling_range_fall_back_to_the_general_core() -> None:
 def test_networks_that_are_not_one_layer_of_unit_arcs_have_no_plain_layout() -> None:
     nodes, tail, head, cap, cost, supply = _chain(3)
     assert engines.plain_layout(nodes, tail, head, cap * 2, cost, supply) is None  # capacity 2
-    hop = np.concatenate([tail, [head[0]]]), np.concatenate([head, [head[1]]])  # opportunity → opportunity
-    assert engines.plain_layout(nodes, hop[0], hop[1], np.ones(hop[0].size, dtype=np.int64), np.zeros(hop[0].size, dtype=np.int64), supply) is None
+    hop_tail = np.concatenate([tail, [head[0]]])  # plus an arc opportunity → opportunity
+    hop_head = np.concatenate([head, [head[1]]])
+    ones = np.ones(hop_tail.size, dtype=np.int64)
+    assert engines.plain_layout(nodes, hop_tail, hop_head, ones, ones, supply) is None
     wrong = supply.copy()
     wrong[head[0]] = 1  # a demand node with a supply
     assert engines.plain_layout(nodes, tail, head, cap, cost, wrong) is None

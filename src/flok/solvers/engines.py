@@ -138,7 +138,9 @@ def plain_layout(
     is_tail[tail] = True
     is_head = np.zeros(n_nodes, dtype=bool)
     is_head[head] = True
-    if bool((is_tail & is_head).any()) or bool((supply[is_tail] < 0).any()) or bool((supply[is_head] > 0).any()):
+    if bool((is_tail & is_head).any()) or bool((supply[is_tail] < 0).any()):
+        return None
+    if bool((supply[is_head] > 0).any()):
         return None
     local = np.cumsum(is_tail) - 1
     p_tail = local[tail]
@@ -171,7 +173,9 @@ def scaling_stats() -> tuple[int, int]:
     return int(refines), int(attempts)
 
 
-def scaling_solve(layout: PlainLayout, n_nodes: int, start: NativeStart | None = None) -> NativeSolution | None:
+def scaling_solve(
+    layout: PlainLayout, n_nodes: int, start: NativeStart | None = None
+) -> NativeSolution | None:
     """Most flow at least cost on a `PlainLayout` by cost scaling; ``start`` warm-starts it.
 
     None when the costs are too large for its 64-bit prices (costs × scale × nodes; a seeded
@@ -194,7 +198,16 @@ def scaling_solve(layout: PlainLayout, n_nodes: int, start: NativeStart | None =
         pot[P : P + Q] = sp[layout.opportunities]
         pot[-1] = sp[n_nodes + 1]
     status = _flowcore.scaling(
-        P, Q, layout.off, layout.opp, layout.cost, layout.supply, layout.capacity, flow, pot, layout.scale,
+        P,
+        Q,
+        layout.off,
+        layout.opp,
+        layout.cost,
+        layout.supply,
+        layout.capacity,
+        flow,
+        pot,
+        layout.scale,
         start is not None,
     )
     if status == 4:

@@ -5,16 +5,17 @@ lower-bound circulations and the lexicographic 0/1 levels), so the two strategie
 very same thing; only the engine differs (`engines`). ``native_flow`` honours exactly the
 problems ``min_cost_flow`` honours, and only when the C extension is built.
 
-``auto`` prefers it where it is measured faster than OR-Tools (`flok bench allocate`): small and
-medium problems, whose solve it finishes before OR-Tools has set up, and re-solves from a previous
-optimum (`solve_warm`). Large cold solves and seeded lotteries (whose perturbed costs are huge
-numbers, where cost scaling wins) stay on OR-Tools; asking for ``native_flow`` by name still runs
-it there, exactly.
+Two compiled cores share the engine: the plain network (one layer of unit arcs from participants
+to opportunities: ``sum`` and ``maximin`` without hub or sink) goes to cost scaling
+(_scaling.c), which `flok bench allocate` measures 2–3× faster than OR-Tools at every size; the
+other shapes go to successive shortest paths (_flowcore.c), faster than OR-Tools only on small
+networks. ``auto`` prefers ``native_flow`` accordingly (`auto_declines`). Seeded lotteries
+(perturbed costs are huge numbers, where OR-Tools' cost scaling needs no 64-bit headroom for
+prices) stay on OR-Tools; asking for ``native_flow`` by name still runs them, exactly.
 
 Warm start (`WarmStart`, `solve_warm`): the previous seats and node potentials, matched to the new
-problem by participant and opportunity ids, start the engine; it saturates or empties every arc
-whose reduced cost has the wrong sign and routes only the resulting excesses, so a re-solve after
-a small change does little work — and reaches the same optimum as a cold solve.
+problem by participant and opportunity ids, start the engine, which repairs whatever is no longer
+optimal and reaches the same optimum as a cold solve.
 """
 
 from __future__ import annotations
@@ -40,14 +41,26 @@ from flok.solvers.flow import FlowStrategy, _first_seat, _lottery, _out_of_range
 from flok.solvers.plain import PlainNetwork, plain_network
 
 AUTO_MAX_PAIRS = 20_000
-"""``auto`` takes the native engine for cold solves up to this many ranked pairs: measured on
-2 cores, it is 2–6× faster than OR-Tools at 1k × 50 (6.5k pairs), level at 10k × 500 (65k
-pairs) and slower beyond (successive shortest paths pay one Dijkstra per rise of the marginal
-cost, cost scaling does not)."""
+"""``auto`` takes the successive-shortest-path core (networks other than the plain one) up to
+this many ranked pairs: measured on 2 cores, it is 2–6× faster than OR-Tools at 1k × 50 (6.5k
+pairs), level at 10k × 500 (65k pairs) and slower beyond (one Dijkstra per rise of the marginal
+cost). The plain network has no limit: its cost-scaling core is faster at every measured size."""
+
+
+def plain_shape(problem: Problem) -> bool:
+    """Whether the network of ``problem`` is the plain one (one layer of unit arcs, solved by cost
+    scaling): objective ``sum`` or ``maximin``, no fill_unlisted hub, no score sink for people
+    allowed to stay unseated, no circulation for "at least one seat each"."""
+    opts = problem.options
+    sink = problem.score is not None and opts.allow_unassigned and opts.objective == "sum"
+    if opts.objective not in ("sum", "maximin"):
+        return False
+    return not opts.fill_unlisted and not sink and not _first_seat(problem)
 
 
 class NativeFlowStrategy(FlowStrategy):
-    """`FlowStrategy`'s exact networks on the compiled successive-shortest-path engine."""
+    """`FlowStrategy`'s exact networks on Flok's compiled cores (cost scaling for the plain network,
+    successive shortest paths for the others)."""
 
     name = "native_flow"
     priority = 5
@@ -66,10 +79,10 @@ class NativeFlowStrategy(FlowStrategy):
         """Why ``auto`` should leave this exact problem to OR-Tools (speed, measured), or None."""
         if problem.options.seed is not None:
             return "a seeded lottery makes costs huge numbers, where OR-Tools' cost scaling is faster"
-        if problem.n_preferences > AUTO_MAX_PAIRS:
+        if not plain_shape(problem) and problem.n_preferences > AUTO_MAX_PAIRS:
             return (
                 f"{problem.n_preferences:,} ranked pairs is beyond the {AUTO_MAX_PAIRS:,} up to which "
-                "it is measured faster than OR-Tools"
+                "its shortest-path core is measured faster than OR-Tools on this network's shape"
             )
         return None
 
