@@ -42,7 +42,12 @@ typedef int32_t i32;
 
 #define INF INT64_MAX
 #define ALPHA 4     /* eps shrinks 4-fold per refinement (measured best of 2..32 on 2 cores) */
-#define M_FACTOR 16 /* first bypass cost, in units of the cost span (raised ×16 when too small) */
+#ifndef M_FACTOR
+#define M_FACTOR 16 /* first bypass cost, in units of the cost span */
+#endif
+#ifndef M_GROWTH
+#define M_GROWTH 4 /* ... raised this many times when too small */
+#endif
 
 typedef struct {
     i64 P, Q, T, N, E;
@@ -397,6 +402,7 @@ int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost
     if (M > (span + 1) * (units + 1)) M = (span + 1) * (units + 1);
     const i64 M_SAFE = (span + 1) * (units + 1); /* a path seats <= units + 1 units at <= span each */
     last_refines = last_attempts = 0;
+    i64 M_prev = M;
     for (int attempt = 0;; attempt++) {
         last_attempts++;
         /* prices fall by at most ~3N·eps per refinement, eps shrinking 4-fold from M·K */
@@ -436,6 +442,10 @@ int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost
             eps = worst < 1 ? 1 : worst;
             if (eps > g.MK) eps = g.MK;
             refine(&g, eps);
+        } else if (attempt > 0) {
+            /* M grew: the last optimum is still eps-optimal but for the bypass arcs, whose cost
+             * rose by the difference; refine from there (the unseated bid harder) */
+            eps = (M - M_prev) * K;
         } else {
             for (i64 v = 0; v < N; v++) p[v] = 0;
             memset(fl, 0, (size_t)E);
@@ -450,7 +460,8 @@ int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost
         }
         if (!augmentable(&g, bfs, seen)) break;
         if (M >= M_SAFE) { status = 3; break; } /* cannot happen: M_SAFE exceeds any path's saving */
-        M = M * 16 < M_SAFE ? M * 16 : M_SAFE;
+        M_prev = M;
+        M = M * M_GROWTH < M_SAFE ? M * M_GROWTH : M_SAFE;
     }
     if (status == 0) {
         for (i64 e = 0; e < E; e++) flow[e] = fl[e];
