@@ -87,7 +87,7 @@ def test_scaling_matches_ortools_cold_and_from_any_start(net: Net, seed: int) ->
 def _chain(length: int) -> Net:
     """Participants p_k rank o_k first (cost 0) and o_{k+1} last (cost 10); one more participant x
     ranks only o_0. Everyone is seated only if every p_k moves one step: the last seat costs
-    10·length, far above the core's first bypass cost (16 × the cost span)."""
+    10·length, far above the core's first bypass cost (8 × the cost span)."""
     n = length + 1  # p_0..p_{length-1}, then x
     m = length + 1  # o_0..o_length
     tail, head, cost = [], [], []
