@@ -233,7 +233,8 @@ def test_a_warm_resolve_reaches_the_cold_optimum(problem: Problem, seed: int) ->
     cold = flok.allocate(after, "min_cost_flow")
     assert warm.details.get("warm_start") is True
     assert _seats_and_total(after, warm) == _seats_and_total(after, cold)
-    assert brute_force(after) == _seats_and_total(after, warm)
+    if after.n_participants <= 8:  # the oracle enumerates; fill_unlisted at 12 people takes minutes
+        assert brute_force(after) == _seats_and_total(after, warm)
 
 
 def test_a_warm_resolve_at_scale_matches_the_cold_one() -> None:

@@ -416,8 +416,10 @@ int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost
             if (pot[v] > g.MK * (N + 2) || pot[v] < -g.MK * (N + 2)) use_start = 0; /* not a price of ours */
         if (use_start) {
             /* Start from the given seats and prices. The first eps is the largest amount by which
-             * a seat is worse than its participant's best other option, or by which a free seat
-             * is priced below the sink (or a used one above): refinement from there on. */
+             * a seat (the bypass for an unseated unit) is worse than its participant's best other
+             * option, or by which a free seat is priced below the sink (or a used one above):
+             * refinement from there on. (Starting lower would be exact too, but bidding wars at a
+             * tiny eps move prices by eps at a time.) */
             for (i64 v = 0; v < N; v++) p[v] = pot[v];
             memset(b, 0, (size_t)P * sizeof(i64));
             i64 worst = 0;
@@ -431,6 +433,12 @@ int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost
                 }
                 b[i] = sup[i] - held;
                 if (ta != INF && ta - tmin > worst) worst = ta - tmin;
+                if (b[i] > 0) { /* unseated units sit on the bypass: as bad as it is dearer */
+                    i64 best = INF;
+                    for (i64 e = off[i]; e < off[i + 1]; e++)
+                        if (!fl[e] && cs[e] - p[P + opp[e]] < best) best = cs[e] - p[P + opp[e]];
+                    if (best != INF && g.MK - p[T] - best > worst) worst = g.MK - p[T] - best;
+                }
             }
             memset(fT, 0, (size_t)Q * sizeof(i64));
             for (i64 e = 0; e < E; e++) fT[opp[e]] += fl[e];
