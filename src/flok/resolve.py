@@ -93,7 +93,8 @@ def resolve(
     ``previous`` pairs naming a participant the problem no longer has are withdrawals; they are
     reported as unseated ("withdrawn"), as are the ids in ``withdrawn``. ``warm`` (the previous
     allocation's ``warm``, when it is still in memory) starts the plain flow solves of ``free`` and
-    ``strict`` from that optimum on the native engine: the same answer, found faster.
+    ``strict`` from that optimum on the native engine: the same answer (measured no faster than a
+    cold solve after a 1% change; the README's performance section says why).
     """
     if stability not in STABILITIES:
         raise InputError(f"must be one of {', '.join(STABILITIES)}, got '{stability}'", field="stability")
