@@ -262,42 +262,54 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _markdown(columns: list[str], cells: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(row) + " |" for row in cells]
+    return "\n".join(lines)
+
+
 def csv_table(rows: list[dict[str, Any]]) -> str:
     """CSV to CSV against OR-Tools' best in-memory solve of the same instance (ratio ≤ 1: reading,
     validating, solving and writing together cost no more than OR-Tools' solve alone)."""
-    head = (
-        "| size | OR-Tools best in-memory solve | Flok CSV→CSV (no report) | ratio "
-        "| Flok CSV→CSV with report | report's cost |"
-    )
-    lines = [head, "|" + "---|" * 6]
-    for r in rows:
-        if "csv" not in r:
-            continue
-        lines.append(
-            f"| {r['size']} | {_fmt(r['ortools_in_memory'])} | {_fmt(r['csv'])} "
-            f"| {r['csv'] / r['ortools_in_memory']:.2f}× | {_fmt(r['csv_report'])} "
-            f"| +{100 * (r['csv_report'] / r['csv'] - 1):.0f}% |"
-        )
-    return "\n".join(lines)
+    columns = ["size", "OR-Tools best in-memory solve", "Flok CSV→CSV (no report)", "ratio"]
+    columns += ["Flok CSV→CSV with report", "report's cost"]
+    cells = [
+        [
+            r["size"],
+            _fmt(r["ortools_in_memory"]),
+            _fmt(r["csv"]),
+            f"{r['csv'] / r['ortools_in_memory']:.2f}×",
+            _fmt(r["csv_report"]),
+            f"+{100 * (r['csv_report'] / r['csv'] - 1):.0f}%",
+        ]
+        for r in rows
+        if "csv" in r
+    ]
+    return _markdown(columns, cells)
 
 
 def engine_table(rows: list[dict[str, Any]]) -> str:
     """The two flow engines on the same arrays (see the module docstring); ratio > 1: native faster."""
-    head = (
-        "| size | OR-Tools best in-memory | native engine | ratio OR-Tools / native "
-        "| native_flow end to end | re-solve after 1% change: cold | warm | speed-up |"
-    )
-    lines = [head, "|" + "---|" * 8]
+    columns = ["size", "OR-Tools best in-memory", "native engine", "ratio OR-Tools / native"]
+    columns += ["native_flow end to end", "re-solve after 1% change: cold", "warm", "speed-up"]
+    cells = []
     for r in rows:
         if "native" not in r:
             continue
         cold, warm = r.get("cold_resolve"), r.get("warm_resolve")
-        lines.append(
-            f"| {r['size']} | {_fmt(r['ortools_best'])} | {_fmt(r['native'])} "
-            f"| {r['ortools_best'] / r['native']:.2f}× | {_fmt(r.get('native_total'))} "
-            f"| {_fmt(cold)} | {_fmt(warm)} | {f'{cold / warm:.1f}×' if cold and warm else '—'} |"
+        cells.append(
+            [
+                r["size"],
+                _fmt(r["ortools_best"]),
+                _fmt(r["native"]),
+                f"{r['ortools_best'] / r['native']:.2f}×",
+                _fmt(r.get("native_total")),
+                _fmt(cold),
+                _fmt(warm),
+                f"{cold / warm:.1f}×" if cold and warm else "—",
+            ]
         )
-    return "\n".join(lines)
+    return _markdown(columns, cells)
 
 
 def main(sizes: list[tuple[int, int]] | None = None, seed: int = 0) -> None:
