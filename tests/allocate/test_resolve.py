@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 
 from flok.errors import InputError
 from flok.model import Problem
-from flok.resolve import resolve
+from flok.resolve import _member, resolve
 from tests.oracles import allocation_key, candidate_allocations, rule_violations
 from tests.strategies import constrained_problems, problems
 
@@ -161,3 +161,51 @@ def test_a_lower_seat_limit_keeps_the_best_of_the_previous_seats() -> None:
     )
     res = resolve(problem, [("x", "A"), ("x", "B")], stability="strict")
     assert res.allocation.assignments() == [("x", "B")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(-50, 50), max_size=40),
+    st.lists(st.integers(-50, 50), max_size=40),
+)
+def test_the_pair_key_membership_test_agrees_with_numpy(values: list[int], keys: list[int]) -> None:
+    got = _member(np.array(values, dtype=np.int64), np.array(keys, dtype=np.int64))
+    assert got.tolist() == np.isin(np.array(values, dtype=np.int64), np.array(keys, dtype=np.int64)).tolist()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_every_person_is_classified_by_their_seats_before_and_after(data: st.DataObject) -> None:
+    """Each person's change, seats and (for unexplained moves) reason, against a plain recount
+    from the previous seats and the new allocation — one seat or several, withdrawn or not."""
+    problem = data.draw(problems(max_participants=6, max_opportunities=3)).with_options(allow_unassigned=True)
+    previous = data.draw(previous_seats(problem))
+    res = resolve(problem, previous, stability=data.draw(st.sampled_from(["strict", "free"])))
+    now: dict[str, set[str]] = {}
+    for pid, oid in res.allocation.assignments():
+        now.setdefault(pid, set()).add(oid)
+    then: dict[str, set[str]] = {}
+    for pid, oid in previous:
+        then.setdefault(pid, set()).add(oid)
+    people = [str(p) for p in problem.participant_ids]
+    people += [p for p in then if p not in people]
+    assert [c.participant_id for c in res.changes] == people
+    for c in res.changes:
+        old, new = then.get(c.participant_id, set()), now.get(c.participant_id, set())
+        assert set(c.before) == old and set(c.after) == new
+        expected = (
+            "waiting"
+            if not old and not new
+            else "kept"
+            if old == new
+            else "seated"
+            if not old
+            else "unseated"
+            if not new
+            else "moved"
+        )
+        assert c.change == expected
+        if expected in ("kept", "waiting", "seated"):
+            assert c.why == ""
+        else:
+            assert c.why  # a reason for every move and every lost seat
