@@ -366,16 +366,15 @@ def _changes(
     kinds: tuple[Change, ...] = ("waiting", "kept", "seated", "unseated", "moved")
     whys = ("", "", "", "no seat left that they accept", "to seat more people")
     out = []
-    for i, pid in enumerate(present):
-        if simple[i]:
-            old, new, c = int(old_one[i]), int(new_one[i]), int(code[i])
-            out.append(
-                PersonChange(
-                    pid, (oids[old],) if old >= 0 else (), (oids[new],) if new >= 0 else (), kinds[c], whys[c]
-                )
-            )
+    # plain Python lists: indexing NumPy arrays one element at a time costs more than the rest
+    rows = zip(present, simple.tolist(), old_one.tolist(), new_one.tolist(), code.tolist(), strict=True)
+    for pid, easy, old, new, c in rows:
+        if easy:
+            was = (oids[old],) if old >= 0 else ()
+            now = (oids[new],) if new >= 0 else ()
+            out.append(PersonChange(pid, was, now, kinds[c], whys[c]))
         else:
-            got = after.get(pid) or ([oids[int(new_one[i])]] if new_one[i] >= 0 else [])
+            got = after.get(pid) or ([oids[new]] if new >= 0 else [])
             out.append(_person_change(pid, before.get(pid, []), got, lost_of.get(pid), lost, withdrawn))
     for pid in before:
         if pid not in pidx:
