@@ -15,6 +15,7 @@ import multiprocessing as mp
 import resource
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,12 @@ def _naive_ortools(inst: Any) -> tuple[float, float]:
 
 def _pulp(inst: Any) -> tuple[float, float]:
     """A textbook MIP: x[p,o] binary, seats first (big weight), then rank."""
+    with warnings.catch_warnings():  # PuLP 3.3 warns about its own 4.0 API, once per variable
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _pulp_solve(inst)
+
+
+def _pulp_solve(inst: Any) -> tuple[float, float]:
     import pulp
 
     t0 = time.perf_counter()
