@@ -133,3 +133,22 @@ def test_networks_that_are_not_one_layer_of_unit_arcs_have_no_plain_layout() -> 
     wrong = supply.copy()
     wrong[head[0]] = 1  # a demand node with a supply
     assert engines.plain_layout(nodes, tail, head, cap, cost, wrong) is None
+
+
+@pytest.mark.parametrize("side", [-1, 1])
+def test_the_range_check_auto_uses_is_the_cores_own(side: int) -> None:
+    """`scaling_fits` (what ``auto`` asks before choosing the core) agrees with the core's own
+    64-bit check just below and just above the largest cost span it takes."""
+    n, m = 8, 2  # 8 participants, 2 opportunities of 4 seats: 8 units, so M = 8·(span + 1)
+    k, nodes = 2 * min(n, m + 1) + 1, n + m + 1
+    edge = int(9.0e18 / (engines.SCALING_M_FACTOR * k * (nodes + 2) * 4.0)) - 1
+    span = edge + side * edge // 1000
+    tail = np.repeat(np.arange(n), 2)
+    head = np.tile([n, n + 1], n)
+    cost = np.tile([0, span], n).astype(np.int64)
+    supply = np.concatenate([np.ones(n, dtype=np.int64), [-4, -4]])
+    layout = engines.plain_layout(n + m, tail, head, np.ones(tail.size, dtype=np.int64), cost, supply)
+    assert layout is not None
+    fits = engines.scaling_fits(n, m, span)
+    assert fits == (side < 0)
+    assert (engines.scaling_solve(layout, n + m) is not None) == fits

@@ -167,6 +167,21 @@ def plain_layout(
     )
 
 
+SCALING_M_FACTOR = 8
+"""The cost-scaling core's first bypass cost in units of the cost span (``M_FACTOR`` in
+_scaling.c; `scaling_fits` mirrors its range check)."""
+
+
+def scaling_fits(n_participants: int, n_opportunities: int, span: int) -> bool:
+    """Whether the cost-scaling core can hold costs spanning ``span`` on a plain network of this
+    size at its first bypass cost: its 64-bit prices need M·K·(N + 2)·4 ≤ 9·10^18 (_scaling.c).
+    When they cannot, `native_solve` falls back to the shortest-path core, slow on large networks,
+    so ``auto`` leaves such problems to OR-Tools."""
+    k = 2 * min(n_participants, n_opportunities + 1) + 1
+    nodes = n_participants + n_opportunities + 1
+    return float(SCALING_M_FACTOR * (span + 1)) * k * (nodes + 2) * 4.0 <= 9.0e18
+
+
 def scaling_stats() -> tuple[int, int]:
     """(refinements, attempts) of the last cost-scaling solve in this process: an attempt more
     than one means the first bypass cost was too small (see _scaling.c)."""

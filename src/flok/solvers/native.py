@@ -36,6 +36,7 @@ from flok.solvers.engines import (
     NativeStart,
     native_cost_range,
     native_solve,
+    scaling_fits,
 )
 from flok.solvers.flow import FlowStrategy, _first_seat, _lottery, _out_of_range
 from flok.solvers.plain import PlainNetwork, plain_network
@@ -56,6 +57,16 @@ def plain_shape(problem: Problem) -> bool:
     if opts.objective not in ("sum", "maximin"):
         return False
     return not opts.fill_unlisted and not sink and not _first_seat(problem)
+
+
+def _scaling_fits(problem: Problem) -> bool:
+    """`engines.scaling_fits` for the plain network of ``problem`` (ranks need no arcs to tell)."""
+    if problem.rank is not None and problem.penalty is None:
+        span = max(int(problem.rank.max(initial=0)), problem.unlisted_rank)
+    else:
+        cost = build_arcs(problem).cost
+        span = int(cost.max(initial=0)) - int(cost.min(initial=0))
+    return scaling_fits(problem.n_participants, problem.n_opportunities, span)
 
 
 class NativeFlowStrategy(FlowStrategy):
@@ -79,6 +90,8 @@ class NativeFlowStrategy(FlowStrategy):
         """Why ``auto`` should leave this exact problem to OR-Tools (speed, measured), or None."""
         if problem.options.seed is not None:
             return "a seeded lottery makes costs huge numbers, where OR-Tools' cost scaling is faster"
+        if plain_shape(problem) and not _scaling_fits(problem):
+            return "its costs are too wide for the cost-scaling core's 64-bit prices at this size"
         if not plain_shape(problem) and problem.n_preferences > AUTO_MAX_PAIRS:
             return (
                 f"{problem.n_preferences:,} ranked pairs is beyond the {AUTO_MAX_PAIRS:,} up to which "
