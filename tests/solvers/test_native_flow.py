@@ -63,6 +63,7 @@ def degenerate_problems(draw: st.DrawFn) -> Problem:
         fill_unlisted=draw(st.booleans()),
         allow_unassigned=draw(st.booleans()),
         objective=draw(st.sampled_from(["sum", "sum", "lexicographic", "maximin"])),
+        seed=draw(st.one_of(st.none(), st.integers(0, 50))),  # a lottery: huge perturbed costs
     )
     return Problem.from_arrays(
         opportunity_ids=[f"o{i}" for i in range(m)],
