@@ -11,8 +11,12 @@ setup(
     ext_modules=[
         Extension(
             "flok.solvers._flowcore",
-            ["src/flok/solvers/_flowcore.c", "src/flok/solvers/_scaling.c"],
-            depends=["src/flok/solvers/_scaling.h"],
+            [
+                "src/flok/solvers/_flowcore.c",
+                "src/flok/solvers/_scaling.c",
+                "src/flok/solvers/_repair.c",
+            ],
+            depends=["src/flok/solvers/_scaling.h", "src/flok/solvers/_scaling_int.h"],
             extra_compile_args=["-O3", "-std=c99"],
             optional=True,
         )

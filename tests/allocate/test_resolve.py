@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 
 from flok.errors import InputError
 from flok.model import Problem
-from flok.resolve import _member, resolve
+from flok.resolve import resolve
+from flok.solvers.plain import pair_member
 from tests.oracles import allocation_key, candidate_allocations, rule_violations
 from tests.strategies import constrained_problems, problems
 
@@ -169,7 +170,7 @@ def test_a_lower_seat_limit_keeps_the_best_of_the_previous_seats() -> None:
     st.lists(st.integers(-50, 50), max_size=40),
 )
 def test_the_pair_key_membership_test_agrees_with_numpy(values: list[int], keys: list[int]) -> None:
-    got = _member(np.array(values, dtype=np.int64), np.array(keys, dtype=np.int64))
+    got = pair_member(np.array(values, dtype=np.int64), np.array(keys, dtype=np.int64))
     assert got.tolist() == np.isin(np.array(values, dtype=np.int64), np.array(keys, dtype=np.int64)).tolist()
 
 

@@ -538,26 +538,26 @@ e2:
     return PyLong_FromLong(status);
 }
 
-/* scaling(P, Q, off, opp, cost, supply, cap, flow, pot, K, warm) -> status (see _scaling.c) */
+/* scaling(P, Q, off, opp, cost, supply, cap, flow, pot, params, warm) -> status (see _scaling.h) */
 static PyObject *py_scaling(PyObject *self, PyObject *args) {
     (void)self;
-    long long P, Q, K;
+    long long P, Q;
     int warm = 0;
-    PyObject *o[7];
-    if (!PyArg_ParseTuple(args, "LLOOOOOOOLp", &P, &Q, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &K, &warm))
+    PyObject *o[8];
+    if (!PyArg_ParseTuple(args, "LLOOOOOOOOp", &P, &Q, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &warm))
         return NULL;
     if (P < 0 || Q < 0 || P + Q + 2 >= INT32_MAX) {
         PyErr_SetString(PyExc_ValueError, "network too large for 32-bit node ids");
         return NULL;
     }
-    Py_buffer b[7];
+    Py_buffer b[8];
     int got = 0, status = 0;
     if (get_i64(o[0], &b[0], P + 1, 0, "off") < 0) return NULL;
     got = 1;
     i64 E = ((const i64 *)b[0].buf)[P];
-    const char *names[7] = {"off", "opp", "cost", "supply", "cap", "flow", "pot"};
-    i64 lens[7] = {P + 1, E, E, P, Q, E, P + Q + 1};
-    for (int k = 1; k < 7; k++) {
+    const char *names[8] = {"off", "opp", "cost", "supply", "cap", "flow", "pot", "params"};
+    i64 lens[8] = {P + 1, E, E, P, Q, E, P + Q + 1, 3};
+    for (int k = 1; k < 8; k++) {
         if (E < 0 || get_i64(o[k], &b[k], lens[k], k >= 5, names[k]) < 0) goto done;
         got = k + 1;
     }
@@ -573,7 +573,7 @@ static PyObject *py_scaling(PyObject *self, PyObject *args) {
     if (!status) {
         Py_BEGIN_ALLOW_THREADS
         status = flok_scaling(P, Q, off, opp, (const i64 *)b[2].buf, sup, cap, (i64 *)b[5].buf,
-                              (i64 *)b[6].buf, K, warm);
+                              (i64 *)b[6].buf, (i64 *)b[7].buf, warm);
         Py_END_ALLOW_THREADS
     }
 done:
@@ -585,7 +585,8 @@ done:
 static PyObject *py_scaling_stats(PyObject *self, PyObject *args) {
     (void)self;
     (void)args;
-    return Py_BuildValue("(LL)", flok_scaling_refines(), flok_scaling_attempts());
+    return Py_BuildValue("(LLLLL)", flok_scaling_refines(), flok_scaling_attempts(), flok_scaling_repaired(),
+                         flok_scaling_imbalance(), flok_scaling_exact());
 }
 
 static PyObject *py_last_phases(PyObject *self, PyObject *args) {
@@ -597,7 +598,7 @@ static PyObject *py_last_phases(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"last_phases", py_last_phases, METH_NOARGS, "Shortest-path phases of the last solve."},
     {"scaling", py_scaling, METH_VARARGS, "Max flow at least cost on a plain allocation network (see _scaling.c)."},
-    {"scaling_stats", py_scaling_stats, METH_NOARGS, "(refinements, attempts) of the last scaling solve."},
+    {"scaling_stats", py_scaling_stats, METH_NOARGS, "(refinements, attempts, repaired, imbalance, exact) of the last scaling solve."},
     {"solve", py_solve, METH_VARARGS, "Min-cost flow from a pseudoflow and potentials (see the module source)."},
     {NULL, NULL, 0, NULL},
 };

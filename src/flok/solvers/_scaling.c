@@ -34,14 +34,27 @@
  * smallest eps for which the pairs are eps-optimal (one scan) instead of at the largest cost.
  */
 #include "_scaling.h"
+#include "_scaling_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-typedef int64_t i64;
-typedef int32_t i32;
+#ifndef WARM_SHARE
+#define WARM_SHARE 8 /* a warm start off balance by more than 1/8 of the units solves cold */
+#endif
+#ifndef WARM_BUDGET
+#define WARM_BUDGET 16 /* ... and so does a repair that scans more than 16x the arcs and nodes */
+#endif
 
-#define INF INT64_MAX
+/* of the last solve, for tests and benchmarks */
+static long long last_refines, last_attempts, last_repaired, last_imbalance, last_exact;
+
+long long flok_scaling_refines(void) { return last_refines; }
+long long flok_scaling_attempts(void) { return last_attempts; }
+long long flok_scaling_repaired(void) { return last_repaired; }
+long long flok_scaling_imbalance(void) { return last_imbalance; }
+long long flok_scaling_exact(void) { return last_exact; }
+
 #define ALPHA 4     /* eps shrinks 4-fold per refinement (measured best of 2..32 on 2 cores) */
 #ifndef M_FACTOR
 #define M_FACTOR 8 /* first bypass cost, in units of the cost span (+1) */
@@ -49,57 +62,6 @@ typedef int32_t i32;
 #ifndef M_GROWTH
 #define M_GROWTH 4 /* ... raised this many times when too small */
 #endif
-
-typedef struct {
-    i64 P, Q, T, N, E;
-    const i64 *off;
-    const i32 *opp, *own;
-    i64 *cs; /* scaled costs */
-    const i64 *sup, *cap;
-    i64 MK;  /* scaled bypass cost */
-    unsigned char *fl;
-    i64 *fT, *b;
-    i64 *mstart, *mlen, *mpos, *mkey;
-    i32 *mem;
-    i64 *p, *ex;
-    i64 *ptr;  /* current arc of opportunities and t */
-    i32 *queue; /* FIFO ring of active nodes */
-    char *inq;
-    i64 qh, qt;
-    i32 *byp; /* participants whose bypass may carry flow (this refine) */
-    i64 nbyp;
-    char *inbyp;
-} CS;
-
-/* Members of j sit in mem[mstart[j] ..) with mkey = c(i,j) + p(i) beside them, so j's scans
- * read one array in order (a participant's price only changes while it has an excess, and then
- * its seated arcs' keys are refreshed). */
-static inline void cs_member_add(CS *g, i64 e) {
-    i64 j = g->opp[e];
-    i64 p = g->mstart[j] + g->mlen[j]++;
-    g->mem[p] = (i32)e;
-    g->mkey[p] = g->cs[e] + g->p[g->own[e]];
-    g->mpos[e] = p;
-}
-
-static inline void cs_member_remove(CS *g, i64 e) {
-    i64 j = g->opp[e];
-    i64 p = g->mpos[e];
-    i64 last = g->mstart[j] + --g->mlen[j];
-    i32 b = g->mem[last];
-    g->mem[p] = b;
-    g->mkey[p] = g->mkey[last];
-    g->mpos[b] = p;
-    g->mpos[e] = -1;
-}
-
-static inline void activate(CS *g, i64 v) {
-    if (g->ex[v] > 0 && !g->inq[v]) {
-        g->inq[v] = 1;
-        g->queue[g->qt] = (i32)v;
-        g->qt = g->qt + 1 == g->N ? 0 : g->qt + 1;
-    }
-}
 
 /* Participant i: push its excess, one unit at a time, on its cheapest residual arc; its new price
  * comes from the second cheapest. */
@@ -339,14 +301,95 @@ static int augmentable(CS *g, i32 *bfs, char *seen) {
     return 0;
 }
 
-static long long last_refines, last_attempts; /* of the last solve, for tests and benchmarks */
 
-long long flok_scaling_refines(void) { return last_refines; }
-long long flok_scaling_attempts(void) { return last_attempts; }
+/* The warm start: the given seats (capped at supplies and capacities) and prices, every residual
+ * arc of negative reduced cost saturated, then cs_repair. Nodes priced WARM_NEW (new since the
+ * previous solve) get a price that fits them: an opportunity the sink's, a participant the best
+ * its options allow. Returns 0 repaired, 1 not worth it or over budget (solve cold). */
+static int warm_repair(CS *g, const i64 *flow, const i64 *pot) {
+    const i64 P = g->P, Q = g->Q, T = g->T, N = g->N, E = g->E;
+    i64 *p = g->p, *ex = g->ex;
+    if (pot[T] == WARM_NEW) return 1;
+    for (i64 v = 0; v < N; v++) {
+        if (pot[v] == WARM_NEW) continue;
+        if (pot[v] > g->MK * (N + 2) || pot[v] < -g->MK * (N + 2)) return 1; /* not a price of ours */
+    }
+    for (i64 v = 0; v < N; v++) p[v] = pot[v];
+    for (i64 j = 0; j < Q; j++)
+        if (p[P + j] == WARM_NEW) p[P + j] = p[T];
+    memset(g->mlen, 0, (size_t)Q * sizeof(i64));
+    memset(g->fT, 0, (size_t)Q * sizeof(i64));
+    memset(g->inbyp, 0, (size_t)P);
+    g->nbyp = 0;
+    for (i64 i = 0; i < P; i++) {
+        i64 held = 0;
+        for (i64 e = g->off[i]; e < g->off[i + 1]; e++) {
+            g->mpos[e] = -1;
+            i64 j = g->opp[e];
+            g->fl[e] = flow[e] > 0 && held < g->sup[i] && g->fT[j] < g->cap[j];
+            if (g->fl[e]) { held++; g->fT[j]++; cs_member_add(g, e); }
+        }
+        g->b[i] = p[i] == WARM_NEW ? 0 : g->sup[i] - held; /* a newcomer starts with its supply */
+        if (g->b[i] > 0) { g->inbyp[i] = 1; g->byp[g->nbyp++] = (i32)i; }
+    }
+    /* Participants: a price between their best open option and their worst seat where one
+     * exists (the given one when it fits), else at the best open option (worse seats are freed
+     * below). Only arcs at i change, so this never disturbs another node. */
+    for (i64 i = 0; i < P; i++) {
+        i64 lo = -INF, hi = INF;
+        for (i64 e = g->off[i]; e < g->off[i + 1]; e++) {
+            i64 v = p[P + g->opp[e]] - g->cs[e];
+            if (g->fl[e]) { if (v < hi) hi = v; }
+            else if (v > lo) lo = v;
+        }
+        if (g->b[i] < g->sup[i] && p[T] - g->MK > lo) lo = p[T] - g->MK;
+        if (g->b[i] > 0 && p[T] - g->MK < hi) hi = p[T] - g->MK;
+        if (p[i] == WARM_NEW || lo > hi) p[i] = lo > -INF ? lo : (hi < INF ? hi : p[T] - g->MK);
+        else if (p[i] < lo) p[i] = lo;
+        else if (p[i] > hi) p[i] = hi;
+    }
+    /* Saturate or empty every arc whose reduced cost has the wrong sign; the rest is excess. */
+    i64 total = 0;
+    for (i64 v = 0; v < N; v++) ex[v] = 0;
+    for (i64 i = 0; i < P; i++) {
+        ex[i] = g->sup[i];
+        total += g->sup[i];
+        for (i64 e = g->off[i]; e < g->off[i + 1]; e++) {
+            i64 j = g->opp[e], rc = g->cs[e] + p[i] - p[P + j];
+            if (!g->fl[e] && rc < 0) { g->fl[e] = 1; cs_member_add(g, e); }
+            else if (g->fl[e] && rc > 0) { g->fl[e] = 0; cs_member_remove(g, e); }
+            if (g->fl[e]) { ex[i]--; ex[P + j]++; }
+        }
+        i64 rc = g->MK + p[i] - p[T];
+        if (rc < 0) g->b[i] = g->sup[i];
+        else if (rc > 0) g->b[i] = 0;
+        if (g->b[i] > 0 && !g->inbyp[i]) { g->inbyp[i] = 1; g->byp[g->nbyp++] = (i32)i; }
+        ex[i] -= g->b[i];
+        ex[T] += g->b[i];
+    }
+    ex[T] -= total;
+    for (i64 j = 0; j < Q; j++) {
+        i64 rc = p[P + j] - p[T];
+        if (rc < 0) g->fT[j] = g->cap[j];
+        else if (rc > 0) g->fT[j] = 0;
+        else if (g->fT[j] > g->cap[j]) g->fT[j] = g->cap[j];
+        ex[P + j] -= g->fT[j];
+        ex[T] += g->fT[j];
+    }
+    /* A start far from this optimum is cheaper solved cold. */
+    i64 off_balance = 0;
+    for (i64 v = 0; v < N; v++)
+        if (ex[v] > 0) off_balance += ex[v];
+    last_imbalance = off_balance;
+    if (off_balance > total / WARM_SHARE + 64) return 1;
+    int rs = cs_repair(g, (E + N) * WARM_BUDGET + 65536);
+    return rs == 0 ? 0 : 1;
+}
 
 int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost, const i64 *sup,
-                 const i64 *cap, i64 *flow, i64 *pot, i64 K, int warm) {
+                 const i64 *cap, i64 *flow, i64 *pot, i64 *params, int warm) {
     const i64 E = off[P], T = P + Q, N = P + Q + 1;
+    i64 K = params[0];
     int status = 0;
     CS g;
     memset(&g, 0, sizeof g);
@@ -390,20 +433,27 @@ int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost
         if (cost[e] > hi) hi = cost[e];
     }
     if (E == 0) lo = hi = 0;
+    /* A warm start keeps the previous solve's scale, offset and bypass cost, so its prices mean the
+     * same; M is checked below as always (against costs measured from that offset). */
+    int warm_ok = warm && params[1] <= lo && params[2] >= 1;
+    if (warm_ok) lo = params[1];
+    const i64 span = hi - lo;
     for (i64 j = 0; j < Q; j++) mstart[j + 1] += mstart[j];
     g.opp = opp; g.own = own; g.mem = mem; g.mpos = mpos; g.mkey = mkey; g.cs = cs; g.fl = fl; g.mstart = mstart;
     g.mlen = mlen; g.fT = fT; g.b = b; g.ex = ex; g.ptr = ptr; g.queue = queue; g.inq = inq; g.p = p; g.byp = byp; g.inbyp = inbyp;
     /* Every cycle of the residual graph alternates participants with {opportunities, t}, so a
      * simple one has at most L = 2·min(P, Q + 1) arcs: eps-optimal with eps·L < K is optimal. */
     if (K < 2 * (P < Q + 1 ? P : Q + 1) + 1) { status = 3; goto out; }
-    const i64 span = hi - lo;
     /* M: a first guess well above one path's saving on small networks; raised if the check fails */
     i64 units = seats < total_cap ? seats : total_cap;
     i64 M = (span + 1) * M_FACTOR;
     if (M > (span + 1) * (units + 1)) M = (span + 1) * (units + 1);
     const i64 M_SAFE = (span + 1) * (units + 1); /* a path seats <= units + 1 units at <= span each */
-    last_refines = last_attempts = 0;
+    if (warm_ok) M = params[2]; /* the previous one: the given prices are in its terms */
+    last_refines = last_attempts = last_repaired = 0;
+    last_imbalance = -1;
     i64 M_prev = M;
+    int exact = 0;
     for (int attempt = 0;; attempt++) {
         last_attempts++;
         /* prices fall by at most ~3N·eps per refinement, eps shrinking 4-fold from M·K */
@@ -411,46 +461,13 @@ int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost
         for (i64 e = 0; e < E; e++) cs[e] = (cost[e] - lo) * K;
         g.MK = M * K;
         i64 eps;
-        int use_start = warm && attempt == 0;
-        for (i64 v = 0; v < N && use_start; v++)
-            if (pot[v] > g.MK * (N + 2) || pot[v] < -g.MK * (N + 2)) use_start = 0; /* not a price of ours */
-        if (use_start) {
-            /* Start from the given seats and prices. The first eps is the largest amount by which
-             * a seat (the bypass for an unseated unit) is worse than its participant's best other
-             * option, or by which a free seat is priced below the sink (or a used one above):
-             * refinement from there on. (Starting lower would be exact too, but bidding wars at a
-             * tiny eps move prices by eps at a time.) */
-            for (i64 v = 0; v < N; v++) p[v] = pot[v];
-            memset(b, 0, (size_t)P * sizeof(i64));
-            i64 worst = 0;
-            for (i64 i = 0; i < P; i++) {
-                i64 tmin = g.MK - p[T], ta = INF, held = 0;
-                for (i64 e = off[i]; e < off[i + 1]; e++) {
-                    i64 t = cs[e] - p[P + opp[e]];
-                    fl[e] = flow[e] > 0 && held < sup[i];
-                    if (fl[e]) { held++; if (ta == INF || t > ta) ta = t; }
-                    else if (t < tmin) tmin = t;
-                }
-                b[i] = sup[i] - held;
-                if (ta != INF && ta - tmin > worst) worst = ta - tmin;
-                if (b[i] > 0) { /* unseated units sit on the bypass: as bad as it is dearer */
-                    i64 best = INF;
-                    for (i64 e = off[i]; e < off[i + 1]; e++)
-                        if (!fl[e] && cs[e] - p[P + opp[e]] < best) best = cs[e] - p[P + opp[e]];
-                    if (best != INF && g.MK - p[T] - best > worst) worst = g.MK - p[T] - best;
-                }
-            }
-            memset(fT, 0, (size_t)Q * sizeof(i64));
-            for (i64 e = 0; e < E; e++) fT[opp[e]] += fl[e];
-            for (i64 j = 0; j < Q; j++) {
-                if (fT[j] > cap[j]) fT[j] = cap[j];
-                i64 d = p[P + j] - p[T];
-                if (fT[j] < cap[j] && -d > worst) worst = -d;
-                if (fT[j] > 0 && d > worst) worst = d;
-            }
-            eps = worst < 1 ? 1 : worst;
-            if (eps > g.MK) eps = g.MK;
-            refine(&g, eps);
+        int repaired = 0;
+        if (warm_ok && attempt == 0) {
+            repaired = warm_repair(&g, flow, pot) == 0;
+            last_repaired = repaired;
+        }
+        if (repaired) {
+            eps = 1; /* exact already: only the bypass cost remains to check */
         } else if (attempt > 0) {
             /* M grew: the last optimum is still eps-optimal but for the bypass arcs, whose cost
              * rose by the difference; refine from there (the unseated bid harder) */
@@ -466,13 +483,21 @@ int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost
             eps = eps / ALPHA > 1 ? eps / ALPHA : 1;
             refine(&g, eps);
             last_refines++;
+            exact = 0;
         }
+        if (repaired) exact = 1;
         if (!augmentable(&g, bfs, seen)) break;
         if (M >= M_SAFE) { status = 3; break; } /* cannot happen: M_SAFE exceeds any path's saving */
         M_prev = M;
         M = M * M_GROWTH < M_SAFE ? M * M_GROWTH : M_SAFE;
     }
     if (status == 0) {
+        /* exact duals for the next warm start; without them it would still be exact, only slower */
+        if (!exact) exact = cs_exact_prices(&g, (E + N) * WARM_BUDGET + 65536) == 0;
+        last_exact = exact;
+        params[0] = K;
+        params[1] = lo;
+        params[2] = M;
         for (i64 e = 0; e < E; e++) flow[e] = fl[e];
         for (i64 v = 0; v < N; v++) pot[v] = p[v];
     }

@@ -97,12 +97,18 @@ class NativeStart:
 
     flow: np.ndarray
     potential: np.ndarray
+    scale: np.ndarray | None = None  # the cost-scaling core's {K, cost offset, bypass cost}
+
+
+WARM_NEW = np.iinfo(np.int64).min
+"""A start's potential for a node that did not exist in the previous solve (the core prices it)."""
 
 
 @dataclass
 class NativeSolution:
     flow: np.ndarray  # per arc of the network as given
     potential: np.ndarray  # per node, plus source and sink with max_flow (reuse in a NativeStart)
+    scale: np.ndarray | None = None  # what the potentials are in (cost scaling only; see NativeStart)
 
 
 @dataclass
@@ -182,13 +188,23 @@ def scaling_fits(n_participants: int, n_opportunities: int, span: int) -> bool:
     return float(SCALING_M_FACTOR * (span + 1)) * k * (nodes + 2) * 4.0 <= 9.0e18
 
 
-def scaling_stats() -> tuple[int, int]:
-    """(refinements, attempts) of the last cost-scaling solve in this process: an attempt more
-    than one means the first bypass cost was too small (see _scaling.c)."""
+@dataclass(frozen=True)
+class ScalingStats:
+    """What the last cost-scaling solve in this process did (see _scaling.c and _repair.c)."""
+
+    refines: int  # refinements (0 when a warm start was repaired by shortest paths alone)
+    attempts: int  # more than one: the first bypass cost was too small and grew
+    repaired: bool  # a warm start was repaired (False: it was solved cold)
+    imbalance: int  # units off balance once the warm start's wrong-signed arcs were saturated
+    exact: bool  # the returned potentials are exact duals (what the next warm start wants)
+
+
+def scaling_stats() -> ScalingStats:
+    """`ScalingStats` of the last cost-scaling solve in this process."""
     if _flowcore is None:
         raise SolverError(NATIVE_MISSING)
-    refines, attempts = _flowcore.scaling_stats()
-    return int(refines), int(attempts)
+    refines, attempts, repaired, imbalance, exact = _flowcore.scaling_stats()
+    return ScalingStats(int(refines), int(attempts), bool(repaired), int(imbalance), bool(exact))
 
 
 def scaling_solve(
@@ -199,22 +215,28 @@ def scaling_solve(
     None when the costs are too large for its 64-bit prices (costs × scale × nodes; a seeded
     lottery's perturbed costs): `native_solve` then uses the general core.
 
-    Potentials come back in the general engine's shape (one per node, then source and sink), in
-    units of 1/`PlainLayout.scale` of a cost unit; only participants, opportunities and the sink
-    carry prices. A start's potentials are read the same way.
+    Potentials come back in the general engine's shape (one per node, then source and sink) with
+    the ``scale`` they are in (K, cost offset, bypass cost); only participants, opportunities and
+    the sink carry prices. A start that carries the previous solve's ``scale`` (and `WARM_NEW`
+    for nodes that are new) is repaired by shortest paths from those prices; without one, or when
+    the scale no longer fits, it is solved cold. The answer is the same optimum either way.
     """
     if _flowcore is None:
         raise SolverError(NATIVE_MISSING)
     P, Q = layout.participants.size, layout.opportunities.size
     flow = np.zeros(layout.opp.size, dtype=np.int64)
     pot = np.zeros(P + Q + 1, dtype=np.int64)
-    if start is not None:
+    params = np.array([layout.scale, 0, 0], dtype=np.int64)
+    warm = False
+    if start is not None and start.scale is not None and int(start.scale[0]) >= layout.scale:
         given = _i64(start.flow)
         flow[:] = given[layout.order] if layout.order is not None else given[: flow.size]
         sp = _i64(start.potential)
         pot[:P] = sp[layout.participants]
         pot[P : P + Q] = sp[layout.opportunities]
         pot[-1] = sp[n_nodes + 1]
+        params[:] = _i64(start.scale)
+        warm = True
     status = _flowcore.scaling(
         P,
         Q,
@@ -225,8 +247,8 @@ def scaling_solve(
         layout.capacity,
         flow,
         pot,
-        layout.scale,
-        start is not None,
+        params,
+        warm,
     )
     if status == 4:
         return None
@@ -243,7 +265,7 @@ def scaling_solve(
     potential[layout.participants] = pot[:P]
     potential[layout.opportunities] = pot[P : P + Q]
     potential[n_nodes + 1] = pot[-1]
-    return NativeSolution(flow=out, potential=potential)
+    return NativeSolution(flow=out, potential=potential, scale=params)
 
 
 def _i64(a: np.ndarray) -> np.ndarray:
@@ -310,7 +332,7 @@ def native_solve(
             flow[k : k + dst.size] = np.clip(inn[dst] - out[dst], 0, cap[k : k + dst.size])
             flow[-1] = max(0, units - int(flow[k : k + dst.size].sum()))
         p = _i64(start.potential)[:nodes]
-        pot[: p.size] = p
+        pot[: p.size] = np.where(p == WARM_NEW, 0, p)  # this core prices from any values
     status = _flowcore.solve(nodes, tail, head, cap, cost, b, flow, pot)
     if status == 1:
         raise SolverError("min-cost flow: the supplies cannot be met (infeasible)")

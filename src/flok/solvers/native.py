@@ -33,6 +33,7 @@ from flok.solvers.engines import (
     NATIVE,
     NATIVE_AVAILABLE,
     NATIVE_MISSING,
+    WARM_NEW,
     NativeStart,
     native_cost_range,
     native_solve,
@@ -113,6 +114,7 @@ class WarmStart:
     participant: np.ndarray
     opportunity: np.ndarray
     potential: np.ndarray
+    scale: np.ndarray | None = None  # what the potentials are in (see engines.NativeStart)
 
 
 def warm_unsupported(problem: Problem) -> str | None:
@@ -149,8 +151,10 @@ def _start(net: PlainNetwork, warm: WarmStart) -> NativeStart:
     pmap = _positions(problem.participant_ids, warm.participant_ids)
     omap = _positions(problem.opportunity_ids, warm.opportunity_ids)
     pot = np.zeros(n + m + 4, dtype=np.int64)
-    # A newcomer starts level with the source (it has its whole supply left), a new opportunity
-    # level with the sink (all its seats free); the engine repairs whatever is not optimal.
+    if warm.scale is not None:  # the cost-scaling core prices new nodes itself
+        source = sink = WARM_NEW
+    # Otherwise a newcomer starts level with the source (it has its whole supply left), a new
+    # opportunity level with the sink (all its seats free); the engine repairs what is not optimal.
     pot[:n] = np.where(pmap >= 0, old_pot[np.maximum(pmap, 0)], source)
     pot[n : n + m] = np.where(omap >= 0, old_pot[old_n + np.maximum(omap, 0)], sink)
     pot[n + m :] = old_pot[old_n + old_m : old_n + old_m + 4]
@@ -160,7 +164,7 @@ def _start(net: PlainNetwork, warm: WarmStart) -> NativeStart:
     new_o[omap[omap >= 0]] = np.flatnonzero(omap >= 0)
     part, opp = new_p[warm.participant], new_o[warm.opportunity]
     kept = (part >= 0) & (opp >= 0)
-    return NativeStart(flow=net.start_flow(part[kept], opp[kept]), potential=pot)
+    return NativeStart(flow=net.start_flow(part[kept], opp[kept]), potential=pot, scale=warm.scale)
 
 
 def solve_warm(
@@ -211,7 +215,7 @@ def solve_warm(
         decode_seconds=t3 - t2,
         details={"warm_start": True} if warm is not None else {},
     )
-    nxt = WarmStart(problem.participant_ids, problem.opportunity_ids, part, opp, potential)
+    nxt = WarmStart(problem.participant_ids, problem.opportunity_ids, part, opp, potential, sol.scale)
     return result, nxt
 
 

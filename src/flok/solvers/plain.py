@@ -72,10 +72,10 @@ class PlainNetwork:
         e = self.pair_participant.size
         keys = self.pair_participant * width + self.pair_opportunity
         seat_keys = participant * width + opportunity
-        on_arc = np.isin(keys, seat_keys)
+        on_arc = pair_member(keys, seat_keys)
         flow[:e] = on_arc
         if self.hub:
-            off = ~np.isin(seat_keys, keys)
+            off = ~pair_member(seat_keys, keys)
             flow[e : e + n] = np.bincount(participant[off], minlength=n)
             flow[e + n : e + n + m] = np.bincount(opportunity[off], minlength=m)
         if self.optional:
@@ -85,6 +85,17 @@ class PlainNetwork:
             flow[k : k + m] = load
             flow[k + m :] = np.maximum(self.problem.seats_allowed() - held, 0)
         return flow
+
+
+def pair_member(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """``np.isin`` for integer pair keys by sorting the keys once and binary search: NumPy's
+    hash-based ``isin`` took about 0.06–0.1 s per call on 650k pairs, this a few milliseconds."""
+    values = np.asarray(values, dtype=np.int64)
+    sorted_keys = np.sort(np.asarray(keys, dtype=np.int64))
+    if not sorted_keys.size:
+        return np.zeros(values.shape, dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_keys, values), sorted_keys.size - 1)
+    return sorted_keys[at] == values
 
 
 def plain_network(
