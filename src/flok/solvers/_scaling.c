@@ -30,8 +30,13 @@
  * rescan); an opportunity sends its excess on to t while it has room, else back to the member
  * whose key c(i,j) + p(i) is high enough (members and keys sit side by side, read in order).
  *
- * Warm start: the given 0/1 flow on the pairs and the given prices; refinement starts at the
- * smallest eps for which the pairs are eps-optimal (one scan) instead of at the largest cost.
+ * Exact duals and the warm start (_repair.c): after the last refinement, label-correcting turns
+ * the 1-optimal prices into exact ones (every residual arc's reduced cost >= 0), returned with
+ * the scale they are in (K, cost offset, M). A warm start in that scale keeps the given seats
+ * and prices, saturates the arcs whose reduced cost has the wrong sign and routes the resulting
+ * imbalance by shortest paths. (Starting refinement from the previous prices instead was as
+ * slow as a cold solve: after a 1% change the first eps they violate is close to the cold one,
+ * and starting lower ends in bidding wars of eps-steps.) M is checked as after any solve.
  */
 #include "_scaling.h"
 #include "_scaling_int.h"
