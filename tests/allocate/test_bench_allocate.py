@@ -40,3 +40,18 @@ def test_the_tables_have_one_cell_per_column(columns: int) -> None:
     header, rule, line = text.splitlines()
     assert header.count("|") == rule.count("|") == line.count("|") == columns + 1
     assert ("0.50×" in line and "+25%" in line) if columns == 6 else ("2.00×" in line and "1.5×" in line)
+
+
+def test_the_warm_start_table_repairs_every_change_and_agrees_with_the_cold_solve() -> None:
+    """`flok bench resolve`'s second table: each row's warm start was repaired (not solved cold)
+    and reached the cold optimum (warm_rows asserts that itself)."""
+    from flok.bench.generate import zipf_instance
+    from flok.bench.resolve import turnover, warm_rows
+
+    problem = zipf_instance(300, 12, seed=2).problem()
+    after = turnover(problem, 5, seed=1)
+    assert after.n_participants == problem.n_participants + 5
+    assert set(after.participant_ids[after.pref_participant]) <= set(after.participant_ids)
+    rows = warm_rows(300, 12, seed=2, turnovers=(1, 5))
+    assert [r[1] for r in rows] == ["1 leave, 1 join", "5 leave, 5 join", "the 1% change above"]
+    assert all(len(r) == 6 and r[-1] == "repaired" for r in rows)

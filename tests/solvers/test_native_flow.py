@@ -240,7 +240,7 @@ def test_a_warm_resolve_reaches_the_cold_optimum(problem: Problem, seed: int) ->
 
 def test_a_warm_resolve_at_scale_matches_the_cold_one() -> None:
     from flok.bench.generate import zipf_instance
-    from flok.bench.resolve import changed
+    from flok.bench.resolve import changed, turnover
 
     problem = zipf_instance(5_000, 200, seed=3).problem()
     first = flok.allocate(problem, "native_flow")
@@ -249,6 +249,11 @@ def test_a_warm_resolve_at_scale_matches_the_cold_one() -> None:
     cold = flok.allocate(after, "min_cost_flow")
     assert warm.strategy == "native_flow" and warm.details["warm_start"] is True
     assert _seats_and_total(after, warm) == _seats_and_total(after, cold)
+    # a few people leaving and joining: repaired by shortest paths from the old optimum, not cold
+    small = turnover(problem, 3, seed=4)
+    warm = flok.allocate(small, warm=first.warm)
+    assert engines.scaling_stats().repaired
+    assert _seats_and_total(small, warm) == _seats_and_total(small, flok.allocate(small, "min_cost_flow"))
 
 
 def test_resolve_with_a_warm_start_gives_the_same_allocation_quality() -> None:

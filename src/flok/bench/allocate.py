@@ -63,7 +63,7 @@ def _engines(inst: Any, problem: Any, seed: int) -> dict[str, Any]:
 
         after = changed(problem, seed)
         best_cold = best_warm = float("inf")
-        for r in range(repeats):  # interleaved, best of the same number of runs as above
+        for _ in range(repeats):  # interleaved, best of the same number of runs as above
             t0 = time.perf_counter()
             cold = allocate(after, "native_flow")
             t1 = time.perf_counter()
