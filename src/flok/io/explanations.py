@@ -112,7 +112,7 @@ def write_report(allocation: Allocation, stream: IO[bytes]) -> None:
         write_json(allocation.report(), stream)  # another explainer, or none to list
         return
     rows = explanation_rows(allocation)
-    if np.unique(rows.participant).size <= BIG_REPORT:
+    if rows.people()[0].size <= BIG_REPORT:
         write_json(allocation.report(), stream)
         return
     placeholder = f"flok-explanations-{secrets.token_hex(16)}"
@@ -153,7 +153,7 @@ def _json_parts(rows: Explained) -> Iterator[bytes | memoryview]:
         "}",
         "",
     )
-    who, starts = np.unique(rows.participant, return_index=True)
+    who, starts = rows.people()
     offsets = pa.array(np.append(starts, rows.size).astype(np.int64), type=pa.int64())
     joined = pc.binary_join(pa.LargeListArray.from_arrays(offsets, reasons), ",")
     seats = rows.seats(oid_json).take(pa.array(who))
@@ -163,12 +163,11 @@ def _json_parts(rows: Explained) -> Iterator[bytes | memoryview]:
         pc.binary_join(seats, ","),
         '],"reasons":[',
         joined,
-        "]}",
-        pa.array([","] * (who.size - 1) + [""], type=pa.string()),  # a comma after all but the last
+        "]},",
         "",
     )
     yield b"{"
-    yield _text_bytes(entries)
+    yield _text_bytes(entries)[:-1]  # every entry ends in a comma; the last one's is dropped
     yield b"}"
 
 
