@@ -26,19 +26,24 @@ def changed(problem: Problem, seed: int) -> Problem:
     """``problem`` after withdrawals, late arrivals and capacity cuts (see the module docstring)."""
     rng = np.random.default_rng(seed)
     n, m = problem.n_participants, problem.n_opportunities
+    gone = rng.choice(n, size=max(1, n // 200), replace=False)
     capacity = problem.capacity.copy()
     cut = rng.choice(m, size=max(1, m // 100), replace=False)
     capacity[cut] //= 2
     capacity[rng.choice(m, size=max(1, m // 1000), replace=False)] = 0
-    return turnover(problem, max(1, n // 200), seed, capacity)
+    return _replaced(problem, gone, seed, capacity)
 
 
-def turnover(problem: Problem, k: int, seed: int, capacity: np.ndarray | None = None) -> Problem:
+def turnover(problem: Problem, k: int, seed: int) -> Problem:
     """``problem`` after ``k`` participants withdraw and ``k`` arrive late (ranking like everyone
-    else), with ``capacity`` if given."""
-    rng = np.random.default_rng(seed)
-    n, m = problem.n_participants, problem.n_opportunities
-    gone = rng.choice(n, size=k, replace=False)
+    else)."""
+    gone = np.random.default_rng(seed).choice(problem.n_participants, size=k, replace=False)
+    return _replaced(problem, gone, seed, problem.capacity)
+
+
+def _replaced(problem: Problem, gone: np.ndarray, seed: int, capacity: np.ndarray) -> Problem:
+    """``problem`` without the participants ``gone`` and with as many late arrivals."""
+    n, m, k = problem.n_participants, problem.n_opportunities, gone.size
     keep = ~np.isin(problem.pref_participant, gone)
     late = zipf_instance(k, m, seed=seed + 1)
     pids = np.concatenate(
@@ -47,7 +52,7 @@ def turnover(problem: Problem, k: int, seed: int, capacity: np.ndarray | None = 
     assert problem.rank is not None
     return Problem.from_arrays(
         opportunity_ids=problem.opportunity_ids,
-        capacity=problem.capacity if capacity is None else capacity,
+        capacity=capacity,
         pref_participant=np.concatenate([problem.pref_participant[keep], late.pref_participant + n]),
         pref_opportunity=np.concatenate([problem.pref_opportunity[keep], late.pref_opportunity]),
         rank=np.concatenate([problem.rank[keep], late.rank]),
