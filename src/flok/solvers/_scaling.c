@@ -326,7 +326,12 @@ static int warm_repair(CS *g, const i64 *flow, const i64 *pot) {
     memset(g->fT, 0, (size_t)Q * sizeof(i64));
     memset(g->inbyp, 0, (size_t)P);
     g->nbyp = 0;
+    for (i64 v = 0; v < N; v++) ex[v] = 0;
+    i64 total = 0;
+    /* One pass over the participants (their arcs stay in cache): seats, price, saturation. None
+     * of it changes another participant's arcs, so the order does not matter. */
     for (i64 i = 0; i < P; i++) {
+        /* the given seats, within supply and capacity */
         i64 held = 0;
         for (i64 e = g->off[i]; e < g->off[i + 1]; e++) {
             g->mpos[e] = -1;
@@ -336,11 +341,8 @@ static int warm_repair(CS *g, const i64 *flow, const i64 *pot) {
         }
         g->b[i] = p[i] == WARM_NEW ? 0 : g->sup[i] - held; /* a newcomer starts with its supply */
         if (g->b[i] > 0) { g->inbyp[i] = 1; g->byp[g->nbyp++] = (i32)i; }
-    }
-    /* Participants: a price between their best open option and their worst seat where one
-     * exists (the given one when it fits), else at the best open option (worse seats are freed
-     * below). Only arcs at i change, so this never disturbs another node. */
-    for (i64 i = 0; i < P; i++) {
+        /* a price between its best open option and its worst seat where one exists (the given
+         * one when it fits), else at the best open option (worse seats are freed below) */
         i64 lo = -INF, hi = INF;
         for (i64 e = g->off[i]; e < g->off[i + 1]; e++) {
             i64 v = p[P + g->opp[e]] - g->cs[e];
@@ -352,12 +354,8 @@ static int warm_repair(CS *g, const i64 *flow, const i64 *pot) {
         if (p[i] == WARM_NEW || lo > hi) p[i] = lo > -INF ? lo : (hi < INF ? hi : p[T] - g->MK);
         else if (p[i] < lo) p[i] = lo;
         else if (p[i] > hi) p[i] = hi;
-    }
-    /* Saturate or empty every arc whose reduced cost has the wrong sign; the rest is excess. */
-    i64 total = 0;
-    for (i64 v = 0; v < N; v++) ex[v] = 0;
-    for (i64 i = 0; i < P; i++) {
-        ex[i] = g->sup[i];
+        /* saturate or empty every arc whose reduced cost has the wrong sign; the rest is excess */
+        ex[i] += g->sup[i];
         total += g->sup[i];
         for (i64 e = g->off[i]; e < g->off[i + 1]; e++) {
             i64 j = g->opp[e], rc = g->cs[e] + p[i] - p[P + j];
