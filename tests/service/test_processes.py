@@ -81,7 +81,10 @@ def test_killed_server_leaves_last_allocation_and_marks_run_failed(sqlite_url: s
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_two_workers_run_ten_allocations_exactly_once(pg_url: str) -> None:
-    env = {"FLOK_DATABASE_URL": pg_url, "FLOK_RUN_DELAY_SECONDS": "0.3"}
+    # Each run holds its worker for a second, so one worker alone would need ten: the other one
+    # takes a share even when a busy machine is slow to start its polling (with 0.3 s, one
+    # worker once took all ten while the machine was loaded).
+    env = {"FLOK_DATABASE_URL": pg_url, "FLOK_RUN_DELAY_SECONDS": "1.0"}
     db = Database(pg_url)
     db.migrate()
     mark = worker_mark(db)
