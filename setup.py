@@ -16,7 +16,11 @@ setup(
                 "src/flok/solvers/_scaling.c",
                 "src/flok/solvers/_repair.c",
             ],
-            depends=["src/flok/solvers/_scaling.h", "src/flok/solvers/_scaling_int.h"],
+            depends=[
+                "src/flok/solvers/_heap.h",
+                "src/flok/solvers/_scaling.h",
+                "src/flok/solvers/_scaling_int.h",
+            ],
             extra_compile_args=["-O3", "-std=c99"],
             optional=True,
         )

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "_heap.h"
 #include "_scaling.h"
 
 typedef int64_t i64;
@@ -59,58 +60,16 @@ static int stack_push(Stack *s, i32 v) {
 }
 
 typedef struct {
-    i64 key;
-    i32 node;
-} HeapItem;
-
-typedef struct {
     Stack bucket[NB];
     i64 in_buckets;
-    HeapItem *heap;
-    i64 hlen, hcap;
+    Heap heap; /* keys beyond the bucket window */
     i64 cur;
 } Queue;
-
-static int heap_push(Queue *q, i64 key, i32 node) {
-    if (q->hlen == q->hcap) {
-        i64 nc = q->hcap ? q->hcap * 2 : 256;
-        HeapItem *nh = (HeapItem *)realloc(q->heap, (size_t)nc * sizeof(HeapItem));
-        if (!nh) return -1;
-        q->heap = nh;
-        q->hcap = nc;
-    }
-    i64 i = q->hlen++;
-    while (i > 0) {
-        i64 p = (i - 1) / 2;
-        if (q->heap[p].key <= key) break;
-        q->heap[i] = q->heap[p];
-        i = p;
-    }
-    q->heap[i].key = key;
-    q->heap[i].node = node;
-    return 0;
-}
-
-static HeapItem heap_pop(Queue *q) {
-    HeapItem top = q->heap[0];
-    HeapItem last = q->heap[--q->hlen];
-    i64 i = 0, n = q->hlen;
-    for (;;) {
-        i64 c = 2 * i + 1;
-        if (c >= n) break;
-        if (c + 1 < n && q->heap[c + 1].key < q->heap[c].key) c++;
-        if (q->heap[c].key >= last.key) break;
-        q->heap[i] = q->heap[c];
-        i = c;
-    }
-    if (n) q->heap[i] = last;
-    return top;
-}
 
 static void queue_reset(Queue *q) {
     for (int b = 0; b < NB; b++) q->bucket[b].len = 0;
     q->in_buckets = 0;
-    q->hlen = 0;
+    q->heap.n = 0;
     q->cur = 0;
 }
 
@@ -121,17 +80,17 @@ static int queue_push(Queue *q, i64 key, i32 node) {
         q->in_buckets++;
         return stack_push(&q->bucket[key & NBMASK], node);
     }
-    return heap_push(q, key, node);
+    return heap_push(&q->heap, key, node);
 }
 
 static int queue_pop(Queue *q, i64 *key, i32 *node) {
     for (;;) {
         if (q->in_buckets == 0) {
-            if (q->hlen == 0) return 0;
-            if (q->heap[0].key > q->cur) q->cur = q->heap[0].key;
+            if (q->heap.n == 0) return 0;
+            if (q->heap.a[0].key > q->cur) q->cur = q->heap.a[0].key;
         }
-        if (q->hlen && q->heap[0].key <= q->cur) {
-            HeapItem it = heap_pop(q);
+        if (q->heap.n && q->heap.a[0].key <= q->cur) {
+            HeapItem it = heap_pop(&q->heap);
             *key = it.key;
             *node = it.node;
             return 1;
@@ -402,7 +361,7 @@ out:
     free(onstack); free(frozen); free(mark); free(bfs); free(snode); free(sarc);
     if (q) {
         for (int b = 0; b < NB; b++) free(q->bucket[b].data);
-        free(q->heap);
+        free(q->heap.a);
         free(q);
     }
     return status;

@@ -24,6 +24,7 @@
  * than a cold solve, not more: in a crowded market many options tie at the exact prices, and the
  * last few newcomers' searches wade through tens of thousands of tied nodes.
  */
+#include "_heap.h"
 #include "_scaling_int.h"
 
 #include <stdlib.h>
@@ -95,65 +96,13 @@ int cs_exact_prices(CS *g, i64 budget) {
     return 0;
 }
 
-/* A binary min-heap of (distance, node) with lazy deletion. */
-typedef struct {
-    i64 *key;
-    i32 *node;
-    i64 n, cap;
-} Heap;
-
-static int heap_push(Heap *h, i64 key, i64 v) {
-    if (h->n == h->cap) {
-        i64 cap = h->cap ? 2 * h->cap : 1024;
-        i64 *k2 = (i64 *)realloc(h->key, (size_t)cap * sizeof(i64));
-        if (!k2) return -1;
-        h->key = k2;
-        i32 *n2 = (i32 *)realloc(h->node, (size_t)cap * sizeof(i32));
-        if (!n2) return -1;
-        h->node = n2;
-        h->cap = cap;
-    }
-    i64 c = h->n++;
-    while (c > 0) {
-        i64 par = (c - 1) / 2;
-        if (h->key[par] <= key) break;
-        h->key[c] = h->key[par];
-        h->node[c] = h->node[par];
-        c = par;
-    }
-    h->key[c] = key;
-    h->node[c] = (i32)v;
-    return 0;
-}
-
-static void heap_pop(Heap *h, i64 *key, i64 *v) {
-    *key = h->key[0];
-    *v = h->node[0];
-    i64 k = h->key[--h->n];
-    i32 nd = h->node[h->n];
-    i64 c = 0;
-    for (;;) {
-        i64 l = 2 * c + 1;
-        if (l >= h->n) break;
-        if (l + 1 < h->n && h->key[l + 1] < h->key[l]) l++;
-        if (h->key[l] >= k) break;
-        h->key[c] = h->key[l];
-        h->node[c] = h->node[l];
-        c = l;
-    }
-    if (h->n > 0) {
-        h->key[c] = k;
-        h->node[c] = nd;
-    }
-}
-
 typedef struct {
     i64 *dist, *mark; /* tentative distance; round in which it was set */
     i64 *done;        /* round in which the node was settled */
     i32 *pred, *pe;   /* predecessor node (-1 at a source) and pair arc (-1: an arc of t) */
     i32 *settled;
     i64 nsettled, round, work;
-    Heap h;
+    Heap h; /* (distance, node), lazy deletion */
 } Search;
 
 /* Residual capacity of the arc u -> v by which the search reached v. */
@@ -190,7 +139,7 @@ static inline int relax(CS *g, Search *s, i64 u, i64 v, i64 e, i64 d, i64 rc) {
         s->dist[v] = nd;
         s->pred[v] = (i32)u;
         s->pe[v] = (i32)e;
-        return heap_push(&s->h, nd, v) ? 1 : 0;
+        return heap_push(&s->h, nd, (i32)v) ? 1 : 0;
     }
     return 0;
 }
@@ -211,19 +160,17 @@ static i64 search(CS *g, Search *s, const i32 *src, i64 nsrc, i64 budget, i64 *D
         s->dist[v] = 0;
         s->pred[v] = -1;
         s->pe[v] = -1;
-        if (heap_push(&s->h, 0, v)) return -2;
+        if (heap_push(&s->h, 0, (i32)v)) return -2;
     }
-    i64 found = -1;
     while (s->h.n > 0) {
-        i64 d, u;
-        if (found >= 0) break;
-        heap_pop(&s->h, &d, &u);
+        HeapItem top = heap_pop(&s->h);
+        i64 d = top.key, u = top.node;
         if (s->done[u] == s->round || d != s->dist[u]) continue;
         s->done[u] = s->round;
         s->settled[s->nsettled++] = (i32)u;
         if (g->ex[u] < 0) {
-            if (found < 0) { found = u; *D = d; }
-            continue;
+            *D = d;
+            return u;
         }
         int err = 0;
         if (u < P) {
@@ -255,7 +202,7 @@ static i64 search(CS *g, Search *s, const i32 *src, i64 nsrc, i64 budget, i64 *D
         if (err) return err == 1 ? -2 : -3;
         if (s->work > budget) return -3;
     }
-    return found;
+    return -1;
 }
 
 /* After a search has made the shortest paths' arcs tight, send every unit it can along tight
@@ -403,6 +350,6 @@ int cs_repair(CS *g, i64 budget) {
 out:
     free(d.cur); free(d.seen); free(d.cround); free(d.stack); free(d.via);
     free(s.dist); free(s.mark); free(s.done); free(s.pred); free(s.pe); free(s.settled); free(src);
-    free(s.h.key); free(s.h.node);
+    free(s.h.a);
     return status;
 }
