@@ -20,9 +20,11 @@
  * arcs scanned; past the budget the repair gives up and the caller solves cold, so a bad start
  * never costs much more than a cold solve.
  *
- * Measured (flok bench allocate, the 1% change of flok bench resolve): the repair is 2-5x faster
- * than a cold solve, not more: in a crowded market many options tie at the exact prices, and the
- * last few newcomers' searches wade through tens of thousands of tied nodes.
+ * Measured (flok bench resolve, second table): at 100k x 2k about 17-20x faster than a cold
+ * solve when one person leaves and one joins, about 10x for ten and ten, 2-3.5x for the 1%
+ * change. Not more: in a crowded market many options tie at the exact prices, and the last few
+ * newcomers' searches wade through tens of thousands of tied nodes (README "Performance" lists
+ * the variants tried).
  */
 #include "_heap.h"
 #include "_scaling_int.h"

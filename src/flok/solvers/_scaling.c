@@ -328,8 +328,9 @@ static int warm_repair(CS *g, const i64 *flow, const i64 *pot) {
     g->nbyp = 0;
     for (i64 v = 0; v < N; v++) ex[v] = 0;
     i64 total = 0;
-    /* One pass over the participants (their arcs stay in cache): seats, price, saturation. None
-     * of it changes another participant's arcs, so the order does not matter. */
+    /* One pass over the participants (their arcs stay in cache): seats, price, saturation. Only
+     * participant i's own arcs change at i, so this is the same as three passes; the order only
+     * decides who keeps a seat where a capacity was cut, and the repair makes either optimal. */
     for (i64 i = 0; i < P; i++) {
         /* the given seats, within supply and capacity */
         i64 held = 0;
