@@ -23,8 +23,8 @@
  * Measured (flok bench resolve, second table): at 100k x 2k about 17-20x faster than a cold
  * solve when one person leaves and one joins, about 10x for ten and ten, 2-3.5x for the 1%
  * change. Not more: in a crowded market many options tie at the exact prices, and the last few
- * newcomers' searches wade through tens of thousands of tied nodes (README "Performance" lists
- * the variants tried).
+ * newcomers' searches wade through tens of thousands of tied nodes (README "Performance" has
+ * the measurements).
  */
 #include "_heap.h"
 #include "_scaling_int.h"
