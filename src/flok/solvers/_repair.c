@@ -52,9 +52,7 @@ int cs_exact_prices(CS *g, i64 budget) {
     char *inq = g->inq;
     memset(inq, 0, (size_t)N);
     for (i64 v = 0; v < N; v++) push_fifo(q, inq, N, &qt, &cnt, v);
-    i64 pops = 0;
     while (cnt > 0) {
-        pops++;
         i64 u = q[qh];
         qh = qh + 1 == N ? 0 : qh + 1;
         cnt--;
@@ -131,8 +129,7 @@ static void send(CS *g, i64 u, i64 v, i64 e, i64 amt) {
 
 /* 0, or 1 out of memory, or 2 a negative reduced cost (cannot happen: the caller saturated
  * those arcs; the repair then gives up rather than return a flow it cannot vouch for) */
-static inline int relax(CS *g, Search *s, i64 u, i64 v, i64 e, i64 d, i64 rc) {
-    (void)g;
+static inline int relax(Search *s, i64 u, i64 v, i64 e, i64 d, i64 rc) {
     if (s->done[v] == s->round) return 0;
     if (rc < 0) return 2;
     i64 nd = d + rc;
@@ -179,25 +176,25 @@ static i64 search(CS *g, Search *s, const i32 *src, i64 nsrc, i64 budget, i64 *D
             for (i64 e = g->off[u]; e < g->off[u + 1] && !err; e++)
                 if (!g->fl[e]) {
                     i64 w = P + g->opp[e];
-                    err = relax(g, s, u, w, e, d, g->cs[e] + p[u] - p[w]);
+                    err = relax(s, u, w, e, d, g->cs[e] + p[u] - p[w]);
                 }
-            if (g->b[u] < g->sup[u] && !err) err = relax(g, s, u, T, -1, d, g->MK + p[u] - p[T]);
+            if (g->b[u] < g->sup[u] && !err) err = relax(s, u, T, -1, d, g->MK + p[u] - p[T]);
             s->work += g->off[u + 1] - g->off[u] + 1;
         } else if (u < T) {
             i64 j = u - P;
             const i32 *ms = g->mem + g->mstart[j];
             for (i64 k = 0, len = g->mlen[j]; k < len && !err; k++) {
                 i64 e = ms[k], i = g->own[e];
-                err = relax(g, s, u, i, e, d, -g->cs[e] + p[u] - p[i]);
+                err = relax(s, u, i, e, d, -g->cs[e] + p[u] - p[i]);
             }
-            if (g->fT[j] < g->cap[j] && !err) err = relax(g, s, u, T, -1, d, p[u] - p[T]);
+            if (g->fT[j] < g->cap[j] && !err) err = relax(s, u, T, -1, d, p[u] - p[T]);
             s->work += g->mlen[j] + 1;
         } else {
             for (i64 j = 0; j < Q && !err; j++)
-                if (g->fT[j] > 0) err = relax(g, s, T, P + j, -1, d, p[T] - p[P + j]);
+                if (g->fT[j] > 0) err = relax(s, T, P + j, -1, d, p[T] - p[P + j]);
             for (i64 k = 0; k < g->nbyp && !err; k++) {
                 i64 i = g->byp[k];
-                if (g->b[i] > 0) err = relax(g, s, T, i, -1, d, -g->MK + p[T] - p[i]);
+                if (g->b[i] > 0) err = relax(s, T, i, -1, d, -g->MK + p[T] - p[i]);
             }
             s->work += Q + g->nbyp;
         }
