@@ -363,3 +363,56 @@ def test_several_seats_each_match_ortools_cold_and_warm(problem: Problem, seats:
     assert _seats_and_total(smaller, warm) == _seats_and_total(
         smaller, flok.allocate(smaller, "min_cost_flow")
     )
+
+
+def _hub_reference(problem: Problem) -> tuple[int, int]:
+    """Most seats, then least total rank, with fill_unlisted as a hub forwarding to every
+    opportunity (the textbook network, built here from the problem's arrays alone and solved by
+    OR-Tools; it shares no code with Flok's network, which has no hub → opportunity arcs)."""
+    from ortools.graph.python import min_cost_flow
+
+    n, m = problem.n_participants, problem.n_opportunities
+    assert problem.rank is not None and problem.penalty is None
+    hub = n + m
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    for p, o, r in zip(problem.pref_participant, problem.pref_opportunity, problem.rank, strict=True):
+        smcf.add_arc_with_capacity_and_unit_cost(int(p), n + int(o), 1, int(r))
+    for p in range(n):
+        smcf.add_arc_with_capacity_and_unit_cost(p, hub, 1, problem.unlisted_rank)
+        smcf.set_node_supply(p, 1)
+    for o in range(m):
+        smcf.add_arc_with_capacity_and_unit_cost(hub, n + o, int(problem.capacity[o]), 0)
+        smcf.set_node_supply(n + o, -int(problem.capacity[o]))
+    assert smcf.solve_max_flow_with_min_cost() == smcf.OPTIMAL
+    flows = np.array([smcf.flow(a) for a in range(smcf.num_arcs())])
+    return int(flows[smcf.num_arcs() - m :].sum() + flows[: problem.n_preferences].sum()), smcf.optimal_cost()
+
+
+@pytest.mark.parametrize(
+    ("n", "m", "people_per_seat"), [(3_000, 100, 1.0), (3_000, 100, 1.3), (20_000, 400, 0.9)]
+)
+def test_fill_unlisted_runs_on_cost_scaling_and_matches_the_hub_network(
+    n: int, m: int, people_per_seat: float
+) -> None:
+    from flok.bench.generate import zipf_instance
+
+    base = zipf_instance(n, m, seed=n + m).problem(Options(fill_unlisted=True, allow_unassigned=True))
+    capacity = np.maximum(np.round(base.capacity / people_per_seat), 0).astype(np.int64)
+    problem = Problem.from_arrays(
+        opportunity_ids=list(base.opportunity_ids),
+        capacity=capacity,
+        pref_participant=base.pref_participant,
+        pref_opportunity=base.pref_opportunity,
+        rank=base.rank,
+        participant_ids=base.participant_ids,
+        options=base.options,
+    )
+    assert native.plain_shape(problem)
+    result = flok.allocate(problem)
+    assert result.strategy == "native_flow" and engines.scaling_stats().refines > 0  # cost scaling
+    seats, total = _hub_reference(problem)
+    assert result.stats.seats == seats == min(n, int(capacity.sum()))
+    assert result.objective == total
+    assert violations(problem, result.participant, result.opportunity) == []
+    if people_per_seat < 1:  # seats to spare: some people get one they did not list
+        assert result.stats.rank_histogram.get("unlisted", 0) > 0

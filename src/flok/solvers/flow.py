@@ -3,10 +3,10 @@
 Ranked mode uses the fastest formulation measured here: participants are supply nodes
 (+max_seats), opportunities demand nodes (−capacity), one arc per ranked pair with cost =
 rank, and ``solve_max_flow_with_min_cost`` — exactly "most seats, then lowest total rank",
-with no source, sink, dummy node or big-M penalty. ``fill_unlisted`` routes every
-participant through one hub node (participant → hub at max_rank + 2, hub → each
-opportunity), exact and far smaller than one arc per unranked pair. Score mode maximizes
-total score: a sink node lets a participant stay unseated at cost 0.
+with no source, sink, dummy node or big-M penalty. ``fill_unlisted`` adds one node that
+takes anyone at the unlisted cost (max_rank + 2); the seats the listed pairs leave free are
+handed out afterwards (`plain`: exact, and far smaller than one arc per unranked pair). Score
+mode maximizes total score: a sink node lets a participant stay unseated at cost 0.
 
 Fairness objectives stay on the flow where it is exact: ``maximin`` by searching the
 smallest rank threshold that still seats as many as possible; ``lexicographic`` by

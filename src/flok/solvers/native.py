@@ -1,12 +1,13 @@
 """The ``native_flow`` strategy: the flow formulations of `flow`, solved by Flok's compiled core.
 
-Every network is the one ``min_cost_flow`` builds (plain, fill_unlisted hub, score sink, the
-lower-bound circulations and the lexicographic 0/1 levels), so the two strategies optimize the
-very same thing; only the engine differs (`engines`). ``native_flow`` honours exactly the
-problems ``min_cost_flow`` honours, and only when the C extension is built.
+Every network is the one ``min_cost_flow`` builds (plain, fill_unlisted's unlisted node, score
+sink, the lower-bound circulations and the lexicographic 0/1 levels), so the two strategies
+optimize the very same thing; only the engine differs (`engines`). ``native_flow`` honours
+exactly the problems ``min_cost_flow`` honours, and only when the C extension is built.
 
 Two compiled cores share the engine: the plain network (one layer of unit arcs from participants
-to opportunities: ``sum`` and ``maximin`` without hub or sink) goes to cost scaling
+to opportunities and the unlisted node: ``sum`` and ``maximin``, with or without fill_unlisted,
+without a score sink) goes to cost scaling
 (_scaling.c), which `flok bench allocate` measures 2–3× faster than OR-Tools at every size; the
 other shapes go to successive shortest paths (_flowcore.c), faster than OR-Tools only on small
 networks. ``auto`` prefers ``native_flow`` accordingly (`auto_declines`). Seeded lotteries
@@ -51,13 +52,13 @@ cost). The plain network has no limit: its cost-scaling core is faster at every 
 
 def plain_shape(problem: Problem) -> bool:
     """Whether the network of ``problem`` is the plain one (one layer of unit arcs, solved by cost
-    scaling): objective ``sum`` or ``maximin``, no fill_unlisted hub, no score sink for people
+    scaling): objective ``sum`` or ``maximin`` (fill_unlisted or not), no score sink for people
     allowed to stay unseated, no circulation for "at least one seat each"."""
     opts = problem.options
     sink = problem.score is not None and opts.allow_unassigned and opts.objective == "sum"
     if opts.objective not in ("sum", "maximin"):
         return False
-    return not opts.fill_unlisted and not sink and not _first_seat(problem)
+    return not sink and not _first_seat(problem)
 
 
 def _scaling_fits(problem: Problem) -> bool:
@@ -65,7 +66,9 @@ def _scaling_fits(problem: Problem) -> bool:
     if problem.rank is not None and problem.penalty is None:
         span = max(int(problem.rank.max(initial=0)), problem.unlisted_rank)
     else:
-        cost = build_arcs(problem).cost
+        arcs = build_arcs(problem)
+        unlisted = [arcs.unlisted_cost] if problem.options.fill_unlisted else []
+        cost = np.concatenate([arcs.cost, np.array(unlisted, dtype=np.int64)])
         span = int(cost.max(initial=0)) - int(cost.min(initial=0))
     return scaling_fits(problem.n_participants, problem.n_opportunities, span)
 

@@ -2,14 +2,22 @@
 
 Participants are supply nodes (+max_seats), opportunities demand nodes (−capacity), one arc per
 acceptable pair with cost = rank (or −score), and "most flow, then least cost" (``max_flow``) —
-exactly "most seats, then lowest total rank", with no big-M penalty. ``fill_unlisted`` routes
-every participant through one hub node (participant → hub at max_rank + 2, hub → each
-opportunity), exact and far smaller than one arc per unranked pair. Score mode with people
+exactly "most seats, then lowest total rank", with no big-M penalty. Score mode with people
 allowed to stay unassigned maximizes the total score: a sink lets a participant stay unseated at
 cost 0 and the supplies balance (``max_flow`` off).
 
-Node numbers: participants 0..n−1, opportunities n..n+m−1, then the hub and the sink (present
-whether used or not, so a warm start can map every node of one network onto the next).
+``fill_unlisted`` adds one *unlisted* node that takes any number of participants
+(participant → unlisted at the unlisted cost, max_rank + 2), instead of a hub that forwards to
+every opportunity: once the listed seats x are chosen, the people sent to it fill the seats x
+leaves free, in any order, and an unlisted seat costs the same wherever it is. With S = min(people,
+seats) the hub's objective is cost(x) + u·(S − |x|) and this network's is cost(x) + u·(people −
+|x|): they differ by a constant, so both have the same optimal x, and any x leaves S − |x| free
+seats for the people it does not seat. The network is then one layer of unit arcs, which the
+cost-scaling core solves at any size (`engines.plain_layout`); `decode` hands out the free seats.
+
+Node numbers: participants 0..n−1, opportunities n..n+m−1, then the unlisted node (``hub``) and
+the sink (present whether used or not, so a warm start can map every node of one network onto
+the next).
 """
 
 from __future__ import annotations
@@ -50,19 +58,34 @@ class PlainNetwork:
 
     def decode(self, flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(participant, opportunity) pairs carried by ``flows``, sorted by participant."""
-        n, m = self.problem.n_participants, self.problem.n_opportunities
+        n = self.problem.n_participants
         e = self.pair_participant.size
         chosen = flows[:e] > 0
         part, opp = self.pair_participant[chosen], self.pair_opportunity[chosen]
         if self.hub:
-            via_hub = np.repeat(np.arange(n, dtype=np.int64), flows[e : e + n])
-            hub_opp = np.repeat(np.arange(m, dtype=np.int64), flows[e + n : e + n + m])
-            if self.seed is not None:
-                np.random.default_rng((self.seed + 1) % 2**64).shuffle(hub_opp)  # numpy refuses < 0
+            via_hub, hub_opp = self._unlisted_seats(flows[e : e + n] > 0, opp)
             part = np.concatenate([part, via_hub])
             opp = np.concatenate([opp, hub_opp])
         order = np.lexsort((opp, part))
         return part[order], opp[order]
+
+    def _unlisted_seats(self, sent: np.ndarray, listed_opp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The people ``sent`` to the unlisted node, seated in the seats the listed ones left free.
+
+        Without a seed, people in index order take free seats in opportunity order; a seeded
+        lottery shuffles both, so it also draws who stays unseated when the free seats run out
+        (any choice is optimal: every unlisted seat costs the same).
+        """
+        m = self.problem.n_opportunities
+        who = np.flatnonzero(sent).astype(np.int64)
+        free = np.maximum(self.problem.capacity - np.bincount(listed_opp, minlength=m), 0)
+        seats = np.repeat(np.arange(m, dtype=np.int64), free)
+        if self.seed is not None:
+            rng = np.random.default_rng((self.seed + 1) % 2**64)  # numpy refuses seeds < 0
+            rng.shuffle(seats)
+            rng.shuffle(who)
+        k = min(who.size, seats.size)
+        return who[:k], seats[:k]
 
     def start_flow(self, participant: np.ndarray, opportunity: np.ndarray) -> np.ndarray:
         """A flow per arc that carries the given seats (pairs without an arc go through the hub)."""
@@ -77,7 +100,8 @@ class PlainNetwork:
         if self.hub:
             off = ~pair_member(seat_keys, keys)
             flow[e : e + n] = np.bincount(participant[off], minlength=n)
-            flow[e + n : e + n + m] = np.bincount(opportunity[off], minlength=m)
+            if self.optional:  # the unlisted node's arc to the sink
+                flow[e + n] = int(off.sum())
         if self.optional:
             k = self.tail.size - m - n
             load = np.bincount(opportunity, minlength=m)
@@ -119,13 +143,18 @@ def plain_network(
     opp_nodes = np.arange(m, dtype=np.int64) + n
     tails, heads, caps, costs = [pp], [po + n], [np.ones(pp.size, dtype=np.int64)], [base]
     leaving = [0]
+    optional = problem.score is not None and opts.allow_unassigned and opts.objective == "sum"
     if hub:
         leaving.append(len(tails))
-        tails += [everyone, np.full(m, hub_node, dtype=np.int64)]
-        heads += [np.full(n, hub_node, dtype=np.int64), opp_nodes]
-        caps += [seats, problem.capacity]
-        costs += [np.full(n, unlisted_cost, dtype=np.int64), np.zeros(m, dtype=np.int64)]
-    optional = problem.score is not None and opts.allow_unassigned and opts.objective == "sum"
+        tails.append(everyone)
+        heads.append(np.full(n, hub_node, dtype=np.int64))
+        caps.append(seats)
+        costs.append(np.full(n, unlisted_cost, dtype=np.int64))
+        if optional:  # supplies balance at the sink: the unlisted node forwards to it
+            tails.append(np.array([hub_node], dtype=np.int64))
+            heads.append(np.array([sink], dtype=np.int64))
+            caps.append(np.array([int(seats.sum())], dtype=np.int64))
+            costs.append(np.zeros(1, dtype=np.int64))
     if optional:
         leaving.append(len(tails) + 1)
         tails += [opp_nodes, everyone]
@@ -141,6 +170,8 @@ def plain_network(
         supply[sink] = -int(seats.sum())
     else:
         supply[n : n + m] = -problem.capacity
+        if hub:
+            supply[hub_node] = -int(seats.sum())
     return PlainNetwork(
         problem=problem,
         tail=np.concatenate(tails).astype(np.int64),
