@@ -254,6 +254,16 @@ def test_a_warm_resolve_at_scale_matches_the_cold_one() -> None:
     warm = flok.allocate(small, warm=first.warm)
     assert engines.scaling_stats().repaired
     assert _seats_and_total(small, warm) == _seats_and_total(small, flok.allocate(small, "min_cost_flow"))
+    # every round searching from both ends at once (backward from the freed seats) ends the same
+    before = engines.repair_switch(0)
+    try:
+        for now in (small, after):
+            both = flok.allocate(now, warm=first.warm)
+            stats = engines.scaling_stats()
+            assert stats.repaired and stats.bidirectional > 0
+            assert _seats_and_total(now, both) == _seats_and_total(now, flok.allocate(now, "min_cost_flow"))
+    finally:
+        engines.repair_switch(before)
 
 
 def test_resolve_with_a_warm_start_gives_the_same_allocation_quality() -> None:

@@ -11,6 +11,9 @@ the core must notice it and solve again.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,6 +26,21 @@ pytestmark = pytest.mark.skipif(not engines.NATIVE_AVAILABLE, reason=engines.NAT
 SLOW = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 Net = tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+@contextmanager
+def _rounds(both_ways: bool) -> Iterator[None]:
+    """The warm tests run twice: with the repair's default switch (a round searches forward and
+    is joined by a backward search only after much forward work, so small networks only search
+    forward) and with every round searching from both ends from its first step (_repair.c)."""
+    before = engines.repair_switch(0 if both_ways else None)
+    try:
+        yield
+    finally:
+        engines.repair_switch(before)
+
+
+BOTH_WAYS = pytest.mark.parametrize("both_ways", [False, True], ids=["forward first", "both ways at once"])
 
 
 @st.composite
@@ -60,9 +78,10 @@ def _check_feasible(net: Net, flow: np.ndarray) -> None:
     assert (into - out <= np.maximum(-supply, 0)).all()
 
 
+@BOTH_WAYS
 @SLOW
 @given(plain_networks(), st.integers(0, 2**32 - 1))
-def test_scaling_matches_ortools_cold_and_from_any_start(net: Net, seed: int) -> None:
+def test_scaling_matches_ortools_cold_and_from_any_start(both_ways: bool, net: Net, seed: int) -> None:
     nodes, tail, head, cap, cost, supply = net
     layout = engines.plain_layout(nodes, tail, head, cap, cost, supply)
     if tail.size:
@@ -90,7 +109,8 @@ def test_scaling_matches_ortools_cold_and_from_any_start(net: Net, seed: int) ->
             potential=rng.integers(-bound, bound + 1, size=nodes + 2),
             scale=cold.scale,
         )
-        repaired = engines.native_solve(nodes, tail, head, cap, cost, supply, max_flow=True, start=start)
+        with _rounds(both_ways):
+            repaired = engines.native_solve(nodes, tail, head, cap, cost, supply, max_flow=True, start=start)
         _check_feasible(net, repaired.flow)
         assert _value_and_cost(repaired.flow, cost) == expected
         assert engines.scaling_stats().repaired
@@ -166,11 +186,13 @@ def changes(draw: st.DrawFn, net: Net) -> Net:
     return nodes, new_tail, new_head, np.ones(new_tail.size, dtype=np.int64), new_cost, new_supply
 
 
+@BOTH_WAYS
 @SLOW
 @given(st.data())
-def test_a_warm_start_after_a_change_reaches_the_cold_optimum(data: st.DataObject) -> None:
+def test_a_warm_start_after_a_change_reaches_the_cold_optimum(both_ways: bool, data: st.DataObject) -> None:
     """Seats and exact prices of the optimum before a change, carried to the network after it
-    (new nodes marked `WARM_NEW`): the repair reaches OR-Tools' optimum of the changed network."""
+    (new nodes marked `WARM_NEW`): the repair reaches OR-Tools' optimum of the changed network,
+    whichever way its rounds search."""
     before = data.draw(plain_networks())
     nodes, tail, head, cap, cost, supply = before
     if engines.plain_layout(nodes, tail, head, cap, cost, supply) is None:
@@ -190,7 +212,8 @@ def test_a_warm_start_after_a_change_reaches_the_cold_optimum(data: st.DataObjec
     for node in data.draw(st.lists(st.sampled_from(list(range(nodes))), max_size=2)):
         potential[node] = engines.WARM_NEW  # as if this node were new since the first solve
     start = engines.NativeStart(flow=flow, potential=potential, scale=first.scale)
-    warm = engines.native_solve(*after[:6], max_flow=True, start=start)
+    with _rounds(both_ways):
+        warm = engines.native_solve(*after[:6], max_flow=True, start=start)
     _check_feasible(after, warm.flow)
     assert _value_and_cost(warm.flow, cost2) == expected
     if warm.scale is not None:

@@ -544,8 +544,15 @@ done:
 static PyObject *py_scaling_stats(PyObject *self, PyObject *args) {
     (void)self;
     (void)args;
-    return Py_BuildValue("(LLLLL)", flok_scaling_refines(), flok_scaling_attempts(), flok_scaling_repaired(),
-                         flok_scaling_imbalance(), flok_scaling_exact());
+    return Py_BuildValue("(LLLLLLL)", flok_scaling_refines(), flok_scaling_attempts(), flok_scaling_repaired(),
+                         flok_scaling_imbalance(), flok_scaling_exact(), flok_repair_rounds(), flok_repair_bi_rounds());
+}
+
+static PyObject *py_repair_tune(PyObject *self, PyObject *args) {
+    (void)self;
+    long long work;
+    if (!PyArg_ParseTuple(args, "L", &work)) return NULL;
+    return PyLong_FromLongLong(flok_repair_tune(work));
 }
 
 static PyObject *py_last_phases(PyObject *self, PyObject *args) {
@@ -557,7 +564,9 @@ static PyObject *py_last_phases(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"last_phases", py_last_phases, METH_NOARGS, "Shortest-path phases of the last solve."},
     {"scaling", py_scaling, METH_VARARGS, "Max flow at least cost on a plain allocation network (see _scaling.c)."},
-    {"scaling_stats", py_scaling_stats, METH_NOARGS, "(refinements, attempts, repaired, imbalance, exact) of the last scaling solve."},
+    {"scaling_stats", py_scaling_stats, METH_NOARGS,
+     "(refinements, attempts, repaired, imbalance, exact, repair rounds, bidirectional rounds) of the last scaling solve."},
+    {"repair_tune", py_repair_tune, METH_VARARGS, "Set the forward work after which a repair round searches backward too."},
     {"solve", py_solve, METH_VARARGS, "Min-cost flow from a pseudoflow and potentials (see the module source)."},
     {NULL, NULL, 0, NULL},
 };

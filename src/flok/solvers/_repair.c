@@ -27,11 +27,29 @@
  * the measurements).
  */
 #include "_heap.h"
+#include "_scaling.h"
 #include "_scaling_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef BI_AFTER
+#define BI_AFTER 16384 /* a round's forward search scans this many arcs before the backward one joins */
+#endif
+static i64 bi_after = BI_AFTER;
+static long long last_rounds, last_bi_rounds;
+
+long long flok_repair_tune(long long work) {
+    long long old = bi_after;
+    if (work >= 0) bi_after = work;
+    return old;
+}
+long long flok_repair_rounds(void) { return last_rounds; }
+long long flok_repair_bi_rounds(void) { return last_bi_rounds; }
+void flok_repair_reset(void) { last_rounds = last_bi_rounds = 0; }
+#ifndef DFS_MIN
+#define DFS_MIN 0.0625
+#endif
 #ifndef DFS_SHARE
 #define DFS_SHARE 4 /* a round's depth-first sends may scan this many times what its search did */
 #endif
@@ -97,15 +115,29 @@ int cs_exact_prices(CS *g, i64 budget) {
 }
 
 typedef struct {
-    i64 *dist, *mark; /* tentative distance; round in which it was set */
-    i64 *done;        /* round in which the node was settled */
-    i32 *pred, *pe;   /* predecessor node (-1 at a source) and pair arc (-1: an arc of t) */
-    i32 *settled;
-    i64 nsettled, round, work;
+    /* forward: Dijkstra from every excess */
+    i64 *dist, *mark, *done; /* tentative distance; round in which it was set; round settled */
+    i32 *pred, *pe;          /* predecessor node (-1 at an excess) and pair arc (-1: an arc of t) */
+    i32 *settled, *zq;       /* settled nodes; nodes reached by a tight arc (see relax) */
+    i64 zh, zt, nsettled;
     Heap h; /* (distance, node), lazy deletion */
+    /* backward: Dijkstra to every deficit over the arcs reversed (bidirectional rounds only) */
+    i64 *bdist, *bmark, *bdone;
+    i32 *succ, *se; /* next node toward a deficit (-1 at a deficit) and its pair arc */
+    i32 *bsettled, *bzq;
+    i64 bzh, bzt, nbsettled;
+    Heap bh;
+    i64 *istart; /* every pair arc by opportunity (built when a backward search first runs) */
+    i32 *iarc;
+    i64 *pos;   /* where a node sits on the path being assembled (round stamped, see path_of) */
+    i32 *pnode, *parc;
+    i64 mu;     /* the shortest excess-to-deficit length found so far, through node meet */
+    i64 meet;
+    i64 round, work, fwork, bwork;
+    int both; /* this round searched backward too */
 } Search;
 
-/* Residual capacity of the arc u -> v by which the search reached v. */
+/* Residual capacity of the arc u -> v (pair arc e, or -1 for an arc of t). */
 static i64 residual(const CS *g, i64 u, i64 v, i64 e) {
     const i64 P = g->P, T = g->T;
     if (e >= 0) return 1; /* a pair, either way */
@@ -127,8 +159,20 @@ static void send(CS *g, i64 u, i64 v, i64 e, i64 amt) {
     else g->fT[v - P] -= amt;
 }
 
-/* 0, or 1 out of memory, or 2 a negative reduced cost (cannot happen: the caller saturated
- * those arcs; the repair then gives up rather than return a flow it cannot vouch for) */
+/* A path through a node labelled both ways is a candidate for the shortest one. */
+static inline void meet_at(Search *s, i64 v) {
+    if (s->mark[v] == s->round && s->bmark[v] == s->round && s->dist[v] + s->bdist[v] < s->mu) {
+        s->mu = s->dist[v] + s->bdist[v];
+        s->meet = v;
+    }
+}
+
+/* Label v from u (settled forward at distance d) over the residual arc u -> v. 0, or 1 out of
+ * memory, or 2 a negative reduced cost (cannot happen: the caller saturated those arcs; the
+ * repair then gives up rather than return a flow it cannot vouch for). A node reached by a
+ * tight arc is at the distance being settled: it goes to a first-in-first-out queue instead of
+ * the heap, which saves the heap most of its work in a tied market and settles breadth first,
+ * so the paths found are short. */
 static inline int relax(Search *s, i64 u, i64 v, i64 e, i64 d, i64 rc) {
     if (s->done[v] == s->round) return 0;
     if (rc < 0) return 2;
@@ -138,70 +182,225 @@ static inline int relax(Search *s, i64 u, i64 v, i64 e, i64 d, i64 rc) {
         s->dist[v] = nd;
         s->pred[v] = (i32)u;
         s->pe[v] = (i32)e;
+        meet_at(s, v);
+        if (rc == 0) { s->zq[s->zt++] = (i32)v; return 0; }
         return heap_push(&s->h, nd, (i32)v) ? 1 : 0;
     }
     return 0;
 }
 
-/* One round: Dijkstra from every excess at once to the nearest deficit, at distance D. Returns
- * that deficit, -1 if none is reachable, -2 out of memory, -3 over budget or a negative reduced
- * cost. (Measured on the benchmark's 1% change: one search per excess settles more in all, and
- * so does settling the whole ball of radius D.) */
-static i64 search(CS *g, Search *s, const i32 *src, i64 nsrc, i64 budget, i64 *D) {
+/* The same backwards: label u from v (settled backward at distance d) over the arc u -> v. */
+static inline int brelax(Search *s, i64 u, i64 v, i64 e, i64 d, i64 rc) {
+    if (s->bdone[u] == s->round) return 0;
+    if (rc < 0) return 2;
+    i64 nd = d + rc;
+    if (s->bmark[u] != s->round || nd < s->bdist[u]) {
+        s->bmark[u] = s->round;
+        s->bdist[u] = nd;
+        s->succ[u] = (i32)v;
+        s->se[u] = (i32)e;
+        meet_at(s, u);
+        if (rc == 0) { s->bzq[s->bzt++] = (i32)u; return 0; }
+        return heap_push(&s->bh, nd, (i32)u) ? 1 : 0;
+    }
+    return 0;
+}
+
+/* The smallest distance either side may still settle (INF when it has nothing left). */
+static inline i64 next_key(const i64 *dist, const i32 *zq, i64 zh, i64 zt, const Heap *h) {
+    if (zh < zt) return dist[zq[zh]];
+    return h->n > 0 ? h->a[0].key : INF;
+}
+
+/* Settle the next node forward and scan its residual arcs. 0, or 1 / 2 as relax. */
+static int forward_step(CS *g, Search *s) {
     const i64 P = g->P, Q = g->Q, T = g->T;
     const i64 *p = g->p;
+    i64 d, u;
+    if (s->zh < s->zt) { u = s->zq[s->zh++]; d = s->dist[u]; }
+    else { HeapItem top = heap_pop(&s->h); d = top.key; u = top.node; }
+    if (s->done[u] == s->round || d != s->dist[u]) return 0;
+    s->done[u] = s->round;
+    s->settled[s->nsettled++] = (i32)u;
+    int err = 0;
+    i64 w0 = s->fwork;
+    if (u < P) {
+        for (i64 e = g->off[u]; e < g->off[u + 1] && !err; e++)
+            if (!g->fl[e]) {
+                i64 w = P + g->opp[e];
+                err = relax(s, u, w, e, d, g->cs[e] + p[u] - p[w]);
+            }
+        if (g->b[u] < g->sup[u] && !err) err = relax(s, u, T, -1, d, g->MK + p[u] - p[T]);
+        s->fwork += g->off[u + 1] - g->off[u] + 1;
+    } else if (u < T) {
+        i64 j = u - P;
+        const i32 *ms = g->mem + g->mstart[j];
+        for (i64 k = 0, len = g->mlen[j]; k < len && !err; k++) {
+            i64 e = ms[k], i = g->own[e];
+            err = relax(s, u, i, e, d, -g->cs[e] + p[u] - p[i]);
+        }
+        if (g->fT[j] < g->cap[j] && !err) err = relax(s, u, T, -1, d, p[u] - p[T]);
+        s->fwork += g->mlen[j] + 1;
+    } else {
+        for (i64 j = 0; j < Q && !err; j++)
+            if (g->fT[j] > 0) err = relax(s, T, P + j, -1, d, p[T] - p[P + j]);
+        for (i64 k = 0; k < g->nbyp && !err; k++) {
+            i64 i = g->byp[k];
+            if (g->b[i] > 0) err = relax(s, T, i, -1, d, -g->MK + p[T] - p[i]);
+        }
+        s->fwork += Q + g->nbyp;
+    }
+    s->work += s->fwork - w0;
+    return err;
+}
+
+/* Every pair arc grouped by opportunity: what a backward search scans at an opportunity. */
+static int build_in_arcs(const CS *g, Search *s) {
+    const i64 Q = g->Q, E = g->E;
+    s->istart = (i64 *)calloc((size_t)Q + 2, sizeof(i64));
+    s->iarc = (i32 *)malloc((size_t)(E + 1) * sizeof(i32));
+    if (!s->istart || !s->iarc) return 1;
+    for (i64 e = 0; e < E; e++) s->istart[g->opp[e] + 2]++;
+    for (i64 j = 0; j < Q; j++) s->istart[j + 2] += s->istart[j + 1];
+    for (i64 e = 0; e < E; e++) s->iarc[s->istart[g->opp[e] + 1]++] = (i32)e;
+    return 0;
+}
+
+/* Settle the next node backward and scan the residual arcs into it. 0, or 1 / 2 as relax. */
+static int backward_step(CS *g, Search *s) {
+    const i64 P = g->P, Q = g->Q, T = g->T;
+    const i64 *p = g->p;
+    i64 d, v;
+    if (s->bzh < s->bzt) { v = s->bzq[s->bzh++]; d = s->bdist[v]; }
+    else { HeapItem top = heap_pop(&s->bh); d = top.key; v = top.node; }
+    if (s->bdone[v] == s->round || d != s->bdist[v]) return 0;
+    s->bdone[v] = s->round;
+    s->bsettled[s->nbsettled++] = (i32)v;
+    int err = 0;
+    i64 w0 = s->bwork;
+    if (v < P) { /* from the opportunities it holds a seat in, and from t if it is unseated */
+        for (i64 e = g->off[v]; e < g->off[v + 1] && !err; e++)
+            if (g->fl[e]) {
+                i64 j = P + g->opp[e];
+                err = brelax(s, j, v, e, d, -g->cs[e] + p[j] - p[v]);
+            }
+        if (g->b[v] > 0 && !err) err = brelax(s, T, v, -1, d, -g->MK + p[T] - p[v]);
+        s->bwork += g->off[v + 1] - g->off[v] + 1;
+    } else if (v < T) { /* from everyone who lists it and has no seat there, and from t */
+        i64 j = v - P;
+        for (i64 k = s->istart[j]; k < s->istart[j + 1] && !err; k++) {
+            i64 e = s->iarc[k];
+            if (!g->fl[e]) {
+                i64 i = g->own[e];
+                err = brelax(s, i, v, e, d, g->cs[e] + p[i] - p[v]);
+            }
+        }
+        if (g->fT[j] > 0 && !err) err = brelax(s, T, v, -1, d, p[T] - p[v]);
+        s->bwork += s->istart[j + 1] - s->istart[j] + 1;
+    } else { /* t: from every opportunity with a free seat and everyone who may stay unseated */
+        for (i64 j = 0; j < Q && !err; j++)
+            if (g->fT[j] < g->cap[j]) err = brelax(s, P + j, T, -1, d, p[P + j] - p[T]);
+        for (i64 i = 0; i < P && !err; i++)
+            if (g->b[i] < g->sup[i]) err = brelax(s, i, T, -1, d, g->MK + p[i] - p[T]);
+        s->bwork += P + Q;
+    }
+    s->work += s->bwork - w0;
+    return err;
+}
+
+/* The path through s->meet: back along pred to an excess, on along succ to a deficit, with any
+ * loop where the two halves cross cut out (the loop has length 0, as the whole is shortest).
+ * Returns its number of arcs; pnode[0..k] are its nodes, parc[1..k] the arcs into them. */
+static i64 path_of(Search *s) {
+    i64 k = 0, m = s->meet;
+    for (i64 v = m; v >= 0; v = s->pred[v]) k++;
+    i64 len = k - 1, at = len;
+    for (i64 v = m; v >= 0; v = s->pred[v], at--) {
+        s->pnode[at] = (i32)v;
+        s->parc[at] = s->pe[v];
+    }
+    /* pos holds round << 32 | index, so an entry from another round never matches */
+    for (i64 q = 0; q <= len; q++) s->pos[s->pnode[q]] = (s->round << 32) | q;
+    for (i64 v = m; s->succ[v] >= 0 && s->bmark[v] == s->round;) {
+        i64 w = s->succ[v], e = s->se[v];
+        i64 q = s->pos[w] & 0xffffffffLL;
+        if ((s->pos[w] >> 32) == s->round && q <= len && s->pnode[q] == w) { /* on the path: drop the loop */
+            len = q;
+            v = w;
+            continue;
+        }
+        len++;
+        s->pnode[len] = (i32)w;
+        s->parc[len] = (i32)e;
+        s->pos[w] = (s->round << 32) | len;
+        v = w;
+    }
+    return len;
+}
+
+/* One round: the shortest path from any excess to any deficit, by Dijkstra forward from the
+ * excesses and, once that has scanned more than bi_after arcs, also backward from the deficits
+ * (the side that has worked less steps next; standard stopping rule: the two next keys add up
+ * to the best path found). Then the prices of the nodes settled move so that this path (and
+ * every other shortest one) is tight and every reduced cost stays >= 0: forward-settled v by
+ * dist(v) - rf, backward-settled v by rb - bdist(v), where rf = min(forward's next key, mu) and
+ * rb = mu - rf; nothing else moves. Why both: once the sink is balanced, it and every partly
+ * filled opportunity lie at distance 0 from an excess, a tied region of tens of thousands of
+ * nodes that a forward search must settle before it reaches a freed seat one rank away; seen
+ * from that seat, the region is usually far. Returns the path's length in arcs (>= 1), -1 if no
+ * deficit is reachable, -2 out of memory, -3 over budget or a negative reduced cost. */
+static i64 search(CS *g, Search *s, const i32 *src, i64 nsrc, const i32 *dst, i64 ndst, i64 budget) {
     s->round++;
-    s->h.n = 0;
-    s->nsettled = 0;
+    s->h.n = s->bh.n = 0;
+    s->zh = s->zt = s->bzh = s->bzt = 0;
+    s->nsettled = s->nbsettled = 0;
+    s->fwork = s->bwork = 0;
+    s->mu = INF;
+    s->meet = -1;
+    for (i64 k = 0; k < ndst; k++) { /* deficits: labelled backward, settled only in bidirectional rounds */
+        i64 v = dst[k];
+        s->bmark[v] = s->round;
+        s->bdist[v] = 0;
+        s->succ[v] = -1;
+        s->se[v] = -1;
+        s->bzq[s->bzt++] = (i32)v;
+    }
     for (i64 k = 0; k < nsrc; k++) {
         i64 v = src[k];
         s->mark[v] = s->round;
         s->dist[v] = 0;
         s->pred[v] = -1;
         s->pe[v] = -1;
-        if (heap_push(&s->h, 0, (i32)v)) return -2;
+        s->zq[s->zt++] = (i32)v;
     }
-    while (s->h.n > 0) {
-        HeapItem top = heap_pop(&s->h);
-        i64 d = top.key, u = top.node;
-        if (s->done[u] == s->round || d != s->dist[u]) continue;
-        s->done[u] = s->round;
-        s->settled[s->nsettled++] = (i32)u;
-        if (g->ex[u] < 0) {
-            *D = d;
-            return u;
+    int both = s->both = 0;
+    for (;;) {
+        i64 tf = next_key(s->dist, s->zq, s->zh, s->zt, &s->h);
+        i64 tb = both ? next_key(s->bdist, s->bzq, s->bzh, s->bzt, &s->bh) : 0;
+        if (s->mu < INF && (tf >= INF || tb >= INF || tf + tb >= s->mu)) break;
+        if (tf >= INF && (tb >= INF || !both)) return -1;
+        int err;
+        if (!both && s->fwork > bi_after) {
+            if (!s->istart && build_in_arcs(g, s)) return -2;
+            both = s->both = 1;
+            continue;
         }
-        int err = 0;
-        if (u < P) {
-            for (i64 e = g->off[u]; e < g->off[u + 1] && !err; e++)
-                if (!g->fl[e]) {
-                    i64 w = P + g->opp[e];
-                    err = relax(s, u, w, e, d, g->cs[e] + p[u] - p[w]);
-                }
-            if (g->b[u] < g->sup[u] && !err) err = relax(s, u, T, -1, d, g->MK + p[u] - p[T]);
-            s->work += g->off[u + 1] - g->off[u] + 1;
-        } else if (u < T) {
-            i64 j = u - P;
-            const i32 *ms = g->mem + g->mstart[j];
-            for (i64 k = 0, len = g->mlen[j]; k < len && !err; k++) {
-                i64 e = ms[k], i = g->own[e];
-                err = relax(s, u, i, e, d, -g->cs[e] + p[u] - p[i]);
-            }
-            if (g->fT[j] < g->cap[j] && !err) err = relax(s, u, T, -1, d, p[u] - p[T]);
-            s->work += g->mlen[j] + 1;
-        } else {
-            for (i64 j = 0; j < Q && !err; j++)
-                if (g->fT[j] > 0) err = relax(s, T, P + j, -1, d, p[T] - p[P + j]);
-            for (i64 k = 0; k < g->nbyp && !err; k++) {
-                i64 i = g->byp[k];
-                if (g->b[i] > 0) err = relax(s, T, i, -1, d, -g->MK + p[T] - p[i]);
-            }
-            s->work += Q + g->nbyp;
-        }
+        if (!both || (tb >= INF) || (tf < INF && s->fwork <= s->bwork)) err = forward_step(g, s);
+        else err = backward_step(g, s);
         if (err) return err == 1 ? -2 : -3;
         if (s->work > budget) return -3;
     }
-    return -1;
+    i64 tf = next_key(s->dist, s->zq, s->zh, s->zt, &s->h);
+    i64 rf = tf < s->mu ? tf : s->mu, rb = s->mu - rf;
+    for (i64 k = 0; k < s->nsettled; k++) {
+        i64 v = s->settled[k];
+        if (s->dist[v] < rf) g->p[v] += s->dist[v] - rf;
+    }
+    for (i64 k = 0; k < s->nbsettled; k++) {
+        i64 v = s->bsettled[k];
+        if (s->bdist[v] < rb) g->p[v] += rb - s->bdist[v];
+    }
+    return path_of(s);
 }
 
 /* After a search has made the shortest paths' arcs tight, send every unit it can along tight
@@ -301,7 +500,19 @@ int cs_repair(CS *g, i64 budget) {
     s.pred = (i32 *)malloc((size_t)N * sizeof(i32));
     s.pe = (i32 *)malloc((size_t)N * sizeof(i32));
     s.settled = (i32 *)malloc((size_t)N * sizeof(i32));
+    s.zq = (i32 *)malloc((size_t)N * sizeof(i32));
+    s.bdist = (i64 *)malloc((size_t)N * sizeof(i64));
+    s.bmark = (i64 *)calloc((size_t)N, sizeof(i64));
+    s.bdone = (i64 *)calloc((size_t)N, sizeof(i64));
+    s.succ = (i32 *)malloc((size_t)N * sizeof(i32));
+    s.se = (i32 *)malloc((size_t)N * sizeof(i32));
+    s.bsettled = (i32 *)malloc((size_t)N * sizeof(i32));
+    s.bzq = (i32 *)malloc((size_t)N * sizeof(i32));
+    s.pos = (i64 *)calloc((size_t)N, sizeof(i64));
+    s.pnode = (i32 *)malloc((size_t)(N + 1) * sizeof(i32));
+    s.parc = (i32 *)malloc((size_t)(N + 1) * sizeof(i32));
     i32 *src = (i32 *)malloc((size_t)N * sizeof(i32));
+    i32 *dst = (i32 *)malloc((size_t)N * sizeof(i32));
     Dfs d;
     d.cur = (i64 *)malloc((size_t)N * sizeof(i64));
     d.seen = (i64 *)calloc((size_t)N, sizeof(i64));
@@ -309,46 +520,61 @@ int cs_repair(CS *g, i64 budget) {
     d.stack = (i32 *)malloc((size_t)(N + 1) * sizeof(i32));
     d.via = (i32 *)malloc((size_t)(N + 1) * sizeof(i32));
     int status = 0;
-    if (!s.dist || !s.mark || !s.done || !s.pred || !s.pe || !s.settled || !src || !d.cur || !d.seen || !d.cround || !d.stack ||
-        !d.via) {
+    if (!s.dist || !s.mark || !s.done || !s.pred || !s.pe || !s.settled || !s.zq || !s.bdist || !s.bmark ||
+        !s.bdone || !s.succ || !s.se || !s.bsettled || !s.bzq || !s.pos || !s.pnode || !s.parc || !src || !dst ||
+        !d.cur || !d.seen || !d.cround || !d.stack || !d.via) {
         status = 2;
         goto out;
     }
-    i64 nsrc = 0;
-    for (i64 v = 0; v < N; v++)
+    i64 nsrc = 0, ndst = 0;
+    for (i64 v = 0; v < N; v++) {
         if (g->ex[v] > 0) src[nsrc++] = (i32)v;
+        else if (g->ex[v] < 0) dst[ndst++] = (i32)v;
+    }
+    double share = DFS_SHARE;
+    last_rounds = last_bi_rounds = 0;
     while (nsrc > 0) {
-        i64 D = 0, before = s.work, w = search(g, &s, src, nsrc, budget, &D);
-        if (w == -3) { status = 1; goto out; }
-        if (w == -2) { status = 2; goto out; }
-        if (w < 0) { status = 3; goto out; }
-        for (i64 k = 0; k < s.nsettled; k++) {
-            i64 v = s.settled[k];
-            g->p[v] += s.dist[v] - D;
-        }
+        i64 before = s.work, len = search(g, &s, src, nsrc, dst, ndst, budget);
+        if (len == -3) { status = 1; goto out; }
+        if (len == -2) { status = 2; goto out; }
+        if (len < 0) { status = 3; goto out; }
+        last_rounds++;
+        last_bi_rounds += s.both;
         /* the path the search found (progress for sure), then whatever else is tight: the
          * depth-first sends may cost a few times what the search did; beyond that the next
          * search is the cheaper way on */
-        i64 root = w, amt = -g->ex[w];
-        for (; s.pred[root] >= 0; root = s.pred[root]) {
-            i64 r = residual(g, s.pred[root], root, s.pe[root]);
+        i64 root = s.pnode[0], w = s.pnode[len];
+        i64 amt = g->ex[root] < -g->ex[w] ? g->ex[root] : -g->ex[w];
+        for (i64 k = 1; k <= len; k++) {
+            i64 r = residual(g, s.pnode[k - 1], s.pnode[k], s.parc[k]);
             if (r < amt) amt = r;
         }
-        if (g->ex[root] < amt) amt = g->ex[root];
-        for (i64 v = w; s.pred[v] >= 0; v = s.pred[v]) send(g, s.pred[v], v, s.pe[v], amt);
+        for (i64 k = 1; k <= len; k++) send(g, s.pnode[k - 1], s.pnode[k], s.parc[k], amt);
         g->ex[root] -= amt;
         g->ex[w] += amt;
-        i64 work = 0, cap = DFS_SHARE * (s.work - before) + 1024;
+        i64 work = 0, cap = (i64)(share * (double)(s.work - before)) + 256, out0 = 0, out1 = 0;
+        if (s.both) cap = 0;
+        for (i64 k = 0; k < nsrc; k++) out0 += g->ex[src[k]];
         for (i64 k = 0; k < nsrc && work < cap; k++) augment_tight(g, &d, s.round, src[k], &work, cap);
+        for (i64 k = 0; k < nsrc; k++) out1 += g->ex[src[k]];
+        /* depth-first sends that found nothing last time get less room next time */
+        if (out1 < out0) share = share * 2 < DFS_SHARE ? share * 2 : DFS_SHARE;
+        else share = share / 2 > DFS_MIN ? share / 2 : DFS_MIN;
         s.work += work;
         i64 kept = 0;
         for (i64 k = 0; k < nsrc; k++)
             if (g->ex[src[k]] > 0) src[kept++] = src[k];
         nsrc = kept;
+        kept = 0;
+        for (i64 k = 0; k < ndst; k++)
+            if (g->ex[dst[k]] < 0) dst[kept++] = dst[k];
+        ndst = kept;
     }
 out:
     free(d.cur); free(d.seen); free(d.cround); free(d.stack); free(d.via);
-    free(s.dist); free(s.mark); free(s.done); free(s.pred); free(s.pe); free(s.settled); free(src);
-    free(s.h.a);
+    free(s.dist); free(s.mark); free(s.done); free(s.pred); free(s.pe); free(s.settled); free(s.zq);
+    free(s.bdist); free(s.bmark); free(s.bdone); free(s.succ); free(s.se); free(s.bsettled); free(s.bzq);
+    free(s.pos); free(s.pnode); free(s.parc); free(s.istart); free(s.iarc); free(src); free(dst);
+    free(s.h.a); free(s.bh.a);
     return status;
 }

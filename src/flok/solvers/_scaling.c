@@ -455,6 +455,7 @@ int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost
     const i64 M_SAFE = (span + 1) * (units + 1); /* a path seats <= units + 1 units at <= span each */
     if (warm_ok) M = params[2]; /* the previous one: the given prices are in its terms */
     last_refines = last_attempts = last_repaired = 0;
+    flok_repair_reset();
     last_imbalance = -1;
     i64 M_prev = M;
     int exact = 0;

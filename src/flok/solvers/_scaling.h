@@ -21,5 +21,12 @@ long long flok_scaling_attempts(void);
 long long flok_scaling_repaired(void);
 long long flok_scaling_imbalance(void);
 long long flok_scaling_exact(void);
+/* The warm repair's rounds (shortest paths found) and how many of them also searched backward,
+ * in the last solve; flok_repair_tune sets the forward work after which a round also searches
+ * backward (tests force both kinds of round; a negative value only reads it) and returns the
+ * previous value. */
+long long flok_repair_rounds(void);
+long long flok_repair_bi_rounds(void);
+long long flok_repair_tune(long long work);
 
 #endif

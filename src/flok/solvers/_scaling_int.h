@@ -63,5 +63,6 @@ static inline void activate(CS *g, i64 v) {
 /* _repair.c */
 int cs_exact_prices(CS *g, i64 budget);
 int cs_repair(CS *g, i64 budget);
+void flok_repair_reset(void);
 
 #endif

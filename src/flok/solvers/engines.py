@@ -197,14 +197,27 @@ class ScalingStats:
     repaired: bool  # a warm start was repaired (False: it was solved cold)
     imbalance: int  # units off balance once the warm start's wrong-signed arcs were saturated
     exact: bool  # the returned potentials are exact duals (what the next warm start wants)
+    rounds: int  # shortest paths the warm repair searched for
+    bidirectional: int  # of those, rounds that also searched backward from the deficits
 
 
 def scaling_stats() -> ScalingStats:
     """`ScalingStats` of the last cost-scaling solve in this process."""
     if _flowcore is None:
         raise SolverError(NATIVE_MISSING)
-    refines, attempts, repaired, imbalance, exact = _flowcore.scaling_stats()
-    return ScalingStats(int(refines), int(attempts), bool(repaired), int(imbalance), bool(exact))
+    refines, attempts, repaired, imbalance, exact, rounds, both = _flowcore.scaling_stats()
+    return ScalingStats(
+        int(refines), int(attempts), bool(repaired), int(imbalance), bool(exact), int(rounds), int(both)
+    )
+
+
+def repair_switch(work: int | None = None) -> int:
+    """The arcs a warm repair round scans forward before it also searches backward (_repair.c);
+    ``work`` sets it (tests use 0 and a huge value to force each kind of round). Returns the
+    value before the call."""
+    if _flowcore is None:
+        raise SolverError(NATIVE_MISSING)
+    return int(_flowcore.repair_tune(-1 if work is None else work))
 
 
 def scaling_solve(
