@@ -332,24 +332,19 @@ static int warm_repair(CS *g, const i64 *flow, const i64 *pot) {
      * participant i's own arcs change at i, so this is the same as three passes; the order only
      * decides who keeps a seat where a capacity was cut, and the repair makes either optimal. */
     for (i64 i = 0; i < P; i++) {
-        /* the given seats, within supply and capacity */
-        i64 held = 0;
+        /* the given seats, within supply and capacity, and the interval its price must lie in:
+         * between its best open option and its worst seat where one exists (the given price
+         * when it fits), else at the best open option (worse seats are freed below). Members
+         * are listed once the price is set (a member's mpos is the only one ever read). */
+        i64 held = 0, lo = -INF, hi = INF;
         for (i64 e = g->off[i]; e < g->off[i + 1]; e++) {
-            g->mpos[e] = -1;
-            i64 j = g->opp[e];
+            i64 j = g->opp[e], v = p[P + j] - g->cs[e];
             g->fl[e] = flow[e] > 0 && held < g->sup[i] && g->fT[j] < g->cap[j];
-            if (g->fl[e]) { held++; g->fT[j]++; cs_member_add(g, e); }
+            if (g->fl[e]) { held++; g->fT[j]++; if (v < hi) hi = v; }
+            else if (v > lo) lo = v;
         }
         g->b[i] = p[i] == WARM_NEW ? 0 : g->sup[i] - held; /* a newcomer starts with its supply */
         if (g->b[i] > 0) { g->inbyp[i] = 1; g->byp[g->nbyp++] = (i32)i; }
-        /* a price between its best open option and its worst seat where one exists (the given
-         * one when it fits), else at the best open option (worse seats are freed below) */
-        i64 lo = -INF, hi = INF;
-        for (i64 e = g->off[i]; e < g->off[i + 1]; e++) {
-            i64 v = p[P + g->opp[e]] - g->cs[e];
-            if (g->fl[e]) { if (v < hi) hi = v; }
-            else if (v > lo) lo = v;
-        }
         if (g->b[i] < g->sup[i] && p[T] - g->MK > lo) lo = p[T] - g->MK;
         if (g->b[i] > 0 && p[T] - g->MK < hi) hi = p[T] - g->MK;
         if (p[i] == WARM_NEW || lo > hi) p[i] = lo > -INF ? lo : (hi < INF ? hi : p[T] - g->MK);
@@ -360,9 +355,9 @@ static int warm_repair(CS *g, const i64 *flow, const i64 *pot) {
         total += g->sup[i];
         for (i64 e = g->off[i]; e < g->off[i + 1]; e++) {
             i64 j = g->opp[e], rc = g->cs[e] + p[i] - p[P + j];
-            if (!g->fl[e] && rc < 0) { g->fl[e] = 1; cs_member_add(g, e); }
-            else if (g->fl[e] && rc > 0) { g->fl[e] = 0; cs_member_remove(g, e); }
-            if (g->fl[e]) { ex[i]--; ex[P + j]++; }
+            if (rc < 0) g->fl[e] = 1;
+            else if (rc > 0) g->fl[e] = 0;
+            if (g->fl[e]) { cs_member_add(g, e); ex[i]--; ex[P + j]++; }
         }
         i64 rc = g->MK + p[i] - p[T];
         if (rc < 0) g->b[i] = g->sup[i];
