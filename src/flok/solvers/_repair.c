@@ -114,16 +114,22 @@ int cs_exact_prices(CS *g, i64 budget) {
     return 0;
 }
 
+/* What both searches know of a node, side by side: one cache line where six arrays were. The
+ * round stamps say whether a label belongs to this round. */
 typedef struct {
+    i64 fd, bd;          /* tentative distance from an excess; to a deficit */
+    i32 fm, fdn, bm, bdn; /* round labelled and round settled, forward and backward */
+    i32 pred, pe;        /* predecessor node (-1 at an excess) and its pair arc (-1: an arc of t) */
+    i32 succ, se;        /* next node toward a deficit (-1 at a deficit) and its pair arc */
+} Label;
+
+typedef struct {
+    Label *n;
     /* forward: Dijkstra from every excess */
-    i64 *dist, *mark, *done; /* tentative distance; round in which it was set; round settled */
-    i32 *pred, *pe;          /* predecessor node (-1 at an excess) and pair arc (-1: an arc of t) */
     i32 *settled, *zq;       /* settled nodes; nodes reached by a tight arc (see relax) */
     i64 zh, zt, nsettled;
     Heap h; /* (distance, node), lazy deletion */
     /* backward: Dijkstra to every deficit over the arcs reversed (bidirectional rounds only) */
-    i64 *bdist, *bmark, *bdone;
-    i32 *succ, *se; /* next node toward a deficit (-1 at a deficit) and its pair arc */
     i32 *bsettled, *bzq;
     i64 bzh, bzt, nbsettled;
     Heap bh;
@@ -161,8 +167,8 @@ static void send(CS *g, i64 u, i64 v, i64 e, i64 amt) {
 
 /* A path through a node labelled both ways is a candidate for the shortest one. */
 static inline void meet_at(Search *s, i64 v) {
-    if (s->mark[v] == s->round && s->bmark[v] == s->round && s->dist[v] + s->bdist[v] < s->mu) {
-        s->mu = s->dist[v] + s->bdist[v];
+    if (s->n[v].fm == s->round && s->n[v].bm == s->round && s->n[v].fd + s->n[v].bd < s->mu) {
+        s->mu = s->n[v].fd + s->n[v].bd;
         s->meet = v;
     }
 }
@@ -174,14 +180,14 @@ static inline void meet_at(Search *s, i64 v) {
  * the heap, which saves the heap most of its work in a tied market and settles breadth first,
  * so the paths found are short. */
 static inline int relax(Search *s, i64 u, i64 v, i64 e, i64 d, i64 rc) {
-    if (s->done[v] == s->round) return 0;
+    if (s->n[v].fdn == s->round) return 0;
     if (rc < 0) return 2;
     i64 nd = d + rc;
-    if (s->mark[v] != s->round || nd < s->dist[v]) {
-        s->mark[v] = s->round;
-        s->dist[v] = nd;
-        s->pred[v] = (i32)u;
-        s->pe[v] = (i32)e;
+    if (s->n[v].fm != s->round || nd < s->n[v].fd) {
+        s->n[v].fm = s->round;
+        s->n[v].fd = nd;
+        s->n[v].pred = (i32)u;
+        s->n[v].pe = (i32)e;
         meet_at(s, v);
         if (rc == 0) { s->zq[s->zt++] = (i32)v; return 0; }
         return heap_push(&s->h, nd, (i32)v) ? 1 : 0;
@@ -191,14 +197,14 @@ static inline int relax(Search *s, i64 u, i64 v, i64 e, i64 d, i64 rc) {
 
 /* The same backwards: label u from v (settled backward at distance d) over the arc u -> v. */
 static inline int brelax(Search *s, i64 u, i64 v, i64 e, i64 d, i64 rc) {
-    if (s->bdone[u] == s->round) return 0;
+    if (s->n[u].bdn == s->round) return 0;
     if (rc < 0) return 2;
     i64 nd = d + rc;
-    if (s->bmark[u] != s->round || nd < s->bdist[u]) {
-        s->bmark[u] = s->round;
-        s->bdist[u] = nd;
-        s->succ[u] = (i32)v;
-        s->se[u] = (i32)e;
+    if (s->n[u].bm != s->round || nd < s->n[u].bd) {
+        s->n[u].bm = s->round;
+        s->n[u].bd = nd;
+        s->n[u].succ = (i32)v;
+        s->n[u].se = (i32)e;
         meet_at(s, u);
         if (rc == 0) { s->bzq[s->bzt++] = (i32)u; return 0; }
         return heap_push(&s->bh, nd, (i32)u) ? 1 : 0;
@@ -207,9 +213,13 @@ static inline int brelax(Search *s, i64 u, i64 v, i64 e, i64 d, i64 rc) {
 }
 
 /* The smallest distance either side may still settle (INF when it has nothing left). */
-static inline i64 next_key(const i64 *dist, const i32 *zq, i64 zh, i64 zt, const Heap *h) {
-    if (zh < zt) return dist[zq[zh]];
-    return h->n > 0 ? h->a[0].key : INF;
+static inline i64 next_key(const Search *s, int back) {
+    if (back) {
+        if (s->bzh < s->bzt) return s->n[s->bzq[s->bzh]].bd;
+        return s->bh.n > 0 ? s->bh.a[0].key : INF;
+    }
+    if (s->zh < s->zt) return s->n[s->zq[s->zh]].fd;
+    return s->h.n > 0 ? s->h.a[0].key : INF;
 }
 
 /* Settle the next node forward and scan its residual arcs. 0, or 1 / 2 as relax. */
@@ -217,10 +227,10 @@ static int forward_step(CS *g, Search *s) {
     const i64 P = g->P, Q = g->Q, T = g->T;
     const i64 *p = g->p;
     i64 d, u;
-    if (s->zh < s->zt) { u = s->zq[s->zh++]; d = s->dist[u]; }
+    if (s->zh < s->zt) { u = s->zq[s->zh++]; d = s->n[u].fd; }
     else { HeapItem top = heap_pop(&s->h); d = top.key; u = top.node; }
-    if (s->done[u] == s->round || d != s->dist[u]) return 0;
-    s->done[u] = s->round;
+    if (s->n[u].fdn == s->round || d != s->n[u].fd) return 0;
+    s->n[u].fdn = s->round;
     s->settled[s->nsettled++] = (i32)u;
     int err = 0;
     i64 w0 = s->fwork;
@@ -234,11 +244,9 @@ static int forward_step(CS *g, Search *s) {
         s->fwork += g->off[u + 1] - g->off[u] + 1;
     } else if (u < T) {
         i64 j = u - P;
-        const i32 *ms = g->mem + g->mstart[j];
-        for (i64 k = 0, len = g->mlen[j]; k < len && !err; k++) {
-            i64 e = ms[k], i = g->own[e];
-            err = relax(s, u, i, e, d, -g->cs[e] + p[u] - p[i]);
-        }
+        const i32 *ms = g->mem + g->mstart[j], *mo = g->mown + g->mstart[j];
+        const i64 *mk = g->mkey + g->mstart[j]; /* c(i, j) + p(i), kept current (see search) */
+        for (i64 k = 0, len = g->mlen[j]; k < len && !err; k++) err = relax(s, u, mo[k], ms[k], d, p[u] - mk[k]);
         if (g->fT[j] < g->cap[j] && !err) err = relax(s, u, T, -1, d, p[u] - p[T]);
         s->fwork += g->mlen[j] + 1;
     } else {
@@ -271,10 +279,10 @@ static int backward_step(CS *g, Search *s) {
     const i64 P = g->P, Q = g->Q, T = g->T;
     const i64 *p = g->p;
     i64 d, v;
-    if (s->bzh < s->bzt) { v = s->bzq[s->bzh++]; d = s->bdist[v]; }
+    if (s->bzh < s->bzt) { v = s->bzq[s->bzh++]; d = s->n[v].bd; }
     else { HeapItem top = heap_pop(&s->bh); d = top.key; v = top.node; }
-    if (s->bdone[v] == s->round || d != s->bdist[v]) return 0;
-    s->bdone[v] = s->round;
+    if (s->n[v].bdn == s->round || d != s->n[v].bd) return 0;
+    s->n[v].bdn = s->round;
     s->bsettled[s->nbsettled++] = (i32)v;
     int err = 0;
     i64 w0 = s->bwork;
@@ -313,16 +321,16 @@ static int backward_step(CS *g, Search *s) {
  * Returns its number of arcs; pnode[0..k] are its nodes, parc[1..k] the arcs into them. */
 static i64 path_of(Search *s) {
     i64 k = 0, m = s->meet;
-    for (i64 v = m; v >= 0; v = s->pred[v]) k++;
+    for (i64 v = m; v >= 0; v = s->n[v].pred) k++;
     i64 len = k - 1, at = len;
-    for (i64 v = m; v >= 0; v = s->pred[v], at--) {
+    for (i64 v = m; v >= 0; v = s->n[v].pred, at--) {
         s->pnode[at] = (i32)v;
-        s->parc[at] = s->pe[v];
+        s->parc[at] = s->n[v].pe;
     }
     /* pos holds round << 32 | index, so an entry from another round never matches */
     for (i64 q = 0; q <= len; q++) s->pos[s->pnode[q]] = (s->round << 32) | q;
-    for (i64 v = m; s->succ[v] >= 0 && s->bmark[v] == s->round;) {
-        i64 w = s->succ[v], e = s->se[v];
+    for (i64 v = m; s->n[v].succ >= 0 && s->n[v].bm == s->round;) {
+        i64 w = s->n[v].succ, e = s->n[v].se;
         i64 q = s->pos[w] & 0xffffffffLL;
         if ((s->pos[w] >> 32) == s->round && q <= len && s->pnode[q] == w) { /* on the path: drop the loop */
             len = q;
@@ -336,6 +344,14 @@ static i64 path_of(Search *s) {
         v = w;
     }
     return len;
+}
+
+/* p(v) += delta, and the keys of a participant's seats with it (opportunities scan those). */
+static void move_price(CS *g, i64 v, i64 delta) {
+    g->p[v] += delta;
+    if (v < g->P)
+        for (i64 e = g->off[v]; e < g->off[v + 1]; e++)
+            if (g->fl[e]) g->mkey[g->mpos[e]] += delta;
 }
 
 /* One round: the shortest path from any excess to any deficit, by Dijkstra forward from the
@@ -359,24 +375,24 @@ static i64 search(CS *g, Search *s, const i32 *src, i64 nsrc, const i32 *dst, i6
     s->meet = -1;
     for (i64 k = 0; k < ndst; k++) { /* deficits: labelled backward, settled only in bidirectional rounds */
         i64 v = dst[k];
-        s->bmark[v] = s->round;
-        s->bdist[v] = 0;
-        s->succ[v] = -1;
-        s->se[v] = -1;
+        s->n[v].bm = s->round;
+        s->n[v].bd = 0;
+        s->n[v].succ = -1;
+        s->n[v].se = -1;
         s->bzq[s->bzt++] = (i32)v;
     }
     for (i64 k = 0; k < nsrc; k++) {
         i64 v = src[k];
-        s->mark[v] = s->round;
-        s->dist[v] = 0;
-        s->pred[v] = -1;
-        s->pe[v] = -1;
+        s->n[v].fm = s->round;
+        s->n[v].fd = 0;
+        s->n[v].pred = -1;
+        s->n[v].pe = -1;
         s->zq[s->zt++] = (i32)v;
     }
     int both = s->both = 0;
     for (;;) {
-        i64 tf = next_key(s->dist, s->zq, s->zh, s->zt, &s->h);
-        i64 tb = both ? next_key(s->bdist, s->bzq, s->bzh, s->bzt, &s->bh) : 0;
+        i64 tf = next_key(s, 0);
+        i64 tb = both ? next_key(s, 1) : 0;
         if (s->mu < INF && (tf >= INF || tb >= INF || tf + tb >= s->mu)) break;
         if (tf >= INF && (tb >= INF || !both)) return -1;
         int err;
@@ -390,15 +406,15 @@ static i64 search(CS *g, Search *s, const i32 *src, i64 nsrc, const i32 *dst, i6
         if (err) return err == 1 ? -2 : -3;
         if (s->work > budget) return -3;
     }
-    i64 tf = next_key(s->dist, s->zq, s->zh, s->zt, &s->h);
+    i64 tf = next_key(s, 0);
     i64 rf = tf < s->mu ? tf : s->mu, rb = s->mu - rf;
     for (i64 k = 0; k < s->nsettled; k++) {
         i64 v = s->settled[k];
-        if (s->dist[v] < rf) g->p[v] += s->dist[v] - rf;
+        if (s->n[v].fd < rf) move_price(g, v, s->n[v].fd - rf);
     }
     for (i64 k = 0; k < s->nbsettled; k++) {
         i64 v = s->bsettled[k];
-        if (s->bdist[v] < rb) g->p[v] += rb - s->bdist[v];
+        if (s->n[v].bd < rb) move_price(g, v, rb - s->n[v].bd);
     }
     return path_of(s);
 }
@@ -434,10 +450,10 @@ static i64 tight_arc(const CS *g, i64 u, i64 k, i64 *e) {
     if (u < T) {
         i64 j = u - P;
         if (k < g->mlen[j]) {
-            i64 a = g->mem[g->mstart[j] + k], i = g->own[a];
-            if (-g->cs[a] + p[u] - p[i] != 0) return -1;
-            *e = a;
-            return i;
+            i64 at = g->mstart[j] + k;
+            if (p[u] - g->mkey[at] != 0) return -1;
+            *e = g->mem[at];
+            return g->mown[at];
         }
         if (k == g->mlen[j]) return g->fT[j] < g->cap[j] && p[u] == p[T] ? T : -1;
         return -2;
@@ -494,18 +510,9 @@ int cs_repair(CS *g, i64 budget) {
     const i64 N = g->N;
     Search s;
     memset(&s, 0, sizeof s);
-    s.dist = (i64 *)malloc((size_t)N * sizeof(i64));
-    s.mark = (i64 *)calloc((size_t)N, sizeof(i64));
-    s.done = (i64 *)calloc((size_t)N, sizeof(i64));
-    s.pred = (i32 *)malloc((size_t)N * sizeof(i32));
-    s.pe = (i32 *)malloc((size_t)N * sizeof(i32));
+    s.n = (Label *)calloc((size_t)N, sizeof(Label));
     s.settled = (i32 *)malloc((size_t)N * sizeof(i32));
     s.zq = (i32 *)malloc((size_t)N * sizeof(i32));
-    s.bdist = (i64 *)malloc((size_t)N * sizeof(i64));
-    s.bmark = (i64 *)calloc((size_t)N, sizeof(i64));
-    s.bdone = (i64 *)calloc((size_t)N, sizeof(i64));
-    s.succ = (i32 *)malloc((size_t)N * sizeof(i32));
-    s.se = (i32 *)malloc((size_t)N * sizeof(i32));
     s.bsettled = (i32 *)malloc((size_t)N * sizeof(i32));
     s.bzq = (i32 *)malloc((size_t)N * sizeof(i32));
     s.pos = (i64 *)calloc((size_t)N, sizeof(i64));
@@ -520,8 +527,7 @@ int cs_repair(CS *g, i64 budget) {
     d.stack = (i32 *)malloc((size_t)(N + 1) * sizeof(i32));
     d.via = (i32 *)malloc((size_t)(N + 1) * sizeof(i32));
     int status = 0;
-    if (!s.dist || !s.mark || !s.done || !s.pred || !s.pe || !s.settled || !s.zq || !s.bdist || !s.bmark ||
-        !s.bdone || !s.succ || !s.se || !s.bsettled || !s.bzq || !s.pos || !s.pnode || !s.parc || !src || !dst ||
+    if (!s.n || !s.settled || !s.zq || !s.bsettled || !s.bzq || !s.pos || !s.pnode || !s.parc || !src || !dst ||
         !d.cur || !d.seen || !d.cround || !d.stack || !d.via) {
         status = 2;
         goto out;
@@ -572,8 +578,7 @@ int cs_repair(CS *g, i64 budget) {
     }
 out:
     free(d.cur); free(d.seen); free(d.cround); free(d.stack); free(d.via);
-    free(s.dist); free(s.mark); free(s.done); free(s.pred); free(s.pe); free(s.settled); free(s.zq);
-    free(s.bdist); free(s.bmark); free(s.bdone); free(s.succ); free(s.se); free(s.bsettled); free(s.bzq);
+    free(s.n); free(s.settled); free(s.zq); free(s.bsettled); free(s.bzq);
     free(s.pos); free(s.pnode); free(s.parc); free(s.istart); free(s.iarc); free(src); free(dst);
     free(s.h.a); free(s.bh.a);
     return status;

@@ -397,6 +397,7 @@ int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost
     i32 *opp = (i32 *)malloc((size_t)(E + 1) * sizeof(i32));
     i32 *own = (i32 *)malloc((size_t)(E + 1) * sizeof(i32));
     i32 *mem = (i32 *)malloc((size_t)(E + 1) * sizeof(i32));
+    i32 *mown = (i32 *)malloc((size_t)(E + 1) * sizeof(i32));
     i64 *mpos = (i64 *)malloc((size_t)(E + 1) * sizeof(i64));
     i64 *mkey = (i64 *)malloc((size_t)(E + 1) * sizeof(i64));
     i64 *cs = (i64 *)malloc((size_t)(E + 1) * sizeof(i64));
@@ -414,7 +415,7 @@ int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost
     char *inbyp = (char *)calloc((size_t)P + 1, 1);
     char *seen = (char *)malloc((size_t)(P + Q + 1));
     i32 *bfs = (i32 *)malloc((size_t)(P + Q + 1) * sizeof(i32));
-    if (!seen || !bfs || !mkey || !byp || !inbyp || !opp || !own || !mem || !mpos || !cs || !fl || !mstart || !mlen || !fT || !b || !ex || !ptr || !queue ||
+    if (!seen || !bfs || !mkey || !byp || !inbyp || !opp || !own || !mem || !mown || !mpos || !cs || !fl || !mstart || !mlen || !fT || !b || !ex || !ptr || !queue ||
         !inq || !p) {
         status = 2;
         goto out;
@@ -438,7 +439,7 @@ int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost
     if (warm_ok) lo = params[1];
     const i64 span = hi - lo;
     for (i64 j = 0; j < Q; j++) mstart[j + 1] += mstart[j];
-    g.opp = opp; g.own = own; g.mem = mem; g.mpos = mpos; g.mkey = mkey; g.cs = cs; g.fl = fl; g.mstart = mstart;
+    g.opp = opp; g.own = own; g.mem = mem; g.mown = mown; g.mpos = mpos; g.mkey = mkey; g.cs = cs; g.fl = fl; g.mstart = mstart;
     g.mlen = mlen; g.fT = fT; g.b = b; g.ex = ex; g.ptr = ptr; g.queue = queue; g.inq = inq; g.p = p; g.byp = byp; g.inbyp = inbyp;
     /* Every cycle of the residual graph alternates participants with {opportunities, t}, so a
      * simple one has at most L = 2·min(P, Q + 1) arcs: eps-optimal with eps·L < K is optimal. */
@@ -502,7 +503,7 @@ int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost
         for (i64 v = 0; v < N; v++) pot[v] = p[v];
     }
 out:
-    free(opp); free(own); free(mem); free(mpos); free(mkey); free(cs); free(fl); free(mstart); free(mlen); free(fT); free(b);
+    free(opp); free(own); free(mem); free(mown); free(mpos); free(mkey); free(cs); free(fl); free(mstart); free(mlen); free(fT); free(b);
     free(ex); free(ptr); free(queue); free(inq); free(p); free(byp); free(inbyp); free(seen); free(bfs);
     return status;
 }

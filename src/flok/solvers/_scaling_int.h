@@ -19,7 +19,7 @@ typedef struct {
     unsigned char *fl;
     i64 *fT, *b;
     i64 *mstart, *mlen, *mpos, *mkey;
-    i32 *mem;
+    i32 *mem, *mown; /* members' pair arcs and, beside them, their participants */
     i64 *p, *ex;
     i64 *ptr;  /* current arc of opportunities and t */
     i32 *queue; /* FIFO ring of active nodes */
@@ -30,13 +30,14 @@ typedef struct {
     char *inbyp;
 } CS;
 
-/* Members of j sit in mem[mstart[j] ..) with mkey = c(i,j) + p(i) beside them, so j's scans
- * read one array in order (a participant's price only changes while it has an excess, and then
+/* Members of j sit in mem[mstart[j] ..) with their participant (mown) and mkey = c(i,j) + p(i)
+ * beside them, so j's scans read arrays in order (a participant's price only changes while it has an excess, and then
  * its seated arcs' keys are refreshed). */
 static inline void cs_member_add(CS *g, i64 e) {
     i64 j = g->opp[e];
     i64 p = g->mstart[j] + g->mlen[j]++;
     g->mem[p] = (i32)e;
+    g->mown[p] = g->own[e];
     g->mkey[p] = g->cs[e] + g->p[g->own[e]];
     g->mpos[e] = p;
 }
@@ -47,6 +48,7 @@ static inline void cs_member_remove(CS *g, i64 e) {
     i64 last = g->mstart[j] + --g->mlen[j];
     i32 b = g->mem[last];
     g->mem[p] = b;
+    g->mown[p] = g->mown[last];
     g->mkey[p] = g->mkey[last];
     g->mpos[b] = p;
     g->mpos[e] = -1;
