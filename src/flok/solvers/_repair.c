@@ -11,20 +11,25 @@
  * by less than K in all.
  *
  * cs_repair: successive shortest paths from a pseudoflow whose residual arcs all have reduced
- * cost >= 0 (the caller saturates those that do not). Each round runs Dijkstra from every node
- * with an excess at once, stops at the first node with a deficit, moves the prices of the nodes
- * it settled by their distance (which keeps every reduced cost >= 0 and makes the path's arcs
- * 0), sends a unit along that path, then sends what else it can along tight arcs depth first
- * (bounded by a few times the search's own work). Prices jump by whole distances, so a newcomer
- * at a crowded opportunity costs a search, not a bidding war of eps-steps. Work is counted in
- * arcs scanned; past the budget the repair gives up and the caller solves cold, so a bad start
- * never costs much more than a cold solve.
+ * cost >= 0 (the caller saturates those that do not). Each round takes one node with an excess
+ * (in turn) and finds a shortest path from it to any node with a deficit: Dijkstra forward from
+ * it, joined by Dijkstra backward from every deficit once the forward side has worked a while
+ * (see search). The prices of the nodes settled move by their distances, which keeps every
+ * reduced cost >= 0 and makes the path's arcs 0; a unit goes along the path, then what else can
+ * go along tight arcs depth first (bounded by a few times the search's own work, less after a
+ * round where that found nothing). Prices jump by whole distances, so a newcomer at a crowded
+ * opportunity costs a search, not a bidding war of eps-steps. Work is counted in arcs scanned;
+ * past the budget the repair gives up and the caller solves cold, so a bad start never costs
+ * much more than a cold solve.
  *
- * Measured (flok bench resolve, second table): at 100k x 2k about 17-20x faster than a cold
- * solve when one person leaves and one joins, about 10x for ten and ten, 2-3.5x for the 1%
- * change. Not more: in a crowded market many options tie at the exact prices, and the last few
- * newcomers' searches wade through tens of thousands of tied nodes (README "Performance" has
- * the measurements).
+ * Measured (flok bench resolve, second table; README "Performance"): at 100k x 2k about 20x
+ * faster than a cold solve when one person leaves and one joins, 15-20x for ten and ten, about
+ * 10x for a hundred and a hundred, 6-9x for the 1% change. What it cost before, per unit moved,
+ * and why: in a crowded market many options tie at the exact prices. A search from every excess
+ * at once settled the tied region around each of them before any reached a deficit (3x the
+ * work); a forward search alone, once the sink is balanced, settled the whole tied region around
+ * it before reaching a freed seat one rank away (tens of thousands of nodes, for each of the
+ * last few units); seen from the seat, that region is usually far.
  */
 #include "_heap.h"
 #include "_scaling.h"
@@ -34,7 +39,7 @@
 #include <string.h>
 
 #ifndef BI_AFTER
-#define BI_AFTER 16384 /* a round's forward search scans this many arcs before the backward one joins */
+#define BI_AFTER 4096 /* a round's forward search scans this many arcs before the backward one joins */
 #endif
 static i64 bi_after = BI_AFTER;
 static long long last_rounds, last_bi_rounds;
@@ -354,17 +359,17 @@ static void move_price(CS *g, i64 v, i64 delta) {
             if (g->fl[e]) g->mkey[g->mpos[e]] += delta;
 }
 
-/* One round: the shortest path from any excess to any deficit, by Dijkstra forward from the
- * excesses and, once that has scanned more than bi_after arcs, also backward from the deficits
- * (the side that has worked less steps next; standard stopping rule: the two next keys add up
- * to the best path found). Then the prices of the nodes settled move so that this path (and
- * every other shortest one) is tight and every reduced cost stays >= 0: forward-settled v by
- * dist(v) - rf, backward-settled v by rb - bdist(v), where rf = min(forward's next key, mu) and
- * rb = mu - rf; nothing else moves. Why both: once the sink is balanced, it and every partly
- * filled opportunity lie at distance 0 from an excess, a tied region of tens of thousands of
- * nodes that a forward search must settle before it reaches a freed seat one rank away; seen
- * from that seat, the region is usually far. Returns the path's length in arcs (>= 1), -1 if no
- * deficit is reachable, -2 out of memory, -3 over budget or a negative reduced cost. */
+/* One round: the shortest path from the excesses in src (the caller gives one) to any deficit,
+ * by Dijkstra forward from them and, once that has scanned more than bi_after arcs, also
+ * backward from every deficit (the side that has worked less steps next; standard stopping
+ * rule: the two next keys add up to the best path found, mu). Then the prices of the nodes
+ * settled move so that this path (and every other shortest one) is tight and every reduced cost
+ * stays >= 0: forward-settled v by dist(v) - rf, backward-settled v by rb - bdist(v), where
+ * rf = min(forward's next key, mu) and rb = mu - rf; nothing else moves. (Why that is enough:
+ * a node closer than rf to the sources, or than rb to a deficit, has been settled on that side,
+ * and none is both, as the two distances add up to at least mu.) Returns the path's length in
+ * arcs (>= 1), -1 if no deficit is reachable, -2 out of memory, -3 over budget or a negative
+ * reduced cost. */
 static i64 search(CS *g, Search *s, const i32 *src, i64 nsrc, const i32 *dst, i64 ndst, i64 budget) {
     s->round++;
     s->h.n = s->bh.n = 0;
@@ -538,9 +543,16 @@ int cs_repair(CS *g, i64 budget) {
         else if (g->ex[v] < 0) dst[ndst++] = (i32)v;
     }
     double share = DFS_SHARE;
+    i64 turn = 0;
     last_rounds = last_bi_rounds = 0;
     while (nsrc > 0) {
-        i64 before = s.work, len = search(g, &s, src, nsrc, dst, ndst, budget);
+        /* one excess at a time, taking turns: a search from every excess at once settles the
+         * tied region around each of them before any reaches a deficit (measured: about three
+         * times the work on the benchmark's 1% change); the answer is the same either way, as
+         * a shortest path from any excess keeps every reduced cost >= 0 */
+        if (turn >= nsrc) turn = 0;
+        i64 before = s.work, len = search(g, &s, src + turn, 1, dst, ndst, budget);
+        turn++;
         if (len == -3) { status = 1; goto out; }
         if (len == -2) { status = 2; goto out; }
         if (len < 0) { status = 3; goto out; }
