@@ -296,9 +296,9 @@ static int augmentable(CS *g, i32 *bfs, char *seen) {
         } else {
             i64 j = v - P;
             if (g->fT[j] < g->cap[j]) return 1;
-            const i32 *ms = g->mem + g->mstart[j];
+            const i32 *mo = g->mown + g->mstart[j];
             for (i64 k = 0; k < g->mlen[j]; k++) {
-                i64 i = g->own[ms[k]];
+                i64 i = mo[k];
                 if (!seen[i]) { seen[i] = 1; bfs[qt++] = (i32)i; }
             }
         }
