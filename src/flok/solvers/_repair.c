@@ -15,12 +15,12 @@
  * (in turn) and finds a shortest path from it to any node with a deficit: Dijkstra forward from
  * it, joined by Dijkstra backward from every deficit once the forward side has worked a while
  * (see search). The prices of the nodes settled move by their distances, which keeps every
- * reduced cost >= 0 and makes the path's arcs 0; a unit goes along the path, then what else can
- * go along tight arcs depth first (bounded by a few times the search's own work, less after a
- * round where that found nothing). Prices jump by whole distances, so a newcomer at a crowded
- * opportunity costs a search, not a bidding war of eps-steps. Work is counted in arcs scanned;
- * past the budget the repair gives up and the caller solves cold, so a bad start never costs
- * much more than a cold solve.
+ * reduced cost >= 0 and makes the path's arcs 0, and a unit goes along the path. (Sending more
+ * along tight arcs depth first after each search was measured too: once the searches start from
+ * one excess, it found almost nothing more and cost a fifth of the work.) Prices jump by whole
+ * distances, so a newcomer at a crowded opportunity costs a search, not a bidding war of
+ * eps-steps. Work is counted in arcs scanned; past the budget the repair gives up and the caller
+ * solves cold, so a bad start never costs much more than a cold solve.
  *
  * Measured (flok bench resolve, second table; README "Performance"): at 100k x 2k about 20x
  * faster than a cold solve when one person leaves and one joins, 15-20x for ten and ten, about
@@ -52,12 +52,6 @@ long long flok_repair_tune(long long work) {
 long long flok_repair_rounds(void) { return last_rounds; }
 long long flok_repair_bi_rounds(void) { return last_bi_rounds; }
 void flok_repair_reset(void) { last_rounds = last_bi_rounds = 0; }
-#ifndef DFS_MIN
-#define DFS_MIN 0.0625
-#endif
-#ifndef DFS_SHARE
-#define DFS_SHARE 4 /* a round's depth-first sends may scan this many times what its search did */
-#endif
 
 static inline void push_fifo(i32 *q, char *inq, i64 N, i64 *qt, i64 *cnt, i64 v) {
     if (inq[v]) return;
@@ -424,90 +418,6 @@ static i64 search(CS *g, Search *s, const i32 *src, i64 nsrc, const i32 *dst, i6
     return path_of(s);
 }
 
-/* After a search has made the shortest paths' arcs tight, send every unit it can along tight
- * residual arcs (reduced cost 0) from the excesses to the deficits, depth first: one search pays
- * for many augmentations. A node whose arcs all lead nowhere is dead for the rest of the round;
- * the next search picks up what is left. */
-typedef struct {
-    i64 *cur;   /* next arc to look at, per node, this round */
-    i64 *cround; /* round in which cur was last reset */
-    i64 *seen;  /* round in which the node was put on the stack or found dead */
-    i32 *stack, *via; /* the path: nodes, and the pair arc (-1: an arc of t) into each */
-} Dfs;
-
-/* The k-th residual arc out of u if it is tight: its head (and pair arc in *e), else -1; -2 when
- * u has no k-th arc. */
-static i64 tight_arc(const CS *g, i64 u, i64 k, i64 *e) {
-    const i64 P = g->P, Q = g->Q, T = g->T;
-    const i64 *p = g->p;
-    *e = -1;
-    if (u < P) {
-        i64 deg = g->off[u + 1] - g->off[u];
-        if (k < deg) {
-            i64 a = g->off[u] + k, w = P + g->opp[a];
-            if (g->fl[a] || g->cs[a] + p[u] - p[w] != 0) return -1;
-            *e = a;
-            return w;
-        }
-        if (k == deg) return g->b[u] < g->sup[u] && g->MK + p[u] - p[T] == 0 ? T : -1;
-        return -2;
-    }
-    if (u < T) {
-        i64 j = u - P;
-        if (k < g->mlen[j]) {
-            i64 at = g->mstart[j] + k;
-            if (p[u] - g->mkey[at] != 0) return -1;
-            *e = g->mem[at];
-            return g->mown[at];
-        }
-        if (k == g->mlen[j]) return g->fT[j] < g->cap[j] && p[u] == p[T] ? T : -1;
-        return -2;
-    }
-    if (k < Q) return g->fT[k] > 0 && p[T] == p[P + k] ? P + k : -1;
-    if (k < Q + g->nbyp) {
-        i64 i = g->byp[k - Q];
-        return g->b[i] > 0 && -g->MK + p[T] - p[i] == 0 ? i : -1;
-    }
-    return -2;
-}
-
-/* Augment from root while it has an excess, a tight path to a deficit exists this round and the
- * round's depth-first work stays below cap. */
-static void augment_tight(CS *g, Dfs *d, i64 round, i64 root, i64 *work, i64 cap) {
-    while (g->ex[root] > 0 && *work < cap) {
-        i64 top = 0;
-        d->stack[0] = (i32)root;
-        d->seen[root] = round;
-        i64 found = -1;
-        while (top >= 0 && found < 0 && *work < cap) {
-            i64 u = d->stack[top], e, w = -2;
-            if (d->cround[u] != round) { d->cround[u] = round; d->cur[u] = 0; }
-            for (;;) {
-                w = tight_arc(g, u, d->cur[u], &e);
-                (*work)++;
-                if (w == -2) break;
-                if (w >= 0 && (g->ex[w] < 0 || d->seen[w] != round)) break;
-                d->cur[u]++;
-            }
-            if (w == -2) { top--; continue; } /* dead: stays seen this round */
-            d->stack[++top] = (i32)w;
-            d->via[top] = (i32)e;
-            if (g->ex[w] < 0) found = w;
-            else d->seen[w] = round;
-        }
-        if (found < 0) return;
-        i64 amt = g->ex[root] < -g->ex[found] ? g->ex[root] : -g->ex[found];
-        for (i64 k = 1; k <= top; k++) {
-            i64 r = residual(g, d->stack[k - 1], d->stack[k], d->via[k]);
-            if (r < amt) amt = r;
-        }
-        for (i64 k = 1; k <= top; k++) send(g, d->stack[k - 1], d->stack[k], d->via[k], amt);
-        g->ex[root] -= amt;
-        g->ex[found] += amt;
-        for (i64 k = 1; k < top; k++) d->seen[d->stack[k]] = 0; /* the path's nodes may serve again */
-    }
-}
-
 /* Route every excess to a deficit along shortest paths. 0 done, 1 over budget, 2 out of memory,
  * 3 an excess cannot reach a deficit (cannot happen: every imbalance came from a saturation the
  * reverse arc can undo). */
@@ -525,15 +435,8 @@ int cs_repair(CS *g, i64 budget) {
     s.parc = (i32 *)malloc((size_t)(N + 1) * sizeof(i32));
     i32 *src = (i32 *)malloc((size_t)N * sizeof(i32));
     i32 *dst = (i32 *)malloc((size_t)N * sizeof(i32));
-    Dfs d;
-    d.cur = (i64 *)malloc((size_t)N * sizeof(i64));
-    d.seen = (i64 *)calloc((size_t)N, sizeof(i64));
-    d.cround = (i64 *)calloc((size_t)N, sizeof(i64));
-    d.stack = (i32 *)malloc((size_t)(N + 1) * sizeof(i32));
-    d.via = (i32 *)malloc((size_t)(N + 1) * sizeof(i32));
     int status = 0;
-    if (!s.n || !s.settled || !s.zq || !s.bsettled || !s.bzq || !s.pos || !s.pnode || !s.parc || !src || !dst ||
-        !d.cur || !d.seen || !d.cround || !d.stack || !d.via) {
+    if (!s.n || !s.settled || !s.zq || !s.bsettled || !s.bzq || !s.pos || !s.pnode || !s.parc || !src || !dst) {
         status = 2;
         goto out;
     }
@@ -542,7 +445,6 @@ int cs_repair(CS *g, i64 budget) {
         if (g->ex[v] > 0) src[nsrc++] = (i32)v;
         else if (g->ex[v] < 0) dst[ndst++] = (i32)v;
     }
-    double share = DFS_SHARE;
     i64 turn = 0;
     last_rounds = last_bi_rounds = 0;
     while (nsrc > 0) {
@@ -551,16 +453,13 @@ int cs_repair(CS *g, i64 budget) {
          * times the work on the benchmark's 1% change); the answer is the same either way, as
          * a shortest path from any excess keeps every reduced cost >= 0 */
         if (turn >= nsrc) turn = 0;
-        i64 before = s.work, len = search(g, &s, src + turn, 1, dst, ndst, budget);
+        i64 len = search(g, &s, src + turn, 1, dst, ndst, budget);
         turn++;
         if (len == -3) { status = 1; goto out; }
         if (len == -2) { status = 2; goto out; }
         if (len < 0) { status = 3; goto out; }
         last_rounds++;
         last_bi_rounds += s.both;
-        /* the path the search found (progress for sure), then whatever else is tight: the
-         * depth-first sends may cost a few times what the search did; beyond that the next
-         * search is the cheaper way on */
         i64 root = s.pnode[0], w = s.pnode[len];
         i64 amt = g->ex[root] < -g->ex[w] ? g->ex[root] : -g->ex[w];
         for (i64 k = 1; k <= len; k++) {
@@ -570,15 +469,6 @@ int cs_repair(CS *g, i64 budget) {
         for (i64 k = 1; k <= len; k++) send(g, s.pnode[k - 1], s.pnode[k], s.parc[k], amt);
         g->ex[root] -= amt;
         g->ex[w] += amt;
-        i64 work = 0, cap = (i64)(share * (double)(s.work - before)) + 256, out0 = 0, out1 = 0;
-        if (s.both) cap = 0;
-        for (i64 k = 0; k < nsrc; k++) out0 += g->ex[src[k]];
-        for (i64 k = 0; k < nsrc && work < cap; k++) augment_tight(g, &d, s.round, src[k], &work, cap);
-        for (i64 k = 0; k < nsrc; k++) out1 += g->ex[src[k]];
-        /* depth-first sends that found nothing last time get less room next time */
-        if (out1 < out0) share = share * 2 < DFS_SHARE ? share * 2 : DFS_SHARE;
-        else share = share / 2 > DFS_MIN ? share / 2 : DFS_MIN;
-        s.work += work;
         i64 kept = 0;
         for (i64 k = 0; k < nsrc; k++)
             if (g->ex[src[k]] > 0) src[kept++] = src[k];
@@ -589,7 +479,6 @@ int cs_repair(CS *g, i64 budget) {
         ndst = kept;
     }
 out:
-    free(d.cur); free(d.seen); free(d.cround); free(d.stack); free(d.via);
     free(s.n); free(s.settled); free(s.zq); free(s.bsettled); free(s.bzq);
     free(s.pos); free(s.pnode); free(s.parc); free(s.istart); free(s.iarc); free(src); free(dst);
     free(s.h.a); free(s.bh.a);
