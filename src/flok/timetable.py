@@ -53,7 +53,8 @@ _TIME = r"\d{1,2}(?:[:.]\d{2})?\s*(?:[ap]\.?\s*m\.?)?"
 _MEETING = re.compile(
     rf"(?P<days>{_DAYS})\s*,?\s*(?P<start>{_TIME}){_RANGE}(?P<end>{_TIME})(?![\w:.])", re.IGNORECASE
 )
-_DAY_ITEM_RE = re.compile(rf"(?P<a>{_DAY})(?:{_RANGE}(?P<b>{_DAY}))?", re.IGNORECASE)
+_RANGE_RE = re.compile(_RANGE, re.IGNORECASE)
+_SEPARATOR = re.compile(r"\s*[,/&+]?\s*")
 _BETWEEN = re.compile(r"\s*(?:,|\band\b)?\s*", re.IGNORECASE)
 _UNTIMED = {"", "tba", "tbd", "tbc", "by arrangement", "arranged", "arr"}
 """Cells that say "no fixed time" in registrar exports: such an opportunity never clashes."""
@@ -94,15 +95,52 @@ def _parse_chunk(chunk: str) -> list[Meeting]:
 
 
 def _days(text: str) -> list[int]:
-    """Day numbers (Mon = 0) of a days part; a range such as Mon-Fri includes both ends."""
+    """Day numbers (Mon = 0) of a days part; a range such as Mon-Fri includes both ends.
+
+    The part is read whole, as `_MEETING` matched it: reading one longest spelling after the
+    other would take "TueSat" as "Tues" + "at" and lose Saturday, so a spelling that leaves the
+    rest unreadable is given up for a shorter one (memoized, so a long part stays cheap).
+    """
+    items = _day_items(text.strip(), 0, {})
+    if items is None:  # cannot happen for text _MEETING matched; say so rather than drop days
+        raise ValueError(f"cannot read the days '{text}'")
     days: list[int] = []
-    for item in _DAY_ITEM_RE.finditer(text):
-        a = _DAY_OF[item["a"].lower()]
-        b = _DAY_OF[item["b"].lower()] if item["b"] else a
+    for a, b, item in items:
         if b < a:
-            raise ValueError(f"day range '{item.group(0)}' runs backwards; write it Monday first")
+            raise ValueError(f"day range '{item}' runs backwards; write it Monday first")
         days.extend(range(a, b + 1))
     return days
+
+
+def _spellings_at(text: str, pos: int) -> list[tuple[int, int]]:
+    """(end, day) of every day spelling that starts at ``pos``, longest first."""
+    low = text.lower()
+    return [(pos + len(name), day) for name, day in _SPELLINGS if low.startswith(name, pos)]
+
+
+def _day_items(text: str, pos: int, failed: dict[int, bool]) -> list[tuple[int, int, str]] | None:
+    """Day items (first day, last day, as written) reading ``text`` from ``pos`` to its end, or
+    None when no way of reading it works; ``failed`` remembers positions that lead nowhere."""
+    if pos == len(text):
+        return []
+    if failed.get(pos):
+        return None
+    for end, first in _spellings_at(text, pos):
+        choices = []
+        dash = _RANGE_RE.match(text, end)
+        if dash:
+            choices += [(stop, first, last) for stop, last in _spellings_at(text, dash.end())]
+        choices.append((end, first, first))
+        for stop, a, b in choices:
+            after = _SEPARATOR.match(text, stop)  # may be empty: "TueThu"
+            if stop == len(text):
+                rest: list[tuple[int, int, str]] | None = []
+            else:
+                rest = _day_items(text, after.end(), failed) if after else None
+            if rest is not None:
+                return [(a, b, text[pos:stop]), *rest]
+    failed[pos] = True
+    return None
 
 
 def _minutes(start: str, end: str, meeting: str) -> tuple[int, int]:

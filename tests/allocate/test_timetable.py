@@ -270,3 +270,10 @@ def test_clash_rows_are_one_per_instant_not_one_per_pair() -> None:
     clash_rows = [r for r in model.rows if r.idx.size == m and r.hi == 1]
     assert len(clash_rows) == 1
     assert np.array_equal(flok.allocate(problem).opportunity, [0])
+
+
+def test_days_written_together_are_all_read() -> None:
+    """ "TueSat" once read as "Tues" + "at" (Tuesday twice): Saturday was silently dropped."""
+    assert parse_meetings("TueSat 0:00 - 0:01") == ((1440, 1441), (7200, 7201))
+    assert parse_meetings("TuesSat 9:00-10:00") == ((1980, 2040), (7740, 7800))
+    assert parse_meetings("ThuSat 8-9") == parse_meetings("Thu/Sat 8-9")
