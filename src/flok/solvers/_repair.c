@@ -22,9 +22,10 @@
  * eps-steps. Work is counted in arcs scanned; past the budget the repair gives up and the caller
  * solves cold, so a bad start never costs much more than a cold solve.
  *
- * Measured (flok bench resolve, second table; README "Performance"): at 100k x 2k about 20x
- * faster than a cold solve when one person leaves and one joins, 15-20x for ten and ten, about
- * 10x for a hundred and a hundred, 6-9x for the 1% change. What it cost before, per unit moved,
+ * Measured (flok bench resolve, second table; README "Performance"): at 100k x 2k 15-20x faster
+ * than a cold solve when one person leaves and one joins, 12-15x for ten and ten, 9-10x for a
+ * hundred and a hundred, 7-8x for the benchmark's 1% change, about 4x when 1% of the people are
+ * replaced by newcomers who crowd the same opportunities. What it cost before, per unit moved,
  * and why: in a crowded market many options tie at the exact prices. A search from every excess
  * at once settled the tied region around each of them before any reached a deficit (3x the
  * work); a forward search alone, once the sink is balanced, settled the whole tied region around
