@@ -90,22 +90,30 @@ class PlainNetwork:
     def start_flow(self, participant: np.ndarray, opportunity: np.ndarray) -> np.ndarray:
         """A flow per arc that carries the given seats (pairs without an arc go through the hub)."""
         n, m = self.problem.n_participants, self.problem.n_opportunities
-        width = max(m, 1)
         flow = np.zeros(self.tail.size, dtype=np.int64)
         e = self.pair_participant.size
-        keys = self.pair_participant * width + self.pair_opportunity
-        seat_keys = participant * width + opportunity
-        on_arc = pair_member(keys, seat_keys)
+        held = np.bincount(participant, minlength=n)
+        if held.max(initial=0) <= 1:
+            # One seat each at most (the common case): an arc carries the seat of its participant
+            # when its opportunity is that seat's, one gather over the arcs instead of a search.
+            seat_of = np.full(n, -1, dtype=np.int64)
+            seat_of[participant] = opportunity
+            on_arc = self.pair_opportunity == seat_of[self.pair_participant]
+            off = np.bincount(self.pair_participant[on_arc], minlength=n)[participant] == 0
+        else:
+            width = max(m, 1)
+            keys = self.pair_participant * width + self.pair_opportunity
+            seat_keys = participant * width + opportunity
+            on_arc = pair_member(keys, seat_keys)
+            off = ~pair_member(seat_keys, keys)
         flow[:e] = on_arc
         if self.hub:
-            off = ~pair_member(seat_keys, keys)
             flow[e : e + n] = np.bincount(participant[off], minlength=n)
             if self.optional:  # the unlisted node's arc to the sink
                 flow[e + n] = int(off.sum())
         if self.optional:
             k = self.tail.size - m - n
             load = np.bincount(opportunity, minlength=m)
-            held = np.bincount(participant, minlength=n)
             flow[k : k + m] = load
             flow[k + m :] = np.maximum(self.problem.seats_allowed() - held, 0)
         return flow
