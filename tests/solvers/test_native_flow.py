@@ -8,6 +8,8 @@ optimum after a change and from arbitrary flows and potentials.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, note, settings
@@ -408,15 +410,7 @@ def test_fill_unlisted_runs_on_cost_scaling_and_matches_the_hub_network(
 
     base = zipf_instance(n, m, seed=n + m).problem(Options(fill_unlisted=True, allow_unassigned=True))
     capacity = np.maximum(np.round(base.capacity / people_per_seat), 0).astype(np.int64)
-    problem = Problem.from_arrays(
-        opportunity_ids=list(base.opportunity_ids),
-        capacity=capacity,
-        pref_participant=base.pref_participant,
-        pref_opportunity=base.pref_opportunity,
-        rank=base.rank,
-        participant_ids=base.participant_ids,
-        options=base.options,
-    )
+    problem = replace(base, capacity=capacity)
     assert native.plain_shape(problem)
     result = flok.allocate(problem)
     assert result.strategy == "native_flow" and engines.scaling_stats().refines > 0  # cost scaling

@@ -114,32 +114,39 @@ int cs_exact_prices(CS *g, i64 budget) {
     return 0;
 }
 
+/* One search's label of a node: tentative distance, round labelled, round settled, and the
+ * node (and pair arc, -1 for an arc of t) it was labelled from: its predecessor toward an excess
+ * forward, its successor toward a deficit backward (-1 at an excess or a deficit). */
+typedef struct {
+    i64 d;
+    i32 mark, done, from, arc;
+} Side;
+
 /* What both searches know of a node, side by side: one cache line where six arrays were. The
  * round stamps say whether a label belongs to this round. */
 typedef struct {
-    i64 fd, bd;          /* tentative distance from an excess; to a deficit */
-    i32 fm, fdn, bm, bdn; /* round labelled and round settled, forward and backward */
-    i32 pred, pe;        /* predecessor node (-1 at an excess) and its pair arc (-1: an arc of t) */
-    i32 succ, se;        /* next node toward a deficit (-1 at a deficit) and its pair arc */
+    Side f, b;
 } Label;
+
+/* One of a round's two Dijkstras: forward from the excesses over the residual arcs, or backward
+ * from the deficits over the same arcs reversed (bidirectional rounds only). */
+typedef struct {
+    int back;
+    i32 *settled, *zq; /* settled nodes; nodes reached by a tight arc (see relax) */
+    i64 zh, zt, nsettled, work;
+    Heap h; /* (distance, node), lazy deletion */
+} Dir;
 
 typedef struct {
     Label *n;
-    /* forward: Dijkstra from every excess */
-    i32 *settled, *zq;       /* settled nodes; nodes reached by a tight arc (see relax) */
-    i64 zh, zt, nsettled;
-    Heap h; /* (distance, node), lazy deletion */
-    /* backward: Dijkstra to every deficit over the arcs reversed (bidirectional rounds only) */
-    i32 *bsettled, *bzq;
-    i64 bzh, bzt, nbsettled;
-    Heap bh;
+    Dir fw, bw;
     i64 *istart; /* every pair arc by opportunity (built when a backward search first runs) */
     i32 *iarc;
     i64 *pos;   /* where a node sits on the path being assembled (round stamped, see path_of) */
     i32 *pnode, *parc;
     i64 mu;     /* the shortest excess-to-deficit length found so far, through node meet */
     i64 meet;
-    i64 round, work, fwork, bwork;
+    i64 round, work;
     int both; /* this round searched backward too */
 } Search;
 
@@ -167,98 +174,105 @@ static void send(CS *g, i64 u, i64 v, i64 e, i64 amt) {
 
 /* A path through a node labelled both ways is a candidate for the shortest one. */
 static inline void meet_at(Search *s, i64 v) {
-    if (s->n[v].fm == s->round && s->n[v].bm == s->round && s->n[v].fd + s->n[v].bd < s->mu) {
-        s->mu = s->n[v].fd + s->n[v].bd;
+    const Label *x = &s->n[v];
+    if (x->f.mark == s->round && x->b.mark == s->round && x->f.d + x->b.d < s->mu) {
+        s->mu = x->f.d + x->b.d;
         s->meet = v;
     }
 }
 
-/* Label v from u (settled forward at distance d) over the residual arc u -> v. 0, or 1 out of
- * memory, or 2 a negative reduced cost (cannot happen: the caller saturated those arcs; the
- * repair then gives up rather than return a flow it cannot vouch for). A node reached by a
- * tight arc is at the distance being settled: it goes to a first-in-first-out queue instead of
- * the heap, which saves the heap most of its work in a tied market and settles breadth first,
- * so the paths found are short. */
-static inline int relax(Search *s, i64 u, i64 v, i64 e, i64 d, i64 rc) {
-    if (s->n[v].fdn == s->round) return 0;
+static inline Side *side(Search *s, const Dir *dir, i64 v) { return dir->back ? &s->n[v].b : &s->n[v].f; }
+
+/* Label v from u, settled at distance d, over the arc between them (u -> v forward, v -> u
+ * backward; pair arc e, or -1). 0, or 1 out of memory, or 2 a negative reduced cost (cannot
+ * happen: the caller saturated those arcs; the repair then gives up rather than return a flow it
+ * cannot vouch for). A node reached by a tight arc is at the distance being settled: it goes to
+ * a first-in-first-out queue instead of the heap, which saves the heap most of its work in a
+ * tied market and settles breadth first, so the paths found are short. */
+static inline int relax(Search *s, Dir *dir, i64 u, i64 v, i64 e, i64 d, i64 rc) {
+    Side *x = side(s, dir, v);
+    if (x->done == s->round) return 0;
     if (rc < 0) return 2;
     i64 nd = d + rc;
-    if (s->n[v].fm != s->round || nd < s->n[v].fd) {
-        s->n[v].fm = s->round;
-        s->n[v].fd = nd;
-        s->n[v].pred = (i32)u;
-        s->n[v].pe = (i32)e;
+    if (x->mark != s->round || nd < x->d) {
+        x->mark = (i32)s->round;
+        x->d = nd;
+        x->from = (i32)u;
+        x->arc = (i32)e;
         meet_at(s, v);
-        if (rc == 0) { s->zq[s->zt++] = (i32)v; return 0; }
-        return heap_push(&s->h, nd, (i32)v) ? 1 : 0;
+        if (rc == 0) { dir->zq[dir->zt++] = (i32)v; return 0; }
+        return heap_push(&dir->h, nd, (i32)v) ? 1 : 0;
     }
     return 0;
 }
 
-/* The same backwards: label u from v (settled backward at distance d) over the arc u -> v. */
-static inline int brelax(Search *s, i64 u, i64 v, i64 e, i64 d, i64 rc) {
-    if (s->n[u].bdn == s->round) return 0;
-    if (rc < 0) return 2;
-    i64 nd = d + rc;
-    if (s->n[u].bm != s->round || nd < s->n[u].bd) {
-        s->n[u].bm = s->round;
-        s->n[u].bd = nd;
-        s->n[u].succ = (i32)v;
-        s->n[u].se = (i32)e;
-        meet_at(s, u);
-        if (rc == 0) { s->bzq[s->bzt++] = (i32)u; return 0; }
-        return heap_push(&s->bh, nd, (i32)u) ? 1 : 0;
-    }
-    return 0;
+/* A node labelled at distance 0 from the start of a round: an excess forward, a deficit back. */
+static inline void start_at(Search *s, Dir *dir, i64 v) {
+    Side *x = side(s, dir, v);
+    x->mark = (i32)s->round;
+    x->d = 0;
+    x->from = x->arc = -1;
+    dir->zq[dir->zt++] = (i32)v;
 }
 
-/* The smallest distance either side may still settle (INF when it has nothing left). */
-static inline i64 next_key(const Search *s, int back) {
-    if (back) {
-        if (s->bzh < s->bzt) return s->n[s->bzq[s->bzh]].bd;
-        return s->bh.n > 0 ? s->bh.a[0].key : INF;
+/* The smallest distance a search may still settle (INF when it has nothing left). */
+static inline i64 next_key(Search *s, Dir *dir) {
+    if (dir->zh < dir->zt) return side(s, dir, dir->zq[dir->zh])->d;
+    return dir->h.n > 0 ? dir->h.a[0].key : INF;
+}
+
+/* The node a search settles next, its distance in *d; -1 for an outdated heap entry. */
+static i64 settle(Search *s, Dir *dir, i64 *d) {
+    i64 u;
+    if (dir->zh < dir->zt) {
+        u = dir->zq[dir->zh++];
+        *d = side(s, dir, u)->d;
+    } else {
+        HeapItem top = heap_pop(&dir->h);
+        *d = top.key;
+        u = top.node;
     }
-    if (s->zh < s->zt) return s->n[s->zq[s->zh]].fd;
-    return s->h.n > 0 ? s->h.a[0].key : INF;
+    Side *x = side(s, dir, u);
+    if (x->done == s->round || *d != x->d) return -1;
+    x->done = (i32)s->round;
+    dir->settled[dir->nsettled++] = (i32)u;
+    return u;
 }
 
 /* Settle the next node forward and scan its residual arcs. 0, or 1 / 2 as relax. */
 static int forward_step(CS *g, Search *s) {
     const i64 P = g->P, Q = g->Q, T = g->T;
     const i64 *p = g->p;
-    i64 d, u;
-    if (s->zh < s->zt) { u = s->zq[s->zh++]; d = s->n[u].fd; }
-    else { HeapItem top = heap_pop(&s->h); d = top.key; u = top.node; }
-    if (s->n[u].fdn == s->round || d != s->n[u].fd) return 0;
-    s->n[u].fdn = s->round;
-    s->settled[s->nsettled++] = (i32)u;
+    Dir *fw = &s->fw;
+    i64 d, u = settle(s, fw, &d);
+    if (u < 0) return 0;
     int err = 0;
-    i64 w0 = s->fwork;
+    i64 w0 = fw->work;
     if (u < P) {
         for (i64 e = g->off[u]; e < g->off[u + 1] && !err; e++)
             if (!g->fl[e]) {
                 i64 w = P + g->opp[e];
-                err = relax(s, u, w, e, d, g->cs[e] + p[u] - p[w]);
+                err = relax(s, fw, u, w, e, d, g->cs[e] + p[u] - p[w]);
             }
-        if (g->b[u] < g->sup[u] && !err) err = relax(s, u, T, -1, d, g->MK + p[u] - p[T]);
-        s->fwork += g->off[u + 1] - g->off[u] + 1;
+        if (g->b[u] < g->sup[u] && !err) err = relax(s, fw, u, T, -1, d, g->MK + p[u] - p[T]);
+        fw->work += g->off[u + 1] - g->off[u] + 1;
     } else if (u < T) {
         i64 j = u - P;
         const i32 *ms = g->mem + g->mstart[j], *mo = g->mown + g->mstart[j];
         const i64 *mk = g->mkey + g->mstart[j]; /* c(i, j) + p(i), kept current (see search) */
-        for (i64 k = 0, len = g->mlen[j]; k < len && !err; k++) err = relax(s, u, mo[k], ms[k], d, p[u] - mk[k]);
-        if (g->fT[j] < g->cap[j] && !err) err = relax(s, u, T, -1, d, p[u] - p[T]);
-        s->fwork += g->mlen[j] + 1;
+        for (i64 k = 0, len = g->mlen[j]; k < len && !err; k++) err = relax(s, fw, u, mo[k], ms[k], d, p[u] - mk[k]);
+        if (g->fT[j] < g->cap[j] && !err) err = relax(s, fw, u, T, -1, d, p[u] - p[T]);
+        fw->work += g->mlen[j] + 1;
     } else {
         for (i64 j = 0; j < Q && !err; j++)
-            if (g->fT[j] > 0) err = relax(s, T, P + j, -1, d, p[T] - p[P + j]);
+            if (g->fT[j] > 0) err = relax(s, fw, T, P + j, -1, d, p[T] - p[P + j]);
         for (i64 k = 0; k < g->nbyp && !err; k++) {
             i64 i = g->byp[k];
-            if (g->b[i] > 0) err = relax(s, T, i, -1, d, -g->MK + p[T] - p[i]);
+            if (g->b[i] > 0) err = relax(s, fw, T, i, -1, d, -g->MK + p[T] - p[i]);
         }
-        s->fwork += Q + g->nbyp;
+        fw->work += Q + g->nbyp;
     }
-    s->work += s->fwork - w0;
+    s->work += fw->work - w0;
     return err;
 }
 
@@ -278,59 +292,57 @@ static int build_in_arcs(const CS *g, Search *s) {
 static int backward_step(CS *g, Search *s) {
     const i64 P = g->P, Q = g->Q, T = g->T;
     const i64 *p = g->p;
-    i64 d, v;
-    if (s->bzh < s->bzt) { v = s->bzq[s->bzh++]; d = s->n[v].bd; }
-    else { HeapItem top = heap_pop(&s->bh); d = top.key; v = top.node; }
-    if (s->n[v].bdn == s->round || d != s->n[v].bd) return 0;
-    s->n[v].bdn = s->round;
-    s->bsettled[s->nbsettled++] = (i32)v;
+    Dir *bw = &s->bw;
+    i64 d, v = settle(s, bw, &d);
+    if (v < 0) return 0;
     int err = 0;
-    i64 w0 = s->bwork;
+    i64 w0 = bw->work;
     if (v < P) { /* from the opportunities it holds a seat in, and from t if it is unseated */
         for (i64 e = g->off[v]; e < g->off[v + 1] && !err; e++)
             if (g->fl[e]) {
                 i64 j = P + g->opp[e];
-                err = brelax(s, j, v, e, d, -g->cs[e] + p[j] - p[v]);
+                err = relax(s, bw, v, j, e, d, -g->cs[e] + p[j] - p[v]);
             }
-        if (g->b[v] > 0 && !err) err = brelax(s, T, v, -1, d, -g->MK + p[T] - p[v]);
-        s->bwork += g->off[v + 1] - g->off[v] + 1;
+        if (g->b[v] > 0 && !err) err = relax(s, bw, v, T, -1, d, -g->MK + p[T] - p[v]);
+        bw->work += g->off[v + 1] - g->off[v] + 1;
     } else if (v < T) { /* from everyone who lists it and has no seat there, and from t */
         i64 j = v - P;
         for (i64 k = s->istart[j]; k < s->istart[j + 1] && !err; k++) {
             i64 e = s->iarc[k];
             if (!g->fl[e]) {
                 i64 i = g->own[e];
-                err = brelax(s, i, v, e, d, g->cs[e] + p[i] - p[v]);
+                err = relax(s, bw, v, i, e, d, g->cs[e] + p[i] - p[v]);
             }
         }
-        if (g->fT[j] > 0 && !err) err = brelax(s, T, v, -1, d, p[T] - p[v]);
-        s->bwork += s->istart[j + 1] - s->istart[j] + 1;
+        if (g->fT[j] > 0 && !err) err = relax(s, bw, v, T, -1, d, p[T] - p[v]);
+        bw->work += s->istart[j + 1] - s->istart[j] + 1;
     } else { /* t: from every opportunity with a free seat and everyone who may stay unseated */
         for (i64 j = 0; j < Q && !err; j++)
-            if (g->fT[j] < g->cap[j]) err = brelax(s, P + j, T, -1, d, p[P + j] - p[T]);
+            if (g->fT[j] < g->cap[j]) err = relax(s, bw, T, P + j, -1, d, p[P + j] - p[T]);
         for (i64 i = 0; i < P && !err; i++)
-            if (g->b[i] < g->sup[i]) err = brelax(s, i, T, -1, d, g->MK + p[i] - p[T]);
-        s->bwork += P + Q;
+            if (g->b[i] < g->sup[i]) err = relax(s, bw, T, i, -1, d, g->MK + p[i] - p[T]);
+        bw->work += P + Q;
     }
-    s->work += s->bwork - w0;
+    s->work += bw->work - w0;
     return err;
 }
 
-/* The path through s->meet: back along pred to an excess, on along succ to a deficit, with any
+/* The path through s->meet: back along the forward labels to an excess, on along the backward
+ * ones to a deficit, with any
  * loop where the two halves cross cut out (the loop has length 0, as the whole is shortest).
  * Returns its number of arcs; pnode[0..k] are its nodes, parc[1..k] the arcs into them. */
 static i64 path_of(Search *s) {
     i64 k = 0, m = s->meet;
-    for (i64 v = m; v >= 0; v = s->n[v].pred) k++;
+    for (i64 v = m; v >= 0; v = s->n[v].f.from) k++;
     i64 len = k - 1, at = len;
-    for (i64 v = m; v >= 0; v = s->n[v].pred, at--) {
+    for (i64 v = m; v >= 0; v = s->n[v].f.from, at--) {
         s->pnode[at] = (i32)v;
-        s->parc[at] = s->n[v].pe;
+        s->parc[at] = s->n[v].f.arc;
     }
     /* pos holds round << 32 | index, so an entry from another round never matches */
     for (i64 q = 0; q <= len; q++) s->pos[s->pnode[q]] = (s->round << 32) | q;
-    for (i64 v = m; s->n[v].succ >= 0 && s->n[v].bm == s->round;) {
-        i64 w = s->n[v].succ, e = s->n[v].se;
+    for (i64 v = m; s->n[v].b.from >= 0 && s->n[v].b.mark == s->round;) {
+        i64 w = s->n[v].b.from, e = s->n[v].b.arc;
         i64 q = s->pos[w] & 0xffffffffLL;
         if ((s->pos[w] >> 32) == s->round && q <= len && s->pnode[q] == w) { /* on the path: drop the loop */
             len = q;
@@ -366,55 +378,42 @@ static void move_price(CS *g, i64 v, i64 delta) {
  * arcs (>= 1), -1 if no deficit is reachable, -2 out of memory, -3 over budget or a negative
  * reduced cost. */
 static i64 search(CS *g, Search *s, const i32 *src, i64 nsrc, const i32 *dst, i64 ndst, i64 budget) {
+    Dir *fw = &s->fw, *bw = &s->bw;
     s->round++;
-    s->h.n = s->bh.n = 0;
-    s->zh = s->zt = s->bzh = s->bzt = 0;
-    s->nsettled = s->nbsettled = 0;
-    s->fwork = s->bwork = 0;
+    fw->h.n = bw->h.n = 0;
+    fw->zh = fw->zt = bw->zh = bw->zt = 0;
+    fw->nsettled = bw->nsettled = 0;
+    fw->work = bw->work = 0;
     s->mu = INF;
     s->meet = -1;
-    for (i64 k = 0; k < ndst; k++) { /* deficits: labelled backward, settled only in bidirectional rounds */
-        i64 v = dst[k];
-        s->n[v].bm = s->round;
-        s->n[v].bd = 0;
-        s->n[v].succ = -1;
-        s->n[v].se = -1;
-        s->bzq[s->bzt++] = (i32)v;
-    }
-    for (i64 k = 0; k < nsrc; k++) {
-        i64 v = src[k];
-        s->n[v].fm = s->round;
-        s->n[v].fd = 0;
-        s->n[v].pred = -1;
-        s->n[v].pe = -1;
-        s->zq[s->zt++] = (i32)v;
-    }
+    for (i64 k = 0; k < ndst; k++) start_at(s, bw, dst[k]); /* settled only in bidirectional rounds */
+    for (i64 k = 0; k < nsrc; k++) start_at(s, fw, src[k]);
     int both = s->both = 0;
     for (;;) {
-        i64 tf = next_key(s, 0);
-        i64 tb = both ? next_key(s, 1) : 0;
+        i64 tf = next_key(s, fw);
+        i64 tb = both ? next_key(s, bw) : 0;
         if (s->mu < INF && (tf >= INF || tb >= INF || tf + tb >= s->mu)) break;
         if (tf >= INF && (tb >= INF || !both)) return -1;
         int err;
-        if (!both && s->fwork > bi_after) {
+        if (!both && fw->work > bi_after) {
             if (!s->istart && build_in_arcs(g, s)) return -2;
             both = s->both = 1;
             continue;
         }
-        if (!both || (tb >= INF) || (tf < INF && s->fwork <= s->bwork)) err = forward_step(g, s);
+        if (!both || (tb >= INF) || (tf < INF && fw->work <= bw->work)) err = forward_step(g, s);
         else err = backward_step(g, s);
         if (err) return err == 1 ? -2 : -3;
         if (s->work > budget) return -3;
     }
-    i64 tf = next_key(s, 0);
+    i64 tf = next_key(s, fw);
     i64 rf = tf < s->mu ? tf : s->mu, rb = s->mu - rf;
-    for (i64 k = 0; k < s->nsettled; k++) {
-        i64 v = s->settled[k];
-        if (s->n[v].fd < rf) move_price(g, v, s->n[v].fd - rf);
+    for (i64 k = 0; k < fw->nsettled; k++) {
+        i64 v = fw->settled[k];
+        if (s->n[v].f.d < rf) move_price(g, v, s->n[v].f.d - rf);
     }
-    for (i64 k = 0; k < s->nbsettled; k++) {
-        i64 v = s->bsettled[k];
-        if (s->n[v].bd < rb) move_price(g, v, rb - s->n[v].bd);
+    for (i64 k = 0; k < bw->nsettled; k++) {
+        i64 v = bw->settled[k];
+        if (s->n[v].b.d < rb) move_price(g, v, rb - s->n[v].b.d);
     }
     return path_of(s);
 }
@@ -427,17 +426,18 @@ int cs_repair(CS *g, i64 budget) {
     Search s;
     memset(&s, 0, sizeof s);
     s.n = (Label *)calloc((size_t)N, sizeof(Label));
-    s.settled = (i32 *)malloc((size_t)N * sizeof(i32));
-    s.zq = (i32 *)malloc((size_t)N * sizeof(i32));
-    s.bsettled = (i32 *)malloc((size_t)N * sizeof(i32));
-    s.bzq = (i32 *)malloc((size_t)N * sizeof(i32));
+    s.bw.back = 1;
+    s.fw.settled = (i32 *)malloc((size_t)N * sizeof(i32));
+    s.fw.zq = (i32 *)malloc((size_t)N * sizeof(i32));
+    s.bw.settled = (i32 *)malloc((size_t)N * sizeof(i32));
+    s.bw.zq = (i32 *)malloc((size_t)N * sizeof(i32));
     s.pos = (i64 *)calloc((size_t)N, sizeof(i64));
     s.pnode = (i32 *)malloc((size_t)(N + 1) * sizeof(i32));
     s.parc = (i32 *)malloc((size_t)(N + 1) * sizeof(i32));
     i32 *src = (i32 *)malloc((size_t)N * sizeof(i32));
     i32 *dst = (i32 *)malloc((size_t)N * sizeof(i32));
     int status = 0;
-    if (!s.n || !s.settled || !s.zq || !s.bsettled || !s.bzq || !s.pos || !s.pnode || !s.parc || !src || !dst) {
+    if (!s.n || !s.fw.settled || !s.fw.zq || !s.bw.settled || !s.bw.zq || !s.pos || !s.pnode || !s.parc || !src || !dst) {
         status = 2;
         goto out;
     }
@@ -480,8 +480,8 @@ int cs_repair(CS *g, i64 budget) {
         ndst = kept;
     }
 out:
-    free(s.n); free(s.settled); free(s.zq); free(s.bsettled); free(s.bzq);
+    free(s.n); free(s.fw.settled); free(s.fw.zq); free(s.bw.settled); free(s.bw.zq);
     free(s.pos); free(s.pnode); free(s.parc); free(s.istart); free(s.iarc); free(src); free(dst);
-    free(s.h.a); free(s.bh.a);
+    free(s.fw.h.a); free(s.bw.h.a);
     return status;
 }
