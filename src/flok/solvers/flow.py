@@ -43,7 +43,14 @@ from flok.solvers.rules import side_constraints
 
 
 def _seat_units(problem: Problem) -> int:
-    return int(min(problem.seats_allowed().sum(), problem.capacity.sum()))
+    """At most how many arcs leaving participants carry flow, each with one lottery draw
+    (`costs.tie_break` keeps all their noise below one cost unit): one per seat given, and with
+    fill_unlisted one per participant's seat, as everyone not seated on a listed pair goes to the
+    unlisted node (`plain`)."""
+    seats = int(problem.seats_allowed().sum())
+    if problem.options.fill_unlisted:
+        return seats
+    return int(min(seats, problem.capacity.sum()))
 
 
 def _first_seat(problem: Problem) -> bool:
