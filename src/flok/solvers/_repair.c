@@ -239,15 +239,12 @@ static i64 settle(Search *s, Dir *dir, i64 *d) {
     return u;
 }
 
-/* Settle the next node forward and scan its residual arcs. 0, or 1 / 2 as relax. */
-static int forward_step(CS *g, Search *s) {
+/* Scan the residual arcs out of u, settled forward at distance d. 0, or 1 / 2 as relax. */
+static int scan_out(CS *g, Search *s, i64 u, i64 d) {
     const i64 P = g->P, Q = g->Q, T = g->T;
     const i64 *p = g->p;
     Dir *fw = &s->fw;
-    i64 d, u = settle(s, fw, &d);
-    if (u < 0) return 0;
     int err = 0;
-    i64 w0 = fw->work;
     if (u < P) {
         for (i64 e = g->off[u]; e < g->off[u + 1] && !err; e++)
             if (!g->fl[e]) {
@@ -272,7 +269,6 @@ static int forward_step(CS *g, Search *s) {
         }
         fw->work += Q + g->nbyp;
     }
-    s->work += fw->work - w0;
     return err;
 }
 
@@ -288,15 +284,12 @@ static int build_in_arcs(const CS *g, Search *s) {
     return 0;
 }
 
-/* Settle the next node backward and scan the residual arcs into it. 0, or 1 / 2 as relax. */
-static int backward_step(CS *g, Search *s) {
+/* Scan the residual arcs into v, settled backward at distance d. 0, or 1 / 2 as relax. */
+static int scan_in(CS *g, Search *s, i64 v, i64 d) {
     const i64 P = g->P, Q = g->Q, T = g->T;
     const i64 *p = g->p;
     Dir *bw = &s->bw;
-    i64 d, v = settle(s, bw, &d);
-    if (v < 0) return 0;
     int err = 0;
-    i64 w0 = bw->work;
     if (v < P) { /* from the opportunities it holds a seat in, and from t if it is unseated */
         for (i64 e = g->off[v]; e < g->off[v + 1] && !err; e++)
             if (g->fl[e]) {
@@ -323,7 +316,17 @@ static int backward_step(CS *g, Search *s) {
             if (g->b[i] < g->sup[i]) err = relax(s, bw, T, i, -1, d, g->MK + p[i] - p[T]);
         bw->work += P + Q;
     }
-    s->work += bw->work - w0;
+    return err;
+}
+
+/* Settle the next node of one search and scan its arcs (counting the work). 0, or 1 / 2 as
+ * relax. */
+static int step(CS *g, Search *s, Dir *dir) {
+    i64 d, u = settle(s, dir, &d);
+    if (u < 0) return 0;
+    i64 w0 = dir->work;
+    int err = dir->back ? scan_in(g, s, u, d) : scan_out(g, s, u, d);
+    s->work += dir->work - w0;
     return err;
 }
 
@@ -400,8 +403,8 @@ static i64 search(CS *g, Search *s, const i32 *src, i64 nsrc, const i32 *dst, i6
             both = s->both = 1;
             continue;
         }
-        if (!both || (tb >= INF) || (tf < INF && fw->work <= bw->work)) err = forward_step(g, s);
-        else err = backward_step(g, s);
+        if (!both || (tb >= INF) || (tf < INF && fw->work <= bw->work)) err = step(g, s, fw);
+        else err = step(g, s, bw);
         if (err) return err == 1 ? -2 : -3;
         if (s->work > budget) return -3;
     }
