@@ -106,8 +106,9 @@ def _days(text: str) -> list[int]:
         raise ValueError(f"cannot read the days '{text}'")
     days: list[int] = []
     for a, b, item in items:
-        if b < a:
-            raise ValueError(f"day range '{item}' runs backwards; write it Monday first")
+        if b < a:  # name the whole days part too: 'Tues-Thurs-Fri' can only be read as ... 's-Fri'
+            where = "" if item.strip() == text.strip() else f" (in '{text.strip()}')"
+            raise ValueError(f"day range '{item}'{where} runs backwards; write it Monday first")
         days.extend(range(a, b + 1))
     return days
 

@@ -277,3 +277,10 @@ def test_days_written_together_are_all_read() -> None:
     assert parse_meetings("TueSat 0:00 - 0:01") == ((1440, 1441), (7200, 7201))
     assert parse_meetings("TuesSat 9:00-10:00") == ((1980, 2040), (7740, 7800))
     assert parse_meetings("ThuSat 8-9") == parse_meetings("Thu/Sat 8-9")
+
+
+def test_a_chain_of_day_ranges_names_the_whole_days_part() -> None:
+    """'Tues-Thurs-Fri' can only be read with a backwards range inside ('s-Fri'): the error quotes
+    the days as written, so the user sees which cell part it is about."""
+    with pytest.raises(ValueError, match=r"in 'Tues-Thurs-Fri'.*runs backwards"):
+        parse_meetings("Tues-Thurs-Fri 13:00-14:15")
