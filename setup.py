@@ -20,6 +20,7 @@ setup(
                 "src/flok/solvers/_heap.h",
                 "src/flok/solvers/_scaling.h",
                 "src/flok/solvers/_scaling_int.h",
+                "src/flok/solvers/_workspace.h",
             ],
             extra_compile_args=["-O3", "-std=c99"],
             optional=True,

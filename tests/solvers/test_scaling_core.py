@@ -12,6 +12,7 @@ the core must notice it and solve again.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
@@ -242,6 +243,48 @@ def test_an_unchanged_network_is_repaired_without_a_refinement() -> None:
     stats = engines.scaling_stats()
     assert stats.repaired and stats.refines == 0 and stats.imbalance == 0
     assert _value_and_cost(again.flow, net[4]) == _value_and_cost(first.flow, net[4])
+
+
+def _zipf_net(n: int, m: int, seed: int) -> Net:
+    from flok.bench.generate import zipf_instance
+
+    inst = zipf_instance(n, m, seed=seed)
+    return (
+        n + m,
+        inst.pref_participant.astype(np.int64),
+        (inst.pref_opportunity + n).astype(np.int64),
+        np.ones(inst.rank.size, dtype=np.int64),
+        inst.rank.astype(np.int64),
+        np.concatenate([np.ones(n, dtype=np.int64), -inst.capacity]).astype(np.int64),
+    )
+
+
+def test_solves_at_once_in_several_threads_and_of_changing_sizes_each_reach_their_optimum() -> None:
+    """The core keeps its scratch memory from one solve to the next and lends it to one solve at
+    a time (_workspace.h); a solve that runs while another holds it (the core releases the GIL)
+    gets memory of its own. Large and small networks alternate, cold and warm (from the optimum
+    before a third of the opportunities lost half their seats), four threads at once, three times
+    over: every answer is OR-Tools' optimum of its own network."""
+    cases = []
+    for k, (n, m) in enumerate([(3000, 60), (40, 3), (1500, 30), (300, 12)] * 2):
+        net = _zipf_net(n, m, seed=k)
+        first = engines.native_solve(*net, max_flow=True)
+        supply = net[5].copy()
+        supply[n : n + m : 3] //= 2  # demands are negative: halve a third of the capacities
+        changed = (*net[:5], supply)
+        start = engines.NativeStart(first.flow, first.potential, first.scale)
+        for case, warm in ((net, None), (changed, start)):
+            cases.append((case, warm, _value_and_cost(engines.ORTOOLS(*case, max_flow=True), case[4])))
+
+    def solve(case: tuple[Net, engines.NativeStart | None, tuple[int, int]]) -> bool:
+        net, start, expected = case
+        sol = engines.native_solve(*net, max_flow=True, start=start)
+        _check_feasible(net, sol.flow)
+        return _value_and_cost(sol.flow, net[4]) == expected
+
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            assert all(pool.map(solve, cases))
 
 
 def _chain(length: int) -> Net:

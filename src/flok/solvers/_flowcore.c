@@ -497,6 +497,8 @@ e2:
     return PyLong_FromLong(status);
 }
 
+static Workspace *kept_workspace; /* the cost-scaling core's scratch memory between solves */
+
 /* scaling(P, Q, off, opp, cost, supply, cap, flow, pot, params, warm) -> status (see _scaling.h) */
 static PyObject *py_scaling(PyObject *self, PyObject *args) {
     (void)self;
@@ -530,10 +532,18 @@ static PyObject *py_scaling(PyObject *self, PyObject *args) {
     for (i64 j = 0; j < Q && !status; j++)
         if (cap[j] < 0) status = 3;
     if (!status) {
-        Py_BEGIN_ALLOW_THREADS
-        status = flok_scaling(P, Q, off, opp, (const i64 *)b[2].buf, sup, cap, (i64 *)b[5].buf,
-                              (i64 *)b[6].buf, (i64 *)b[7].buf, warm);
-        Py_END_ALLOW_THREADS
+        /* the kept workspace, taken and put back under the GIL (see _workspace.h) */
+        Workspace *ws = kept_workspace ? kept_workspace : (Workspace *)calloc(1, sizeof(Workspace));
+        kept_workspace = NULL;
+        if (!ws) status = 2;
+        else {
+            Py_BEGIN_ALLOW_THREADS
+            status = flok_scaling(P, Q, off, opp, (const i64 *)b[2].buf, sup, cap, (i64 *)b[5].buf,
+                                  (i64 *)b[6].buf, (i64 *)b[7].buf, warm, ws);
+            Py_END_ALLOW_THREADS
+            if (!kept_workspace && ws_bytes(ws) <= WS_KEEP) kept_workspace = ws;
+            else ws_free(ws);
+        }
     }
 done:
     for (int k = 0; k < got; k++) PyBuffer_Release(&b[k]);

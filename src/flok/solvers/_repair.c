@@ -275,8 +275,8 @@ static int scan_out(CS *g, Search *s, i64 u, i64 d) {
 /* Every pair arc grouped by opportunity: what a backward search scans at an opportunity. */
 static int build_in_arcs(const CS *g, Search *s) {
     const i64 Q = g->Q, E = g->E;
-    s->istart = (i64 *)calloc((size_t)Q + 2, sizeof(i64));
-    s->iarc = (i32 *)malloc((size_t)(E + 1) * sizeof(i32));
+    s->istart = (i64 *)ws_get(g->ws, WS_ISTART, ((size_t)Q + 2) * sizeof(i64), 1);
+    s->iarc = (i32 *)ws_get(g->ws, WS_IARC, ((size_t)E + 1) * sizeof(i32), 0);
     if (!s->istart || !s->iarc) return 1;
     for (i64 e = 0; e < E; e++) s->istart[g->opp[e] + 2]++;
     for (i64 j = 0; j < Q; j++) s->istart[j + 2] += s->istart[j + 1];
@@ -428,17 +428,19 @@ int cs_repair(CS *g, i64 budget) {
     const i64 N = g->N;
     Search s;
     memset(&s, 0, sizeof s);
-    s.n = (Label *)calloc((size_t)N, sizeof(Label));
+#define WS(T, slot, count, zero) ((T *)ws_get(g->ws, slot, (size_t)(count) * sizeof(T), zero))
+    s.n = WS(Label, WS_LABEL, N, 1); /* zeroed: its round stamps start below this repair's */
     s.bw.back = 1;
-    s.fw.settled = (i32 *)malloc((size_t)N * sizeof(i32));
-    s.fw.zq = (i32 *)malloc((size_t)N * sizeof(i32));
-    s.bw.settled = (i32 *)malloc((size_t)N * sizeof(i32));
-    s.bw.zq = (i32 *)malloc((size_t)N * sizeof(i32));
-    s.pos = (i64 *)calloc((size_t)N, sizeof(i64));
-    s.pnode = (i32 *)malloc((size_t)(N + 1) * sizeof(i32));
-    s.parc = (i32 *)malloc((size_t)(N + 1) * sizeof(i32));
-    i32 *src = (i32 *)malloc((size_t)N * sizeof(i32));
-    i32 *dst = (i32 *)malloc((size_t)N * sizeof(i32));
+    s.fw.settled = WS(i32, WS_FSETTLED, N, 0);
+    s.fw.zq = WS(i32, WS_FZQ, N, 0);
+    s.bw.settled = WS(i32, WS_BSETTLED, N, 0);
+    s.bw.zq = WS(i32, WS_BZQ, N, 0);
+    s.pos = WS(i64, WS_POS, N, 1);
+    s.pnode = WS(i32, WS_PNODE, N + 1, 0);
+    s.parc = WS(i32, WS_PARC, N + 1, 0);
+    i32 *src = WS(i32, WS_SRC, N, 0);
+    i32 *dst = WS(i32, WS_DST, N, 0);
+#undef WS
     int status = 0;
     if (!s.n || !s.fw.settled || !s.fw.zq || !s.bw.settled || !s.bw.zq || !s.pos || !s.pnode || !s.parc || !src || !dst) {
         status = 2;
@@ -483,8 +485,6 @@ int cs_repair(CS *g, i64 budget) {
         ndst = kept;
     }
 out:
-    free(s.n); free(s.fw.settled); free(s.fw.zq); free(s.bw.settled); free(s.bw.zq);
-    free(s.pos); free(s.pnode); free(s.parc); free(s.istart); free(s.iarc); free(src); free(dst);
     free(s.fw.h.a); free(s.bw.h.a);
     return status;
 }

@@ -386,35 +386,38 @@ static int warm_repair(CS *g, const i64 *flow, const i64 *pot) {
 }
 
 int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost, const i64 *sup,
-                 const i64 *cap, i64 *flow, i64 *pot, i64 *params, int warm) {
+                 const i64 *cap, i64 *flow, i64 *pot, i64 *params, int warm, Workspace *ws) {
     const i64 E = off[P], T = P + Q, N = P + Q + 1;
     i64 K = params[0];
     int status = 0;
     CS g;
     memset(&g, 0, sizeof g);
     g.P = P; g.Q = Q; g.T = T; g.N = N; g.E = E;
-    g.off = off; g.sup = sup; g.cap = cap;
-    i32 *opp = (i32 *)malloc((size_t)(E + 1) * sizeof(i32));
-    i32 *own = (i32 *)malloc((size_t)(E + 1) * sizeof(i32));
-    i32 *mem = (i32 *)malloc((size_t)(E + 1) * sizeof(i32));
-    i32 *mown = (i32 *)malloc((size_t)(E + 1) * sizeof(i32));
-    i64 *mpos = (i64 *)malloc((size_t)(E + 1) * sizeof(i64));
-    i64 *mkey = (i64 *)malloc((size_t)(E + 1) * sizeof(i64));
-    i64 *cs = (i64 *)malloc((size_t)(E + 1) * sizeof(i64));
-    unsigned char *fl = (unsigned char *)calloc((size_t)E + 1, 1);
-    i64 *mstart = (i64 *)calloc((size_t)Q + 1, sizeof(i64));
-    i64 *mlen = (i64 *)calloc((size_t)Q + 1, sizeof(i64));
-    i64 *fT = (i64 *)calloc((size_t)Q + 1, sizeof(i64));
-    i64 *b = (i64 *)calloc((size_t)P + 1, sizeof(i64));
-    i64 *ex = (i64 *)calloc((size_t)N, sizeof(i64));
-    i64 *ptr = (i64 *)calloc((size_t)N, sizeof(i64));
-    i32 *queue = (i32 *)malloc((size_t)N * sizeof(i32));
-    char *inq = (char *)calloc((size_t)N, 1);
-    i64 *p = (i64 *)calloc((size_t)N, sizeof(i64));
-    i32 *byp = (i32 *)malloc((size_t)(P + 1) * sizeof(i32));
-    char *inbyp = (char *)calloc((size_t)P + 1, 1);
-    char *seen = (char *)malloc((size_t)(P + Q + 1));
-    i32 *bfs = (i32 *)malloc((size_t)(P + Q + 1) * sizeof(i32));
+    g.off = off; g.sup = sup; g.cap = cap; g.ws = ws;
+    /* scratch arrays from the workspace (_workspace.h): calloc'd ones come back zeroed */
+#define WS(T, slot, count, zero) ((T *)ws_get(ws, slot, (size_t)(count) * sizeof(T), zero))
+    i32 *opp = WS(i32, WS_OPP, E + 1, 0);
+    i32 *own = WS(i32, WS_OWN, E + 1, 0);
+    i32 *mem = WS(i32, WS_MEM, E + 1, 0);
+    i32 *mown = WS(i32, WS_MOWN, E + 1, 0);
+    i64 *mpos = WS(i64, WS_MPOS, E + 1, 0);
+    i64 *mkey = WS(i64, WS_MKEY, E + 1, 0);
+    i64 *cs = WS(i64, WS_CS, E + 1, 0);
+    unsigned char *fl = WS(unsigned char, WS_FL, E + 1, 1);
+    i64 *mstart = WS(i64, WS_MSTART, Q + 1, 1);
+    i64 *mlen = WS(i64, WS_MLEN, Q + 1, 1);
+    i64 *fT = WS(i64, WS_FT, Q + 1, 1);
+    i64 *b = WS(i64, WS_B, P + 1, 1);
+    i64 *ex = WS(i64, WS_EX, N, 1);
+    i64 *ptr = WS(i64, WS_PTR, N, 1);
+    i32 *queue = WS(i32, WS_QUEUE, N, 0);
+    char *inq = WS(char, WS_INQ, N, 1);
+    i64 *p = WS(i64, WS_P, N, 1);
+    i32 *byp = WS(i32, WS_BYP, P + 1, 0);
+    char *inbyp = WS(char, WS_INBYP, P + 1, 1);
+    char *seen = WS(char, WS_SEEN, P + Q + 1, 0);
+    i32 *bfs = WS(i32, WS_BFS, P + Q + 1, 0);
+#undef WS
     if (!seen || !bfs || !mkey || !byp || !inbyp || !opp || !own || !mem || !mown || !mpos || !cs || !fl || !mstart || !mlen || !fT || !b || !ex || !ptr || !queue ||
         !inq || !p) {
         status = 2;
@@ -503,7 +506,5 @@ int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost
         for (i64 v = 0; v < N; v++) pot[v] = p[v];
     }
 out:
-    free(opp); free(own); free(mem); free(mown); free(mpos); free(mkey); free(cs); free(fl); free(mstart); free(mlen); free(fT); free(b);
-    free(ex); free(ptr); free(queue); free(inq); free(p); free(byp); free(inbyp); free(seen); free(bfs);
     return status;
 }

@@ -3,6 +3,8 @@
 #define FLOK_SCALING_H
 #include <stdint.h>
 
+#include "_workspace.h"
+
 /* A warm start's price for a node that is new since the previous solve (one is chosen for it). */
 #define WARM_NEW INT64_MIN
 
@@ -11,11 +13,11 @@
  * costs; out, the scale, cost offset and bypass cost the returned prices are in. With warm, the
  * given flow and prices (and params, from the previous solve) are repaired by shortest paths;
  * the returned prices are exact duals (every residual arc's reduced cost >= 0) when
- * flok_scaling_exact() says so.
+ * flok_scaling_exact() says so. Scratch memory comes from ws (see _workspace.h).
  * Status: 0 optimal, 2 out of memory, 3 bad input, 4 costs too large for 64-bit prices. */
 int flok_scaling(int64_t P, int64_t Q, const int64_t *off, const int64_t *opp, const int64_t *cost,
                  const int64_t *sup, const int64_t *cap, int64_t *flow, int64_t *pot, int64_t *params,
-                 int warm);
+                 int warm, Workspace *ws);
 long long flok_scaling_refines(void);
 long long flok_scaling_attempts(void);
 long long flok_scaling_repaired(void);

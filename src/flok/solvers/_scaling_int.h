@@ -4,6 +4,8 @@
 #define FLOK_SCALING_INT_H
 #include <stdint.h>
 
+#include "_workspace.h"
+
 typedef int64_t i64;
 typedef int32_t i32;
 
@@ -28,6 +30,7 @@ typedef struct {
     i32 *byp; /* participants whose bypass may carry flow (this refine) */
     i64 nbyp;
     char *inbyp;
+    Workspace *ws; /* scratch memory (the repair takes its arrays from it too) */
 } CS;
 
 /* Members of j sit in mem[mstart[j] ..) with their participant (mown) and mkey = c(i,j) + p(i)
