@@ -15,6 +15,7 @@ setup(
                 "src/flok/solvers/_flowcore.c",
                 "src/flok/solvers/_scaling.c",
                 "src/flok/solvers/_repair.c",
+                "src/flok/solvers/_layout.c",
             ],
             depends=[
                 "src/flok/solvers/_heap.h",

@@ -338,6 +338,69 @@ def test_networks_that_are_not_one_layer_of_unit_arcs_have_no_plain_layout() -> 
     assert engines.plain_layout(nodes, tail, head, cap, cost, wrong) is None
 
 
+def _numpy_layout(
+    n_nodes: int, tail: np.ndarray, head: np.ndarray, cap: np.ndarray, cost: np.ndarray, supply: np.ndarray
+) -> engines.PlainLayout | None:
+    """`engines.plain_layout` as it was written in NumPy before it moved to C: the oracle."""
+    if tail.size == 0 or bool((cap != 1).any()):
+        return None
+    is_tail = np.zeros(n_nodes, dtype=bool)
+    is_tail[tail] = True
+    is_head = np.zeros(n_nodes, dtype=bool)
+    is_head[head] = True
+    if bool((is_tail & is_head).any()) or bool((supply[is_tail] < 0).any()):
+        return None
+    if bool((supply[is_head] > 0).any()):
+        return None
+    p_tail = (np.cumsum(is_tail) - 1)[tail]
+    order = None
+    if bool((p_tail[1:] < p_tail[:-1]).any()):
+        order = np.argsort(p_tail, kind="stable")
+        p_tail, head, cost = p_tail[order], head[order], cost[order]
+    participants, opportunities = np.flatnonzero(is_tail), np.flatnonzero(is_head)
+    off = np.zeros(participants.size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(p_tail, minlength=participants.size), out=off[1:])
+    return engines.PlainLayout(
+        participants=participants,
+        opportunities=opportunities,
+        order=order,
+        off=off,
+        opp=(np.cumsum(is_head) - 1)[head],
+        cost=cost,
+        supply=supply[participants],
+        capacity=-supply[opportunities],
+    )
+
+
+@st.composite
+def any_networks(draw: st.DrawFn) -> Net:
+    """Arcs between any nodes, capacities 0–2, supplies of either sign: plain or not."""
+    nodes = draw(st.integers(1, 8))
+    k = draw(st.integers(0, 12))
+    node = st.integers(0, nodes - 1)
+    tail = np.array(draw(st.lists(node, min_size=k, max_size=k)), dtype=np.int64)
+    head = np.array(draw(st.lists(node, min_size=k, max_size=k)), dtype=np.int64)
+    cap = np.array(draw(st.lists(st.sampled_from([1, 1, 1, 0, 2]), min_size=k, max_size=k)), dtype=np.int64)
+    cost = np.arange(k, dtype=np.int64) * 7 - 3
+    supply = np.array(draw(st.lists(st.integers(-2, 2), min_size=nodes, max_size=nodes)), dtype=np.int64)
+    return nodes, tail, head, cap, cost, supply
+
+
+@SLOW
+@given(st.one_of(plain_networks(), any_networks()))
+def test_the_compiled_layout_matches_the_numpy_formulation(net: Net) -> None:
+    expected = _numpy_layout(*net)
+    got = engines.plain_layout(*net)
+    assert (got is None) == (expected is None)
+    if got is None or expected is None:
+        return
+    for field in ("participants", "opportunities", "off", "opp", "cost", "supply", "capacity"):
+        assert np.array_equal(getattr(got, field), getattr(expected, field)), field
+    assert (got.order is None) == (expected.order is None)
+    if got.order is not None and expected.order is not None:
+        assert np.array_equal(got.order, expected.order)
+
+
 @pytest.mark.parametrize("side", [-1, 1])
 def test_the_range_check_auto_uses_is_the_cores_own(side: int) -> None:
     """`scaling_fits` (what ``auto`` asks before choosing the core) agrees with the core's own

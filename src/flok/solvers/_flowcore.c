@@ -551,6 +551,38 @@ done:
     return PyLong_FromLong(status);
 }
 
+/* plain_layout(tail, head, cap, supply, participants, opportunities, off, opp, order, counts)
+ * -> status (see flok_plain_layout in _scaling.h); the last six are written. */
+static PyObject *py_plain_layout(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *o[10];
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &o[8], &o[9]))
+        return NULL;
+    Py_buffer b[10];
+    int got = 0, status = 0;
+    if (PyObject_GetBuffer(o[0], &b[0], PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    i64 E = b[0].len / 8;
+    PyBuffer_Release(&b[0]);
+    if (PyObject_GetBuffer(o[3], &b[3], PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    i64 n = b[3].len / 8;
+    PyBuffer_Release(&b[3]);
+    const char *names[10] = {"tail", "head", "cap", "supply", "participants", "opportunities", "off", "opp", "order", "counts"};
+    i64 lens[10] = {E, E, E, n, n, n, n + 1, E, E, 3};
+    for (int k = 0; k < 10; k++) {
+        if (get_i64(o[k], &b[k], lens[k], k >= 4, names[k]) < 0) goto done;
+        got = k + 1;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    status = flok_plain_layout(n, E, (const i64 *)b[0].buf, (const i64 *)b[1].buf, (const i64 *)b[2].buf,
+                               (const i64 *)b[3].buf, (i64 *)b[4].buf, (i64 *)b[5].buf, (i64 *)b[6].buf,
+                               (i64 *)b[7].buf, (i64 *)b[8].buf, (i64 *)b[9].buf);
+    Py_END_ALLOW_THREADS
+done:
+    for (int k = 0; k < got; k++) PyBuffer_Release(&b[k]);
+    if (PyErr_Occurred()) return NULL;
+    return PyLong_FromLong(status);
+}
+
 static PyObject *py_scaling_stats(PyObject *self, PyObject *args) {
     (void)self;
     (void)args;
@@ -573,6 +605,7 @@ static PyObject *py_last_phases(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"last_phases", py_last_phases, METH_NOARGS, "Shortest-path phases of the last solve."},
+    {"plain_layout", py_plain_layout, METH_VARARGS, "Is a max-flow network one layer of unit arcs? (see _layout.c)"},
     {"scaling", py_scaling, METH_VARARGS, "Max flow at least cost on a plain allocation network (see _scaling.c)."},
     {"scaling_stats", py_scaling_stats, METH_NOARGS,
      "(refinements, attempts, repaired, imbalance, exact, repair rounds, bidirectional rounds) of the last scaling solve."},

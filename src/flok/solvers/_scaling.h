@@ -18,6 +18,15 @@
 int flok_scaling(int64_t P, int64_t Q, const int64_t *off, const int64_t *opp, const int64_t *cost,
                  const int64_t *sup, const int64_t *cap, int64_t *flow, int64_t *pot, int64_t *params,
                  int warm, Workspace *ws);
+/* Whether a network (arcs tail -> head of capacity cap, node supplies) is one bipartite layer of
+ * unit arcs from supply nodes to demand nodes, as flok_scaling takes it (_layout.c). If so,
+ * participants[0..P) and opportunities[0..Q) are the node ids at either end (in node order), off
+ * (P + 1) the participants' arc ranges and opp (E) each arc's opportunity in participant order;
+ * when the arcs were not in that order, order (E) holds the arc at each position.
+ * counts = {P, Q, already in order}. Status: 0 plain, 1 not plain, 2 out of memory. */
+int flok_plain_layout(int64_t n_nodes, int64_t E, const int64_t *tail, const int64_t *head, const int64_t *cap,
+                      const int64_t *supply, int64_t *participants, int64_t *opportunities, int64_t *off,
+                      int64_t *opp, int64_t *order, int64_t *counts);
 long long flok_scaling_refines(void);
 long long flok_scaling_attempts(void);
 long long flok_scaling_repaired(void);

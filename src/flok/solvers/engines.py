@@ -140,36 +140,40 @@ class PlainLayout:
 def plain_layout(
     n_nodes: int, tail: np.ndarray, head: np.ndarray, cap: np.ndarray, cost: np.ndarray, supply: np.ndarray
 ) -> PlainLayout | None:
-    """The network as a `PlainLayout`, or None when it is not one (vectorized, no Python loop)."""
-    if tail.size == 0 or bool((cap != 1).any()):
+    """The network as a `PlainLayout`, or None when it is not one: some arc's capacity is not 1,
+    a node is the tail of one arc and the head of another, a tail demands or a head supplies.
+
+    Computed by the compiled core in one pass over the arcs (_layout.c); the NumPy formulation it
+    replaced is kept in the tests as its oracle. Participants and opportunities are the nodes at
+    either end of the arcs, in node order; nodes without arcs are in neither."""
+    if _flowcore is None:
+        raise SolverError(NATIVE_MISSING)
+    tail, head, cap, supply = _i64(tail), _i64(head), _i64(cap), _i64(supply)
+    if supply.size != n_nodes:
+        raise ValueError(f"supply has {supply.size} entries for {n_nodes} nodes")
+    participants = np.empty(n_nodes, dtype=np.int64)  # written up to P and Q (np.empty: no page
+    opportunities = np.empty(n_nodes, dtype=np.int64)  # is touched beyond what is written)
+    off = np.empty(n_nodes + 1, dtype=np.int64)
+    opp = np.empty(tail.size, dtype=np.int64)
+    order = np.empty(tail.size, dtype=np.int64)
+    counts = np.zeros(3, dtype=np.int64)
+    out = (participants, opportunities, off, opp, order, counts)
+    status = _flowcore.plain_layout(tail, head, cap, supply, *out)
+    if status == 2:
+        raise SolverError("min-cost flow: out of memory")
+    if status != 0:
         return None
-    is_tail = np.zeros(n_nodes, dtype=bool)
-    is_tail[tail] = True
-    is_head = np.zeros(n_nodes, dtype=bool)
-    is_head[head] = True
-    if bool((is_tail & is_head).any()) or bool((supply[is_tail] < 0).any()):
-        return None
-    if bool((supply[is_head] > 0).any()):
-        return None
-    local = np.cumsum(is_tail) - 1
-    p_tail = local[tail]
-    order = None
-    if bool((p_tail[1:] < p_tail[:-1]).any()):
-        order = np.argsort(p_tail, kind="stable")
-        p_tail, head, cost = p_tail[order], head[order], cost[order]
-    participants = np.flatnonzero(is_tail)
-    opportunities = np.flatnonzero(is_head)
-    off = np.zeros(participants.size + 1, dtype=np.int64)
-    np.cumsum(np.bincount(p_tail, minlength=participants.size), out=off[1:])
+    P, Q, in_order = (int(x) for x in counts)
+    participants, opportunities = participants[:P], opportunities[:Q]
     return PlainLayout(
         participants=participants,
         opportunities=opportunities,
-        order=order,
-        off=off,
-        opp=_i64((np.cumsum(is_head) - 1)[head]),
-        cost=_i64(cost),
-        supply=_i64(supply[participants]),
-        capacity=_i64(-supply[opportunities]),
+        order=None if in_order else order,
+        off=off[: P + 1],
+        opp=opp,
+        cost=_i64(cost) if in_order else _i64(cost)[order],
+        supply=supply[participants],
+        capacity=-supply[opportunities],
     )
 
 
