@@ -241,33 +241,41 @@ static i64 settle(Search *s, Dir *dir, i64 *d) {
 
 /* Scan the residual arcs out of u, settled forward at distance d. 0, or 1 / 2 as relax. */
 static int scan_out(CS *g, Search *s, i64 u, i64 d) {
-    const i64 P = g->P, Q = g->Q, T = g->T;
-    const i64 *p = g->p;
+    /* bounds and prices in locals: relax's stores could alias them, and they were reloaded per arc */
+    const i64 P = g->P, Q = g->Q, T = g->T, MK = g->MK;
+    const i64 *p = g->p, pu = p[u], pT = p[T];
     Dir *fw = &s->fw;
     int err = 0;
     if (u < P) {
-        for (i64 e = g->off[u]; e < g->off[u + 1] && !err; e++)
-            if (!g->fl[e]) {
-                i64 w = P + g->opp[e];
-                err = relax(s, fw, u, w, e, d, g->cs[e] + p[u] - p[w]);
+        const i64 e0 = g->off[u], e1 = g->off[u + 1];
+        const unsigned char *fl = g->fl;
+        const i32 *opp = g->opp;
+        const i64 *cs = g->cs;
+        for (i64 e = e0; e < e1 && !err; e++)
+            if (!fl[e]) {
+                i64 w = P + opp[e];
+                err = relax(s, fw, u, w, e, d, cs[e] + pu - p[w]);
             }
-        if (g->b[u] < g->sup[u] && !err) err = relax(s, fw, u, T, -1, d, g->MK + p[u] - p[T]);
-        fw->work += g->off[u + 1] - g->off[u] + 1;
+        if (g->b[u] < g->sup[u] && !err) err = relax(s, fw, u, T, -1, d, MK + pu - pT);
+        fw->work += e1 - e0 + 1;
     } else if (u < T) {
         i64 j = u - P;
         const i32 *ms = g->mem + g->mstart[j], *mo = g->mown + g->mstart[j];
         const i64 *mk = g->mkey + g->mstart[j]; /* c(i, j) + p(i), kept current (see search) */
-        for (i64 k = 0, len = g->mlen[j]; k < len && !err; k++) err = relax(s, fw, u, mo[k], ms[k], d, p[u] - mk[k]);
-        if (g->fT[j] < g->cap[j] && !err) err = relax(s, fw, u, T, -1, d, p[u] - p[T]);
-        fw->work += g->mlen[j] + 1;
+        const i64 len = g->mlen[j];
+        for (i64 k = 0; k < len && !err; k++) err = relax(s, fw, u, mo[k], ms[k], d, pu - mk[k]);
+        if (g->fT[j] < g->cap[j] && !err) err = relax(s, fw, u, T, -1, d, pu - pT);
+        fw->work += len + 1;
     } else {
+        const i64 *fT = g->fT, *b = g->b, nbyp = g->nbyp;
+        const i32 *byp = g->byp;
         for (i64 j = 0; j < Q && !err; j++)
-            if (g->fT[j] > 0) err = relax(s, fw, T, P + j, -1, d, p[T] - p[P + j]);
-        for (i64 k = 0; k < g->nbyp && !err; k++) {
-            i64 i = g->byp[k];
-            if (g->b[i] > 0) err = relax(s, fw, T, i, -1, d, -g->MK + p[T] - p[i]);
+            if (fT[j] > 0) err = relax(s, fw, T, P + j, -1, d, pT - p[P + j]);
+        for (i64 k = 0; k < nbyp && !err; k++) {
+            i64 i = byp[k];
+            if (b[i] > 0) err = relax(s, fw, T, i, -1, d, -MK + pT - p[i]);
         }
-        fw->work += Q + g->nbyp;
+        fw->work += Q + nbyp;
     }
     return err;
 }
@@ -286,34 +294,41 @@ static int build_in_arcs(const CS *g, Search *s) {
 
 /* Scan the residual arcs into v, settled backward at distance d. 0, or 1 / 2 as relax. */
 static int scan_in(CS *g, Search *s, i64 v, i64 d) {
-    const i64 P = g->P, Q = g->Q, T = g->T;
-    const i64 *p = g->p;
+    const i64 P = g->P, Q = g->Q, T = g->T, MK = g->MK;
+    const i64 *p = g->p, pv = p[v], pT = p[T];
+    const unsigned char *fl = g->fl;
+    const i64 *cs = g->cs;
     Dir *bw = &s->bw;
     int err = 0;
     if (v < P) { /* from the opportunities it holds a seat in, and from t if it is unseated */
-        for (i64 e = g->off[v]; e < g->off[v + 1] && !err; e++)
-            if (g->fl[e]) {
-                i64 j = P + g->opp[e];
-                err = relax(s, bw, v, j, e, d, -g->cs[e] + p[j] - p[v]);
+        const i64 e0 = g->off[v], e1 = g->off[v + 1];
+        const i32 *opp = g->opp;
+        for (i64 e = e0; e < e1 && !err; e++)
+            if (fl[e]) {
+                i64 j = P + opp[e];
+                err = relax(s, bw, v, j, e, d, -cs[e] + p[j] - pv);
             }
-        if (g->b[v] > 0 && !err) err = relax(s, bw, v, T, -1, d, -g->MK + p[T] - p[v]);
-        bw->work += g->off[v + 1] - g->off[v] + 1;
+        if (g->b[v] > 0 && !err) err = relax(s, bw, v, T, -1, d, -MK + pT - pv);
+        bw->work += e1 - e0 + 1;
     } else if (v < T) { /* from everyone who lists it and has no seat there, and from t */
         i64 j = v - P;
-        for (i64 k = s->istart[j]; k < s->istart[j + 1] && !err; k++) {
-            i64 e = s->iarc[k];
-            if (!g->fl[e]) {
-                i64 i = g->own[e];
-                err = relax(s, bw, v, i, e, d, g->cs[e] + p[i] - p[v]);
+        const i64 k0 = s->istart[j], k1 = s->istart[j + 1];
+        const i32 *iarc = s->iarc, *own = g->own;
+        for (i64 k = k0; k < k1 && !err; k++) {
+            i64 e = iarc[k];
+            if (!fl[e]) {
+                i64 i = own[e];
+                err = relax(s, bw, v, i, e, d, cs[e] + p[i] - pv);
             }
         }
-        if (g->fT[j] > 0 && !err) err = relax(s, bw, v, T, -1, d, p[T] - p[v]);
-        bw->work += s->istart[j + 1] - s->istart[j] + 1;
+        if (g->fT[j] > 0 && !err) err = relax(s, bw, v, T, -1, d, pT - pv);
+        bw->work += k1 - k0 + 1;
     } else { /* t: from every opportunity with a free seat and everyone who may stay unseated */
+        const i64 *fT = g->fT, *cap = g->cap, *b = g->b, *sup = g->sup;
         for (i64 j = 0; j < Q && !err; j++)
-            if (g->fT[j] < g->cap[j]) err = relax(s, bw, T, P + j, -1, d, p[P + j] - p[T]);
+            if (fT[j] < cap[j]) err = relax(s, bw, T, P + j, -1, d, p[P + j] - pT);
         for (i64 i = 0; i < P && !err; i++)
-            if (g->b[i] < g->sup[i]) err = relax(s, bw, T, i, -1, d, g->MK + p[i] - p[T]);
+            if (b[i] < sup[i]) err = relax(s, bw, T, i, -1, d, MK + p[i] - pT);
         bw->work += P + Q;
     }
     return err;

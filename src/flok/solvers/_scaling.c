@@ -328,6 +328,13 @@ static int warm_repair(CS *g, const i64 *flow, const i64 *pot) {
     g->nbyp = 0;
     for (i64 v = 0; v < N; v++) ex[v] = 0;
     i64 total = 0;
+    /* The arrays in locals: the compiler may then keep them in registers (a store through fl, a
+     * char array, could otherwise alias every field of g, and each was reloaded per arc). */
+    const i64 *const off = g->off, *const cs = g->cs, *const sup = g->sup, *const cap = g->cap;
+    const i32 *const opp = g->opp;
+    unsigned char *const fl = g->fl;
+    i64 *const fT = g->fT, *const b = g->b;
+    const i64 MK = g->MK, pT = p[T];
     /* One pass over the participants (their arcs stay in cache): seats, price, saturation. Only
      * participant i's own arcs change at i, so this is the same as three passes; the order only
      * decides who keeps a seat where a capacity was cut, and the repair makes either optimal. */
@@ -336,35 +343,40 @@ static int warm_repair(CS *g, const i64 *flow, const i64 *pot) {
          * between its best open option and its worst seat where one exists (the given price
          * when it fits), else at the best open option (worse seats are freed below). Members
          * are listed once the price is set (a member's mpos is the only one ever read). */
+        const i64 e0 = off[i], e1 = off[i + 1], si = sup[i];
         i64 held = 0, lo = -INF, hi = INF;
-        for (i64 e = g->off[i]; e < g->off[i + 1]; e++) {
-            i64 j = g->opp[e], v = p[P + j] - g->cs[e];
-            g->fl[e] = flow[e] > 0 && held < g->sup[i] && g->fT[j] < g->cap[j];
-            if (g->fl[e]) { held++; g->fT[j]++; if (v < hi) hi = v; }
+        for (i64 e = e0; e < e1; e++) {
+            i64 j = opp[e], v = p[P + j] - cs[e];
+            int seat = flow[e] > 0 && held < si && fT[j] < cap[j];
+            fl[e] = (unsigned char)seat;
+            if (seat) { held++; fT[j]++; if (v < hi) hi = v; }
             else if (v > lo) lo = v;
         }
-        g->b[i] = p[i] == WARM_NEW ? 0 : g->sup[i] - held; /* a newcomer starts with its supply */
-        if (g->b[i] > 0) { g->inbyp[i] = 1; g->byp[g->nbyp++] = (i32)i; }
-        if (g->b[i] < g->sup[i] && p[T] - g->MK > lo) lo = p[T] - g->MK;
-        if (g->b[i] > 0 && p[T] - g->MK < hi) hi = p[T] - g->MK;
-        if (p[i] == WARM_NEW || lo > hi) p[i] = lo > -INF ? lo : (hi < INF ? hi : p[T] - g->MK);
-        else if (p[i] < lo) p[i] = lo;
-        else if (p[i] > hi) p[i] = hi;
+        i64 bi = p[i] == WARM_NEW ? 0 : si - held; /* a newcomer starts with its supply */
+        if (bi > 0) { g->inbyp[i] = 1; g->byp[g->nbyp++] = (i32)i; }
+        if (bi < si && pT - MK > lo) lo = pT - MK;
+        if (bi > 0 && pT - MK < hi) hi = pT - MK;
+        i64 pi = p[i];
+        if (pi == WARM_NEW || lo > hi) pi = lo > -INF ? lo : (hi < INF ? hi : pT - MK);
+        else if (pi < lo) pi = lo;
+        else if (pi > hi) pi = hi;
+        p[i] = pi;
         /* saturate or empty every arc whose reduced cost has the wrong sign; the rest is excess */
-        ex[i] += g->sup[i];
-        total += g->sup[i];
-        for (i64 e = g->off[i]; e < g->off[i + 1]; e++) {
-            i64 j = g->opp[e], rc = g->cs[e] + p[i] - p[P + j];
-            if (rc < 0) g->fl[e] = 1;
-            else if (rc > 0) g->fl[e] = 0;
-            if (g->fl[e]) { cs_member_add(g, e); ex[i]--; ex[P + j]++; }
+        i64 exi = si;
+        total += si;
+        for (i64 e = e0; e < e1; e++) {
+            i64 j = opp[e], rc = cs[e] + pi - p[P + j];
+            unsigned char f = rc < 0 ? 1 : rc > 0 ? 0 : fl[e];
+            fl[e] = f;
+            if (f) { cs_member_add(g, e); exi--; ex[P + j]++; }
         }
-        i64 rc = g->MK + p[i] - p[T];
-        if (rc < 0) g->b[i] = g->sup[i];
-        else if (rc > 0) g->b[i] = 0;
-        if (g->b[i] > 0 && !g->inbyp[i]) { g->inbyp[i] = 1; g->byp[g->nbyp++] = (i32)i; }
-        ex[i] -= g->b[i];
-        ex[T] += g->b[i];
+        i64 rc = MK + pi - pT;
+        if (rc < 0) bi = si;
+        else if (rc > 0) bi = 0;
+        if (bi > 0 && !g->inbyp[i]) { g->inbyp[i] = 1; g->byp[g->nbyp++] = (i32)i; }
+        b[i] = bi;
+        ex[i] = exi - bi;
+        ex[T] += bi;
     }
     ex[T] -= total;
     for (i64 j = 0; j < Q; j++) {
