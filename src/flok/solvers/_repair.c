@@ -43,6 +43,7 @@
 #define BI_AFTER 4096 /* a round's forward search scans this many arcs before the backward one joins */
 #endif
 static i64 bi_after = BI_AFTER;
+#define LAZY_T (-1) /* in a forward queue: t's bypass arcs, still to relax (see lazy_step) */
 static long long last_rounds, last_bi_rounds;
 
 long long flok_repair_tune(long long work) {
@@ -133,6 +134,8 @@ typedef struct {
 typedef struct {
     int back;
     i32 *settled, *zq; /* settled nodes; nodes reached by a tight arc (see relax) */
+    i32 *seen;         /* nodes labelled this round (kept backward only, see lazy_step) */
+    i64 nseen;
     i64 zh, zt, nsettled, work;
     Heap h; /* (distance, node), lazy deletion */
 } Dir;
@@ -147,6 +150,8 @@ typedef struct {
     i64 mu;     /* the shortest excess-to-deficit length found so far, through node meet */
     i64 meet;
     i64 round, work;
+    i64 tcur, tdist; /* t's bypass arcs still to relax forward (from byp[tcur]), t's distance */
+    int tlazy;       /* some of them are still waiting (a LAZY_T mark is in the forward queue) */
     int both; /* this round searched backward too */
 } Search;
 
@@ -195,6 +200,7 @@ static inline int relax(Search *s, Dir *dir, i64 u, i64 v, i64 e, i64 d, i64 rc)
     if (rc < 0) return 2;
     i64 nd = d + rc;
     if (x->mark != s->round || nd < x->d) {
+        if (dir->seen && x->mark != s->round) dir->seen[dir->nseen++] = (i32)v;
         x->mark = (i32)s->round;
         x->d = nd;
         x->from = (i32)u;
@@ -209,6 +215,7 @@ static inline int relax(Search *s, Dir *dir, i64 u, i64 v, i64 e, i64 d, i64 rc)
 /* A node labelled at distance 0 from the start of a round: an excess forward, a deficit back. */
 static inline void start_at(Search *s, Dir *dir, i64 v) {
     Side *x = side(s, dir, v);
+    if (dir->seen) dir->seen[dir->nseen++] = (i32)v;
     x->mark = (i32)s->round;
     x->d = 0;
     x->from = x->arc = -1;
@@ -217,7 +224,7 @@ static inline void start_at(Search *s, Dir *dir, i64 v) {
 
 /* The smallest distance a search may still settle (INF when it has nothing left). */
 static inline i64 next_key(Search *s, Dir *dir) {
-    if (dir->zh < dir->zt) return side(s, dir, dir->zq[dir->zh])->d;
+    if (dir->zh < dir->zt) return dir->zq[dir->zh] == LAZY_T ? s->tdist : side(s, dir, dir->zq[dir->zh])->d;
     return dir->h.n > 0 ? dir->h.a[0].key : INF;
 }
 
@@ -237,6 +244,14 @@ static i64 settle(Search *s, Dir *dir, i64 *d) {
     x->done = (i32)s->round;
     dir->settled[dir->nsettled++] = (i32)u;
     return u;
+}
+
+/* While t's bypass arcs wait (see lazy_step), relax the one into participant v now if v is
+ * labelled backward: a path through t and v may be the shortest, and only a label on both sides
+ * finds it. 0, or 1 / 2 as relax. */
+static inline int t_bypass(CS *g, Search *s, i64 v) {
+    if (!s->tlazy || v >= g->P || g->b[v] <= 0) return 0;
+    return relax(s, &s->fw, g->T, v, -1, s->tdist, -g->MK + g->p[g->T] - g->p[v]);
 }
 
 /* Scan the residual arcs out of u, settled forward at distance d. 0, or 1 / 2 as relax. */
@@ -267,15 +282,21 @@ static int scan_out(CS *g, Search *s, i64 u, i64 d) {
         if (g->fT[j] < g->cap[j] && !err) err = relax(s, fw, u, T, -1, d, pu - pT);
         fw->work += len + 1;
     } else {
-        const i64 *fT = g->fT, *b = g->b, nbyp = g->nbyp;
-        const i32 *byp = g->byp;
+        const i64 *fT = g->fT;
         for (i64 j = 0; j < Q && !err; j++)
             if (fT[j] > 0) err = relax(s, fw, T, P + j, -1, d, pT - p[P + j]);
-        for (i64 k = 0; k < nbyp && !err; k++) {
-            i64 i = byp[k];
-            if (b[i] > 0) err = relax(s, fw, T, i, -1, d, -MK + pT - p[i]);
+        /* the bypass arcs (one per unseated participant: thousands) wait in the queue behind a
+         * mark (see lazy_step), but for those into nodes the backward search has labelled */
+        if (!err && g->nbyp > 0) {
+            fw->zq[fw->zt++] = LAZY_T;
+            s->tcur = 0;
+            s->tdist = d;
+            s->tlazy = 1;
+            const Dir *bw = &s->bw;
+            for (i64 k = 0; k < bw->nseen && !err; k++) err = t_bypass(g, s, bw->seen[k]);
+            fw->work += bw->nseen;
         }
-        fw->work += Q + nbyp;
+        fw->work += Q;
     }
     return err;
 }
@@ -319,6 +340,7 @@ static int scan_in(CS *g, Search *s, i64 v, i64 d) {
             if (!fl[e]) {
                 i64 i = own[e];
                 err = relax(s, bw, v, i, e, d, cs[e] + p[i] - pv);
+                if (!err) err = t_bypass(g, s, i);
             }
         }
         if (g->fT[j] > 0 && !err) err = relax(s, bw, v, T, -1, d, pT - pv);
@@ -328,18 +350,59 @@ static int scan_in(CS *g, Search *s, i64 v, i64 d) {
         for (i64 j = 0; j < Q && !err; j++)
             if (fT[j] < cap[j]) err = relax(s, bw, T, P + j, -1, d, p[P + j] - pT);
         for (i64 i = 0; i < P && !err; i++)
-            if (b[i] < sup[i]) err = relax(s, bw, T, i, -1, d, MK + p[i] - pT);
+            if (b[i] < sup[i]) {
+                err = relax(s, bw, T, i, -1, d, MK + p[i] - pT);
+                if (!err) err = t_bypass(g, s, i);
+            }
         bw->work += P + Q;
     }
     return err;
 }
 
+static int scan_out(CS *g, Search *s, i64 u, i64 d);
+
+/* t's bypass arcs, relaxed one at a time where t's scan left a LAZY_T mark in the forward queue.
+ * Why: every unseated participant has one, and a round usually ends before it settles any of
+ * them, so labelling them all whenever t settled (a cache miss each, thousands per round) was
+ * most of a late round's work. All of them sit at t's distance or beyond, so the mark stands in
+ * the queue at t's distance (next_key reads it so: a lower bound on what is behind it, which is
+ * all the stopping rule and the price update need; a node behind it keeps its reduced cost, as
+ * any unlabelled node does). At the head of the queue it relaxes the next arc; a tight one labels
+ * its participant at the level being settled, which is then settled at once. A path through t
+ * and a participant the backward search reached is not missed: t_bypass relaxes those arcs as
+ * soon as both ends are known. */
+static int lazy_step(CS *g, Search *s, Dir *dir) {
+    const i64 T = g->T, d = s->tdist;
+    while (s->tcur < g->nbyp) {
+        i64 i = g->byp[s->tcur++];
+        if (g->b[i] <= 0) continue;
+        i64 zt = dir->zt;
+        dir->work++;
+        int err = relax(s, dir, T, i, -1, d, -g->MK + g->p[T] - g->p[i]);
+        if (err) return err;
+        if (dir->zt > zt) { /* tight: labelled at the level being settled, so settle it now */
+            dir->zt--;
+            s->n[i].f.done = (i32)s->round;
+            dir->settled[dir->nsettled++] = (i32)i;
+            return scan_out(g, s, i, d);
+        }
+    }
+    dir->zh++; /* every arc relaxed: the mark leaves the queue */
+    s->tlazy = 0;
+    return 0;
+}
+
 /* Settle the next node of one search and scan its arcs (counting the work). 0, or 1 / 2 as
  * relax. */
 static int step(CS *g, Search *s, Dir *dir) {
+    i64 w0 = dir->work;
+    if (dir->zh < dir->zt && dir->zq[dir->zh] == LAZY_T) {
+        int err = lazy_step(g, s, dir);
+        s->work += dir->work - w0;
+        return err;
+    }
     i64 d, u = settle(s, dir, &d);
     if (u < 0) return 0;
-    i64 w0 = dir->work;
     int err = dir->back ? scan_in(g, s, u, d) : scan_out(g, s, u, d);
     s->work += dir->work - w0;
     return err;
@@ -404,6 +467,8 @@ static i64 search(CS *g, Search *s, const i32 *src, i64 nsrc, const i32 *dst, i6
     fw->work = bw->work = 0;
     s->mu = INF;
     s->meet = -1;
+    s->tlazy = 0;
+    bw->nseen = 0;
     for (i64 k = 0; k < ndst; k++) start_at(s, bw, dst[k]); /* settled only in bidirectional rounds */
     for (i64 k = 0; k < nsrc; k++) start_at(s, fw, src[k]);
     int both = s->both = 0;
@@ -447,9 +512,10 @@ int cs_repair(CS *g, i64 budget) {
     s.n = WS(Label, WS_LABEL, N, 1); /* zeroed: its round stamps start below this repair's */
     s.bw.back = 1;
     s.fw.settled = WS(i32, WS_FSETTLED, N, 0);
-    s.fw.zq = WS(i32, WS_FZQ, N, 0);
+    s.fw.zq = WS(i32, WS_FZQ, N + 1, 0); /* + a LAZY_T mark */
     s.bw.settled = WS(i32, WS_BSETTLED, N, 0);
     s.bw.zq = WS(i32, WS_BZQ, N, 0);
+    s.bw.seen = WS(i32, WS_BSEEN, N, 0);
     s.pos = WS(i64, WS_POS, N, 1);
     s.pnode = WS(i32, WS_PNODE, N + 1, 0);
     s.parc = WS(i32, WS_PARC, N + 1, 0);
@@ -457,7 +523,7 @@ int cs_repair(CS *g, i64 budget) {
     i32 *dst = WS(i32, WS_DST, N, 0);
 #undef WS
     int status = 0;
-    if (!s.n || !s.fw.settled || !s.fw.zq || !s.bw.settled || !s.bw.zq || !s.pos || !s.pnode || !s.parc || !src || !dst) {
+    if (!s.n || !s.fw.settled || !s.fw.zq || !s.bw.settled || !s.bw.zq || !s.bw.seen || !s.pos || !s.pnode || !s.parc || !src || !dst) {
         status = 2;
         goto out;
     }
