@@ -367,22 +367,28 @@ out:
     return status;
 }
 
-static int get_i64(PyObject *obj, Py_buffer *view, i64 len, int writable, const char *name) {
+/* A contiguous buffer of `len` signed integers of `size` bytes (4 or 8): the format's type letter
+ * (after any byte-order mark) is one of C's signed integer types and the item size matches. */
+static int get_int(PyObject *obj, Py_buffer *view, i64 len, int writable, const char *name, Py_ssize_t size) {
     if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) < 0)
         return -1;
-    if (view->itemsize != 8 || (view->format && strcmp(view->format, "q") && strcmp(view->format, "l") &&
-                                 strcmp(view->format, "<q") && strcmp(view->format, "<l") &&
-                                 strcmp(view->format, "=q") && strcmp(view->format, "=l"))) {
-        PyErr_Format(PyExc_TypeError, "%s must be a contiguous int64 buffer", name);
+    const char *f = view->format ? view->format : "B";
+    if (*f == '<' || *f == '=' || *f == '@') f++;
+    if (view->itemsize != size || f[1] != '\0' || !strchr("ilq", f[0])) {
+        PyErr_Format(PyExc_TypeError, "%s must be a contiguous int%d buffer", name, (int)(8 * size));
         PyBuffer_Release(view);
         return -1;
     }
-    if (view->len / 8 != len) {
+    if (view->len / size != len) {
         PyErr_Format(PyExc_ValueError, "%s has %zd items, expected %lld", name, view->len / 8, (long long)len);
         PyBuffer_Release(view);
         return -1;
     }
     return 0;
+}
+
+static int get_i64(PyObject *obj, Py_buffer *view, i64 len, int writable, const char *name) {
+    return get_int(obj, view, len, writable, name, 8);
 }
 
 static PyObject *py_solve(PyObject *self, PyObject *args) {
@@ -499,7 +505,8 @@ e2:
 
 static Workspace *kept_workspace; /* the cost-scaling core's scratch memory between solves */
 
-/* scaling(P, Q, off, opp, cost, supply, cap, flow, pot, params, warm) -> status (see _scaling.h) */
+/* scaling(P, Q, off, opp, cost, supply, cap, flow, pot, params, warm) -> status (see _scaling.h);
+ * opp is int32, everything else int64 */
 static PyObject *py_scaling(PyObject *self, PyObject *args) {
     (void)self;
     long long P, Q;
@@ -519,16 +526,15 @@ static PyObject *py_scaling(PyObject *self, PyObject *args) {
     const char *names[8] = {"off", "opp", "cost", "supply", "cap", "flow", "pot", "params"};
     i64 lens[8] = {P + 1, E, E, P, Q, E, P + Q + 1, 3};
     for (int k = 1; k < 8; k++) {
-        if (E < 0 || get_i64(o[k], &b[k], lens[k], k >= 5, names[k]) < 0) goto done;
+        if (E < 0 || get_int(o[k], &b[k], lens[k], k >= 5, names[k], k == 1 ? 4 : 8) < 0) goto done;
         got = k + 1;
     }
-    const i64 *off = (const i64 *)b[0].buf, *opp = (const i64 *)b[1].buf, *sup = (const i64 *)b[3].buf;
+    const i64 *off = (const i64 *)b[0].buf, *sup = (const i64 *)b[3].buf;
+    const int32_t *opp = (const int32_t *)b[1].buf; /* checked against Q by the core (status 3) */
     const i64 *cap = (const i64 *)b[4].buf;
     if (E >= INT32_MAX || off[0] != 0) status = 3;
     for (i64 i = 0; i < P && !status; i++)
         if (off[i + 1] < off[i] || sup[i] < 0) status = 3;
-    for (i64 e = 0; e < E && !status; e++)
-        if (opp[e] < 0 || opp[e] >= Q) status = 3;
     for (i64 j = 0; j < Q && !status; j++)
         if (cap[j] < 0) status = 3;
     if (!status) {
@@ -552,7 +558,7 @@ done:
 }
 
 /* plain_layout(tail, head, cap, supply, participants, opportunities, off, opp, order, counts)
- * -> status (see flok_plain_layout in _scaling.h); the last six are written. */
+ * -> status (see flok_plain_layout in _scaling.h); the last six are written, opp is int32. */
 static PyObject *py_plain_layout(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *o[10];
@@ -569,13 +575,13 @@ static PyObject *py_plain_layout(PyObject *self, PyObject *args) {
     const char *names[10] = {"tail", "head", "cap", "supply", "participants", "opportunities", "off", "opp", "order", "counts"};
     i64 lens[10] = {E, E, E, n, n, n, n + 1, E, E, 3};
     for (int k = 0; k < 10; k++) {
-        if (get_i64(o[k], &b[k], lens[k], k >= 4, names[k]) < 0) goto done;
+        if (get_int(o[k], &b[k], lens[k], k >= 4, names[k], k == 7 ? 4 : 8) < 0) goto done;
         got = k + 1;
     }
     Py_BEGIN_ALLOW_THREADS
     status = flok_plain_layout(n, E, (const i64 *)b[0].buf, (const i64 *)b[1].buf, (const i64 *)b[2].buf,
                                (const i64 *)b[3].buf, (i64 *)b[4].buf, (i64 *)b[5].buf, (i64 *)b[6].buf,
-                               (i64 *)b[7].buf, (i64 *)b[8].buf, (i64 *)b[9].buf);
+                               (int32_t *)b[7].buf, (i64 *)b[8].buf, (i64 *)b[9].buf);
     Py_END_ALLOW_THREADS
 done:
     for (int k = 0; k < got; k++) PyBuffer_Release(&b[k]);

@@ -16,7 +16,7 @@
 typedef int64_t i64;
 
 int flok_plain_layout(i64 n_nodes, i64 E, const i64 *tail, const i64 *head, const i64 *cap, const i64 *supply,
-                      i64 *participants, i64 *opportunities, i64 *off, i64 *opp, i64 *order, i64 *counts) {
+                      i64 *participants, i64 *opportunities, i64 *off, int32_t *opp, i64 *order, i64 *counts) {
     if (E == 0) return 1;
     unsigned char *role = (unsigned char *)calloc((size_t)n_nodes + 1, 1);
     i64 *local = (i64 *)malloc(((size_t)n_nodes + 1) * sizeof(i64));
@@ -48,13 +48,13 @@ int flok_plain_layout(i64 n_nodes, i64 E, const i64 *tail, const i64 *head, cons
     }
     for (i64 i = 0; i < P; i++) off[i + 1] += off[i];
     if (sorted) {
-        for (i64 e = 0; e < E; e++) opp[e] = local[head[e]];
+        for (i64 e = 0; e < E; e++) opp[e] = (int32_t)local[head[e]];
     } else { /* a stable counting sort by participant: order[k] is the arc at position k */
         for (i64 e = 0; e < E; e++) {
             i64 i = local[tail[e]];
             i64 k = off[i]++;
             order[k] = e;
-            opp[k] = local[head[e]];
+            opp[k] = (int32_t)local[head[e]];
         }
         for (i64 i = P; i > 0; i--) off[i] = off[i - 1]; /* the ranges again */
         off[0] = 0;

@@ -91,7 +91,7 @@ int cs_exact_prices(CS *g, i64 budget) {
             i64 j = u - P;
             const i32 *ms = g->mem + g->mstart[j];
             for (i64 k = 0, len = g->mlen[j]; k < len; k++) {
-                i64 e = ms[k], i = g->own[e], rc = -g->cs[e] + p[u] - p[i];
+                i64 e = ms[k], i = g->mown[g->mstart[j] + k], rc = -g->cs[e] + p[u] - p[i];
                 if (rc < 0) { p[i] += rc; push_fifo(q, inq, N, &qt, &cnt, i); }
             }
             work += g->mlen[j] + 1;
@@ -144,7 +144,7 @@ typedef struct {
     Label *n;
     Dir fw, bw;
     i64 *istart; /* every pair arc by opportunity (built when a backward search first runs) */
-    i32 *iarc;
+    i32 *iarc, *iown; /* ... and its participant beside it */
     i64 *pos;   /* where a node sits on the path being assembled (round stamped, see path_of) */
     i32 *pnode, *parc;
     i64 mu;     /* the shortest excess-to-deficit length found so far, through node meet */
@@ -166,7 +166,7 @@ static i64 residual(const CS *g, i64 u, i64 v, i64 e) {
 static void send(CS *g, i64 u, i64 v, i64 e, i64 amt) {
     const i64 P = g->P, T = g->T;
     if (e >= 0) {
-        if (u < P) { g->fl[e] = 1; cs_member_add(g, e); }
+        if (u < P) { g->fl[e] = 1; cs_member_add(g, e, u); }
         else { g->fl[e] = 0; cs_member_remove(g, e); }
     } else if (v == T) {
         if (u < P) {
@@ -303,13 +303,21 @@ static int scan_out(CS *g, Search *s, i64 u, i64 d) {
 
 /* Every pair arc grouped by opportunity: what a backward search scans at an opportunity. */
 static int build_in_arcs(const CS *g, Search *s) {
-    const i64 Q = g->Q, E = g->E;
-    s->istart = (i64 *)ws_get(g->ws, WS_ISTART, ((size_t)Q + 2) * sizeof(i64), 1);
+    const i64 P = g->P, Q = g->Q, E = g->E;
+    s->istart = (i64 *)ws_get(g->ws, WS_ISTART, ((size_t)Q + 2) * sizeof(i64), 0);
     s->iarc = (i32 *)ws_get(g->ws, WS_IARC, ((size_t)E + 1) * sizeof(i32), 0);
-    if (!s->istart || !s->iarc) return 1;
-    for (i64 e = 0; e < E; e++) s->istart[g->opp[e] + 2]++;
-    for (i64 j = 0; j < Q; j++) s->istart[j + 2] += s->istart[j + 1];
-    for (i64 e = 0; e < E; e++) s->iarc[s->istart[g->opp[e] + 1]++] = (i32)e;
+    s->iown = (i32 *)ws_get(g->ws, WS_IOWN, ((size_t)E + 1) * sizeof(i32), 0);
+    if (!s->istart || !s->iarc || !s->iown) return 1;
+    /* opportunity j's range starts where its member slots do (mstart: as many as its arcs); each
+     * istart[j + 1] runs from there to the end of j's range, which is where j + 1's starts */
+    s->istart[0] = 0;
+    for (i64 j = 0; j <= Q; j++) s->istart[j + 1] = g->mstart[j];
+    for (i64 i = 0; i < P; i++)
+        for (i64 e = g->off[i]; e < g->off[i + 1]; e++) {
+            i64 k = s->istart[g->opp[e] + 1]++;
+            s->iarc[k] = (i32)e;
+            s->iown[k] = (i32)i;
+        }
     return 0;
 }
 
@@ -334,11 +342,11 @@ static int scan_in(CS *g, Search *s, i64 v, i64 d) {
     } else if (v < T) { /* from everyone who lists it and has no seat there, and from t */
         i64 j = v - P;
         const i64 k0 = s->istart[j], k1 = s->istart[j + 1];
-        const i32 *iarc = s->iarc, *own = g->own;
+        const i32 *iarc = s->iarc, *iown = s->iown;
         for (i64 k = k0; k < k1 && !err; k++) {
             i64 e = iarc[k];
             if (!fl[e]) {
-                i64 i = own[e];
+                i64 i = iown[k];
                 err = relax(s, bw, v, i, e, d, cs[e] + p[i] - pv);
                 if (!err) err = t_bypass(g, s, i);
             }

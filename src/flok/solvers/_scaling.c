@@ -107,7 +107,7 @@ static void discharge_participant(CS *g, i64 i, i64 eps) {
             i64 np = -second - eps;
             if (np < p[i]) p[i] = np;
         }
-        if (be >= 0) cs_member_add(g, be);
+        if (be >= 0) cs_member_add(g, be, i);
         if (g->sup[i] > 1)
             for (i64 e = g->off[i]; e < g->off[i + 1]; e++)
                 if (g->fl[e]) g->mkey[g->mpos[e]] = g->cs[e] + p[i];
@@ -147,7 +147,7 @@ static void discharge_opportunity(CS *g, i64 j, i64 eps) {
         }
         if (g->mkey[g->mstart[j] + k - 1] > p[v]) { /* admissible: -c(i,j) + p(j) - p(i) < 0 */
             i64 e = g->mem[g->mstart[j] + k - 1];
-            i64 i = g->own[e];
+            i64 i = g->mown[g->mstart[j] + k - 1];
             g->fl[e] = 0;
             cs_member_remove(g, e); /* the last member moves into slot k-1: look at it next */
             g->ex[v]--;
@@ -234,7 +234,7 @@ static void refine(CS *g, i64 eps) {
             if (ea != -2 && ta <= tmin + eps) {
                 p[i] = tmin == INF ? -ta : -tmin - eps;
                 ex[i] = 0;
-                if (ea >= 0) { cs_member_add(g, ea); ex[P + g->opp[ea]]++; }
+                if (ea >= 0) { cs_member_add(g, ea, i); ex[P + g->opp[ea]]++; }
                 else { ex[T]++; g->inbyp[i] = 1; g->byp[g->nbyp++] = (i32)i; }
             } else {
                 if (ea >= 0) g->fl[ea] = 0;
@@ -248,7 +248,7 @@ static void refine(CS *g, i64 eps) {
             i64 rc = g->cs[e] + p[i] - p[P + g->opp[e]];
             if (rc < 0) g->fl[e] = 1;
             else if (rc > 0) g->fl[e] = 0;
-            if (g->fl[e]) { cs_member_add(g, e); ex[i]--; ex[P + g->opp[e]]++; }
+            if (g->fl[e]) { cs_member_add(g, e, i); ex[i]--; ex[P + g->opp[e]]++; }
             else g->mpos[e] = -1;
         }
         i64 rc = g->MK + p[i] - p[T];
@@ -368,7 +368,7 @@ static int warm_repair(CS *g, const i64 *flow, const i64 *pot) {
             i64 j = opp[e], rc = cs[e] + pi - p[P + j];
             unsigned char f = rc < 0 ? 1 : rc > 0 ? 0 : fl[e];
             fl[e] = f;
-            if (f) { cs_member_add(g, e); exi--; ex[P + j]++; }
+            if (f) { cs_member_add(g, e, i); exi--; ex[P + j]++; }
         }
         i64 rc = MK + pi - pT;
         if (rc < 0) bi = si;
@@ -397,7 +397,7 @@ static int warm_repair(CS *g, const i64 *flow, const i64 *pot) {
     return rs == 0 ? 0 : 1;
 }
 
-int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost, const i64 *sup,
+int flok_scaling(i64 P, i64 Q, const i64 *off, const i32 *opp, const i64 *cost, const i64 *sup,
                  const i64 *cap, i64 *flow, i64 *pot, i64 *params, int warm, Workspace *ws) {
     const i64 E = off[P], T = P + Q, N = P + Q + 1;
     i64 K = params[0];
@@ -408,8 +408,6 @@ int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost
     g.off = off; g.sup = sup; g.cap = cap; g.ws = ws;
     /* scratch arrays from the workspace (_workspace.h): calloc'd ones come back zeroed */
 #define WS(T, slot, count, zero) ((T *)ws_get(ws, slot, (size_t)(count) * sizeof(T), zero))
-    i32 *opp = WS(i32, WS_OPP, E + 1, 0);
-    i32 *own = WS(i32, WS_OWN, E + 1, 0);
     i32 *mem = WS(i32, WS_MEM, E + 1, 0);
     i32 *mown = WS(i32, WS_MOWN, E + 1, 0);
     i64 *mpos = WS(i64, WS_MPOS, E + 1, 0);
@@ -430,19 +428,16 @@ int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost
     char *seen = WS(char, WS_SEEN, P + Q + 1, 0);
     i32 *bfs = WS(i32, WS_BFS, P + Q + 1, 0);
 #undef WS
-    if (!seen || !bfs || !mkey || !byp || !inbyp || !opp || !own || !mem || !mown || !mpos || !cs || !fl || !mstart || !mlen || !fT || !b || !ex || !ptr || !queue ||
+    if (!seen || !bfs || !mkey || !byp || !inbyp || !mem || !mown || !mpos || !cs || !fl || !mstart || !mlen || !fT || !b || !ex || !ptr || !queue ||
         !inq || !p) {
         status = 2;
         goto out;
     }
     i64 lo = INF, hi = -INF + 1, seats = 0, total_cap = 0;
-    for (i64 i = 0; i < P; i++) {
-        seats += sup[i];
-        for (i64 e = off[i]; e < off[i + 1]; e++) own[e] = (i32)i;
-    }
+    for (i64 i = 0; i < P; i++) seats += sup[i];
     for (i64 j = 0; j < Q; j++) total_cap += cap[j];
     for (i64 e = 0; e < E; e++) {
-        opp[e] = (i32)opp64[e];
+        if (opp[e] < 0 || opp[e] >= Q) { status = 3; goto out; }
         mstart[opp[e] + 1]++;
         if (cost[e] < lo) lo = cost[e];
         if (cost[e] > hi) hi = cost[e];
@@ -454,7 +449,7 @@ int flok_scaling(i64 P, i64 Q, const i64 *off, const i64 *opp64, const i64 *cost
     if (warm_ok) lo = params[1];
     const i64 span = hi - lo;
     for (i64 j = 0; j < Q; j++) mstart[j + 1] += mstart[j];
-    g.opp = opp; g.own = own; g.mem = mem; g.mown = mown; g.mpos = mpos; g.mkey = mkey; g.cs = cs; g.fl = fl; g.mstart = mstart;
+    g.opp = opp; g.mem = mem; g.mown = mown; g.mpos = mpos; g.mkey = mkey; g.cs = cs; g.fl = fl; g.mstart = mstart;
     g.mlen = mlen; g.fT = fT; g.b = b; g.ex = ex; g.ptr = ptr; g.queue = queue; g.inq = inq; g.p = p; g.byp = byp; g.inbyp = inbyp;
     /* Every cycle of the residual graph alternates participants with {opportunities, t}, so a
      * simple one has at most L = 2·min(P, Q + 1) arcs: eps-optimal with eps·L < K is optimal. */

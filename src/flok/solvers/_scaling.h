@@ -15,7 +15,7 @@
  * the returned prices are exact duals (every residual arc's reduced cost >= 0) when
  * flok_scaling_exact() says so. Scratch memory comes from ws (see _workspace.h).
  * Status: 0 optimal, 2 out of memory, 3 bad input, 4 costs too large for 64-bit prices. */
-int flok_scaling(int64_t P, int64_t Q, const int64_t *off, const int64_t *opp, const int64_t *cost,
+int flok_scaling(int64_t P, int64_t Q, const int64_t *off, const int32_t *opp, const int64_t *cost,
                  const int64_t *sup, const int64_t *cap, int64_t *flow, int64_t *pot, int64_t *params,
                  int warm, Workspace *ws);
 /* Whether a network (arcs tail -> head of capacity cap, node supplies) is one bipartite layer of
@@ -26,7 +26,7 @@ int flok_scaling(int64_t P, int64_t Q, const int64_t *off, const int64_t *opp, c
  * counts = {P, Q, already in order}. Status: 0 plain, 1 not plain, 2 out of memory. */
 int flok_plain_layout(int64_t n_nodes, int64_t E, const int64_t *tail, const int64_t *head, const int64_t *cap,
                       const int64_t *supply, int64_t *participants, int64_t *opportunities, int64_t *off,
-                      int64_t *opp, int64_t *order, int64_t *counts);
+                      int32_t *opp, int64_t *order, int64_t *counts);
 long long flok_scaling_refines(void);
 long long flok_scaling_attempts(void);
 long long flok_scaling_repaired(void);

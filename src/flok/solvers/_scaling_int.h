@@ -14,7 +14,7 @@ typedef int32_t i32;
 typedef struct {
     i64 P, Q, T, N, E;
     const i64 *off;
-    const i32 *opp, *own;
+    const i32 *opp;
     i64 *cs; /* scaled costs */
     const i64 *sup, *cap;
     i64 MK;  /* scaled bypass cost */
@@ -36,12 +36,12 @@ typedef struct {
 /* Members of j sit in mem[mstart[j] ..) with their participant (mown) and mkey = c(i,j) + p(i)
  * beside them, so j's scans read arrays in order (a participant's price only changes while it has an excess, and then
  * its seated arcs' keys are refreshed). */
-static inline void cs_member_add(CS *g, i64 e) {
+static inline void cs_member_add(CS *g, i64 e, i64 i) { /* pair arc e of participant i */
     i64 j = g->opp[e];
     i64 p = g->mstart[j] + g->mlen[j]++;
     g->mem[p] = (i32)e;
-    g->mown[p] = g->own[e];
-    g->mkey[p] = g->cs[e] + g->p[g->own[e]];
+    g->mown[p] = (i32)i;
+    g->mkey[p] = g->cs[e] + g->p[i];
     g->mpos[e] = p;
 }
 

@@ -124,7 +124,7 @@ class PlainLayout:
     opportunities: np.ndarray  # node id of each opportunity (those with arcs)
     order: np.ndarray | None  # arcs sorted by participant (None: already in that order)
     off: np.ndarray
-    opp: np.ndarray
+    opp: np.ndarray  # int32: the core reads it as it is
     cost: np.ndarray
     supply: np.ndarray
     capacity: np.ndarray
@@ -154,7 +154,7 @@ def plain_layout(
     participants = np.empty(n_nodes, dtype=np.int64)  # written up to P and Q (np.empty: no page
     opportunities = np.empty(n_nodes, dtype=np.int64)  # is touched beyond what is written)
     off = np.empty(n_nodes + 1, dtype=np.int64)
-    opp = np.empty(tail.size, dtype=np.int64)
+    opp = np.empty(tail.size, dtype=np.int32)  # the core's own width: it reads it as it is
     order = np.empty(tail.size, dtype=np.int64)
     counts = np.zeros(3, dtype=np.int64)
     out = (participants, opportunities, off, opp, order, counts)
