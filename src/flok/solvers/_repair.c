@@ -310,13 +310,17 @@ static int build_in_arcs(const CS *g, Search *s) {
     if (!s->istart || !s->iarc || !s->iown) return 1;
     /* opportunity j's range starts where its member slots do (mstart: as many as its arcs); each
      * istart[j + 1] runs from there to the end of j's range, which is where j + 1's starts */
+    i64 *at = s->istart + 1; /* locals throughout: the stores could alias what g points to */
+    i32 *iarc = s->iarc, *iown = s->iown;
+    const i64 *off = g->off;
+    const i32 *opp = g->opp;
     s->istart[0] = 0;
-    for (i64 j = 0; j <= Q; j++) s->istart[j + 1] = g->mstart[j];
+    for (i64 j = 0; j <= Q; j++) at[j] = g->mstart[j];
     for (i64 i = 0; i < P; i++)
-        for (i64 e = g->off[i]; e < g->off[i + 1]; e++) {
-            i64 k = s->istart[g->opp[e] + 1]++;
-            s->iarc[k] = (i32)e;
-            s->iown[k] = (i32)i;
+        for (i64 e = off[i], e1 = off[i + 1]; e < e1; e++) {
+            i64 k = at[opp[e]]++;
+            iarc[k] = (i32)e;
+            iown[k] = (i32)i;
         }
     return 0;
 }

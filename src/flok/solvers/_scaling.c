@@ -282,22 +282,26 @@ static void refine(CS *g, i64 eps) {
 /* Can a participant's bypassed unit still reach a free seat? (then M was too small) */
 static int augmentable(CS *g, i32 *bfs, char *seen) {
     const i64 P = g->P, Q = g->Q;
+    /* locals throughout: a store to seen (a char array) could alias what g points to */
+    const i64 *off = g->off, *fT = g->fT, *cap = g->cap, *b = g->b, *mstart = g->mstart, *mlen = g->mlen;
+    const i32 *opp = g->opp, *mown = g->mown;
+    const unsigned char *fl = g->fl;
     i64 qh = 0, qt = 0;
     memset(seen, 0, (size_t)(P + Q));
     for (i64 i = 0; i < P; i++)
-        if (g->b[i] > 0) { seen[i] = 1; bfs[qt++] = (i32)i; }
+        if (b[i] > 0) { seen[i] = 1; bfs[qt++] = (i32)i; }
     while (qh < qt) {
         i64 v = bfs[qh++];
         if (v < P) {
-            for (i64 e = g->off[v]; e < g->off[v + 1]; e++) {
-                i64 w = P + g->opp[e];
-                if (!g->fl[e] && !seen[w]) { seen[w] = 1; bfs[qt++] = (i32)w; }
+            for (i64 e = off[v], e1 = off[v + 1]; e < e1; e++) {
+                i64 w = P + opp[e];
+                if (!fl[e] && !seen[w]) { seen[w] = 1; bfs[qt++] = (i32)w; }
             }
         } else {
             i64 j = v - P;
-            if (g->fT[j] < g->cap[j]) return 1;
-            const i32 *mo = g->mown + g->mstart[j];
-            for (i64 k = 0; k < g->mlen[j]; k++) {
+            if (fT[j] < cap[j]) return 1;
+            const i32 *mo = mown + mstart[j];
+            for (i64 k = 0, len = mlen[j]; k < len; k++) {
                 i64 i = mo[k];
                 if (!seen[i]) { seen[i] = 1; bfs[qt++] = (i32)i; }
             }
