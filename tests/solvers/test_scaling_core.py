@@ -287,6 +287,32 @@ def test_solves_at_once_in_several_threads_and_of_changing_sizes_each_reach_thei
             assert all(pool.map(solve, cases))
 
 
+@pytest.mark.parametrize("limit", [None, 3], ids=["stamps kept", "stamps cleared before each repair"])
+def test_warm_repairs_in_a_row_reuse_their_labels_without_clearing_them(limit: int | None) -> None:
+    """The repair's labels are not cleared between solves: their round stamps go on counting
+    (_repair.c), and are cleared only past a limit (lowered here so that it happens between and
+    within these repairs). Repairs of different sizes in a row, each checked against OR-Tools."""
+    before = engines.repair_stamp_limit(limit)
+    try:
+        for k, (n, m) in enumerate([(1200, 30), (300, 8), (2500, 50), (600, 12)]):
+            net = _zipf_net(n, m, seed=100 + k)
+            first = engines.native_solve(*net, max_flow=True)
+            start = engines.NativeStart(first.flow, first.potential, first.scale)
+            seated = np.bincount(net[2][first.flow > 0] - n, minlength=m)  # members per opportunity
+            for cut in (1, 2):
+                supply = net[5].copy()
+                fullest = n + np.argsort(-seated, kind="stable")[:cut]
+                supply[fullest] //= 2  # demands are negative: the fullest lose half their seats
+                changed = (*net[:5], supply)
+                warm = engines.native_solve(*changed, max_flow=True, start=start)
+                assert engines.scaling_stats().repaired and engines.scaling_stats().rounds > 0
+                _check_feasible(changed, warm.flow)
+                expected = _value_and_cost(engines.ORTOOLS(*changed, max_flow=True), changed[4])
+                assert _value_and_cost(warm.flow, changed[4]) == expected
+    finally:
+        engines.repair_stamp_limit(before)
+
+
 def _chain(length: int) -> Net:
     """Participants p_k rank o_k first (cost 0) and o_{k+1} last (cost 10); one more participant x
     ranks only o_0. Everyone is seated only if every p_k moves one step: the last seat costs

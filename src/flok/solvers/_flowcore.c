@@ -380,7 +380,7 @@ static int get_int(PyObject *obj, Py_buffer *view, i64 len, int writable, const 
         return -1;
     }
     if (view->len / size != len) {
-        PyErr_Format(PyExc_ValueError, "%s has %zd items, expected %lld", name, view->len / 8, (long long)len);
+        PyErr_Format(PyExc_ValueError, "%s has %zd items, expected %lld", name, view->len / size, (long long)len);
         PyBuffer_Release(view);
         return -1;
     }
@@ -603,6 +603,13 @@ static PyObject *py_repair_tune(PyObject *self, PyObject *args) {
     return PyLong_FromLongLong(flok_repair_tune(work));
 }
 
+static PyObject *py_repair_stamp_limit(PyObject *self, PyObject *args) {
+    (void)self;
+    long long limit;
+    if (!PyArg_ParseTuple(args, "L", &limit)) return NULL;
+    return PyLong_FromLongLong(flok_repair_stamp_limit(limit));
+}
+
 static PyObject *py_last_phases(PyObject *self, PyObject *args) {
     (void)self;
     (void)args;
@@ -616,6 +623,8 @@ static PyMethodDef methods[] = {
     {"scaling_stats", py_scaling_stats, METH_NOARGS,
      "(refinements, attempts, repaired, imbalance, exact, repair rounds, bidirectional rounds) of the last scaling solve."},
     {"repair_tune", py_repair_tune, METH_VARARGS, "Set the forward work after which a repair round searches backward too."},
+    {"repair_stamp_limit", py_repair_stamp_limit, METH_VARARGS,
+     "Set the repair rounds counted before the label stamps are cleared (tests)."},
     {"solve", py_solve, METH_VARARGS, "Min-cost flow from a pseudoflow and potentials (see the module source)."},
     {NULL, NULL, 0, NULL},
 };

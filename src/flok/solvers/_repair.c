@@ -22,15 +22,20 @@
  * eps-steps. Work is counted in arcs scanned; past the budget the repair gives up and the caller
  * solves cold, so a bad start never costs much more than a cold solve.
  *
- * Measured (flok bench resolve, second table; README "Performance"): at 100k x 2k 15-20x faster
- * than a cold solve when one person leaves and one joins, 12-15x for ten and ten, 9-10x for a
- * hundred and a hundred, 7-8x for the benchmark's 1% change, about 4x when 1% of the people are
- * replaced by newcomers who crowd the same opportunities. What it cost before, per unit moved,
- * and why: in a crowded market many options tie at the exact prices. A search from every excess
- * at once settled the tied region around each of them before any reached a deficit (3x the
- * work); a forward search alone, once the sink is balanced, settled the whole tied region around
- * it before reaching a freed seat one rank away (tens of thousands of nodes, for each of the
- * last few units); seen from the seat, that region is usually far.
+ * The sink t is the one node with thousands of arcs out: one back to every unseated participant.
+ * A round that settles t usually ends before it settles any of them, so they are relaxed lazily
+ * (see lazy_step), except those into nodes the backward search has reached, where a path may meet.
+ * That took a third of the arcs relaxed out of the benchmark's 1% change.
+ *
+ * Measured (flok bench resolve, second table; README "Performance"): see the README for this
+ * run's figures; at 100k x 2k the 1% change re-solves about 10x faster than a cold solve, one
+ * person leaving and one joining about 20x, and replacing 1% of the people by newcomers who crowd
+ * the same opportunities about 3-4x. What it cost before, per unit moved, and why: in a crowded
+ * market many options tie at the exact prices. A search from every excess at once settled the
+ * tied region around each of them before any reached a deficit (3x the work); a forward search
+ * alone, once the sink is balanced, settled the whole tied region around it before reaching a
+ * freed seat one rank away (tens of thousands of nodes, for each of the last few units); seen
+ * from the seat, that region is usually far.
  */
 #include "_heap.h"
 #include "_scaling.h"
@@ -45,10 +50,16 @@
 static i64 bi_after = BI_AFTER;
 #define LAZY_T (-1) /* in a forward queue: t's bypass arcs, still to relax (see lazy_step) */
 static long long last_rounds, last_bi_rounds;
+static i64 stamp_limit = (i64)1 << 30; /* rounds counted before the stamps start again (see cs_repair) */
 
 long long flok_repair_tune(long long work) {
     long long old = bi_after;
     if (work >= 0) bi_after = work;
+    return old;
+}
+long long flok_repair_stamp_limit(long long limit) {
+    long long old = stamp_limit;
+    if (limit >= 0) stamp_limit = limit;
     return old;
 }
 long long flok_repair_rounds(void) { return last_rounds; }
@@ -521,14 +532,19 @@ int cs_repair(CS *g, i64 budget) {
     Search s;
     memset(&s, 0, sizeof s);
 #define WS(T, slot, count, zero) ((T *)ws_get(g->ws, slot, (size_t)(count) * sizeof(T), zero))
-    s.n = WS(Label, WS_LABEL, N, 1); /* zeroed: its round stamps start below this repair's */
+    /* Labels and path positions carry round stamps, and the rounds go on counting from the
+     * previous repair, so a stale entry never matches and nothing needs clearing (5 MB at 100k);
+     * they are cleared and counted from 0 again long before the 32-bit stamps could wrap. */
+    int restart = g->ws->round > stamp_limit;
+    s.round = restart ? 0 : g->ws->round;
+    s.n = WS(Label, WS_LABEL, N, restart);
     s.bw.back = 1;
     s.fw.settled = WS(i32, WS_FSETTLED, N, 0);
     s.fw.zq = WS(i32, WS_FZQ, N + 1, 0); /* + a LAZY_T mark */
     s.bw.settled = WS(i32, WS_BSETTLED, N, 0);
     s.bw.zq = WS(i32, WS_BZQ, N, 0);
     s.bw.seen = WS(i32, WS_BSEEN, N, 0);
-    s.pos = WS(i64, WS_POS, N, 1);
+    s.pos = WS(i64, WS_POS, N, restart);
     s.pnode = WS(i32, WS_PNODE, N + 1, 0);
     s.parc = WS(i32, WS_PARC, N + 1, 0);
     i32 *src = WS(i32, WS_SRC, N, 0);
@@ -578,6 +594,7 @@ int cs_repair(CS *g, i64 budget) {
         ndst = kept;
     }
 out:
+    g->ws->round = s.round;
     free(s.fw.h.a); free(s.bw.h.a);
     return status;
 }

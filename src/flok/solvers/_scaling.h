@@ -39,5 +39,8 @@ long long flok_scaling_exact(void);
 long long flok_repair_rounds(void);
 long long flok_repair_bi_rounds(void);
 long long flok_repair_tune(long long work);
+/* How many repair rounds the workspace's label stamps count before they are cleared and start
+ * from 0 again (a negative value only reads it; tests lower it); returns the previous value. */
+long long flok_repair_stamp_limit(long long limit);
 
 #endif

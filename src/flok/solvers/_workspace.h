@@ -13,6 +13,7 @@
  * the process. */
 #ifndef FLOK_WORKSPACE_H
 #define FLOK_WORKSPACE_H
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,16 +32,18 @@ enum {
 typedef struct {
     void *p[WS_SLOTS];
     size_t n[WS_SLOTS];
+    int64_t round; /* the warm repair's last round: its labels carry round stamps (see cs_repair) */
 } Workspace;
 
 /* Slot `slot` with room for `bytes` (zeroed if `zero`), or NULL when out of memory. A slot that
- * must grow gets an eighth more than asked, so the next, slightly larger problem fits. */
+ * must grow gets an eighth more than asked, so the next, slightly larger problem fits; a new
+ * slot is always zeroed (calloc: free for fresh pages). */
 static inline void *ws_get(Workspace *w, int slot, size_t bytes, int zero) {
     if (bytes == 0) bytes = 1;
     if (w->n[slot] < bytes) {
         free(w->p[slot]);
         size_t room = bytes + bytes / 8;
-        w->p[slot] = zero ? calloc(room, 1) : malloc(room);
+        w->p[slot] = calloc(room, 1);
         w->n[slot] = w->p[slot] ? room : 0;
         return w->p[slot];
     }

@@ -224,6 +224,16 @@ def repair_switch(work: int | None = None) -> int:
     return int(_flowcore.repair_tune(-1 if work is None else work))
 
 
+def repair_stamp_limit(rounds: int | None = None) -> int:
+    """How many warm repair rounds the kept workspace's label stamps count before they are
+    cleared (_repair.c: labels are not cleared between repairs; the rounds go on counting);
+    ``rounds`` sets it (tests use a small value to clear them often). Returns the value before
+    the call."""
+    if _flowcore is None:
+        raise SolverError(NATIVE_MISSING)
+    return int(_flowcore.repair_stamp_limit(-1 if rounds is None else rounds))
+
+
 def scaling_solve(
     layout: PlainLayout, n_nodes: int, start: NativeStart | None = None
 ) -> NativeSolution | None:
