@@ -49,6 +49,7 @@
 #endif
 static i64 bi_after = BI_AFTER;
 #define LAZY_T (-1) /* in a forward queue: t's bypass arcs, still to relax (see lazy_step) */
+#define MEMBERS(j) (-2 - (j)) /* in a forward heap: opportunity j's members still to relax (see scan_out) */
 static long long last_rounds, last_bi_rounds;
 static i64 stamp_limit = (i64)1 << 30; /* rounds counted before the stamps start again (see cs_repair) */
 
@@ -289,7 +290,20 @@ static int scan_out(CS *g, Search *s, i64 u, i64 d) {
         const i32 *ms = g->mem + g->mstart[j], *mo = g->mown + g->mstart[j];
         const i64 *mk = g->mkey + g->mstart[j]; /* c(i, j) + p(i), kept current (see search) */
         const i64 len = g->mlen[j];
-        for (i64 k = 0; k < len && !err; k++) err = relax(s, fw, u, mo[k], ms[k], d, pu - mk[k]);
+        /* The tight arcs now; the others wait in the heap as one entry at the nearest distance
+         * they reach (member_step): most members of a crowded opportunity are not tight, and a
+         * round usually ends before it settles any of them, so labelling them all here (a cache
+         * miss and a heap push each) was most of a round's work. A member y left waiting is
+         * never needed to see a shortest path meet: if the backward search settles y, it scans
+         * y's seat, the reverse of this very arc, and labels u, which is settled forward, so
+         * the path through u is counted there. */
+        i64 next = INF;
+        for (i64 k = 0; k < len && !err; k++) {
+            i64 rc = pu - mk[k];
+            if (rc <= 0) err = relax(s, fw, u, mo[k], ms[k], d, rc);
+            else if (rc < next) next = rc;
+        }
+        if (!err && next < INF) err = heap_push(&fw->h, d + next, (i32)MEMBERS(j)) ? 1 : 0;
         if (g->fT[j] < g->cap[j] && !err) err = relax(s, fw, u, T, -1, d, pu - pT);
         fw->work += len + 1;
     } else {
@@ -417,10 +431,37 @@ static int lazy_step(CS *g, Search *s, Dir *dir) {
 
 /* Settle the next node of one search and scan its arcs (counting the work). 0, or 1 / 2 as
  * relax. */
+/* Opportunity j's members that its forward scan left waiting (the heap's top, a MEMBERS(j)
+ * entry at key K): those whose arc from j ends at distance K are labelled now, at the level being
+ * settled, and the entry comes back at the next distance any of the rest ends at. */
+static int member_step(CS *g, Search *s, Dir *dir) {
+    HeapItem top = heap_pop(&dir->h);
+    const i64 j = MEMBERS(top.node), u = g->P + j, K = top.key, du = s->n[u].f.d, pu = g->p[u];
+    const i32 *ms = g->mem + g->mstart[j], *mo = g->mown + g->mstart[j];
+    const i64 *mk = g->mkey + g->mstart[j];
+    const i64 len = g->mlen[j];
+    i64 next = INF;
+    int err = 0;
+    for (i64 k = 0; k < len && !err; k++) {
+        i64 rc = pu - mk[k];
+        if (rc <= 0) continue; /* relaxed by j's scan */
+        if (du + rc == K) err = relax(s, dir, u, mo[k], ms[k], K, 0);
+        else if (du + rc > K && du + rc < next) next = du + rc;
+    }
+    dir->work += len;
+    if (!err && next < INF) err = heap_push(&dir->h, next, (i32)MEMBERS(j)) ? 1 : 0;
+    return err;
+}
+
 static int step(CS *g, Search *s, Dir *dir) {
     i64 w0 = dir->work;
     if (dir->zh < dir->zt && dir->zq[dir->zh] == LAZY_T) {
         int err = lazy_step(g, s, dir);
+        s->work += dir->work - w0;
+        return err;
+    }
+    if (dir->zh >= dir->zt && dir->h.n > 0 && dir->h.a[0].node <= MEMBERS(0)) {
+        int err = member_step(g, s, dir);
         s->work += dir->work - w0;
         return err;
     }
