@@ -50,6 +50,7 @@
 static i64 bi_after = BI_AFTER;
 #define LAZY_T (-1) /* in a forward queue: t's bypass arcs, still to relax (see lazy_step) */
 #define MEMBERS(j) (-2 - (j)) /* in a forward heap: opportunity j's members still to relax (see scan_out) */
+#define INTO_T INT32_MIN /* in a backward heap: participants' arcs into t still to relax (see scan_in) */
 static long long last_rounds, last_bi_rounds;
 static i64 stamp_limit = (i64)1 << 30; /* rounds counted before the stamps start again (see cs_repair) */
 
@@ -350,6 +351,8 @@ static int build_in_arcs(const CS *g, Search *s) {
     return 0;
 }
 
+static int into_t(CS *g, Search *s, i64 d, i64 at);
+
 /* Scan the residual arcs into v, settled backward at distance d. 0, or 1 / 2 as relax. */
 static int scan_in(CS *g, Search *s, i64 v, i64 d) {
     const i64 P = g->P, Q = g->Q, T = g->T, MK = g->MK;
@@ -383,15 +386,13 @@ static int scan_in(CS *g, Search *s, i64 v, i64 d) {
         if (g->fT[j] > 0 && !err) err = relax(s, bw, v, T, -1, d, pT - pv);
         bw->work += k1 - k0 + 1;
     } else { /* t: from every opportunity with a free seat and everyone who may stay unseated */
-        const i64 *fT = g->fT, *cap = g->cap, *b = g->b, *sup = g->sup;
+        const i64 *fT = g->fT, *cap = g->cap;
         for (i64 j = 0; j < Q && !err; j++)
             if (fT[j] < cap[j]) err = relax(s, bw, T, P + j, -1, d, p[P + j] - pT);
-        for (i64 i = 0; i < P && !err; i++)
-            if (b[i] < sup[i]) {
-                err = relax(s, bw, T, i, -1, d, MK + p[i] - pT);
-                if (!err) err = t_bypass(g, s, i);
-            }
-        bw->work += P + Q;
+        /* every seated participant has an arc into t; the tight ones now, the rest when the
+         * search gets that far (into_t_step), as for an opportunity's members in scan_out */
+        if (!err) err = into_t(g, s, d, d);
+        bw->work += Q;
     }
     return err;
 }
@@ -429,6 +430,31 @@ static int lazy_step(CS *g, Search *s, Dir *dir) {
     return 0;
 }
 
+/* The participants' arcs into t, for t settled backward at distance d: those that end at
+ * distance `at` (d + their reduced cost; at = d when t is scanned) are relaxed, and the nearest of the rest returns to the
+ * backward heap as one INTO_T entry. One pass over the participants in order: reading them is
+ * cheap, labelling them (a cache miss and a heap push each) is not, and a round rarely settles
+ * any of them. (A participant y left waiting never hides a meeting path: if the forward search
+ * settles y, it scans y's own arc into t, and t, settled backward, is labelled there.) */
+static int into_t(CS *g, Search *s, i64 d, i64 at) {
+    const i64 P = g->P, T = g->T, MK = g->MK;
+    const i64 *p = g->p, *b = g->b, *sup = g->sup, pT = p[T];
+    Dir *bw = &s->bw;
+    i64 next = INF;
+    int err = 0;
+    for (i64 i = 0; i < P && !err; i++) {
+        if (b[i] >= sup[i]) continue;
+        i64 rc = MK + p[i] - pT, want = at - d; /* relaxed in an earlier pass if below want */
+        if (rc == want || rc < 0) {
+            err = relax(s, bw, T, i, -1, at, rc - want);
+            if (!err) err = t_bypass(g, s, i);
+        } else if (rc > want && d + rc < next) next = d + rc;
+    }
+    bw->work += P;
+    if (!err && next < INF) err = heap_push(&bw->h, next, INTO_T) ? 1 : 0;
+    return err;
+}
+
 /* Settle the next node of one search and scan its arcs (counting the work). 0, or 1 / 2 as
  * relax. */
 /* Opportunity j's members that its forward scan left waiting (the heap's top, a MEMBERS(j)
@@ -461,7 +487,11 @@ static int step(CS *g, Search *s, Dir *dir) {
         return err;
     }
     if (dir->zh >= dir->zt && dir->h.n > 0 && dir->h.a[0].node <= MEMBERS(0)) {
-        int err = member_step(g, s, dir);
+        int err;
+        if (dir->back) { /* INTO_T */
+            HeapItem top = heap_pop(&dir->h);
+            err = into_t(g, s, s->n[g->T].b.d, top.key);
+        } else err = member_step(g, s, dir);
         s->work += dir->work - w0;
         return err;
     }
