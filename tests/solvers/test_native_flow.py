@@ -248,6 +248,8 @@ def test_a_warm_resolve_at_scale_matches_the_cold_one() -> None:
     first = flok.allocate(problem, "native_flow")
     after = changed(problem, seed=4)
     warm = flok.allocate(after, warm=first.warm)
+    stats = engines.scaling_stats()  # repaired, not given up for a cold solve (that would hide a slow repair)
+    assert stats.repaired and stats.rounds > 0 and stats.bidirectional > 0
     cold = flok.allocate(after, "min_cost_flow")
     assert warm.strategy == "native_flow" and warm.details["warm_start"] is True
     assert _seats_and_total(after, warm) == _seats_and_total(after, cold)

@@ -49,8 +49,10 @@
 #endif
 static i64 bi_after = BI_AFTER;
 #define LAZY_T (-1) /* in a forward queue: t's bypass arcs, still to relax (see lazy_step) */
-#define MEMBERS(j) (-2 - (j)) /* in a forward heap: opportunity j's members still to relax (see scan_out) */
-#define INTO_T INT32_MIN /* in a backward heap: participants' arcs into t still to relax (see scan_in) */
+/* Heap entries that stand for arcs still to relax (see "Arcs that wait"): */
+#define MEMBERS(j) (-2 - (j)) /* forward: from opportunity j to its members */
+#define FROM_T INT32_MIN      /* forward: from t back to the opportunities it takes seats from */
+#define INTO_T INT32_MIN      /* backward: from the seated participants into t */
 static long long last_rounds, last_bi_rounds;
 static i64 stamp_limit = (i64)1 << 30; /* rounds counted before the stamps start again (see cs_repair) */
 
@@ -267,10 +269,85 @@ static inline int t_bypass(CS *g, Search *s, i64 v) {
     return relax(s, &s->fw, g->T, v, -1, s->tdist, -g->MK + g->p[g->T] - g->p[v]);
 }
 
+/* Arcs that wait. Three nodes have many arcs out of them of which few are tight: an opportunity
+ * settled forward (one to each member), t settled forward (one to each opportunity it takes
+ * seats from) and t settled backward (one from each seated participant). A round usually ends
+ * before it settles the far ends of the loose ones, and labelling them all (a cache miss and a
+ * heap push each) was most of a round's work. So such a node's scan relaxes its tight arcs, and
+ * the rest wait as one heap entry at the nearest distance any of them reaches; when that entry is
+ * popped, the arcs that end there are relaxed (at the level being settled) and the entry returns
+ * at the next distance. Reading the list again is cheap: it is in order.
+ * - Exact: next_key and the price update see the entry's key, a lower bound on every waiting
+ *   arc's end, and a node no arc has reached keeps its reduced costs, as any unlabelled node does.
+ * - No meeting path is missed: the far end y of a waiting arc u -> y, if the other search settles
+ *   it, scans the same arc from its side and labels u, which this search has settled, so the
+ *   path through u is counted there (the standard stopping rule needs no more).
+ * relax_or_wait: relax the arc if it ends at `at` (= d: the scan itself, relaxing the tight and,
+ * to report them, any negative arcs), else keep in *next the nearest distance beyond `at` it
+ * reaches. */
+static inline int relax_or_wait(Search *s, Dir *dir, i64 u, i64 v, i64 e, i64 d, i64 at, i64 rc, i64 *next) {
+    i64 want = at - d; /* arcs below it were relaxed in an earlier pass */
+    if (rc == want || rc < 0) return relax(s, dir, u, v, e, at, rc - want);
+    if (rc > want && d + rc < *next) *next = d + rc;
+    return 0;
+}
+
+/* Opportunity j's arcs to its members, j settled forward at d (see above). */
+static int members(CS *g, Search *s, i64 j, i64 d, i64 at) {
+    const i64 u = g->P + j, pu = g->p[u], len = g->mlen[j];
+    const i32 *ms = g->mem + g->mstart[j], *mo = g->mown + g->mstart[j];
+    const i64 *mk = g->mkey + g->mstart[j]; /* c(i, j) + p(i), kept current (see search) */
+    Dir *fw = &s->fw;
+    i64 next = INF;
+    int err = 0;
+    for (i64 k = 0; k < len && !err; k++) err = relax_or_wait(s, fw, u, mo[k], ms[k], d, at, pu - mk[k], &next);
+    fw->work += len;
+    if (!err && next < INF) err = heap_push(&fw->h, next, (i32)MEMBERS(j)) ? 1 : 0;
+    return err;
+}
+
+/* t's arcs back to the opportunities it takes seats from, t settled forward at d (see above). */
+static int from_t(CS *g, Search *s, i64 d, i64 at) {
+    const i64 P = g->P, Q = g->Q, T = g->T, *p = g->p, pT = p[T], *fT = g->fT;
+    Dir *fw = &s->fw;
+    i64 next = INF;
+    int err = 0;
+    for (i64 j = 0; j < Q && !err; j++)
+        if (fT[j] > 0) err = relax_or_wait(s, fw, T, P + j, -1, d, at, pT - p[P + j], &next);
+    fw->work += Q;
+    if (!err && next < INF) err = heap_push(&fw->h, next, FROM_T) ? 1 : 0;
+    return err;
+}
+
+/* The seated participants' arcs into t, t settled backward at d (see above). */
+static int into_t(CS *g, Search *s, i64 d, i64 at) {
+    const i64 P = g->P, T = g->T, MK = g->MK, *p = g->p, pT = p[T], *b = g->b, *sup = g->sup;
+    Dir *bw = &s->bw;
+    i64 next = INF;
+    int err = 0;
+    for (i64 i = 0; i < P && !err; i++)
+        if (b[i] < sup[i]) {
+            err = relax_or_wait(s, bw, T, i, -1, d, at, MK + p[i] - pT, &next);
+            if (!err) err = t_bypass(g, s, i);
+        }
+    bw->work += P;
+    if (!err && next < INF) err = heap_push(&bw->h, next, INTO_T) ? 1 : 0;
+    return err;
+}
+
+/* A heap entry of waiting arcs at the top of a search's heap: relax those that end at its key. */
+static int waiting(CS *g, Search *s, Dir *dir) {
+    HeapItem top = heap_pop(&dir->h);
+    if (dir->back) return into_t(g, s, s->n[g->T].b.d, top.key);
+    if (top.node == FROM_T) return from_t(g, s, s->n[g->T].f.d, top.key);
+    i64 j = MEMBERS(top.node);
+    return members(g, s, j, s->n[g->P + j].f.d, top.key);
+}
+
 /* Scan the residual arcs out of u, settled forward at distance d. 0, or 1 / 2 as relax. */
 static int scan_out(CS *g, Search *s, i64 u, i64 d) {
     /* bounds and prices in locals: relax's stores could alias them, and they were reloaded per arc */
-    const i64 P = g->P, Q = g->Q, T = g->T, MK = g->MK;
+    const i64 P = g->P, T = g->T, MK = g->MK;
     const i64 *p = g->p, pu = p[u], pT = p[T];
     Dir *fw = &s->fw;
     int err = 0;
@@ -288,29 +365,11 @@ static int scan_out(CS *g, Search *s, i64 u, i64 d) {
         fw->work += e1 - e0 + 1;
     } else if (u < T) {
         i64 j = u - P;
-        const i32 *ms = g->mem + g->mstart[j], *mo = g->mown + g->mstart[j];
-        const i64 *mk = g->mkey + g->mstart[j]; /* c(i, j) + p(i), kept current (see search) */
-        const i64 len = g->mlen[j];
-        /* The tight arcs now; the others wait in the heap as one entry at the nearest distance
-         * they reach (member_step): most members of a crowded opportunity are not tight, and a
-         * round usually ends before it settles any of them, so labelling them all here (a cache
-         * miss and a heap push each) was most of a round's work. A member y left waiting is
-         * never needed to see a shortest path meet: if the backward search settles y, it scans
-         * y's seat, the reverse of this very arc, and labels u, which is settled forward, so
-         * the path through u is counted there. */
-        i64 next = INF;
-        for (i64 k = 0; k < len && !err; k++) {
-            i64 rc = pu - mk[k];
-            if (rc <= 0) err = relax(s, fw, u, mo[k], ms[k], d, rc);
-            else if (rc < next) next = rc;
-        }
-        if (!err && next < INF) err = heap_push(&fw->h, d + next, (i32)MEMBERS(j)) ? 1 : 0;
+        err = members(g, s, j, d, d);
         if (g->fT[j] < g->cap[j] && !err) err = relax(s, fw, u, T, -1, d, pu - pT);
-        fw->work += len + 1;
+        fw->work += 1;
     } else {
-        const i64 *fT = g->fT;
-        for (i64 j = 0; j < Q && !err; j++)
-            if (fT[j] > 0) err = relax(s, fw, T, P + j, -1, d, pT - p[P + j]);
+        err = from_t(g, s, d, d);
         /* the bypass arcs (one per unseated participant: thousands) wait in the queue behind a
          * mark (see lazy_step), but for those into nodes the backward search has labelled */
         if (!err && g->nbyp > 0) {
@@ -322,7 +381,6 @@ static int scan_out(CS *g, Search *s, i64 u, i64 d) {
             for (i64 k = 0; k < bw->nseen && !err; k++) err = t_bypass(g, s, bw->seen[k]);
             fw->work += bw->nseen;
         }
-        fw->work += Q;
     }
     return err;
 }
@@ -350,8 +408,6 @@ static int build_in_arcs(const CS *g, Search *s) {
         }
     return 0;
 }
-
-static int into_t(CS *g, Search *s, i64 d, i64 at);
 
 /* Scan the residual arcs into v, settled backward at distance d. 0, or 1 / 2 as relax. */
 static int scan_in(CS *g, Search *s, i64 v, i64 d) {
@@ -389,9 +445,7 @@ static int scan_in(CS *g, Search *s, i64 v, i64 d) {
         const i64 *fT = g->fT, *cap = g->cap;
         for (i64 j = 0; j < Q && !err; j++)
             if (fT[j] < cap[j]) err = relax(s, bw, T, P + j, -1, d, p[P + j] - pT);
-        /* every seated participant has an arc into t; the tight ones now, the rest when the
-         * search gets that far (into_t_step), as for an opportunity's members in scan_out */
-        if (!err) err = into_t(g, s, d, d);
+        if (!err) err = into_t(g, s, d, d); /* "Arcs that wait" */
         bw->work += Q;
     }
     return err;
@@ -430,54 +484,9 @@ static int lazy_step(CS *g, Search *s, Dir *dir) {
     return 0;
 }
 
-/* The participants' arcs into t, for t settled backward at distance d: those that end at
- * distance `at` (d + their reduced cost; at = d when t is scanned) are relaxed, and the nearest of the rest returns to the
- * backward heap as one INTO_T entry. One pass over the participants in order: reading them is
- * cheap, labelling them (a cache miss and a heap push each) is not, and a round rarely settles
- * any of them. (A participant y left waiting never hides a meeting path: if the forward search
- * settles y, it scans y's own arc into t, and t, settled backward, is labelled there.) */
-static int into_t(CS *g, Search *s, i64 d, i64 at) {
-    const i64 P = g->P, T = g->T, MK = g->MK;
-    const i64 *p = g->p, *b = g->b, *sup = g->sup, pT = p[T];
-    Dir *bw = &s->bw;
-    i64 next = INF;
-    int err = 0;
-    for (i64 i = 0; i < P && !err; i++) {
-        if (b[i] >= sup[i]) continue;
-        i64 rc = MK + p[i] - pT, want = at - d; /* relaxed in an earlier pass if below want */
-        if (rc == want || rc < 0) {
-            err = relax(s, bw, T, i, -1, at, rc - want);
-            if (!err) err = t_bypass(g, s, i);
-        } else if (rc > want && d + rc < next) next = d + rc;
-    }
-    bw->work += P;
-    if (!err && next < INF) err = heap_push(&bw->h, next, INTO_T) ? 1 : 0;
-    return err;
-}
 
 /* Settle the next node of one search and scan its arcs (counting the work). 0, or 1 / 2 as
  * relax. */
-/* Opportunity j's members that its forward scan left waiting (the heap's top, a MEMBERS(j)
- * entry at key K): those whose arc from j ends at distance K are labelled now, at the level being
- * settled, and the entry comes back at the next distance any of the rest ends at. */
-static int member_step(CS *g, Search *s, Dir *dir) {
-    HeapItem top = heap_pop(&dir->h);
-    const i64 j = MEMBERS(top.node), u = g->P + j, K = top.key, du = s->n[u].f.d, pu = g->p[u];
-    const i32 *ms = g->mem + g->mstart[j], *mo = g->mown + g->mstart[j];
-    const i64 *mk = g->mkey + g->mstart[j];
-    const i64 len = g->mlen[j];
-    i64 next = INF;
-    int err = 0;
-    for (i64 k = 0; k < len && !err; k++) {
-        i64 rc = pu - mk[k];
-        if (rc <= 0) continue; /* relaxed by j's scan */
-        if (du + rc == K) err = relax(s, dir, u, mo[k], ms[k], K, 0);
-        else if (du + rc > K && du + rc < next) next = du + rc;
-    }
-    dir->work += len;
-    if (!err && next < INF) err = heap_push(&dir->h, next, (i32)MEMBERS(j)) ? 1 : 0;
-    return err;
-}
 
 static int step(CS *g, Search *s, Dir *dir) {
     i64 w0 = dir->work;
@@ -487,11 +496,7 @@ static int step(CS *g, Search *s, Dir *dir) {
         return err;
     }
     if (dir->zh >= dir->zt && dir->h.n > 0 && dir->h.a[0].node <= MEMBERS(0)) {
-        int err;
-        if (dir->back) { /* INTO_T */
-            HeapItem top = heap_pop(&dir->h);
-            err = into_t(g, s, s->n[g->T].b.d, top.key);
-        } else err = member_step(g, s, dir);
+        int err = waiting(g, s, dir);
         s->work += dir->work - w0;
         return err;
     }
