@@ -51,6 +51,7 @@ static i64 bi_after = BI_AFTER;
 #define LAZY_T (-1) /* in a forward queue: t's bypass arcs, still to relax (see lazy_step) */
 /* Heap entries that stand for arcs still to relax (see "Arcs that wait"): */
 #define MEMBERS(j) (-2 - (j)) /* forward: from opportunity j to its members */
+#define LISTERS(j) (-2 - (j)) /* backward: into opportunity j from those who list it unseated there */
 #define FROM_T INT32_MIN      /* forward: from t back to the opportunities it takes seats from */
 #define INTO_T INT32_MIN      /* backward: from the seated participants into t */
 static long long last_rounds, last_bi_rounds;
@@ -269,9 +270,10 @@ static inline int t_bypass(CS *g, Search *s, i64 v) {
     return relax(s, &s->fw, g->T, v, -1, s->tdist, -g->MK + g->p[g->T] - g->p[v]);
 }
 
-/* Arcs that wait. Three nodes have many arcs out of them of which few are tight: an opportunity
- * settled forward (one to each member), t settled forward (one to each opportunity it takes
- * seats from) and t settled backward (one from each seated participant). A round usually ends
+/* Arcs that wait. A few kinds of node have many arcs of which few are tight: an opportunity
+ * settled forward (one to each member) or backward (one from each person who lists it without a
+ * seat there), t settled forward (one to each opportunity it takes seats from) and t settled
+ * backward (one from each seated participant). A round usually ends
  * before it settles the far ends of the loose ones, and labelling them all (a cache miss and a
  * heap push each) was most of a round's work. So such a node's scan relaxes its tight arcs, and
  * the rest wait as one heap entry at the nearest distance any of them reaches; when that entry is
@@ -335,10 +337,35 @@ static int into_t(CS *g, Search *s, i64 d, i64 at) {
     return err;
 }
 
+/* The arcs into opportunity j from everyone who lists it without a seat there, j settled
+ * backward at d (see above). */
+static int listers(CS *g, Search *s, i64 j, i64 d, i64 at) {
+    const i64 v = g->P + j, *p = g->p, pv = p[v], *cs = g->cs, k0 = s->istart[j], k1 = s->istart[j + 1];
+    const unsigned char *fl = g->fl;
+    const i32 *iarc = s->iarc, *iown = s->iown;
+    Dir *bw = &s->bw;
+    i64 next = INF;
+    int err = 0;
+    for (i64 k = k0; k < k1 && !err; k++) {
+        i64 e = iarc[k];
+        if (fl[e]) continue;
+        i64 i = iown[k];
+        err = relax_or_wait(s, bw, v, i, e, d, at, cs[e] + p[i] - pv, &next);
+        if (!err) err = t_bypass(g, s, i);
+    }
+    bw->work += k1 - k0;
+    if (!err && next < INF) err = heap_push(&bw->h, next, (i32)LISTERS(j)) ? 1 : 0;
+    return err;
+}
+
 /* A heap entry of waiting arcs at the top of a search's heap: relax those that end at its key. */
 static int waiting(CS *g, Search *s, Dir *dir) {
     HeapItem top = heap_pop(&dir->h);
-    if (dir->back) return into_t(g, s, s->n[g->T].b.d, top.key);
+    if (dir->back && top.node == INTO_T) return into_t(g, s, s->n[g->T].b.d, top.key);
+    if (dir->back) {
+        i64 j = LISTERS(top.node);
+        return listers(g, s, j, s->n[g->P + j].b.d, top.key);
+    }
     if (top.node == FROM_T) return from_t(g, s, s->n[g->T].f.d, top.key);
     i64 j = MEMBERS(top.node);
     return members(g, s, j, s->n[g->P + j].f.d, top.key);
@@ -429,18 +456,9 @@ static int scan_in(CS *g, Search *s, i64 v, i64 d) {
         bw->work += e1 - e0 + 1;
     } else if (v < T) { /* from everyone who lists it and has no seat there, and from t */
         i64 j = v - P;
-        const i64 k0 = s->istart[j], k1 = s->istart[j + 1];
-        const i32 *iarc = s->iarc, *iown = s->iown;
-        for (i64 k = k0; k < k1 && !err; k++) {
-            i64 e = iarc[k];
-            if (!fl[e]) {
-                i64 i = iown[k];
-                err = relax(s, bw, v, i, e, d, cs[e] + p[i] - pv);
-                if (!err) err = t_bypass(g, s, i);
-            }
-        }
+        err = listers(g, s, j, d, d); /* "Arcs that wait" */
         if (g->fT[j] > 0 && !err) err = relax(s, bw, v, T, -1, d, pT - pv);
-        bw->work += k1 - k0 + 1;
+        bw->work += 1;
     } else { /* t: from every opportunity with a free seat and everyone who may stay unseated */
         const i64 *fT = g->fT, *cap = g->cap;
         for (i64 j = 0; j < Q && !err; j++)
