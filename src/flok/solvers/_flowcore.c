@@ -391,6 +391,26 @@ static int get_i64(PyObject *obj, Py_buffer *view, i64 len, int writable, const 
     return get_int(obj, view, len, writable, name, 8);
 }
 
+/* The integer buffers o[from..count) (see get_int): lens[k] items each, int32 at index `narrow`
+ * (-1: none), int64 elsewhere, writable from index `writable` on. 0, or -1 (a Python error set)
+ * with the ones it took released again. */
+static int get_ints(PyObject **o, Py_buffer *b, int from, int count, const char *const *names, const i64 *lens,
+                    int narrow, int writable) {
+    for (int k = from; k < count; k++)
+        if (get_int(o[k], &b[k], lens[k], k >= writable, names[k], k == narrow ? 4 : 8) < 0) {
+            while (k-- > from) PyBuffer_Release(&b[k]);
+            return -1;
+        }
+    return 0;
+}
+
+/* Release b[0..count) and answer `status` (NULL when a Python error is set). */
+static PyObject *status_of(Py_buffer *b, int count, int status) {
+    for (int k = 0; k < count; k++) PyBuffer_Release(&b[k]);
+    if (PyErr_Occurred()) return NULL;
+    return PyLong_FromLong(status);
+}
+
 static PyObject *py_solve(PyObject *self, PyObject *args) {
     (void)self;
     int status = 0;
@@ -519,20 +539,17 @@ static PyObject *py_scaling(PyObject *self, PyObject *args) {
         return NULL;
     }
     Py_buffer b[8];
-    int got = 0, status = 0;
+    int status = 0;
     if (get_i64(o[0], &b[0], P + 1, 0, "off") < 0) return NULL;
-    got = 1;
     i64 E = ((const i64 *)b[0].buf)[P];
-    const char *names[8] = {"off", "opp", "cost", "supply", "cap", "flow", "pot", "params"};
-    i64 lens[8] = {P + 1, E, E, P, Q, E, P + Q + 1, 3};
-    for (int k = 1; k < 8; k++) {
-        if (E < 0 || get_int(o[k], &b[k], lens[k], k >= 5, names[k], k == 1 ? 4 : 8) < 0) goto done;
-        got = k + 1;
-    }
+    if (E < 0 || E >= INT32_MAX) return status_of(b, 1, 3);
+    const char *const names[8] = {"off", "opp", "cost", "supply", "cap", "flow", "pot", "params"};
+    const i64 lens[8] = {P + 1, E, E, P, Q, E, P + Q + 1, 3};
+    if (get_ints(o, b, 1, 8, names, lens, 1, 5) < 0) return status_of(b, 1, 0);
     const i64 *off = (const i64 *)b[0].buf, *sup = (const i64 *)b[3].buf;
     const int32_t *opp = (const int32_t *)b[1].buf; /* checked against Q by the core (status 3) */
     const i64 *cap = (const i64 *)b[4].buf;
-    if (E >= INT32_MAX || off[0] != 0) status = 3;
+    if (off[0] != 0) status = 3;
     for (i64 i = 0; i < P && !status; i++)
         if (off[i + 1] < off[i] || sup[i] < 0) status = 3;
     for (i64 j = 0; j < Q && !status; j++)
@@ -551,10 +568,7 @@ static PyObject *py_scaling(PyObject *self, PyObject *args) {
             else ws_free(ws);
         }
     }
-done:
-    for (int k = 0; k < got; k++) PyBuffer_Release(&b[k]);
-    if (PyErr_Occurred()) return NULL;
-    return PyLong_FromLong(status);
+    return status_of(b, 8, status);
 }
 
 /* plain_layout(tail, head, cap, supply, participants, opportunities, off, opp, order, counts)
@@ -565,28 +579,22 @@ static PyObject *py_plain_layout(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OOOOOOOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &o[8], &o[9]))
         return NULL;
     Py_buffer b[10];
-    int got = 0, status = 0;
     if (PyObject_GetBuffer(o[0], &b[0], PyBUF_C_CONTIGUOUS) < 0) return NULL;
     i64 E = b[0].len / 8;
     PyBuffer_Release(&b[0]);
     if (PyObject_GetBuffer(o[3], &b[3], PyBUF_C_CONTIGUOUS) < 0) return NULL;
     i64 n = b[3].len / 8;
     PyBuffer_Release(&b[3]);
-    const char *names[10] = {"tail", "head", "cap", "supply", "participants", "opportunities", "off", "opp", "order", "counts"};
-    i64 lens[10] = {E, E, E, n, n, n, n + 1, E, E, 3};
-    for (int k = 0; k < 10; k++) {
-        if (get_int(o[k], &b[k], lens[k], k >= 4, names[k], k == 7 ? 4 : 8) < 0) goto done;
-        got = k + 1;
-    }
+    const char *const names[10] = {"tail", "head", "cap", "supply", "participants", "opportunities", "off", "opp", "order", "counts"};
+    const i64 lens[10] = {E, E, E, n, n, n, n + 1, E, E, 3};
+    if (get_ints(o, b, 0, 10, names, lens, 7, 4) < 0) return NULL;
+    int status;
     Py_BEGIN_ALLOW_THREADS
     status = flok_plain_layout(n, E, (const i64 *)b[0].buf, (const i64 *)b[1].buf, (const i64 *)b[2].buf,
                                (const i64 *)b[3].buf, (i64 *)b[4].buf, (i64 *)b[5].buf, (i64 *)b[6].buf,
                                (int32_t *)b[7].buf, (i64 *)b[8].buf, (i64 *)b[9].buf);
     Py_END_ALLOW_THREADS
-done:
-    for (int k = 0; k < got; k++) PyBuffer_Release(&b[k]);
-    if (PyErr_Occurred()) return NULL;
-    return PyLong_FromLong(status);
+    return status_of(b, 10, status);
 }
 
 static PyObject *py_scaling_stats(PyObject *self, PyObject *args) {
