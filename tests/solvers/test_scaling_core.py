@@ -313,6 +313,34 @@ def test_warm_repairs_in_a_row_reuse_their_labels_without_clearing_them(limit: i
         engines.repair_stamp_limit(before)
 
 
+@BOTH_WAYS
+@pytest.mark.parametrize("seed", range(12))
+def test_repairs_of_crowded_markets_reach_the_optimum_with_exact_prices(both_ways: bool, seed: int) -> None:
+    """Crowded markets of a few hundred people, where an opportunity has dozens of members and
+    listers and the sink dozens of unseated people: the repair leaves most of their arcs waiting
+    (_repair.c, "Arcs that wait"). After people leave and capacities move, it reaches OR-Tools'
+    optimum, is not given up for a cold solve, and returns exact duals."""
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(60, 400)), int(rng.integers(3, 16))
+    net = _zipf_net(n, m, seed=1000 + seed)
+    first = engines.native_solve(*net, max_flow=True)
+    supply = net[5].copy()
+    supply[rng.choice(n, size=max(1, n // 40), replace=False)] = 0  # some leave
+    moved = n + rng.choice(m, size=max(1, m // 4), replace=False)
+    supply[moved] = -np.maximum(0, -supply[moved] + rng.integers(-3, 3, size=moved.size))  # capacities move
+    changed = (*net[:5], supply)
+    with _rounds(both_ways):
+        warm = engines.native_solve(
+            *changed, max_flow=True, start=engines.NativeStart(first.flow, first.potential, first.scale)
+        )
+    assert engines.scaling_stats().repaired
+    _check_feasible(changed, warm.flow)
+    assert _value_and_cost(warm.flow, changed[4]) == _value_and_cost(
+        engines.ORTOOLS(*changed, max_flow=True), changed[4]
+    )
+    assert warm.scale is not None and (_residual_reduced_costs(changed, warm) >= 0).all()
+
+
 def _chain(length: int) -> Net:
     """Participants p_k rank o_k first (cost 0) and o_{k+1} last (cost 10); one more participant x
     ranks only o_0. Everyone is seated only if every p_k moves one step: the last seat costs
