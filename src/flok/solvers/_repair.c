@@ -275,12 +275,12 @@ static inline int t_bypass(CS *g, Search *s, i64 v) {
 /* Arcs that wait. A few kinds of node have many arcs of which few are tight: an opportunity
  * settled forward (one to each member) or backward (one from each person who lists it without a
  * seat there), t settled forward (one to each opportunity it takes seats from) and t settled
- * backward (one from each seated participant). A round usually ends
- * before it settles the far ends of the loose ones, and labelling them all (a cache miss and a
- * heap push each) was most of a round's work. So such a node's scan relaxes its tight arcs, and
- * the rest wait as one heap entry at the nearest distance any of them reaches; when that entry is
- * popped, the arcs that end there are relaxed (at the level being settled) and the entry returns
- * at the next distance. Reading the list again is cheap: it is in order.
+ * backward (one from each seated participant). A round usually ends before it settles the far
+ * ends of the loose ones, and labelling them all (a cache miss and a heap push each) was most of
+ * a round's work. So such a node's scan relaxes its tight arcs, and the rest wait as one heap
+ * entry at the nearest distance any of them reaches; when that entry is popped, the arcs that end
+ * there are relaxed (at the level being settled) and the entry returns at the next distance.
+ * Reading the list again costs less than the labels did.
  * - Exact: next_key and the price update see the entry's key, a lower bound on every waiting
  *   arc's end, and a node no arc has reached keeps its reduced costs, as any unlabelled node does.
  * - No meeting path is missed: the far end y of a waiting arc u -> y, if the other search settles
