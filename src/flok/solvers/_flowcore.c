@@ -367,15 +367,17 @@ out:
     return status;
 }
 
-/* A contiguous buffer of `len` signed integers of `size` bytes (4 or 8): the format's type letter
- * (after any byte-order mark) is one of C's signed integer types and the item size matches. */
+/* A contiguous buffer of `len` integers of `size` bytes: 8 or 4 (a signed C integer type), or 1
+ * (bytes or booleans); the format's type letter (after any byte-order mark) and the item size
+ * must match. */
 static int get_int(PyObject *obj, Py_buffer *view, i64 len, int writable, const char *name, Py_ssize_t size) {
     if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) < 0)
         return -1;
     const char *f = view->format ? view->format : "B";
     if (*f == '<' || *f == '=' || *f == '@') f++;
-    if (view->itemsize != size || f[1] != '\0' || !strchr("ilq", f[0])) {
-        PyErr_Format(PyExc_TypeError, "%s must be a contiguous int%d buffer", name, (int)(8 * size));
+    if (view->itemsize != size || f[1] != '\0' || !f[0] || !strchr(size == 1 ? "bB?" : "ilq", f[0])) {
+        PyErr_Format(PyExc_TypeError, "%s must be a contiguous %s%d buffer", name, size == 1 ? "uint" : "int",
+                     (int)(8 * size));
         PyBuffer_Release(view);
         return -1;
     }
@@ -391,13 +393,13 @@ static int get_i64(PyObject *obj, Py_buffer *view, i64 len, int writable, const 
     return get_int(obj, view, len, writable, name, 8);
 }
 
-/* The integer buffers o[from..count) (see get_int): lens[k] items each, int32 at index `narrow`
- * (-1: none), int64 elsewhere, writable from index `writable` on. 0, or -1 (a Python error set)
- * with the ones it took released again. */
+/* The integer buffers o[from..count) (see get_int): lens[k] items of sizes[k] bytes each,
+ * writable from index `writable` on. 0, or -1 (a Python error set) with the ones it took
+ * released again. */
 static int get_ints(PyObject **o, Py_buffer *b, int from, int count, const char *const *names, const i64 *lens,
-                    int narrow, int writable) {
+                    const Py_ssize_t *sizes, int writable) {
     for (int k = from; k < count; k++)
-        if (get_int(o[k], &b[k], lens[k], k >= writable, names[k], k == narrow ? 4 : 8) < 0) {
+        if (get_int(o[k], &b[k], lens[k], k >= writable, names[k], sizes[k]) < 0) {
             while (k-- > from) PyBuffer_Release(&b[k]);
             return -1;
         }
@@ -526,7 +528,7 @@ e2:
 static Workspace *kept_workspace; /* the cost-scaling core's scratch memory between solves */
 
 /* scaling(P, Q, off, opp, cost, supply, cap, flow, pot, params, warm) -> status (see _scaling.h);
- * opp is int32, everything else int64 */
+ * opp is int32, flow uint8 (0/1 per arc, in and out), everything else int64 */
 static PyObject *py_scaling(PyObject *self, PyObject *args) {
     (void)self;
     long long P, Q;
@@ -545,7 +547,8 @@ static PyObject *py_scaling(PyObject *self, PyObject *args) {
     if (E < 0 || E >= INT32_MAX) return status_of(b, 1, 3);
     const char *const names[8] = {"off", "opp", "cost", "supply", "cap", "flow", "pot", "params"};
     const i64 lens[8] = {P + 1, E, E, P, Q, E, P + Q + 1, 3};
-    if (get_ints(o, b, 1, 8, names, lens, 1, 5) < 0) return status_of(b, 1, 0);
+    const Py_ssize_t sizes[8] = {8, 4, 8, 8, 8, 1, 8, 8}; /* opp int32, flow uint8 */
+    if (get_ints(o, b, 1, 8, names, lens, sizes, 5) < 0) return status_of(b, 1, 0);
     const i64 *off = (const i64 *)b[0].buf, *sup = (const i64 *)b[3].buf;
     const int32_t *opp = (const int32_t *)b[1].buf; /* checked against Q by the core (status 3) */
     const i64 *cap = (const i64 *)b[4].buf;
@@ -561,7 +564,7 @@ static PyObject *py_scaling(PyObject *self, PyObject *args) {
         if (!ws) status = 2;
         else {
             Py_BEGIN_ALLOW_THREADS
-            status = flok_scaling(P, Q, off, opp, (const i64 *)b[2].buf, sup, cap, (i64 *)b[5].buf,
+            status = flok_scaling(P, Q, off, opp, (const i64 *)b[2].buf, sup, cap, (unsigned char *)b[5].buf,
                                   (i64 *)b[6].buf, (i64 *)b[7].buf, warm, ws);
             Py_END_ALLOW_THREADS
             if (!kept_workspace && ws_bytes(ws) <= WS_KEEP) kept_workspace = ws;
@@ -587,7 +590,8 @@ static PyObject *py_plain_layout(PyObject *self, PyObject *args) {
     PyBuffer_Release(&b[3]);
     const char *const names[10] = {"tail", "head", "cap", "supply", "participants", "opportunities", "off", "opp", "order", "counts"};
     const i64 lens[10] = {E, E, E, n, n, n, n + 1, E, E, 3};
-    if (get_ints(o, b, 0, 10, names, lens, 7, 4) < 0) return NULL;
+    const Py_ssize_t sizes[10] = {8, 8, 8, 8, 8, 8, 8, 4, 8, 8}; /* opp int32 */
+    if (get_ints(o, b, 0, 10, names, lens, sizes, 4) < 0) return NULL;
     int status;
     Py_BEGIN_ALLOW_THREADS
     status = flok_plain_layout(n, E, (const i64 *)b[0].buf, (const i64 *)b[1].buf, (const i64 *)b[2].buf,

@@ -315,7 +315,7 @@ static int augmentable(CS *g, i32 *bfs, char *seen) {
  * arc of negative reduced cost saturated, then cs_repair. Nodes priced WARM_NEW (new since the
  * previous solve) get a price that fits them: an opportunity the sink's, a participant the best
  * its options allow. Returns 0 repaired, 1 not worth it or over budget (solve cold). */
-static int warm_repair(CS *g, const i64 *flow, const i64 *pot) {
+static int warm_repair(CS *g, const unsigned char *flow, const i64 *pot) {
     const i64 P = g->P, Q = g->Q, T = g->T, N = g->N, E = g->E;
     i64 *p = g->p, *ex = g->ex;
     if (pot[T] == WARM_NEW) return 1;
@@ -351,7 +351,7 @@ static int warm_repair(CS *g, const i64 *flow, const i64 *pot) {
         i64 held = 0, lo = -INF, hi = INF;
         for (i64 e = e0; e < e1; e++) {
             i64 j = opp[e], v = p[P + j] - cs[e];
-            int seat = flow[e] > 0 && held < si && fT[j] < cap[j];
+            int seat = flow[e] && held < si && fT[j] < cap[j];
             fl[e] = (unsigned char)seat;
             if (seat) { held++; fT[j]++; if (v < hi) hi = v; }
             else if (v > lo) lo = v;
@@ -402,7 +402,7 @@ static int warm_repair(CS *g, const i64 *flow, const i64 *pot) {
 }
 
 int flok_scaling(i64 P, i64 Q, const i64 *off, const i32 *opp, const i64 *cost, const i64 *sup,
-                 const i64 *cap, i64 *flow, i64 *pot, i64 *params, int warm, Workspace *ws) {
+                 const i64 *cap, unsigned char *flow, i64 *pot, i64 *params, int warm, Workspace *ws) {
     const i64 E = off[P], T = P + Q, N = P + Q + 1;
     i64 K = params[0];
     int status = 0;
@@ -513,7 +513,7 @@ int flok_scaling(i64 P, i64 Q, const i64 *off, const i32 *opp, const i64 *cost, 
         params[0] = K;
         params[1] = lo;
         params[2] = M;
-        for (i64 e = 0; e < E; e++) flow[e] = fl[e];
+        memcpy(flow, fl, (size_t)E);
         for (i64 v = 0; v < N; v++) pot[v] = p[v];
     }
 out:

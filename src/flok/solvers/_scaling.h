@@ -16,7 +16,7 @@
  * flok_scaling_exact() says so. Scratch memory comes from ws (see _workspace.h).
  * Status: 0 optimal, 2 out of memory, 3 bad input, 4 costs too large for 64-bit prices. */
 int flok_scaling(int64_t P, int64_t Q, const int64_t *off, const int32_t *opp, const int64_t *cost,
-                 const int64_t *sup, const int64_t *cap, int64_t *flow, int64_t *pot, int64_t *params,
+                 const int64_t *sup, const int64_t *cap, unsigned char *flow, int64_t *pot, int64_t *params,
                  int warm, Workspace *ws);
 /* Whether a network (arcs tail -> head of capacity cap, node supplies) is one bipartite layer of
  * unit arcs from supply nodes to demand nodes, as flok_scaling takes it (_layout.c). If so,

@@ -251,13 +251,14 @@ def scaling_solve(
     if _flowcore is None:
         raise SolverError(NATIVE_MISSING)
     P, Q = layout.participants.size, layout.opportunities.size
-    flow = np.zeros(layout.opp.size, dtype=np.int64)
+    flow = np.zeros(layout.opp.size, dtype=np.uint8)  # a seat or not: the core's own width
     pot = np.zeros(P + Q + 1, dtype=np.int64)
     params = np.array([layout.scale, 0, 0], dtype=np.int64)
     warm = False
     if start is not None and start.scale is not None and int(start.scale[0]) >= layout.scale:
-        given = _i64(start.flow)
-        flow[:] = given[layout.order] if layout.order is not None else given[: flow.size]
+        given = np.asarray(start.flow)
+        given = given[layout.order] if layout.order is not None else given[: flow.size]
+        np.greater(given, 0, out=flow.view(np.bool_))
         sp = _i64(start.potential)
         pot[:P] = sp[layout.participants]
         pot[P : P + Q] = sp[layout.opportunities]
@@ -283,11 +284,11 @@ def scaling_solve(
         raise SolverError("min-cost flow: out of memory")
     if status != 0:
         raise SolverError(f"min-cost flow: the native engine ended with status {status} (a Flok defect)")
-    out = np.empty_like(flow)
     if layout.order is not None:
+        out = np.empty(flow.size, dtype=np.int64)
         out[layout.order] = flow
     else:
-        out = flow
+        out = flow.astype(np.int64)
     potential = np.zeros(n_nodes + 2, dtype=np.int64)
     potential[layout.participants] = pot[:P]
     potential[layout.opportunities] = pot[P : P + Q]
