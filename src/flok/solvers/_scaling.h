@@ -8,8 +8,9 @@
 /* A warm start's price for a node that is new since the previous solve (one is chosen for it). */
 #define WARM_NEW INT64_MIN
 
-/* Max flow at least cost on participants (supply) -> opportunities (capacity), unit arcs.
- * pot has P + Q + 1 entries (t last). params = {K, lo, M}: in, K >= 2*min(P, Q+1) + 1 scales the
+/* Max flow at least cost on participants (supply) -> opportunities (capacity), unit arcs: off
+ * (P + 1) the participants' arc ranges, opp (E) each arc's opportunity, flow (E) a seat or not
+ * per arc (in: a warm start's; out: the optimum's). pot has P + Q + 1 entries (t last). params = {K, lo, M}: in, K >= 2*min(P, Q+1) + 1 scales the
  * costs; out, the scale, cost offset and bypass cost the returned prices are in. With warm, the
  * given flow and prices (and params, from the previous solve) are repaired by shortest paths;
  * the returned prices are exact duals (every residual arc's reduced cost >= 0) when
