@@ -290,8 +290,9 @@ def test_solves_at_once_in_several_threads_and_of_changing_sizes_each_reach_thei
 @pytest.mark.parametrize("limit", [None, 3], ids=["stamps kept", "stamps cleared before each repair"])
 def test_warm_repairs_in_a_row_reuse_their_labels_without_clearing_them(limit: int | None) -> None:
     """The repair's labels are not cleared between solves: their round stamps go on counting
-    (_repair.c), and are cleared only past a limit (lowered here so that it happens between and
-    within these repairs). Repairs of different sizes in a row, each checked against OR-Tools."""
+    (_repair.c), and are cleared, at the start of a repair, only past a limit (lowered here so
+    that it happens before most of these repairs). Repairs of different sizes in a row, each
+    checked against OR-Tools."""
     before = engines.repair_stamp_limit(limit)
     try:
         for k, (n, m) in enumerate([(1200, 30), (300, 8), (2500, 50), (600, 12)]):
