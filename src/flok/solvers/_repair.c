@@ -286,14 +286,18 @@ static inline int t_bypass(CS *g, Search *s, i64 v) {
  * - No meeting path is missed: the far end y of a waiting arc u -> y, if the other search settles
  *   it, scans the same arc from its side and labels u, which this search has settled, so the
  *   path through u is counted there (the standard stopping rule needs no more).
- * relax_or_wait: relax the arc if it ends at `at` (= d: the scan itself, relaxing the tight and,
- * to report them, any negative arcs), else keep in *next the nearest distance beyond `at` it
- * reaches. */
-static inline int relax_or_wait(Search *s, Dir *dir, i64 u, i64 v, i64 e, i64 d, i64 at, i64 rc, i64 *next) {
+ * waits: whether the arc waits (keeping in *next the nearest distance beyond `at` it reaches)
+ * rather than being relaxed now because it ends at `at` (= d: the scan itself, which relaxes the
+ * tight and, to report them, any negative arcs); relax_or_wait does one or the other. */
+static inline int waits(i64 rc, i64 d, i64 at, i64 *next) {
     i64 want = at - d; /* arcs below it were relaxed in an earlier pass */
-    if (rc == want || rc < 0) return relax(s, dir, u, v, e, at, rc - want);
+    if (rc == want || rc < 0) return 0;
     if (rc > want && d + rc < *next) *next = d + rc;
-    return 0;
+    return 1;
+}
+
+static inline int relax_or_wait(Search *s, Dir *dir, i64 u, i64 v, i64 e, i64 d, i64 at, i64 rc, i64 *next) {
+    return waits(rc, d, at, next) ? 0 : relax(s, dir, u, v, e, at, rc - (at - d));
 }
 
 /* Opportunity j's arcs to its members, j settled forward at d (see above). */
@@ -331,8 +335,10 @@ static int into_t(CS *g, Search *s, i64 d, i64 at) {
     int err = 0;
     for (i64 i = 0; i < P && !err; i++)
         if (b[i] < sup[i]) {
-            err = relax_or_wait(s, bw, T, i, -1, d, at, MK + p[i] - pT, &next);
-            if (!err) err = t_bypass(g, s, i);
+            i64 rc = MK + p[i] - pT;
+            if (waits(rc, d, at, &next)) continue;
+            err = relax(s, bw, T, i, -1, at, rc - (at - d));
+            if (!err) err = t_bypass(g, s, i); /* only for a node just labelled backward */
         }
     bw->work += P;
     if (!err && next < INF) err = heap_push(&bw->h, next, INTO_T) ? 1 : 0;
@@ -351,9 +357,10 @@ static int listers(CS *g, Search *s, i64 j, i64 d, i64 at) {
     for (i64 k = k0; k < k1 && !err; k++) {
         i64 e = iarc[k];
         if (fl[e]) continue;
-        i64 i = iown[k];
-        err = relax_or_wait(s, bw, v, i, e, d, at, cs[e] + p[i] - pv, &next);
-        if (!err) err = t_bypass(g, s, i);
+        i64 i = iown[k], rc = cs[e] + p[i] - pv;
+        if (waits(rc, d, at, &next)) continue;
+        err = relax(s, bw, v, i, e, at, rc - (at - d));
+        if (!err) err = t_bypass(g, s, i); /* only for a node just labelled backward */
     }
     bw->work += k1 - k0;
     if (!err && next < INF) err = heap_push(&bw->h, next, (i32)LISTERS(j)) ? 1 : 0;
