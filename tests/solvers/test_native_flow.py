@@ -297,13 +297,16 @@ def test_auto_picks_the_native_flow_only_where_it_is_exact_and_faster() -> None:
     large = zipf_instance(native.AUTO_MAX_PAIRS // 3, 50, seed=1).problem()
     assert large.n_preferences > native.AUTO_MAX_PAIRS
     assert native.plain_shape(large) and choose(large)[0].name == "native_flow"  # cost scaling
-    levels = large.with_options(objective="lexicographic")  # shortest paths: small networks only
-    strategy, reason = choose(levels)
+    levels = large.with_options(objective="lexicographic")  # its stages on cost scaling (lexscaling)
+    assert native.levels_shape(levels) and choose(levels)[0].name == "native_flow"
+    hub = levels.with_options(fill_unlisted=True)  # circulations on shortest paths: small networks only
+    strategy, reason = choose(hub)
+    assert not native.levels_shape(hub)
     assert strategy.name == "min_cost_flow" and "native_flow" in reason
     reference = flok.allocate(large, "min_cost_flow")
     assert flok.allocate(large).stats.objective == reference.stats.objective
-    histogram = flok.allocate(levels).stats.rank_histogram
-    assert flok.allocate(levels, "native_flow").stats.rank_histogram == histogram
+    histogram = flok.allocate(levels, "min_cost_flow").stats.rank_histogram
+    assert flok.allocate(levels).stats.rank_histogram == histogram
 
 
 def test_without_the_extension_auto_falls_back_to_ortools(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,9 @@ number of distinct ranks, and stops early once no free arc is worse than the nex
 
 The network is ``circulation.participant_network``; with ``first_seat`` every participant
 gets at least one seat (allow_unassigned=false with several seats) and the stages rank the
-allocations that honour it.
+allocations that honour it. On the native engine, the plain network's stages run on the
+cost-scaling core instead (`lexscaling`: faces held by dropped arcs, seats handed out in advance
+and rewards, not lower bounds), the same optimum.
 """
 
 from __future__ import annotations
@@ -20,14 +22,8 @@ import numpy as np
 from flok.model import Problem
 from flok.solvers.circulation import decode, fix_face, participant_network, solve_circulation
 from flok.solvers.costs import Arcs
-from flok.solvers.engines import ORTOOLS, FlowEngine
-
-
-def rank_levels(ranks: np.ndarray) -> np.ndarray:
-    """The thresholds v whose "seats worse than v" counts decide the order: every distinct
-    rank except the largest (nothing is worse than it), in increasing order."""
-    values = np.unique(ranks[ranks >= 1])
-    return values[:-1]
+from flok.solvers.engines import NATIVE, ORTOOLS, FlowEngine
+from flok.solvers.lexscaling import lexicographic_scaling, rank_levels
 
 
 def lexicographic(
@@ -45,6 +41,12 @@ def lexicographic(
     ``final_cost`` (per pair arc) and ``hub_cost`` (per participant's hub arc) break the
     remaining ties: penalties, score mode's total score, or a seeded lottery.
     """
+    if engine is NATIVE and not hub and not first_seat:
+        # the plain network: the cost-scaling core's stages, falling back to circulations below
+        # when it cannot give exact duals or its 64-bit prices cannot hold the rewards
+        seats = lexicographic_scaling(problem, arcs, final_cost)
+        if seats is not None:
+            return seats
     net = participant_network(problem, arcs, hub=hub, first_seat=first_seat)
     lo, hi, rk = net.lo, net.hi, net.rank
 

@@ -10,7 +10,8 @@ to opportunities and the unlisted node: ``sum`` and ``maximin``, with or without
 without a score sink) goes to cost scaling
 (_scaling.c), which `flok bench allocate` measures 2–3× faster than OR-Tools at every size; the
 other shapes go to successive shortest paths (_flowcore.c), faster than OR-Tools only on small
-networks. ``auto`` prefers ``native_flow`` accordingly (`auto_declines`). Seeded lotteries
+networks; lexicographic stages on the plain network go to cost scaling too (`lexscaling`).
+``auto`` prefers ``native_flow`` accordingly (`auto_declines`). Seeded lotteries
 (perturbed costs are huge numbers, where OR-Tools' cost scaling needs no 64-bit headroom for
 prices) stay on OR-Tools; asking for ``native_flow`` by name still runs them, exactly.
 
@@ -40,7 +41,8 @@ from flok.solvers.engines import (
     native_solve,
     scaling_fits,
 )
-from flok.solvers.flow import FlowStrategy, _first_seat, _lottery, _out_of_range
+from flok.solvers.flow import FlowStrategy, _first_seat, _lottery, _out_of_range, _seat_units
+from flok.solvers.lexscaling import stage_span
 from flok.solvers.plain import PlainNetwork, plain_network
 
 AUTO_MAX_PAIRS = 20_000
@@ -61,15 +63,35 @@ def plain_shape(problem: Problem) -> bool:
     return not sink and not _first_seat(problem)
 
 
-def _scaling_fits(problem: Problem) -> bool:
-    """`engines.scaling_fits` for the plain network of ``problem`` (ranks need no arcs to tell)."""
+def levels_shape(problem: Problem) -> bool:
+    """Whether ``problem`` is lexicographic on the plain network (no unlisted node, no "at least one
+    seat each", no lottery), whose stages the cost-scaling core solves (`lexscaling`)."""
+    opts = problem.options
+    return (
+        opts.objective == "lexicographic"
+        and not opts.fill_unlisted
+        and not _first_seat(problem)
+        and opts.seed is None
+    )
+
+
+def _cost_span(problem: Problem) -> int:
+    """Largest cost less smallest over the plain network's arcs (ranks need no arcs to tell)."""
     if problem.rank is not None and problem.penalty is None:
-        span = max(int(problem.rank.max(initial=0)), problem.unlisted_rank)
-    else:
-        arcs = build_arcs(problem)
-        unlisted = [arcs.unlisted_cost] if problem.options.fill_unlisted else []
-        cost = np.concatenate([arcs.cost, np.array(unlisted, dtype=np.int64)])
-        span = int(cost.max(initial=0)) - int(cost.min(initial=0))
+        return max(int(problem.rank.max(initial=0)), problem.unlisted_rank)
+    arcs = build_arcs(problem)
+    unlisted = [arcs.unlisted_cost] if problem.options.fill_unlisted else []
+    cost = np.concatenate([arcs.cost, np.array(unlisted, dtype=np.int64)])
+    return int(cost.max(initial=0)) - int(cost.min(initial=0))
+
+
+def _scaling_fits(problem: Problem) -> bool:
+    """`engines.scaling_fits` for the network(s) of ``problem`` on the cost-scaling core; a
+    lexicographic stage's costs include rewards (`lexscaling.stage_span`)."""
+    span = _cost_span(problem)
+    if problem.options.objective == "lexicographic":
+        tie_break = problem.score is not None or problem.penalty is not None
+        span = stage_span(_seat_units(problem), span if tie_break else 1)
     return scaling_fits(problem.n_participants, problem.n_opportunities, span)
 
 
@@ -94,9 +116,10 @@ class NativeFlowStrategy(FlowStrategy):
         """Why ``auto`` should leave this exact problem to OR-Tools (speed, measured), or None."""
         if problem.options.seed is not None:
             return "a seeded lottery makes costs huge numbers, where OR-Tools' cost scaling is faster"
-        if plain_shape(problem) and not _scaling_fits(problem):
+        scaling = plain_shape(problem) or levels_shape(problem)
+        if scaling and not _scaling_fits(problem):
             return "its costs are too wide for the cost-scaling core's 64-bit prices at this size"
-        if not plain_shape(problem) and problem.n_preferences > AUTO_MAX_PAIRS:
+        if not scaling and problem.n_preferences > AUTO_MAX_PAIRS:
             return (
                 f"{problem.n_preferences:,} ranked pairs is beyond the {AUTO_MAX_PAIRS:,} up to which "
                 "its shortest-path core is measured faster than OR-Tools on this network's shape"

@@ -16,7 +16,7 @@ import numpy as np
 
 from flok.model import Problem
 from flok.solvers.costs import build_arcs, value_units
-from flok.solvers.lexflow import rank_levels
+from flok.solvers.lexscaling import rank_levels
 from flok.solvers.linear import LinearModel, Stage
 from flok.solvers.rules import RULES, BuildContext, in_model_order
 
