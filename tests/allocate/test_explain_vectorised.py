@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +23,7 @@ from flok.allocation import Allocation
 from flok.engine import allocate
 from flok.errors import InfeasibleError, InputError
 from flok.explain import EXPLANATION_COLUMNS, explain, explanation_rows, explanations_table
+from flok.io import explanations as explanations_io
 from flok.io.explanations import explanations_json, write_report
 from flok.io.writers import BIG_REPORT, write_json
 from flok.model import Problem
@@ -78,9 +82,10 @@ IDS = st.text(
 
 
 @SETTINGS
-@given(data=st.data())
-def test_report_json_text_equals_json_dumps_of_the_mapping(data: st.DataObject) -> None:
-    """Ids with quotes, backslashes, control characters and any script are escaped as json.dumps does."""
+@given(data=st.data(), chunk=st.sampled_from([1, 2, 3, explanations_io.JSON_CHUNK]))
+def test_report_json_text_equals_json_dumps_of_the_mapping(data: st.DataObject, chunk: int) -> None:
+    """Ids with quotes, backslashes, control characters and any script are escaped as json.dumps
+    does; the text is built in pieces of ``chunk`` people (a person's entry never splits)."""
     m = data.draw(st.integers(1, 4))
     n = data.draw(st.integers(1, 7))
     oids = data.draw(st.lists(IDS, min_size=m, max_size=m, unique=True))
@@ -99,13 +104,27 @@ def test_report_json_text_equals_json_dumps_of_the_mapping(data: st.DataObject) 
         assume(False)
         raise
     allocation = _solved(problem)
-    text = explanations_json(explanation_rows(allocation))
+    with _chunk(chunk):
+        text = explanations_json(explanation_rows(allocation))
     assert text == json.dumps(explain_oracle(allocation), separators=(",", ":"))
 
 
-def test_a_large_report_is_written_byte_for_byte_as_before() -> None:
-    """Above BIG_REPORT explained people the writer renders the explanations itself; the file
-    must be the one write_json wrote from the report mapping (and likewise below it)."""
+@contextmanager
+def _chunk(people: int) -> Iterator[None]:
+    """``JSON_CHUNK`` set to ``people`` for the block (a context, not a fixture: hypothesis)."""
+    old = explanations_io.JSON_CHUNK
+    explanations_io.JSON_CHUNK = people
+    try:
+        yield
+    finally:
+        explanations_io.JSON_CHUNK = old
+
+
+@pytest.mark.parametrize("chunk", [explanations_io.JSON_CHUNK, 999])
+def test_a_large_report_is_written_byte_for_byte_as_before(chunk: int) -> None:
+    """Above BIG_REPORT explained people the writer renders the explanations itself, in pieces of
+    ``chunk`` people; the file must be the one write_json wrote from the report mapping (and
+    likewise below it)."""
     for n in (BIG_REPORT // 2, BIG_REPORT + 3000):
         rng = np.random.default_rng(n)
         pp = np.repeat(np.arange(n), 3)
@@ -120,7 +139,8 @@ def test_a_large_report_is_written_byte_for_byte_as_before() -> None:
         )
         allocation = allocate(problem)
         new, old = io.BytesIO(), io.BytesIO()
-        write_report(allocation, new)
+        with _chunk(chunk):
+            write_report(allocation, new)
         write_json(allocation.report(), old)
         assert new.getvalue() == old.getvalue()
         assert len(json.loads(new.getvalue())["explanations"]) > (BIG_REPORT if n > BIG_REPORT else 0)
