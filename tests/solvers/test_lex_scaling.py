@@ -2,7 +2,7 @@
 
 Held to two references that share no code with it: the brute-force oracle (tests/oracles.py) on
 tiny problems, crossed with ties, capacity 0, people without preferences, several seats,
-penalties, score mode and forbidden pairs; and OR-Tools solving the lower-bound circulations of
+penalties, score mode, forbidden pairs and fill_unlisted; and OR-Tools solving the lower-bound circulations of
 `lexflow` on larger, crowded ones. Every case asserts that the cost-scaling path answered, so a
 silent fallback to the circulations cannot hide a defect.
 """
@@ -68,10 +68,13 @@ def plain_levels(draw: st.DrawFn, *, n_max: int = 4, m_max: int = 3) -> Problem:
     if pp and banned:
         row = draw(st.integers(0, len(pp) - 1))
         forbidden = ((f"p{pp[row]}", f"o{po[row]}"),)
+    # the unlisted node: ranks, one seat each, no forbidden pairs (the hub reaches everyone)
+    unlisted = not several and not forbidden and not score and draw(st.booleans())
     options = Options(
         objective="lexicographic",
         allow_unassigned=several or draw(st.booleans()),  # "one seat each" with 2+ seats: circulations
         forbidden=forbidden,
+        fill_unlisted=unlisted,
     )
     values_kw = {"score": np.array(values, dtype=float) * 1.5} if score else {"rank": np.array(values)}
     return Problem.from_arrays(
@@ -112,7 +115,9 @@ def test_stages_match_the_brute_force_oracle(problem: Problem, answered: list[bo
     assert allocation_key(problem, result.participant, result.opportunity) == best
 
 
-def _crowded(seed: int, n: int, m: int, *, score: bool, penalty: bool, seats: bool) -> Problem:
+def _crowded(
+    seed: int, n: int, m: int, *, score: bool, penalty: bool, seats: bool, unlisted: bool = False
+) -> Problem:
     """Many people on few popular opportunities with tied ranks: large faces, many stages."""
     rng = np.random.default_rng(seed)
     pp, po, values = [], [], []
@@ -137,7 +142,7 @@ def _crowded(seed: int, n: int, m: int, *, score: bool, penalty: bool, seats: bo
         pref_participant=np.array(pp, dtype=np.int64),
         pref_opportunity=np.array(po, dtype=np.int64),
         n_participants=n,
-        options=Options(objective="lexicographic"),
+        options=Options(objective="lexicographic", fill_unlisted=unlisted),
         **values_kw,
         **kwargs,
     )
@@ -145,13 +150,20 @@ def _crowded(seed: int, n: int, m: int, *, score: bool, penalty: bool, seats: bo
 
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize(
-    "score,penalty,seats",
-    [(False, False, False), (False, True, False), (True, False, True), (False, True, True)],
+    "score,penalty,seats,unlisted",
+    [
+        (False, False, False, False),
+        (False, True, False, False),
+        (True, False, True, False),
+        (False, True, True, False),
+        (False, False, False, True),
+        (False, True, False, True),
+    ],
 )
 def test_stages_match_the_circulations_on_crowded_problems(
-    seed: int, score: bool, penalty: bool, seats: bool, answered: list[bool]
+    seed: int, score: bool, penalty: bool, seats: bool, unlisted: bool, answered: list[bool]
 ) -> None:
-    problem = _crowded(seed, 400, 12, score=score, penalty=penalty, seats=seats)
+    problem = _crowded(seed, 400, 12, score=score, penalty=penalty, seats=seats, unlisted=unlisted)
     ours = flok.allocate(problem, "native_flow")
     assert answered == [True]
     reference = flok.allocate(problem, "min_cost_flow")  # OR-Tools, lower-bound circulations
@@ -271,7 +283,9 @@ def test_stages_are_right_with_any_exact_duals(
     best = brute_force_general(problem)
     arcs = build_arcs(problem)
     final = arcs.cost if problem.score is not None or problem.penalty is not None else None
-    seats = lexscaling.lexicographic_scaling(problem, arcs, final)
+    unlisted = np.full(problem.n_participants, arcs.unlisted_cost) if final is not None else None
+    hub = problem.options.fill_unlisted
+    seats = lexscaling.lexicographic_scaling(problem, arcs, final, hub=hub, hub_cost=unlisted)
     assert seats is not None
     if best is None:
         return  # nobody may stay unseated but someone must: the caller reports it

@@ -121,10 +121,18 @@ def cases() -> list[tuple[str, Callable[[], Problem]]]:
             "100k×2k lexicographic",
             lambda: _problem(100_000, 2_000, options=Options(objective="lexicographic")),
         ),
+        (
+            "100k×2k lexicographic + fill_unlisted",
+            lambda: _problem(100_000, 2_000, options=Options(objective="lexicographic", fill_unlisted=True)),
+        ),
     ]
 
 
-REFERENCE = {"100k×2k maximin": "min_cost_flow", "100k×2k lexicographic": "min_cost_flow"}
+REFERENCE = {
+    "100k×2k maximin": "min_cost_flow",
+    "100k×2k lexicographic": "min_cost_flow",
+    "100k×2k lexicographic + fill_unlisted": "min_cost_flow",
+}
 """Cases also solved by another strategy right after ``auto``'s, for reference: OR-Tools' flows,
 which ``auto`` used for them before the cost-scaling core took them (issue 19)."""
 

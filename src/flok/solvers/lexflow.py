@@ -41,10 +41,10 @@ def lexicographic(
     ``final_cost`` (per pair arc) and ``hub_cost`` (per participant's hub arc) break the
     remaining ties: penalties, score mode's total score, or a seeded lottery.
     """
-    if engine is NATIVE and not hub and not first_seat:
+    if engine is NATIVE and not first_seat:
         # the plain network: the cost-scaling core's stages, falling back to circulations below
         # when it cannot give exact duals or its 64-bit prices cannot hold the rewards
-        seats = lexicographic_scaling(problem, arcs, final_cost)
+        seats = lexicographic_scaling(problem, arcs, final_cost, hub=hub, hub_cost=hub_cost)
         if seats is not None:
             return seats
     net = participant_network(problem, arcs, hub=hub, first_seat=first_seat)

@@ -35,6 +35,7 @@ import numpy as np
 from flok.model import Problem
 from flok.solvers.costs import Arcs
 from flok.solvers.engines import PlainLayout, scaling_fits, scaling_solve, scaling_stats
+from flok.solvers.plain import unlisted_seats
 
 
 def rank_levels(ranks: np.ndarray) -> np.ndarray:
@@ -130,29 +131,54 @@ def stage_span(seats: int, span: int) -> int:
 
 
 def lexicographic_scaling(
-    problem: Problem, arcs: Arcs, final_cost: np.ndarray | None = None
+    problem: Problem,
+    arcs: Arcs,
+    final_cost: np.ndarray | None = None,
+    *,
+    hub: bool = False,
+    hub_cost: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """The seats of `lexflow.lexicographic` on the plain network (no unlisted node, no lower
-    bounds), by the cost-scaling core; None when it cannot say (the caller then solves the
-    circulations). ``final_cost`` per arc breaks the ties left after the rank levels."""
-    order = np.argsort(arcs.participant, kind="stable")
-    rank = arcs.rank[order]
+    """The seats of `lexflow.lexicographic` by the cost-scaling core, without lower bounds; None
+    when it cannot say (the caller then solves the circulations). ``final_cost`` per arc breaks
+    the ties left after the rank levels.
+
+    With ``hub`` (fill_unlisted, one seat each) the network is `plain`'s: an *unlisted* node takes
+    anyone at the unlisted rank (and ``hub_cost``, one value for everyone: not a lottery), and the
+    people sent there take the seats the listed ones left free. Every level's count of unlisted
+    seats, and the tie-break's total, then differ from the hub's by a constant, so the optimal
+    listed seats are the same (`plain`'s docstring has the argument)."""
+    n, m = problem.n_participants, problem.n_opportunities
+    participant, opportunity, rank = arcs.participant, arcs.opportunity, arcs.rank
+    capacity = problem.capacity.astype(np.int64)
+    if hub:
+        if hub_cost is not None and np.unique(hub_cost).size > 1:
+            return None  # a lottery over who goes unlisted: the circulations draw it
+        everyone = np.arange(n, dtype=np.int64)
+        participant = np.concatenate([participant, everyone])
+        opportunity = np.concatenate([opportunity, np.full(n, m, dtype=np.int64)])
+        rank = np.concatenate([rank, np.full(n, problem.unlisted_rank, dtype=np.int64)])
+        if final_cost is not None:
+            unlisted = np.zeros(n, dtype=np.int64) if hub_cost is None else hub_cost
+            final_cost = np.concatenate([final_cost, unlisted])
+        capacity = np.append(capacity, n)
+    order = np.argsort(participant, kind="stable")
+    rank = rank[order]
     size = order.size
     face = _Face(
-        participant=arcs.participant[order].astype(np.int64),
-        opportunity=arcs.opportunity[order].astype(np.int64),
+        participant=participant[order].astype(np.int64),
+        opportunity=opportunity[order].astype(np.int64),
         free=np.ones(size, dtype=bool),
         given=np.zeros(size, dtype=bool),
-        all_seats=np.zeros(problem.n_participants, dtype=bool),
-        full=np.zeros(problem.n_opportunities, dtype=bool),
+        all_seats=np.zeros(n, dtype=bool),
+        full=np.zeros(capacity.size, dtype=bool),
         seats=problem.seats_allowed().astype(np.int64),
-        capacity=problem.capacity.astype(np.int64),
+        capacity=capacity,
     )
     if final_cost is not None and final_cost.size:
         # a tie-break too wide for the core's prices (a seeded lottery): the circulations, at once
         span = int(final_cost.max()) - min(int(final_cost.min()), 0)
-        seats = min(int(face.seats.sum()), int(face.capacity.sum()))
-        if not scaling_fits(problem.n_participants, problem.n_opportunities, stage_span(seats, span)):
+        seats = min(int(face.seats.sum()), int(capacity.sum()))
+        if not scaling_fits(n, capacity.size, stage_span(seats, span)):
             return None
     flow: np.ndarray | None = None
     stages: list[np.ndarray] = [(rank > v).astype(np.int64) for v in rank_levels(rank).tolist()]
@@ -170,4 +196,11 @@ def lexicographic_scaling(
         flow = solved
     assert flow is not None
     chosen = flow > 0
-    return face.participant[chosen], face.opportunity[chosen]
+    part, opp = face.participant[chosen], face.opportunity[chosen]
+    if not hub:
+        return part, opp
+    listed = opp < m
+    sent = np.zeros(n, dtype=bool)
+    sent[part[~listed]] = True
+    via, seats_of = unlisted_seats(problem, sent, opp[listed])
+    return np.concatenate([part[listed], via]), np.concatenate([opp[listed], seats_of])

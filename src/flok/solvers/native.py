@@ -64,15 +64,11 @@ def plain_shape(problem: Problem) -> bool:
 
 
 def levels_shape(problem: Problem) -> bool:
-    """Whether ``problem`` is lexicographic on the plain network (no unlisted node, no "at least one
-    seat each", no lottery), whose stages the cost-scaling core solves (`lexscaling`)."""
+    """Whether ``problem`` is lexicographic on the plain network (with or without the unlisted
+    node; no "at least one seat each", no lottery), whose stages the cost-scaling core solves
+    (`lexscaling`)."""
     opts = problem.options
-    return (
-        opts.objective == "lexicographic"
-        and not opts.fill_unlisted
-        and not _first_seat(problem)
-        and opts.seed is None
-    )
+    return opts.objective == "lexicographic" and not _first_seat(problem) and opts.seed is None
 
 
 def _cost_span(problem: Problem) -> int:

@@ -63,29 +63,11 @@ class PlainNetwork:
         chosen = flows[:e] > 0
         part, opp = self.pair_participant[chosen], self.pair_opportunity[chosen]
         if self.hub:
-            via_hub, hub_opp = self._unlisted_seats(flows[e : e + n] > 0, opp)
+            via_hub, hub_opp = unlisted_seats(self.problem, flows[e : e + n] > 0, opp, self.seed)
             part = np.concatenate([part, via_hub])
             opp = np.concatenate([opp, hub_opp])
         order = np.lexsort((opp, part))
         return part[order], opp[order]
-
-    def _unlisted_seats(self, sent: np.ndarray, listed_opp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The people ``sent`` to the unlisted node, seated in the seats the listed ones left free.
-
-        Without a seed, people in index order take free seats in opportunity order; a seeded
-        lottery shuffles both, so it also draws who stays unseated when the free seats run out
-        (any choice is optimal: every unlisted seat costs the same).
-        """
-        m = self.problem.n_opportunities
-        who = np.flatnonzero(sent).astype(np.int64)
-        free = np.maximum(self.problem.capacity - np.bincount(listed_opp, minlength=m), 0)
-        seats = np.repeat(np.arange(m, dtype=np.int64), free)
-        if self.seed is not None:
-            rng = np.random.default_rng((self.seed + 1) % 2**64)  # numpy refuses seeds < 0
-            rng.shuffle(seats)
-            rng.shuffle(who)
-        k = min(who.size, seats.size)
-        return who[:k], seats[:k]
 
     def start_flow(self, participant: np.ndarray, opportunity: np.ndarray) -> np.ndarray:
         """A flow per arc that carries the given seats (pairs without an arc go through the hub)."""
@@ -117,6 +99,27 @@ class PlainNetwork:
             flow[k : k + m] = load
             flow[k + m :] = np.maximum(self.problem.seats_allowed() - held, 0)
         return flow
+
+
+def unlisted_seats(
+    problem: Problem, sent: np.ndarray, listed_opp: np.ndarray, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The people ``sent`` to the unlisted node, seated in the seats the listed ones left free.
+
+    Without a seed, people in index order take free seats in opportunity order; a seeded
+    lottery shuffles both, so it also draws who stays unseated when the free seats run out
+    (any choice is optimal: every unlisted seat costs the same).
+    """
+    m = problem.n_opportunities
+    who = np.flatnonzero(sent).astype(np.int64)
+    free = np.maximum(problem.capacity - np.bincount(listed_opp, minlength=m), 0)
+    seats = np.repeat(np.arange(m, dtype=np.int64), free)
+    if seed is not None:
+        rng = np.random.default_rng((seed + 1) % 2**64)  # numpy refuses seeds < 0
+        rng.shuffle(seats)
+        rng.shuffle(who)
+    k = min(who.size, seats.size)
+    return who[:k], seats[:k]
 
 
 def pair_member(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
