@@ -1,9 +1,10 @@
 """Lexicographic (rank-maximal) stages on the cost-scaling core, without lower bounds.
 
 `lexflow` solves each 0/1 level as a circulation whose earlier optimal faces are held by lower
-bounds, which only the general engines take. On the plain network (no unlisted node, no "at least
-one seat each") the same stages fit the cost-scaling core (_scaling.c), which solves one layer of
-unit arcs from participants to opportunities, "most seats, then least cost":
+bounds, which only the general engines take. On the plain network (`plain`'s, with its unlisted
+node under fill_unlisted; not "at least one seat each") the same stages fit the cost-scaling core
+(_scaling.c), which solves one layer of unit arcs from participants to opportunities, "most
+seats, then least cost":
 
 * Each solve returns *exact* duals (every residual arc's reduced cost ≥ 0). By complementary
   slackness the flows optimal for a stage are exactly those that keep every arc of nonzero reduced
