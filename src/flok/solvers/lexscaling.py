@@ -15,13 +15,12 @@ seats, then least cost":
   seats handed out in advance (the participant's supply and the opportunity's capacity drop by one).
   Node-level "gets every seat" and "stays full" cannot be bounds here, so they become a reward of
   ``−M`` per seat on the arcs of that participant or into that opportunity, with ``M`` larger than
-  what the next stage's cost can differ by between two flows (its value at the last optimum, less
-  its smallest possible total, plus one): a flow that gives up any of them loses more than it can
-  gain. The core checks that it returns a flow with most seats, and every flow optimal for the
-  rewarded costs has most seats too (its bypass cost exceeds ``M``), so the next duals again
-  describe exactly the flows optimal for every stage so far.
+  anything breaking them can gain on the next stage's cost (`_reward` has the bounds and the
+  argument). So every flow optimal for the rewarded costs keeps every fact of the face so far;
+  the core checks that the flow it returns has most seats, so that flow is optimal for every
+  stage so far and the next stage, and its duals describe the next face exactly.
 
-Costs stay within 2·M + 1 (M is at most the seats given plus one, or the tie-breaking cost's
+Costs stay within 2·M + 1 (M is at most about min(people, opportunities) times the stage's cost
 range), where stacked 0/1 levels would need weights that overflow 64 bits. When a solve cannot
 give exact duals or the costs do not fit its 64-bit prices, `lexicographic_scaling` returns None
 and the caller takes the circulation path: the answer is the same optimum either way.
@@ -115,20 +114,40 @@ class _Face:
 
 
 def _reward(cost: np.ndarray, flow: np.ndarray, face: _Face) -> int:
-    """More than any two flows on the free arcs can differ in ``cost``: its value at ``flow`` less
-    a lower bound on any flow's (every free arc carries at most one seat, and no more seats are
-    given than the face's flow gives), plus one."""
-    c = cost[face.free]
-    seats = int((flow[face.free] > 0).sum())
-    lowest = max(int(np.minimum(c, 0).sum()), min(int(c.min(initial=0)), 0) * seats)
-    return int(c[flow[face.free] > 0].sum()) - lowest + 1
+    """More than any flow can gain on ``cost`` by breaking the face's node facts; the smaller of
+    two bounds, plus one:
+
+    * what ``cost`` can differ by between two flows on the free arcs: its value at ``flow`` less a
+      lower bound on any flow's (every free arc carries at most one seat, and no more seats are
+      given than the face's flow gives);
+    * what one simple cycle of ``flow``'s residual graph can gain: k·(largest cost − smallest),
+      k = min(people, opportunities + 1) with free arcs (a cycle alternates people with
+      opportunities and the sink, meeting each person once: one seat given up and one taken).
+
+    Why the second is enough: any flow g differs from ``flow`` by cycles that each move the same
+    way (a conformal decomposition). ``flow`` has most seats, so no cycle adds a seat and the
+    bypass costs of each cycle cancel or add. Each cycle that breaks a fact loses at least M in
+    rewards and gains less than M; the others, added to ``flow``, give a flow of the face at no
+    more than g's total. So a flow that breaks a fact is never optimal.
+    """
+    free = face.free
+    c = cost[free]
+    if not c.size:
+        return 1
+    seats = int((flow[free] > 0).sum())
+    lowest = max(int(np.minimum(c, 0).sum()), min(int(c.min()), 0) * seats)
+    between = int(c[flow[free] > 0].sum()) - lowest
+    people = int(np.count_nonzero(np.bincount(face.participant[free])))
+    places = int(np.count_nonzero(np.bincount(face.opportunity[free])))
+    cycle = min(people, places + 1) * (int(c.max()) - int(c.min()))
+    return min(between, cycle) + 1
 
 
-def stage_span(seats: int, span: int) -> int:
-    """Bound on the cost span of a stage whose own costs span ``span`` (1 for a rank level) when
-    at most ``seats`` seats are given: its rewards are at most seats·span + 1, and two of them
-    may fall on one arc."""
-    return span + 2 * (max(seats, 1) * span + 1)
+def stage_span(k: int, span: int) -> int:
+    """Bound on the cost span of a stage whose own costs span ``span`` (1 for a rank level), with
+    k = min(seats, people, opportunities + 1): its rewards are at most k·span + 1 (`_reward`),
+    and two of them may fall on one arc."""
+    return span + 2 * (max(k, 1) * span + 1)
 
 
 def lexicographic_scaling(
@@ -178,8 +197,8 @@ def lexicographic_scaling(
     if final_cost is not None and final_cost.size:
         # a tie-break too wide for the core's prices (a seeded lottery): the circulations, at once
         span = int(final_cost.max()) - min(int(final_cost.min()), 0)
-        seats = min(int(face.seats.sum()), int(capacity.sum()))
-        if not scaling_fits(n, capacity.size, stage_span(seats, span)):
+        k = min(int(face.seats.sum()), int(capacity.sum()), n, capacity.size + 1)
+        if not scaling_fits(n, capacity.size, stage_span(k, span)):
             return None
     flow: np.ndarray | None = None
     stages: list[np.ndarray] = [(rank > v).astype(np.int64) for v in rank_levels(rank).tolist()]

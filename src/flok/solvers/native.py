@@ -87,7 +87,8 @@ def _scaling_fits(problem: Problem) -> bool:
     span = _cost_span(problem)
     if problem.options.objective == "lexicographic":
         tie_break = problem.score is not None or problem.penalty is not None
-        span = stage_span(_seat_units(problem), span if tie_break else 1)
+        k = min(_seat_units(problem), problem.n_participants, problem.n_opportunities + 2)
+        span = stage_span(k, span if tie_break else 1)
     return scaling_fits(problem.n_participants, problem.n_opportunities, span)
 
 
