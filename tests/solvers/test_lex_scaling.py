@@ -75,6 +75,7 @@ def plain_levels(draw: st.DrawFn, *, n_max: int = 4, m_max: int = 3) -> Problem:
         allow_unassigned=several or draw(st.booleans()),  # "one seat each" with 2+ seats: circulations
         forbidden=forbidden,
         fill_unlisted=unlisted,
+        seed=draw(st.one_of(st.none(), st.integers(0, 50))),  # a lottery: perturbed tie-break costs
     )
     values_kw = {"score": np.array(values, dtype=float) * 1.5} if score else {"rank": np.array(values)}
     return Problem.from_arrays(
@@ -108,7 +109,9 @@ def test_stages_match_the_brute_force_oracle(problem: Problem, answered: list[bo
         result = flok.allocate(problem, "native_flow")
     except flok.InfeasibleError:
         pytest.fail("the oracle found an allocation")
-    assert answered == [True]
+    # a lottery over who goes unlisted may be left to the circulations (`lexicographic_scaling`)
+    lottery_hub = problem.options.seed is not None and problem.options.fill_unlisted
+    assert answered == [True] or (lottery_hub and answered == [False])
     assert violations(problem, result.participant, result.opportunity) == []
     load = np.bincount(result.opportunity, minlength=problem.n_opportunities)
     assert (load <= problem.capacity).all()
